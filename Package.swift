@@ -1,0 +1,99 @@
+// swift-tools-version:6.0
+// Cantine: one daemon for a coworking space — doors, desk sensors, bookings, live occupancy.
+import PackageDescription
+
+let package = Package(
+    name: "Cantine",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cantine", targets: ["cantine"]),
+        .library(name: "CantineProtocol", targets: ["CantineProtocol"]),
+        .library(name: "CantineCore", targets: ["CantineCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // C libraries from Debian / Raspberry Pi OS, linked for real.
+        .systemLibrary(
+            name: "CMosquitto", pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]),
+        .systemLibrary(
+            name: "CGPIOD", pkgConfig: "libgpiod",
+            providers: [.apt(["libgpiod-dev"])]),
+        .systemLibrary(
+            name: "CICal", pkgConfig: "libical",
+            providers: [.apt(["libical-dev"])]),
+
+        // Pure wire-level logic shared with the firmware (Embedded-Swift compatible).
+        .target(name: "CantineProtocol"),
+        // Domain model, events, the reducer, access policy, ports.
+        .target(name: "CantineCore", dependencies: ["CantineProtocol"]),
+        // SQLite: migrations, journal, records.
+        .target(
+            name: "CantineStore",
+            dependencies: [
+                "CantineCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Edges: GPIO (libgpiod v1), MQTT (libmosquitto), calendars (libical), HTTP (Hummingbird).
+        .target(
+            name: "CantineGPIO",
+            dependencies: ["CantineCore", "CGPIOD", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "CantineMQTT",
+            dependencies: [
+                "CantineCore", "CantineStore", "CMosquitto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .target(name: "CantineImport", dependencies: ["CantineCore", "CICal"]),
+        .target(
+            name: "CantineWeb",
+            dependencies: [
+                "CantineCore", "CantineStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Wiring: config → ServiceGroup; the only place that picks real vs simulated adapters.
+        .target(
+            name: "CantineDaemon",
+            dependencies: [
+                "CantineProtocol", "CantineCore", "CantineStore", "CantineGPIO", "CantineMQTT",
+                "CantineImport", "CantineWeb",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
+        .executableTarget(
+            name: "cantine",
+            dependencies: [
+                "CantineDaemon", "CantineCore", "CantineProtocol", "CantineStore", "CantineGPIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .testTarget(name: "CantineProtocolTests", dependencies: ["CantineProtocol"]),
+        .testTarget(name: "CantineCoreTests", dependencies: ["CantineCore"]),
+        .testTarget(name: "CantineStoreTests", dependencies: ["CantineStore"]),
+        .testTarget(
+            name: "CantineDaemonTests",
+            dependencies: [
+                "CantineDaemon", "cantine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

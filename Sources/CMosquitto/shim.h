@@ -1,0 +1,2 @@
+// libmosquitto (Debian: libmosquitto-dev), the MQTT client library used by CantineMQTT.
+#include <mosquitto.h>

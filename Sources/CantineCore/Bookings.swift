@@ -1,0 +1,75 @@
+// Bookings (desks by half-day/day/multi-day, the meeting room by slot) and today's program.
+
+/// What a booking reserves.
+public enum BookedResource: Codable, Equatable, Hashable, Sendable, CustomStringConvertible {
+    case desk(DeskID)
+    case room(RoomID)
+
+    public var description: String {
+        switch self {
+        case .desk(let d): "desk \(d)"
+        case .room(let r): "room \(r)"
+        }
+    }
+}
+
+public enum BookingStatus: String, Codable, Sendable {
+    case booked, checkedIn = "checked-in", cancelled
+}
+
+/// A reservation of a desk or room by a member over [start, end).
+public struct Booking: Codable, Equatable, Sendable {
+    public var id: BookingID
+    public var member: MemberID
+    public var resource: BookedResource
+    public var start: Instant
+    public var end: Instant
+    public var status: BookingStatus
+
+    public init(
+        id: BookingID, member: MemberID, resource: BookedResource, start: Instant, end: Instant,
+        status: BookingStatus = .booked
+    ) {
+        self.id = id
+        self.member = member
+        self.resource = resource
+        self.start = start
+        self.end = end
+        self.status = status
+    }
+
+    public func overlaps(_ start: Instant, _ end: Instant) -> Bool { self.start < end && start < self.end }
+}
+
+/// What a program entry is.
+public enum SessionKind: String, Codable, Sendable, CaseIterable {
+    case talk, workshop, barcamp, meetup, `break`
+}
+
+/// One entry of the day's program: a session in a room over a time slot, or a break.
+public struct ProgramSession: Codable, Equatable, Sendable {
+    public var id: SessionID
+    public var title: String
+    /// nil for a break that applies to the whole site.
+    public var room: RoomID?
+    public var start: Instant
+    public var end: Instant
+    public var kind: SessionKind
+    public var track: String?
+    /// Speakers or proposer as printed on the public program.
+    public var speakers: [String]
+
+    public init(
+        id: SessionID, title: String, room: RoomID?, start: Instant, end: Instant, kind: SessionKind = .talk,
+        track: String? = nil, speakers: [String] = []
+    ) {
+        self.id = id
+        self.title = title
+        self.room = room
+        self.start = start
+        self.end = end
+        self.kind = kind
+        self.track = track
+        self.speakers = speakers
+    }
+}

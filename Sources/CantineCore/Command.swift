@@ -1,0 +1,135 @@
+// Commands: what staff, the CLI and (later) the dashboard ask for. A command is validated
+// against the state and turned into events; it never touches the state itself.
+
+/// A one-line, user-facing reason a command was refused.
+public struct CommandError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A change requested by a person (staff, CLI) rather than sensed by the hardware.
+public enum Command: Codable, Equatable, Sendable {
+    case registerMember(MemberID)
+    case setMemberStatus(MemberID, MemberStatus)
+    case grantPlan(MemberID, Plan)
+    case enrollCredential(Credential)
+    case revokeCredential(CredentialID)
+    case book(Booking)
+    case cancelBooking(BookingID)
+    case scheduleSession(ProgramSession)
+    case removeSession(SessionID)
+}
+
+/// Validation of commands into events.
+public enum CommandRules {
+    /// The events that carry out `command` in `state` at `now`, or why it is refused.
+    public static func events(for command: Command, in state: State, now: Instant) throws(CommandError) -> [Event] {
+        let calendar = state.layout.flatMap { SiteCalendar(timeZone: $0.timeZone) } ?? SiteCalendar(timeZone: "UTC")!
+        switch command {
+        case .registerMember(let id):
+            guard id.isSlug else { throw CommandError("member id '\(id)' is not valid: use 1–64 of a-z 0-9 - _") }
+            guard state.members[id] == nil else { throw CommandError("member '\(id)' already exists") }
+            return [.memberRegistered(MemberRef(member: id))]
+
+        case .setMemberStatus(let id, let status):
+            let member = try member(id, in: state)
+            guard member.status != status else { throw CommandError("member '\(id)' is already \(status.rawValue)") }
+            return [status == .active ? .memberEnabled(MemberRef(member: id)) : .memberDisabled(MemberRef(member: id))]
+
+        case .grantPlan(let id, let plan):
+            let member = try member(id, in: state)
+            guard plan.id.isSlug else { throw CommandError("plan id '\(plan.id)' is not valid: use 1–64 of a-z 0-9 - _") }
+            guard !member.plans.contains(where: { $0.id == plan.id }) else {
+                throw CommandError("member '\(id)' already has a plan '\(plan.id)'")
+            }
+            if let until = plan.validUntil, until <= plan.validFrom {
+                throw CommandError("plan '\(plan.id)' ends before it starts")
+            }
+            return [.planGranted(PlanGranted(member: id, plan: plan))]
+
+        case .enrollCredential(let credential):
+            _ = try member(credential.member, in: state)
+            guard credential.id.isSlug else {
+                throw CommandError("badge id '\(credential.id)' is not valid: use 1–64 of a-z 0-9 - _")
+            }
+            guard state.credential(id: credential.id) == nil else {
+                throw CommandError("badge id '\(credential.id)' is already used")
+            }
+            if let existing = state.credentials[credential.token], !existing.revoked {
+                throw CommandError(
+                    "this badge is already enrolled to member '\(existing.member)' as '\(existing.id)': revoke it first")
+            }
+            return [.credentialEnrolled(credential)]
+
+        case .revokeCredential(let id):
+            guard let credential = state.credential(id: id) else {
+                throw CommandError("no badge '\(id)': see `cantine badges list`")
+            }
+            guard !credential.revoked else { throw CommandError("badge '\(id)' is already revoked") }
+            return [.credentialRevoked(CredentialRef(credential: id))]
+
+        case .book(let booking):
+            let member = try member(booking.member, in: state)
+            guard member.status == .active else { throw CommandError("member '\(member.id)' is disabled") }
+            guard booking.id.isSlug else { throw CommandError("booking id '\(booking.id)' is not valid") }
+            guard state.bookings[booking.id] == nil else { throw CommandError("booking '\(booking.id)' already exists") }
+            guard booking.end > booking.start else { throw CommandError("a booking must end after it starts") }
+            switch booking.resource {
+            case .desk(let desk):
+                guard state.layout?.desk(desk) != nil else {
+                    throw CommandError("no desk '\(desk)' in the layout: see the [[desks]] of the config")
+                }
+            case .room(let room):
+                guard state.layout?.room(room) != nil else {
+                    throw CommandError("no room '\(room)' in the layout: see the [[rooms]] of the config")
+                }
+            }
+            guard member.plan(at: booking.start) != nil else {
+                throw CommandError(
+                    "member '\(member.id)' has no plan valid at \(calendar.text(booking.start)): grant one with `cantine members plan`")
+            }
+            if let clash = state.bookings.values.first(where: {
+                $0.resource == booking.resource && $0.status != .cancelled && $0.overlaps(booking.start, booking.end)
+            }) {
+                throw CommandError(
+                    "\(booking.resource) is already booked from \(calendar.text(clash.start)) to \(calendar.text(clash.end)) (booking '\(clash.id)')")
+            }
+            return [.bookingCreated(booking)]
+
+        case .cancelBooking(let id):
+            guard let booking = state.bookings[id] else { throw CommandError("no booking '\(id)'") }
+            guard booking.status != .cancelled else { throw CommandError("booking '\(id)' is already cancelled") }
+            return [.bookingCancelled(BookingRef(booking: id))]
+
+        case .scheduleSession(let session):
+            guard session.id.isSlug else { throw CommandError("session id '\(session.id)' is not valid") }
+            guard session.end > session.start else { throw CommandError("a session must end after it starts") }
+            guard !session.title.isEmpty, session.title.count <= 200 else {
+                throw CommandError("a session title needs 1 to 200 characters")
+            }
+            if let room = session.room {
+                guard state.layout?.room(room) != nil else {
+                    throw CommandError("no room '\(room)' in the layout: see the [[rooms]] of the config")
+                }
+                if let clash = state.sessions.values.first(where: {
+                    $0.id != session.id && $0.room == room && $0.start < session.end && session.start < $0.end
+                }) {
+                    throw CommandError("room '\(room)' already has '\(clash.title)' at that time (session '\(clash.id)')")
+                }
+            }
+            return [.sessionScheduled(session)]
+
+        case .removeSession(let id):
+            guard state.sessions[id] != nil else { throw CommandError("no session '\(id)'") }
+            return [.sessionRemoved(SessionRef(session: id))]
+        }
+    }
+
+    static func member(_ id: MemberID, in state: State) throws(CommandError) -> Member {
+        guard let m = state.members[id] else {
+            throw CommandError("no member '\(id)': see `cantine members list`")
+        }
+        return m
+    }
+}

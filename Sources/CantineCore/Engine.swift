@@ -1,0 +1,89 @@
+// The engine: the one place inputs enter. Under one lock it numbers the event, applies the
+// reducer, hands the effects to the edges and queues the entry for the journal — in that
+// order, so a door decision never waits on the disk.
+
+import Synchronization
+
+/// Serializes every input through the reducer. Thread-safe; never blocks on I/O.
+public final class Engine: Sendable {
+    /// An event as applied: its journal entry and the effects it produced.
+    public struct Applied: Sendable {
+        public let entry: JournalEntry
+        public let effects: [Effect]
+    }
+
+    struct Inner {
+        var state: State
+        var lastSeq: Int64
+    }
+
+    public let site: SiteID
+    let inner: Mutex<Inner>
+    let time: any TimeSource
+    let journal: any JournalSink
+    let onEffects: @Sendable (JournalEntry, [Effect]) -> Void
+
+    /// - Parameters:
+    ///   - state: the state rebuilt from the journal up to `lastSeq`.
+    ///   - onEffects: called synchronously, in sequence order, with each event's effects;
+    ///     must not block (drive a relay, enqueue for others).
+    public init(
+        site: SiteID, state: State, lastSeq: Int64, time: any TimeSource, journal: any JournalSink,
+        onEffects: @escaping @Sendable (JournalEntry, [Effect]) -> Void = { _, _ in }
+    ) {
+        self.site = site
+        self.inner = Mutex(Inner(state: state, lastSeq: lastSeq))
+        self.time = time
+        self.journal = journal
+        self.onEffects = onEffects
+    }
+
+    /// Applies a sensed input now and queues it for the journal.
+    @discardableResult
+    public func submit(_ event: Event, source: EventSource) -> Applied {
+        inner.withLock { inner in
+            let applied = apply(&inner, event, source: source)
+            journal.enqueue([applied.entry], attachment: nil)
+            return applied
+        }
+    }
+
+    /// Validates a command against the current state and applies its events atomically,
+    /// queuing them with `attachment` for one commit. Throws without any change when refused.
+    public func execute(
+        _ command: Command, source: EventSource, attachment: (any JournalAttachment)? = nil
+    ) throws(CommandError) -> [Applied] {
+        try inner.withLock { (inner: inout Inner) throws(CommandError) -> [Applied] in
+            let events = try CommandRules.events(for: command, in: inner.state, now: time.now())
+            let applied = events.map { apply(&inner, $0, source: source) }
+            journal.enqueue(applied.map(\.entry), attachment: attachment)
+            return applied
+        }
+    }
+
+    /// Reads the state consistently.
+    public func read<T: Sendable>(_ body: (State) -> T) -> T {
+        inner.withLock { body($0.state) }
+    }
+
+    /// Reads the state together with the sequence number of the last event folded into it.
+    public func readWithSeq<T: Sendable>(_ body: ((State, Int64)) -> T) -> T {
+        inner.withLock { body(($0.state, $0.lastSeq)) }
+    }
+
+    /// Sequence number of the last applied event.
+    public var lastSeq: Int64 { inner.withLock { $0.lastSeq } }
+
+    /// The time source the engine stamps events with.
+    public var now: Instant { time.now() }
+
+    private func apply(_ inner: inout Inner, _ event: Event, source: EventSource) -> Applied {
+        inner.lastSeq += 1
+        let entry = JournalEntry(
+            seq: inner.lastSeq, site: site, wall: time.now(), monotonicNanos: time.monotonicNanos(),
+            source: source, event: event)
+        let effects = Reducer.apply(&inner.state, event, now: entry.wall)
+        onEffects(entry, effects)
+        return Applied(entry: entry, effects: effects)
+    }
+}

@@ -1,0 +1,244 @@
+// Events: every input to Cantine, as journaled. Journal rows hold `kind` + a JSON payload,
+// so the table stays readable with the sqlite3 shell and new kinds can be added freely.
+
+import CantineProtocol
+import Foundation
+
+/// An input to the core. Events name people only by opaque ids and badges by tokens.
+public enum Event: Equatable, Sendable {
+    /// The daemon (re)started: relays were driven locked at boot, sensor states are unknown.
+    case daemonStarted(DaemonStarted)
+    /// The site layout from the config, journaled when it changes.
+    case layoutApplied(SiteLayout)
+    case memberRegistered(MemberRef)
+    case memberDisabled(MemberRef)
+    case memberEnabled(MemberRef)
+    case planGranted(PlanGranted)
+    case credentialEnrolled(Credential)
+    case credentialRevoked(CredentialRef)
+    /// A badge was read at a door (token nil when the frame could not be decoded).
+    case badgePresented(BadgePresented)
+    /// The request-to-exit button of a door was pressed.
+    case exitRequested(DoorRef)
+    /// The door contact opened or closed.
+    case doorContact(DoorContact)
+    /// A desk sensor reported presence or absence (after its hysteresis).
+    case deskReported(DeskReport)
+    case bookingCreated(Booking)
+    case bookingCancelled(BookingRef)
+    case sessionScheduled(ProgramSession)
+    case sessionRemoved(SessionRef)
+    /// A timer the reducer scheduled has come due.
+    case timerFired(TimerID)
+
+    /// The name of the event in the journal's `kind` column.
+    public var kind: String {
+        switch self {
+        case .daemonStarted: "daemon.started"
+        case .layoutApplied: "layout.applied"
+        case .memberRegistered: "member.registered"
+        case .memberDisabled: "member.disabled"
+        case .memberEnabled: "member.enabled"
+        case .planGranted: "plan.granted"
+        case .credentialEnrolled: "credential.enrolled"
+        case .credentialRevoked: "credential.revoked"
+        case .badgePresented: "badge.presented"
+        case .exitRequested: "door.exit-requested"
+        case .doorContact: "door.contact"
+        case .deskReported: "desk.reported"
+        case .bookingCreated: "booking.created"
+        case .bookingCancelled: "booking.cancelled"
+        case .sessionScheduled: "session.scheduled"
+        case .sessionRemoved: "session.removed"
+        case .timerFired: "timer.fired"
+        }
+    }
+
+    /// Encodes the payload (without the kind) as JSON.
+    public func encodePayload(with encoder: JSONEncoder) throws -> Data {
+        switch self {
+        case .daemonStarted(let p): try encoder.encode(p)
+        case .layoutApplied(let p): try encoder.encode(p)
+        case .memberRegistered(let p), .memberDisabled(let p), .memberEnabled(let p): try encoder.encode(p)
+        case .planGranted(let p): try encoder.encode(p)
+        case .credentialEnrolled(let p): try encoder.encode(p)
+        case .credentialRevoked(let p): try encoder.encode(p)
+        case .badgePresented(let p): try encoder.encode(p)
+        case .exitRequested(let p): try encoder.encode(p)
+        case .doorContact(let p): try encoder.encode(p)
+        case .deskReported(let p): try encoder.encode(p)
+        case .bookingCreated(let p): try encoder.encode(p)
+        case .bookingCancelled(let p): try encoder.encode(p)
+        case .sessionScheduled(let p): try encoder.encode(p)
+        case .sessionRemoved(let p): try encoder.encode(p)
+        case .timerFired(let p): try encoder.encode(p)
+        }
+    }
+
+    /// Decodes an event from its journal kind and JSON payload.
+    public static func decode(kind: String, payload: Data, with decoder: JSONDecoder) throws -> Event {
+        func d<T: Decodable>(_ t: T.Type) throws -> T { try decoder.decode(t, from: payload) }
+        switch kind {
+        case "daemon.started": return .daemonStarted(try d(DaemonStarted.self))
+        case "layout.applied": return .layoutApplied(try d(SiteLayout.self))
+        case "member.registered": return .memberRegistered(try d(MemberRef.self))
+        case "member.disabled": return .memberDisabled(try d(MemberRef.self))
+        case "member.enabled": return .memberEnabled(try d(MemberRef.self))
+        case "plan.granted": return .planGranted(try d(PlanGranted.self))
+        case "credential.enrolled": return .credentialEnrolled(try d(Credential.self))
+        case "credential.revoked": return .credentialRevoked(try d(CredentialRef.self))
+        case "badge.presented": return .badgePresented(try d(BadgePresented.self))
+        case "door.exit-requested": return .exitRequested(try d(DoorRef.self))
+        case "door.contact": return .doorContact(try d(DoorContact.self))
+        case "desk.reported": return .deskReported(try d(DeskReport.self))
+        case "booking.created": return .bookingCreated(try d(Booking.self))
+        case "booking.cancelled": return .bookingCancelled(try d(BookingRef.self))
+        case "session.scheduled": return .sessionScheduled(try d(ProgramSession.self))
+        case "session.removed": return .sessionRemoved(try d(SessionRef.self))
+        case "timer.fired": return .timerFired(try d(TimerID.self))
+        default: throw UnknownEventKind(kind: kind)
+        }
+    }
+}
+
+/// A journal row of a kind this version does not know (written by a newer Cantine).
+public struct UnknownEventKind: Error, CustomStringConvertible {
+    public let kind: String
+    public var description: String { "unknown event kind '\(kind)': written by a newer cantine? upgrade cantine" }
+}
+
+public struct DaemonStarted: Codable, Equatable, Sendable {
+    public var version: String
+    public init(version: String) { self.version = version }
+}
+
+public struct MemberRef: Codable, Equatable, Sendable {
+    public var member: MemberID
+    public init(member: MemberID) { self.member = member }
+}
+
+public struct CredentialRef: Codable, Equatable, Sendable {
+    public var credential: CredentialID
+    public init(credential: CredentialID) { self.credential = credential }
+}
+
+public struct BookingRef: Codable, Equatable, Sendable {
+    public var booking: BookingID
+    public init(booking: BookingID) { self.booking = booking }
+}
+
+public struct SessionRef: Codable, Equatable, Sendable {
+    public var session: SessionID
+    public init(session: SessionID) { self.session = session }
+}
+
+public struct DoorRef: Codable, Equatable, Sendable {
+    public var door: DoorID
+    public init(door: DoorID) { self.door = door }
+}
+
+public struct PlanGranted: Codable, Equatable, Sendable {
+    public var member: MemberID
+    public var plan: Plan
+    public init(member: MemberID, plan: Plan) {
+        self.member = member
+        self.plan = plan
+    }
+}
+
+public struct BadgePresented: Codable, Equatable, Sendable {
+    public var door: DoorID
+    /// nil when the frame failed to decode (parity, unknown length).
+    public var token: CredentialToken?
+    public var format: WiegandFormat?
+    /// Why the frame could not be decoded, when it could not.
+    public var unreadable: String?
+
+    public init(door: DoorID, token: CredentialToken?, format: WiegandFormat?, unreadable: String? = nil) {
+        self.door = door
+        self.token = token
+        self.format = format
+        self.unreadable = unreadable
+    }
+}
+
+public struct DoorContact: Codable, Equatable, Sendable {
+    public var door: DoorID
+    public var open: Bool
+    public init(door: DoorID, open: Bool) {
+        self.door = door
+        self.open = open
+    }
+}
+
+public struct DeskReport: Codable, Equatable, Sendable {
+    public var desk: DeskID
+    public var occupied: Bool
+    public init(desk: DeskID, occupied: Bool) {
+        self.desk = desk
+        self.occupied = occupied
+    }
+}
+
+/// What a timer is for. Journaled as a string such as `relock:front`.
+public enum TimerID: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// Lock a door again at the end of its unlock pulse.
+    case relock(DoorID)
+
+    public var description: String {
+        switch self {
+        case .relock(let d): "relock:\(d)"
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let s = try decoder.singleValueContainer().decode(String.self)
+        guard s.hasPrefix("relock:") else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "timer \(s)"))
+        }
+        self = .relock(DoorID(String(s.dropFirst("relock:".count))))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// Where an event came from (`door:front`, `cli`, `sensor:node-3`, `timer`, `daemon`, `staff:alice`).
+public struct EventSource: Hashable, Sendable, Codable, CustomStringConvertible, ExpressibleByStringLiteral {
+    public var rawValue: String
+    public init(_ s: String) { rawValue = s }
+    public init(stringLiteral s: String) { rawValue = s }
+    public var description: String { rawValue }
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+}
+
+/// One journal row: an event with its sequence number, timestamps and source.
+public struct JournalEntry: Equatable, Sendable {
+    /// Monotonic, gap-free sequence number within the site.
+    public var seq: Int64
+    public var site: SiteID
+    /// Wall-clock time the event was taken in (the reducer's `now`).
+    public var wall: Instant
+    /// CLOCK_MONOTONIC nanoseconds at intake (orders events across wall-clock steps).
+    public var monotonicNanos: UInt64
+    public var source: EventSource
+    public var event: Event
+
+    public init(seq: Int64, site: SiteID, wall: Instant, monotonicNanos: UInt64, source: EventSource, event: Event) {
+        self.seq = seq
+        self.site = site
+        self.wall = wall
+        self.monotonicNanos = monotonicNanos
+        self.source = source
+        self.event = event
+    }
+
+    /// Site-scoped, globally unique event id (`paris/1234`).
+    public var id: String { "\(site)/\(seq)" }
+}

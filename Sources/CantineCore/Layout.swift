@@ -1,0 +1,97 @@
+// The site's physical layout as the core sees it: zones, doors, desks, rooms.
+// Hardware details (GPIO chips and lines, MQTT node ids) stay in the daemon's config.
+
+/// The layout of one site. Journaled as `layoutApplied` whenever it changes, so replay
+/// never depends on the config file of the day.
+public struct SiteLayout: Codable, Equatable, Sendable {
+    public var site: SiteID
+    public var name: String
+    /// IANA time zone used for plans, bookings and the program (e.g. Europe/Paris).
+    public var timeZone: String
+    /// Fire-safety limit on people present.
+    public var capacity: Int
+    public var zones: [Zone]
+    public var doors: [Door]
+    public var desks: [Desk]
+    public var rooms: [Room]
+
+    public init(
+        site: SiteID, name: String, timeZone: String = "Europe/Paris", capacity: Int,
+        zones: [Zone] = [], doors: [Door] = [], desks: [Desk] = [], rooms: [Room] = []
+    ) {
+        self.site = site
+        self.name = name
+        self.timeZone = timeZone
+        self.capacity = capacity
+        self.zones = zones
+        self.doors = doors
+        self.desks = desks
+        self.rooms = rooms
+    }
+
+    public func door(_ id: DoorID) -> Door? { doors.first { $0.id == id } }
+    public func desk(_ id: DeskID) -> Desk? { desks.first { $0.id == id } }
+    public func room(_ id: RoomID) -> Room? { rooms.first { $0.id == id } }
+}
+
+public struct Zone: Codable, Equatable, Sendable {
+    public var id: ZoneID
+    public var name: String
+    public init(id: ZoneID, name: String) {
+        self.id = id
+        self.name = name
+    }
+}
+
+/// Whether badging at this door counts as coming in or going out.
+public enum DoorDirection: String, Codable, Sendable, CaseIterable {
+    case entry, exit
+}
+
+public struct Door: Codable, Equatable, Sendable {
+    public var id: DoorID
+    public var name: String
+    public var direction: DoorDirection
+    /// Fail-secure doors stay locked without power; fail-safe ones open (fire exits).
+    public var failSecure: Bool
+    /// Unlock pulse, already capped at `Door.maxPulse`.
+    public var pulse: Span
+
+    /// Default unlock pulse.
+    public static let defaultPulse = Span.seconds(5)
+    /// Hard cap on any unlock, whatever the config says.
+    public static let maxPulse = Span.seconds(10)
+
+    public init(
+        id: DoorID, name: String, direction: DoorDirection = .entry, failSecure: Bool = true,
+        pulse: Span = Door.defaultPulse
+    ) {
+        self.id = id
+        self.name = name
+        self.direction = direction
+        self.failSecure = failSecure
+        self.pulse = min(max(pulse, .milliseconds(100)), Door.maxPulse)
+    }
+}
+
+public struct Desk: Codable, Equatable, Sendable {
+    public var id: DeskID
+    public var name: String
+    public var zone: ZoneID
+    public init(id: DeskID, name: String, zone: ZoneID) {
+        self.id = id
+        self.name = name
+        self.zone = zone
+    }
+}
+
+public struct Room: Codable, Equatable, Sendable {
+    public var id: RoomID
+    public var name: String
+    public var capacity: Int
+    public init(id: RoomID, name: String, capacity: Int) {
+        self.id = id
+        self.name = name
+        self.capacity = capacity
+    }
+}

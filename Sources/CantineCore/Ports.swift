@@ -1,0 +1,20 @@
+// Ports: the protocols through which the core meets the edges (clocks, journal).
+// Real and simulated adapters implement them; the core never knows which it has.
+
+/// Wall and monotonic time. Production reads the system clocks; tests inject a manual one.
+public protocol TimeSource: Sendable {
+    /// Wall-clock now.
+    func now() -> Instant
+    /// CLOCK_MONOTONIC nanoseconds (never steps).
+    func monotonicNanos() -> UInt64
+}
+
+/// Something that must be written in the same transaction as a batch of journal entries
+/// (personal records that go with a command). Defined by the store; opaque to the core.
+public protocol JournalAttachment: Sendable {}
+
+/// Where entries go once applied. `enqueue` must not block on I/O: the store group-commits.
+public protocol JournalSink: Sendable {
+    /// Queues entries (consecutive, one command's worth) and their attachment for one commit.
+    func enqueue(_ entries: [JournalEntry], attachment: (any JournalAttachment)?)
+}

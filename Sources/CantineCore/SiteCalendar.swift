@@ -1,0 +1,132 @@
+// Local-time rules of a site: plan windows and booking periods computed in its time zone
+// (Europe/Paris by default), turned into absolute instants before they reach the reducer.
+
+import Foundation
+
+/// A calendar date in the site's time zone (`2026-11-21`).
+public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    public var year: Int
+    public var month: Int
+    public var day: Int
+
+    public init(year: Int, month: Int, day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    /// Parses `YYYY-MM-DD`; nil when malformed or not a real date.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+            (1...12).contains(m), (1...31).contains(d)
+        else { return nil }
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        guard let date = utc.date(from: DateComponents(year: y, month: m, day: d)),
+            utc.component(.day, from: date) == d
+        else { return nil }
+        self.init(year: y, month: m, day: d)
+    }
+
+    public var description: String {
+        let m = month < 10 ? "0\(month)" : "\(month)"
+        let d = day < 10 ? "0\(day)" : "\(day)"
+        return "\(year)-\(m)-\(d)"
+    }
+
+    public static func < (a: LocalDate, b: LocalDate) -> Bool { (a.year, a.month, a.day) < (b.year, b.month, b.day) }
+}
+
+/// A bookable desk period.
+public enum DeskPeriod: String, Sendable, CaseIterable, Codable {
+    case am, pm, day
+}
+
+/// Calendar computations in the site's time zone.
+public struct SiteCalendar: Sendable {
+    public let timeZone: TimeZone
+    let calendar: Calendar
+
+    /// Opening of a working day and the AM/PM split and closing, local hours.
+    public static let dayStart = 8
+    public static let midday = 13
+    public static let dayEnd = 20
+    /// Longest multi-day plan or desk booking.
+    public static let maxDays = 21
+
+    /// Fails for an unknown IANA time zone name.
+    public init?(timeZone identifier: String) {
+        guard let tz = TimeZone(identifier: identifier) else { return nil }
+        timeZone = tz
+        var c = Calendar(identifier: .gregorian)
+        c.timeZone = tz
+        calendar = c
+    }
+
+    /// The instant of `hour:minute` local time on `date`.
+    public func instant(_ date: LocalDate, hour: Int, minute: Int = 0) -> Instant {
+        let comps = DateComponents(year: date.year, month: date.month, day: date.day, hour: hour, minute: minute)
+        return Instant(calendar.date(from: comps) ?? Date(timeIntervalSince1970: 0))
+    }
+
+    /// `2026-11-21 14:30` in the site's time zone.
+    public func text(_ instant: Instant) -> String {
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: instant.date)
+        func two(_ n: Int?) -> String { (n ?? 0) < 10 ? "0\(n ?? 0)" : "\(n ?? 0)" }
+        return "\(c.year ?? 0)-\(two(c.month))-\(two(c.day)) \(two(c.hour)):\(two(c.minute))"
+    }
+
+    /// The local date at `instant`.
+    public func date(of instant: Instant) -> LocalDate {
+        let c = calendar.dateComponents([.year, .month, .day], from: instant.date)
+        return LocalDate(year: c.year ?? 1970, month: c.month ?? 1, day: c.day ?? 1)
+    }
+
+    /// `date` plus `days` days.
+    public func adding(days: Int, to date: LocalDate) -> LocalDate {
+        let noon = instant(date, hour: 12)
+        let moved = calendar.date(byAdding: .day, value: days, to: noon.date) ?? noon.date
+        return self.date(of: Instant(moved))
+    }
+
+    /// The access window of a plan starting on `date` (`days` counts for multi-day plans).
+    public func planWindow(_ kind: PlanKind, from date: LocalDate, days: Int = 1) throws(CommandError) -> (Instant, Instant?) {
+        switch kind {
+        case .halfDayAM:
+            return (instant(date, hour: Self.dayStart), instant(date, hour: Self.midday))
+        case .halfDayPM:
+            return (instant(date, hour: Self.midday), instant(date, hour: Self.dayEnd))
+        case .dayPass:
+            return (instant(date, hour: Self.dayStart), instant(date, hour: Self.dayEnd))
+        case .multiDay:
+            guard (2...Self.maxDays).contains(days) else {
+                throw CommandError("a multi-day pass covers 2 to \(Self.maxDays) days, not \(days): use --days 2…21")
+            }
+            return (instant(date, hour: Self.dayStart), instant(adding(days: days - 1, to: date), hour: Self.dayEnd))
+        case .residentMonthly:
+            let start = instant(date, hour: 0)
+            let end = calendar.date(byAdding: .month, value: 1, to: start.date) ?? start.date
+            return (start, Instant(end))
+        case .staff:
+            return (instant(date, hour: 0), nil)
+        }
+    }
+
+    /// The window of a desk booking: a half-day, a day, or `days` consecutive days.
+    public func deskWindow(_ period: DeskPeriod, on date: LocalDate, days: Int = 1) throws(CommandError) -> (Instant, Instant) {
+        guard (1...Self.maxDays).contains(days) else {
+            throw CommandError("a desk booking covers 1 to \(Self.maxDays) days, not \(days): use --days 1…21")
+        }
+        guard days == 1 || period == .day else {
+            throw CommandError("half-day bookings cover one day: use --period day with --days \(days)")
+        }
+        switch period {
+        case .am: return (instant(date, hour: Self.dayStart), instant(date, hour: Self.midday))
+        case .pm: return (instant(date, hour: Self.midday), instant(date, hour: Self.dayEnd))
+        case .day:
+            return (instant(date, hour: Self.dayStart), instant(adding(days: days - 1, to: date), hour: Self.dayEnd))
+        }
+    }
+}

@@ -1,0 +1,157 @@
+// The state: a pure fold of the journal. Everything here is derivable by replay; nothing
+// personal is held (members by opaque id, badges by token).
+
+import Foundation
+
+public enum LockState: String, Codable, Sendable {
+    case locked, unlocked
+}
+
+public enum ContactState: String, Codable, Sendable {
+    case unknown, closed, open
+}
+
+public enum DoorAlarm: String, Codable, Sendable {
+    /// Opened while locked.
+    case forced
+}
+
+public struct DoorState: Codable, Equatable, Sendable {
+    public var lock: LockState = .locked
+    /// End of the current unlock pulse, when unlocked.
+    public var unlockedUntil: Instant?
+    public var contact: ContactState = .unknown
+    public var alarm: DoorAlarm?
+    public init() {}
+
+    /// The door state as published (`locked` / `unlocked` / `open` / `forced`).
+    public var label: String {
+        if let alarm { return alarm.rawValue }
+        if contact == .open { return "open" }
+        return lock.rawValue
+    }
+}
+
+public enum Occupancy: String, Codable, Sendable {
+    case unknown, vacant, occupied
+}
+
+public struct DeskState: Codable, Equatable, Sendable {
+    public var occupancy: Occupancy = .unknown
+    public var since: Instant?
+    public init() {}
+}
+
+public enum DenyReason: String, Codable, Sendable {
+    case unreadable = "unreadable-frame"
+    case unknownCredential = "unknown-credential"
+    case credentialRevoked = "credential-revoked"
+    case memberDisabled = "member-disabled"
+    case noValidPlan = "no-valid-plan"
+    case unknownDoor = "unknown-door"
+}
+
+/// One access decision, as logged and published.
+public struct AccessRecord: Codable, Equatable, Sendable {
+    public var door: DoorID
+    public var member: MemberID?
+    public var granted: Bool
+    public var reason: DenyReason?
+    public var plan: PlanKind?
+    public var at: Instant
+}
+
+/// Running totals, part of the state so replay checks them too.
+public struct Counters: Codable, Equatable, Sendable {
+    public var events: Int64 = 0
+    public var granted: Int64 = 0
+    public var denied: Int64 = 0
+    public init() {}
+}
+
+/// The whole in-memory state of a site.
+public struct State: Codable, Equatable, Sendable {
+    public var layout: SiteLayout?
+    public var members: [MemberID: Member] = [:]
+    /// Credentials by token, the key a badge read is matched on.
+    public var credentials: [CredentialToken: Credential] = [:]
+    public var bookings: [BookingID: Booking] = [:]
+    public var sessions: [SessionID: ProgramSession] = [:]
+    public var doors: [DoorID: DoorState] = [:]
+    public var desks: [DeskID: DeskState] = [:]
+    /// Members inside, with the time they came in.
+    public var present: [MemberID: Instant] = [:]
+    public var counters = Counters()
+
+    public init() {}
+
+    /// Deterministic JSON of the whole state (sorted keys): the input of the state digest.
+    public func canonicalJSON() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Every field is a plain value type: encoding cannot fail.
+        return (try? encoder.encode(self)) ?? Data()
+    }
+
+    public func credential(id: CredentialID) -> Credential? {
+        credentials.values.first { $0.id == id }
+    }
+}
+
+/// Live occupancy summary, derived from the state (what `/api/occupancy` and MQTT publish).
+public struct OccupancySummary: Codable, Equatable, Sendable {
+    public struct ZoneCount: Codable, Equatable, Sendable {
+        public var zone: ZoneID
+        public var name: String
+        public var free: Int
+        public var occupied: Int
+        public var unknown: Int
+    }
+    public struct RoomStatus: Codable, Equatable, Sendable {
+        public var room: RoomID
+        public var name: String
+        public var busy: Bool
+        /// End of the current booking when busy, start of the next one today when free.
+        public var until: Instant?
+    }
+    public var site: SiteID?
+    public var peoplePresent: Int
+    public var capacity: Int
+    public var zones: [ZoneCount]
+    public var rooms: [RoomStatus]
+    public var updatedAt: Instant
+
+    enum CodingKeys: String, CodingKey {
+        case site, peoplePresent = "people_present", capacity, zones, rooms, updatedAt = "updated_at"
+    }
+}
+
+extension State {
+    /// The occupancy summary at `now`.
+    public func occupancy(at now: Instant) -> OccupancySummary {
+        let layout = self.layout
+        let zones = (layout?.zones ?? []).map { zone -> OccupancySummary.ZoneCount in
+            var c = OccupancySummary.ZoneCount(zone: zone.id, name: zone.name, free: 0, occupied: 0, unknown: 0)
+            for desk in layout?.desks ?? [] where desk.zone == zone.id {
+                switch desks[desk.id]?.occupancy ?? .unknown {
+                case .occupied: c.occupied += 1
+                case .vacant: c.free += 1
+                case .unknown: c.unknown += 1
+                }
+            }
+            return c
+        }
+        let rooms = (layout?.rooms ?? []).map { room -> OccupancySummary.RoomStatus in
+            let roomBookings = bookings.values
+                .filter { $0.resource == .room(room.id) && $0.status != .cancelled }
+            if let current = roomBookings.first(where: { $0.start <= now && now < $0.end }) {
+                return .init(room: room.id, name: room.name, busy: true, until: current.end)
+            }
+            let next = roomBookings.filter { $0.start > now }.map(\.start).min()
+            return .init(room: room.id, name: room.name, busy: false, until: next)
+        }
+        return OccupancySummary(
+            site: layout?.site, peoplePresent: present.count, capacity: layout?.capacity ?? 0,
+            zones: zones, rooms: rooms, updatedAt: now)
+    }
+}

@@ -1,0 +1,386 @@
+// The configuration file (TOML): site, database, HTTP, MQTT, doors, desks, rooms.
+// Loaded once at start and validated; every error names the file, the key and what is
+// expected. Secrets can come from the environment with `${VARIABLE}` inside a string.
+
+import CantineCore
+import CantineProtocol
+import Foundation
+import TOMLKit
+
+/// The whole configuration of one Cantine daemon.
+public struct Config: Codable, Equatable, Sendable {
+    public var site: SiteSection
+    public var database: DatabaseSection
+    public var http: HTTPSection
+    public var mqtt: MQTTSection
+    public var gpio: GPIOSection
+    public var zones: [ZoneSection]
+    public var doors: [DoorSection]
+    public var desks: [DeskSection]
+    public var rooms: [RoomSection]
+
+    public struct SiteSection: Codable, Equatable, Sendable {
+        public var id: String
+        public var name: String
+        public var timeZone: String?
+        public var locale: String?
+        public var capacity: Int?
+        enum CodingKeys: String, CodingKey { case id, name, timeZone = "time_zone", locale, capacity }
+    }
+
+    public struct DatabaseSection: Codable, Equatable, Sendable {
+        public var path: String
+        /// Events between automatic state snapshots.
+        public var snapshotEvery: Int?
+        enum CodingKeys: String, CodingKey { case path, snapshotEvery = "snapshot_every" }
+    }
+
+    public struct HTTPSection: Codable, Equatable, Sendable {
+        public var host: String?
+        public var port: Int?
+    }
+
+    public struct MQTTSection: Codable, Equatable, Sendable {
+        public var enabled: Bool?
+        public var host: String?
+        public var port: Int?
+        public var clientId: String?
+        public var username: String?
+        public var password: String?
+        public var keepalive: Int?
+        public var caFile: String?
+        public var certFile: String?
+        public var keyFile: String?
+        enum CodingKeys: String, CodingKey {
+            case enabled, host, port, clientId = "client_id", username, password, keepalive = "keepalive_s"
+            case caFile = "ca_file", certFile = "cert_file", keyFile = "key_file"
+        }
+    }
+
+    public struct GPIOSection: Codable, Equatable, Sendable {
+        /// `real` (libgpiod) or `simulated`.
+        public var mode: String?
+        public var chip: String?
+    }
+
+    public struct ZoneSection: Codable, Equatable, Sendable {
+        public var id: String
+        public var name: String
+    }
+
+    public struct DoorSection: Codable, Equatable, Sendable {
+        public var id: String
+        public var name: String
+        public var direction: String?
+        public var chip: String?
+        public var d0Line: Int
+        public var d1Line: Int
+        public var relayLine: Int
+        public var relayActiveLow: Bool?
+        public var contactLine: Int?
+        public var contactActiveLow: Bool?
+        public var exitButtonLine: Int?
+        public var exitButtonActiveLow: Bool?
+        public var pulseS: Seconds?
+        public var failSecure: Bool?
+        public var wiegand37: String?
+        enum CodingKeys: String, CodingKey {
+            case id, name, direction, chip, d0Line = "d0_line", d1Line = "d1_line", relayLine = "relay_line"
+            case relayActiveLow = "relay_active_low", contactLine = "contact_line", contactActiveLow = "contact_active_low"
+            case exitButtonLine = "exit_button_line", exitButtonActiveLow = "exit_button_active_low"
+            case pulseS = "pulse_s", failSecure = "fail_secure", wiegand37 = "wiegand_37"
+        }
+    }
+
+    public struct DeskSection: Codable, Equatable, Sendable {
+        public var id: String
+        public var name: String?
+        public var zone: String
+        /// MQTT node id of the desk's sensor node.
+        public var node: String?
+        /// GPIO line of a wired sensor (on `chip` or the default chip).
+        public var gpioLine: Int?
+        public var chip: String?
+        enum CodingKeys: String, CodingKey { case id, name, zone, node, gpioLine = "gpio_line", chip }
+    }
+
+    public struct RoomSection: Codable, Equatable, Sendable {
+        public var id: String
+        public var name: String
+        public var capacity: Int?
+    }
+}
+
+/// A number of seconds, written as an integer (`5`) or a decimal (`2.5`).
+public struct Seconds: Codable, Equatable, Sendable {
+    public var value: Double
+    public init(_ value: Double) { self.value = value }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let i = try? c.decode(Int.self) {
+            value = Double(i)
+        } else {
+            value = try c.decode(Double.self)
+        }
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(value)
+    }
+}
+
+/// A configuration error: one line naming the file, the key and what is expected.
+public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension Config {
+    public var siteID: SiteID { SiteID(site.id) }
+    public var timeZone: String { site.timeZone ?? "Europe/Paris" }
+    public var locale: String { site.locale ?? "fr" }
+    public var httpHost: String { http.host ?? "127.0.0.1" }
+    public var httpPort: Int { http.port ?? 8080 }
+    public var mqttEnabled: Bool { mqtt.enabled ?? true }
+    public var mqttHost: String { mqtt.host ?? "127.0.0.1" }
+    public var mqttPort: Int { mqtt.port ?? 1883 }
+    public var gpioSimulated: Bool { (gpio.mode ?? "real") == "simulated" }
+    public var defaultChip: String { gpio.chip ?? "gpiochip0" }
+
+    /// The layout the core works with.
+    public var layout: SiteLayout {
+        SiteLayout(
+            site: siteID, name: site.name, timeZone: timeZone, capacity: site.capacity ?? 50,
+            zones: zones.map { Zone(id: ZoneID($0.id), name: $0.name) },
+            doors: doors.map { d in
+                Door(
+                    id: DoorID(d.id), name: d.name, direction: DoorDirection(rawValue: d.direction ?? "entry") ?? .entry,
+                    failSecure: d.failSecure ?? true,
+                    pulse: Span(micros: Int64(((d.pulseS?.value ?? 5) * 1_000_000).rounded())))
+            },
+            desks: desks.map { Desk(id: DeskID($0.id), name: $0.name ?? $0.id, zone: ZoneID($0.zone)) },
+            rooms: rooms.map { Room(id: RoomID($0.id), name: $0.name, capacity: $0.capacity ?? 8) })
+    }
+
+    /// Loads and validates the config file at `path`; `environment` resolves `${VAR}`.
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> Config {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigError("config \(path): file not found: create one with `cantine init --config \(path)`")
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError("config \(path): cannot read the file (permissions? UTF-8?)")
+        }
+        return try parse(text, file: path, environment: environment)
+    }
+
+    /// Parses and validates config text; `file` names it in errors.
+    public static func parse(
+        _ text: String, file: String, environment: [String: String] = [:]
+    ) throws(ConfigError) -> Config {
+        let expanded = try substitute(text, file: file, environment: environment)
+        let config: Config
+        do {
+            config = try TOMLDecoder(strictDecoding: true).decode(Config.self, from: expanded)
+        } catch let error as TOMLParseError {
+            throw ConfigError("config \(file):\(error.source.begin.line): \(error.description)")
+        } catch let error as UnexpectedKeysError {
+            let keys = error.keys.map { key, path in (path.map(\.stringValue) + [key]).joined(separator: ".") }.sorted()
+            throw ConfigError(
+                "config \(file): unknown key \(keys.joined(separator: ", ")): check the spelling against `cantine init` 's sample")
+        } catch let error as DecodingError {
+            throw ConfigError("config \(file): \(describe(error))")
+        } catch {
+            throw ConfigError("config \(file): \(error)")
+        }
+        try config.validate(file: file)
+        return config
+    }
+
+    static func keyPath(_ path: [any CodingKey]) -> String {
+        var out = ""
+        for key in path {
+            if let i = key.intValue, key.stringValue.hasPrefix("Index") || Int(key.stringValue) == i {
+                out += "[\(i)]"
+            } else {
+                out += out.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
+        }
+        return out
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, let ctx):
+            let repeated = ctx.codingPath.last?.stringValue == key.stringValue
+            let path = keyPath(repeated ? ctx.codingPath : ctx.codingPath + [key])
+            return "missing key \(path): it is required"
+        case .typeMismatch(let type, let ctx):
+            return "\(keyPath(ctx.codingPath)): expected \(typeName(type))"
+        case .valueNotFound(let type, let ctx):
+            return "\(keyPath(ctx.codingPath)): expected \(typeName(type))"
+        case .dataCorrupted(let ctx):
+            return "\(keyPath(ctx.codingPath)): \(ctx.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type: "an integer"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        case is String.Type: "a string in quotes"
+        default: "a \(type) (a table or an array of tables)"
+        }
+    }
+
+    /// Replaces `${NAME}` with the environment variable NAME (escaped for a TOML string).
+    /// Comments are left alone.
+    static func substitute(_ text: String, file: String, environment: [String: String]) throws(ConfigError) -> String {
+        guard text.contains("${") else { return text }
+        var out: [String] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let commentStart = Self.commentStart(line)
+            var rest = line[..<commentStart]
+            var done = ""
+            while let open = rest.range(of: "${") {
+                done += rest[..<open.lowerBound]
+                guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
+                    throw ConfigError("config \(file):\(number + 1): unterminated ${…}: write ${VARIABLE}")
+                }
+                let name = String(rest[open.upperBound..<close])
+                guard let value = environment[name] else {
+                    throw ConfigError(
+                        "config \(file):\(number + 1): environment variable \(name) is not set: export it, or write the value in the file")
+                }
+                done += value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                rest = rest[rest.index(after: close)...]
+            }
+            out.append(done + rest + line[commentStart...])
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// Index where a line's comment starts (a `#` outside quotes), or its end.
+    static func commentStart(_ line: Substring) -> Substring.Index {
+        var quote: Character?
+        var escaped = false
+        var i = line.startIndex
+        while i < line.endIndex {
+            let c = line[i]
+            if let q = quote {
+                if escaped {
+                    escaped = false
+                } else if c == "\\" && q == "\"" {
+                    escaped = true
+                } else if c == q {
+                    quote = nil
+                }
+            } else if c == "\"" || c == "'" {
+                quote = c
+            } else if c == "#" {
+                return i
+            }
+            i = line.index(after: i)
+        }
+        return line.endIndex
+    }
+
+    /// Checks what decoding cannot: ids, references, ranges, GPIO line clashes.
+    public func validate(file: String) throws(ConfigError) {
+        func fail(_ key: String, _ what: String) -> ConfigError { ConfigError("config \(file): \(key): \(what)") }
+        func slug(_ key: String, _ value: String) throws(ConfigError) {
+            guard Slug.isValid(value) else {
+                throw fail(key, "'\(value)' is not a valid id: use 1–64 of a-z 0-9 - _ (lower case)")
+            }
+        }
+        func unique(_ name: String, _ ids: [String]) throws(ConfigError) {
+            var seen = Set<String>()
+            for (i, id) in ids.enumerated() where !seen.insert(id).inserted {
+                throw fail("\(name)[\(i)].id", "'\(id)' is used twice: ids must be unique")
+            }
+        }
+        try slug("site.id", site.id)
+        guard TimeZone(identifier: timeZone) != nil else {
+            throw fail("site.time_zone", "'\(timeZone)' is not a known time zone: use an IANA name such as Europe/Paris")
+        }
+        guard ["fr", "en"].contains(locale) else { throw fail("site.locale", "expected \"fr\" or \"en\"") }
+        if let c = site.capacity, c < 1 { throw fail("site.capacity", "expected a positive number of people") }
+        guard !database.path.isEmpty else { throw fail("database.path", "expected the path of the SQLite file") }
+        if let n = database.snapshotEvery, n < 100 { throw fail("database.snapshot_every", "expected 100 or more") }
+        guard (1...65535).contains(httpPort) else { throw fail("http.port", "expected a port between 1 and 65535") }
+        guard (1...65535).contains(mqttPort) else { throw fail("mqtt.port", "expected a port between 1 and 65535") }
+        if let k = mqtt.keepalive, !(5...3600).contains(k) { throw fail("mqtt.keepalive_s", "expected 5 to 3600 seconds") }
+        if let mode = gpio.mode, !["real", "simulated"].contains(mode) {
+            throw fail("gpio.mode", "expected \"real\" or \"simulated\"")
+        }
+        for (key, file) in [("mqtt.ca_file", mqtt.caFile), ("mqtt.cert_file", mqtt.certFile), ("mqtt.key_file", mqtt.keyFile)] {
+            if let file, !FileManager.default.fileExists(atPath: file) { throw fail(key, "file \(file) does not exist") }
+        }
+
+        try unique("zones", zones.map(\.id))
+        try unique("doors", doors.map(\.id))
+        try unique("desks", desks.map(\.id))
+        try unique("rooms", rooms.map(\.id))
+        for (i, z) in zones.enumerated() { try slug("zones[\(i)].id", z.id) }
+        for (i, r) in rooms.enumerated() {
+            try slug("rooms[\(i)].id", r.id)
+            if let c = r.capacity, c < 1 { throw fail("rooms[\(i)].capacity", "expected a positive number") }
+        }
+
+        var lines: [String: String] = [:]  // "chip:line" -> key using it
+        func claim(_ key: String, chip: String, line: Int?) throws(ConfigError) {
+            guard let line else { return }
+            guard (0...511).contains(line) else { throw fail(key, "expected a GPIO line offset between 0 and 511") }
+            if let other = lines["\(chip):\(line)"] {
+                throw fail(key, "line \(line) of \(chip) is already used by \(other)")
+            }
+            lines["\(chip):\(line)"] = key
+        }
+        for (i, d) in doors.enumerated() {
+            let k = "doors[\(i)]"
+            try slug("\(k).id", d.id)
+            if let dir = d.direction, DoorDirection(rawValue: dir) == nil {
+                throw fail("\(k).direction", "expected \"entry\" or \"exit\"")
+            }
+            if let p = d.pulseS?.value, !(p > 0) { throw fail("\(k).pulse_s", "expected a positive number of seconds (at most 10)") }
+            if let w = d.wiegand37, !["h10302", "h10304"].contains(w) {
+                throw fail("\(k).wiegand_37", "expected \"h10302\" or \"h10304\"")
+            }
+            let chip = d.chip ?? defaultChip
+            try claim("\(k).d0_line", chip: chip, line: d.d0Line)
+            try claim("\(k).d1_line", chip: chip, line: d.d1Line)
+            try claim("\(k).relay_line", chip: chip, line: d.relayLine)
+            try claim("\(k).contact_line", chip: chip, line: d.contactLine)
+            try claim("\(k).exit_button_line", chip: chip, line: d.exitButtonLine)
+        }
+        let zoneIDs = Set(zones.map(\.id))
+        var nodes: [String: String] = [:]
+        for (i, d) in desks.enumerated() {
+            let k = "desks[\(i)]"
+            try slug("\(k).id", d.id)
+            guard zoneIDs.contains(d.zone) else {
+                throw fail("\(k).zone", "no zone '\(d.zone)': add a [[zones]] entry with id = \"\(d.zone)\"")
+            }
+            switch (d.node, d.gpioLine) {
+            case (.some, .some): throw fail(k, "a desk has one sensor: set node or gpio_line, not both")
+            case (.some(let node), nil):
+                try slug("\(k).node", node)
+                if let other = nodes[node] { throw fail("\(k).node", "node '\(node)' already serves \(other)") }
+                nodes[node] = k
+            case (nil, .some(let line)):
+                try claim("\(k).gpio_line", chip: d.chip ?? defaultChip, line: line)
+            case (nil, nil): break
+            }
+        }
+    }
+
+    /// Unlock pulses above the hard cap in the config (they will be capped).
+    public var cappedPulses: [String] {
+        doors.filter { ($0.pulseS?.value ?? 5) > Door.maxPulse.seconds }.map(\.id)
+    }
+}

@@ -1,0 +1,90 @@
+// `cantine serve`: relays driven locked first, then the site opened, then every service in
+// one ServiceGroup (graceful on SIGTERM/SIGINT, stopped in reverse order), and the relays
+// locked again on the way out.
+
+import CantineCore
+import CantineGPIO
+import CantineMQTT
+import CantineWeb
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The version of this build.
+public let cantineVersion = "0.1.0"
+
+/// Runs the daemon.
+public enum Daemon {
+    /// Runs until SIGTERM/SIGINT.
+    /// - Parameters:
+    ///   - extraServices: more services built on the opened runtime (the demo's traffic).
+    ///   - ready: called once everything is started, with the URLs served.
+    public static func run(
+        config: Config, logger: Logger, time: any TimeSource = SystemTime(),
+        extraServices: @Sendable (Runtime, DoorHardware) -> [any Service] = { _, _ in [] },
+        ready: @escaping @Sendable (Runtime) -> Void = { _ in }
+    ) async throws(DaemonError) {
+        // 1. Doors first: every relay line claimed at its locked level.
+        let hardware: DoorHardware
+        do throws(GPIOError) {
+            hardware = try DoorHardware.boot(config, logger: logger)
+        } catch {
+            throw DaemonError(error.message)
+        }
+        defer { hardware.lockAll() }
+        for door in config.cappedPulses {
+            logger.warning("unlock pulse capped", metadata: ["door": "\(door)", "cap_s": "\(Door.maxPulse.seconds)"])
+        }
+
+        // 2. The site: lock, store, replay, journal, engine.
+        let runtime = try Runtime.open(
+            config: config, role: .daemon, time: time, relays: hardware.relays, version: cantineVersion, logger: logger)
+        defer { runtime.close() }
+        logger.info(
+            "site open",
+            metadata: [
+                "site": "\(config.site.id)", "journal.last_seq": "\(runtime.engine.lastSeq)",
+                "replay.applied": "\(runtime.recovered.applied)",
+                "replay.snapshot": "\(runtime.recovered.fromSnapshot.map(String.init) ?? "none")",
+            ])
+
+        // 3. Services, in dependency order (stopped in reverse).
+        var services: [any Service] = [
+            TimerService(runtime: runtime),
+            InboxService(runtime: runtime, interval: .milliseconds(100)),
+            SnapshotService(runtime: runtime, every: Int64(config.database.snapshotEvery ?? 10_000)),
+        ]
+        if config.mqttEnabled {
+            let settings = MQTTSettings(
+                host: config.mqttHost, port: config.mqttPort, clientID: config.mqtt.clientId ?? "cantine-\(config.site.id)",
+                username: config.mqtt.username, password: config.mqtt.password, keepalive: config.mqtt.keepalive ?? 30,
+                caFile: config.mqtt.caFile, certFile: config.mqtt.certFile, keyFile: config.mqtt.keyFile)
+            do throws(MQTTError) {
+                services.append(try MQTTPublisher(settings: settings, engine: runtime.engine, bus: runtime.bus, logger: logger))
+            } catch {
+                throw DaemonError(error.message)
+            }
+        }
+        let web = WebContext(engine: runtime.engine, journal: runtime.journal, version: cantineVersion)
+        services.append(contentsOf: extraServices(runtime, hardware))
+        services.append(
+            buildApplication(web, host: config.httpHost, port: config.httpPort, logger: logger) { ready(runtime) })
+
+        let group = ServiceGroup(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        do {
+            try await group.run()
+        } catch {
+            runtime.bus.finish()
+            let text = "\(error)"
+            if text.contains("Address already in use") {
+                throw DaemonError(
+                    "cannot listen on \(config.httpHost):\(config.httpPort): address already in use: choose another port ([http] port or --port) or stop the other program"
+                )
+            }
+            throw DaemonError("daemon stopped: \(text)")
+        }
+        runtime.bus.finish()
+        logger.info("stopped", metadata: ["journal.last_seq": "\(runtime.engine.lastSeq)"])
+    }
+}

@@ -1,0 +1,335 @@
+// `cantine demo`: the whole daemon on this machine with simulated hardware. A seeded La
+// Cantine (30 members, 24 desks in two zones, a meeting room, a barcamp grid today), a
+// deterministic day of traffic at `--speed`× (arrivals, lunch, departures, a no-show, a
+// walk-in, denied badges), a local mosquitto if there is one or can be started.
+
+import CantineCore
+import CantineProtocol
+import CantineStore
+import Foundation
+import Logging
+import ServiceLifecycle
+import CantineMQTT
+
+/// Demo settings.
+public struct DemoOptions: Sendable {
+    public var dataDirectory: String
+    public var httpPort: Int
+    public var mqttPort: Int
+    public var mqtt: Bool
+    public var speed: Double
+    public init(dataDirectory: String, httpPort: Int, mqttPort: Int, mqtt: Bool, speed: Double) {
+        self.dataDirectory = dataDirectory
+        self.httpPort = httpPort
+        self.mqttPort = mqttPort
+        self.mqtt = mqtt
+        self.speed = speed
+    }
+}
+
+/// Time that starts at a chosen instant and runs `speed` times faster than real time.
+public struct AcceleratedTime: TimeSource {
+    let origin: Instant
+    let startNanos: UInt64
+    let speed: Double
+    let system = SystemTime()
+
+    public init(origin: Instant, speed: Double) {
+        self.origin = origin
+        self.speed = speed
+        startNanos = system.monotonicNanos()
+    }
+
+    public func now() -> Instant {
+        let elapsed = Double(system.monotonicNanos() - startNanos) / 1000 * speed
+        return Instant(micros: origin.micros + Int64(elapsed))
+    }
+
+    public func monotonicNanos() -> UInt64 { system.monotonicNanos() }
+}
+
+/// A small deterministic random generator (SplitMix64) so every demo day is the same.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// What happens in the demo day.
+public enum DemoAction: Sendable, Equatable {
+    case badge(door: String, frame: WiegandFrame)
+    case contact(door: String, open: Bool)
+    case desk(String, occupied: Bool)
+}
+
+/// The seeded site and its day of traffic.
+public enum DemoSite {
+    static let names = [
+        "Amélie Durand", "Bastien Moreau", "Camille Laurent", "Damien Petit", "Élodie Garnier", "Fabien Roux",
+        "Gaëlle Fournier", "Hugo Girard", "Inès Bonnet", "Julien Dupont", "Karima Benali", "Louis Lambert",
+        "Manon Fontaine", "Nicolas Rousseau", "Océane Vincent", "Pierre Muller", "Quentin Lefèvre", "Rose Faure",
+        "Samuel André", "Tiphaine Mercier", "Ulysse Blanc", "Valérie Guérin", "William Boyer", "Yasmine Chevalier",
+        "Zoé Garcia", "Antoine Robin", "Bérénice Clément", "Cyril Morin", "Diane Nicolas", "Marion Henry",
+    ]
+    static let facility: UInt32 = 42
+
+    /// Members' roles in the demo day, by index.
+    enum Role { case resident(desk: String?), absentResident, day(desk: String), am(desk: String), pm(desk: String), noShow(desk: String), walkIn(desk: String), expired, staff }
+
+    static func role(_ i: Int) -> Role {
+        let residentDesks = ["f01", "f02", "f03", "f04", "f05", "f06", "f07", "f08", "f09", "j01", "j02"]
+        switch i {
+        case 0..<11: return .resident(desk: residentDesks[i])
+        case 11: return .noShow(desk: "j03")
+        case 12: return .walkIn(desk: "j10")
+        case 13..<17: return .absentResident
+        case 17..<23: return .day(desk: "j0\(i - 13)")
+        case 23..<26: return .am(desk: "f\(i - 13)")
+        case 26, 27: return .pm(desk: "f\(i - 16)")
+        case 28: return .expired
+        default: return .staff
+        }
+    }
+
+    static func card(_ i: Int) -> CardRead { CardRead(format: .h10301, facility: facility, card: UInt64(1001 + i)) }
+
+    /// Seeds members, badges, plans, bookings and today's program.
+    static func seed(_ runtime: Runtime, today: LocalDate) throws {
+        let yesterday = runtime.calendar.adding(days: -1, to: today)
+        let firstOfMonth = LocalDate(year: today.year, month: today.month, day: 1)
+        func run(_ op: SiteOperation) throws { _ = try runtime.apply(op, source: "demo") }
+        for (i, name) in names.enumerated() {
+            let member = "m-demo\(i < 10 ? "0" : "")\(i)"
+            let first = name.split(separator: " ")[0].lowercased().folding(options: .diacriticInsensitive, locale: nil)
+            try run(.addMember(id: member, name: name, email: "\(first)@example.org"))
+            let read = card(i)
+            try run(.enrollBadge(member: member, format: read.format, facility: read.facility, card: read.card, id: "b-demo\(i)"))
+            let (kind, from): (PlanKind, LocalDate) =
+                switch role(i) {
+                case .resident, .absentResident, .noShow, .walkIn: (.residentMonthly, firstOfMonth)
+                case .day: (.dayPass, today)
+                case .am: (.halfDayAM, today)
+                case .pm: (.halfDayPM, today)
+                case .expired: (.dayPass, yesterday)
+                case .staff: (.staff, firstOfMonth)
+                }
+            try run(.grantPlan(member: member, kind: kind, from: from.description, days: 1))
+            let date = today.description
+            switch role(i) {
+            case .resident(let desk?), .day(let desk), .noShow(let desk):
+                try run(.bookDesk(member: member, desk: desk, date: date, period: .day, days: 1, id: "bk-demo\(i)"))
+            case .am(let desk): try run(.bookDesk(member: member, desk: desk, date: date, period: .am, days: 1, id: "bk-demo\(i)"))
+            case .pm(let desk): try run(.bookDesk(member: member, desk: desk, date: date, period: .pm, days: 1, id: "bk-demo\(i)"))
+            default: break
+            }
+        }
+        try run(.bookRoom(member: "m-demo01", room: "salle-1", date: today.description, start: "10:00", end: "12:00", id: "bk-room-am"))
+        try run(.bookRoom(member: "m-demo02", room: "salle-1", date: today.description, start: "14:00", end: "16:00", id: "bk-room-pm"))
+
+        let titles = [
+            ("Open data et vin", "grande-salle"), ("Cartographie OpenStreetMap", "mezzanine"),
+            ("Tiers-lieux et territoires", "grande-salle"), ("Swift sur Raspberry Pi", "mezzanine"),
+            ("Coopératives numériques", "grande-salle"), ("Accessibilité du web", "mezzanine"),
+            ("Low-tech au bureau", "grande-salle"), ("Facilitation graphique", "mezzanine"),
+            ("Communs numériques", "grande-salle"), ("Objets connectés et vie privée", "mezzanine"),
+        ]
+        let slots = [("10:00", "10:45"), ("11:00", "11:45"), ("14:00", "14:45"), ("15:00", "15:45"), ("16:00", "16:45")]
+        for (n, (title, room)) in titles.enumerated() {
+            let slot = slots[n / 2]
+            try run(
+                .addSession(
+                    title: title, room: room, date: today.description, start: slot.0, end: slot.1, kind: .barcamp,
+                    track: nil, speakers: [], id: "s-demo\(n)"))
+        }
+        try run(
+            .addSession(
+                title: "Déjeuner", room: nil, date: today.description, start: "12:30", end: "13:30", kind: .break,
+                track: nil, speakers: [], id: "s-demo-lunch"))
+        runtime.journal.flush()
+    }
+
+    /// The day's traffic, sorted by time.
+    static func day(_ calendar: SiteCalendar, today: LocalDate) -> [(Instant, DemoAction)] {
+        var rng = SeededRandom(state: 2026)
+        var out: [(Instant, DemoAction)] = []
+        func at(_ h: Int, _ m: Int, plus minutes: Int = 0) -> Instant {
+            calendar.instant(today, hour: h, minute: m) + .minutes(Int64(minutes))
+        }
+        func jitter(_ range: Int) -> Int { Int(rng.next(upperBound: UInt64(range))) }
+        func badge(_ t: Instant, _ door: String, _ i: Int, opens: Bool = true) {
+            out.append((t, .badge(door: door, frame: (try? Wiegand.encode(card(i))) ?? WiegandFrame(bits: 0, count: 26))))
+            if opens {
+                out.append((t + .seconds(2), .contact(door: door, open: true)))
+                out.append((t + .seconds(6), .contact(door: door, open: false)))
+            }
+        }
+        func visit(_ i: Int, desk: String?, arrive: Instant, leave: Instant, lunch: Bool) {
+            badge(arrive, "entree", i)
+            if let desk { out.append((arrive + .minutes(Int64(3 + jitter(4))), .desk(desk, occupied: true))) }
+            if lunch {
+                let out1 = at(12, 15, plus: jitter(40))
+                if let desk { out.append((out1 - .minutes(2), .desk(desk, occupied: false))) }
+                badge(out1, "sortie", i)
+                let back = out1 + .minutes(Int64(50 + jitter(25)))
+                badge(back, "entree", i)
+                if let desk { out.append((back + .minutes(4), .desk(desk, occupied: true))) }
+            }
+            if let desk { out.append((leave - .minutes(2), .desk(desk, occupied: false))) }
+            badge(leave, "sortie", i)
+        }
+        for i in names.indices {
+            switch role(i) {
+            case .resident(let desk):
+                visit(i, desk: desk, arrive: at(8, 20, plus: jitter(120)), leave: at(17, 0, plus: jitter(150)), lunch: jitter(10) < 6)
+            case .day(let desk):
+                visit(i, desk: desk, arrive: at(8, 40, plus: jitter(90)), leave: at(17, 30, plus: jitter(120)), lunch: jitter(10) < 6)
+            case .walkIn(let desk):
+                visit(i, desk: desk, arrive: at(10, 10), leave: at(16, 30), lunch: false)
+            case .am(let desk):
+                visit(i, desk: desk, arrive: at(8, 30, plus: jitter(40)), leave: at(12, 40, plus: jitter(15)), lunch: false)
+            case .pm(let desk):
+                visit(i, desk: desk, arrive: at(13, 5, plus: jitter(30)), leave: at(18, 30, plus: jitter(60)), lunch: false)
+            case .staff:
+                visit(i, desk: nil, arrive: at(8, 0), leave: at(19, 45), lunch: true)
+            case .expired:
+                badge(at(9, 20), "entree", i, opens: false)
+            case .absentResident, .noShow:
+                break
+            }
+        }
+        // An unknown card, then a frame garbled on the wire (parity error).
+        let unknown = (try? Wiegand.encode(CardRead(format: .h10301, facility: facility, card: 9999))) ?? WiegandFrame(bits: 0, count: 26)
+        out.append((at(9, 40), .badge(door: "entree", frame: unknown)))
+        out.append((at(10, 5), .badge(door: "entree", frame: WiegandFrame(bits: unknown.bits ^ 0b100, count: 26))))
+        return out.sorted { $0.0 < $1.0 }
+    }
+}
+
+/// Plays the demo day against the engine, as the simulated hardware would.
+struct DemoTraffic: Service {
+    let runtime: Runtime
+    let actions: [(Instant, DemoAction)]
+    let speed: Double
+
+    func run() async throws {
+        let doors = Dictionary(uniqueKeysWithValues: runtime.config.doors.map { ($0.id, DoorInput(door: DoorID($0.id), runtime: runtime)) })
+        var index = actions.firstIndex { $0.0 >= runtime.engine.now } ?? actions.endIndex
+        while index < actions.endIndex, !Task.isShuttingDownGracefully {
+            let (at, action) = actions[index]
+            let now = runtime.engine.now
+            if at > now {
+                let realSeconds = min((at - now).seconds / speed, 0.5)
+                try? await Task.sleep(for: .milliseconds(Int(realSeconds * 1000) + 1))
+                continue
+            }
+            switch action {
+            case .badge(let door, let frame): doors[door]?.frame(frame)
+            case .contact(let door, let open): doors[door]?.contact(open: open)
+            case .desk(let desk, let occupied):
+                runtime.engine.submit(.deskReported(DeskReport(desk: DeskID(desk), occupied: occupied)), source: EventSource("sensor:node-\(desk)"))
+            }
+            index += 1
+        }
+        runtime.logger.info("demo day over; still serving until Ctrl-C")
+        try? await gracefulShutdown()
+    }
+}
+
+/// Runs the demo until Ctrl-C.
+public enum Demo {
+    public static func run(_ options: DemoOptions, logger: Logger) async throws {
+        let fm = FileManager.default
+        let dir = URL(fileURLWithPath: options.dataDirectory).standardizedFileURL.path
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dbPath = dir + "/cantine.db"
+        for suffix in ["", "-wal", "-shm"] where fm.fileExists(atPath: dbPath + suffix) {
+            if ProcessLock.isHeld(databasePath: dbPath) {
+                throw DaemonError("another demo is running on \(dbPath): stop it first, or use --data with another directory")
+            }
+            try fm.removeItem(atPath: dbPath + suffix)
+        }
+        let configPath = dir + "/cantine.toml"
+        var text = SampleConfig.text(databasePath: dbPath, simulated: true, httpPort: options.httpPort, mqttPort: options.mqttPort)
+        if !options.mqtt { text = text.replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false") }
+        try text.write(toFile: configPath, atomically: true, encoding: .utf8)
+
+        var broker: LocalBroker?
+        if options.mqtt {
+            broker = LocalBroker.ensure(port: options.mqttPort, directory: dir, logger: logger)
+            if broker == nil {
+                logger.warning("no MQTT broker on 127.0.0.1:\(options.mqttPort) and mosquitto is not installed: running without MQTT (apt install mosquitto)")
+                text = text.replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
+                try text.write(toFile: configPath, atomically: true, encoding: .utf8)
+            }
+        }
+        defer { broker?.stop() }
+
+        let config = try Config.load(path: configPath)
+        guard let calendar = SiteCalendar(timeZone: config.timeZone) else { throw DaemonError("bad time zone") }
+        let today = calendar.date(of: Instant(Date()))
+        let time = AcceleratedTime(origin: calendar.instant(today, hour: 7, minute: 30), speed: options.speed)
+
+        let seeding = try Runtime.open(config: config, role: .tool, mode: .create, time: time, version: cantineVersion, logger: logger)
+        try DemoSite.seed(seeding, today: today)
+        seeding.close()
+
+        let actions = DemoSite.day(calendar, today: today)
+        let speed = options.speed
+        let mqttLine = config.mqttEnabled
+            ? "  mqtt      mosquitto_sub -h 127.0.0.1 -p \(options.mqttPort) -t 'cantine/\(config.site.id)/#' -v\n" : "  mqtt      off\n"
+        try await Daemon.run(
+            config: config, logger: logger, time: time,
+            extraServices: { runtime, _ in [DemoTraffic(runtime: runtime, actions: actions, speed: speed)] },
+            ready: { _ in
+                let base = "http://\(config.httpHost):\(config.httpPort)"
+                FileHandle.standardOutput.write(
+                    Data(
+                        """
+                    Cantine demo: \(config.site.name), simulated doors and desk sensors, day from 07:30 at ×\(speed)
+                      health    \(base)/healthz
+                      occupancy \(base)/api/occupancy
+                    \(mqttLine)  database  \(dbPath)
+                      try       cantine --config \(configPath) members list
+                    Ctrl-C stops the demo and everything it started.
+
+                    """.utf8))
+            })
+    }
+}
+
+/// A mosquitto started by the demo (or one already listening).
+final class LocalBroker: Sendable {
+    let process: Process?
+
+    init(process: Process?) { self.process = process }
+
+    /// Uses a broker listening on `port`, or starts mosquitto there; nil when neither is possible.
+    static func ensure(port: Int, directory: String, logger: Logger) -> LocalBroker? {
+        if MosquittoClient.reachable(host: "127.0.0.1", port: port) { return LocalBroker(process: nil) }
+        guard let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        else { return nil }
+        let conf = directory + "/mosquitto.conf"
+        try? "listener \(port) 127.0.0.1\nallow_anonymous true\npersistence false\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["-c", conf]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return nil }
+        for _ in 0..<50 where !MosquittoClient.reachable(host: "127.0.0.1", port: port) { usleep(100_000) }
+        logger.info("started mosquitto for the demo", metadata: ["mqtt.port": "\(port)", "pid": "\(p.processIdentifier)"])
+        return LocalBroker(process: p)
+    }
+
+    func stop() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}

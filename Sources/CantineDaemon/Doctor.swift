@@ -1,0 +1,99 @@
+// `cantine doctor`: checks an installation, one line per check, each failure with its fix.
+
+import CantineCore
+import CantineGPIO
+import CantineMQTT
+import CantineStore
+import Foundation
+
+/// One doctor check.
+public struct Check: Codable, Sendable, Equatable {
+    public var name: String
+    public var ok: Bool
+    public var detail: String
+}
+
+public enum Doctor {
+    /// Runs every check that applies. A broken config stops the checks that need it.
+    public static func run(configPath: String) -> [Check] {
+        var checks: [Check] = []
+        let config: Config
+        do {
+            config = try Config.load(path: configPath)
+            checks.append(
+                Check(
+                    name: "config", ok: true,
+                    detail: "\(configPath) valid: site \(config.site.id), \(config.doors.count) doors, \(config.desks.count) desks, \(config.rooms.count) rooms"))
+        } catch {
+            return [Check(name: "config", ok: false, detail: error.message)]
+        }
+        for door in config.cappedPulses {
+            checks.append(Check(name: "config", ok: true, detail: "door \(door): pulse_s above 10 s will be capped at 10 s"))
+        }
+
+        let path = config.database.path
+        do {
+            let store = try Store(path: path, mode: .existing)
+            let integrity = try store.integrityCheck()
+            let site = try store.meta("site") ?? "(unset)"
+            let count = try store.journalCount()
+            if integrity == "ok" {
+                checks.append(
+                    Check(
+                        name: "database", ok: true,
+                        detail: "\(path): integrity ok, schema \(Store.schemaVersion), site \(site), \(count) journal entries"))
+            } else {
+                checks.append(
+                    Check(name: "database", ok: false, detail: "\(path): \(integrity): restore a backup (see README § Backups)"))
+            }
+            if site != config.site.id {
+                checks.append(
+                    Check(name: "database", ok: false, detail: "database belongs to site '\(site)', config says '\(config.site.id)': fix site.id or database.path"))
+            }
+            let running = ProcessLock.isHeld(databasePath: path)
+            checks.append(Check(name: "daemon", ok: true, detail: running ? "a cantine daemon is running on this database" : "no daemon running on this database"))
+        } catch let error as StoreError {
+            checks.append(Check(name: "database", ok: false, detail: error.message))
+        } catch {
+            checks.append(Check(name: "database", ok: false, detail: "\(path): \(error): run `cantine init` or restore a backup"))
+        }
+
+        if config.gpioSimulated {
+            checks.append(Check(name: "gpio", ok: true, detail: "simulated (gpio.mode = \"simulated\"): no hardware used"))
+        } else {
+            let chips = Set(config.doors.map { $0.chip ?? config.defaultChip })
+            for name in chips.sorted() {
+                do {
+                    let chip = try GPIOChip(name: name)
+                    checks.append(Check(name: "gpio", ok: true, detail: "\(name) (\(chip.label)): \(chip.lineCount) lines"))
+                } catch {
+                    let present = GPIOChip.available()
+                    checks.append(
+                        Check(name: "gpio", ok: false, detail: error.message + (present.isEmpty ? "; no /dev/gpiochip* here" : "; present: \(present.joined(separator: ", "))")))
+                }
+            }
+        }
+
+        if config.mqttEnabled {
+            let ok = MosquittoClient.reachable(host: config.mqttHost, port: config.mqttPort)
+            checks.append(
+                Check(
+                    name: "mqtt", ok: ok,
+                    detail: ok
+                        ? "broker \(config.mqttHost):\(config.mqttPort) reachable"
+                        : "broker \(config.mqttHost):\(config.mqttPort) unreachable: start mosquitto (systemctl start mosquitto) or fix [mqtt] host/port"))
+        } else {
+            checks.append(Check(name: "mqtt", ok: true, detail: "disabled ([mqtt] enabled = false)"))
+        }
+
+        let now = Date()
+        let sane = now > Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01
+        checks.append(
+            Check(
+                name: "clock", ok: sane,
+                detail: sane
+                    ? "system time \(now.formatted(.iso8601)), site time zone \(config.timeZone)"
+                    : "system time \(now.formatted(.iso8601)) is in the past: enable NTP (timedatectl set-ntp true) or fit a real-time clock"))
+        return checks
+    }
+}

@@ -1,0 +1,216 @@
+// Operations: what the CLI (and later the dashboard) asks for, with its personal data.
+// Each becomes validated core commands plus the record writes that go with them, committed
+// together. When a daemon runs, the CLI sends operations through the inbox; otherwise it
+// opens the site itself and performs them the same way.
+
+import CantineCore
+import CantineProtocol
+import CantineStore
+import Foundation
+import GRDB
+
+/// A person-facing action. Codable: it travels through the inbox.
+public enum SiteOperation: Codable, Equatable, Sendable {
+    case addMember(id: String?, name: String, email: String?)
+    case setMemberStatus(member: String, active: Bool)
+    case grantPlan(member: String, kind: PlanKind, from: String, days: Int)
+    case enrollBadge(member: String, format: WiegandFormat, facility: UInt32, card: UInt64, id: String?)
+    case revokeBadge(id: String)
+    case bookDesk(member: String, desk: String, date: String, period: DeskPeriod, days: Int, id: String?)
+    case bookRoom(member: String, room: String, date: String, start: String, end: String, id: String?)
+    case cancelBooking(id: String)
+    case addSession(
+        title: String, room: String?, date: String, start: String, end: String, kind: SessionKind, track: String?,
+        speakers: [String], id: String?)
+    case removeSession(id: String)
+    /// Snapshot the live state now (`cantine replay` compares its replay with it).
+    case snapshot
+}
+
+/// What an operation did: a sentence for people and the id it created or touched.
+public struct OperationResult: Codable, Equatable, Sendable {
+    public var message: String
+    public var id: String
+}
+
+extension Runtime {
+    /// Performs an operation and waits until it is durable in the journal.
+    public func perform(_ op: SiteOperation, source: EventSource) async throws(CommandError) -> OperationResult {
+        if op == .snapshot {
+            do {
+                try snapshot()
+            } catch {
+                throw CommandError("cannot write a snapshot: \(error)")
+            }
+            let seq = engine.lastSeq
+            return OperationResult(message: "snapshot of the live state at seq \(seq)", id: "\(seq)")
+        }
+        let (result, lastSeq) = try apply(op, source: source)
+        await journal.waitDurable(through: lastSeq)
+        return result
+    }
+
+    /// Applies an operation; its journal entries are queued (not yet durable).
+    func apply(_ op: SiteOperation, source: EventSource) throws(CommandError) -> (OperationResult, Int64) {
+        let site = config.site.id
+        let now = engine.now
+        func run(_ commands: [Command], records: @escaping @Sendable (Database) throws -> Void) throws(CommandError)
+            -> Int64
+        {
+            var last: Int64 = 0
+            // One command per engine call keeps each validation against the state it sees;
+            // multi-command operations below are ordered so a refusal comes first.
+            for (i, command) in commands.enumerated() {
+                let applied = try engine.execute(
+                    command, source: source, attachment: i == commands.count - 1 ? RecordWrite(records) : nil)
+                last = applied.last?.entry.seq ?? last
+            }
+            return last
+        }
+
+        switch op {
+        case .addMember(let id, let name, let email):
+            let name = name.trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, name.count <= 200 else { throw CommandError("a member name needs 1 to 200 characters") }
+            if let email, !email.contains("@") { throw CommandError("'\(email)' is not an email address") }
+            let member = MemberID(id ?? OpaqueID.make("m"))
+            let seq = try run([.registerMember(member)]) { db in
+                try MemberRecord(
+                    id: member.rawValue, site: site, name: name, email: email, status: "active", createdUs: now.micros
+                ).insert(db)
+            }
+            return (OperationResult(message: "member \(member) added (\(name))", id: member.rawValue), seq)
+
+        case .setMemberStatus(let member, let active):
+            let status: MemberStatus = active ? .active : .disabled
+            let seq = try run([.setMemberStatus(MemberID(member), status)]) { db in
+                try db.execute(sql: "UPDATE members SET status = ? WHERE id = ?", arguments: [status.rawValue, member])
+            }
+            return (OperationResult(message: "member \(member) \(active ? "enabled" : "disabled")", id: member), seq)
+
+        case .grantPlan(let member, let kind, let from, let days):
+            let date = try localDate(from, now: now)
+            let (start, end) = try calendar.planWindow(kind, from: date, days: days)
+            let plan = Plan(id: PlanID(OpaqueID.make("p")), kind: kind, validFrom: start, validUntil: end)
+            let seq = try run([.grantPlan(MemberID(member), plan)]) { db in
+                try PlanRecord(
+                    id: plan.id.rawValue, site: site, memberId: member, kind: kind.rawValue, validFromUs: start.micros,
+                    validUntilUs: end?.micros
+                ).insert(db)
+            }
+            let until = end.map { " until \(calendar.text($0))" } ?? ""
+            return (OperationResult(message: "plan \(kind.rawValue) granted to \(member) from \(calendar.text(start))\(until)", id: plan.id.rawValue), seq)
+
+        case .enrollBadge(let member, let format, let facility, let card, let id):
+            let read = CardRead(format: format, facility: facility, card: card)
+            do throws(WiegandError) {
+                _ = try Wiegand.encode(read)
+            } catch {
+                throw CommandError(
+                    "card \(facility)/\(card) does not fit \(format.rawValue): facility ≤ \(format.maxFacility), card ≤ \(format.maxCard)")
+            }
+            let credential = Credential(
+                id: CredentialID(id ?? OpaqueID.make("b")), member: MemberID(member), format: format,
+                token: tokenizer.token(for: read))
+            let seq = try run([.enrollCredential(credential)]) { db in
+                try CredentialRecord(
+                    id: credential.id.rawValue, site: site, memberId: member, format: format.rawValue,
+                    facility: Int64(facility), cardNumber: Int64(card), token: credential.token.rawValue,
+                    enrolledUs: now.micros
+                ).insert(db)
+            }
+            return (OperationResult(message: "badge \(credential.id) enrolled for \(member)", id: credential.id.rawValue), seq)
+
+        case .revokeBadge(let id):
+            let seq = try run([.revokeCredential(CredentialID(id))]) { db in
+                try db.execute(sql: "UPDATE credentials SET revoked_us = ? WHERE id = ?", arguments: [now.micros, id])
+            }
+            return (OperationResult(message: "badge \(id) revoked", id: id), seq)
+
+        case .bookDesk(let member, let desk, let date, let period, let days, let id):
+            let (start, end) = try calendar.deskWindow(period, on: try localDate(date, now: now), days: days)
+            return try book(member, .desk(DeskID(desk)), start, end, id, run)
+
+        case .bookRoom(let member, let room, let date, let startText, let endText, let id):
+            let day = try localDate(date, now: now)
+            let start = try localTime(startText, on: day)
+            let end = try localTime(endText, on: day)
+            return try book(member, .room(RoomID(room)), start, end, id, run)
+
+        case .cancelBooking(let id):
+            let seq = try run([.cancelBooking(BookingID(id))]) { db in
+                try db.execute(sql: "UPDATE bookings SET status = 'cancelled' WHERE id = ?", arguments: [id])
+            }
+            return (OperationResult(message: "booking \(id) cancelled", id: id), seq)
+
+        case .addSession(let title, let room, let date, let startText, let endText, let kind, let track, let speakers, let id):
+            let day = try localDate(date, now: now)
+            let session = ProgramSession(
+                id: SessionID(id ?? OpaqueID.make("s")), title: title.trimmingCharacters(in: .whitespaces),
+                room: room.map { RoomID($0) }, start: try localTime(startText, on: day), end: try localTime(endText, on: day),
+                kind: kind, track: track, speakers: speakers)
+            let speakersJSON = String(decoding: (try? JSONEncoder().encode(speakers)) ?? Data("[]".utf8), as: UTF8.self)
+            let seq = try run([.scheduleSession(session)]) { db in
+                try SessionRecord(
+                    id: session.id.rawValue, site: site, title: session.title, roomId: room,
+                    startUs: session.start.micros, endUs: session.end.micros, kind: kind.rawValue, track: track,
+                    speakers: speakersJSON
+                ).save(db)
+            }
+            return (OperationResult(message: "session \(session.id) '\(session.title)' scheduled", id: session.id.rawValue), seq)
+
+        case .snapshot:
+            throw CommandError("snapshots are taken by perform(_:source:)")
+
+        case .removeSession(let id):
+            let seq = try run([.removeSession(SessionID(id))]) { db in
+                try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id])
+            }
+            return (OperationResult(message: "session \(id) removed", id: id), seq)
+        }
+    }
+
+    private func book(
+        _ member: String, _ resource: BookedResource, _ start: Instant, _ end: Instant, _ id: String?,
+        _ run: ([Command], @escaping @Sendable (Database) throws -> Void) throws(CommandError) -> Int64
+    ) throws(CommandError) -> (OperationResult, Int64) {
+        let site = config.site.id
+        let now = engine.now
+        let booking = Booking(
+            id: BookingID(id ?? OpaqueID.make("bk")), member: MemberID(member), resource: resource, start: start, end: end)
+        let (kind, rid): (String, String) =
+            switch resource {
+            case .desk(let d): ("desk", d.rawValue)
+            case .room(let r): ("room", r.rawValue)
+            }
+        let seq = try run([.book(booking)]) { db in
+            try BookingRecord(
+                id: booking.id.rawValue, site: site, memberId: member, resourceKind: kind, resourceId: rid,
+                startUs: start.micros, endUs: end.micros, status: "booked", createdUs: now.micros
+            ).insert(db)
+        }
+        return (OperationResult(message: "\(resource) booked for \(member) from \(calendar.text(start)) to \(calendar.text(end))", id: booking.id.rawValue), seq)
+    }
+
+    /// `YYYY-MM-DD`, `today` or `tomorrow`, in the site's time zone.
+    func localDate(_ text: String, now: Instant) throws(CommandError) -> LocalDate {
+        switch text {
+        case "today": return calendar.date(of: now)
+        case "tomorrow": return calendar.adding(days: 1, to: calendar.date(of: now))
+        default:
+            guard let d = LocalDate(text) else {
+                throw CommandError("'\(text)' is not a date: use YYYY-MM-DD, today or tomorrow")
+            }
+            return d
+        }
+    }
+
+    /// `HH:MM` local time on `day`.
+    func localTime(_ text: String, on day: LocalDate) throws(CommandError) -> Instant {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, parts[1].count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...23).contains(h),
+            (0...59).contains(m)
+        else { throw CommandError("'\(text)' is not a time: use HH:MM (24 h), e.g. 14:30") }
+        return calendar.instant(day, hour: h, minute: m)
+    }
+}

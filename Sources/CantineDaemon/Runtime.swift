@@ -1,0 +1,191 @@
+// Opening a site: take the database lock, open and migrate the store, rebuild the state
+// (snapshot + journal tail), start the journal writer and the engine, journal the layout.
+// Used by `serve`, `demo`, and by CLI commands when no daemon is running.
+
+import CantineCore
+import CantineGPIO
+import CantineStore
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+
+/// System clocks: wall time from the OS, monotonic time from CLOCK_MONOTONIC.
+public struct SystemTime: TimeSource {
+    public init() {}
+    public func now() -> Instant { Instant(Date()) }
+    public func monotonicNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}
+
+/// A one-line error from opening or running the daemon.
+public struct DaemonError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Timers the reducer asked for, waiting to be fed back as events.
+public final class TimerQueue: Sendable {
+    let pending = Mutex<[TimerID: Instant]>([:])
+
+    public init() {}
+
+    public func schedule(_ id: TimerID, at: Instant) {
+        pending.withLock { $0[id] = at }
+    }
+
+    /// Removes and returns the timers due at `now`, earliest first.
+    public func takeDue(now: Instant) -> [TimerID] {
+        pending.withLock { p in
+            let due = p.filter { $0.value <= now }.sorted { $0.value < $1.value }.map(\.key)
+            for id in due { p[id] = nil }
+            return due
+        }
+    }
+
+    /// The earliest deadline, if any.
+    public var earliest: Instant? { pending.withLock { $0.values.min() } }
+}
+
+/// Metrics of the daemon (swift-metrics; exported once a backend is bootstrapped).
+struct DaemonMetrics: Sendable {
+    let events = Counter(label: "cantine_events_total")
+    let granted = Counter(label: "cantine_access_total", dimensions: [("result", "granted")])
+    let denied = Counter(label: "cantine_access_total", dimensions: [("result", "denied")])
+    let journalErrors = Counter(label: "cantine_journal_errors_total")
+    let decision = Metrics.Timer(label: "cantine_access_decision_seconds")
+}
+
+/// An opened site: store, journal, engine and the edges' plumbing.
+public final class Runtime: Sendable {
+    public let config: Config
+    public let store: Store
+    public let lock: ProcessLock
+    public let journal: JournalWriter
+    public let engine: Engine
+    public let bus: NoticeBus
+    public let timers: TimerQueue
+    public let tokenizer: CredentialTokenizer
+    public let calendar: SiteCalendar
+    public let logger: Logger
+    /// What the state was rebuilt from at open.
+    public let recovered: ReplayResult
+    let metrics = DaemonMetrics()
+
+    /// Whether the runtime is the long-running daemon or a one-shot CLI command.
+    public enum Role: Sendable { case daemon, tool }
+
+    /// Opens the site described by `config`.
+    /// - Parameters:
+    ///   - relays: relay drivers by door, already driven locked (daemon only).
+    public static func open(
+        config: Config, role: Role, mode: Store.Mode = .existing, time: any TimeSource = SystemTime(),
+        relays: [DoorID: RelayDriver] = [:], version: String, logger: Logger
+    ) throws(DaemonError) -> Runtime {
+        do {
+            return try Runtime(
+                config: config, role: role, mode: mode, time: time, relays: relays, version: version, logger: logger)
+        } catch let e as DaemonError {
+            throw e
+        } catch let e as StoreError {
+            throw DaemonError(e.message)
+        } catch let e as JournalReadError {
+            throw DaemonError("\(e): restore a backup, or run `cantine doctor`")
+        } catch {
+            throw DaemonError("cannot open the site: \(error)")
+        }
+    }
+
+    init(
+        config: Config, role: Role, mode: Store.Mode, time: any TimeSource, relays: [DoorID: RelayDriver],
+        version: String, logger: Logger
+    ) throws {
+        let path = config.database.path
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: dir) else {
+            throw DaemonError(
+                "database directory \(dir) does not exist: create it (mkdir -p \(dir)) or change [database] path")
+        }
+        if mode == .existing && !FileManager.default.fileExists(atPath: path) {
+            throw DaemonError("no database at \(path): run `cantine init` first")
+        }
+        self.config = config
+        self.logger = logger
+        lock = try ProcessLock(databasePath: path)
+        store = try Store(path: path, mode: mode)
+        let site = try store.metaSetIfAbsent("site", config.site.id)
+        guard site == config.site.id else {
+            throw DaemonError(
+                "database \(path) belongs to site '\(site)' but the config says site.id = \"\(config.site.id)\": fix the config or the database path"
+            )
+        }
+        tokenizer = CredentialTokenizer(secretHex: try store.metaSetIfAbsent("site_secret", CredentialTokenizer.newSecretHex()))
+        guard let calendar = SiteCalendar(timeZone: config.timeZone) else {
+            throw DaemonError("unknown time zone \(config.timeZone)")
+        }
+        self.calendar = calendar
+
+        recovered = try Replay.rebuild(store: store, useSnapshot: true)
+        let metrics = self.metrics
+        let journalLogger = logger
+        journal = JournalWriter(
+            store: store, durableSeq: recovered.lastSeq,
+            onError: { message in
+                if let message {
+                    metrics.journalErrors.increment()
+                    journalLogger.critical("journal write failing; doors keep deciding from memory", metadata: ["error": "\(message)"])
+                } else {
+                    journalLogger.notice("journal writing again")
+                }
+            },
+            onRecordError: { journalLogger.error("record write failed", metadata: ["error": "\($0)"]) })
+
+        let bus = NoticeBus()
+        let timers = TimerQueue()
+        self.bus = bus
+        self.timers = timers
+        engine = Engine(
+            site: config.siteID, state: recovered.state, lastSeq: recovered.lastSeq, time: time, journal: journal,
+            onEffects: { entry, effects in
+                metrics.events.increment()
+                for effect in effects {
+                    switch effect {
+                    case .relay(let door, let command): relays[door]?.apply(command)
+                    case .schedule(let id, let at): timers.schedule(id, at: at)
+                    case .notify(let notice):
+                        if case .access(let record) = notice { (record.granted ? metrics.granted : metrics.denied).increment() }
+                        bus.publish(.init(seq: entry.seq, at: entry.wall, notice: notice))
+                    }
+                }
+            })
+
+        if role == .daemon {
+            engine.submit(.daemonStarted(DaemonStarted(version: version)), source: "daemon")
+        }
+        let layout = config.layout
+        if engine.read({ $0.layout }) != layout {
+            engine.submit(.layoutApplied(layout), source: "config")
+        }
+    }
+
+    /// Writes a snapshot of the current state, once every entry it folds in is durable.
+    public func snapshot() throws {
+        let (state, seq) = engine.readWithSeq { $0 }
+        while journal.durableSeq < seq {
+            if !journal.flush() { throw DaemonError("journal not writable: \(journal.lastError ?? "?")") }
+        }
+        try store.saveSnapshot(seq: seq, site: config.siteID, taken: engine.now, digest: StateDigest.of(state), state: state)
+    }
+
+    /// Flushes the journal and releases the database. Returns false if entries could not be written.
+    @discardableResult
+    public func close() -> Bool {
+        let ok = journal.close()
+        lock.release()
+        return ok
+    }
+}

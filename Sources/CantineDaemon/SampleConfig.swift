@@ -1,0 +1,99 @@
+// The commented sample configuration written by `cantine init` (and, with a demo database
+// path and simulated GPIO, used by `cantine demo`).
+
+/// Sample configuration text.
+public enum SampleConfig {
+    /// A commented config for La Cantine: two zones of desks, one entrance door, one room.
+    /// - Parameters:
+    ///   - databasePath: where the SQLite file lives.
+    ///   - simulated: use the simulated GPIO twin instead of libgpiod.
+    ///   - httpPort: HTTP port.
+    ///   - mqttPort: MQTT broker port.
+    public static func text(
+        databasePath: String, simulated: Bool = false, httpPort: Int = 8080, mqttPort: Int = 1883, desksPerZone: Int = 12
+    ) -> String {
+        var desks = ""
+        for (zone, prefix) in [("fenetre", "f"), ("jardin", "j")] {
+            for i in 1...desksPerZone {
+                let id = "\(prefix)\(i < 10 ? "0" : "")\(i)"
+                desks += """
+
+                    [[desks]]
+                    id = "\(id)"
+                    zone = "\(zone)"
+                    node = "node-\(id)"
+
+                    """
+            }
+        }
+        return """
+            # Cantine configuration (TOML). Every key is documented in README.md § Configuration.
+            # Strings may take secrets from the environment: password = "${CANTINE_MQTT_PASSWORD}".
+
+            [site]
+            id = "paris"                 # site id: a-z 0-9 - _ ; used in MQTT topics and event ids
+            name = "La Cantine"
+            time_zone = "Europe/Paris"   # IANA name: plans, bookings and the program use local time
+            locale = "fr"                # "fr" or "en" for the display
+            capacity = 60                # fire-safety limit on people present
+
+            [database]
+            path = "\(databasePath)"
+            snapshot_every = 10000       # events between state snapshots (replay starts from the latest)
+
+            [http]
+            host = "127.0.0.1"           # 0.0.0.0 to serve the LAN (the entrance screen, staff laptops)
+            port = \(httpPort)
+
+            [mqtt]
+            enabled = true
+            host = "127.0.0.1"
+            port = \(mqttPort)
+            client_id = "cantine-paris"
+            # username = "cantine"
+            # password = "${CANTINE_MQTT_PASSWORD}"
+            keepalive_s = 30
+            # ca_file = "/etc/cantine/ca.pem"     # enables TLS
+            # cert_file = "/etc/cantine/client.pem"
+            # key_file = "/etc/cantine/client.key"
+
+            [gpio]
+            mode = "\(simulated ? "simulated" : "real")"   # "real" (libgpiod) or "simulated" (no hardware)
+            chip = "gpiochip0"           # default chip for the lines below (see `gpiodetect`)
+
+            [[zones]]
+            id = "fenetre"
+            name = "Côté fenêtre"
+
+            [[zones]]
+            id = "jardin"
+            name = "Côté jardin"
+
+            [[doors]]
+            id = "entree"
+            name = "Entrée"
+            direction = "entry"          # badging here means coming in ("exit" for an exit reader)
+            d0_line = 17                 # Wiegand D0 (green), through a level shifter: readers are 5 V
+            d1_line = 27                 # Wiegand D1 (white)
+            relay_line = 22              # strike relay
+            relay_active_low = false
+            contact_line = 23            # door contact (reed switch)
+            contact_active_low = true
+            exit_button_line = 24        # request-to-exit button
+            exit_button_active_low = true
+            pulse_s = 5                  # unlock pulse; capped at 10 s whatever is written here
+            fail_secure = true           # stays locked without power (false for fire exits)
+
+            [[rooms]]
+            id = "salle-1"
+            name = "Salle de réunion"
+            capacity = 10
+
+            [[rooms]]
+            id = "grande-salle"
+            name = "Grande salle"
+            capacity = 80
+            \(desks)
+            """
+    }
+}

@@ -1,0 +1,80 @@
+// The daemon's own long-running services: the inbox (CLI requests while the daemon runs),
+// the timer service (feeds due timers back as events) and periodic
+// state snapshots. Each is a swift-service-lifecycle Service with a single run().
+
+import CantineCore
+import CantineStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Processes CLI requests queued in the database's inbox, in order.
+struct InboxService: Service {
+    let runtime: Runtime
+    let interval: Duration
+
+    func run() async throws {
+        let decoder = JSONDecoder()
+        let encoder = JSONEncoder()
+        while !Task.isShuttingDownGracefully {
+            do {
+                for request in try runtime.store.inboxPending() {
+                    let (ok, response): (Bool, String)
+                    do {
+                        let op = try decoder.decode(SiteOperation.self, from: request.body)
+                        let result = try await runtime.perform(op, source: "cli")
+                        (ok, response) = (true, String(decoding: try encoder.encode(result), as: UTF8.self))
+                    } catch let error as CommandError {
+                        (ok, response) = (false, error.message)
+                    } catch {
+                        (ok, response) = (false, "unreadable request: is this cantine the same version as the daemon?")
+                    }
+                    try runtime.store.inboxComplete(request.id, ok: ok, response: response)
+                }
+            } catch {
+                runtime.logger.warning("inbox unavailable", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
+
+/// Feeds timers back to the engine when due (checked at least every 250 ms).
+struct TimerService: Service {
+    let runtime: Runtime
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            let now = runtime.engine.now
+            for id in runtime.timers.takeDue(now: now) {
+                runtime.engine.submit(.timerFired(id), source: "timer")
+            }
+            // Sleep until the earliest deadline, at most 250 ms (the relay re-locks by itself anyway).
+            let wait = runtime.timers.earliest.map { max(0, min(($0 - now).seconds, 0.25)) } ?? 0.25
+            try? await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1))
+        }
+    }
+}
+
+/// Writes a state snapshot every `every` events and at shutdown.
+struct SnapshotService: Service {
+    let runtime: Runtime
+    let every: Int64
+
+    func run() async throws {
+        var last = runtime.engine.lastSeq
+        while !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: .seconds(5))
+            let seq = runtime.engine.lastSeq
+            if seq - last >= every {
+                do {
+                    try runtime.snapshot()
+                    last = seq
+                } catch {
+                    runtime.logger.warning("snapshot failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        try? runtime.snapshot()
+    }
+}

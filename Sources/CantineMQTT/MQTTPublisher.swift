@@ -1,0 +1,90 @@
+// Publishes live state on MQTT: daemon status (birth + last will), occupancy summary, desk
+// and door states (retained, re-sent in full on every reconnect) and access events (QoS 1,
+// stable ids). A Service: runs until graceful shutdown, then says `offline` and disconnects.
+
+import CantineCore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The MQTT side of live occupancy.
+public final class MQTTPublisher: Service, Sendable {
+    let client: MosquittoClient
+    let engine: Engine
+    let bus: NoticeBus
+    let topics: Topics
+    let logger: Logger
+
+    public init(settings: MQTTSettings, engine: Engine, bus: NoticeBus, logger: Logger) throws(MQTTError) {
+        topics = Topics(site: engine.site)
+        client = try MosquittoClient(settings: settings, willTopic: topics.status, willPayload: "offline")
+        self.engine = engine
+        self.bus = bus
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let notices = bus.subscribe()
+        try client.start { [self] in
+            logger.info("mqtt connected", metadata: ["mqtt.broker": "\(client.settings.host):\(client.settings.port)"])
+            client.publish(topics.status, "online", retain: true)
+            publishAll()
+        }
+        for await item in notices.cancelOnGracefulShutdown() {
+            handle(item)
+        }
+        client.publish(topics.status, "offline", retain: true)
+        client.stop()
+    }
+
+    func handle(_ item: NoticeBus.Item) {
+        switch item.notice {
+        case .occupancyChanged: publishOccupancy(at: item.at)
+        case .deskChanged(let desk):
+            let label = engine.read { $0.desks[desk]?.occupancy.rawValue } ?? "unknown"
+            client.publish(topics.deskState(desk), label, retain: true)
+        case .doorChanged(let door), .alarm(let door, _):
+            let label = engine.read { $0.doors[door]?.label } ?? "locked"
+            client.publish(topics.doorState(door), label, retain: true)
+        case .access(let record):
+            let event = AccessEvent(id: "\(engine.site)/\(item.seq)", record: record)
+            if let json = try? String(decoding: JSONEncoder.sorted.encode(event), as: UTF8.self) {
+                client.publish(topics.events, json, qos: 1, retain: false)
+            }
+        case .programChanged, .bookingsChanged, .membersChanged: break
+        }
+    }
+
+    /// Publishes every retained topic afresh (after a (re)connect).
+    func publishAll() {
+        let now = engine.now
+        let (desks, doors) = engine.read { s in
+            (s.desks.map { ($0.key, $0.value.occupancy.rawValue) }, s.doors.map { ($0.key, $0.value.label) })
+        }
+        for (desk, label) in desks { client.publish(topics.deskState(desk), label, retain: true) }
+        for (door, label) in doors { client.publish(topics.doorState(door), label, retain: true) }
+        publishOccupancy(at: now)
+    }
+
+    func publishOccupancy(at now: Instant) {
+        let summary = engine.read { $0.occupancy(at: now) }
+        if let data = try? JSONEncoder.sorted.encode(summary) {
+            client.publish(topics.occupancy, String(decoding: data, as: UTF8.self), retain: true)
+        }
+    }
+}
+
+/// An access event as published on `events` (no names: members by opaque id only).
+struct AccessEvent: Encodable {
+    let id: String
+    let type = "access"
+    let record: AccessRecord
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+}

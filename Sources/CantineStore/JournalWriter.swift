@@ -1,0 +1,190 @@
+// Group commit for the journal. The engine enqueues entries (never blocking on I/O); a
+// dedicated thread writes everything queued so far in one transaction with synchronous=FULL,
+// so an entry reported durable survives kill -9 and power loss. On a write error (disk full,
+// read-only file) entries stay queued, the error is reported, and writing resumes once it can.
+
+import CantineCore
+import Foundation
+import GRDB
+import Synchronization
+
+/// Record writes that must commit with a batch of journal entries (a command's personal data).
+public struct RecordWrite: JournalAttachment {
+    let body: @Sendable (Database) throws -> Void
+    public init(_ body: @escaping @Sendable (Database) throws -> Void) { self.body = body }
+}
+
+/// The journal's writer: a `JournalSink` that group-commits on its own thread.
+public final class JournalWriter: JournalSink, Sendable {
+    struct Item {
+        var entries: [JournalEntry]
+        var attachment: (any JournalAttachment)?
+    }
+
+    struct Queue {
+        var items: [Item] = []
+        var durableSeq: Int64
+        var lastError: String?
+        var stopping = false
+        /// A batch has been taken off `items` and is being written.
+        var writing = false
+        var waiters: [(seq: Int64, continuation: CheckedContinuation<Void, Never>)] = []
+        var batches: Int64 = 0
+    }
+
+    let store: Store
+    let queue: Mutex<Queue>
+    let wake = DispatchSemaphore(value: 0)
+    let finished = DispatchSemaphore(value: 0)
+    /// Largest number of entries written in one transaction.
+    let maxBatch: Int
+    let onError: @Sendable (String?) -> Void
+    let onRecordError: @Sendable (String) -> Void
+
+    /// - Parameters:
+    ///   - durableSeq: last sequence number already in the journal.
+    ///   - onError: told of a write failure (message) and of recovery (nil).
+    ///   - onRecordError: told when a record attachment fails (the journal entry still commits).
+    public init(
+        store: Store, durableSeq: Int64, maxBatch: Int = 4096,
+        onError: @escaping @Sendable (String?) -> Void = { _ in },
+        onRecordError: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.store = store
+        self.queue = Mutex(Queue(durableSeq: durableSeq))
+        self.maxBatch = maxBatch
+        self.onError = onError
+        self.onRecordError = onRecordError
+        let thread = Thread { [self] in self.run() }
+        thread.name = "cantine-journal"
+        thread.start()
+    }
+
+    public func enqueue(_ entries: [JournalEntry], attachment: (any JournalAttachment)?) {
+        guard !entries.isEmpty || attachment != nil else { return }
+        queue.withLock { $0.items.append(Item(entries: entries, attachment: attachment)) }
+        wake.signal()
+    }
+
+    /// Last sequence number known to be on disk.
+    public var durableSeq: Int64 { queue.withLock { $0.durableSeq } }
+
+    /// The current write error, if the journal is failing to write.
+    public var lastError: String? { queue.withLock { $0.lastError } }
+
+    /// Number of transactions committed so far.
+    public var batches: Int64 { queue.withLock { $0.batches } }
+
+    /// Suspends until every entry up to `seq` is on disk.
+    public func waitDurable(through seq: Int64) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let ready = queue.withLock { q -> Bool in
+                if q.durableSeq >= seq { return true }
+                q.waiters.append((seq, c))
+                return false
+            }
+            if ready { c.resume() }
+        }
+    }
+
+    /// Blocks until everything queued so far is on disk (CLI, benches, shutdown).
+    /// Returns false, leaving entries queued, if the journal is failing to write.
+    @discardableResult
+    public func flush() -> Bool {
+        while true {
+            let (pending, failing) = queue.withLock { (!$0.items.isEmpty || $0.writing, $0.lastError != nil) }
+            if !pending { return true }
+            if failing { return false }
+            wake.signal()
+            usleep(500)
+        }
+    }
+
+    /// Writes what is queued, then stops the thread. Returns false if entries could not be written.
+    @discardableResult
+    public func close() -> Bool {
+        queue.withLock { $0.stopping = true }
+        wake.signal()
+        finished.wait()
+        return queue.withLock { $0.items.isEmpty }
+    }
+
+    private func run() {
+        let encoder = JSONEncoder()
+        var retryDelay = 0.05
+        while true {
+            let (batch, stopping) = queue.withLock { q -> ([Item], Bool) in
+                var taken: [Item] = []
+                var count = 0
+                while count < maxBatch, !q.items.isEmpty {
+                    let item = q.items.removeFirst()
+                    count += item.entries.count
+                    taken.append(item)
+                }
+                q.writing = !taken.isEmpty
+                return (taken, q.stopping)
+            }
+            if batch.isEmpty {
+                if stopping { break }
+                wake.wait()
+                continue
+            }
+            do {
+                try write(batch, encoder: encoder)
+                retryDelay = 0.05
+                let last = batch.last(where: { !$0.entries.isEmpty })?.entries.last?.seq
+                let (ready, recovered) = queue.withLock { q -> ([CheckedContinuation<Void, Never>], Bool) in
+                    if let last { q.durableSeq = max(q.durableSeq, last) }
+                    q.writing = false
+                    q.batches += 1
+                    let recovered = q.lastError != nil
+                    q.lastError = nil
+                    let ready = q.waiters.filter { $0.seq <= q.durableSeq }.map(\.continuation)
+                    q.waiters.removeAll { $0.seq <= q.durableSeq }
+                    return (ready, recovered)
+                }
+                ready.forEach { $0.resume() }
+                if recovered { onError(nil) }
+            } catch {
+                let message = (error as? DatabaseError).map { Store.explain($0, path: store.path).message } ?? "\(error)"
+                let first = queue.withLock { q -> Bool in
+                    q.items.insert(contentsOf: batch, at: 0)
+                    q.writing = false
+                    defer { q.lastError = message }
+                    return q.lastError != message
+                }
+                if first { onError(message) }
+                if stopping && retryDelay >= 1.6 { break }  // give up on shutdown after a few tries
+                Thread.sleep(forTimeInterval: retryDelay)
+                retryDelay = min(retryDelay * 2, 2)
+            }
+        }
+        finished.signal()
+    }
+
+    private func write(_ batch: [Item], encoder: JSONEncoder) throws {
+        try store.pool.write { db in
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO journal(seq, site, wall_us, mono_ns, source, kind, payload) VALUES (?,?,?,?,?,?,?)")
+            for item in batch {
+                for e in item.entries {
+                    let payload = try e.event.encodePayload(with: encoder)
+                    try insert.execute(arguments: [
+                        e.seq, e.site.rawValue, e.wall.micros, Int64(bitPattern: e.monotonicNanos),
+                        e.source.rawValue, e.event.kind, payload,
+                    ])
+                }
+                if let records = item.attachment as? RecordWrite {
+                    do {
+                        try db.inSavepoint {
+                            try records.body(db)
+                            return .commit
+                        }
+                    } catch {
+                        onRecordError("records for \(item.entries.first?.id ?? "?"): \(error)")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+// Versioned migrations. Never edit a shipped migration: add a new one.
+// Every record carries its site id so the records of networked sites never collide.
+
+import GRDB
+
+extension Store {
+    static let migrator: DatabaseMigrator = {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+                    -- The journal: append-only, one row per input.
+                    CREATE TABLE journal (
+                        seq INTEGER PRIMARY KEY,
+                        site TEXT NOT NULL,
+                        wall_us INTEGER NOT NULL,
+                        mono_ns INTEGER NOT NULL,
+                        source TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        payload BLOB NOT NULL
+                    );
+                    CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+                        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+                    CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+                        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+
+                    -- State snapshots: replay starts from the latest one.
+                    CREATE TABLE snapshots (
+                        seq INTEGER PRIMARY KEY,
+                        site TEXT NOT NULL,
+                        taken_us INTEGER NOT NULL,
+                        digest TEXT NOT NULL,
+                        state BLOB NOT NULL
+                    );
+
+                    -- Personal data, apart from the journal.
+                    CREATE TABLE members (
+                        id TEXT PRIMARY KEY,
+                        site TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        email TEXT,
+                        status TEXT NOT NULL,
+                        created_us INTEGER NOT NULL
+                    );
+                    CREATE TABLE credentials (
+                        id TEXT PRIMARY KEY,
+                        site TEXT NOT NULL,
+                        member_id TEXT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+                        format TEXT NOT NULL,
+                        facility INTEGER NOT NULL,
+                        card_number INTEGER NOT NULL,
+                        token TEXT NOT NULL,
+                        enrolled_us INTEGER NOT NULL,
+                        revoked_us INTEGER
+                    );
+                    CREATE UNIQUE INDEX credentials_active_token ON credentials(token) WHERE revoked_us IS NULL;
+                    CREATE TABLE plans (
+                        id TEXT NOT NULL,
+                        site TEXT NOT NULL,
+                        member_id TEXT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+                        kind TEXT NOT NULL,
+                        valid_from_us INTEGER NOT NULL,
+                        valid_until_us INTEGER,
+                        PRIMARY KEY (member_id, id)
+                    );
+                    CREATE TABLE bookings (
+                        id TEXT PRIMARY KEY,
+                        site TEXT NOT NULL,
+                        member_id TEXT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+                        resource_kind TEXT NOT NULL,
+                        resource_id TEXT NOT NULL,
+                        start_us INTEGER NOT NULL,
+                        end_us INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        created_us INTEGER NOT NULL
+                    );
+                    CREATE INDEX bookings_resource ON bookings(resource_kind, resource_id, start_us);
+                    CREATE TABLE sessions (
+                        id TEXT PRIMARY KEY,
+                        site TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        room_id TEXT,
+                        start_us INTEGER NOT NULL,
+                        end_us INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        track TEXT,
+                        speakers TEXT NOT NULL DEFAULT '[]'
+                    );
+                    CREATE TABLE staff_users (
+                        id TEXT PRIMARY KEY,
+                        site TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        password_hash TEXT NOT NULL,
+                        created_us INTEGER NOT NULL
+                    );
+
+                    -- Requests from the CLI to a running daemon, processed by the daemon in order.
+                    CREATE TABLE inbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        created_us INTEGER NOT NULL,
+                        request BLOB,
+                        status TEXT NOT NULL DEFAULT 'pending',
+                        response TEXT
+                    );
+                    """)
+        }
+        return m
+    }()
+}

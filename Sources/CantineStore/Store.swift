@@ -1,0 +1,117 @@
+// The Cantine database: one SQLite file in WAL mode, opened with clear errors for every
+// way it can be wrong (missing directory, not a database, newer schema), then migrated.
+
+import Foundation
+import GRDB
+
+/// A one-line, user-facing store error.
+public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The database of one site: journal, snapshots, records, inbox.
+public final class Store: Sendable {
+    /// Path of the SQLite file.
+    public let path: String
+    /// The WAL pool: one writer, concurrent readers.
+    public let pool: DatabasePool
+
+    /// How to open the database.
+    public enum Mode: Sendable {
+        /// Create the file when missing (`cantine init`, the demo).
+        case create
+        /// Require an existing database.
+        case existing
+    }
+
+    /// Opens (and migrates) the database at `path`.
+    public init(path: String, mode: Mode = .existing) throws(StoreError) {
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw StoreError("database directory \(dir) does not exist: create it (mkdir -p \(dir)) or change [database] path")
+        }
+        let exists = FileManager.default.fileExists(atPath: path)
+        if mode == .existing && !exists {
+            throw StoreError("no database at \(path): run `cantine init` first")
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(5)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try pool.read { db in _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+        } catch let error as DatabaseError {
+            throw Self.explain(error, path: path)
+        } catch {
+            throw StoreError("cannot open database \(path): \(error)")
+        }
+        do {
+            let migrator = Self.migrator
+            let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
+            if superseded {
+                let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+                let unknown = applied.subtracting(migrator.migrations).sorted().joined(separator: ", ")
+                throw StoreError(
+                    "database \(path) was written by a newer cantine (schema \(unknown)): upgrade cantine, or restore a backup")
+            }
+            try migrator.migrate(pool)
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError {
+            throw Self.explain(error, path: path)
+        } catch {
+            throw StoreError("cannot migrate database \(path): \(error)")
+        }
+    }
+
+    static func explain(_ error: DatabaseError, path: String) -> StoreError {
+        switch error.resultCode {
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+            return StoreError(
+                "database \(path) is corrupted or not a Cantine database: restore a backup, or move it aside and run `cantine init`")
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY:
+            return StoreError("cannot open database \(path) for writing: check the file and directory permissions")
+        case .SQLITE_FULL:
+            return StoreError("disk full while writing \(path): free space on the device")
+        default:
+            return StoreError("database \(path): \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+
+    /// The schema version this build writes (the last migration's identifier).
+    public static var schemaVersion: String { migrator.migrations.last ?? "none" }
+
+    /// Applied migrations, oldest first.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Self.migrator.appliedMigrations(db) }
+    }
+
+    /// `PRAGMA integrity_check`: "ok" or the problems SQLite found.
+    public func integrityCheck() throws -> String {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
+        }
+    }
+
+    /// A value from the meta table.
+    public func meta(_ key: String) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    }
+
+    /// Sets a meta value unless one is already there; returns the value stored.
+    @discardableResult
+    public func metaSetIfAbsent(_ key: String, _ value: String) throws -> String {
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
+            return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) ?? value
+        }
+    }
+}

@@ -1,0 +1,181 @@
+// Site-level commands: serve, demo, init, doctor, replay, bench.
+
+import ArgumentParser
+import CantineCore
+import CantineDaemon
+import CantineStore
+import Foundation
+import Logging
+
+struct Serve: AsyncParsableCommand, HasGlobalOptions {
+    static let configuration = CommandConfiguration(abstract: "Run the daemon (doors, sensors, MQTT, HTTP) until SIGTERM/SIGINT.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let config = try global.loadConfig()
+        try await Daemon.run(config: config, logger: global.logger)
+    }
+}
+
+struct Demo: AsyncParsableCommand, HasGlobalOptions {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the whole daemon with simulated hardware on a seeded La Cantine, with a realistic day of traffic.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "HTTP port on 127.0.0.1.") var port = 8080
+    @Option(help: "MQTT broker port on 127.0.0.1 (a mosquitto is started there if none listens).") var mqttPort = 1883
+    @Flag(help: "Run without MQTT.") var noMqtt = false
+    @Option(help: "How many times faster than real time the demo day runs.") var speed = 60.0
+    @Option(help: "Directory for the demo's config and database (recreated each run).") var data = "demo-data"
+
+    mutating func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port \(port): expected 1–65535") }
+        guard (1...65535).contains(mqttPort) else { throw ValidationError("--mqtt-port \(mqttPort): expected 1–65535") }
+        guard speed >= 1, speed <= 10_000 else { throw ValidationError("--speed \(speed): expected 1 to 10000") }
+    }
+
+    func run() async throws {
+        var logger = global.logger
+        if global.logLevel == nil { logger.logLevel = .notice }
+        try await CantineDaemon.Demo.run(
+            DemoOptions(dataDirectory: data, httpPort: port, mqttPort: mqttPort, mqtt: !noMqtt, speed: speed),
+            logger: logger)
+    }
+}
+
+struct Init: AsyncParsableCommand, HasGlobalOptions {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a commented sample config and create the database.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Database file (default: beside the config, or /var/lib/cantine/cantine.db for /etc configs).")
+    var database: String?
+    @Flag(help: "Use simulated GPIO (no hardware).") var simulated = false
+    @Flag(help: "Overwrite an existing config file.") var force = false
+
+    func run() async throws {
+        let path = global.configPath
+        let fm = FileManager.default
+        let configURL = URL(fileURLWithPath: path).standardizedFileURL
+        let defaultDB =
+            configURL.path.hasPrefix("/etc/")
+            ? "/var/lib/cantine/cantine.db" : configURL.deletingLastPathComponent().appendingPathComponent("cantine.db").path
+        let dbPath = URL(fileURLWithPath: database ?? defaultDB).standardizedFileURL.path
+        if fm.fileExists(atPath: path) && !force {
+            throw CLIFailure(message: "\(path) already exists: keep it, or pass --force to overwrite it")
+        }
+        let configDir = configURL.deletingLastPathComponent().path
+        let dbDir = URL(fileURLWithPath: dbPath).deletingLastPathComponent().path
+        do {
+            try fm.createDirectory(atPath: configDir, withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: dbDir, withIntermediateDirectories: true)
+            try SampleConfig.text(databasePath: dbPath, simulated: simulated).write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw CLIFailure(message: "cannot write \(path) or create \(dbDir): \(error.localizedDescription)")
+        }
+        let config = try Config.load(path: path)
+        let runtime = try Runtime.open(config: config, role: .tool, mode: .create, version: cantineVersion, logger: global.logger)
+        runtime.close()
+        print("wrote \(path)\ncreated \(dbPath) (schema \(Store.schemaVersion))\nnext: edit the doors and desks, then `cantine doctor --config \(path)`")
+    }
+}
+
+struct Doctor: AsyncParsableCommand, HasGlobalOptions {
+    static let configuration = CommandConfiguration(abstract: "Check config, database, GPIO, MQTT broker and clock.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let checks = CantineDaemon.Doctor.run(configPath: global.configPath)
+        if json {
+            try printJSON(checks)
+        } else {
+            for c in checks { print("\(c.ok ? "OK  " : "FAIL") \(c.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(c.detail)") }
+        }
+        if checks.contains(where: { !$0.ok }) { throw ExitCode(1) }
+    }
+}
+
+struct Replay: AsyncParsableCommand, HasGlobalOptions {
+    static let configuration = CommandConfiguration(
+        abstract: "Rebuild the state from the whole journal and check it against the live state.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    struct Report: Encodable {
+        var events: Int64
+        var seconds: Double
+        var lastSeq: Int64
+        var digest: String
+        var liveSeq: Int64?
+        var liveDigest: String?
+        var matches: Bool?
+        enum CodingKeys: String, CodingKey {
+            case events, seconds, lastSeq = "last_seq", digest, liveSeq = "live_seq", liveDigest = "live_digest", matches
+        }
+    }
+
+    func run() async throws {
+        let config = try global.loadConfig()
+        let client = SiteClient(config: config, logger: global.logger)
+        // The live state: a fresh snapshot from the running daemon, else the last one taken.
+        if ProcessLock.isHeld(databasePath: config.database.path) {
+            _ = try await client.perform(.snapshot)
+        }
+        let store = try client.openStore()
+        let live = try store.latestSnapshot()
+        let full = try CantineDaemon.Replay.rebuild(store: store, useSnapshot: false)
+        var report = Report(
+            events: full.applied, seconds: full.seconds, lastSeq: full.lastSeq, digest: full.digest, liveSeq: live?.seq,
+            liveDigest: live?.digest)
+        if let live {
+            let atLive = live.seq == full.lastSeq ? full : try CantineDaemon.Replay.rebuild(store: store, useSnapshot: false, through: live.seq)
+            report.matches = atLive.digest == live.digest
+        }
+        if json {
+            try printJSON(report)
+        } else {
+            print("replayed \(report.events) events in \(String(format: "%.2f", report.seconds)) s; last seq \(report.lastSeq)")
+            print("state digest \(report.digest)")
+            if let live, let matches = report.matches {
+                print("live state at seq \(live.seq): \(matches ? "matches the replay" : "DIFFERS from the replay (\(live.digest))")")
+            } else {
+                print("no live state to compare with (no snapshot yet; run with the daemon up)")
+            }
+        }
+        if report.matches == false { throw ExitCode(1) }
+    }
+}
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure performance figures (see docs/benchmarks.md).",
+        subcommands: [JournalBench.self])
+
+    struct JournalBench: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "journal", abstract: "Durable group-committed append throughput and replay time.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Number of events.") var events = 1_000_000
+        @Option(help: "Directory for the scratch database.") var dir = NSTemporaryDirectory()
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard events >= 1000 else { throw ValidationError("--events \(events): expected at least 1000") }
+        }
+
+        func run() async throws {
+            let r = try Bench.journal(events: events, directory: dir, logger: global.logger)
+            if json {
+                try printJSON(r)
+            } else {
+                printTable(
+                    ["figure", "value"],
+                    [
+                        ["events", "\(r.events)"], ["append_per_s (durable)", String(format: "%.0f", r.appendPerS)],
+                        ["commits", "\(r.batches)"], ["replay_s", String(format: "%.2f", r.replayS)],
+                        ["replay_per_s", String(format: "%.0f", r.replayPerS)], ["db_mb", String(format: "%.1f", r.dbMB)],
+                        ["replay digest = live digest", r.digestMatches ? "yes" : "NO"],
+                    ])
+            }
+        }
+    }
+}
