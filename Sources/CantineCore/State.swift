@@ -111,15 +111,15 @@ public struct OccupancySummary: Codable, Equatable, Sendable {
         public var room: RoomID
         public var name: String
         public var busy: Bool
-        /// End of the current booking when busy, start of the next one today when free.
-        public var until: Instant?
+        /// End of the current booking when busy, start of the next one when free.
+        @ISO8601Instant public var until: Instant?
     }
     public var site: SiteID?
     public var peoplePresent: Int
     public var capacity: Int
     public var zones: [ZoneCount]
     public var rooms: [RoomStatus]
-    public var updatedAt: Instant
+    @ISO8601Instant public var updatedAt: Instant?
 
     enum CodingKeys: String, CodingKey {
         case site, peoplePresent = "people_present", capacity, zones, rooms, updatedAt = "updated_at"
@@ -153,5 +153,38 @@ extension State {
         return OccupancySummary(
             site: layout?.site, peoplePresent: present.count, capacity: layout?.capacity ?? 0,
             zones: zones, rooms: rooms, updatedAt: now)
+    }
+}
+
+/// Encodes an optional instant as an ISO 8601 string (`2026-11-21T14:00:00Z`) in public JSON,
+/// where people and other programs read it; the journal keeps integer microseconds.
+@propertyWrapper
+public struct ISO8601Instant: Codable, Equatable, Sendable {
+    public var wrappedValue: Instant?
+    public init(wrappedValue: Instant?) { self.wrappedValue = wrappedValue }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            wrappedValue = nil
+        } else {
+            let text = try c.decode(String.self)
+            guard let date = try? Date(text, strategy: .iso8601) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected an ISO 8601 date, got \(text)")
+            }
+            wrappedValue = Instant(date)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let wrappedValue { try c.encode(wrappedValue.description) } else { try c.encodeNil() }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A missing key decodes as nil.
+    public func decode(_ type: ISO8601Instant.Type, forKey key: Key) throws -> ISO8601Instant {
+        try decodeIfPresent(type, forKey: key) ?? ISO8601Instant(wrappedValue: nil)
     }
 }

@@ -218,6 +218,10 @@ struct DemoTraffic: Service {
 
     func run() async throws {
         let doors = Dictionary(uniqueKeysWithValues: runtime.config.doors.map { ($0.id, DoorInput(door: DoorID($0.id), runtime: runtime)) })
+        // Every node's first heartbeat after the daemon starts: nobody is in yet.
+        for desk in runtime.config.desks {
+            runtime.engine.submit(.deskReported(DeskReport(desk: DeskID(desk.id), occupied: false)), source: EventSource("sensor:node-\(desk.id)"))
+        }
         var index = actions.firstIndex { $0.0 >= runtime.engine.now } ?? actions.endIndex
         while index < actions.endIndex, !Task.isShuttingDownGracefully {
             let (at, action) = actions[index]

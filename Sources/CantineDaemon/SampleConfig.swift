@@ -84,6 +84,17 @@ public enum SampleConfig {
             pulse_s = 5                  # unlock pulse; capped at 10 s whatever is written here
             fail_secure = true           # stays locked without power (false for fire exits)
 
+            [[doors]]
+            id = "sortie"
+            name = "Sortie (lecteur intérieur)"
+            direction = "exit"           # badging here means leaving: people present = in − out
+            d0_line = 5
+            d1_line = 6
+            relay_line = 13
+            exit_button_line = 19
+            exit_button_active_low = true
+            pulse_s = 3
+
             [[rooms]]
             id = "salle-1"
             name = "Salle de réunion"
@@ -93,6 +104,11 @@ public enum SampleConfig {
             id = "grande-salle"
             name = "Grande salle"
             capacity = 80
+
+            [[rooms]]
+            id = "mezzanine"
+            name = "Mezzanine"
+            capacity = 25
             \(desks)
             """
     }
