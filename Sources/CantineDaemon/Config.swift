@@ -191,7 +191,7 @@ extension Config {
             throw ConfigError(
                 "config \(file): unknown key \(keys.joined(separator: ", ")): check the spelling against `cantine init` 's sample")
         } catch let error as DecodingError {
-            throw ConfigError("config \(file): \(describe(error))")
+            throw ConfigError("config \(file): \(describe(error, in: try? TOMLTable(string: expanded)))")
         } catch {
             throw ConfigError("config \(file): \(error)")
         }
@@ -211,16 +211,18 @@ extension Config {
         return out
     }
 
-    static func describe(_ error: DecodingError) -> String {
+    static func describe(_ error: DecodingError, in table: TOMLTable?) -> String {
         switch error {
         case .keyNotFound(let key, let ctx):
             let repeated = ctx.codingPath.last?.stringValue == key.stringValue
-            let path = keyPath(repeated ? ctx.codingPath : ctx.codingPath + [key])
-            return "missing key \(path): it is required"
-        case .typeMismatch(let type, let ctx):
-            return "\(keyPath(ctx.codingPath)): expected \(typeName(type))"
-        case .valueNotFound(let type, let ctx):
-            return "\(keyPath(ctx.codingPath)): expected \(typeName(type))"
+            let path = repeated ? ctx.codingPath : ctx.codingPath + [key]
+            // TOMLKit reports a value of the wrong type as a missing key: tell them apart.
+            if let table, value(at: path, in: table) != nil {
+                return "\(keyPath(path)): expected \(expectedType(key.stringValue))"
+            }
+            return "missing key \(keyPath(path)): it is required"
+        case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx):
+            return "\(keyPath(ctx.codingPath)): expected \(expectedType(ctx.codingPath.last?.stringValue ?? ""))"
         case .dataCorrupted(let ctx):
             return "\(keyPath(ctx.codingPath)): \(ctx.debugDescription)"
         @unknown default:
@@ -228,13 +230,36 @@ extension Config {
         }
     }
 
-    static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is Int.Type: "an integer"
-        case is Double.Type: "a number"
-        case is Bool.Type: "true or false"
-        case is String.Type: "a string in quotes"
-        default: "a \(type) (a table or an array of tables)"
+    /// The raw TOML value at a coding path, if the document has one.
+    static func value(at path: [any CodingKey], in table: TOMLTable) -> (any TOMLValueConvertible)? {
+        var current: any TOMLValueConvertible = table
+        for key in path {
+            if let index = key.intValue, let array = current.array, index < array.count {
+                current = array[index]
+            } else if let t = current.table, let next = t[key.stringValue] {
+                current = next
+            } else {
+                return nil
+            }
+        }
+        return current
+    }
+
+    /// What a config key holds, from its name (the schema is small and regular).
+    static func expectedType(_ key: String) -> String {
+        switch key {
+        case _ where key.hasSuffix("_line"), "port", "capacity", "keepalive_s", "snapshot_every":
+            return "an integer"
+        case "pulse_s":
+            return "a number of seconds"
+        case _ where key.hasSuffix("_active_low"), "enabled", "fail_secure":
+            return "true or false"
+        case "site", "database", "http", "mqtt", "gpio":
+            return "a table ([\(key)])"
+        case "zones", "doors", "desks", "rooms":
+            return "an array of tables ([[\(key)]])"
+        default:
+            return "a string in quotes"
         }
     }
 

@@ -1,0 +1,95 @@
+// The `cantine` binary itself: exit codes, one-line errors on stderr, nothing lost.
+
+import Foundation
+import Testing
+
+/// Runs the built `cantine` with `arguments`; returns (status, stdout, stderr).
+@discardableResult
+func cantine(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let candidates = [
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cantine").path,
+        root.appendingPathComponent(".build/debug/cantine").path,
+    ]
+    let binary = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) })
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+@Suite struct CLITests {
+    func oneLine(_ text: String) -> Bool { text.hasPrefix("cantine: ") && text.filter { $0 == "\n" }.count == 1 }
+
+    @Test func anUnknownArgumentIsOneLineAndExit64() throws {
+        let (status, stdout, stderr) = try cantine(["members", "list", "--colour"])
+        #expect(status == 64)
+        #expect(stdout.isEmpty)
+        #expect(oneLine(stderr))
+        #expect(stderr.contains("--colour"))
+    }
+
+    @Test func aMissingConfigIsOneLineAndExit1() throws {
+        let (status, _, stderr) = try cantine(["serve", "--config", "/nonexistent/cantine.toml"])
+        #expect(status == 1)
+        #expect(stderr == "cantine: config /nonexistent/cantine.toml: file not found: create one with `cantine init --config /nonexistent/cantine.toml`\n")
+    }
+
+    @Test func helpGoesToStdoutWithExit0() throws {
+        let (status, stdout, stderr) = try cantine(["--help"])
+        #expect(status == 0)
+        #expect(stdout.contains("SUBCOMMANDS"))
+        #expect(stderr.isEmpty)
+    }
+
+    @Test func initThenWorkWithMembersBadgesBookingsAndReplay() throws {
+        let dir = NSTemporaryDirectory() + "cantine-cli-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/cantine.toml"
+        let env = ["CANTINE_CONFIG": config]
+        #expect(try cantine(["init", "--simulated"], environment: env).0 == 0)
+        let (again, _, againErr) = try cantine(["init"], environment: env)
+        #expect(again == 1 && againErr == "cantine: \(config) already exists: keep it, or pass --force to overwrite it\n")
+
+        let (added, addOut, _) = try cantine(["members", "add", "Ada Lovelace", "--id", "m-ada", "--plan", "resident", "--json"], environment: env)
+        #expect(added == 0 && addOut.contains("\"id\" : \"m-ada\""))
+        #expect(try cantine(["badges", "enroll", "m-ada", "--card", "4242", "--facility", "42"], environment: env).0 == 0)
+        #expect(try cantine(["bookings", "add", "m-ada", "--desk", "f01", "--id", "bk-1"], environment: env).0 == 0)
+        let (clash, _, clashErr) = try cantine(["bookings", "add", "m-ada", "--desk", "f01", "--period", "pm"], environment: env)
+        #expect(clash == 1 && oneLine(clashErr) && clashErr.contains("already booked"))
+        let (badDate, _, badDateErr) = try cantine(["bookings", "add", "m-ada", "--desk", "f02", "--date", "demain"], environment: env)
+        #expect(badDate == 1 && badDateErr == "cantine: 'demain' is not a date: use YYYY-MM-DD, today or tomorrow\n")
+
+        let (_, list, _) = try cantine(["badges", "list", "--json"], environment: env)
+        #expect(list.contains("42/••42") && !list.contains("4242"))
+        let (_, members, _) = try cantine(["members", "list"], environment: env)
+        #expect(members.contains("Ada Lovelace"))
+
+        // layout, member, plan, badge, booking: the two refused commands stored nothing.
+        let (replayed, replayOut, _) = try cantine(["replay", "--json"], environment: env)
+        #expect(replayed == 0 && replayOut.contains("\"last_seq\" : 5"))
+    }
+
+    @Test func aCorruptedDatabaseIsOneLineAndLeftUntouched() throws {
+        let dir = NSTemporaryDirectory() + "cantine-cli-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = ["CANTINE_CONFIG": dir + "/cantine.toml"]
+        #expect(try cantine(["init", "--simulated"], environment: env).0 == 0)
+        let junk = Data(repeating: 0x5A, count: 4096)
+        try junk.write(to: URL(fileURLWithPath: dir + "/cantine.db"))
+        try? FileManager.default.removeItem(atPath: dir + "/cantine.db-wal")
+        try? FileManager.default.removeItem(atPath: dir + "/cantine.db-shm")
+        let (status, _, stderr) = try cantine(["members", "add", "Bob"], environment: env)
+        #expect(status == 1 && oneLine(stderr) && stderr.contains("is corrupted or not a Cantine database"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/cantine.db")) == junk)
+    }
+}

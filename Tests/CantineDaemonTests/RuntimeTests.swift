@@ -1,0 +1,227 @@
+// The opened site on a real SQLite file with an injected clock: replay equals live, restarts
+// recover the same state, a second daemon is refused, operations keep personal data apart.
+
+import CantineCore
+import CantineGPIO
+import CantineProtocol
+import CantineStore
+import Foundation
+import GRDB
+import Logging
+import Testing
+
+@testable import CantineDaemon
+
+/// A temporary site: config + database in a fresh directory.
+final class TestSite: Sendable {
+    let dir: String
+    let config: Config
+    let time = ManualTime(Instant(seconds: 1_795_251_600))  // 2026-11-21 10:00 Paris
+
+    init() throws {
+        dir = NSTemporaryDirectory() + "cantine-site-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let text = SampleConfig.text(databasePath: dir + "/cantine.db", simulated: true)
+            .replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
+        config = try Config.parse(text, file: "test.toml")
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    func open(_ role: Runtime.Role = .daemon, relays: [DoorID: RelayDriver] = [:]) throws(DaemonError) -> Runtime {
+        try Runtime.open(config: config, role: role, mode: .create, time: time, relays: relays, version: "test", logger: Logger(label: "test"))
+    }
+}
+
+func card(_ n: UInt64) -> WiegandFrame { try! Wiegand.encode(CardRead(format: .h10301, facility: 42, card: n)) }
+
+/// Plays a little day: a member with a badge and bookings, badges, contacts, desks, timers.
+func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
+    _ = try await runtime.perform(.addMember(id: "m-ada", name: "Ada Lovelace", email: "ada@example.org"), source: "test")
+    _ = try await runtime.perform(.grantPlan(member: "m-ada", kind: .residentMonthly, from: "today", days: 1), source: "test")
+    _ = try await runtime.perform(.enrollBadge(member: "m-ada", format: .h10301, facility: 42, card: 1234, id: "b-ada"), source: "test")
+    _ = try await runtime.perform(.bookDesk(member: "m-ada", desk: "f01", date: "today", period: .day, days: 1, id: "bk-1"), source: "test")
+    let entree = DoorInput(door: "entree", runtime: runtime)
+    let sortie = DoorInput(door: "sortie", runtime: runtime)
+    entree.frame(card(1234))
+    entree.contact(open: true)
+    time.advance(.seconds(5))
+    entree.contact(open: false)
+    for id in runtime.timers.takeDue(now: time.now()) { runtime.engine.submit(.timerFired(id), source: "timer") }
+    runtime.engine.submit(.deskReported(DeskReport(desk: "f01", occupied: true)), source: "sensor:node-f01")
+    entree.frame(card(9999))  // unknown badge
+    entree.frame(WiegandFrame(bits: card(1234).bits ^ 1, count: 26))  // garbled
+    time.advance(.seconds(3600))
+    runtime.engine.submit(.deskReported(DeskReport(desk: "f01", occupied: false)), source: "sensor:node-f01")
+    sortie.frame(card(1234))
+    sortie.exitButton()
+    time.advance(.seconds(10))
+    for id in runtime.timers.takeDue(now: time.now()) { runtime.engine.submit(.timerFired(id), source: "timer") }
+}
+
+@Suite struct RuntimeTests {
+    @Test func replayingTheJournalGivesTheLiveState() async throws {
+        let site = try TestSite()
+        let runtime = try site.open()
+        try await playADay(runtime, site.time)
+        let live = runtime.engine.read { $0 }
+        #expect(live.counters.granted == 2 && live.counters.denied == 2)
+        #expect(live.doors.values.allSatisfy { $0.lock == .locked })
+        runtime.journal.flush()
+        let replay = try Replay.rebuild(store: runtime.store, useSnapshot: false)
+        #expect(replay.lastSeq == runtime.engine.lastSeq)
+        #expect(replay.state == live)
+        #expect(replay.digest == StateDigest.of(live))
+        runtime.close()
+    }
+
+    @Test func aRestartRecoversTheStateFromSnapshotAndTail() async throws {
+        let site = try TestSite()
+        var runtime = try site.open()
+        try await playADay(runtime, site.time)
+        try runtime.snapshot()
+        runtime.engine.submit(.deskReported(DeskReport(desk: "f02", occupied: true)), source: "sensor:node-f02")
+        let live = runtime.engine.read { $0 }
+        #expect(runtime.close())
+
+        runtime = try site.open(.tool)
+        #expect(runtime.recovered.fromSnapshot != nil)
+        #expect(runtime.recovered.applied == 1)
+        #expect(runtime.engine.read { $0 } == live)
+        let full = try Replay.rebuild(store: runtime.store, useSnapshot: false)
+        #expect(full.state == live)
+        runtime.close()
+    }
+
+    @Test func aSecondDaemonOnTheSameDatabaseIsRefused() throws {
+        let site = try TestSite()
+        let first = try site.open()
+        do {
+            _ = try site.open()
+            Issue.record("a second runtime opened the same database")
+        } catch {
+            #expect(error.message.contains("is in use by another cantine process"))
+        }
+        first.close()
+        try site.open().close()
+    }
+
+    @Test func theLayoutIsJournaledOnlyWhenItChanges() throws {
+        let site = try TestSite()
+        try site.open(.tool).close()
+        let runtime = try site.open(.tool)
+        #expect(runtime.engine.lastSeq == 1)
+        runtime.close()
+    }
+
+    @Test func aDatabaseOfAnotherSiteIsRefused() throws {
+        let site = try TestSite()
+        try site.open(.tool).close()
+        var other = site.config
+        other.site.id = "nantes"
+        #expect(throws: DaemonError.self) {
+            try Runtime.open(config: other, role: .tool, time: site.time, version: "t", logger: Logger(label: "t"))
+        }
+    }
+
+    @Test func badgeNumbersAndNamesStayOutOfTheJournal() async throws {
+        let site = try TestSite()
+        let runtime = try site.open()
+        try await playADay(runtime, site.time)
+        runtime.journal.flush()
+        let payloads = try runtime.store.read { db in try String.fetchAll(db, sql: "SELECT CAST(payload AS TEXT) FROM journal") }.joined()
+        #expect(!payloads.contains("Ada") && !payloads.contains("ada@example.org") && !payloads.contains("1234"))
+        let record = try runtime.store.read { try CredentialRecord.fetchOne($0, key: "b-ada") }
+        #expect(record?.cardNumber == 1234)
+        runtime.close()
+    }
+
+    @Test func refusedOperationsSayWhyAndStoreNothing() async throws {
+        let site = try TestSite()
+        let runtime = try site.open()
+        let before = runtime.engine.lastSeq
+        for (op, message) in [
+            (SiteOperation.grantPlan(member: "m-nobody", kind: .dayPass, from: "today", days: 1), "no member 'm-nobody': see `cantine members list`"),
+            (.addMember(id: nil, name: "  ", email: nil), "a member name needs 1 to 200 characters"),
+            (.addMember(id: nil, name: "Bob", email: "bob"), "'bob' is not an email address"),
+            (.bookDesk(member: "m-x", desk: "f01", date: "21/11/2026", period: .day, days: 1, id: nil), "'21/11/2026' is not a date: use YYYY-MM-DD, today or tomorrow"),
+            (.enrollBadge(member: "m-x", format: .h10301, facility: 300, card: 1, id: nil), "card 300/1 does not fit h10301: facility ≤ 255, card ≤ 65535"),
+            (.bookRoom(member: "m-x", room: "salle-1", date: "today", start: "25:00", end: "26:00", id: nil), "'25:00' is not a time: use HH:MM (24 h), e.g. 14:30"),
+        ] {
+            await #expect(throws: CommandError(message)) { try await runtime.perform(op, source: "test") }
+        }
+        #expect(runtime.engine.lastSeq == before)
+        #expect(try runtime.store.read { try MemberRecord.fetchCount($0) } == 0)
+        runtime.close()
+    }
+}
+
+@Suite struct DoorHardwareTests {
+    /// Deadlines captured instead of scheduled: the test fires them.
+    final class ManualDeadlines: @unchecked Sendable {
+        var pending: [(Span, @Sendable () -> Void)] = []
+        var deadline: RelayDriver.Deadline { { delay, body in self.pending.append((delay, body)) } }
+    }
+
+    @Test func theRelayReLocksByItselfCappedAtTenSeconds() {
+        let line = SimulatedOutputLine(initiallyActive: false)
+        let deadlines = ManualDeadlines()
+        let relay = RelayDriver(door: "entree", line: line, failSecure: true, deadline: deadlines.deadline)
+        relay.apply(.unlock(.seconds(600)))
+        #expect(line.active == true)  // fail-secure strike: energized = unlocked
+        #expect(deadlines.pending.map(\.0) == [Door.maxPulse])
+        deadlines.pending[0].1()
+        #expect(line.active == false)
+    }
+
+    @Test func anOlderDeadlineDoesNotCutANewerPulseShort() {
+        let line = SimulatedOutputLine(initiallyActive: false)
+        let deadlines = ManualDeadlines()
+        let relay = RelayDriver(door: "entree", line: line, failSecure: true, deadline: deadlines.deadline)
+        relay.apply(.unlock(.seconds(5)))
+        relay.apply(.unlock(.seconds(5)))
+        deadlines.pending[0].1()
+        #expect(line.active == true)
+        deadlines.pending[1].1()
+        #expect(line.active == false)
+    }
+
+    @Test func failSafeDoorsAreEnergizedToLock() {
+        let line = SimulatedOutputLine(initiallyActive: true)
+        let relay = RelayDriver(door: "issue", line: line, failSecure: false, deadline: { _, _ in })
+        relay.apply(.unlock(.seconds(3)))
+        #expect(line.active == false)
+        relay.lockNow()
+        #expect(line.active == true)
+    }
+
+    @Test func bootClaimsEveryRelayAtItsLockedLevel() throws {
+        let site = try TestSite()
+        let hardware = try DoorHardware.boot(site.config, logger: Logger(label: "t"))
+        #expect(hardware.simulatedRelays.count == 2)
+        #expect(hardware.simulatedRelays.values.allSatisfy { $0.active == RelayDriver.lockedLevel(failSecure: true) && $0.history.isEmpty })
+    }
+
+    @Test func aGrantDrivesTheRelayThroughTheEngineAndTheTimerRelocksIt() async throws {
+        let site = try TestSite()
+        let hardware = try DoorHardware.boot(site.config, logger: Logger(label: "t"))
+        let runtime = try site.open(relays: hardware.relays)
+        try await playADay(runtime, site.time)
+        let history = try #require(hardware.simulatedRelays["entree"]?.history)
+        // Claimed locked at boot (no history), unlocked by the grant, locked by the relock timer.
+        #expect(history == [true, false])
+        // The exit reader's grant and the exit button each unlock, one relock ends both.
+        #expect(hardware.simulatedRelays["sortie"]?.history == [true, true, false])
+        runtime.close()
+    }
+
+    @Test func realGPIOWithoutAChipSaysWhichChipAndWhatToDo() throws {
+        let site = try TestSite()
+        var config = site.config
+        config.gpio.mode = "real"
+        config.gpio.chip = "gpiochip-missing"
+        #expect(throws: GPIOError("GPIO chip gpiochip-missing not found: check the chip name (`gpiodetect` lists chips) or set gpio.mode = \"simulated\"")) {
+            try DoorHardware.boot(config, logger: Logger(label: "t"))
+        }
+    }
+}

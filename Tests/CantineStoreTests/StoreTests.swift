@@ -1,0 +1,190 @@
+// The store on real SQLite files: opening errors, migrations, the append-only journal,
+// group commit with record attachments, recovery from write failures, the process lock.
+
+import CantineCore
+import CantineStore
+import Foundation
+import GRDB
+import Testing
+
+/// A fresh directory per test, removed afterwards.
+final class TempDir {
+    let path: String
+    init() {
+        path = NSTemporaryDirectory() + "cantine-test-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    var db: String { path + "/cantine.db" }
+}
+
+func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_000) -> JournalEntry {
+    JournalEntry(seq: seq, site: "paris", wall: Instant(micros: micros + seq), monotonicNanos: UInt64(seq) * 7, source: "test", event: event)
+}
+
+@Suite struct StoreOpeningTests {
+    @Test func refusesAMissingDirectoryNamingIt() {
+        #expect(throws: StoreError("database directory /nonexistent/cantine does not exist: create it (mkdir -p /nonexistent/cantine) or change [database] path")) {
+            try Store(path: "/nonexistent/cantine/cantine.db", mode: .create)
+        }
+    }
+
+    @Test func refusesAMissingDatabaseUnlessCreating() throws {
+        let dir = TempDir()
+        #expect(throws: StoreError("no database at \(dir.db): run `cantine init` first")) { try Store(path: dir.db) }
+        _ = try Store(path: dir.db, mode: .create)
+        _ = try Store(path: dir.db)
+    }
+
+    @Test func refusesAFileThatIsNotADatabaseAndLeavesItAlone() throws {
+        let dir = TempDir()
+        let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try garbage.write(to: URL(fileURLWithPath: dir.db))
+        #expect(throws: StoreError("database \(dir.db) is corrupted or not a Cantine database: restore a backup, or move it aside and run `cantine init`")) {
+            try Store(path: dir.db)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.db)) == garbage)
+    }
+
+    @Test func refusesADatabaseFromANewerSchemaWithoutTouchingIt() throws {
+        let dir = TempDir()
+        do {
+            let store = try Store(path: dir.db, mode: .create)
+            try store.pool.write { db in try db.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('v9-future')") }
+        }
+        #expect(throws: StoreError("database \(dir.db) was written by a newer cantine (schema v9-future): upgrade cantine, or restore a backup")) {
+            try Store(path: dir.db)
+        }
+    }
+
+    @Test func opensInWALModeAtSchemaV1() throws {
+        let dir = TempDir()
+        let store = try Store(path: dir.db, mode: .create)
+        #expect(try store.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+        #expect(try store.appliedMigrations() == ["v1"])
+        #expect(try store.integrityCheck() == "ok")
+    }
+}
+
+@Suite struct JournalTests {
+    @Test func theJournalIsAppendOnly() throws {
+        let dir = TempDir()
+        let store = try Store(path: dir.db, mode: .create)
+        let writer = JournalWriter(store: store, durableSeq: 0)
+        writer.enqueue([entry(1, .memberRegistered(MemberRef(member: "ada")))], attachment: nil)
+        #expect(writer.close())
+        #expect(throws: DatabaseError.self) { try store.pool.write { try $0.execute(sql: "UPDATE journal SET kind = 'x'") } }
+        #expect(throws: DatabaseError.self) { try store.pool.write { try $0.execute(sql: "DELETE FROM journal") } }
+        #expect(try store.journalCount() == 1)
+    }
+
+    @Test func entriesComeBackExactlyAsWritten() async throws {
+        let dir = TempDir()
+        let store = try Store(path: dir.db, mode: .create)
+        let writer = JournalWriter(store: store, durableSeq: 0)
+        let events: [Event] = [
+            .daemonStarted(DaemonStarted(version: "t")),
+            .badgePresented(BadgePresented(door: "entree", token: "abc", format: .h10306)),
+            .badgePresented(BadgePresented(door: "entree", token: nil, format: nil, unreadable: "leadingParity (26 bits)")),
+            .doorContact(DoorContact(door: "entree", open: true)),
+            .timerFired(.relock("entree")),
+            .sessionScheduled(ProgramSession(id: "s1", title: "Café «crème» ☕", room: nil, start: Instant(seconds: 1), end: Instant(seconds: 2), kind: .break)),
+            .bookingCreated(Booking(id: "b1", member: "ada", resource: .room("salle-1"), start: Instant(seconds: 1), end: Instant(seconds: 2))),
+        ]
+        let written = events.enumerated().map { entry(Int64($0.offset + 1), $0.element) }
+        writer.enqueue(written, attachment: nil)
+        await writer.waitDurable(through: Int64(events.count))
+        var read: [JournalEntry] = []
+        try store.forEachEntry { read.append($0) }
+        #expect(read == written)
+        #expect(try store.lastSeq() == Int64(events.count))
+        writer.close()
+    }
+
+    @Test func recordsCommitWithTheirEntriesAndAFailingRecordLosesNoEntry() async throws {
+        let dir = TempDir()
+        let store = try Store(path: dir.db, mode: .create)
+        final class Errors: @unchecked Sendable { var messages: [String] = [] }
+        let errors = Errors()
+        let writer = JournalWriter(store: store, durableSeq: 0, onRecordError: { errors.messages.append($0) })
+        let member = MemberRecord(id: "ada", site: "paris", name: "Ada Lovelace", email: nil, status: "active", createdUs: 0)
+        writer.enqueue([entry(1, .memberRegistered(MemberRef(member: "ada")))], attachment: RecordWrite { try member.insert($0) })
+        // The same primary key again: the record write fails, the journal entry must still land.
+        writer.enqueue([entry(2, .memberRegistered(MemberRef(member: "ada")))], attachment: RecordWrite { try member.insert($0) })
+        await writer.waitDurable(through: 2)
+        #expect(try store.read { try MemberRecord.fetchAll($0) } == [member])
+        #expect(try store.journalCount() == 2)
+        #expect(errors.messages.count == 1)
+        writer.close()
+    }
+
+    @Test func aFailingDiskKeepsEntriesQueuedAndWritesThemOnceItRecovers() async throws {
+        let dir = TempDir()
+        let store = try Store(path: dir.db, mode: .create)
+        // Simulated fault: any insert into the journal aborts while the `fault` table has a row.
+        try await store.pool.write { db in
+            try db.execute(sql: """
+                CREATE TABLE fault (x);
+                INSERT INTO fault VALUES (1);
+                CREATE TRIGGER journal_fault BEFORE INSERT ON journal WHEN EXISTS (SELECT 1 FROM fault)
+                    BEGIN SELECT RAISE(ABORT, 'simulated disk fault'); END;
+                """)
+        }
+        let (failures, failed) = AsyncStream.makeStream(of: String?.self)
+        let writer = JournalWriter(store: store, durableSeq: 0, onError: { failed.yield($0) })
+        writer.enqueue([entry(1, .memberRegistered(MemberRef(member: "ada")))], attachment: nil)
+        var reports = failures.makeAsyncIterator()
+        let first = await reports.next()
+        #expect(first??.contains("simulated disk fault") == true)
+        #expect(writer.durableSeq == 0)
+        #expect(writer.flush() == false)
+        #expect(writer.lastError != nil)
+        try await store.pool.write { try $0.execute(sql: "DELETE FROM fault") }
+        await writer.waitDurable(through: 1)
+        let recovered = await reports.next()
+        #expect(recovered == .some(nil))
+        #expect(try store.journalCount() == 1)
+        #expect(writer.lastError == nil)
+        writer.close()
+    }
+
+    @Test func snapshotsRoundTripAndTheNewestWins() throws {
+        let dir = TempDir()
+        let store = try Store(path: dir.db, mode: .create)
+        var state = State()
+        state.counters.granted = 3
+        try store.saveSnapshot(seq: 10, site: "paris", taken: Instant(seconds: 1), digest: "d10", state: State())
+        try store.saveSnapshot(seq: 20, site: "paris", taken: Instant(seconds: 2), digest: "d20", state: state)
+        let snap = try #require(try store.latestSnapshot())
+        #expect(snap.seq == 20 && snap.digest == "d20" && snap.state == state)
+    }
+}
+
+@Suite struct ProcessLockTests {
+    @Test func aSecondHolderIsRefusedWithThePidUntilTheFirstReleases() throws {
+        let dir = TempDir()
+        let first = try ProcessLock(databasePath: dir.db)
+        #expect(ProcessLock.isHeld(databasePath: dir.db))
+        #expect(throws: StoreError("database \(dir.db) is in use by another cantine process (pid \(getpid())): stop it first (e.g. systemctl stop cantine)")) {
+            try ProcessLock(databasePath: dir.db)
+        }
+        first.release()
+        #expect(!ProcessLock.isHeld(databasePath: dir.db))
+        _ = try ProcessLock(databasePath: dir.db)
+    }
+}
+
+@Suite struct InboxTests {
+    @Test func aRequestIsAnsweredOnceAndItsBodyCleared() throws {
+        let dir = TempDir()
+        let store = try Store(path: dir.db, mode: .create)
+        let id = try store.inboxSubmit(Data("secret name".utf8), now: 1)
+        #expect(try store.inboxOutcome(id) == .pending)
+        #expect(try store.inboxPending().map(\.id) == [id])
+        try store.inboxComplete(id, ok: false, response: "no member 'x'")
+        #expect(try store.inboxPending().isEmpty)
+        #expect(try store.read { try Data?.fetchOne($0, sql: "SELECT request FROM inbox WHERE id = ?", arguments: [id]) } == .some(nil))
+        #expect(try store.inboxOutcome(id) == .failed("no member 'x'"))
+        #expect(try store.inboxOutcome(id) == .failed("request \(id) vanished from the inbox"))
+    }
+}
