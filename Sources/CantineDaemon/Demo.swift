@@ -228,7 +228,7 @@ struct DemoTraffic: Service {
             let now = runtime.engine.now
             if at > now {
                 let realSeconds = min((at - now).seconds / speed, 0.5)
-                try? await Task.sleep(for: .milliseconds(Int(realSeconds * 1000) + 1))
+                await pause(.milliseconds(Int(realSeconds * 1000) + 1))
                 continue
             }
             switch action {

@@ -34,7 +34,7 @@ struct InboxService: Service {
             } catch {
                 runtime.logger.warning("inbox unavailable", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: interval)
+            await pause(interval)
         }
     }
 }
@@ -51,7 +51,7 @@ struct TimerService: Service {
             }
             // Sleep until the earliest deadline, at most 250 ms (the relay re-locks by itself anyway).
             let wait = runtime.timers.earliest.map { max(0, min(($0 - now).seconds, 0.25)) } ?? 0.25
-            try? await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1))
+            await pause(.milliseconds(Int(wait * 1000) + 1))
         }
     }
 }
@@ -64,7 +64,7 @@ struct SnapshotService: Service {
     func run() async throws {
         var last = runtime.engine.lastSeq
         while !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: .seconds(5))
+            await pause(.seconds(5))
             let seq = runtime.engine.lastSeq
             if seq - last >= every {
                 do {
@@ -77,4 +77,9 @@ struct SnapshotService: Service {
         }
         try? runtime.snapshot()
     }
+}
+
+/// Sleeps for `duration`, returning early on graceful shutdown.
+func pause(_ duration: Duration) async {
+    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
 }
