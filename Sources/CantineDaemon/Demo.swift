@@ -331,9 +331,11 @@ final class LocalBroker: Sendable {
         return LocalBroker(process: p)
     }
 
+    /// Stops the broker we started. SIGKILL, because a child inherits the daemon's blocked
+    /// signal mask (SIGTERM among them); the demo broker keeps no persistence to lose.
     func stop() {
         guard let process, process.isRunning else { return }
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 }

@@ -1,0 +1,84 @@
+// The MQTT publisher against a real mosquitto on a loopback port (started and stopped here),
+// read back with mosquitto_sub: birth message, retained occupancy, `offline` on shutdown.
+
+import CantineCore
+import CantineMQTT
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+
+/// A mosquitto broker of the test's own on 127.0.0.1:`port`.
+final class Broker {
+    let process = Process()
+    let port = Int.random(in: 20_000...60_000)
+    let dir = NSTemporaryDirectory() + "cantine-mqtt-" + UUID().uuidString
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "listener \(port) 127.0.0.1\nallow_anonymous true\nlog_dest stderr\n".write(toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
+        process.arguments = ["-c", dir + "/m.conf"]
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        var log = ""
+        while !log.contains("listen socket") {
+            let data = err.fileHandleForReading.availableData
+            guard !data.isEmpty else { throw MQTTError("mosquitto exited: \(log)") }
+            log += String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    deinit {
+        // SIGKILL: the test runner's threads block SIGTERM and children inherit that mask.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// The first `count` messages on `topic` (retained ones arrive at once), as "topic payload" lines.
+    func read(_ topic: String, count: Int = 1) throws -> [String] {
+        let sub = Process()
+        sub.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
+        sub.arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-v", "-C", "\(count)", "-W", "10"]
+        let out = Pipe()
+        sub.standardOutput = out
+        try sub.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        sub.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+}
+
+@Suite struct MQTTTests {
+    @Test func publishesStatusAndOccupancyRetainedAndSaysOfflineOnShutdown() async throws {
+        let broker = try Broker()
+        let site = try TestSite()
+        let runtime = try site.open()
+        try await playADay(runtime, site.time)
+        runtime.engine.submit(.deskReported(DeskReport(desk: "j01", occupied: true)), source: "sensor:node-j01")
+        let settings = MQTTSettings(host: "127.0.0.1", port: broker.port, clientID: "cantine-test")
+        let publisher = try MQTTPublisher(settings: settings, engine: runtime.engine, bus: runtime.bus, logger: Logger(label: "t"))
+        let group = ServiceGroup(services: [publisher], gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "t"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+
+            #expect(try broker.read("cantine/paris/status") == ["cantine/paris/status online"])
+            let occupancy = try broker.read("cantine/paris/occupancy")
+            #expect(occupancy.first?.contains(#""people_present":0"#) == true)
+            #expect(occupancy.first?.contains(#""zone":"jardin""#) == true)
+            #expect(try broker.read("cantine/paris/desks/j01/state") == ["cantine/paris/desks/j01/state occupied"])
+            #expect(try broker.read("cantine/paris/doors/entree/state") == ["cantine/paris/doors/entree/state locked"])
+
+            // A change after connecting is published live.
+            runtime.engine.submit(.deskReported(DeskReport(desk: "j01", occupied: false)), source: "sensor:node-j01")
+            #expect(try broker.read("cantine/paris/desks/j01/state") == ["cantine/paris/desks/j01/state vacant"])
+
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(try broker.read("cantine/paris/status") == ["cantine/paris/status offline"])
+        runtime.close()
+    }
+}
