@@ -78,13 +78,28 @@ public final class MQTTPublisher: Service, Sendable {
 struct AccessEvent: Encodable {
     let id: String
     let type = "access"
-    let record: AccessRecord
+    let door: String
+    let member: String?
+    let granted: Bool
+    let reason: String?
+    let plan: String?
+    let at: String
+
+    init(id: String, record: AccessRecord) {
+        self.id = id
+        door = record.door.rawValue
+        member = record.member?.rawValue
+        granted = record.granted
+        reason = record.reason?.rawValue
+        plan = record.plan?.rawValue
+        at = record.at.description
+    }
 }
 
 extension JSONEncoder {
     static var sorted: JSONEncoder {
         let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return e
     }
 }

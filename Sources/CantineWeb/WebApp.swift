@@ -64,7 +64,7 @@ public func buildApplication(
 
 func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let data = try encoder.encode(value)
     return Response(
         status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],

@@ -2,6 +2,7 @@
 // read back with mosquitto_sub: birth message, retained occupancy, `offline` on shutdown.
 
 import CantineCore
+import CantineDaemon
 import CantineMQTT
 import Foundation
 import Logging
@@ -51,6 +52,45 @@ final class Broker {
     }
 }
 
+/// A running mosquitto_sub, read line by line (blocking reads, no sleeps).
+final class Subscription {
+    let process = Process()
+    let out = Pipe()
+    var buffer = ""
+
+    init(port: Int, topic: String) throws {
+        // stdbuf: line-buffered, or the SUBACK debug line sits in mosquitto_sub's stdio buffer.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
+        process.arguments = ["-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-v", "-d", "-W", "10"]
+        process.standardOutput = out
+        try process.run()
+        _ = next(containing: "SUBACK")  // subscribed: what is published from now on arrives
+    }
+
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// The next line containing `text`, or nil if the subscriber ended first.
+    func next(containing text: String) -> String? {
+        while true {
+            if let line = buffer.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first(where: { $0.contains(text) }) {
+                let end = buffer.range(of: line)!.upperBound
+                buffer = String(buffer[end...])
+                return String(line)
+            }
+            let data = out.fileHandleForReading.availableData
+            if data.isEmpty { return nil }
+            buffer += String(decoding: data, as: UTF8.self)
+        }
+    }
+}
+
+extension Broker {
+    func subscribe(_ topic: String) throws -> Subscription { try Subscription(port: port, topic: topic) }
+}
+
 @Suite struct MQTTTests {
     @Test func publishesStatusAndOccupancyRetainedAndSaysOfflineOnShutdown() async throws {
         let broker = try Broker()
@@ -70,6 +110,15 @@ final class Broker {
             #expect(occupancy.first?.contains(#""zone":"jardin""#) == true)
             #expect(try broker.read("cantine/paris/desks/j01/state") == ["cantine/paris/desks/j01/state occupied"])
             #expect(try broker.read("cantine/paris/doors/entree/state") == ["cantine/paris/doors/entree/state locked"])
+
+            // An access decision is an event with a stable id, the member by opaque id only.
+            let events = try broker.subscribe("cantine/paris/events")
+            DoorInput(door: "entree", runtime: runtime).frame(card(1234))
+            let event = events.next(containing: "cantine/paris/events ")
+            #expect(event?.contains(#""granted":true"#) == true)
+            #expect(event?.contains(#""member":"m-ada""#) == true)
+            #expect(event?.contains(#""id":"paris/"#) == true)
+            #expect(event?.contains("Ada") == false)
 
             // A change after connecting is published live.
             runtime.engine.submit(.deskReported(DeskReport(desk: "j01", occupied: false)), source: "sensor:node-j01")
