@@ -87,6 +87,7 @@ let package = Package(
         .testTarget(name: "CantineProtocolTests", dependencies: ["CantineProtocol"]),
         .testTarget(name: "CantineCoreTests", dependencies: ["CantineCore"]),
         .testTarget(name: "CantineStoreTests", dependencies: ["CantineStore"]),
+        .testTarget(name: "CantineImportTests", dependencies: ["CantineImport"]),
         .testTarget(
             name: "CantineDaemonTests",
             dependencies: [

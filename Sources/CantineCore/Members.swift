@@ -82,5 +82,20 @@ public struct Credential: Codable, Equatable, Sendable {
 
 /// Staff roles for the dashboard and the API.
 public enum StaffRole: String, Codable, Sendable, CaseIterable {
-    case staff, admin
+    /// Sees occupancy and access logs, resolves findings, edits the program and bookings.
+    case staff
+    /// Also manages members, badges, staff accounts and personal-data requests.
+    case admin
+}
+
+/// A staff account of the dashboard (its password hash lives in the store only).
+public struct StaffUser: Codable, Equatable, Sendable {
+    public var id: StaffID
+    public var name: String
+    public var role: StaffRole
+    public init(id: StaffID, name: String, role: StaffRole) {
+        self.id = id
+        self.name = name
+        self.role = role
+    }
 }

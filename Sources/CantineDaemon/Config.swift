@@ -19,6 +19,22 @@ public struct Config: Codable, Equatable, Sendable {
     public var desks: [DeskSection]
     public var rooms: [RoomSection]
 
+    enum CodingKeys: String, CodingKey { case site, database, http, mqtt, gpio, zones, doors, desks, rooms }
+
+    /// Only `[site]` and `[database]` are required; other sections and lists may be left out.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        site = try c.decode(SiteSection.self, forKey: .site)
+        database = try c.decode(DatabaseSection.self, forKey: .database)
+        http = try c.decodeIfPresent(HTTPSection.self, forKey: .http) ?? HTTPSection()
+        mqtt = try c.decodeIfPresent(MQTTSection.self, forKey: .mqtt) ?? MQTTSection()
+        gpio = try c.decodeIfPresent(GPIOSection.self, forKey: .gpio) ?? GPIOSection()
+        zones = try c.decodeIfPresent([ZoneSection].self, forKey: .zones) ?? []
+        doors = try c.decodeIfPresent([DoorSection].self, forKey: .doors) ?? []
+        desks = try c.decodeIfPresent([DeskSection].self, forKey: .desks) ?? []
+        rooms = try c.decodeIfPresent([RoomSection].self, forKey: .rooms) ?? []
+    }
+
     public struct SiteSection: Codable, Equatable, Sendable {
         public var id: String
         public var name: String

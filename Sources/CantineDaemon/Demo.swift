@@ -251,10 +251,10 @@ public enum Demo {
         let dir = URL(fileURLWithPath: options.dataDirectory).standardizedFileURL.path
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let dbPath = dir + "/cantine.db"
+        if ProcessLock.isHeld(databasePath: dbPath) {
+            throw DaemonError("another demo is running on \(dbPath): stop it first, or use --data with another directory")
+        }
         for suffix in ["", "-wal", "-shm"] where fm.fileExists(atPath: dbPath + suffix) {
-            if ProcessLock.isHeld(databasePath: dbPath) {
-                throw DaemonError("another demo is running on \(dbPath): stop it first, or use --data with another directory")
-            }
             try fm.removeItem(atPath: dbPath + suffix)
         }
         let configPath = dir + "/cantine.toml"

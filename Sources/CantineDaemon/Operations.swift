@@ -37,12 +37,12 @@ extension Runtime {
     /// Performs an operation and waits until it is durable in the journal.
     public func perform(_ op: SiteOperation, source: EventSource) async throws(CommandError) -> OperationResult {
         if op == .snapshot {
+            let seq: Int64
             do {
-                try snapshot()
+                seq = try snapshot()
             } catch {
                 throw CommandError("cannot write a snapshot: \(error)")
             }
-            let seq = engine.lastSeq
             return OperationResult(message: "snapshot of the live state at seq \(seq)", id: "\(seq)")
         }
         let (result, lastSeq) = try apply(op, source: source)
@@ -54,18 +54,9 @@ extension Runtime {
     func apply(_ op: SiteOperation, source: EventSource) throws(CommandError) -> (OperationResult, Int64) {
         let site = config.site.id
         let now = engine.now
-        func run(_ commands: [Command], records: @escaping @Sendable (Database) throws -> Void) throws(CommandError)
-            -> Int64
-        {
-            var last: Int64 = 0
-            // One command per engine call keeps each validation against the state it sees;
-            // multi-command operations below are ordered so a refusal comes first.
-            for (i, command) in commands.enumerated() {
-                let applied = try engine.execute(
-                    command, source: source, attachment: i == commands.count - 1 ? RecordWrite(records) : nil)
-                last = applied.last?.entry.seq ?? last
-            }
-            return last
+        /// Executes one command with its record writes; returns the last journal seq.
+        func run(_ command: Command, records: @escaping @Sendable (Database) throws -> Void) throws(CommandError) -> Int64 {
+            try engine.execute(command, source: source, attachment: RecordWrite(records)).last?.entry.seq ?? engine.lastSeq
         }
 
         switch op {
@@ -74,7 +65,7 @@ extension Runtime {
             guard !name.isEmpty, name.count <= 200 else { throw CommandError("a member name needs 1 to 200 characters") }
             if let email, !email.contains("@") { throw CommandError("'\(email)' is not an email address") }
             let member = MemberID(id ?? OpaqueID.make("m"))
-            let seq = try run([.registerMember(member)]) { db in
+            let seq = try run(.registerMember(member)) { db in
                 try MemberRecord(
                     id: member.rawValue, site: site, name: name, email: email, status: "active", createdUs: now.micros
                 ).insert(db)
@@ -83,7 +74,7 @@ extension Runtime {
 
         case .setMemberStatus(let member, let active):
             let status: MemberStatus = active ? .active : .disabled
-            let seq = try run([.setMemberStatus(MemberID(member), status)]) { db in
+            let seq = try run(.setMemberStatus(MemberID(member), status)) { db in
                 try db.execute(sql: "UPDATE members SET status = ? WHERE id = ?", arguments: [status.rawValue, member])
             }
             return (OperationResult(message: "member \(member) \(active ? "enabled" : "disabled")", id: member), seq)
@@ -92,7 +83,7 @@ extension Runtime {
             let date = try localDate(from, now: now)
             let (start, end) = try calendar.planWindow(kind, from: date, days: days)
             let plan = Plan(id: PlanID(OpaqueID.make("p")), kind: kind, validFrom: start, validUntil: end)
-            let seq = try run([.grantPlan(MemberID(member), plan)]) { db in
+            let seq = try run(.grantPlan(MemberID(member), plan)) { db in
                 try PlanRecord(
                     id: plan.id.rawValue, site: site, memberId: member, kind: kind.rawValue, validFromUs: start.micros,
                     validUntilUs: end?.micros
@@ -112,7 +103,7 @@ extension Runtime {
             let credential = Credential(
                 id: CredentialID(id ?? OpaqueID.make("b")), member: MemberID(member), format: format,
                 token: tokenizer.token(for: read))
-            let seq = try run([.enrollCredential(credential)]) { db in
+            let seq = try run(.enrollCredential(credential)) { db in
                 try CredentialRecord(
                     id: credential.id.rawValue, site: site, memberId: member, format: format.rawValue,
                     facility: Int64(facility), cardNumber: Int64(card), token: credential.token.rawValue,
@@ -122,7 +113,7 @@ extension Runtime {
             return (OperationResult(message: "badge \(credential.id) enrolled for \(member)", id: credential.id.rawValue), seq)
 
         case .revokeBadge(let id):
-            let seq = try run([.revokeCredential(CredentialID(id))]) { db in
+            let seq = try run(.revokeCredential(CredentialID(id))) { db in
                 try db.execute(sql: "UPDATE credentials SET revoked_us = ? WHERE id = ?", arguments: [now.micros, id])
             }
             return (OperationResult(message: "badge \(id) revoked", id: id), seq)
@@ -138,7 +129,7 @@ extension Runtime {
             return try book(member, .room(RoomID(room)), start, end, id, run)
 
         case .cancelBooking(let id):
-            let seq = try run([.cancelBooking(BookingID(id))]) { db in
+            let seq = try run(.cancelBooking(BookingID(id))) { db in
                 try db.execute(sql: "UPDATE bookings SET status = 'cancelled' WHERE id = ?", arguments: [id])
             }
             return (OperationResult(message: "booking \(id) cancelled", id: id), seq)
@@ -150,7 +141,7 @@ extension Runtime {
                 room: room.map { RoomID($0) }, start: try localTime(startText, on: day), end: try localTime(endText, on: day),
                 kind: kind, track: track, speakers: speakers)
             let speakersJSON = String(decoding: (try? JSONEncoder().encode(speakers)) ?? Data("[]".utf8), as: UTF8.self)
-            let seq = try run([.scheduleSession(session)]) { db in
+            let seq = try run(.scheduleSession(session)) { db in
                 try SessionRecord(
                     id: session.id.rawValue, site: site, title: session.title, roomId: room,
                     startUs: session.start.micros, endUs: session.end.micros, kind: kind.rawValue, track: track,
@@ -163,7 +154,7 @@ extension Runtime {
             throw CommandError("snapshots are taken by perform(_:source:)")
 
         case .removeSession(let id):
-            let seq = try run([.removeSession(SessionID(id))]) { db in
+            let seq = try run(.removeSession(SessionID(id))) { db in
                 try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id])
             }
             return (OperationResult(message: "session \(id) removed", id: id), seq)
@@ -172,7 +163,7 @@ extension Runtime {
 
     private func book(
         _ member: String, _ resource: BookedResource, _ start: Instant, _ end: Instant, _ id: String?,
-        _ run: ([Command], @escaping @Sendable (Database) throws -> Void) throws(CommandError) -> Int64
+        _ run: (Command, @escaping @Sendable (Database) throws -> Void) throws(CommandError) -> Int64
     ) throws(CommandError) -> (OperationResult, Int64) {
         let site = config.site.id
         let now = engine.now
@@ -183,7 +174,7 @@ extension Runtime {
             case .desk(let d): ("desk", d.rawValue)
             case .room(let r): ("room", r.rawValue)
             }
-        let seq = try run([.book(booking)]) { db in
+        let seq = try run(.book(booking)) { db in
             try BookingRecord(
                 id: booking.id.rawValue, site: site, memberId: member, resourceKind: kind, resourceId: rid,
                 startUs: start.micros, endUs: end.micros, status: "booked", createdUs: now.micros

@@ -173,12 +173,15 @@ public final class Runtime: Sendable {
     }
 
     /// Writes a snapshot of the current state, once every entry it folds in is durable.
-    public func snapshot() throws {
+    /// Returns the sequence number it was taken at.
+    @discardableResult
+    public func snapshot() throws -> Int64 {
         let (state, seq) = engine.readWithSeq { $0 }
         while journal.durableSeq < seq {
             if !journal.flush() { throw DaemonError("journal not writable: \(journal.lastError ?? "?")") }
         }
         try store.saveSnapshot(seq: seq, site: config.siteID, taken: engine.now, digest: StateDigest.of(state), state: state)
+        return seq
     }
 
     /// Flushes the journal and releases the database. Returns false if entries could not be written.

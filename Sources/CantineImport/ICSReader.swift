@@ -11,6 +11,7 @@ public struct CalendarEvent: Equatable, Sendable {
     public var summary: String
     public var location: String?
     public var start: Instant
+    /// DTEND, or DTSTART + DURATION; equal to `start` when neither is given (RFC 5545 §3.6.1).
     public var end: Instant?
 }
 

@@ -26,6 +26,12 @@ import Testing
         #expect(config.layout.doors[0].pulse == .seconds(5))
     }
 
+    @Test func aMinimalConfigNeedsOnlySiteAndDatabase() throws {
+        let config = try Config.parse("[site]\nid = \"nantes\"\nname = \"Cantine Nantes\"\n[database]\npath = \"/tmp/n.db\"\n", file: "c.toml")
+        #expect(config.httpPort == 8080 && config.mqttPort == 1883 && config.doors.isEmpty && !config.gpioSimulated)
+        #expect(error("[site]\nid = \"nantes\"\nname = \"N\"\n") == "config c.toml: missing key database: it is required")
+    }
+
     @Test func namesAMissingKey() {
         let text = sample.replacingOccurrences(of: "d0_line = 17", with: "")
         #expect(error(text) == "config c.toml: missing key doors[0].d0_line: it is required")
