@@ -65,18 +65,23 @@ public struct DoorInput: Sendable {
     let engine: Engine
     let tokenizer: CredentialTokenizer
     let thirtySevenBit: WiegandFormat
+    let metrics: DaemonMetrics
 
     public init(door: DoorID, runtime: Runtime) {
         self.door = door
         engine = runtime.engine
         tokenizer = runtime.tokenizer
+        metrics = runtime.metrics
         let section = runtime.config.doors.first { $0.id == door.rawValue }
         thirtySevenBit = section?.wiegand37.flatMap(WiegandFormat.init(rawValue:)) ?? .h10304
     }
 
-    /// A complete Wiegand frame from the reader: decoded, tokenized and decided.
+    /// A complete Wiegand frame from the reader: decoded, tokenized and decided. The time from
+    /// frame to relay driven is recorded as `cantine_access_decision_seconds`.
     @discardableResult
     public func frame(_ frame: WiegandFrame) -> Engine.Applied {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { metrics.decision.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start)) }
         let badge: BadgePresented
         do throws(WiegandError) {
             let read = try Wiegand.decode(frame, thirtySevenBit: thirtySevenBit)

@@ -69,13 +69,16 @@ extension Store {
         return out.reversed()
     }
 
-    /// Saves a snapshot of `state` as of `seq`.
-    public func saveSnapshot(seq: Int64, site: SiteID, taken: Instant, digest: String, state: State) throws {
+    /// Saves a snapshot of `state` as of `seq`, keeping only the newest `keep` snapshots.
+    public func saveSnapshot(seq: Int64, site: SiteID, taken: Instant, digest: String, state: State, keep: Int = 3) throws {
         let data = try JSONEncoder().encode(state)
         try pool.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO snapshots(seq, site, taken_us, digest, state) VALUES (?,?,?,?,?)",
                 arguments: [seq, site.rawValue, taken.micros, digest, data])
+            try db.execute(
+                sql: "DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)",
+                arguments: [keep])
         }
     }
 

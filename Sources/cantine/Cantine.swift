@@ -31,7 +31,8 @@ struct GlobalOptions: ParsableArguments {
         config ?? ProcessInfo.processInfo.environment["CANTINE_CONFIG"] ?? "/etc/cantine/cantine.toml"
     }
 
-    var level: Logger.Level { logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .warning }
+    /// The level asked for, else the command's default.
+    func level(default fallback: Logger.Level) -> Logger.Level { logLevel.flatMap(Logger.Level.init(rawValue:)) ?? fallback }
 
     mutating func validate() throws {
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
@@ -45,6 +46,12 @@ struct GlobalOptions: ParsableArguments {
 
 protocol HasGlobalOptions {
     var global: GlobalOptions { get }
+    /// Log level when --log-level is not given: warnings for one-shot commands.
+    static var defaultLogLevel: Logger.Level { get }
+}
+
+extension HasGlobalOptions {
+    static var defaultLogLevel: Logger.Level { .warning }
 }
 
 /// One-line wording of any error that reaches main.

@@ -9,6 +9,7 @@ import Logging
 
 struct Serve: AsyncParsableCommand, HasGlobalOptions {
     static let configuration = CommandConfiguration(abstract: "Run the daemon (doors, sensors, MQTT, HTTP) until SIGTERM/SIGINT.")
+    static var defaultLogLevel: Logger.Level { .info }
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -20,6 +21,7 @@ struct Serve: AsyncParsableCommand, HasGlobalOptions {
 struct Demo: AsyncParsableCommand, HasGlobalOptions {
     static let configuration = CommandConfiguration(
         abstract: "Run the whole daemon with simulated hardware on a seeded La Cantine, with a realistic day of traffic.")
+    static var defaultLogLevel: Logger.Level { .notice }
     @OptionGroup var global: GlobalOptions
     @Option(help: "HTTP port on 127.0.0.1.") var port = 8080
     @Option(help: "MQTT broker port on 127.0.0.1 (a mosquitto is started there if none listens).") var mqttPort = 1883
@@ -34,11 +36,9 @@ struct Demo: AsyncParsableCommand, HasGlobalOptions {
     }
 
     func run() async throws {
-        var logger = global.logger
-        if global.logLevel == nil { logger.logLevel = .notice }
         try await CantineDaemon.Demo.run(
             DemoOptions(dataDirectory: data, httpPort: port, mqttPort: mqttPort, mqtt: !noMqtt, speed: speed),
-            logger: logger)
+            logger: global.logger)
     }
 }
 

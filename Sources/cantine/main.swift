@@ -9,7 +9,10 @@ import Logging
 /// Runs the parsed command (async commands through their async `run`).
 func execute(_ arguments: [String]) async throws {
     var command = try Cantine.parseAsRoot(arguments)
-    let level = (command as? any HasGlobalOptions)?.global.level ?? .warning
+    var level = Logger.Level.warning
+    if let withOptions = command as? any HasGlobalOptions {
+        level = withOptions.global.level(default: type(of: withOptions).defaultLogLevel)
+    }
     LoggingSystem.bootstrap { label in
         var handler = StreamLogHandler.standardError(label: label)
         handler.logLevel = level

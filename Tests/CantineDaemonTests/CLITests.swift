@@ -93,3 +93,41 @@ func cantine(_ arguments: [String], environment: [String: String] = [:]) throws 
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/cantine.db")) == junk)
     }
 }
+
+@Suite struct DoctorTests {
+    @Test func aHealthySimulatedSiteIsAllOKAndABrokenConfigFails() throws {
+        let dir = NSTemporaryDirectory() + "cantine-doctor-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/cantine.toml"
+        let env = ["CANTINE_CONFIG": config]
+        #expect(try cantine(["init", "--simulated"], environment: env).0 == 0)
+        var text = try String(contentsOfFile: config, encoding: .utf8)
+        text = text.replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+
+        let (ok, out, _) = try cantine(["doctor"], environment: env)
+        #expect(ok == 0)
+        let lines = out.split(separator: "\n")
+        #expect(lines.count == 6 && lines.allSatisfy { $0.hasPrefix("OK ") })
+        #expect(out.contains("integrity ok, schema v1, site paris"))
+
+        try text.replacingOccurrences(of: "Europe/Paris", with: "Mars/Olympus").write(toFile: config, atomically: true, encoding: .utf8)
+        let (failed, failOut, _) = try cantine(["doctor", "--json"], environment: env)
+        #expect(failed == 1)
+        #expect(failOut.contains("\"ok\" : false") && failOut.contains("Mars/Olympus"))
+    }
+
+    @Test func realGPIOWithoutChipsFailsWithTheFix() throws {
+        let dir = NSTemporaryDirectory() + "cantine-doctor-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = ["CANTINE_CONFIG": dir + "/cantine.toml"]
+        #expect(try cantine(["init"], environment: env).0 == 0)  // gpio.mode = "real"
+        let (status, out, _) = try cantine(["doctor"], environment: env)
+        if FileManager.default.fileExists(atPath: "/dev/gpiochip0") {
+            #expect(out.contains("OK   gpio      gpiochip0"))
+        } else {
+            #expect(status == 1)
+            #expect(out.contains("FAIL gpio      GPIO chip gpiochip0 not found: check the chip name (`gpiodetect` lists chips)"))
+        }
+    }
+}

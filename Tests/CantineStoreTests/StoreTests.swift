@@ -157,6 +157,10 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         try store.saveSnapshot(seq: 20, site: "paris", taken: Instant(seconds: 2), digest: "d20", state: state)
         let snap = try #require(try store.latestSnapshot())
         #expect(snap.seq == 20 && snap.digest == "d20" && snap.state == state)
+        for seq in [30, 40, 50] as [Int64] {
+            try store.saveSnapshot(seq: seq, site: "paris", taken: Instant(seconds: seq), digest: "d\(seq)", state: state)
+        }
+        #expect(try store.read { try Int64.fetchAll($0, sql: "SELECT seq FROM snapshots ORDER BY seq") } == [30, 40, 50])
     }
 }
 
