@@ -39,7 +39,9 @@ public enum CommandRules {
 
         case .grantPlan(let id, let plan):
             let member = try member(id, in: state)
-            guard plan.id.isSlug else { throw CommandError("plan id '\(plan.id)' is not valid: use 1–64 of a-z 0-9 - _") }
+            guard plan.id.isSlug else {
+                throw CommandError("plan id '\(plan.id)' is not valid: use 1–64 of a-z 0-9 - _")
+            }
             guard !member.plans.contains(where: { $0.id == plan.id }) else {
                 throw CommandError("member '\(id)' already has a plan '\(plan.id)'")
             }
@@ -58,7 +60,8 @@ public enum CommandRules {
             }
             if let existing = state.credentials[credential.token], !existing.revoked {
                 throw CommandError(
-                    "this badge is already enrolled to member '\(existing.member)' as '\(existing.id)': revoke it first")
+                    "this badge is already enrolled to member '\(existing.member)' as '\(existing.id)': revoke it first"
+                )
             }
             return [.credentialEnrolled(credential)]
 
@@ -73,7 +76,9 @@ public enum CommandRules {
             let member = try member(booking.member, in: state)
             guard member.status == .active else { throw CommandError("member '\(member.id)' is disabled") }
             guard booking.id.isSlug else { throw CommandError("booking id '\(booking.id)' is not valid") }
-            guard state.bookings[booking.id] == nil else { throw CommandError("booking '\(booking.id)' already exists") }
+            guard state.bookings[booking.id] == nil else {
+                throw CommandError("booking '\(booking.id)' already exists")
+            }
             guard booking.end > booking.start else { throw CommandError("a booking must end after it starts") }
             switch booking.resource {
             case .desk(let desk):
@@ -87,13 +92,15 @@ public enum CommandRules {
             }
             guard member.plan(at: booking.start) != nil else {
                 throw CommandError(
-                    "member '\(member.id)' has no plan valid at \(calendar.text(booking.start)): grant one with `cantine members plan`")
+                    "member '\(member.id)' has no plan valid at \(calendar.text(booking.start)): grant one with `cantine members plan`"
+                )
             }
             if let clash = state.bookings.values.first(where: {
                 $0.resource == booking.resource && $0.status != .cancelled && $0.overlaps(booking.start, booking.end)
             }) {
                 throw CommandError(
-                    "\(booking.resource) is already booked from \(calendar.text(clash.start)) to \(calendar.text(clash.end)) (booking '\(clash.id)')")
+                    "\(booking.resource) is already booked from \(calendar.text(clash.start)) to \(calendar.text(clash.end)) (booking '\(clash.id)')"
+                )
             }
             return [.bookingCreated(booking)]
 
@@ -115,7 +122,8 @@ public enum CommandRules {
                 if let clash = state.sessions.values.first(where: {
                     $0.id != session.id && $0.room == room && $0.start < session.end && session.start < $0.end
                 }) {
-                    throw CommandError("room '\(room)' already has '\(clash.title)' at that time (session '\(clash.id)')")
+                    throw CommandError(
+                        "room '\(room)' already has '\(clash.title)' at that time (session '\(clash.id)')")
                 }
             }
             return [.sessionScheduled(session)]

@@ -71,7 +71,9 @@ public struct Credential: Codable, Equatable, Sendable {
     public var token: CredentialToken
     public var revoked: Bool
 
-    public init(id: CredentialID, member: MemberID, format: WiegandFormat, token: CredentialToken, revoked: Bool = false) {
+    public init(
+        id: CredentialID, member: MemberID, format: WiegandFormat, token: CredentialToken, revoked: Bool = false
+    ) {
         self.id = id
         self.member = member
         self.format = format

@@ -112,7 +112,8 @@ public enum Reducer {
         switch decision {
         case .denied(let reason, let member):
             s.counters.denied += 1
-            let record = AccessRecord(door: badge.door, member: member, granted: false, reason: reason, plan: nil, at: now)
+            let record = AccessRecord(
+                door: badge.door, member: member, granted: false, reason: reason, plan: nil, at: now)
             return [.notify(.access(record))]
         case .granted(let member, let plan):
             s.counters.granted += 1
@@ -131,6 +132,8 @@ public enum Reducer {
         let until = now + pulse
         s.doors[door.id, default: DoorState()].lock = .unlocked
         s.doors[door.id, default: DoorState()].unlockedUntil = until
-        return [.relay(door.id, .unlock(pulse)), .schedule(.relock(door.id), at: until), .notify(.doorChanged(door.id))]
+        return [
+            .relay(door.id, .unlock(pulse)), .schedule(.relock(door.id), at: until), .notify(.doorChanged(door.id)),
+        ]
     }
 }

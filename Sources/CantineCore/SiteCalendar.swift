@@ -92,7 +92,9 @@ public struct SiteCalendar: Sendable {
     }
 
     /// The access window of a plan starting on `date` (`days` counts for multi-day plans).
-    public func planWindow(_ kind: PlanKind, from date: LocalDate, days: Int = 1) throws(CommandError) -> (Instant, Instant?) {
+    public func planWindow(_ kind: PlanKind, from date: LocalDate, days: Int = 1) throws(CommandError) -> (
+        Instant, Instant?
+    ) {
         switch kind {
         case .halfDayAM:
             return (instant(date, hour: Self.dayStart), instant(date, hour: Self.midday))
@@ -115,7 +117,9 @@ public struct SiteCalendar: Sendable {
     }
 
     /// The window of a desk booking: a half-day, a day, or `days` consecutive days.
-    public func deskWindow(_ period: DeskPeriod, on date: LocalDate, days: Int = 1) throws(CommandError) -> (Instant, Instant) {
+    public func deskWindow(_ period: DeskPeriod, on date: LocalDate, days: Int = 1) throws(CommandError) -> (
+        Instant, Instant
+    ) {
         guard (1...Self.maxDays).contains(days) else {
             throw CommandError("a desk booking covers 1 to \(Self.maxDays) days, not \(days): use --days 1…21")
         }

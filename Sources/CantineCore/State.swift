@@ -170,7 +170,8 @@ public struct ISO8601Instant: Codable, Equatable, Sendable {
         } else {
             let text = try c.decode(String.self)
             guard let date = try? Date(text, strategy: .iso8601) else {
-                throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected an ISO 8601 date, got \(text)")
+                throw DecodingError.dataCorruptedError(
+                    in: c, debugDescription: "expected an ISO 8601 date, got \(text)")
             }
             wrappedValue = Instant(date)
         }

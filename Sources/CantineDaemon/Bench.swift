@@ -33,10 +33,12 @@ public enum Bench {
         let text = SampleConfig.text(databasePath: dir + "/bench.db", simulated: true)
             .replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
         let config = try Config.parse(text, file: "bench.toml")
-        let runtime = try Runtime.open(config: config, role: .daemon, mode: .create, version: cantineVersion, logger: logger)
+        let runtime = try Runtime.open(
+            config: config, role: .daemon, mode: .create, version: cantineVersion, logger: logger)
         _ = try runtime.apply(.addMember(id: "m-bench", name: "Bench", email: nil), source: "bench")
         _ = try runtime.apply(.grantPlan(member: "m-bench", kind: .staff, from: "2026-01-01", days: 1), source: "bench")
-        _ = try runtime.apply(.enrollBadge(member: "m-bench", format: .h10301, facility: 1, card: 1, id: nil), source: "bench")
+        _ = try runtime.apply(
+            .enrollBadge(member: "m-bench", format: .h10301, facility: 1, card: 1, id: nil), source: "bench")
         runtime.journal.flush()
 
         let door = DoorInput(door: "entree", runtime: runtime)
@@ -49,7 +51,8 @@ public enum Bench {
             case 1: door.contact(open: true)
             case 2: door.contact(open: false)
             default:
-                runtime.engine.submit(.deskReported(DeskReport(desk: desks[i % desks.count], occupied: i % 8 == 3)), source: "bench")
+                runtime.engine.submit(
+                    .deskReported(DeskReport(desk: desks[i % desks.count], occupied: i % 8 == 3)), source: "bench")
             }
             // Keep the queue bounded the way a real site never fills it.
             if i % 50_000 == 0 { while runtime.engine.lastSeq - runtime.journal.durableSeq > 200_000 { usleep(1000) } }

@@ -102,7 +102,8 @@ public struct Config: Codable, Equatable, Sendable {
         public var wiegand37: String?
         enum CodingKeys: String, CodingKey {
             case id, name, direction, chip, d0Line = "d0_line", d1Line = "d1_line", relayLine = "relay_line"
-            case relayActiveLow = "relay_active_low", contactLine = "contact_line", contactActiveLow = "contact_active_low"
+            case relayActiveLow = "relay_active_low", contactLine = "contact_line", contactActiveLow =
+                "contact_active_low"
             case exitButtonLine = "exit_button_line", exitButtonActiveLow = "exit_button_active_low"
             case pulseS = "pulse_s", failSecure = "fail_secure", wiegand37 = "wiegand_37"
         }
@@ -171,7 +172,8 @@ extension Config {
             zones: zones.map { Zone(id: ZoneID($0.id), name: $0.name) },
             doors: doors.map { d in
                 Door(
-                    id: DoorID(d.id), name: d.name, direction: DoorDirection(rawValue: d.direction ?? "entry") ?? .entry,
+                    id: DoorID(d.id), name: d.name,
+                    direction: DoorDirection(rawValue: d.direction ?? "entry") ?? .entry,
                     failSecure: d.failSecure ?? true,
                     pulse: Span(micros: Int64(((d.pulseS?.value ?? 5) * 1_000_000).rounded())))
             },
@@ -186,7 +188,8 @@ extension Config {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigError("config \(path): file not found: create one with `cantine init --config \(path)`")
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw ConfigError("config \(path): cannot read the file (permissions? UTF-8?)")
         }
         return try parse(text, file: path, environment: environment)
@@ -205,7 +208,8 @@ extension Config {
         } catch let error as UnexpectedKeysError {
             let keys = error.keys.map { key, path in (path.map(\.stringValue) + [key]).joined(separator: ".") }.sorted()
             throw ConfigError(
-                "config \(file): unknown key \(keys.joined(separator: ", ")): check the spelling against `cantine init` 's sample")
+                "config \(file): unknown key \(keys.joined(separator: ", ")): check the spelling against `cantine init` 's sample"
+            )
         } catch let error as DecodingError {
             throw ConfigError("config \(file): \(describe(error, in: try? TOMLTable(string: expanded)))")
         } catch {
@@ -296,7 +300,8 @@ extension Config {
                 let name = String(rest[open.upperBound..<close])
                 guard let value = environment[name] else {
                     throw ConfigError(
-                        "config \(file):\(number + 1): environment variable \(name) is not set: export it, or write the value in the file")
+                        "config \(file):\(number + 1): environment variable \(name) is not set: export it, or write the value in the file"
+                    )
                 }
                 done += value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
                 rest = rest[rest.index(after: close)...]
@@ -347,7 +352,8 @@ extension Config {
         }
         try slug("site.id", site.id)
         guard TimeZone(identifier: timeZone) != nil else {
-            throw fail("site.time_zone", "'\(timeZone)' is not a known time zone: use an IANA name such as Europe/Paris")
+            throw fail(
+                "site.time_zone", "'\(timeZone)' is not a known time zone: use an IANA name such as Europe/Paris")
         }
         guard ["fr", "en"].contains(locale) else { throw fail("site.locale", "expected \"fr\" or \"en\"") }
         if let c = site.capacity, c < 1 { throw fail("site.capacity", "expected a positive number of people") }
@@ -355,12 +361,18 @@ extension Config {
         if let n = database.snapshotEvery, n < 100 { throw fail("database.snapshot_every", "expected 100 or more") }
         guard (1...65535).contains(httpPort) else { throw fail("http.port", "expected a port between 1 and 65535") }
         guard (1...65535).contains(mqttPort) else { throw fail("mqtt.port", "expected a port between 1 and 65535") }
-        if let k = mqtt.keepalive, !(5...3600).contains(k) { throw fail("mqtt.keepalive_s", "expected 5 to 3600 seconds") }
+        if let k = mqtt.keepalive, !(5...3600).contains(k) {
+            throw fail("mqtt.keepalive_s", "expected 5 to 3600 seconds")
+        }
         if let mode = gpio.mode, !["real", "simulated"].contains(mode) {
             throw fail("gpio.mode", "expected \"real\" or \"simulated\"")
         }
-        for (key, file) in [("mqtt.ca_file", mqtt.caFile), ("mqtt.cert_file", mqtt.certFile), ("mqtt.key_file", mqtt.keyFile)] {
-            if let file, !FileManager.default.fileExists(atPath: file) { throw fail(key, "file \(file) does not exist") }
+        for (key, file) in [
+            ("mqtt.ca_file", mqtt.caFile), ("mqtt.cert_file", mqtt.certFile), ("mqtt.key_file", mqtt.keyFile),
+        ] {
+            if let file, !FileManager.default.fileExists(atPath: file) {
+                throw fail(key, "file \(file) does not exist")
+            }
         }
 
         try unique("zones", zones.map(\.id))
@@ -388,7 +400,9 @@ extension Config {
             if let dir = d.direction, DoorDirection(rawValue: dir) == nil {
                 throw fail("\(k).direction", "expected \"entry\" or \"exit\"")
             }
-            if let p = d.pulseS?.value, !(p > 0) { throw fail("\(k).pulse_s", "expected a positive number of seconds (at most 10)") }
+            if let p = d.pulseS?.value, !(p > 0) {
+                throw fail("\(k).pulse_s", "expected a positive number of seconds (at most 10)")
+            }
             if let w = d.wiegand37, !["h10302", "h10304"].contains(w) {
                 throw fail("\(k).wiegand_37", "expected \"h10302\" or \"h10304\"")
             }

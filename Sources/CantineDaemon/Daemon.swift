@@ -56,11 +56,13 @@ public enum Daemon {
         ]
         if config.mqttEnabled {
             let settings = MQTTSettings(
-                host: config.mqttHost, port: config.mqttPort, clientID: config.mqtt.clientId ?? "cantine-\(config.site.id)",
+                host: config.mqttHost, port: config.mqttPort,
+                clientID: config.mqtt.clientId ?? "cantine-\(config.site.id)",
                 username: config.mqtt.username, password: config.mqtt.password, keepalive: config.mqtt.keepalive ?? 30,
                 caFile: config.mqtt.caFile, certFile: config.mqtt.certFile, keyFile: config.mqtt.keyFile)
             do throws(MQTTError) {
-                services.append(try MQTTPublisher(settings: settings, engine: runtime.engine, bus: runtime.bus, logger: logger))
+                services.append(
+                    try MQTTPublisher(settings: settings, engine: runtime.engine, bus: runtime.bus, logger: logger))
             } catch {
                 throw DaemonError(error.message)
             }

@@ -4,12 +4,12 @@
 // walk-in, denied badges), a local mosquitto if there is one or can be started.
 
 import CantineCore
+import CantineMQTT
 import CantineProtocol
 import CantineStore
 import Foundation
 import Logging
 import ServiceLifecycle
-import CantineMQTT
 
 /// Demo settings.
 public struct DemoOptions: Sendable {
@@ -79,7 +79,10 @@ public enum DemoSite {
     static let facility: UInt32 = 42
 
     /// Members' roles in the demo day, by index.
-    enum Role { case resident(desk: String?), absentResident, day(desk: String), am(desk: String), pm(desk: String), noShow(desk: String), walkIn(desk: String), expired, staff }
+    enum Role {
+        case resident(desk: String?), absentResident, day(desk: String), am(desk: String), pm(desk: String), noShow(
+            desk: String), walkIn(desk: String), expired, staff
+    }
 
     static func role(_ i: Int) -> Role {
         let residentDesks = ["f01", "f02", "f03", "f04", "f05", "f06", "f07", "f08", "f09", "j01", "j02"]
@@ -108,7 +111,9 @@ public enum DemoSite {
             let first = name.split(separator: " ")[0].lowercased().folding(options: .diacriticInsensitive, locale: nil)
             try run(.addMember(id: member, name: name, email: "\(first)@example.org"))
             let read = card(i)
-            try run(.enrollBadge(member: member, format: read.format, facility: read.facility, card: read.card, id: "b-demo\(i)"))
+            try run(
+                .enrollBadge(
+                    member: member, format: read.format, facility: read.facility, card: read.card, id: "b-demo\(i)"))
             let (kind, from): (PlanKind, LocalDate) =
                 switch role(i) {
                 case .resident, .absentResident, .noShow, .walkIn: (.residentMonthly, firstOfMonth)
@@ -123,13 +128,21 @@ public enum DemoSite {
             switch role(i) {
             case .resident(let desk?), .day(let desk), .noShow(let desk):
                 try run(.bookDesk(member: member, desk: desk, date: date, period: .day, days: 1, id: "bk-demo\(i)"))
-            case .am(let desk): try run(.bookDesk(member: member, desk: desk, date: date, period: .am, days: 1, id: "bk-demo\(i)"))
-            case .pm(let desk): try run(.bookDesk(member: member, desk: desk, date: date, period: .pm, days: 1, id: "bk-demo\(i)"))
+            case .am(let desk):
+                try run(.bookDesk(member: member, desk: desk, date: date, period: .am, days: 1, id: "bk-demo\(i)"))
+            case .pm(let desk):
+                try run(.bookDesk(member: member, desk: desk, date: date, period: .pm, days: 1, id: "bk-demo\(i)"))
             default: break
             }
         }
-        try run(.bookRoom(member: "m-demo01", room: "salle-1", date: today.description, start: "10:00", end: "12:00", id: "bk-room-am"))
-        try run(.bookRoom(member: "m-demo02", room: "salle-1", date: today.description, start: "14:00", end: "16:00", id: "bk-room-pm"))
+        try run(
+            .bookRoom(
+                member: "m-demo01", room: "salle-1", date: today.description, start: "10:00", end: "12:00",
+                id: "bk-room-am"))
+        try run(
+            .bookRoom(
+                member: "m-demo02", room: "salle-1", date: today.description, start: "14:00", end: "16:00",
+                id: "bk-room-pm"))
 
         let titles = [
             ("Open data et vin", "grande-salle"), ("Cartographie OpenStreetMap", "mezzanine"),
@@ -138,7 +151,9 @@ public enum DemoSite {
             ("Low-tech au bureau", "grande-salle"), ("Facilitation graphique", "mezzanine"),
             ("Communs numériques", "grande-salle"), ("Objets connectés et vie privée", "mezzanine"),
         ]
-        let slots = [("10:00", "10:45"), ("11:00", "11:45"), ("14:00", "14:45"), ("15:00", "15:45"), ("16:00", "16:45")]
+        let slots = [
+            ("10:00", "10:45"), ("11:00", "11:45"), ("14:00", "14:45"), ("15:00", "15:45"), ("16:00", "16:45"),
+        ]
         for (n, (title, room)) in titles.enumerated() {
             let slot = slots[n / 2]
             try run(
@@ -162,7 +177,8 @@ public enum DemoSite {
         }
         func jitter(_ range: Int) -> Int { Int(rng.next(upperBound: UInt64(range))) }
         func badge(_ t: Instant, _ door: String, _ i: Int, opens: Bool = true) {
-            out.append((t, .badge(door: door, frame: (try? Wiegand.encode(card(i))) ?? WiegandFrame(bits: 0, count: 26))))
+            out.append(
+                (t, .badge(door: door, frame: (try? Wiegand.encode(card(i))) ?? WiegandFrame(bits: 0, count: 26))))
             if opens {
                 out.append((t + .seconds(2), .contact(door: door, open: true)))
                 out.append((t + .seconds(6), .contact(door: door, open: false)))
@@ -185,15 +201,23 @@ public enum DemoSite {
         for i in names.indices {
             switch role(i) {
             case .resident(let desk):
-                visit(i, desk: desk, arrive: at(8, 20, plus: jitter(120)), leave: at(17, 0, plus: jitter(150)), lunch: jitter(10) < 6)
+                visit(
+                    i, desk: desk, arrive: at(8, 20, plus: jitter(120)), leave: at(17, 0, plus: jitter(150)),
+                    lunch: jitter(10) < 6)
             case .day(let desk):
-                visit(i, desk: desk, arrive: at(8, 40, plus: jitter(90)), leave: at(17, 30, plus: jitter(120)), lunch: jitter(10) < 6)
+                visit(
+                    i, desk: desk, arrive: at(8, 40, plus: jitter(90)), leave: at(17, 30, plus: jitter(120)),
+                    lunch: jitter(10) < 6)
             case .walkIn(let desk):
                 visit(i, desk: desk, arrive: at(10, 10), leave: at(16, 30), lunch: false)
             case .am(let desk):
-                visit(i, desk: desk, arrive: at(8, 30, plus: jitter(40)), leave: at(12, 40, plus: jitter(15)), lunch: false)
+                visit(
+                    i, desk: desk, arrive: at(8, 30, plus: jitter(40)), leave: at(12, 40, plus: jitter(15)),
+                    lunch: false)
             case .pm(let desk):
-                visit(i, desk: desk, arrive: at(13, 5, plus: jitter(30)), leave: at(18, 30, plus: jitter(60)), lunch: false)
+                visit(
+                    i, desk: desk, arrive: at(13, 5, plus: jitter(30)), leave: at(18, 30, plus: jitter(60)),
+                    lunch: false)
             case .staff:
                 visit(i, desk: nil, arrive: at(8, 0), leave: at(19, 45), lunch: true)
             case .expired:
@@ -203,7 +227,9 @@ public enum DemoSite {
             }
         }
         // An unknown card, then a frame garbled on the wire (parity error).
-        let unknown = (try? Wiegand.encode(CardRead(format: .h10301, facility: facility, card: 9999))) ?? WiegandFrame(bits: 0, count: 26)
+        let unknown =
+            (try? Wiegand.encode(CardRead(format: .h10301, facility: facility, card: 9999)))
+            ?? WiegandFrame(bits: 0, count: 26)
         out.append((at(9, 40), .badge(door: "entree", frame: unknown)))
         out.append((at(10, 5), .badge(door: "entree", frame: WiegandFrame(bits: unknown.bits ^ 0b100, count: 26))))
         return out.sorted { $0.0 < $1.0 }
@@ -217,10 +243,14 @@ struct DemoTraffic: Service {
     let speed: Double
 
     func run() async throws {
-        let doors = Dictionary(uniqueKeysWithValues: runtime.config.doors.map { ($0.id, DoorInput(door: DoorID($0.id), runtime: runtime)) })
+        let doors = Dictionary(
+            uniqueKeysWithValues: runtime.config.doors.map { ($0.id, DoorInput(door: DoorID($0.id), runtime: runtime)) }
+        )
         // Every node's first heartbeat after the daemon starts: nobody is in yet.
         for desk in runtime.config.desks {
-            runtime.engine.submit(.deskReported(DeskReport(desk: DeskID(desk.id), occupied: false)), source: EventSource("sensor:node-\(desk.id)"))
+            runtime.engine.submit(
+                .deskReported(DeskReport(desk: DeskID(desk.id), occupied: false)),
+                source: EventSource("sensor:node-\(desk.id)"))
         }
         var index = actions.firstIndex { $0.0 >= runtime.engine.now } ?? actions.endIndex
         while index < actions.endIndex, !Task.isShuttingDownGracefully {
@@ -235,7 +265,9 @@ struct DemoTraffic: Service {
             case .badge(let door, let frame): doors[door]?.frame(frame)
             case .contact(let door, let open): doors[door]?.contact(open: open)
             case .desk(let desk, let occupied):
-                runtime.engine.submit(.deskReported(DeskReport(desk: DeskID(desk), occupied: occupied)), source: EventSource("sensor:node-\(desk)"))
+                runtime.engine.submit(
+                    .deskReported(DeskReport(desk: DeskID(desk), occupied: occupied)),
+                    source: EventSource("sensor:node-\(desk)"))
             }
             index += 1
         }
@@ -252,21 +284,27 @@ public enum Demo {
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let dbPath = dir + "/cantine.db"
         if ProcessLock.isHeld(databasePath: dbPath) {
-            throw DaemonError("another demo is running on \(dbPath): stop it first, or use --data with another directory")
+            throw DaemonError(
+                "another demo is running on \(dbPath): stop it first, or use --data with another directory")
         }
         for suffix in ["", "-wal", "-shm"] where fm.fileExists(atPath: dbPath + suffix) {
             try fm.removeItem(atPath: dbPath + suffix)
         }
         let configPath = dir + "/cantine.toml"
-        var text = SampleConfig.text(databasePath: dbPath, simulated: true, httpPort: options.httpPort, mqttPort: options.mqttPort)
-        if !options.mqtt { text = text.replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false") }
+        var text = SampleConfig.text(
+            databasePath: dbPath, simulated: true, httpPort: options.httpPort, mqttPort: options.mqttPort)
+        if !options.mqtt {
+            text = text.replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
+        }
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
 
         var broker: LocalBroker?
         if options.mqtt {
             broker = LocalBroker.ensure(port: options.mqttPort, directory: dir, logger: logger)
             if broker == nil {
-                logger.warning("no MQTT broker on 127.0.0.1:\(options.mqttPort) and mosquitto is not installed: running without MQTT (apt install mosquitto)")
+                logger.warning(
+                    "no MQTT broker on 127.0.0.1:\(options.mqttPort) and mosquitto is not installed: running without MQTT (apt install mosquitto)"
+                )
                 text = text.replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
                 try text.write(toFile: configPath, atomically: true, encoding: .utf8)
             }
@@ -278,14 +316,17 @@ public enum Demo {
         let today = calendar.date(of: Instant(Date()))
         let time = AcceleratedTime(origin: calendar.instant(today, hour: 7, minute: 30), speed: options.speed)
 
-        let seeding = try Runtime.open(config: config, role: .tool, mode: .create, time: time, version: cantineVersion, logger: logger)
+        let seeding = try Runtime.open(
+            config: config, role: .tool, mode: .create, time: time, version: cantineVersion, logger: logger)
         try DemoSite.seed(seeding, today: today)
         seeding.close()
 
         let actions = DemoSite.day(calendar, today: today)
         let speed = options.speed
-        let mqttLine = config.mqttEnabled
-            ? "  mqtt      mosquitto_sub -h 127.0.0.1 -p \(options.mqttPort) -t 'cantine/\(config.site.id)/#' -v\n" : "  mqtt      off\n"
+        let mqttLine =
+            config.mqttEnabled
+            ? "  mqtt      mosquitto_sub -h 127.0.0.1 -p \(options.mqttPort) -t 'cantine/\(config.site.id)/#' -v\n"
+            : "  mqtt      off\n"
         try await Daemon.run(
             config: config, logger: logger, time: time,
             extraServices: { runtime, _ in [DemoTraffic(runtime: runtime, actions: actions, speed: speed)] },
@@ -294,14 +335,14 @@ public enum Demo {
                 FileHandle.standardOutput.write(
                     Data(
                         """
-                    Cantine demo: \(config.site.name), simulated doors and desk sensors, day from 07:30 at ×\(speed)
-                      health    \(base)/healthz
-                      occupancy \(base)/api/occupancy
-                    \(mqttLine)  database  \(dbPath)
-                      try       cantine --config \(configPath) members list
-                    Ctrl-C stops the demo and everything it started.
+                        Cantine demo: \(config.site.name), simulated doors and desk sensors, day from 07:30 at ×\(speed)
+                          health    \(base)/healthz
+                          occupancy \(base)/api/occupancy
+                        \(mqttLine)  database  \(dbPath)
+                          try       cantine --config \(configPath) members list
+                        Ctrl-C stops the demo and everything it started.
 
-                    """.utf8))
+                        """.utf8))
             })
     }
 }
@@ -315,11 +356,13 @@ final class LocalBroker: Sendable {
     /// Uses a broker listening on `port`, or starts mosquitto there; nil when neither is possible.
     static func ensure(port: Int, directory: String, logger: Logger) -> LocalBroker? {
         if MosquittoClient.reachable(host: "127.0.0.1", port: port) { return LocalBroker(process: nil) }
-        guard let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        guard
+            let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
+                .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
         else { return nil }
         let conf = directory + "/mosquitto.conf"
-        try? "listener \(port) 127.0.0.1\nallow_anonymous true\npersistence false\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        try? "listener \(port) 127.0.0.1\nallow_anonymous true\npersistence false\n".write(
+            toFile: conf, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = ["-c", conf]
@@ -327,7 +370,8 @@ final class LocalBroker: Sendable {
         p.standardError = FileHandle.nullDevice
         do { try p.run() } catch { return nil }
         for _ in 0..<50 where !MosquittoClient.reachable(host: "127.0.0.1", port: port) { usleep(100_000) }
-        logger.info("started mosquitto for the demo", metadata: ["mqtt.port": "\(port)", "pid": "\(p.processIdentifier)"])
+        logger.info(
+            "started mosquitto for the demo", metadata: ["mqtt.port": "\(port)", "pid": "\(p.processIdentifier)"])
         return LocalBroker(process: p)
     }
 

@@ -23,12 +23,15 @@ public enum Doctor {
             checks.append(
                 Check(
                     name: "config", ok: true,
-                    detail: "\(configPath) valid: site \(config.site.id), \(config.doors.count) doors, \(config.desks.count) desks, \(config.rooms.count) rooms"))
+                    detail:
+                        "\(configPath) valid: site \(config.site.id), \(config.doors.count) doors, \(config.desks.count) desks, \(config.rooms.count) rooms"
+                ))
         } catch {
             return [Check(name: "config", ok: false, detail: error.message)]
         }
         for door in config.cappedPulses {
-            checks.append(Check(name: "config", ok: true, detail: "door \(door): pulse_s above 10 s will be capped at 10 s"))
+            checks.append(
+                Check(name: "config", ok: true, detail: "door \(door): pulse_s above 10 s will be capped at 10 s"))
         }
 
         let path = config.database.path
@@ -41,35 +44,54 @@ public enum Doctor {
                 checks.append(
                     Check(
                         name: "database", ok: true,
-                        detail: "\(path): integrity ok, schema \(Store.schemaVersion), site \(site), \(count) journal entries"))
+                        detail:
+                            "\(path): integrity ok, schema \(Store.schemaVersion), site \(site), \(count) journal entries"
+                    ))
             } else {
                 checks.append(
-                    Check(name: "database", ok: false, detail: "\(path): \(integrity): restore a backup (see README § Backups)"))
+                    Check(
+                        name: "database", ok: false,
+                        detail: "\(path): \(integrity): restore a backup (see README § Backups)"))
             }
             if site != config.site.id {
                 checks.append(
-                    Check(name: "database", ok: false, detail: "database belongs to site '\(site)', config says '\(config.site.id)': fix site.id or database.path"))
+                    Check(
+                        name: "database", ok: false,
+                        detail:
+                            "database belongs to site '\(site)', config says '\(config.site.id)': fix site.id or database.path"
+                    ))
             }
             let running = ProcessLock.isHeld(databasePath: path)
-            checks.append(Check(name: "daemon", ok: true, detail: running ? "a cantine daemon is running on this database" : "no daemon running on this database"))
+            checks.append(
+                Check(
+                    name: "daemon", ok: true,
+                    detail: running
+                        ? "a cantine daemon is running on this database" : "no daemon running on this database"))
         } catch let error as StoreError {
             checks.append(Check(name: "database", ok: false, detail: error.message))
         } catch {
-            checks.append(Check(name: "database", ok: false, detail: "\(path): \(error): run `cantine init` or restore a backup"))
+            checks.append(
+                Check(name: "database", ok: false, detail: "\(path): \(error): run `cantine init` or restore a backup"))
         }
 
         if config.gpioSimulated {
-            checks.append(Check(name: "gpio", ok: true, detail: "simulated (gpio.mode = \"simulated\"): no hardware used"))
+            checks.append(
+                Check(name: "gpio", ok: true, detail: "simulated (gpio.mode = \"simulated\"): no hardware used"))
         } else {
             let chips = Set(config.doors.map { $0.chip ?? config.defaultChip })
             for name in chips.sorted() {
                 do {
                     let chip = try GPIOChip(name: name)
-                    checks.append(Check(name: "gpio", ok: true, detail: "\(name) (\(chip.label)): \(chip.lineCount) lines"))
+                    checks.append(
+                        Check(name: "gpio", ok: true, detail: "\(name) (\(chip.label)): \(chip.lineCount) lines"))
                 } catch {
                     let present = GPIOChip.available()
                     checks.append(
-                        Check(name: "gpio", ok: false, detail: error.message + (present.isEmpty ? "; no /dev/gpiochip* here" : "; present: \(present.joined(separator: ", "))")))
+                        Check(
+                            name: "gpio", ok: false,
+                            detail: error.message
+                                + (present.isEmpty
+                                    ? "; no /dev/gpiochip* here" : "; present: \(present.joined(separator: ", "))")))
                 }
             }
         }
@@ -81,7 +103,8 @@ public enum Doctor {
                     name: "mqtt", ok: ok,
                     detail: ok
                         ? "broker \(config.mqttHost):\(config.mqttPort) reachable"
-                        : "broker \(config.mqttHost):\(config.mqttPort) unreachable: start mosquitto (systemctl start mosquitto) or fix [mqtt] host/port"))
+                        : "broker \(config.mqttHost):\(config.mqttPort) unreachable: start mosquitto (systemctl start mosquitto) or fix [mqtt] host/port"
+                ))
         } else {
             checks.append(Check(name: "mqtt", ok: true, detail: "disabled ([mqtt] enabled = false)"))
         }
@@ -93,7 +116,8 @@ public enum Doctor {
                 name: "clock", ok: sane,
                 detail: sane
                     ? "system time \(now.formatted(.iso8601)), site time zone \(config.timeZone)"
-                    : "system time \(now.formatted(.iso8601)) is in the past: enable NTP (timedatectl set-ntp true) or fit a real-time clock"))
+                    : "system time \(now.formatted(.iso8601)) is in the past: enable NTP (timedatectl set-ntp true) or fit a real-time clock"
+            ))
         return checks
     }
 }

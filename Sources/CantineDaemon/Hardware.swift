@@ -50,7 +50,8 @@ public struct DoorHardware: Sendable {
                 door: id, line: line, failSecure: failSecure, deadline: deadline,
                 onError: { logger.critical("relay failure", metadata: ["door": "\(id)", "error": "\($0)"]) })
             logger.info(
-                "relay driven locked", metadata: ["door": "\(id)", "gpio": config.gpioSimulated ? "simulated" : "libgpiod"])
+                "relay driven locked",
+                metadata: ["door": "\(id)", "gpio": config.gpioSimulated ? "simulated" : "libgpiod"])
         }
         return DoorHardware(relays: relays, simulatedRelays: simulated, chips: Array(chips.values))
     }

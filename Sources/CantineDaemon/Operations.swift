@@ -55,14 +55,19 @@ extension Runtime {
         let site = config.site.id
         let now = engine.now
         /// Executes one command with its record writes; returns the last journal seq.
-        func run(_ command: Command, records: @escaping @Sendable (Database) throws -> Void) throws(CommandError) -> Int64 {
-            try engine.execute(command, source: source, attachment: RecordWrite(records)).last?.entry.seq ?? engine.lastSeq
+        func run(_ command: Command, records: @escaping @Sendable (Database) throws -> Void) throws(CommandError)
+            -> Int64
+        {
+            try engine.execute(command, source: source, attachment: RecordWrite(records)).last?.entry.seq
+                ?? engine.lastSeq
         }
 
         switch op {
         case .addMember(let id, let name, let email):
             let name = name.trimmingCharacters(in: .whitespaces)
-            guard !name.isEmpty, name.count <= 200 else { throw CommandError("a member name needs 1 to 200 characters") }
+            guard !name.isEmpty, name.count <= 200 else {
+                throw CommandError("a member name needs 1 to 200 characters")
+            }
             if let email, !email.contains("@") { throw CommandError("'\(email)' is not an email address") }
             let member = MemberID(id ?? OpaqueID.make("m"))
             let seq = try run(.registerMember(member)) { db in
@@ -90,7 +95,11 @@ extension Runtime {
                 ).insert(db)
             }
             let until = end.map { " until \(calendar.text($0))" } ?? ""
-            return (OperationResult(message: "plan \(kind.rawValue) granted to \(member) from \(calendar.text(start))\(until)", id: plan.id.rawValue), seq)
+            return (
+                OperationResult(
+                    message: "plan \(kind.rawValue) granted to \(member) from \(calendar.text(start))\(until)",
+                    id: plan.id.rawValue), seq
+            )
 
         case .enrollBadge(let member, let format, let facility, let card, let id):
             let read = CardRead(format: format, facility: facility, card: card)
@@ -98,7 +107,8 @@ extension Runtime {
                 _ = try Wiegand.encode(read)
             } catch {
                 throw CommandError(
-                    "card \(facility)/\(card) does not fit \(format.rawValue): facility ≤ \(format.maxFacility), card ≤ \(format.maxCard)")
+                    "card \(facility)/\(card) does not fit \(format.rawValue): facility ≤ \(format.maxFacility), card ≤ \(format.maxCard)"
+                )
             }
             let credential = Credential(
                 id: CredentialID(id ?? OpaqueID.make("b")), member: MemberID(member), format: format,
@@ -110,7 +120,10 @@ extension Runtime {
                     enrolledUs: now.micros
                 ).insert(db)
             }
-            return (OperationResult(message: "badge \(credential.id) enrolled for \(member)", id: credential.id.rawValue), seq)
+            return (
+                OperationResult(message: "badge \(credential.id) enrolled for \(member)", id: credential.id.rawValue),
+                seq
+            )
 
         case .revokeBadge(let id):
             let seq = try run(.revokeCredential(CredentialID(id))) { db in
@@ -134,11 +147,13 @@ extension Runtime {
             }
             return (OperationResult(message: "booking \(id) cancelled", id: id), seq)
 
-        case .addSession(let title, let room, let date, let startText, let endText, let kind, let track, let speakers, let id):
+        case .addSession(
+            let title, let room, let date, let startText, let endText, let kind, let track, let speakers, let id):
             let day = try localDate(date, now: now)
             let session = ProgramSession(
                 id: SessionID(id ?? OpaqueID.make("s")), title: title.trimmingCharacters(in: .whitespaces),
-                room: room.map { RoomID($0) }, start: try localTime(startText, on: day), end: try localTime(endText, on: day),
+                room: room.map { RoomID($0) }, start: try localTime(startText, on: day),
+                end: try localTime(endText, on: day),
                 kind: kind, track: track, speakers: speakers)
             let speakersJSON = String(decoding: (try? JSONEncoder().encode(speakers)) ?? Data("[]".utf8), as: UTF8.self)
             let seq = try run(.scheduleSession(session)) { db in
@@ -148,7 +163,10 @@ extension Runtime {
                     speakers: speakersJSON
                 ).save(db)
             }
-            return (OperationResult(message: "session \(session.id) '\(session.title)' scheduled", id: session.id.rawValue), seq)
+            return (
+                OperationResult(message: "session \(session.id) '\(session.title)' scheduled", id: session.id.rawValue),
+                seq
+            )
 
         case .snapshot:
             throw CommandError("snapshots are taken by perform(_:source:)")
@@ -168,7 +186,8 @@ extension Runtime {
         let site = config.site.id
         let now = engine.now
         let booking = Booking(
-            id: BookingID(id ?? OpaqueID.make("bk")), member: MemberID(member), resource: resource, start: start, end: end)
+            id: BookingID(id ?? OpaqueID.make("bk")), member: MemberID(member), resource: resource, start: start,
+            end: end)
         let (kind, rid): (String, String) =
             switch resource {
             case .desk(let d): ("desk", d.rawValue)
@@ -180,7 +199,11 @@ extension Runtime {
                 startUs: start.micros, endUs: end.micros, status: "booked", createdUs: now.micros
             ).insert(db)
         }
-        return (OperationResult(message: "\(resource) booked for \(member) from \(calendar.text(start)) to \(calendar.text(end))", id: booking.id.rawValue), seq)
+        return (
+            OperationResult(
+                message: "\(resource) booked for \(member) from \(calendar.text(start)) to \(calendar.text(end))",
+                id: booking.id.rawValue), seq
+        )
     }
 
     /// `YYYY-MM-DD`, `today` or `tomorrow`, in the site's time zone.

@@ -123,7 +123,8 @@ public final class Runtime: Sendable {
                 "database \(path) belongs to site '\(site)' but the config says site.id = \"\(config.site.id)\": fix the config or the database path"
             )
         }
-        tokenizer = CredentialTokenizer(secretHex: try store.metaSetIfAbsent("site_secret", CredentialTokenizer.newSecretHex()))
+        tokenizer = CredentialTokenizer(
+            secretHex: try store.metaSetIfAbsent("site_secret", CredentialTokenizer.newSecretHex()))
         guard let calendar = SiteCalendar(timeZone: config.timeZone) else {
             throw DaemonError("unknown time zone \(config.timeZone)")
         }
@@ -137,7 +138,8 @@ public final class Runtime: Sendable {
             onError: { message in
                 if let message {
                     metrics.journalErrors.increment()
-                    journalLogger.critical("journal write failing; doors keep deciding from memory", metadata: ["error": "\(message)"])
+                    journalLogger.critical(
+                        "journal write failing; doors keep deciding from memory", metadata: ["error": "\(message)"])
                 } else {
                     journalLogger.notice("journal writing again")
                 }
@@ -157,7 +159,9 @@ public final class Runtime: Sendable {
                     case .relay(let door, let command): relays[door]?.apply(command)
                     case .schedule(let id, let at): timers.schedule(id, at: at)
                     case .notify(let notice):
-                        if case .access(let record) = notice { (record.granted ? metrics.granted : metrics.denied).increment() }
+                        if case .access(let record) = notice {
+                            (record.granted ? metrics.granted : metrics.denied).increment()
+                        }
                         bus.publish(.init(seq: entry.seq, at: entry.wall, notice: notice))
                     }
                 }
@@ -180,7 +184,8 @@ public final class Runtime: Sendable {
         while journal.durableSeq < seq {
             if !journal.flush() { throw DaemonError("journal not writable: \(journal.lastError ?? "?")") }
         }
-        try store.saveSnapshot(seq: seq, site: config.siteID, taken: engine.now, digest: StateDigest.of(state), state: state)
+        try store.saveSnapshot(
+            seq: seq, site: config.siteID, taken: engine.now, digest: StateDigest.of(state), state: state)
         return seq
     }
 

@@ -10,7 +10,8 @@ public enum SampleConfig {
     ///   - httpPort: HTTP port.
     ///   - mqttPort: MQTT broker port.
     public static func text(
-        databasePath: String, simulated: Bool = false, httpPort: Int = 8080, mqttPort: Int = 1883, desksPerZone: Int = 12
+        databasePath: String, simulated: Bool = false, httpPort: Int = 8080, mqttPort: Int = 1883,
+        desksPerZone: Int = 12
     ) -> String {
         var desks = ""
         for (zone, prefix) in [("fenetre", "f"), ("jardin", "j")] {

@@ -31,7 +31,9 @@ public final class GPIOChip: @unchecked Sendable {
         line offset: Int, consumer: String, activeLow: Bool, initiallyActive: Bool
     ) throws(GPIOError) -> LibgpiodOutputLine {
         guard offset >= 0, offset < lineCount, let line = gpiod_chip_get_line(handle, UInt32(offset)) else {
-            throw GPIOError("line \(offset) does not exist on \(name) (it has \(lineCount) lines): fix the line number in the config")
+            throw GPIOError(
+                "line \(offset) does not exist on \(name) (it has \(lineCount) lines): fix the line number in the config"
+            )
         }
         let flags: Int32 = activeLow ? Int32(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) : 0
         if gpiod_line_request_output_flags(line, consumer, flags, initiallyActive ? 1 : 0) != 0 {
@@ -44,9 +46,11 @@ public final class GPIOChip: @unchecked Sendable {
         let what = line.map { "line \($0) of \(chip)" } ?? "GPIO chip \(chip)"
         switch code {
         case ENOENT, ENODEV:
-            return GPIOError("\(what) not found: check the chip name (`gpiodetect` lists chips) or set gpio.mode = \"simulated\"")
+            return GPIOError(
+                "\(what) not found: check the chip name (`gpiodetect` lists chips) or set gpio.mode = \"simulated\"")
         case EACCES, EPERM:
-            return GPIOError("permission denied on \(what): add the cantine user to group gpio (usermod -aG gpio cantine)")
+            return GPIOError(
+                "permission denied on \(what): add the cantine user to group gpio (usermod -aG gpio cantine)")
         case EBUSY:
             return GPIOError("\(what) is busy (held by another program or a kernel driver): see `gpioinfo \(chip)`")
         default:

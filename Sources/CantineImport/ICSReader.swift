@@ -25,7 +25,8 @@ public struct ImportError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Reads iCalendar text with libical.
 public enum ICSReader {
     /// The VEVENTs of `text`, in file order. Floating times are read in `timeZone`.
-    public static func events(in text: String, timeZone: String = "Europe/Paris") throws(ImportError) -> [CalendarEvent] {
+    public static func events(in text: String, timeZone: String = "Europe/Paris") throws(ImportError) -> [CalendarEvent]
+    {
         guard let root = icalparser_parse_string(text) else {
             throw ImportError("not an iCalendar file: expected BEGIN:VCALENDAR … END:VCALENDAR")
         }

@@ -26,7 +26,8 @@ public struct MQTTSettings: Sendable, Equatable {
     public var keyFile: String?
 
     public init(
-        host: String, port: Int, clientID: String, username: String? = nil, password: String? = nil, keepalive: Int = 30,
+        host: String, port: Int, clientID: String, username: String? = nil, password: String? = nil,
+        keepalive: Int = 30,
         caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil
     ) {
         self.host = host
@@ -79,7 +80,9 @@ public final class MosquittoClient: @unchecked Sendable {
         }
         mosquitto_disconnect_callback_set(h) { _, userdata, _ in
             guard let userdata else { return }
-            Unmanaged<MosquittoClient>.fromOpaque(userdata).takeUnretainedValue().state.withLock { $0.connected = false }
+            Unmanaged<MosquittoClient>.fromOpaque(userdata).takeUnretainedValue().state.withLock {
+                $0.connected = false
+            }
         }
     }
 

@@ -31,7 +31,8 @@ extension Store {
     public func inboxPending(limit: Int = 100) throws -> [InboxRequest] {
         try pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT id, request FROM inbox WHERE status = 'pending' ORDER BY id LIMIT ?", arguments: [limit]
+                db, sql: "SELECT id, request FROM inbox WHERE status = 'pending' ORDER BY id LIMIT ?",
+                arguments: [limit]
             ).map { InboxRequest(id: $0[0], body: $0[1] ?? Data()) }
         }
     }
@@ -48,7 +49,8 @@ extension Store {
     /// The outcome of a request (and deletes it once final).
     public func inboxOutcome(_ id: Int64) throws -> InboxOutcome {
         try pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT status, response FROM inbox WHERE id = ?", arguments: [id])
+            guard
+                let row = try Row.fetchOne(db, sql: "SELECT status, response FROM inbox WHERE id = ?", arguments: [id])
             else { return .failed("request \(id) vanished from the inbox") }
             let status: String = row[0]
             let response: String = row[1] ?? ""

@@ -70,7 +70,9 @@ extension Store {
     }
 
     /// Saves a snapshot of `state` as of `seq`, keeping only the newest `keep` snapshots.
-    public func saveSnapshot(seq: Int64, site: SiteID, taken: Instant, digest: String, state: State, keep: Int = 3) throws {
+    public func saveSnapshot(seq: Int64, site: SiteID, taken: Instant, digest: String, state: State, keep: Int = 3)
+        throws
+    {
         let data = try JSONEncoder().encode(state)
         try pool.write { db in
             try db.execute(
@@ -85,7 +87,9 @@ extension Store {
     /// The newest snapshot, if any (and if this build can read it).
     public func latestSnapshot() throws -> Snapshot? {
         try pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT seq, taken_us, digest, state FROM snapshots ORDER BY seq DESC LIMIT 1")
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT seq, taken_us, digest, state FROM snapshots ORDER BY seq DESC LIMIT 1")
             else { return nil }
             guard let state = try? JSONDecoder().decode(State.self, from: row[3] as Data) else { return nil }
             return Snapshot(seq: row[0], taken: Instant(micros: row[1]), digest: row[2], state: state)

@@ -146,7 +146,8 @@ public final class JournalWriter: JournalSink, Sendable {
                 ready.forEach { $0.resume() }
                 if recovered { onError(nil) }
             } catch {
-                let message = (error as? DatabaseError).map { Store.explain($0, path: store.path).message } ?? "\(error)"
+                let message =
+                    (error as? DatabaseError).map { Store.explain($0, path: store.path).message } ?? "\(error)"
                 let first = queue.withLock { q -> Bool in
                     q.items.insert(contentsOf: batch, at: 0)
                     q.writing = false

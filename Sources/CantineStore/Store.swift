@@ -33,7 +33,8 @@ public final class Store: Sendable {
         let dir = url.deletingLastPathComponent().path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw StoreError("database directory \(dir) does not exist: create it (mkdir -p \(dir)) or change [database] path")
+            throw StoreError(
+                "database directory \(dir) does not exist: create it (mkdir -p \(dir)) or change [database] path")
         }
         let exists = FileManager.default.fileExists(atPath: path)
         if mode == .existing && !exists {
@@ -60,7 +61,8 @@ public final class Store: Sendable {
                 let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
                 let unknown = applied.subtracting(migrator.migrations).sorted().joined(separator: ", ")
                 throw StoreError(
-                    "database \(path) was written by a newer cantine (schema \(unknown)): upgrade cantine, or restore a backup")
+                    "database \(path) was written by a newer cantine (schema \(unknown)): upgrade cantine, or restore a backup"
+                )
             }
             try migrator.migrate(pool)
         } catch let error as StoreError {
@@ -76,7 +78,8 @@ public final class Store: Sendable {
         switch error.resultCode {
         case .SQLITE_NOTADB, .SQLITE_CORRUPT:
             return StoreError(
-                "database \(path) is corrupted or not a Cantine database: restore a backup, or move it aside and run `cantine init`")
+                "database \(path) is corrupted or not a Cantine database: restore a backup, or move it aside and run `cantine init`"
+            )
         case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY:
             return StoreError("cannot open database \(path) for writing: check the file and directory permissions")
         case .SQLITE_FULL:

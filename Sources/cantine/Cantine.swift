@@ -32,11 +32,14 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// The level asked for, else the command's default.
-    func level(default fallback: Logger.Level) -> Logger.Level { logLevel.flatMap(Logger.Level.init(rawValue:)) ?? fallback }
+    func level(default fallback: Logger.Level) -> Logger.Level {
+        logLevel.flatMap(Logger.Level.init(rawValue:)) ?? fallback
+    }
 
     mutating func validate() throws {
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level '\(logLevel)': expected trace, debug, info, notice, warning, error or critical")
+            throw ValidationError(
+                "--log-level '\(logLevel)': expected trace, debug, info, notice, warning, error or critical")
         }
     }
 
@@ -93,7 +96,10 @@ func printTable(_ header: [String], _ rows: [[String]]) {
     let all = [header] + rows
     let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
     for row in all {
-        print(row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        print(
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  "))
     }
 }
 

@@ -38,7 +38,8 @@ struct Members: AsyncParsableCommand {
         @Argument(help: "Full name.") var name: String
         @Option(help: "Email address.") var email: String?
         @Option(help: "Member id (default: a fresh opaque id).") var id: String?
-        @Option(help: "Plan to grant: \(PlanKind.allCases.map(\.rawValue).joined(separator: ", ")).") var plan: PlanKind?
+        @Option(help: "Plan to grant: \(PlanKind.allCases.map(\.rawValue).joined(separator: ", ")).") var plan:
+            PlanKind?
         @Option(help: "First day of the plan (YYYY-MM-DD, today, tomorrow).") var from = "today"
         @Option(help: "Days of a multi-day plan (2–21).") var days = 1
 
@@ -47,7 +48,8 @@ struct Members: AsyncParsableCommand {
             let added = try await client.perform(.addMember(id: id, name: name, email: email))
             var results = [added]
             if let plan {
-                results.append(try await client.perform(.grantPlan(member: added.id, kind: plan, from: from, days: days)))
+                results.append(
+                    try await client.perform(.grantPlan(member: added.id, kind: plan, from: from, days: days)))
             }
             if output.json { try printJSON(results) } else { results.forEach { print($0.message) } }
         }
@@ -72,8 +74,10 @@ struct Members: AsyncParsableCommand {
         try store.read { db in
             let members = try MemberRecord.order(Column("name")).fetchAll(db).filter { id == nil || $0.id == id }
             return try members.map { m in
-                let plans = try PlanRecord.filter(Column("member_id") == m.id).order(Column("valid_from_us")).fetchAll(db)
-                let badges = try CredentialRecord.filter(Column("member_id") == m.id && Column("revoked_us") == nil).fetchAll(db)
+                let plans = try PlanRecord.filter(Column("member_id") == m.id).order(Column("valid_from_us")).fetchAll(
+                    db)
+                let badges = try CredentialRecord.filter(Column("member_id") == m.id && Column("revoked_us") == nil)
+                    .fetchAll(db)
                 return Row(
                     id: m.id, name: m.name, email: m.email, status: m.status,
                     plans: plans.map {
@@ -93,11 +97,17 @@ struct Members: AsyncParsableCommand {
 
         func run() async throws {
             let config = try global.loadConfig()
-            let rows = try Members.rows(try SiteClient(config: config, logger: global.logger).openStore(), timeZone: config.timeZone)
+            let rows = try Members.rows(
+                try SiteClient(config: config, logger: global.logger).openStore(), timeZone: config.timeZone)
             if output.json { return try printJSON(rows) }
             printTable(
                 ["ID", "NAME", "STATUS", "PLAN", "BADGES"],
-                rows.map { [$0.id, $0.name, $0.status, $0.plans.last.map { "\($0.kind) until \($0.until ?? "—")" } ?? "—", "\($0.badges.count)"] })
+                rows.map {
+                    [
+                        $0.id, $0.name, $0.status, $0.plans.last.map { "\($0.kind) until \($0.until ?? "—")" } ?? "—",
+                        "\($0.badges.count)",
+                    ]
+                })
         }
     }
 
@@ -144,7 +154,9 @@ struct Members: AsyncParsableCommand {
         @Argument(help: "\(PlanKind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind: PlanKind
         @Option(help: "First day (YYYY-MM-DD, today, tomorrow).") var from = "today"
         @Option(help: "Days of a multi-day plan (2–21).") var days = 1
-        func run() async throws { try await perform(.grantPlan(member: id, kind: kind, from: from, days: days), global, output) }
+        func run() async throws {
+            try await perform(.grantPlan(member: id, kind: kind, from: from, days: days), global, output)
+        }
     }
 }
 
@@ -159,10 +171,12 @@ struct Badges: AsyncParsableCommand {
         @Argument(help: "Member id.") var member: String
         @Option(help: "Card number.") var card: UInt64
         @Option(help: "Facility code.") var facility: UInt32 = 0
-        @Option(help: "Wiegand format: \(WiegandFormat.allCases.map(\.rawValue).joined(separator: ", ")).") var format = WiegandFormat.h10301
+        @Option(help: "Wiegand format: \(WiegandFormat.allCases.map(\.rawValue).joined(separator: ", ")).") var format =
+            WiegandFormat.h10301
         @Option(help: "Badge id (default: a fresh opaque id).") var id: String?
         func run() async throws {
-            try await perform(.enrollBadge(member: member, format: format, facility: facility, card: card, id: id), global, output)
+            try await perform(
+                .enrollBadge(member: member, format: format, facility: facility, card: card, id: id), global, output)
         }
     }
 
@@ -187,10 +201,16 @@ struct Badges: AsyncParsableCommand {
             let rows = try store.read { db in
                 try CredentialRecord.order(Column("member_id")).fetchAll(db)
                     .filter { member == nil || $0.memberId == member }
-                    .map { Row(id: $0.id, member: $0.memberId, format: $0.format, card: Self.mask($0.facility, $0.cardNumber), revoked: $0.revokedUs != nil) }
+                    .map {
+                        Row(
+                            id: $0.id, member: $0.memberId, format: $0.format,
+                            card: Self.mask($0.facility, $0.cardNumber), revoked: $0.revokedUs != nil)
+                    }
             }
             if output.json { return try printJSON(rows) }
-            printTable(["ID", "MEMBER", "FORMAT", "CARD", "STATE"], rows.map { [$0.id, $0.member, $0.format, $0.card, $0.revoked ? "revoked" : "active"] })
+            printTable(
+                ["ID", "MEMBER", "FORMAT", "CARD", "STATE"],
+                rows.map { [$0.id, $0.member, $0.format, $0.card, $0.revoked ? "revoked" : "active"] })
         }
 
         /// Badge numbers are personal data: show only the last two digits.
@@ -211,7 +231,8 @@ struct Badges: AsyncParsableCommand {
 
 struct Bookings: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Book desks and the meeting room; list and cancel bookings.", subcommands: [Add.self, List.self, Cancel.self])
+        abstract: "Book desks and the meeting room; list and cancel bookings.",
+        subcommands: [Add.self, List.self, Cancel.self])
 
     struct Add: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
@@ -231,16 +252,22 @@ struct Bookings: AsyncParsableCommand {
         mutating func validate() throws {
             switch (desk, room) {
             case (nil, nil), (.some, .some): throw ValidationError("give --desk or --room (one of them)")
-            case (nil, .some): if start == nil || end == nil { throw ValidationError("a room booking needs --start and --end (HH:MM)") }
+            case (nil, .some):
+                if start == nil || end == nil {
+                    throw ValidationError("a room booking needs --start and --end (HH:MM)")
+                }
             case (.some, nil): break
             }
         }
 
         func run() async throws {
             if let desk {
-                try await perform(.bookDesk(member: member, desk: desk, date: date, period: period, days: days, id: id), global, output)
+                try await perform(
+                    .bookDesk(member: member, desk: desk, date: date, period: period, days: days, id: id), global,
+                    output)
             } else if let room, let start, let end {
-                try await perform(.bookRoom(member: member, room: room, date: date, start: start, end: end, id: id), global, output)
+                try await perform(
+                    .bookRoom(member: member, room: room, date: date, start: start, end: end, id: id), global, output)
             }
         }
     }
@@ -268,10 +295,17 @@ struct Bookings: AsyncParsableCommand {
             let rows = try store.read { db in
                 try BookingRecord.filter(Column("start_us") < to.micros && Column("end_us") > from.micros)
                     .order(Column("start_us")).fetchAll(db)
-                    .map { Row(id: $0.id, member: $0.memberId, resource: "\($0.resourceKind) \($0.resourceId)", start: localText(Instant(micros: $0.startUs), tz), end: localText(Instant(micros: $0.endUs), tz), status: $0.status) }
+                    .map {
+                        Row(
+                            id: $0.id, member: $0.memberId, resource: "\($0.resourceKind) \($0.resourceId)",
+                            start: localText(Instant(micros: $0.startUs), tz),
+                            end: localText(Instant(micros: $0.endUs), tz), status: $0.status)
+                    }
             }
             if output.json { return try printJSON(rows) }
-            printTable(["ID", "MEMBER", "WHAT", "FROM", "TO", "STATUS"], rows.map { [$0.id, $0.member, $0.resource, $0.start, $0.end, $0.status] })
+            printTable(
+                ["ID", "MEMBER", "WHAT", "FROM", "TO", "STATUS"],
+                rows.map { [$0.id, $0.member, $0.resource, $0.start, $0.end, $0.status] })
         }
     }
 
@@ -286,10 +320,12 @@ struct Bookings: AsyncParsableCommand {
 
 struct Sessions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The day's program: add, list and remove sessions and breaks.", subcommands: [Add.self, List.self, Remove.self])
+        abstract: "The day's program: add, list and remove sessions and breaks.",
+        subcommands: [Add.self, List.self, Remove.self])
 
     struct Add: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "Add a session (or a break with --kind break and no --room).")
+        static let configuration = CommandConfiguration(
+            abstract: "Add a session (or a break with --kind break and no --room).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Title, e.g. \"Open data et vin\".") var title: String
@@ -303,12 +339,16 @@ struct Sessions: AsyncParsableCommand {
         @Option(help: "Session id (default: a fresh id).") var id: String?
 
         mutating func validate() throws {
-            if room == nil && kind != .break { throw ValidationError("a session needs --room (only a break may have none)") }
+            if room == nil && kind != .break {
+                throw ValidationError("a session needs --room (only a break may have none)")
+            }
         }
 
         func run() async throws {
             try await perform(
-                .addSession(title: title, room: room, date: date, start: start, end: end, kind: kind, track: track, speakers: speaker, id: id),
+                .addSession(
+                    title: title, room: room, date: date, start: start, end: end, kind: kind, track: track,
+                    speakers: speaker, id: id),
                 global, output)
         }
     }
@@ -336,10 +376,19 @@ struct Sessions: AsyncParsableCommand {
             let rows = try store.read { db in
                 try SessionRecord.filter(Column("start_us") < to.micros && Column("end_us") > from.micros)
                     .order(Column("start_us"), Column("room_id")).fetchAll(db)
-                    .map { Row(id: $0.id, title: $0.title, room: $0.roomId, start: localText(Instant(micros: $0.startUs), tz), end: localText(Instant(micros: $0.endUs), tz), kind: $0.kind) }
+                    .map {
+                        Row(
+                            id: $0.id, title: $0.title, room: $0.roomId,
+                            start: localText(Instant(micros: $0.startUs), tz),
+                            end: localText(Instant(micros: $0.endUs), tz), kind: $0.kind)
+                    }
             }
             if output.json { return try printJSON(rows) }
-            printTable(["ID", "FROM", "TO", "ROOM", "KIND", "TITLE"], rows.map { [$0.id, String($0.start.suffix(5)), String($0.end.suffix(5)), $0.room ?? "—", $0.kind, $0.title] })
+            printTable(
+                ["ID", "FROM", "TO", "ROOM", "KIND", "TITLE"],
+                rows.map {
+                    [$0.id, String($0.start.suffix(5)), String($0.end.suffix(5)), $0.room ?? "—", $0.kind, $0.title]
+                })
         }
     }
 
@@ -361,7 +410,9 @@ func dayBounds(_ text: String, _ config: Config) throws -> (Instant, Instant) {
     case "today": day = today
     case "tomorrow": day = calendar.adding(days: 1, to: today)
     default:
-        guard let d = LocalDate(text) else { throw CLIFailure(message: "'\(text)' is not a date: use YYYY-MM-DD, today or tomorrow") }
+        guard let d = LocalDate(text) else {
+            throw CLIFailure(message: "'\(text)' is not a date: use YYYY-MM-DD, today or tomorrow")
+        }
         day = d
     }
     return (calendar.instant(day, hour: 0), calendar.instant(calendar.adding(days: 1, to: day), hour: 0))

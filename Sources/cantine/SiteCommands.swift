@@ -8,7 +8,8 @@ import Foundation
 import Logging
 
 struct Serve: AsyncParsableCommand, HasGlobalOptions {
-    static let configuration = CommandConfiguration(abstract: "Run the daemon (doors, sensors, MQTT, HTTP) until SIGTERM/SIGINT.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon (doors, sensors, MQTT, HTTP) until SIGTERM/SIGINT.")
     static var defaultLogLevel: Logger.Level { .info }
     @OptionGroup var global: GlobalOptions
 
@@ -20,7 +21,8 @@ struct Serve: AsyncParsableCommand, HasGlobalOptions {
 
 struct Demo: AsyncParsableCommand, HasGlobalOptions {
     static let configuration = CommandConfiguration(
-        abstract: "Run the whole daemon with simulated hardware on a seeded La Cantine, with a realistic day of traffic.")
+        abstract:
+            "Run the whole daemon with simulated hardware on a seeded La Cantine, with a realistic day of traffic.")
     static var defaultLogLevel: Logger.Level { .notice }
     @OptionGroup var global: GlobalOptions
     @Option(help: "HTTP port on 127.0.0.1.") var port = 8080
@@ -57,7 +59,8 @@ struct Init: AsyncParsableCommand, HasGlobalOptions {
         let configURL = URL(fileURLWithPath: path).standardizedFileURL
         let defaultDB =
             configURL.path.hasPrefix("/etc/")
-            ? "/var/lib/cantine/cantine.db" : configURL.deletingLastPathComponent().appendingPathComponent("cantine.db").path
+            ? "/var/lib/cantine/cantine.db"
+            : configURL.deletingLastPathComponent().appendingPathComponent("cantine.db").path
         let dbPath = URL(fileURLWithPath: database ?? defaultDB).standardizedFileURL.path
         if fm.fileExists(atPath: path) && !force {
             throw CLIFailure(message: "\(path) already exists: keep it, or pass --force to overwrite it")
@@ -67,14 +70,18 @@ struct Init: AsyncParsableCommand, HasGlobalOptions {
         do {
             try fm.createDirectory(atPath: configDir, withIntermediateDirectories: true)
             try fm.createDirectory(atPath: dbDir, withIntermediateDirectories: true)
-            try SampleConfig.text(databasePath: dbPath, simulated: simulated).write(toFile: path, atomically: true, encoding: .utf8)
+            try SampleConfig.text(databasePath: dbPath, simulated: simulated).write(
+                toFile: path, atomically: true, encoding: .utf8)
         } catch {
             throw CLIFailure(message: "cannot write \(path) or create \(dbDir): \(error.localizedDescription)")
         }
         let config = try Config.load(path: path)
-        let runtime = try Runtime.open(config: config, role: .tool, mode: .create, version: cantineVersion, logger: global.logger)
+        let runtime = try Runtime.open(
+            config: config, role: .tool, mode: .create, version: cantineVersion, logger: global.logger)
         runtime.close()
-        print("wrote \(path)\ncreated \(dbPath) (schema \(Store.schemaVersion))\nnext: edit the doors and desks, then `cantine doctor --config \(path)`")
+        print(
+            "wrote \(path)\ncreated \(dbPath) (schema \(Store.schemaVersion))\nnext: edit the doors and desks, then `cantine doctor --config \(path)`"
+        )
     }
 }
 
@@ -88,7 +95,10 @@ struct Doctor: AsyncParsableCommand, HasGlobalOptions {
         if json {
             try printJSON(checks)
         } else {
-            for c in checks { print("\(c.ok ? "OK  " : "FAIL") \(c.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(c.detail)") }
+            for c in checks {
+                print(
+                    "\(c.ok ? "OK  " : "FAIL") \(c.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(c.detail)")
+            }
         }
         if checks.contains(where: { !$0.ok }) { throw ExitCode(1) }
     }
@@ -109,7 +119,8 @@ struct Replay: AsyncParsableCommand, HasGlobalOptions {
         var liveDigest: String?
         var matches: Bool?
         enum CodingKeys: String, CodingKey {
-            case events, seconds, lastSeq = "last_seq", digest, liveSeq = "live_seq", liveDigest = "live_digest", matches
+            case events, seconds, lastSeq = "last_seq", digest, liveSeq = "live_seq", liveDigest = "live_digest",
+                matches
         }
     }
 
@@ -127,16 +138,22 @@ struct Replay: AsyncParsableCommand, HasGlobalOptions {
             events: full.applied, seconds: full.seconds, lastSeq: full.lastSeq, digest: full.digest, liveSeq: live?.seq,
             liveDigest: live?.digest)
         if let live {
-            let atLive = live.seq == full.lastSeq ? full : try CantineDaemon.Replay.rebuild(store: store, useSnapshot: false, through: live.seq)
+            let atLive =
+                live.seq == full.lastSeq
+                ? full : try CantineDaemon.Replay.rebuild(store: store, useSnapshot: false, through: live.seq)
             report.matches = atLive.digest == live.digest
         }
         if json {
             try printJSON(report)
         } else {
-            print("replayed \(report.events) events in \(String(format: "%.2f", report.seconds)) s; last seq \(report.lastSeq)")
+            print(
+                "replayed \(report.events) events in \(String(format: "%.2f", report.seconds)) s; last seq \(report.lastSeq)"
+            )
             print("state digest \(report.digest)")
             if let live, let matches = report.matches {
-                print("live state at seq \(live.seq): \(matches ? "matches the replay" : "DIFFERS from the replay (\(live.digest))")")
+                print(
+                    "live state at seq \(live.seq): \(matches ? "matches the replay" : "DIFFERS from the replay (\(live.digest))")"
+                )
             } else {
                 print("no live state to compare with (no snapshot yet; run with the daemon up)")
             }
@@ -172,7 +189,8 @@ struct BenchCommand: AsyncParsableCommand {
                     [
                         ["events", "\(r.events)"], ["append_per_s (durable)", String(format: "%.0f", r.appendPerS)],
                         ["commits", "\(r.batches)"], ["replay_s", String(format: "%.2f", r.replayS)],
-                        ["replay_per_s", String(format: "%.0f", r.replayPerS)], ["db_mb", String(format: "%.1f", r.dbMB)],
+                        ["replay_per_s", String(format: "%.0f", r.replayPerS)],
+                        ["db_mb", String(format: "%.1f", r.dbMB)],
                         ["replay digest = live digest", r.digestMatches ? "yes" : "NO"],
                     ])
             }

@@ -6,7 +6,10 @@ import Testing
 @Suite struct AccessPolicyTests {
     @Test func grantsAnActiveMemberWithAValidPlan() {
         let s = Fixture.state()
-        #expect(AccessPolicy.decide(BadgePresented(door: "entree", token: Fixture.token, format: .h10301), in: s, now: Fixture.t0) == .granted("ada", .residentMonthly))
+        #expect(
+            AccessPolicy.decide(
+                BadgePresented(door: "entree", token: Fixture.token, format: .h10301), in: s, now: Fixture.t0)
+                == .granted("ada", .residentMonthly))
     }
 
     @Test func deniesForEachReasonItCanName() {
@@ -97,7 +100,8 @@ import Testing
     @Test func openingDuringAGrantedPulseIsNoAlarm() {
         var s = Fixture.state()
         _ = Reducer.apply(&s, Fixture.badge(), now: Fixture.t0)
-        let effects = Reducer.apply(&s, .doorContact(DoorContact(door: "entree", open: true)), now: Fixture.t0 + .seconds(2))
+        let effects = Reducer.apply(
+            &s, .doorContact(DoorContact(door: "entree", open: true)), now: Fixture.t0 + .seconds(2))
         #expect(!effects.contains(.notify(.alarm("entree", .forced))))
         #expect(s.doors["entree"]?.label == "open")
     }

@@ -10,8 +10,10 @@ import Testing
 
     func events(_ c: Command) throws(CommandError) -> [Event] { try CommandRules.events(for: c, in: s, now: t0) }
 
-    func booking(_ id: BookingID, _ from: Int64, _ to: Int64, desk: DeskID = "f01", member: MemberID = "ada") -> Command {
-        .book(Booking(id: id, member: member, resource: .desk(desk), start: t0 + .seconds(from), end: t0 + .seconds(to)))
+    func booking(_ id: BookingID, _ from: Int64, _ to: Int64, desk: DeskID = "f01", member: MemberID = "ada") -> Command
+    {
+        .book(
+            Booking(id: id, member: member, resource: .desk(desk), start: t0 + .seconds(from), end: t0 + .seconds(to)))
     }
 
     @Test func refusesADoubleBookingButAllowsBackToBack() throws {
@@ -33,13 +35,18 @@ import Testing
             _ = try CommandRules.events(for: booking("b2", 0, 60), in: s, now: t0)
             Issue.record("expected a refusal")
         } catch {
-            #expect(error.message == "desk f01 is already booked from 2026-11-21 10:00 to 2026-11-21 11:00 (booking 'b1')")
+            #expect(
+                error.message == "desk f01 is already booked from 2026-11-21 10:00 to 2026-11-21 11:00 (booking 'b1')")
         }
     }
 
     @Test func refusesBookingsThatReferToNothingOrNobody() {
-        #expect(throws: CommandError("no member 'bob': see `cantine members list`")) { try events(booking("b1", 0, 60, member: "bob")) }
-        #expect(throws: CommandError("no desk 'z99' in the layout: see the [[desks]] of the config")) { try events(booking("b1", 0, 60, desk: "z99")) }
+        #expect(throws: CommandError("no member 'bob': see `cantine members list`")) {
+            try events(booking("b1", 0, 60, member: "bob"))
+        }
+        #expect(throws: CommandError("no desk 'z99' in the layout: see the [[desks]] of the config")) {
+            try events(booking("b1", 0, 60, desk: "z99"))
+        }
         #expect(throws: CommandError("a booking must end after it starts")) { try events(booking("b1", 60, 60)) }
     }
 
@@ -60,7 +67,8 @@ import Testing
 
     @Test func refusesTwoSessionsInOneRoomAtOnce() throws {
         var s = self.s
-        let a = ProgramSession(id: "s1", title: "Open data et vin", room: "salle-1", start: t0, end: t0 + .seconds(2700))
+        let a = ProgramSession(
+            id: "s1", title: "Open data et vin", room: "salle-1", start: t0, end: t0 + .seconds(2700))
         for e in try events(.scheduleSession(a)) { _ = Reducer.apply(&s, e, now: t0) }
         var b = a
         b.id = "s2"
@@ -128,7 +136,8 @@ import Testing
 
     @Test func aRefusedCommandChangesNothing() {
         let journal = RecordingJournal()
-        let engine = Engine(site: "paris", state: Fixture.state(), lastSeq: 0, time: ManualTime(Fixture.t0), journal: journal)
+        let engine = Engine(
+            site: "paris", state: Fixture.state(), lastSeq: 0, time: ManualTime(Fixture.t0), journal: journal)
         let before = engine.read { $0 }
         #expect(throws: CommandError.self) { try engine.execute(.registerMember("ada"), source: "cli") }
         #expect(engine.read { $0 } == before)
@@ -142,12 +151,16 @@ import Testing
         final class Sink: JournalSink, @unchecked Sendable {
             let log: Log
             init(_ log: Log) { self.log = log }
-            func enqueue(_ entries: [JournalEntry], attachment: (any JournalAttachment)?) { log.lines.append("journal \(entries[0].seq)") }
+            func enqueue(_ entries: [JournalEntry], attachment: (any JournalAttachment)?) {
+                log.lines.append("journal \(entries[0].seq)")
+            }
         }
         let engine = Engine(
             site: "paris", state: Fixture.state(), lastSeq: 0, time: ManualTime(Fixture.t0), journal: Sink(log),
             onEffects: { entry, effects in
-                for case .relay(let door, let command) in effects { log.lines.append("relay \(door) \(command) \(entry.seq)") }
+                for case .relay(let door, let command) in effects {
+                    log.lines.append("relay \(door) \(command) \(entry.seq)")
+                }
             })
         engine.submit(Fixture.badge(), source: "door:entree")
         #expect(log.lines == ["relay entree unlock(CantineCore.Span(micros: 5000000)) 1", "journal 1"])
@@ -157,7 +170,9 @@ import Testing
         var s = Fixture.state()
         _ = Reducer.apply(&s, .deskReported(DeskReport(desk: "f01", occupied: true)), now: Fixture.t0)
         _ = Reducer.apply(&s, .deskReported(DeskReport(desk: "f02", occupied: false)), now: Fixture.t0)
-        let meeting = Booking(id: "r1", member: "ada", resource: .room("salle-1"), start: Fixture.t0 - .seconds(600), end: Fixture.t0 + .seconds(3000))
+        let meeting = Booking(
+            id: "r1", member: "ada", resource: .room("salle-1"), start: Fixture.t0 - .seconds(600),
+            end: Fixture.t0 + .seconds(3000))
         _ = Reducer.apply(&s, .bookingCreated(meeting), now: Fixture.t0)
         let summary = s.occupancy(at: Fixture.t0)
         #expect(summary.zones.map { [$0.occupied, $0.free, $0.unknown] } == [[1, 1, 0]])
@@ -169,7 +184,9 @@ import Testing
     @Test func aRepeatedDeskReportIsNotAChange() {
         var s = Fixture.state()
         #expect(!Reducer.apply(&s, .deskReported(DeskReport(desk: "f01", occupied: true)), now: Fixture.t0).isEmpty)
-        #expect(Reducer.apply(&s, .deskReported(DeskReport(desk: "f01", occupied: true)), now: Fixture.t0 + .seconds(60)).isEmpty)
+        #expect(
+            Reducer.apply(&s, .deskReported(DeskReport(desk: "f01", occupied: true)), now: Fixture.t0 + .seconds(60))
+                .isEmpty)
         #expect(s.desks["f01"]?.since == Fixture.t0)
     }
 }

@@ -23,7 +23,12 @@ enum Fixture {
         for e: Event in [
             .layoutApplied(layout),
             .memberRegistered(MemberRef(member: "ada")),
-            .planGranted(PlanGranted(member: "ada", plan: Plan(id: "p1", kind: .residentMonthly, validFrom: t0 - .seconds(86_400), validUntil: t0 + .seconds(86_400)))),
+            .planGranted(
+                PlanGranted(
+                    member: "ada",
+                    plan: Plan(
+                        id: "p1", kind: .residentMonthly, validFrom: t0 - .seconds(86_400),
+                        validUntil: t0 + .seconds(86_400)))),
             .credentialEnrolled(Credential(id: "b1", member: "ada", format: .h10301, token: token)),
         ] {
             _ = Reducer.apply(&s, e, now: t0)

@@ -6,9 +6,11 @@ import Testing
 /// Runs the built `cantine` with `arguments`; returns (status, stdout, stderr).
 @discardableResult
 func cantine(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     let candidates = [
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cantine").path,
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cantine")
+            .path,
         root.appendingPathComponent(".build/debug/cantine").path,
     ]
     let binary = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) })
@@ -41,7 +43,10 @@ func cantine(_ arguments: [String], environment: [String: String] = [:]) throws 
     @Test func aMissingConfigIsOneLineAndExit1() throws {
         let (status, _, stderr) = try cantine(["serve", "--config", "/nonexistent/cantine.toml"])
         #expect(status == 1)
-        #expect(stderr == "cantine: config /nonexistent/cantine.toml: file not found: create one with `cantine init --config /nonexistent/cantine.toml`\n")
+        #expect(
+            stderr
+                == "cantine: config /nonexistent/cantine.toml: file not found: create one with `cantine init --config /nonexistent/cantine.toml`\n"
+        )
     }
 
     @Test func helpGoesToStdoutWithExit0() throws {
@@ -58,15 +63,20 @@ func cantine(_ arguments: [String], environment: [String: String] = [:]) throws 
         let env = ["CANTINE_CONFIG": config]
         #expect(try cantine(["init", "--simulated"], environment: env).0 == 0)
         let (again, _, againErr) = try cantine(["init"], environment: env)
-        #expect(again == 1 && againErr == "cantine: \(config) already exists: keep it, or pass --force to overwrite it\n")
+        #expect(
+            again == 1 && againErr == "cantine: \(config) already exists: keep it, or pass --force to overwrite it\n")
 
-        let (added, addOut, _) = try cantine(["members", "add", "Ada Lovelace", "--id", "m-ada", "--plan", "resident", "--json"], environment: env)
+        let (added, addOut, _) = try cantine(
+            ["members", "add", "Ada Lovelace", "--id", "m-ada", "--plan", "resident", "--json"], environment: env)
         #expect(added == 0 && addOut.contains("\"id\" : \"m-ada\""))
-        #expect(try cantine(["badges", "enroll", "m-ada", "--card", "4242", "--facility", "42"], environment: env).0 == 0)
+        #expect(
+            try cantine(["badges", "enroll", "m-ada", "--card", "4242", "--facility", "42"], environment: env).0 == 0)
         #expect(try cantine(["bookings", "add", "m-ada", "--desk", "f01", "--id", "bk-1"], environment: env).0 == 0)
-        let (clash, _, clashErr) = try cantine(["bookings", "add", "m-ada", "--desk", "f01", "--period", "pm"], environment: env)
+        let (clash, _, clashErr) = try cantine(
+            ["bookings", "add", "m-ada", "--desk", "f01", "--period", "pm"], environment: env)
         #expect(clash == 1 && oneLine(clashErr) && clashErr.contains("already booked"))
-        let (badDate, _, badDateErr) = try cantine(["bookings", "add", "m-ada", "--desk", "f02", "--date", "demain"], environment: env)
+        let (badDate, _, badDateErr) = try cantine(
+            ["bookings", "add", "m-ada", "--desk", "f02", "--date", "demain"], environment: env)
         #expect(badDate == 1 && badDateErr == "cantine: 'demain' is not a date: use YYYY-MM-DD, today or tomorrow\n")
 
         let (_, list, _) = try cantine(["badges", "list", "--json"], environment: env)
@@ -111,7 +121,8 @@ func cantine(_ arguments: [String], environment: [String: String] = [:]) throws 
         #expect(lines.count == 6 && lines.allSatisfy { $0.hasPrefix("OK ") })
         #expect(out.contains("integrity ok, schema v1, site paris"))
 
-        try text.replacingOccurrences(of: "Europe/Paris", with: "Mars/Olympus").write(toFile: config, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "Europe/Paris", with: "Mars/Olympus").write(
+            toFile: config, atomically: true, encoding: .utf8)
         let (failed, failOut, _) = try cantine(["doctor", "--json"], environment: env)
         #expect(failed == 1)
         #expect(failOut.contains("\"ok\" : false") && failOut.contains("Mars/Olympus"))
@@ -127,7 +138,9 @@ func cantine(_ arguments: [String], environment: [String: String] = [:]) throws 
             #expect(out.contains("OK   gpio      gpiochip0"))
         } else {
             #expect(status == 1)
-            #expect(out.contains("FAIL gpio      GPIO chip gpiochip0 not found: check the chip name (`gpiodetect` lists chips)"))
+            #expect(
+                out.contains(
+                    "FAIL gpio      GPIO chip gpiochip0 not found: check the chip name (`gpiodetect` lists chips)"))
         }
     }
 }

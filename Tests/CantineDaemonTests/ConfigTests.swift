@@ -27,9 +27,11 @@ import Testing
     }
 
     @Test func aMinimalConfigNeedsOnlySiteAndDatabase() throws {
-        let config = try Config.parse("[site]\nid = \"nantes\"\nname = \"Cantine Nantes\"\n[database]\npath = \"/tmp/n.db\"\n", file: "c.toml")
+        let config = try Config.parse(
+            "[site]\nid = \"nantes\"\nname = \"Cantine Nantes\"\n[database]\npath = \"/tmp/n.db\"\n", file: "c.toml")
         #expect(config.httpPort == 8080 && config.mqttPort == 1883 && config.doors.isEmpty && !config.gpioSimulated)
-        #expect(error("[site]\nid = \"nantes\"\nname = \"N\"\n") == "config c.toml: missing key database: it is required")
+        #expect(
+            error("[site]\nid = \"nantes\"\nname = \"N\"\n") == "config c.toml: missing key database: it is required")
     }
 
     @Test func namesAMissingKey() {
@@ -40,10 +42,12 @@ import Testing
     @Test func namesAKeyOfTheWrongType() {
         let text = sample.replacingOccurrences(of: "relay_line = 22", with: "relay_line = \"22\"")
         #expect(error(text) == "config c.toml: doors[0].relay_line: expected an integer")
-        #expect(error(sample.replacingOccurrences(of: "fail_secure = true", with: "fail_secure = \"yes\""))
-            == "config c.toml: doors[0].fail_secure: expected true or false")
-        #expect(error(sample.replacingOccurrences(of: "name = \"La Cantine\"", with: "name = 3"))
-            == "config c.toml: site.name: expected a string in quotes")
+        #expect(
+            error(sample.replacingOccurrences(of: "fail_secure = true", with: "fail_secure = \"yes\""))
+                == "config c.toml: doors[0].fail_secure: expected true or false")
+        #expect(
+            error(sample.replacingOccurrences(of: "name = \"La Cantine\"", with: "name = 3"))
+                == "config c.toml: site.name: expected a string in quotes")
     }
 
     @Test func namesAnUnknownKey() {
@@ -58,38 +62,55 @@ import Testing
     }
 
     @Test func refusesReferencesAndValuesThatMakeNoSense() {
-        #expect(error(sample.replacingOccurrences(of: "zone = \"jardin\"\nnode = \"node-j12\"", with: "zone = \"cave\"\nnode = \"node-j12\""))
-            == "config c.toml: desks[23].zone: no zone 'cave': add a [[zones]] entry with id = \"cave\"")
-        #expect(error(sample.replacingOccurrences(of: "relay_line = 13", with: "relay_line = 22"))
-            == "config c.toml: doors[1].relay_line: line 22 of gpiochip0 is already used by doors[0].relay_line")
-        #expect(error(sample.replacingOccurrences(of: "id = \"paris\"", with: "id = \"Paris 1\""))
-            == "config c.toml: site.id: 'Paris 1' is not a valid id: use 1–64 of a-z 0-9 - _ (lower case)")
-        #expect(error(sample.replacingOccurrences(of: "Europe/Paris", with: "Europe/Lutece"))
-            == "config c.toml: site.time_zone: 'Europe/Lutece' is not a known time zone: use an IANA name such as Europe/Paris")
-        #expect(error(sample.replacingOccurrences(of: "port = 8080", with: "port = 80800"))
-            == "config c.toml: http.port: expected a port between 1 and 65535")
-        #expect(error(sample.replacingOccurrences(of: "id = \"f02\"", with: "id = \"f01\""))
-            == "config c.toml: desks[1].id: 'f01' is used twice: ids must be unique")
+        #expect(
+            error(
+                sample.replacingOccurrences(
+                    of: "zone = \"jardin\"\nnode = \"node-j12\"", with: "zone = \"cave\"\nnode = \"node-j12\""))
+                == "config c.toml: desks[23].zone: no zone 'cave': add a [[zones]] entry with id = \"cave\"")
+        #expect(
+            error(sample.replacingOccurrences(of: "relay_line = 13", with: "relay_line = 22"))
+                == "config c.toml: doors[1].relay_line: line 22 of gpiochip0 is already used by doors[0].relay_line")
+        #expect(
+            error(sample.replacingOccurrences(of: "id = \"paris\"", with: "id = \"Paris 1\""))
+                == "config c.toml: site.id: 'Paris 1' is not a valid id: use 1–64 of a-z 0-9 - _ (lower case)")
+        #expect(
+            error(sample.replacingOccurrences(of: "Europe/Paris", with: "Europe/Lutece"))
+                == "config c.toml: site.time_zone: 'Europe/Lutece' is not a known time zone: use an IANA name such as Europe/Paris"
+        )
+        #expect(
+            error(sample.replacingOccurrences(of: "port = 8080", with: "port = 80800"))
+                == "config c.toml: http.port: expected a port between 1 and 65535")
+        #expect(
+            error(sample.replacingOccurrences(of: "id = \"f02\"", with: "id = \"f01\""))
+                == "config c.toml: desks[1].id: 'f01' is used twice: ids must be unique")
     }
 
     @Test func secretsComeFromTheEnvironmentButNotFromComments() throws {
         let text = sample.replacingOccurrences(of: "# username = \"cantine\"", with: "username = \"${MQTT_USER}\"")
-        #expect(error(text) == "config c.toml:24: environment variable MQTT_USER is not set: export it, or write the value in the file")
+        #expect(
+            error(text)
+                == "config c.toml:24: environment variable MQTT_USER is not set: export it, or write the value in the file"
+        )
         let config = try Config.parse(text, file: "c.toml", environment: ["MQTT_USER": "can\"tine"])
         #expect(config.mqtt.username == "can\"tine")
         #expect(config.mqtt.password == nil)  // the commented-out ${CANTINE_MQTT_PASSWORD} is ignored
     }
 
     @Test func aPulseAboveTheCapIsReportedAndCapped() throws {
-        let config = try Config.parse(sample.replacingOccurrences(of: "pulse_s = 5 ", with: "pulse_s = 30 "), file: "c.toml")
+        let config = try Config.parse(
+            sample.replacingOccurrences(of: "pulse_s = 5 ", with: "pulse_s = 30 "), file: "c.toml")
         #expect(config.cappedPulses == ["entree"])
         #expect(config.layout.doors[0].pulse == .seconds(10))
-        let decimal = try Config.parse(sample.replacingOccurrences(of: "pulse_s = 5 ", with: "pulse_s = 2.5 "), file: "c.toml")
+        let decimal = try Config.parse(
+            sample.replacingOccurrences(of: "pulse_s = 5 ", with: "pulse_s = 2.5 "), file: "c.toml")
         #expect(decimal.layout.doors[0].pulse == .milliseconds(2500))
     }
 
     @Test func aMissingFileSaysHowToCreateOne() {
-        #expect(throws: ConfigError("config /nonexistent.toml: file not found: create one with `cantine init --config /nonexistent.toml`")) {
+        #expect(
+            throws: ConfigError(
+                "config /nonexistent.toml: file not found: create one with `cantine init --config /nonexistent.toml`")
+        ) {
             try Config.load(path: "/nonexistent.toml")
         }
     }

@@ -17,7 +17,8 @@ final class Broker {
 
     init() throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try "listener \(port) 127.0.0.1\nallow_anonymous true\nlog_dest stderr\n".write(toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
+        try "listener \(port) 127.0.0.1\nallow_anonymous true\nlog_dest stderr\n".write(
+            toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
         process.arguments = ["-c", dir + "/m.conf"]
         let err = Pipe()
@@ -61,7 +62,9 @@ final class Subscription {
     init(port: Int, topic: String) throws {
         // stdbuf: line-buffered, or the SUBACK debug line sits in mosquitto_sub's stdio buffer.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
-        process.arguments = ["-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-v", "-d", "-W", "10"]
+        process.arguments = [
+            "-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-v", "-d", "-W", "10",
+        ]
         process.standardOutput = out
         try process.run()
         _ = next(containing: "SUBACK")  // subscribed: what is published from now on arrives
@@ -75,7 +78,9 @@ final class Subscription {
     /// The next line containing `text`, or nil if the subscriber ended first.
     func next(containing text: String) -> String? {
         while true {
-            if let line = buffer.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first(where: { $0.contains(text) }) {
+            if let line = buffer.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first(where: {
+                $0.contains(text)
+            }) {
                 let end = buffer.range(of: line)!.upperBound
                 buffer = String(buffer[end...])
                 return String(line)
@@ -99,8 +104,10 @@ extension Broker {
         try await playADay(runtime, site.time)
         runtime.engine.submit(.deskReported(DeskReport(desk: "j01", occupied: true)), source: "sensor:node-j01")
         let settings = MQTTSettings(host: "127.0.0.1", port: broker.port, clientID: "cantine-test")
-        let publisher = try MQTTPublisher(settings: settings, engine: runtime.engine, bus: runtime.bus, logger: Logger(label: "t"))
-        let group = ServiceGroup(services: [publisher], gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "t"))
+        let publisher = try MQTTPublisher(
+            settings: settings, engine: runtime.engine, bus: runtime.bus, logger: Logger(label: "t"))
+        let group = ServiceGroup(
+            services: [publisher], gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "t"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
 

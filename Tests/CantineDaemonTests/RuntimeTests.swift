@@ -29,7 +29,9 @@ final class TestSite: Sendable {
     deinit { try? FileManager.default.removeItem(atPath: dir) }
 
     func open(_ role: Runtime.Role = .daemon, relays: [DoorID: RelayDriver] = [:]) throws(DaemonError) -> Runtime {
-        try Runtime.open(config: config, role: role, mode: .create, time: time, relays: relays, version: "test", logger: Logger(label: "test"))
+        try Runtime.open(
+            config: config, role: role, mode: .create, time: time, relays: relays, version: "test",
+            logger: Logger(label: "test"))
     }
 }
 
@@ -37,10 +39,14 @@ func card(_ n: UInt64) -> WiegandFrame { try! Wiegand.encode(CardRead(format: .h
 
 /// Plays a little day: a member with a badge and bookings, badges, contacts, desks, timers.
 func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
-    _ = try await runtime.perform(.addMember(id: "m-ada", name: "Ada Lovelace", email: "ada@example.org"), source: "test")
-    _ = try await runtime.perform(.grantPlan(member: "m-ada", kind: .residentMonthly, from: "today", days: 1), source: "test")
-    _ = try await runtime.perform(.enrollBadge(member: "m-ada", format: .h10301, facility: 42, card: 1234, id: "b-ada"), source: "test")
-    _ = try await runtime.perform(.bookDesk(member: "m-ada", desk: "f01", date: "today", period: .day, days: 1, id: "bk-1"), source: "test")
+    _ = try await runtime.perform(
+        .addMember(id: "m-ada", name: "Ada Lovelace", email: "ada@example.org"), source: "test")
+    _ = try await runtime.perform(
+        .grantPlan(member: "m-ada", kind: .residentMonthly, from: "today", days: 1), source: "test")
+    _ = try await runtime.perform(
+        .enrollBadge(member: "m-ada", format: .h10301, facility: 42, card: 1234, id: "b-ada"), source: "test")
+    _ = try await runtime.perform(
+        .bookDesk(member: "m-ada", desk: "f01", date: "today", period: .day, days: 1, id: "bk-1"), source: "test")
     let entree = DoorInput(door: "entree", runtime: runtime)
     let sortie = DoorInput(door: "sortie", runtime: runtime)
     entree.frame(card(1234))
@@ -129,7 +135,9 @@ func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
         let runtime = try site.open()
         try await playADay(runtime, site.time)
         runtime.journal.flush()
-        let payloads = try runtime.store.read { db in try String.fetchAll(db, sql: "SELECT CAST(payload AS TEXT) FROM journal") }.joined()
+        let payloads = try runtime.store.read { db in
+            try String.fetchAll(db, sql: "SELECT CAST(payload AS TEXT) FROM journal")
+        }.joined()
         #expect(!payloads.contains("Ada") && !payloads.contains("ada@example.org") && !payloads.contains("1234"))
         let record = try runtime.store.read { try CredentialRecord.fetchOne($0, key: "b-ada") }
         #expect(record?.cardNumber == 1234)
@@ -141,12 +149,24 @@ func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
         let runtime = try site.open()
         let before = runtime.engine.lastSeq
         for (op, message) in [
-            (SiteOperation.grantPlan(member: "m-nobody", kind: .dayPass, from: "today", days: 1), "no member 'm-nobody': see `cantine members list`"),
+            (
+                SiteOperation.grantPlan(member: "m-nobody", kind: .dayPass, from: "today", days: 1),
+                "no member 'm-nobody': see `cantine members list`"
+            ),
             (.addMember(id: nil, name: "  ", email: nil), "a member name needs 1 to 200 characters"),
             (.addMember(id: nil, name: "Bob", email: "bob"), "'bob' is not an email address"),
-            (.bookDesk(member: "m-x", desk: "f01", date: "21/11/2026", period: .day, days: 1, id: nil), "'21/11/2026' is not a date: use YYYY-MM-DD, today or tomorrow"),
-            (.enrollBadge(member: "m-x", format: .h10301, facility: 300, card: 1, id: nil), "card 300/1 does not fit h10301: facility ≤ 255, card ≤ 65535"),
-            (.bookRoom(member: "m-x", room: "salle-1", date: "today", start: "25:00", end: "26:00", id: nil), "'25:00' is not a time: use HH:MM (24 h), e.g. 14:30"),
+            (
+                .bookDesk(member: "m-x", desk: "f01", date: "21/11/2026", period: .day, days: 1, id: nil),
+                "'21/11/2026' is not a date: use YYYY-MM-DD, today or tomorrow"
+            ),
+            (
+                .enrollBadge(member: "m-x", format: .h10301, facility: 300, card: 1, id: nil),
+                "card 300/1 does not fit h10301: facility ≤ 255, card ≤ 65535"
+            ),
+            (
+                .bookRoom(member: "m-x", room: "salle-1", date: "today", start: "25:00", end: "26:00", id: nil),
+                "'25:00' is not a time: use HH:MM (24 h), e.g. 14:30"
+            ),
         ] {
             await #expect(throws: CommandError(message)) { try await runtime.perform(op, source: "test") }
         }
@@ -199,7 +219,10 @@ func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
         let site = try TestSite()
         let hardware = try DoorHardware.boot(site.config, logger: Logger(label: "t"))
         #expect(hardware.simulatedRelays.count == 2)
-        #expect(hardware.simulatedRelays.values.allSatisfy { $0.active == RelayDriver.lockedLevel(failSecure: true) && $0.history.isEmpty })
+        #expect(
+            hardware.simulatedRelays.values.allSatisfy {
+                $0.active == RelayDriver.lockedLevel(failSecure: true) && $0.history.isEmpty
+            })
     }
 
     @Test func aGrantDrivesTheRelayThroughTheEngineAndTheTimerRelocksIt() async throws {
@@ -220,7 +243,11 @@ func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
         var config = site.config
         config.gpio.mode = "real"
         config.gpio.chip = "gpiochip-missing"
-        #expect(throws: GPIOError("GPIO chip gpiochip-missing not found: check the chip name (`gpiodetect` lists chips) or set gpio.mode = \"simulated\"")) {
+        #expect(
+            throws: GPIOError(
+                "GPIO chip gpiochip-missing not found: check the chip name (`gpiodetect` lists chips) or set gpio.mode = \"simulated\""
+            )
+        ) {
             try DoorHardware.boot(config, logger: Logger(label: "t"))
         }
     }

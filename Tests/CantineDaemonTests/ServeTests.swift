@@ -56,7 +56,8 @@ final class ServeProcess {
         #expect(daemon.waitFor("site open"))
 
         // Changes reach the running daemon through its inbox.
-        let (added, out, addErr) = try cantine(["members", "add", "Ada Lovelace", "--id", "m-ada", "--plan", "resident"], environment: env)
+        let (added, out, addErr) = try cantine(
+            ["members", "add", "Ada Lovelace", "--id", "m-ada", "--plan", "resident"], environment: env)
         #expect(added == 0, "\(addErr)")
         #expect(out.contains("member m-ada added"))
         let (clash, _, clashErr) = try cantine(["members", "add", "Ada again", "--id", "m-ada"], environment: env)
@@ -64,7 +65,9 @@ final class ServeProcess {
 
         // A second daemon is refused, naming the first one's pid.
         let (second, _, secondErr) = try cantine(["serve"], environment: env)
-        #expect(second == 1 && secondErr.contains("is in use by another cantine process (pid \(daemon.process.processIdentifier))"))
+        #expect(
+            second == 1
+                && secondErr.contains("is in use by another cantine process (pid \(daemon.process.processIdentifier))"))
 
         // kill -9: what was acknowledged survives; the next daemon starts where it stopped.
         #expect(daemon.signal(SIGKILL) == SIGKILL)

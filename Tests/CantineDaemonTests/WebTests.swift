@@ -15,7 +15,8 @@ import Testing
         let runtime = try site.open()
         try await playADay(runtime, site.time)
         runtime.engine.submit(.deskReported(DeskReport(desk: "j01", occupied: true)), source: "sensor:node-j01")
-        let app = Application(router: buildRouter(WebContext(engine: runtime.engine, journal: runtime.journal, version: "test")))
+        let app = Application(
+            router: buildRouter(WebContext(engine: runtime.engine, journal: runtime.journal, version: "test")))
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)

@@ -42,7 +42,8 @@ import Testing
     @Test func refusesTextThatIsNotACalendar() {
         #expect(throws: ImportError.self) { try ICSReader.events(in: "hello") }
         #expect(throws: ImportError("event 1 has no DTSTART: every VEVENT needs a start")) {
-            try ICSReader.events(in: "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nSUMMARY:x\nEND:VEVENT\nEND:VCALENDAR\n")
+            try ICSReader.events(
+                in: "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nSUMMARY:x\nEND:VEVENT\nEND:VCALENDAR\n")
         }
     }
 }

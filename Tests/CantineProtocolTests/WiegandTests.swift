@@ -13,7 +13,9 @@ import Testing
 
     @Test(arguments: WiegandFormat.allCases)
     func roundTripsAtTheLimitsOfEachFormat(format: WiegandFormat) throws {
-        for (facility, card) in [(0, 0), (format.maxFacility, format.maxCard), (format.maxFacility / 3, format.maxCard / 7)] {
+        for (facility, card) in [
+            (0, 0), (format.maxFacility, format.maxCard), (format.maxFacility / 3, format.maxCard / 7),
+        ] {
             let read = CardRead(format: format, facility: facility, card: card)
             let frame = try Wiegand.encode(read)
             #expect(frame.count == format.bitCount)
@@ -35,8 +37,12 @@ import Testing
 
     @Test func namesWhichParityFailed() throws {
         let frame = try Wiegand.encode(CardRead(format: .h10301, facility: 12, card: 3456))
-        #expect(throws: WiegandError.leadingParity) { try Wiegand.decode(WiegandFrame(bits: frame.bits ^ (1 << 25), count: 26)) }
-        #expect(throws: WiegandError.trailingParity) { try Wiegand.decode(WiegandFrame(bits: frame.bits ^ 1, count: 26)) }
+        #expect(throws: WiegandError.leadingParity) {
+            try Wiegand.decode(WiegandFrame(bits: frame.bits ^ (1 << 25), count: 26))
+        }
+        #expect(throws: WiegandError.trailingParity) {
+            try Wiegand.decode(WiegandFrame(bits: frame.bits ^ 1, count: 26))
+        }
     }
 
     @Test(arguments: [0, 4, 8, 25, 27, 35, 36, 38, 64])
@@ -45,8 +51,12 @@ import Testing
     }
 
     @Test func refusesToEncodeNumbersThatDoNotFit() {
-        #expect(throws: WiegandError.outOfRange) { try Wiegand.encode(CardRead(format: .h10301, facility: 256, card: 1)) }
-        #expect(throws: WiegandError.outOfRange) { try Wiegand.encode(CardRead(format: .h10301, facility: 1, card: 65_536)) }
+        #expect(throws: WiegandError.outOfRange) {
+            try Wiegand.encode(CardRead(format: .h10301, facility: 256, card: 1))
+        }
+        #expect(throws: WiegandError.outOfRange) {
+            try Wiegand.encode(CardRead(format: .h10301, facility: 1, card: 65_536))
+        }
         #expect(throws: WiegandError.outOfRange) { try Wiegand.encode(CardRead(format: .h10302, facility: 1, card: 1)) }
     }
 }

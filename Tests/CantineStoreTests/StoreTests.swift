@@ -19,12 +19,18 @@ final class TempDir {
 }
 
 func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_000) -> JournalEntry {
-    JournalEntry(seq: seq, site: "paris", wall: Instant(micros: micros + seq), monotonicNanos: UInt64(seq) * 7, source: "test", event: event)
+    JournalEntry(
+        seq: seq, site: "paris", wall: Instant(micros: micros + seq), monotonicNanos: UInt64(seq) * 7, source: "test",
+        event: event)
 }
 
 @Suite struct StoreOpeningTests {
     @Test func refusesAMissingDirectoryNamingIt() {
-        #expect(throws: StoreError("database directory /nonexistent/cantine does not exist: create it (mkdir -p /nonexistent/cantine) or change [database] path")) {
+        #expect(
+            throws: StoreError(
+                "database directory /nonexistent/cantine does not exist: create it (mkdir -p /nonexistent/cantine) or change [database] path"
+            )
+        ) {
             try Store(path: "/nonexistent/cantine/cantine.db", mode: .create)
         }
     }
@@ -40,7 +46,11 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         let dir = TempDir()
         let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         try garbage.write(to: URL(fileURLWithPath: dir.db))
-        #expect(throws: StoreError("database \(dir.db) is corrupted or not a Cantine database: restore a backup, or move it aside and run `cantine init`")) {
+        #expect(
+            throws: StoreError(
+                "database \(dir.db) is corrupted or not a Cantine database: restore a backup, or move it aside and run `cantine init`"
+            )
+        ) {
             try Store(path: dir.db)
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir.db)) == garbage)
@@ -50,9 +60,15 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         let dir = TempDir()
         do {
             let store = try Store(path: dir.db, mode: .create)
-            try store.pool.write { db in try db.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('v9-future')") }
+            try store.pool.write { db in
+                try db.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('v9-future')")
+            }
         }
-        #expect(throws: StoreError("database \(dir.db) was written by a newer cantine (schema v9-future): upgrade cantine, or restore a backup")) {
+        #expect(
+            throws: StoreError(
+                "database \(dir.db) was written by a newer cantine (schema v9-future): upgrade cantine, or restore a backup"
+            )
+        ) {
             try Store(path: dir.db)
         }
     }
@@ -73,7 +89,9 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         let writer = JournalWriter(store: store, durableSeq: 0)
         writer.enqueue([entry(1, .memberRegistered(MemberRef(member: "ada")))], attachment: nil)
         #expect(writer.close())
-        #expect(throws: DatabaseError.self) { try store.pool.write { try $0.execute(sql: "UPDATE journal SET kind = 'x'") } }
+        #expect(throws: DatabaseError.self) {
+            try store.pool.write { try $0.execute(sql: "UPDATE journal SET kind = 'x'") }
+        }
         #expect(throws: DatabaseError.self) { try store.pool.write { try $0.execute(sql: "DELETE FROM journal") } }
         #expect(try store.journalCount() == 1)
     }
@@ -85,11 +103,18 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         let events: [Event] = [
             .daemonStarted(DaemonStarted(version: "t")),
             .badgePresented(BadgePresented(door: "entree", token: "abc", format: .h10306)),
-            .badgePresented(BadgePresented(door: "entree", token: nil, format: nil, unreadable: "leadingParity (26 bits)")),
+            .badgePresented(
+                BadgePresented(door: "entree", token: nil, format: nil, unreadable: "leadingParity (26 bits)")),
             .doorContact(DoorContact(door: "entree", open: true)),
             .timerFired(.relock("entree")),
-            .sessionScheduled(ProgramSession(id: "s1", title: "Café «crème» ☕", room: nil, start: Instant(seconds: 1), end: Instant(seconds: 2), kind: .break)),
-            .bookingCreated(Booking(id: "b1", member: "ada", resource: .room("salle-1"), start: Instant(seconds: 1), end: Instant(seconds: 2))),
+            .sessionScheduled(
+                ProgramSession(
+                    id: "s1", title: "Café «crème» ☕", room: nil, start: Instant(seconds: 1), end: Instant(seconds: 2),
+                    kind: .break)),
+            .bookingCreated(
+                Booking(
+                    id: "b1", member: "ada", resource: .room("salle-1"), start: Instant(seconds: 1),
+                    end: Instant(seconds: 2))),
         ]
         let written = events.enumerated().map { entry(Int64($0.offset + 1), $0.element) }
         writer.enqueue(written, attachment: nil)
@@ -107,10 +132,13 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         final class Errors: @unchecked Sendable { var messages: [String] = [] }
         let errors = Errors()
         let writer = JournalWriter(store: store, durableSeq: 0, onRecordError: { errors.messages.append($0) })
-        let member = MemberRecord(id: "ada", site: "paris", name: "Ada Lovelace", email: nil, status: "active", createdUs: 0)
-        writer.enqueue([entry(1, .memberRegistered(MemberRef(member: "ada")))], attachment: RecordWrite { try member.insert($0) })
+        let member = MemberRecord(
+            id: "ada", site: "paris", name: "Ada Lovelace", email: nil, status: "active", createdUs: 0)
+        writer.enqueue(
+            [entry(1, .memberRegistered(MemberRef(member: "ada")))], attachment: RecordWrite { try member.insert($0) })
         // The same primary key again: the record write fails, the journal entry must still land.
-        writer.enqueue([entry(2, .memberRegistered(MemberRef(member: "ada")))], attachment: RecordWrite { try member.insert($0) })
+        writer.enqueue(
+            [entry(2, .memberRegistered(MemberRef(member: "ada")))], attachment: RecordWrite { try member.insert($0) })
         await writer.waitDurable(through: 2)
         #expect(try store.read { try MemberRecord.fetchAll($0) } == [member])
         #expect(try store.journalCount() == 2)
@@ -123,12 +151,13 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         let store = try Store(path: dir.db, mode: .create)
         // Simulated fault: any insert into the journal aborts while the `fault` table has a row.
         try await store.pool.write { db in
-            try db.execute(sql: """
-                CREATE TABLE fault (x);
-                INSERT INTO fault VALUES (1);
-                CREATE TRIGGER journal_fault BEFORE INSERT ON journal WHEN EXISTS (SELECT 1 FROM fault)
-                    BEGIN SELECT RAISE(ABORT, 'simulated disk fault'); END;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE fault (x);
+                    INSERT INTO fault VALUES (1);
+                    CREATE TRIGGER journal_fault BEFORE INSERT ON journal WHEN EXISTS (SELECT 1 FROM fault)
+                        BEGIN SELECT RAISE(ABORT, 'simulated disk fault'); END;
+                    """)
         }
         let (failures, failed) = AsyncStream.makeStream(of: String?.self)
         let writer = JournalWriter(store: store, durableSeq: 0, onError: { failed.yield($0) })
@@ -158,9 +187,11 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         let snap = try #require(try store.latestSnapshot())
         #expect(snap.seq == 20 && snap.digest == "d20" && snap.state == state)
         for seq in [30, 40, 50] as [Int64] {
-            try store.saveSnapshot(seq: seq, site: "paris", taken: Instant(seconds: seq), digest: "d\(seq)", state: state)
+            try store.saveSnapshot(
+                seq: seq, site: "paris", taken: Instant(seconds: seq), digest: "d\(seq)", state: state)
         }
-        #expect(try store.read { try Int64.fetchAll($0, sql: "SELECT seq FROM snapshots ORDER BY seq") } == [30, 40, 50])
+        #expect(
+            try store.read { try Int64.fetchAll($0, sql: "SELECT seq FROM snapshots ORDER BY seq") } == [30, 40, 50])
     }
 }
 
@@ -169,7 +200,11 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         let dir = TempDir()
         let first = try ProcessLock(databasePath: dir.db)
         #expect(ProcessLock.isHeld(databasePath: dir.db))
-        #expect(throws: StoreError("database \(dir.db) is in use by another cantine process (pid \(getpid())): stop it first (e.g. systemctl stop cantine)")) {
+        #expect(
+            throws: StoreError(
+                "database \(dir.db) is in use by another cantine process (pid \(getpid())): stop it first (e.g. systemctl stop cantine)"
+            )
+        ) {
             try ProcessLock(databasePath: dir.db)
         }
         first.release()
@@ -187,7 +222,9 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         #expect(try store.inboxPending().map(\.id) == [id])
         try store.inboxComplete(id, ok: false, response: "no member 'x'")
         #expect(try store.inboxPending().isEmpty)
-        #expect(try store.read { try Data?.fetchOne($0, sql: "SELECT request FROM inbox WHERE id = ?", arguments: [id]) } == .some(nil))
+        #expect(
+            try store.read { try Data?.fetchOne($0, sql: "SELECT request FROM inbox WHERE id = ?", arguments: [id]) }
+                == .some(nil))
         #expect(try store.inboxOutcome(id) == .failed("no member 'x'"))
         #expect(try store.inboxOutcome(id) == .failed("request \(id) vanished from the inbox"))
     }
