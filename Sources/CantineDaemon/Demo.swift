@@ -236,22 +236,47 @@ public enum DemoSite {
     }
 }
 
-/// Plays the demo day against the engine, as the simulated hardware would.
+/// The demo's simulated doors and desk nodes, feeding the engine as the real edges do.
+struct DemoHardware {
+    let runtime: Runtime
+    let doors: [String: DoorInput]
+
+    init(runtime: Runtime) {
+        self.runtime = runtime
+        doors = Dictionary(
+            uniqueKeysWithValues: runtime.config.doors.map { ($0.id, DoorInput(door: DoorID($0.id), runtime: runtime)) }
+        )
+    }
+
+    /// Every node's first heartbeat after the daemon starts: nobody is in yet.
+    func heartbeat() {
+        for desk in runtime.config.desks { report(desk.id, occupied: false) }
+    }
+
+    func perform(_ action: DemoAction) {
+        switch action {
+        case .badge(let door, let frame): doors[door]?.frame(frame)
+        case .contact(let door, let open): doors[door]?.contact(open: open)
+        case .desk(let desk, let occupied): report(desk, occupied: occupied)
+        }
+    }
+
+    private func report(_ desk: String, occupied: Bool) {
+        runtime.engine.submit(
+            .deskReported(DeskReport(desk: DeskID(desk), occupied: occupied)),
+            source: EventSource("sensor:node-\(desk)"))
+    }
+}
+
+/// Plays the demo day against the engine at `speed`× real time.
 struct DemoTraffic: Service {
     let runtime: Runtime
     let actions: [(Instant, DemoAction)]
     let speed: Double
 
     func run() async throws {
-        let doors = Dictionary(
-            uniqueKeysWithValues: runtime.config.doors.map { ($0.id, DoorInput(door: DoorID($0.id), runtime: runtime)) }
-        )
-        // Every node's first heartbeat after the daemon starts: nobody is in yet.
-        for desk in runtime.config.desks {
-            runtime.engine.submit(
-                .deskReported(DeskReport(desk: DeskID(desk.id), occupied: false)),
-                source: EventSource("sensor:node-\(desk.id)"))
-        }
+        let hardware = DemoHardware(runtime: runtime)
+        hardware.heartbeat()
         var index = actions.firstIndex { $0.0 >= runtime.engine.now } ?? actions.endIndex
         while index < actions.endIndex, !Task.isShuttingDownGracefully {
             let (at, action) = actions[index]
@@ -261,14 +286,7 @@ struct DemoTraffic: Service {
                 await pause(.milliseconds(Int(realSeconds * 1000) + 1))
                 continue
             }
-            switch action {
-            case .badge(let door, let frame): doors[door]?.frame(frame)
-            case .contact(let door, let open): doors[door]?.contact(open: open)
-            case .desk(let desk, let occupied):
-                runtime.engine.submit(
-                    .deskReported(DeskReport(desk: DeskID(desk), occupied: occupied)),
-                    source: EventSource("sensor:node-\(desk)"))
-            }
+            hardware.perform(action)
             index += 1
         }
         runtime.logger.info("demo day over; still serving until Ctrl-C")
