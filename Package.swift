@@ -47,7 +47,9 @@ let package = Package(
         // Edges: GPIO (libgpiod v1), MQTT (libmosquitto), calendars (libical), HTTP (Hummingbird).
         .target(
             name: "CantineGPIO",
-            dependencies: ["CantineCore", "CGPIOD", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "CantineProtocol", "CantineCore", "CGPIOD", .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "CantineMQTT",
             dependencies: [
@@ -88,6 +90,7 @@ let package = Package(
         .testTarget(name: "CantineCoreTests", dependencies: ["CantineCore"]),
         .testTarget(name: "CantineStoreTests", dependencies: ["CantineStore"]),
         .testTarget(name: "CantineImportTests", dependencies: ["CantineImport"]),
+        .testTarget(name: "CantineGPIOTests", dependencies: ["CantineGPIO", "CantineProtocol", "CantineCore"]),
         .testTarget(
             name: "CantineDaemonTests",
             dependencies: [

@@ -15,3 +15,30 @@ public struct GPIOError: Error, Equatable, Sendable, CustomStringConvertible {
 public protocol OutputLine: Sendable {
     func set(active: Bool) throws(GPIOError)
 }
+
+/// An edge on an input line, with the kernel's CLOCK_MONOTONIC timestamp.
+public struct GPIOEdge: Sendable, Equatable {
+    /// Line offset on its chip.
+    public var line: Int
+    /// Rising (low → high) or falling (high → low), as seen on the wire.
+    public var rising: Bool
+    public var nanos: UInt64
+
+    public init(line: Int, rising: Bool, nanos: UInt64) {
+        self.line = line
+        self.rising = rising
+        self.nanos = nanos
+    }
+}
+
+/// Input lines of one chip delivering edge events: libgpiod, or its simulated twin.
+/// `wait` is called from one dedicated thread, never from the cooperative pool.
+public protocol EdgeSource: AnyObject, Sendable {
+    /// Blocks until edges are available, `deadline` (monotonic ns) passes or `wake()` is
+    /// called; returns every pending edge, oldest first (empty on timeout or wake).
+    func wait(until deadline: UInt64?) throws(GPIOError) -> [GPIOEdge]
+    /// Interrupts `wait` (shutdown).
+    func wake()
+    /// Now, on the clock of the edges' timestamps.
+    func nowNanos() -> UInt64
+}

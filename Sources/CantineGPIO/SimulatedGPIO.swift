@@ -1,6 +1,8 @@
 // The simulated twin of the GPIO edge, used by tests and the demo: an output line that
 // records every level it is driven to, and can be made to fail like a vanished chip.
 
+import CantineProtocol
+import Dispatch
 import Synchronization
 
 /// A simulated output line: remembers its level and history.
@@ -28,4 +30,119 @@ public final class SimulatedOutputLine: OutputLine, Sendable {
     public var history: [Bool] { inner.withLock { $0.history } }
     /// Makes further `set` calls fail (nil to recover).
     public func fail(with error: GPIOError?) { inner.withLock { $0.failure = error } }
+}
+
+/// The simulated twin of a chip's input lines. Edges are scheduled with their timestamps and
+/// "arrive" when the clock passes them; like the v1 kernel, each line buffers at most 16
+/// events between reads and silently drops the rest (counted here), so a reader that does not
+/// drain promptly loses edges exactly as it would on the board.
+public final class SimulatedEdgeSource: EdgeSource, Sendable {
+    /// Events a line holds between reads (GPIO v1 kernel kfifo).
+    public static let lineBuffer = 16
+
+    struct Inner {
+        var scheduled: [GPIOEdge] = []
+        var buffers: [Int: [GPIOEdge]] = [:]
+        var dropped = 0
+        var woken = false
+    }
+    let inner = Mutex(Inner())
+    let clock: @Sendable () -> UInt64
+    let signal = DispatchSemaphore(value: 0)
+
+    /// - Parameter clock: monotonic nanoseconds (the system's, or a test's manual clock).
+    public init(clock: @escaping @Sendable () -> UInt64) { self.clock = clock }
+
+    public func nowNanos() -> UInt64 { clock() }
+
+    /// Schedules edges (any order); they arrive when the clock reaches their timestamps.
+    public func inject(_ edges: [GPIOEdge]) {
+        inner.withLock { s in
+            s.scheduled.append(contentsOf: edges)
+            s.scheduled.sort { $0.nanos < $1.nanos }
+        }
+        signal.signal()
+    }
+
+    /// Edges lost to full line buffers so far.
+    public var dropped: Int { inner.withLock { $0.dropped } }
+
+    /// Everything that has arrived by `now`, oldest first, without blocking.
+    public func drain(now: UInt64) -> [GPIOEdge] {
+        inner.withLock { s in
+            var arrived = 0
+            for edge in s.scheduled {
+                guard edge.nanos <= now else { break }
+                arrived += 1
+                if s.buffers[edge.line, default: []].count < Self.lineBuffer {
+                    s.buffers[edge.line, default: []].append(edge)
+                } else {
+                    s.dropped += 1
+                }
+            }
+            s.scheduled.removeFirst(arrived)
+            let out = s.buffers.values.flatMap { $0 }.sorted { $0.nanos < $1.nanos }
+            s.buffers = [:]
+            return out
+        }
+    }
+
+    public func wait(until deadline: UInt64?) throws(GPIOError) -> [GPIOEdge] {
+        while true {
+            let now = clock()
+            let edges = drain(now: now)
+            if !edges.isEmpty { return edges }
+            let (next, woken) = inner.withLock { s -> (UInt64?, Bool) in
+                defer { s.woken = false }
+                return (s.scheduled.first?.nanos, s.woken)
+            }
+            if woken { return [] }
+            if let deadline, deadline <= now { return [] }
+            let until = [next, deadline].compactMap { $0 }.min()
+            if let until {
+                _ = signal.wait(timeout: .now() + .nanoseconds(Int(min(until - now, 1_000_000_000))))
+            } else {
+                signal.wait()
+            }
+        }
+    }
+
+    public func wake() {
+        inner.withLock { $0.woken = true }
+        signal.signal()
+    }
+}
+
+/// Timing of a real Wiegand reader, for the simulated twin.
+public struct ReaderTiming: Sendable {
+    /// Low pulse width of a bit.
+    public var pulseNanos: ClosedRange<UInt64> = 40_000...100_000
+    /// Period from one bit to the next.
+    public var bitPeriodNanos: ClosedRange<UInt64> = 1_000_000...2_000_000
+    /// Extra jitter on each bit, ±.
+    public var jitterNanos: UInt64 = 200_000
+    public init() {}
+}
+
+/// The edges a reader puts on D0/D1 for a frame: for each bit, a falling edge (pulse start)
+/// and a rising edge (pulse end) on the line of the bit's value.
+public enum WiegandSignal {
+    public static func edges<R: RandomNumberGenerator>(
+        _ frame: WiegandFrame, d0: Int, d1: Int, start: UInt64, timing: ReaderTiming = ReaderTiming(),
+        using rng: inout R
+    ) -> [GPIOEdge] {
+        var out: [GPIOEdge] = []
+        var t = start
+        for i in 0..<frame.count {
+            let line = frame.bit(i) ? d1 : d0
+            let pulse = UInt64.random(in: timing.pulseNanos, using: &rng)
+            out.append(GPIOEdge(line: line, rising: false, nanos: t))
+            out.append(GPIOEdge(line: line, rising: true, nanos: t + pulse))
+            let period = UInt64.random(in: timing.bitPeriodNanos, using: &rng)
+            let jitter = Int64.random(in: -Int64(timing.jitterNanos)...Int64(timing.jitterNanos), using: &rng)
+            // Never earlier than the end of this pulse plus a little idle time.
+            t = max(t + pulse + 10_000, UInt64(Int64(t + period) + jitter))
+        }
+        return out
+    }
 }

@@ -1,0 +1,190 @@
+// From a chip's edges to door signals: Wiegand frames per reader, the door contact
+// (debounced) and the request-to-exit button. `DoorEdgeDecoder` is pure (edges and time in,
+// signals out); `EdgeReader` runs it on a dedicated thread against an EdgeSource.
+
+import CantineCore
+import CantineProtocol
+import Foundation
+import Synchronization
+
+/// The input lines of one door on a chip.
+public struct DoorLines: Sendable, Equatable {
+    public var door: DoorID
+    public var d0: Int
+    public var d1: Int
+    public var contact: Int?
+    /// The contact line reads low when the door is closed (reed to ground, pulled up).
+    public var contactActiveLow: Bool
+    public var exitButton: Int?
+    /// The button pulls its line low when pressed.
+    public var exitButtonActiveLow: Bool
+
+    public init(
+        door: DoorID, d0: Int, d1: Int, contact: Int? = nil, contactActiveLow: Bool = true, exitButton: Int? = nil,
+        exitButtonActiveLow: Bool = true
+    ) {
+        self.door = door
+        self.d0 = d0
+        self.d1 = d1
+        self.contact = contact
+        self.contactActiveLow = contactActiveLow
+        self.exitButton = exitButton
+        self.exitButtonActiveLow = exitButtonActiveLow
+    }
+
+    /// Every input line of the door.
+    public var lines: [Int] { [d0, d1] + [contact, exitButton].compactMap { $0 } }
+}
+
+/// What a door's inputs say.
+public enum DoorSignal: Sendable, Equatable {
+    case frame(DoorID, WiegandFrame, lastEdgeNanos: UInt64)
+    case noise(DoorID, bits: Int)
+    case contact(DoorID, open: Bool, nanos: UInt64)
+    case exitButton(DoorID, nanos: UInt64)
+}
+
+/// Turns edges into door signals. Pure: the caller supplies edges (oldest first) and time.
+public struct DoorEdgeDecoder: Sendable {
+    /// A contact must be stable this long before its change counts (reed bounce).
+    public static let contactSettleNanos: UInt64 = 20_000_000
+    /// Presses of the exit button closer than this are one press.
+    public static let exitDebounceNanos: UInt64 = 250_000_000
+
+    enum Role { case d0, d1, contact, exit }
+
+    let doors: [DoorLines]
+    var roles: [Int: (door: Int, role: Role)] = [:]
+    var decoders: [WiegandDecoder]
+    /// Per door: the debounced contact state, and a change waiting to settle.
+    var contactOpen: [Bool?]
+    var contactPending: [(open: Bool, since: UInt64)?]
+    var lastExit: [UInt64?]
+
+    public init(doors: [DoorLines], gapTimeoutNanos: UInt64 = 25_000_000) {
+        self.doors = doors
+        decoders = doors.map { _ in WiegandDecoder(gapTimeoutNanos: gapTimeoutNanos) }
+        contactOpen = doors.map { _ in nil }
+        contactPending = doors.map { _ in nil }
+        lastExit = doors.map { _ in nil }
+        for (i, d) in doors.enumerated() {
+            roles[d.d0] = (i, .d0)
+            roles[d.d1] = (i, .d1)
+            if let c = d.contact { roles[c] = (i, .contact) }
+            if let e = d.exitButton { roles[e] = (i, .exit) }
+        }
+    }
+
+    /// Every line the decoder listens to.
+    public var lines: [Int] { doors.flatMap(\.lines) }
+
+    /// The earliest time `poll` has something to complete (a frame end, a contact settling).
+    public var deadline: UInt64? {
+        let frames = decoders.compactMap(\.deadlineNanos)
+        let contacts = contactPending.compactMap { $0.map { $0.since + Self.contactSettleNanos } }
+        return (frames + contacts).min()
+    }
+
+    /// Feeds edges in timestamp order.
+    public mutating func handle(_ edges: [GPIOEdge]) -> [DoorSignal] {
+        var out: [DoorSignal] = []
+        for edge in edges {
+            guard let (i, role) = roles[edge.line] else { continue }
+            let door = doors[i]
+            switch role {
+            case .d0, .d1:
+                guard !edge.rising else { continue }  // a bit is the falling edge of its pulse
+                if let burst = decoders[i].edge(role == .d0 ? .d0 : .d1, atNanos: edge.nanos) {
+                    out.append(signal(door.door, burst))
+                }
+            case .contact:
+                let active = edge.rising != door.contactActiveLow
+                let open = !active
+                if contactOpen[i] == open {
+                    contactPending[i] = nil  // bounced back before settling
+                } else {
+                    contactPending[i] = (open, edge.nanos)
+                }
+            case .exit:
+                let pressed = edge.rising != door.exitButtonActiveLow
+                guard pressed else { continue }
+                if let last = lastExit[i], edge.nanos >= last, edge.nanos - last < Self.exitDebounceNanos { continue }
+                lastExit[i] = edge.nanos
+                out.append(.exitButton(door.door, nanos: edge.nanos))
+            }
+        }
+        return out
+    }
+
+    /// Completes what is due at `now`: frames whose gap has passed, settled contacts.
+    public mutating func poll(now: UInt64) -> [DoorSignal] {
+        var out: [DoorSignal] = []
+        for i in doors.indices {
+            if let burst = decoders[i].poll(nowNanos: now) { out.append(signal(doors[i].door, burst)) }
+            if let pending = contactPending[i], now >= pending.since + Self.contactSettleNanos {
+                contactOpen[i] = pending.open
+                contactPending[i] = nil
+                out.append(.contact(doors[i].door, open: pending.open, nanos: pending.since))
+            }
+        }
+        return out
+    }
+
+    func signal(_ door: DoorID, _ burst: WiegandBurst) -> DoorSignal {
+        switch burst {
+        case .frame(let frame, let last): .frame(door, frame, lastEdgeNanos: last)
+        case .noise(let bits): .noise(door, bits: bits)
+        }
+    }
+}
+
+/// Runs a `DoorEdgeDecoder` on its own thread against an `EdgeSource`, delivering signals
+/// synchronously on that thread (so a frame reaches the relay without a task hop).
+public final class EdgeReader: Sendable {
+    let source: any EdgeSource
+    let decoder: Mutex<DoorEdgeDecoder>
+    let deliver: @Sendable (DoorSignal) -> Void
+    let onError: @Sendable (GPIOError) -> Void
+    let stopping = Mutex(false)
+    let finished = DispatchSemaphore(value: 0)
+
+    public init(
+        source: any EdgeSource, decoder: DoorEdgeDecoder, deliver: @escaping @Sendable (DoorSignal) -> Void,
+        onError: @escaping @Sendable (GPIOError) -> Void = { _ in }
+    ) {
+        self.source = source
+        self.decoder = Mutex(decoder)
+        self.deliver = deliver
+        self.onError = onError
+    }
+
+    /// Starts the reader thread.
+    public func start(name: String) {
+        let thread = Thread { [self] in run() }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Stops the thread and waits for it.
+    public func stop() {
+        stopping.withLock { $0 = true }
+        source.wake()
+        finished.wait()
+    }
+
+    func run() {
+        while !stopping.withLock({ $0 }) {
+            do throws(GPIOError) {
+                let deadline = decoder.withLock { $0.deadline }
+                let edges = try source.wait(until: deadline)
+                let now = source.nowNanos()
+                let signals = decoder.withLock { d in d.handle(edges) + d.poll(now: now) }
+                signals.forEach(deliver)
+            } catch {
+                onError(error)
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+        finished.signal()
+    }
+}

@@ -1,0 +1,172 @@
+// The simulated GPIO twin and the door edge decoder on a manual clock: reader timing with
+// jitter, the 16-event line buffers, contact debounce, exit button, two doors on one chip.
+
+import CantineCore
+import CantineGPIO
+import CantineProtocol
+import Dispatch
+import Synchronization
+import Testing
+
+struct SeededRNG: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A clock the test moves.
+final class TestClock: Sendable {
+    let now = Mutex<UInt64>(1_000_000_000)
+    func read() -> UInt64 { now.withLock { $0 } }
+    func set(_ t: UInt64) { now.withLock { $0 = t } }
+}
+
+let front = DoorLines(door: "entree", d0: 17, d1: 27, contact: 23, exitButton: 24)
+let back = DoorLines(door: "sortie", d0: 5, d1: 6)
+
+/// Plays the source like a reader thread that reads every `every` ns until `end`.
+func run(
+    _ source: SimulatedEdgeSource, _ clock: TestClock, _ decoder: inout DoorEdgeDecoder, from start: UInt64,
+    to end: UInt64, every: UInt64
+) -> [DoorSignal] {
+    var out: [DoorSignal] = []
+    var t = start
+    while t <= end {
+        clock.set(t)
+        out += decoder.handle(source.drain(now: t))
+        out += decoder.poll(now: t)
+        t += every
+    }
+    return out
+}
+
+@Suite struct DoorReaderTests {
+    @Test func jitteredFramesOfEveryFormatDecodeExactly() throws {
+        let clock = TestClock()
+        let source = SimulatedEdgeSource(clock: clock.read)
+        var decoder = DoorEdgeDecoder(doors: [front])
+        var rng = SeededRNG(state: 42)
+        var t: UInt64 = 1_000_000_000
+        var expected: [CardRead] = []
+        for i in 0..<400 {
+            let format = WiegandFormat.allCases[i % 4]
+            let read = CardRead(
+                format: format, facility: UInt32.random(in: 0...format.maxFacility, using: &rng),
+                card: UInt64.random(in: 0...format.maxCard, using: &rng))
+            expected.append(read)
+            source.inject(WiegandSignal.edges(try Wiegand.encode(read), d0: 17, d1: 27, start: t, using: &rng))
+            t += 150_000_000
+        }
+        let signals = run(source, clock, &decoder, from: 1_000_000_000, to: t, every: 1_000_000)
+        let frames = signals.compactMap { s -> WiegandFrame? in
+            if case .frame(_, let frame, _) = s { return frame } else { return nil }
+        }
+        #expect(frames.count == expected.count)
+        for (frame, read) in zip(frames, expected) {
+            let thirtySeven: WiegandFormat = read.format == .h10302 ? .h10302 : .h10304
+            #expect(WiegandInput.classify(frame, thirtySevenBit: thirtySeven) == .card(read))
+        }
+        #expect(source.dropped == 0)
+    }
+
+    @Test func aReaderThatDoesNotDrainLosesEdgesAndNeverReadsACard() throws {
+        let clock = TestClock()
+        let source = SimulatedEdgeSource(clock: clock.read)
+        var decoder = DoorEdgeDecoder(doors: [front])
+        var rng = SeededRNG(state: 7)
+        var cards = 0
+        for n in 0..<50 {
+            let start = 1_000_000_000 + UInt64(n) * 1_000_000_000
+            let frame = try Wiegand.encode(CardRead(format: .h10301, facility: 42, card: UInt64(1000 + n)))
+            source.inject(WiegandSignal.edges(frame, d0: 17, d1: 27, start: start, using: &rng))
+            // The reader wakes only 200 ms later: each line kept its first 16 events.
+            let signals = run(
+                source, clock, &decoder, from: start + 200_000_000, to: start + 300_000_000, every: 50_000_000)
+            for case .frame(_, let f, _) in signals {
+                if case .card = WiegandInput.classify(f) { cards += 1 }
+            }
+        }
+        #expect(source.dropped > 0)
+        #expect(cards == 0)
+    }
+
+    @Test func risingEdgesOnDataLinesAreNotBits() {
+        var decoder = DoorEdgeDecoder(doors: [front])
+        let rising = (0..<26).map { GPIOEdge(line: 17, rising: true, nanos: UInt64($0) * 2_000_000) }
+        #expect(decoder.handle(rising).isEmpty)
+        #expect(decoder.deadline == nil)
+    }
+
+    @Test func contactChangesCountOnceSettledAndBouncesAreIgnored() {
+        var decoder = DoorEdgeDecoder(doors: [front])
+        let ms: UInt64 = 1_000_000
+        // Door opens (active-low contact goes high), bounces twice, settles.
+        _ = decoder.handle([
+            GPIOEdge(line: 23, rising: true, nanos: 100 * ms), GPIOEdge(line: 23, rising: false, nanos: 102 * ms),
+            GPIOEdge(line: 23, rising: true, nanos: 104 * ms),
+        ])
+        #expect(decoder.poll(now: 110 * ms).isEmpty)
+        #expect(decoder.deadline == 124 * ms)
+        #expect(decoder.poll(now: 124 * ms) == [.contact("entree", open: true, nanos: 104 * ms)])
+        // A glitch back to closed shorter than the settle time is no change.
+        _ = decoder.handle([
+            GPIOEdge(line: 23, rising: false, nanos: 200 * ms), GPIOEdge(line: 23, rising: true, nanos: 205 * ms),
+        ])
+        #expect(decoder.poll(now: 300 * ms).isEmpty)
+        _ = decoder.handle([GPIOEdge(line: 23, rising: false, nanos: 400 * ms)])
+        #expect(decoder.poll(now: 420 * ms) == [.contact("entree", open: false, nanos: 400 * ms)])
+    }
+
+    @Test func theExitButtonIsOnePressPerPushAndReleaseIsNothing() {
+        var decoder = DoorEdgeDecoder(doors: [front])
+        let ms: UInt64 = 1_000_000
+        let signals = decoder.handle([
+            GPIOEdge(line: 24, rising: false, nanos: 10 * ms), GPIOEdge(line: 24, rising: true, nanos: 12 * ms),
+            GPIOEdge(line: 24, rising: false, nanos: 14 * ms), GPIOEdge(line: 24, rising: true, nanos: 90 * ms),
+            GPIOEdge(line: 24, rising: false, nanos: 400 * ms),
+        ])
+        #expect(signals == [.exitButton("entree", nanos: 10 * ms), .exitButton("entree", nanos: 400 * ms)])
+    }
+
+    @Test func twoDoorsOnOneChipDoNotMixTheirBits() throws {
+        let clock = TestClock()
+        let source = SimulatedEdgeSource(clock: clock.read)
+        var decoder = DoorEdgeDecoder(doors: [front, back])
+        var rng = SeededRNG(state: 3)
+        let a = try Wiegand.encode(CardRead(format: .h10301, facility: 1, card: 111))
+        let b = try Wiegand.encode(CardRead(format: .h10306, facility: 2, card: 222))
+        source.inject(WiegandSignal.edges(a, d0: 17, d1: 27, start: 1_000_000_000, using: &rng))
+        source.inject(WiegandSignal.edges(b, d0: 5, d1: 6, start: 1_000_700_000, using: &rng))
+        let signals = run(source, clock, &decoder, from: 1_000_000_000, to: 1_200_000_000, every: 1_000_000)
+        let frames = signals.compactMap { s -> String? in
+            if case .frame(let door, let f, _) = s { return "\(door):\(f.count):\(f.bits)" } else { return nil }
+        }
+        #expect(Set(frames) == ["entree:26:\(a.bits)", "sortie:34:\(b.bits)"])
+    }
+
+    @Test func theReaderThreadDeliversAFrameFromTheRealClockSource() throws {
+        let source = SimulatedEdgeSource(clock: { DispatchTime.now().uptimeNanoseconds })
+        let delivered = DispatchSemaphore(value: 0)
+        let got = Mutex<[DoorSignal]>([])
+        let reader = EdgeReader(source: source, decoder: DoorEdgeDecoder(doors: [front])) { signal in
+            got.withLock { $0.append(signal) }
+            delivered.signal()
+        }
+        reader.start(name: "test-reader")
+        var rng = SeededRNG(state: 9)
+        let frame = try Wiegand.encode(CardRead(format: .h10301, facility: 42, card: 4242))
+        source.inject(WiegandSignal.edges(frame, d0: 17, d1: 27, start: source.nowNanos() + 1_000_000, using: &rng))
+        #expect(delivered.wait(timeout: .now() + 5) == .success)
+        reader.stop()
+        guard case .frame(let door, let f, _) = got.withLock({ $0.first }) else {
+            Issue.record("no frame delivered")
+            return
+        }
+        #expect(door == "entree" && f == frame)
+    }
+}
