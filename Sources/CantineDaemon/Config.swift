@@ -77,6 +77,9 @@ public struct Config: Codable, Equatable, Sendable {
         /// `real` (libgpiod) or `simulated`.
         public var mode: String?
         public var chip: String?
+        /// Silence that ends a Wiegand frame.
+        public var gapTimeoutMs: Int?
+        enum CodingKeys: String, CodingKey { case mode, chip, gapTimeoutMs = "gap_timeout_ms" }
     }
 
     public struct ZoneSection: Codable, Equatable, Sendable {
@@ -164,6 +167,7 @@ extension Config {
     public var mqttPort: Int { mqtt.port ?? 1883 }
     public var gpioSimulated: Bool { (gpio.mode ?? "real") == "simulated" }
     public var defaultChip: String { gpio.chip ?? "gpiochip0" }
+    public var gapTimeoutNanos: UInt64 { UInt64(gpio.gapTimeoutMs ?? 25) * 1_000_000 }
 
     /// The layout the core works with.
     public var layout: SiteLayout {
@@ -268,7 +272,7 @@ extension Config {
     /// What a config key holds, from its name (the schema is small and regular).
     static func expectedType(_ key: String) -> String {
         switch key {
-        case _ where key.hasSuffix("_line"), "port", "capacity", "keepalive_s", "snapshot_every":
+        case _ where key.hasSuffix("_line"), "port", "capacity", "keepalive_s", "snapshot_every", "gap_timeout_ms":
             return "an integer"
         case "pulse_s":
             return "a number of seconds"
@@ -363,6 +367,9 @@ extension Config {
         guard (1...65535).contains(mqttPort) else { throw fail("mqtt.port", "expected a port between 1 and 65535") }
         if let k = mqtt.keepalive, !(5...3600).contains(k) {
             throw fail("mqtt.keepalive_s", "expected 5 to 3600 seconds")
+        }
+        if let gap = gpio.gapTimeoutMs, !(5...250).contains(gap) {
+            throw fail("gpio.gap_timeout_ms", "expected 5 to 250 milliseconds (25 suits most readers)")
         }
         if let mode = gpio.mode, !["real", "simulated"].contains(mode) {
             throw fail("gpio.mode", "expected \"real\" or \"simulated\"")

@@ -24,10 +24,11 @@ public enum Daemon {
         extraServices: @Sendable (Runtime, DoorHardware) -> [any Service] = { _, _ in [] },
         ready: @escaping @Sendable (Runtime) -> Void = { _ in }
     ) async throws(DaemonError) {
-        // 1. Doors first: every relay line claimed at its locked level.
-        let hardware: DoorHardware
+        // 1. Doors first: every relay line claimed at its locked level, then the inputs.
+        var hardware: DoorHardware
         do throws(GPIOError) {
             hardware = try DoorHardware.boot(config, logger: logger)
+            try hardware.openInputs(config)
         } catch {
             throw DaemonError(error.message)
         }
@@ -49,7 +50,26 @@ public enum Daemon {
             ])
 
         // 3. Services, in dependency order (stopped in reverse).
+        let doorInputs = Dictionary(
+            uniqueKeysWithValues: config.doors.map { (DoorID($0.id), DoorInput(door: DoorID($0.id), runtime: runtime)) }
+        )
+        let readers = hardware.inputs.map { chip in
+            let reader = EdgeReader(
+                source: chip.source, decoder: chip.decoder,
+                deliver: { signal in
+                    switch signal {
+                    case .frame(let door, _, _), .noise(let door, _), .contact(let door, _, _),
+                        .exitButton(let door, _):
+                        doorInputs[door]?.handle(signal)
+                    }
+                },
+                onError: {
+                    logger.critical("door reader failing", metadata: ["gpio.chip": "\(chip.chip)", "error": "\($0)"])
+                })
+            return (name: "cantine-gpio-\(chip.chip)", reader: reader)
+        }
         var services: [any Service] = [
+            EdgeReaderService(readers: readers),
             TimerService(runtime: runtime),
             InboxService(runtime: runtime, interval: .milliseconds(100)),
             SnapshotService(runtime: runtime, every: Int64(config.database.snapshotEvery ?? 10_000)),

@@ -4,12 +4,14 @@
 // walk-in, denied badges), a local mosquitto if there is one or can be started.
 
 import CantineCore
+import CantineGPIO
 import CantineMQTT
 import CantineProtocol
 import CantineStore
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Demo settings.
 public struct DemoOptions: Sendable {
@@ -62,8 +64,8 @@ struct SeededRandom: RandomNumberGenerator {
 
 /// What happens in the demo day.
 public enum DemoAction: Sendable, Equatable {
-    case badge(door: String, frame: WiegandFrame)
-    case contact(door: String, open: Bool)
+    /// A card presented at a door's reader; `opens` when the person will push the door.
+    case badge(door: String, frame: WiegandFrame, opens: Bool)
     case desk(String, occupied: Bool)
 }
 
@@ -177,12 +179,8 @@ public enum DemoSite {
         }
         func jitter(_ range: Int) -> Int { Int(rng.next(upperBound: UInt64(range))) }
         func badge(_ t: Instant, _ door: String, _ i: Int, opens: Bool = true) {
-            out.append(
-                (t, .badge(door: door, frame: (try? Wiegand.encode(card(i))) ?? WiegandFrame(bits: 0, count: 26))))
-            if opens {
-                out.append((t + .seconds(2), .contact(door: door, open: true)))
-                out.append((t + .seconds(6), .contact(door: door, open: false)))
-            }
+            let frame = (try? Wiegand.encode(card(i))) ?? WiegandFrame(bits: 0, count: 26)
+            out.append((t, .badge(door: door, frame: frame, opens: opens)))
         }
         func visit(_ i: Int, desk: String?, arrive: Instant, leave: Instant, lunch: Bool) {
             badge(arrive, "entree", i)
@@ -230,22 +228,37 @@ public enum DemoSite {
         let unknown =
             (try? Wiegand.encode(CardRead(format: .h10301, facility: facility, card: 9999)))
             ?? WiegandFrame(bits: 0, count: 26)
-        out.append((at(9, 40), .badge(door: "entree", frame: unknown)))
-        out.append((at(10, 5), .badge(door: "entree", frame: WiegandFrame(bits: unknown.bits ^ 0b100, count: 26))))
+        out.append((at(9, 40), .badge(door: "entree", frame: unknown, opens: false)))
+        out.append(
+            (
+                at(10, 5),
+                .badge(door: "entree", frame: WiegandFrame(bits: unknown.bits ^ 0b100, count: 26), opens: false)
+            ))
         return out.sorted { $0.0 < $1.0 }
     }
 }
 
-/// The demo's simulated doors and desk nodes, feeding the engine as the real edges do.
-struct DemoHardware {
+/// The demo's simulated hardware: badges and door contacts go onto the simulated GPIO lines as
+/// timed edges (decoded by the daemon's reader threads like a real reader's), desk nodes report
+/// straight to the engine (their MQTT path comes with the MQTT issue).
+final class DemoHardware: Sendable {
     let runtime: Runtime
-    let doors: [String: DoorInput]
+    let wires: [String: (source: SimulatedEdgeSource, lines: DoorLines)]
+    let rng = Mutex(SeededRandom(state: 26))
+    /// Whether people push doors open after a grant. The wire runs in real time (a frame takes
+    /// ~65 ms) while the engine's clock is accelerated: above ×100 a 5 s pulse is shorter than
+    /// a frame in real time, and every opening would look forced.
+    let opensDoors: Bool
 
-    init(runtime: Runtime) {
+    init(runtime: Runtime, inputs: [ChipInputs], opensDoors: Bool = true) {
         self.runtime = runtime
-        doors = Dictionary(
-            uniqueKeysWithValues: runtime.config.doors.map { ($0.id, DoorInput(door: DoorID($0.id), runtime: runtime)) }
-        )
+        self.opensDoors = opensDoors
+        var wires: [String: (SimulatedEdgeSource, DoorLines)] = [:]
+        for chip in inputs {
+            guard let source = chip.simulated else { continue }
+            for (door, lines) in chip.doors { wires[door.rawValue] = (source, lines) }
+        }
+        self.wires = wires
     }
 
     /// Every node's first heartbeat after the daemon starts: nobody is in yet.
@@ -255,9 +268,22 @@ struct DemoHardware {
 
     func perform(_ action: DemoAction) {
         switch action {
-        case .badge(let door, let frame): doors[door]?.frame(frame)
-        case .contact(let door, let open): doors[door]?.contact(open: open)
-        case .desk(let desk, let occupied): report(desk, occupied: occupied)
+        case .badge(let door, let frame, let opens):
+            guard let (source, lines) = wires[door] else { return }
+            var edges = rng.withLock { rng in
+                WiegandSignal.edges(
+                    frame, d0: lines.d0, d1: lines.d1, start: source.nowNanos() + 1_000_000, using: &rng)
+            }
+            // The person pushes the door once the strike clicks (the frame ends 25 ms after its
+            // last edge), and lets it close behind them.
+            if opens, opensDoors, let contact = lines.contact, let last = edges.last?.nanos {
+                let ms: UInt64 = 1_000_000
+                edges.append(GPIOEdge(line: contact, rising: lines.contactActiveLow, nanos: last + 35 * ms))
+                edges.append(GPIOEdge(line: contact, rising: !lines.contactActiveLow, nanos: last + 80 * ms))
+            }
+            source.inject(edges)
+        case .desk(let desk, let occupied):
+            report(desk, occupied: occupied)
         }
     }
 
@@ -271,11 +297,11 @@ struct DemoHardware {
 /// Plays the demo day against the engine at `speed`× real time.
 struct DemoTraffic: Service {
     let runtime: Runtime
+    let hardware: DemoHardware
     let actions: [(Instant, DemoAction)]
     let speed: Double
 
     func run() async throws {
-        let hardware = DemoHardware(runtime: runtime)
         hardware.heartbeat()
         var index = actions.firstIndex { $0.0 >= runtime.engine.now } ?? actions.endIndex
         while index < actions.endIndex, !Task.isShuttingDownGracefully {
@@ -347,7 +373,14 @@ public enum Demo {
             : "  mqtt      off\n"
         try await Daemon.run(
             config: config, logger: logger, time: time,
-            extraServices: { runtime, _ in [DemoTraffic(runtime: runtime, actions: actions, speed: speed)] },
+            extraServices: { runtime, hardware in
+                [
+                    DemoTraffic(
+                        runtime: runtime,
+                        hardware: DemoHardware(runtime: runtime, inputs: hardware.inputs, opensDoors: speed <= 100),
+                        actions: actions, speed: speed)
+                ]
+            },
             ready: { _ in
                 let base = "http://\(config.httpHost):\(config.httpPort)"
                 FileHandle.standardOutput.write(

@@ -8,13 +8,60 @@ import CantineProtocol
 import Foundation
 import Logging
 
-/// The door relays of a site, driven locked.
+/// The input lines of one chip and the decoder of their doors' signals.
+public struct ChipInputs: Sendable {
+    public let chip: String
+    public let source: any EdgeSource
+    /// The same source when simulated (the demo and tests inject edges into it).
+    public let simulated: SimulatedEdgeSource?
+    public let decoder: DoorEdgeDecoder
+    /// The lines of each door on this chip.
+    public let doors: [DoorID: DoorLines]
+}
+
+/// The doors' GPIO: relays driven locked, and their input lines.
 public struct DoorHardware: Sendable {
     public var relays: [DoorID: RelayDriver]
     /// Simulated lines by door (empty with real hardware): tests and the demo inspect them.
     public var simulatedRelays: [DoorID: SimulatedOutputLine]
+    /// Input lines, one entry per chip.
+    public var inputs: [ChipInputs] = []
     /// Open chips, kept alive while their lines are in use.
     let chips: [GPIOChip]
+
+    /// Requests every door's input lines (after the relays are locked): readers, contacts,
+    /// exit buttons. `monotonic` is the clock of simulated edges.
+    public mutating func openInputs(
+        _ config: Config, monotonic: @escaping @Sendable () -> UInt64 = { SystemTime().monotonicNanos() }
+    ) throws(GPIOError) {
+        var byChip: [String: [DoorLines]] = [:]
+        for door in config.doors {
+            byChip[door.chip ?? config.defaultChip, default: []].append(
+                DoorLines(
+                    door: DoorID(door.id), d0: door.d0Line, d1: door.d1Line, contact: door.contactLine,
+                    contactActiveLow: door.contactActiveLow ?? true, exitButton: door.exitButtonLine,
+                    exitButtonActiveLow: door.exitButtonActiveLow ?? true))
+        }
+        for (name, doors) in byChip.sorted(by: { $0.key < $1.key }) {
+            let decoder = DoorEdgeDecoder(doors: doors, gapTimeoutNanos: config.gapTimeoutNanos)
+            let source: any EdgeSource
+            var simulated: SimulatedEdgeSource?
+            if config.gpioSimulated {
+                let sim = SimulatedEdgeSource(clock: monotonic)
+                simulated = sim
+                source = sim
+            } else {
+                guard let chip = chips.first(where: { $0.name == name }) else {
+                    throw GPIOError("GPIO chip \(name) was not opened for the relays: check [[doors]] chip")
+                }
+                source = try LibgpiodEdgeSource(chip: chip, offsets: decoder.lines, consumer: "cantine")
+            }
+            inputs.append(
+                ChipInputs(
+                    chip: name, source: source, simulated: simulated, decoder: decoder,
+                    doors: Dictionary(uniqueKeysWithValues: doors.map { ($0.door, $0) })))
+        }
+    }
 
     /// Claims every door's relay line at its locked level.
     public static func boot(_ config: Config, logger: Logger) throws(GPIOError) -> DoorHardware {
@@ -77,18 +124,34 @@ public struct DoorInput: Sendable {
         thirtySevenBit = section?.wiegand37.flatMap(WiegandFormat.init(rawValue:)) ?? .h10304
     }
 
+    /// Carries out what the door's inputs said (called on the reader thread).
+    public func handle(_ signal: DoorSignal) {
+        switch signal {
+        case .frame(_, let f, _): frame(f)
+        case .noise: metrics.noise.increment()
+        case .contact(_, let open, _): contact(open: open)
+        case .exitButton: exitButton()
+        }
+    }
+
     /// A complete Wiegand frame from the reader: decoded, tokenized and decided. The time from
-    /// frame to relay driven is recorded as `cantine_access_decision_seconds`.
+    /// frame to relay driven is recorded as `cantine_access_decision_seconds`. Keypad keys
+    /// are not journaled (PIN entry comes with the access policy's after-hours PIN).
     @discardableResult
-    public func frame(_ frame: WiegandFrame) -> Engine.Applied {
+    public func frame(_ frame: WiegandFrame) -> Engine.Applied? {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { metrics.decision.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start)) }
         let badge: BadgePresented
-        do throws(WiegandError) {
-            let read = try Wiegand.decode(frame, thirtySevenBit: thirtySevenBit)
+        switch WiegandInput.classify(frame, thirtySevenBit: thirtySevenBit) {
+        case .card(let read):
             badge = BadgePresented(door: door, token: tokenizer.token(for: read), format: read.format)
-        } catch {
-            badge = BadgePresented(door: door, token: nil, format: nil, unreadable: "\(error) (\(frame.count) bits)")
+        case .invalid(let error):
+            // Never a badge number in the journal: the raw bits of a frame that decoded to none.
+            let raw = "\(frame.count) bits: 0x\(String(frame.bits, radix: 16))"
+            badge = BadgePresented(door: door, token: nil, format: nil, unreadable: "\(error) (\(raw))")
+        case .key:
+            metrics.keys.increment()
+            return nil
         }
         return engine.submit(.badgePresented(badge), source: EventSource("door:\(door)"))
     }

@@ -58,6 +58,8 @@ struct DaemonMetrics: Sendable {
     let denied = Counter(label: "cantine_access_total", dimensions: [("result", "denied")])
     let journalErrors = Counter(label: "cantine_journal_errors_total")
     let decision = Metrics.Timer(label: "cantine_access_decision_seconds")
+    let noise = Counter(label: "cantine_wiegand_noise_total")
+    let keys = Counter(label: "cantine_keypad_keys_total")
 }
 
 /// An opened site: store, journal, engine and the edges' plumbing.

@@ -61,6 +61,7 @@ public enum SampleConfig {
             [gpio]
             mode = "\(simulated ? "simulated" : "real")"   # "real" (libgpiod) or "simulated" (no hardware)
             chip = "gpiochip0"           # default chip for the lines below (see `gpiodetect`)
+            gap_timeout_ms = 25          # silence that ends a Wiegand frame
 
             [[zones]]
             id = "fenetre"

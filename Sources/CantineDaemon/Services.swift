@@ -3,6 +3,7 @@
 // state snapshots. Each is a swift-service-lifecycle Service with a single run().
 
 import CantineCore
+import CantineGPIO
 import CantineStore
 import Foundation
 import Logging
@@ -82,4 +83,15 @@ struct SnapshotService: Service {
 /// Sleeps for `duration`, returning early on graceful shutdown.
 func pause(_ duration: Duration) async {
     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
+}
+
+/// Runs a reader thread per chip of door inputs until shutdown.
+struct EdgeReaderService: Service {
+    let readers: [(name: String, reader: EdgeReader)]
+
+    func run() async throws {
+        for (name, reader) in readers { reader.start(name: name) }
+        try? await gracefulShutdown()
+        for (_, reader) in readers { reader.stop() }
+    }
 }

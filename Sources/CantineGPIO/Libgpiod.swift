@@ -3,6 +3,7 @@
 
 import CGPIOD
 import Foundation
+import Glibc
 import Synchronization
 
 /// An open GPIO chip (`/dev/gpiochipN`).
@@ -83,5 +84,101 @@ public final class LibgpiodOutputLine: OutputLine, @unchecked Sendable {
     public func set(active: Bool) throws(GPIOError) {
         let rc = lock.withLock { _ in gpiod_line_set_value(line, active ? 1 : 0) }
         if rc != 0 { throw GPIOChip.explain(errno: errno, chip: chip.name, line: offset) }
+    }
+}
+
+/// Input lines of one chip requested for both-edge events (libgpiod v1), read on the
+/// caller's dedicated thread: `poll(2)` over every line's event fd plus a self-pipe that
+/// `wake()` writes to, then up to 16 events per line per read (the v1 kernel buffer) so
+/// nothing is left to overflow. Timestamps are the kernel's (CLOCK_MONOTONIC since Linux 5.7).
+public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
+    let chip: GPIOChip
+    let lines: [(offset: Int, line: OpaquePointer, fd: Int32)]
+    /// Self-pipe: `wake()` writes to [1], `wait` polls [0].
+    let wakePipe: (read: Int32, write: Int32)
+
+    /// Requests `offsets` on `chip` for rising and falling edge events.
+    public init(chip: GPIOChip, offsets: [Int], consumer: String) throws(GPIOError) {
+        self.chip = chip
+        var requested: [(Int, OpaquePointer, Int32)] = []
+        for offset in offsets {
+            guard offset >= 0, offset < chip.lineCount, let line = gpiod_chip_get_line(chip.handle, UInt32(offset))
+            else {
+                requested.forEach { gpiod_line_release($0.1) }
+                throw GPIOError(
+                    "line \(offset) does not exist on \(chip.name) (it has \(chip.lineCount) lines): fix the line number in the config"
+                )
+            }
+            if gpiod_line_request_both_edges_events_flags(line, consumer, 0) != 0 {
+                let code = errno
+                requested.forEach { gpiod_line_release($0.1) }
+                throw GPIOChip.explain(errno: code, chip: chip.name, line: offset)
+            }
+            requested.append((offset, line, gpiod_line_event_get_fd(line)))
+        }
+        lines = requested
+        var pipeFDs: [Int32] = [-1, -1]
+        guard pipe(&pipeFDs) == 0 else {
+            requested.forEach { gpiod_line_release($0.1) }
+            throw GPIOError("cannot create a pipe for the GPIO reader: \(String(cString: strerror(errno)))")
+        }
+        for fd in pipeFDs {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        wakePipe = (pipeFDs[0], pipeFDs[1])
+    }
+
+    deinit {
+        lines.forEach { gpiod_line_release($0.line) }
+        close(wakePipe.read)
+        close(wakePipe.write)
+    }
+
+    public func nowNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    public func wake() {
+        var one: UInt8 = 1
+        _ = write(wakePipe.write, &one, 1)
+    }
+
+    public func wait(until deadline: UInt64?) throws(GPIOError) -> [GPIOEdge] {
+        var fds = lines.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+        fds.append(pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0))
+        let timeout: Int32
+        if let deadline {
+            let now = nowNanos()
+            timeout = deadline <= now ? 0 : Int32(min((deadline - now + 999_999) / 1_000_000, 1000))
+        } else {
+            timeout = -1
+        }
+        var rc: Int32
+        repeat { rc = poll(&fds, nfds_t(fds.count), timeout) } while rc < 0 && errno == EINTR
+        guard rc >= 0 else {
+            throw GPIOError("polling GPIO lines of \(chip.name): \(String(cString: strerror(errno)))")
+        }
+        if fds.last!.revents != 0 {
+            var drain = [UInt8](repeating: 0, count: 64)
+            _ = read(wakePipe.read, &drain, drain.count)
+        }
+        var edges: [GPIOEdge] = []
+        var buffer = [gpiod_line_event](repeating: gpiod_line_event(), count: 16)
+        for (i, entry) in lines.enumerated() where fds[i].revents & Int16(POLLIN) != 0 {
+            let n = gpiod_line_event_read_multiple(entry.line, &buffer, 16)
+            guard n >= 0 else {
+                throw GPIOChip.explain(errno: errno, chip: chip.name, line: entry.offset)
+            }
+            for event in buffer.prefix(Int(n)) {
+                let nanos = UInt64(event.ts.tv_sec) * 1_000_000_000 + UInt64(event.ts.tv_nsec)
+                edges.append(
+                    GPIOEdge(line: entry.offset, rising: event.event_type == GPIOD_LINE_EVENT_RISING_EDGE, nanos: nanos)
+                )
+            }
+        }
+        return edges.sorted { $0.nanos < $1.nanos }
     }
 }
