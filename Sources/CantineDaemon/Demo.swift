@@ -50,18 +50,6 @@ public struct AcceleratedTime: TimeSource {
     public func monotonicNanos() -> UInt64 { system.monotonicNanos() }
 }
 
-/// A small deterministic random generator (SplitMix64) so every demo day is the same.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// What happens in the demo day.
 public enum DemoAction: Sendable, Equatable {
     /// A card presented at a door's reader; `opens` when the person will push the door.
@@ -172,7 +160,7 @@ public enum DemoSite {
 
     /// The day's traffic, sorted by time.
     static func day(_ calendar: SiteCalendar, today: LocalDate) -> [(Instant, DemoAction)] {
-        var rng = SeededRandom(state: 2026)
+        var rng = SplitMix64(seed: 2026)
         var out: [(Instant, DemoAction)] = []
         func at(_ h: Int, _ m: Int, plus minutes: Int = 0) -> Instant {
             calendar.instant(today, hour: h, minute: m) + .minutes(Int64(minutes))
@@ -244,7 +232,7 @@ public enum DemoSite {
 final class DemoHardware: Sendable {
     let runtime: Runtime
     let wires: [String: (source: SimulatedEdgeSource, lines: DoorLines)]
-    let rng = Mutex(SeededRandom(state: 26))
+    let rng = Mutex(SplitMix64(seed: 26))
     /// Whether people push doors open after a grant. The wire runs in real time (a frame takes
     /// ~65 ms) while the engine's clock is accelerated: above ×100 a 5 s pulse is shorter than
     /// a frame in real time, and every opening would look forced.

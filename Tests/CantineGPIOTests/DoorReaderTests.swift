@@ -8,17 +8,6 @@ import Dispatch
 import Synchronization
 import Testing
 
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A clock the test moves.
 final class TestClock: Sendable {
     let now = Mutex<UInt64>(1_000_000_000)
@@ -50,7 +39,7 @@ func run(
         let clock = TestClock()
         let source = SimulatedEdgeSource(clock: clock.read)
         var decoder = DoorEdgeDecoder(doors: [front])
-        var rng = SeededRNG(state: 42)
+        var rng = SplitMix64(seed: 42)
         var t: UInt64 = 1_000_000_000
         var expected: [CardRead] = []
         for i in 0..<400 {
@@ -78,7 +67,7 @@ func run(
         let clock = TestClock()
         let source = SimulatedEdgeSource(clock: clock.read)
         var decoder = DoorEdgeDecoder(doors: [front])
-        var rng = SeededRNG(state: 7)
+        var rng = SplitMix64(seed: 7)
         var cards = 0
         for n in 0..<50 {
             let start = 1_000_000_000 + UInt64(n) * 1_000_000_000
@@ -137,7 +126,7 @@ func run(
         let clock = TestClock()
         let source = SimulatedEdgeSource(clock: clock.read)
         var decoder = DoorEdgeDecoder(doors: [front, back])
-        var rng = SeededRNG(state: 3)
+        var rng = SplitMix64(seed: 3)
         let a = try Wiegand.encode(CardRead(format: .h10301, facility: 1, card: 111))
         let b = try Wiegand.encode(CardRead(format: .h10306, facility: 2, card: 222))
         source.inject(WiegandSignal.edges(a, d0: 17, d1: 27, start: 1_000_000_000, using: &rng))
@@ -158,7 +147,7 @@ func run(
             delivered.signal()
         }
         reader.start(name: "test-reader")
-        var rng = SeededRNG(state: 9)
+        var rng = SplitMix64(seed: 9)
         let frame = try Wiegand.encode(CardRead(format: .h10301, facility: 42, card: 4242))
         source.inject(WiegandSignal.edges(frame, d0: 17, d1: 27, start: source.nowNanos() + 1_000_000, using: &rng))
         #expect(delivered.wait(timeout: .now() + 5) == .success)
