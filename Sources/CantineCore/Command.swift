@@ -25,7 +25,7 @@ public enum Command: Codable, Equatable, Sendable {
 public enum CommandRules {
     /// The events that carry out `command` in `state` at `now`, or why it is refused.
     public static func events(for command: Command, in state: State, now: Instant) throws(CommandError) -> [Event] {
-        let calendar = state.layout.flatMap { SiteCalendar(timeZone: $0.timeZone) } ?? SiteCalendar(timeZone: "UTC")!
+        let calendar = state.layout.flatMap { SiteCalendar(timeZone: $0.timeZone) } ?? SiteCalendar.utc
         switch command {
         case .registerMember(let id):
             guard id.isSlug else { throw CommandError("member id '\(id)' is not valid: use 1–64 of a-z 0-9 - _") }

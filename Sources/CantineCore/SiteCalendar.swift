@@ -23,7 +23,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
             (1...12).contains(m), (1...31).contains(d)
         else { return nil }
         var utc = Calendar(identifier: .gregorian)
-        utc.timeZone = TimeZone(identifier: "UTC")!
+        utc.timeZone = .gmt
         guard let date = utc.date(from: DateComponents(year: y, month: m, day: d)),
             utc.component(.day, from: date) == d
         else { return nil }
@@ -59,11 +59,18 @@ public struct SiteCalendar: Sendable {
     /// Fails for an unknown IANA time zone name.
     public init?(timeZone identifier: String) {
         guard let tz = TimeZone(identifier: identifier) else { return nil }
-        timeZone = tz
+        self.init(zone: tz)
+    }
+
+    init(zone: TimeZone) {
+        timeZone = zone
         var c = Calendar(identifier: .gregorian)
-        c.timeZone = tz
+        c.timeZone = zone
         calendar = c
     }
+
+    /// The calendar in UTC (when a site has no layout yet).
+    public static let utc = SiteCalendar(zone: .gmt)
 
     /// The instant of `hour:minute` local time on `date`.
     public func instant(_ date: LocalDate, hour: Int, minute: Int = 0) -> Instant {

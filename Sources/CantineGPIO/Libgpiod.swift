@@ -161,7 +161,7 @@ public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
         guard rc >= 0 else {
             throw GPIOError("polling GPIO lines of \(chip.name): \(String(cString: strerror(errno)))")
         }
-        if fds.last!.revents != 0 {
+        if fds[lines.count].revents != 0 {  // the self-pipe, polled last
             var drain = [UInt8](repeating: 0, count: 64)
             _ = read(wakePipe.read, &drain, drain.count)
         }
