@@ -57,11 +57,7 @@ public enum Daemon {
             let reader = EdgeReader(
                 source: chip.source, decoder: chip.decoder,
                 deliver: { signal in
-                    switch signal {
-                    case .frame(let door, _, _), .noise(let door, _), .contact(let door, _, _),
-                        .exitButton(let door, _):
-                        doorInputs[door]?.handle(signal)
-                    }
+                    doorInputs[signal.door]?.handle(signal)
                 },
                 onError: {
                     logger.critical("door reader failing", metadata: ["gpio.chip": "\(chip.chip)", "error": "\($0)"])

@@ -42,6 +42,13 @@ public enum DoorSignal: Sendable, Equatable {
     case noise(DoorID, bits: Int)
     case contact(DoorID, open: Bool, nanos: UInt64)
     case exitButton(DoorID, nanos: UInt64)
+
+    /// The door the signal is about.
+    public var door: DoorID {
+        switch self {
+        case .frame(let door, _, _), .noise(let door, _), .contact(let door, _, _), .exitButton(let door, _): door
+        }
+    }
 }
 
 /// Turns edges into door signals. Pure: the caller supplies edges (oldest first) and time.

@@ -114,13 +114,16 @@ public final class JournalWriter: JournalSink, Sendable {
         var retryDelay = 0.05
         while true {
             let (batch, stopping) = queue.withLock { q -> ([Item], Bool) in
-                var taken: [Item] = []
+                // Up to maxBatch entries, taken in one slice (removeFirst per item is O(n²)
+                // on a backlog, just when the writer is behind).
+                var end = 0
                 var count = 0
-                while count < maxBatch, !q.items.isEmpty {
-                    let item = q.items.removeFirst()
-                    count += item.entries.count
-                    taken.append(item)
+                while count < maxBatch, end < q.items.count {
+                    count += q.items[end].entries.count
+                    end += 1
                 }
+                let taken = Array(q.items[..<end])
+                q.items.removeFirst(end)
                 q.writing = !taken.isEmpty
                 return (taken, q.stopping)
             }

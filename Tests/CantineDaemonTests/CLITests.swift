@@ -29,6 +29,27 @@ func cantine(_ arguments: [String], environment: [String: String] = [:]) throws 
     return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
 }
 
+/// A site made by `cantine init` in a fresh directory (removed afterwards), for CLI tests.
+final class CLISite {
+    let dir = NSTemporaryDirectory() + "cantine-cli-" + UUID().uuidString
+    var config: String { dir + "/cantine.toml" }
+    var env: [String: String] { ["CANTINE_CONFIG": config] }
+
+    /// Runs `cantine init` (`--simulated` unless `real`), then applies `edit` to the config text.
+    init(real: Bool = false, edit: (String) -> String = { $0 }) throws {
+        #expect(try cantine(real ? ["init"] : ["init", "--simulated"], environment: env).0 == 0)
+        try edit(try String(contentsOfFile: config, encoding: .utf8)).write(
+            toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    /// Turns MQTT off in a config text (tests that need no broker).
+    static func noMQTT(_ text: String) -> String {
+        text.replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
+    }
+}
+
 @Suite struct CLITests {
     func oneLine(_ text: String) -> Bool { text.hasPrefix("cantine: ") && text.filter { $0 == "\n" }.count == 1 }
 
@@ -57,11 +78,8 @@ func cantine(_ arguments: [String], environment: [String: String] = [:]) throws 
     }
 
     @Test func initThenWorkWithMembersBadgesBookingsAndReplay() throws {
-        let dir = NSTemporaryDirectory() + "cantine-cli-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let config = dir + "/cantine.toml"
-        let env = ["CANTINE_CONFIG": config]
-        #expect(try cantine(["init", "--simulated"], environment: env).0 == 0)
+        let site = try CLISite()
+        let (config, env) = (site.config, site.env)
         let (again, _, againErr) = try cantine(["init"], environment: env)
         #expect(
             again == 1 && againErr == "cantine: \(config) already exists: keep it, or pass --force to overwrite it\n")
@@ -90,10 +108,8 @@ func cantine(_ arguments: [String], environment: [String: String] = [:]) throws 
     }
 
     @Test func aCorruptedDatabaseIsOneLineAndLeftUntouched() throws {
-        let dir = NSTemporaryDirectory() + "cantine-cli-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let env = ["CANTINE_CONFIG": dir + "/cantine.toml"]
-        #expect(try cantine(["init", "--simulated"], environment: env).0 == 0)
+        let site = try CLISite()
+        let (dir, env) = (site.dir, site.env)
         let junk = Data(repeating: 0x5A, count: 4096)
         try junk.write(to: URL(fileURLWithPath: dir + "/cantine.db"))
         try? FileManager.default.removeItem(atPath: dir + "/cantine.db-wal")
@@ -106,14 +122,9 @@ func cantine(_ arguments: [String], environment: [String: String] = [:]) throws 
 
 @Suite struct DoctorTests {
     @Test func aHealthySimulatedSiteIsAllOKAndABrokenConfigFails() throws {
-        let dir = NSTemporaryDirectory() + "cantine-doctor-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let config = dir + "/cantine.toml"
-        let env = ["CANTINE_CONFIG": config]
-        #expect(try cantine(["init", "--simulated"], environment: env).0 == 0)
-        var text = try String(contentsOfFile: config, encoding: .utf8)
-        text = text.replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
-        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let site = try CLISite(edit: CLISite.noMQTT)
+        let (config, env) = (site.config, site.env)
+        let text = try String(contentsOfFile: config, encoding: .utf8)
 
         let (ok, out, _) = try cantine(["doctor"], environment: env)
         #expect(ok == 0)
@@ -129,10 +140,8 @@ func cantine(_ arguments: [String], environment: [String: String] = [:]) throws 
     }
 
     @Test func realGPIOWithoutChipsFailsWithTheFix() throws {
-        let dir = NSTemporaryDirectory() + "cantine-doctor-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let env = ["CANTINE_CONFIG": dir + "/cantine.toml"]
-        #expect(try cantine(["init"], environment: env).0 == 0)  // gpio.mode = "real"
+        let site = try CLISite(real: true)  // gpio.mode = "real"
+        let env = site.env
         let (status, out, _) = try cantine(["doctor"], environment: env)
         if FileManager.default.fileExists(atPath: "/dev/gpiochip0") {
             #expect(out.contains("OK   gpio      gpiochip0"))

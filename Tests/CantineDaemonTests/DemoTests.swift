@@ -32,11 +32,7 @@ import Testing
             for (i, chip) in gpio.inputs.enumerated() {
                 let now = time.monotonicNanos()
                 for signal in decoders[i].handle(chip.simulated!.drain(now: now)) + decoders[i].poll(now: now) {
-                    switch signal {
-                    case .frame(let door, _, _), .noise(let door, _), .contact(let door, _, _),
-                        .exitButton(let door, _):
-                        doors[door]?.handle(signal)
-                    }
+                    doors[signal.door]?.handle(signal)
                 }
             }
         }

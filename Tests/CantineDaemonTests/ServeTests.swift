@@ -39,16 +39,9 @@ final class ServeProcess {
 
 @Suite struct ServeTests {
     @Test func theDaemonServesTheCLIAndSurvivesKill9() throws {
-        let dir = NSTemporaryDirectory() + "cantine-serve-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let config = dir + "/cantine.toml"
-        let env = ["CANTINE_CONFIG": config]
-        #expect(try cantine(["init", "--simulated"], environment: env).0 == 0)
         let port = Int.random(in: 20_000...60_000)
-        var text = try String(contentsOfFile: config, encoding: .utf8)
-        text = text.replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
-            .replacingOccurrences(of: "port = 8080", with: "port = \(port)")
-        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let site = try CLISite { CLISite.noMQTT($0).replacingOccurrences(of: "port = 8080", with: "port = \(port)") }
+        let (config, env) = (site.config, site.env)
         let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/debug/cantine").path
 
