@@ -1,6 +1,8 @@
 // Commands: what staff, the CLI and (later) the dashboard ask for. A command is validated
 // against the state and turned into events; it never touches the state itself.
 
+import Foundation
+
 /// A one-line, user-facing reason a command was refused.
 public struct CommandError: Error, Equatable, Sendable, CustomStringConvertible {
     public let message: String
@@ -15,6 +17,10 @@ public enum Command: Codable, Equatable, Sendable {
     case grantPlan(MemberID, Plan)
     case enrollCredential(Credential)
     case revokeCredential(CredentialID)
+    /// Sets (or with nil removes) a badge's PIN digest.
+    case setPIN(CredentialID, String?)
+    /// Unlocks a door for one pulse, by a named person for a stated reason.
+    case remoteUnlock(RemoteUnlock)
     case book(Booking)
     case cancelBooking(BookingID)
     case scheduleSession(ProgramSession)
@@ -71,6 +77,25 @@ public enum CommandRules {
             }
             guard !credential.revoked else { throw CommandError("badge '\(id)' is already revoked") }
             return [.credentialRevoked(CredentialRef(credential: id))]
+
+        case .setPIN(let id, let digest):
+            guard let credential = state.credential(id: id) else {
+                throw CommandError("no badge '\(id)': see `cantine badges list`")
+            }
+            guard !credential.revoked else { throw CommandError("badge '\(id)' is revoked") }
+            return [.credentialPINSet(CredentialPIN(credential: id, digest: digest))]
+
+        case .remoteUnlock(let request):
+            guard state.layout?.door(request.door) != nil else {
+                let known = state.layout?.doors.map(\.id.rawValue).joined(separator: ", ") ?? ""
+                throw CommandError("no door '\(request.door)': the doors are \(known)")
+            }
+            let reason = request.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !reason.isEmpty, reason.count <= 200 else {
+                throw CommandError("a remote unlock needs a reason of 1 to 200 characters (--reason \"delivery\")")
+            }
+            guard !request.by.isEmpty else { throw CommandError("a remote unlock needs the name of who asks") }
+            return [.remoteUnlock(RemoteUnlock(door: request.door, by: request.by, reason: reason))]
 
         case .book(let booking):
             let member = try member(booking.member, in: state)

@@ -16,8 +16,10 @@ public enum Notice: Equatable, Sendable {
     case programChanged
     case bookingsChanged
     case membersChanged
-    /// Door alarm (forced open).
+    /// A door alarm was raised (forced, held open, repeated denials).
     case alarm(DoorID, DoorAlarm)
+    /// A door alarm cleared (the door closed, the reader went quiet).
+    case alarmCleared(DoorID, DoorAlarm)
 }
 
 /// An effect produced by the reducer.

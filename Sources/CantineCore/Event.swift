@@ -18,8 +18,14 @@ public enum Event: Equatable, Sendable {
     case credentialRevoked(CredentialRef)
     /// A badge was read at a door (token nil when the frame could not be decoded).
     case badgePresented(BadgePresented)
+    /// A PIN was typed on a door's keypad after a badge (as a keyed digest, never the digits).
+    case pinEntered(PINEntered)
     /// The request-to-exit button of a door was pressed.
     case exitRequested(DoorRef)
+    /// Staff unlocked a door remotely, with a reason (audited).
+    case remoteUnlock(RemoteUnlock)
+    /// A badge's PIN was set or removed.
+    case credentialPINSet(CredentialPIN)
     /// The door contact opened or closed.
     case doorContact(DoorContact)
     /// A desk sensor reported presence or absence (after its hysteresis).
@@ -43,7 +49,10 @@ public enum Event: Equatable, Sendable {
         case .credentialEnrolled: "credential.enrolled"
         case .credentialRevoked: "credential.revoked"
         case .badgePresented: "badge.presented"
+        case .pinEntered: "door.pin-entered"
         case .exitRequested: "door.exit-requested"
+        case .remoteUnlock: "door.remote-unlock"
+        case .credentialPINSet: "credential.pin-set"
         case .doorContact: "door.contact"
         case .deskReported: "desk.reported"
         case .bookingCreated: "booking.created"
@@ -64,7 +73,10 @@ public enum Event: Equatable, Sendable {
         case .credentialEnrolled(let p): try encoder.encode(p)
         case .credentialRevoked(let p): try encoder.encode(p)
         case .badgePresented(let p): try encoder.encode(p)
+        case .pinEntered(let p): try encoder.encode(p)
         case .exitRequested(let p): try encoder.encode(p)
+        case .remoteUnlock(let p): try encoder.encode(p)
+        case .credentialPINSet(let p): try encoder.encode(p)
         case .doorContact(let p): try encoder.encode(p)
         case .deskReported(let p): try encoder.encode(p)
         case .bookingCreated(let p): try encoder.encode(p)
@@ -88,7 +100,10 @@ public enum Event: Equatable, Sendable {
         case "credential.enrolled": return .credentialEnrolled(try d(Credential.self))
         case "credential.revoked": return .credentialRevoked(try d(CredentialRef.self))
         case "badge.presented": return .badgePresented(try d(BadgePresented.self))
+        case "door.pin-entered": return .pinEntered(try d(PINEntered.self))
         case "door.exit-requested": return .exitRequested(try d(DoorRef.self))
+        case "door.remote-unlock": return .remoteUnlock(try d(RemoteUnlock.self))
+        case "credential.pin-set": return .credentialPINSet(try d(CredentialPIN.self))
         case "door.contact": return .doorContact(try d(DoorContact.self))
         case "desk.reported": return .deskReported(try d(DeskReport.self))
         case "booking.created": return .bookingCreated(try d(Booking.self))
@@ -146,19 +161,62 @@ public struct PlanGranted: Codable, Equatable, Sendable {
     }
 }
 
+/// Why a frame from a reader decoded to no card.
+public enum FrameFault: String, Codable, Sendable {
+    case parity
+    case unknownLength = "unknown-length"
+}
+
 public struct BadgePresented: Codable, Equatable, Sendable {
     public var door: DoorID
     /// nil when the frame failed to decode (parity, unknown length).
     public var token: CredentialToken?
     public var format: WiegandFormat?
-    /// Why the frame could not be decoded, when it could not.
+    /// Why the frame could not be decoded, with its raw bits, when it could not.
     public var unreadable: String?
+    public var fault: FrameFault?
 
-    public init(door: DoorID, token: CredentialToken?, format: WiegandFormat?, unreadable: String? = nil) {
+    public init(
+        door: DoorID, token: CredentialToken?, format: WiegandFormat?, unreadable: String? = nil,
+        fault: FrameFault? = nil
+    ) {
         self.door = door
         self.token = token
         self.format = format
         self.unreadable = unreadable
+        self.fault = fault
+    }
+}
+
+public struct PINEntered: Codable, Equatable, Sendable {
+    public var door: DoorID
+    /// Keyed digest of the PIN bound to the badge read just before (see `CredentialTokenizer`).
+    public var digest: String
+    public init(door: DoorID, digest: String) {
+        self.door = door
+        self.digest = digest
+    }
+}
+
+public struct RemoteUnlock: Codable, Equatable, Sendable {
+    public var door: DoorID
+    /// Who asked (a staff account, or `cli` with the operator's user name).
+    public var by: String
+    public var reason: String
+    public init(door: DoorID, by: String, reason: String) {
+        self.door = door
+        self.by = by
+        self.reason = reason
+    }
+}
+
+public struct CredentialPIN: Codable, Equatable, Sendable {
+    public var credential: CredentialID
+    /// Keyed digest of the PIN; nil removes it.
+    public var digest: String?
+    public init(credential: CredentialID, digest: String?) {
+        self.credential = credential
+        self.digest = digest
     }
 }
 
@@ -184,19 +242,34 @@ public struct DeskReport: Codable, Equatable, Sendable {
 public enum TimerID: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Lock a door again at the end of its unlock pulse.
     case relock(DoorID)
+    /// Check whether a door opened then is still open.
+    case heldOpen(DoorID)
+    /// Clear the repeated-denials alarm once the reader has been quiet for the window.
+    case denials(DoorID)
+    /// Give up waiting for the PIN after a badge.
+    case pin(DoorID)
 
     public var description: String {
         switch self {
         case .relock(let d): "relock:\(d)"
+        case .heldOpen(let d): "held-open:\(d)"
+        case .denials(let d): "denials:\(d)"
+        case .pin(let d): "pin:\(d)"
         }
     }
 
     public init(from decoder: any Decoder) throws {
         let s = try decoder.singleValueContainer().decode(String.self)
-        guard s.hasPrefix("relock:") else {
+        let parts = s.split(separator: ":", maxSplits: 1).map(String.init)
+        let door = DoorID(parts.count == 2 ? parts[1] : "")
+        switch parts.first {
+        case "relock" where parts.count == 2: self = .relock(door)
+        case "held-open" where parts.count == 2: self = .heldOpen(door)
+        case "denials" where parts.count == 2: self = .denials(door)
+        case "pin" where parts.count == 2: self = .pin(door)
+        default:
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "timer \(s)"))
         }
-        self = .relock(DoorID(String(s.dropFirst("relock:".count))))
     }
 
     public func encode(to encoder: any Encoder) throws {

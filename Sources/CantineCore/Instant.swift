@@ -36,6 +36,8 @@ public struct Span: Hashable, Comparable, Sendable, Codable {
     public static func seconds(_ s: Int64) -> Span { Span(micros: s * 1_000_000) }
     public static func milliseconds(_ ms: Int64) -> Span { Span(micros: ms * 1000) }
     public static func minutes(_ m: Int64) -> Span { .seconds(m * 60) }
+    /// Whole or fractional seconds, rounded to the microsecond.
+    public init(seconds: Double) { micros = Int64((seconds * 1_000_000).rounded()) }
     public static func < (a: Span, b: Span) -> Bool { a.micros < b.micros }
     public var seconds: Double { Double(micros) / 1_000_000 }
 

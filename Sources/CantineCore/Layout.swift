@@ -14,10 +14,13 @@ public struct SiteLayout: Codable, Equatable, Sendable {
     public var doors: [Door]
     public var desks: [Desk]
     public var rooms: [Room]
+    /// Opening hours per plan, booking margin, PIN after hours, denied-badge alarm.
+    public var access: AccessRules
 
     public init(
         site: SiteID, name: String, timeZone: String = "Europe/Paris", capacity: Int,
-        zones: [Zone] = [], doors: [Door] = [], desks: [Desk] = [], rooms: [Room] = []
+        zones: [Zone] = [], doors: [Door] = [], desks: [Desk] = [], rooms: [Room] = [],
+        access: AccessRules = AccessRules()
     ) {
         self.site = site
         self.name = name
@@ -27,6 +30,23 @@ public struct SiteLayout: Codable, Equatable, Sendable {
         self.doors = doors
         self.desks = desks
         self.rooms = rooms
+        self.access = access
+    }
+
+    enum CodingKeys: String, CodingKey { case site, name, timeZone, capacity, zones, doors, desks, rooms, access }
+
+    /// Layouts journaled before access rules existed decode with the default rules.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        site = try c.decode(SiteID.self, forKey: .site)
+        name = try c.decode(String.self, forKey: .name)
+        timeZone = try c.decode(String.self, forKey: .timeZone)
+        capacity = try c.decode(Int.self, forKey: .capacity)
+        zones = try c.decode([Zone].self, forKey: .zones)
+        doors = try c.decode([Door].self, forKey: .doors)
+        desks = try c.decode([Desk].self, forKey: .desks)
+        rooms = try c.decode([Room].self, forKey: .rooms)
+        access = try c.decodeIfPresent(AccessRules.self, forKey: .access) ?? AccessRules()
     }
 
     public func door(_ id: DoorID) -> Door? { doors.first { $0.id == id } }
@@ -56,21 +76,43 @@ public struct Door: Codable, Equatable, Sendable {
     public var failSecure: Bool
     /// Unlock pulse, already capped at `Door.maxPulse`.
     public var pulse: Span
+    /// An open door raises the held-open alarm after this long.
+    public var heldOpenAfter: Span
+    /// Lock again as soon as the door closes, without waiting for the end of the pulse.
+    public var relockOnClose: Bool
 
     /// Default unlock pulse.
     public static let defaultPulse = Span.seconds(5)
     /// Hard cap on any unlock, whatever the config says.
     public static let maxPulse = Span.seconds(10)
+    /// Default time before the held-open alarm.
+    public static let defaultHeldOpen = Span.seconds(30)
 
     public init(
         id: DoorID, name: String, direction: DoorDirection = .entry, failSecure: Bool = true,
-        pulse: Span = Door.defaultPulse
+        pulse: Span = Door.defaultPulse, heldOpenAfter: Span = Door.defaultHeldOpen, relockOnClose: Bool = false
     ) {
         self.id = id
         self.name = name
         self.direction = direction
         self.failSecure = failSecure
         self.pulse = min(max(pulse, .milliseconds(100)), Door.maxPulse)
+        self.heldOpenAfter = max(heldOpenAfter, .seconds(1))
+        self.relockOnClose = relockOnClose
+    }
+
+    enum CodingKeys: String, CodingKey { case id, name, direction, failSecure, pulse, heldOpenAfter, relockOnClose }
+
+    /// Doors journaled before the held-open alarm existed decode with its defaults; the pulse
+    /// is capped again whatever the journal says.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(DoorID.self, forKey: .id), name: try c.decode(String.self, forKey: .name),
+            direction: try c.decode(DoorDirection.self, forKey: .direction),
+            failSecure: try c.decode(Bool.self, forKey: .failSecure), pulse: try c.decode(Span.self, forKey: .pulse),
+            heldOpenAfter: try c.decodeIfPresent(Span.self, forKey: .heldOpenAfter) ?? Door.defaultHeldOpen,
+            relockOnClose: try c.decodeIfPresent(Bool.self, forKey: .relockOnClose) ?? false)
     }
 }
 

@@ -70,15 +70,19 @@ public struct Credential: Codable, Equatable, Sendable {
     public var format: WiegandFormat
     public var token: CredentialToken
     public var revoked: Bool
+    /// Keyed digest of the badge's PIN, for after-hours entry (nil: no PIN set).
+    public var pin: String?
 
     public init(
-        id: CredentialID, member: MemberID, format: WiegandFormat, token: CredentialToken, revoked: Bool = false
+        id: CredentialID, member: MemberID, format: WiegandFormat, token: CredentialToken, revoked: Bool = false,
+        pin: String? = nil
     ) {
         self.id = id
         self.member = member
         self.format = format
         self.token = token
         self.revoked = revoked
+        self.pin = pin
     }
 }
 

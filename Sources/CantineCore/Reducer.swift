@@ -18,6 +18,7 @@ public enum Reducer {
             for id in s.doors.keys.sorted() {
                 s.doors[id]?.lock = .locked
                 s.doors[id]?.unlockedUntil = nil
+                s.doors[id]?.pendingPIN = nil
                 effects.append(.relay(id, .lock))
             }
             for id in s.desks.keys { s.desks[id] = DeskState() }
@@ -55,28 +56,24 @@ public enum Reducer {
 
         case .badgePresented(let badge):
             return badgePresented(&s, badge, now: now)
+        case .pinEntered(let entry):
+            return pinEntered(&s, entry, now: now)
         case .exitRequested(let ref):
             guard let door = s.layout?.door(ref.door) else { return [] }
             return unlock(&s, door, now: now)
+                + logAccess(&s, AccessRecord(door: door.id, member: nil, reason: .exitButton, at: now))
+        case .remoteUnlock(let request):
+            guard let door = s.layout?.door(request.door) else { return [] }
+            return unlock(&s, door, now: now)
+                + logAccess(&s, AccessRecord(door: door.id, member: nil, reason: .remote, at: now))
+        case .credentialPINSet(let change):
+            guard let c = s.credential(id: change.credential) else { return [] }
+            s.credentials[c.token]?.pin = change.digest
+            return [.notify(.membersChanged)]
         case .doorContact(let contact):
-            guard var door = s.doors[contact.door] else { return [] }
-            door.contact = contact.open ? .open : .closed
-            var effects: [Effect] = [.notify(.doorChanged(contact.door))]
-            if contact.open, door.lock == .locked, door.alarm == nil {
-                door.alarm = .forced
-                effects.append(.notify(.alarm(contact.door, .forced)))
-            } else if !contact.open, door.alarm == .forced {
-                door.alarm = nil
-            }
-            s.doors[contact.door] = door
-            return effects
-        case .timerFired(.relock(let id)):
-            guard var door = s.doors[id], door.lock == .unlocked else { return [] }
-            guard let until = door.unlockedUntil, until <= now else { return [] }
-            door.lock = .locked
-            door.unlockedUntil = nil
-            s.doors[id] = door
-            return [.relay(id, .lock), .notify(.doorChanged(id))]
+            return doorContact(&s, contact, now: now)
+        case .timerFired(let timer):
+            return timerFired(&s, timer, now: now)
 
         case .deskReported(let report):
             guard var desk = s.desks[report.desk] else { return [] }
@@ -108,22 +105,125 @@ public enum Reducer {
     }
 
     static func badgePresented(_ s: inout State, _ badge: BadgePresented, now: Instant) -> [Effect] {
-        let decision = AccessPolicy.decide(badge, in: s, now: now)
-        switch decision {
+        switch AccessPolicy.decide(badge, in: s, now: now) {
         case .denied(let reason, let member):
-            s.counters.denied += 1
-            let record = AccessRecord(
-                door: badge.door, member: member, granted: false, reason: reason, plan: nil, at: now)
-            return [.notify(.access(record))]
-        case .granted(let member, let plan):
+            return deny(&s, AccessRecord(door: badge.door, member: member, reason: reason, at: now))
+        case .needsPIN(let member, let reason, let plan):
+            guard let token = badge.token, let rules = s.layout?.access else { return [] }
+            let until = now + rules.pinTimeout
+            s.doors[badge.door]?.pendingPIN = PendingPIN(
+                member: member, token: token, reason: reason, plan: plan, until: until)
+            return [.schedule(.pin(badge.door), at: until)]
+                + logAccess(
+                    &s, AccessRecord(door: badge.door, member: member, reason: .pinPending, plan: plan, at: now))
+        case .granted(let member, let reason, let plan):
+            return grant(&s, AccessRecord(door: badge.door, member: member, reason: reason, plan: plan, at: now))
+        }
+    }
+
+    static func pinEntered(_ s: inout State, _ entry: PINEntered, now: Instant) -> [Effect] {
+        guard let pending = s.doors[entry.door]?.pendingPIN else { return [] }
+        s.doors[entry.door]?.pendingPIN = nil
+        guard now < pending.until else {
+            return deny(&s, AccessRecord(door: entry.door, member: pending.member, reason: .pinTimeout, at: now))
+        }
+        guard let expected = s.credentials[pending.token]?.pin, expected == entry.digest else {
+            return deny(&s, AccessRecord(door: entry.door, member: pending.member, reason: .wrongPIN, at: now))
+        }
+        return grant(
+            &s, AccessRecord(door: entry.door, member: pending.member, reason: .pin, plan: pending.plan, at: now))
+    }
+
+    /// A granted decision: unlock, count the person in or out.
+    static func grant(_ s: inout State, _ record: AccessRecord) -> [Effect] {
+        guard let door = s.layout?.door(record.door), let member = record.member else { return [] }
+        switch door.direction {
+        case .entry: s.present[member] = record.at
+        case .exit: s.present[member] = nil
+        }
+        return unlock(&s, door, now: record.at) + logAccess(&s, record) + [.notify(.occupancyChanged)]
+    }
+
+    /// A denied decision: logged, and counted towards the reader's repeated-denials alarm.
+    static func deny(_ s: inout State, _ record: AccessRecord) -> [Effect] {
+        var effects = logAccess(&s, record)
+        guard let rules = s.layout?.access, var door = s.doors[record.door] else { return effects }
+        let now = record.at
+        door.recentDenials = (door.recentDenials.filter { now - $0 < rules.denialWindow } + [now])
+            .suffix(max(rules.denialAlarmCount, 1))
+        if door.recentDenials.count >= rules.denialAlarmCount, door.raise(.repeatedDenials) {
+            effects.append(.notify(.alarm(record.door, .repeatedDenials)))
+        }
+        if door.alarms.contains(.repeatedDenials) {
+            effects.append(.schedule(.denials(record.door), at: now + rules.denialWindow))
+        }
+        s.doors[record.door] = door
+        return effects
+    }
+
+    static func logAccess(_ s: inout State, _ record: AccessRecord) -> [Effect] {
+        if record.granted {
             s.counters.granted += 1
-            guard let door = s.layout?.door(badge.door) else { return [] }
-            switch door.direction {
-            case .entry: s.present[member] = now
-            case .exit: s.present[member] = nil
+        } else if !record.reason.pending {
+            s.counters.denied += 1
+        }
+        return [.notify(.access(record))]
+    }
+
+    static func doorContact(_ s: inout State, _ contact: DoorContact, now: Instant) -> [Effect] {
+        guard var state = s.doors[contact.door], let door = s.layout?.door(contact.door) else { return [] }
+        let new: ContactState = contact.open ? .open : .closed
+        guard state.contact != new else { return [] }
+        state.contact = new
+        var effects: [Effect] = [.notify(.doorChanged(door.id))]
+        if contact.open {
+            state.openedAt = now
+            if state.lock == .locked, state.raise(.forced) {
+                effects.append(.notify(.alarm(door.id, .forced)))
             }
-            let record = AccessRecord(door: badge.door, member: member, granted: true, reason: nil, plan: plan, at: now)
-            return unlock(&s, door, now: now) + [.notify(.access(record)), .notify(.occupancyChanged)]
+            effects.append(.schedule(.heldOpen(door.id), at: now + door.heldOpenAfter))
+        } else {
+            state.openedAt = nil
+            for alarm in [DoorAlarm.forced, .heldOpen] where state.clear(alarm) {
+                effects.append(.notify(.alarmCleared(door.id, alarm)))
+            }
+            if door.relockOnClose, state.lock == .unlocked {
+                state.lock = .locked
+                state.unlockedUntil = nil
+                effects.insert(.relay(door.id, .lock), at: 0)
+            }
+        }
+        s.doors[door.id] = state
+        return effects
+    }
+
+    static func timerFired(_ s: inout State, _ timer: TimerID, now: Instant) -> [Effect] {
+        switch timer {
+        case .relock(let id):
+            guard var door = s.doors[id], door.lock == .unlocked else { return [] }
+            guard let until = door.unlockedUntil, until <= now else { return [] }
+            door.lock = .locked
+            door.unlockedUntil = nil
+            s.doors[id] = door
+            return [.relay(id, .lock), .notify(.doorChanged(id))]
+        case .heldOpen(let id):
+            guard var door = s.doors[id], let layout = s.layout?.door(id), door.contact == .open,
+                let opened = door.openedAt, opened + layout.heldOpenAfter <= now, door.raise(.heldOpen)
+            else { return [] }
+            s.doors[id] = door
+            return [.notify(.alarm(id, .heldOpen)), .notify(.doorChanged(id))]
+        case .denials(let id):
+            guard var door = s.doors[id], let rules = s.layout?.access, let last = door.recentDenials.last,
+                last + rules.denialWindow <= now
+            else { return [] }
+            door.recentDenials = []
+            let cleared = door.clear(.repeatedDenials)
+            s.doors[id] = door
+            return cleared ? [.notify(.alarmCleared(id, .repeatedDenials))] : []
+        case .pin(let id):
+            guard let pending = s.doors[id]?.pendingPIN, pending.until <= now else { return [] }
+            s.doors[id]?.pendingPIN = nil
+            return deny(&s, AccessRecord(door: id, member: pending.member, reason: .pinTimeout, at: now))
         }
     }
 

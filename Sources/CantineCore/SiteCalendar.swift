@@ -2,6 +2,7 @@
 // (Europe/Paris by default), turned into absolute instants before they reach the reducer.
 
 import Foundation
+import Synchronization
 
 /// A calendar date in the site's time zone (`2026-11-21`).
 public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
@@ -71,6 +72,33 @@ public struct SiteCalendar: Sendable {
 
     /// The calendar in UTC (when a site has no layout yet).
     public static let utc = SiteCalendar(zone: .gmt)
+
+    private static let cache = Mutex<[String: SiteCalendar]>([:])
+
+    /// The calendar of a time zone, built once per process (badge decisions ask for it often).
+    /// Falls back to UTC for an unknown zone (the config loader refuses those).
+    public static func cached(_ identifier: String) -> SiteCalendar {
+        cache.withLock { cache in
+            if let c = cache[identifier] { return c }
+            let c = SiteCalendar(timeZone: identifier) ?? .utc
+            cache[identifier] = c
+            return c
+        }
+    }
+
+    /// The local ISO weekday (1 = Monday … 7 = Sunday) and minutes since local midnight at `t`.
+    public func clock(_ t: Instant) -> (weekday: Int, minute: Int) {
+        let c = calendar.dateComponents([.weekday, .hour, .minute], from: t.date)
+        let weekday = ((c.weekday ?? 2) + 5) % 7 + 1
+        return (weekday, (c.hour ?? 0) * 60 + (c.minute ?? 0))
+    }
+
+    /// Whether `hours` are open at `t`, in this calendar's zone.
+    public func isOpen(_ hours: WeeklyHours, at t: Instant) -> Bool {
+        if hours.ranges.isEmpty { return true }
+        let (weekday, minute) = clock(t)
+        return hours.contains(weekday: weekday, minute: minute)
+    }
 
     /// The instant of `hour:minute` local time on `date`.
     public func instant(_ date: LocalDate, hour: Int, minute: Int = 0) -> Instant {

@@ -11,9 +11,27 @@ public enum ContactState: String, Codable, Sendable {
     case unknown, closed, open
 }
 
-public enum DoorAlarm: String, Codable, Sendable {
+public enum DoorAlarm: String, Codable, Sendable, Comparable, CaseIterable {
     /// Opened while locked.
     case forced
+    /// Left open longer than the door's `heldOpenAfter`.
+    case heldOpen = "held-open"
+    /// Too many denied badges at the reader in a short time (someone trying cards).
+    case repeatedDenials = "repeated-denials"
+
+    public static func < (a: DoorAlarm, b: DoorAlarm) -> Bool {
+        allCases.firstIndex(of: a) ?? 0 < allCases.firstIndex(of: b) ?? 0
+    }
+}
+
+/// A badge waiting for its PIN on the reader's keypad.
+public struct PendingPIN: Codable, Equatable, Sendable {
+    public var member: MemberID
+    public var token: CredentialToken
+    /// What the badge would have been granted on (plan, booking or staff).
+    public var reason: AccessReason
+    public var plan: PlanKind?
+    public var until: Instant
 }
 
 public struct DoorState: Codable, Equatable, Sendable {
@@ -21,14 +39,35 @@ public struct DoorState: Codable, Equatable, Sendable {
     /// End of the current unlock pulse, when unlocked.
     public var unlockedUntil: Instant?
     public var contact: ContactState = .unknown
-    public var alarm: DoorAlarm?
+    /// When the door last opened, while it is open.
+    public var openedAt: Instant?
+    /// Active alarms, sorted by severity (most severe first).
+    public var alarms: [DoorAlarm] = []
+    /// Recent denied badges at this door's reader (within the denial window).
+    public var recentDenials: [Instant] = []
+    public var pendingPIN: PendingPIN?
     public init() {}
 
-    /// The door state as published (`locked` / `unlocked` / `open` / `forced`).
+    /// The door state as published (`locked` / `unlocked` / `open` / `forced` / `held-open`).
     public var label: String {
-        if let alarm { return alarm.rawValue }
+        if let alarm = alarms.first(where: { $0 != .repeatedDenials }) { return alarm.rawValue }
         if contact == .open { return "open" }
         return lock.rawValue
+    }
+
+    /// Raises `alarm`; false when it was already raised.
+    mutating func raise(_ alarm: DoorAlarm) -> Bool {
+        guard !alarms.contains(alarm) else { return false }
+        alarms.append(alarm)
+        alarms.sort()
+        return true
+    }
+
+    /// Clears `alarm`; false when it was not raised.
+    mutating func clear(_ alarm: DoorAlarm) -> Bool {
+        guard let i = alarms.firstIndex(of: alarm) else { return false }
+        alarms.remove(at: i)
+        return true
     }
 }
 
@@ -42,13 +81,45 @@ public struct DeskState: Codable, Equatable, Sendable {
     public init() {}
 }
 
-public enum DenyReason: String, Codable, Sendable {
-    case unreadable = "unreadable-frame"
-    case unknownCredential = "unknown-credential"
-    case credentialRevoked = "credential-revoked"
-    case memberDisabled = "member-disabled"
-    case noValidPlan = "no-valid-plan"
-    case unknownDoor = "unknown-door"
+/// Why a door opened or stayed shut: every access decision carries one.
+public enum AccessReason: String, Codable, Sendable, CaseIterable {
+    /// A plan valid now, within its opening hours.
+    case plan = "granted.plan"
+    /// A booking today (desk or room) within its window and margin.
+    case booking = "granted.booking"
+    /// A staff plan.
+    case staff = "granted.staff"
+    /// Badge and the right PIN after hours.
+    case pin = "granted.pin"
+    /// The request-to-exit button.
+    case exitButton = "granted.exit_button"
+    /// Unlocked by staff from the CLI or the dashboard.
+    case remote = "granted.remote"
+    /// Badge accepted, waiting for the PIN (after hours).
+    case pinPending = "pending.pin"
+    case unknownCard = "denied.unknown_card"
+    case revoked = "denied.revoked"
+    case disabled = "denied.disabled"
+    /// Every plan the member had has ended.
+    case expired = "denied.expired"
+    /// The member's plans start later.
+    case notYetValid = "denied.not_yet_valid"
+    /// The member has no plan and no booking.
+    case noPlan = "denied.no_plan"
+    /// A plan or booking today, but not at this hour.
+    case outsideHours = "denied.outside_hours"
+    /// The frame failed its parity check.
+    case parity = "denied.parity"
+    /// The frame length matches no card format.
+    case unknownFormat = "denied.unknown_format"
+    /// After hours, but the badge has no PIN set.
+    case noPIN = "denied.no_pin"
+    case wrongPIN = "denied.wrong_pin"
+    case pinTimeout = "denied.pin_timeout"
+    case unknownDoor = "denied.unknown_door"
+
+    public var granted: Bool { rawValue.hasPrefix("granted.") }
+    public var pending: Bool { rawValue.hasPrefix("pending.") }
 }
 
 /// One access decision, as logged and published.
@@ -56,9 +127,18 @@ public struct AccessRecord: Codable, Equatable, Sendable {
     public var door: DoorID
     public var member: MemberID?
     public var granted: Bool
-    public var reason: DenyReason?
+    public var reason: AccessReason
     public var plan: PlanKind?
     public var at: Instant
+
+    public init(door: DoorID, member: MemberID?, reason: AccessReason, plan: PlanKind? = nil, at: Instant) {
+        self.door = door
+        self.member = member
+        self.granted = reason.granted
+        self.reason = reason
+        self.plan = plan
+        self.at = at
+    }
 }
 
 /// Running totals, part of the state so replay checks them too.

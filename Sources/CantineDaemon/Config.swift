@@ -1,4 +1,4 @@
-// The configuration file (TOML): site, database, HTTP, MQTT, doors, desks, rooms.
+// The configuration file (TOML): site, database, HTTP, MQTT, GPIO, access rules, doors, desks, rooms.
 // Loaded once at start and validated; every error names the file, the key and what is
 // expected. Secrets can come from the environment with `${VARIABLE}` inside a string.
 
@@ -14,12 +14,13 @@ public struct Config: Codable, Equatable, Sendable {
     public var http: HTTPSection
     public var mqtt: MQTTSection
     public var gpio: GPIOSection
+    public var access: AccessSection
     public var zones: [ZoneSection]
     public var doors: [DoorSection]
     public var desks: [DeskSection]
     public var rooms: [RoomSection]
 
-    enum CodingKeys: String, CodingKey { case site, database, http, mqtt, gpio, zones, doors, desks, rooms }
+    enum CodingKeys: String, CodingKey { case site, database, http, mqtt, gpio, access, zones, doors, desks, rooms }
 
     /// Only `[site]` and `[database]` are required; other sections and lists may be left out.
     public init(from decoder: any Decoder) throws {
@@ -29,6 +30,7 @@ public struct Config: Codable, Equatable, Sendable {
         http = try c.decodeIfPresent(HTTPSection.self, forKey: .http) ?? HTTPSection()
         mqtt = try c.decodeIfPresent(MQTTSection.self, forKey: .mqtt) ?? MQTTSection()
         gpio = try c.decodeIfPresent(GPIOSection.self, forKey: .gpio) ?? GPIOSection()
+        access = try c.decodeIfPresent(AccessSection.self, forKey: .access) ?? AccessSection()
         zones = try c.decodeIfPresent([ZoneSection].self, forKey: .zones) ?? []
         doors = try c.decodeIfPresent([DoorSection].self, forKey: .doors) ?? []
         desks = try c.decodeIfPresent([DeskSection].self, forKey: .desks) ?? []
@@ -82,6 +84,26 @@ public struct Config: Codable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey { case mode, chip, gapTimeoutMs = "gap_timeout_ms" }
     }
 
+    /// `[access]`: how the doors decide beyond a valid plan (see `AccessRules`).
+    public struct AccessSection: Codable, Equatable, Sendable {
+        /// Opening hours by plan kind (`resident = "always"`, `day = "mon-sat 08:00-20:00"`).
+        public var hours: [String: String]?
+        public var publicHours: String?
+        public var pinAfterHours: Bool?
+        public var pinTimeoutS: Seconds?
+        public var bookingMarginMin: Int?
+        public var deniedAlarmCount: Int?
+        public var deniedAlarmWindowS: Seconds?
+        /// A remote unlock request older than this is refused, never carried out late.
+        public var remoteUnlockMaxAgeS: Seconds?
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case hours, publicHours = "public_hours", pinAfterHours = "pin_after_hours", pinTimeoutS = "pin_timeout_s"
+            case bookingMarginMin = "booking_margin_min", deniedAlarmCount = "denied_alarm_count"
+            case deniedAlarmWindowS = "denied_alarm_window_s", remoteUnlockMaxAgeS = "remote_unlock_max_age_s"
+        }
+    }
+
     public struct ZoneSection: Codable, Equatable, Sendable {
         public var id: String
         public var name: String
@@ -103,12 +125,15 @@ public struct Config: Codable, Equatable, Sendable {
         public var pulseS: Seconds?
         public var failSecure: Bool?
         public var wiegand37: String?
+        public var heldOpenS: Seconds?
+        public var relockOnClose: Bool?
         enum CodingKeys: String, CodingKey {
             case id, name, direction, chip, d0Line = "d0_line", d1Line = "d1_line", relayLine = "relay_line"
             case relayActiveLow = "relay_active_low", contactLine = "contact_line", contactActiveLow =
                 "contact_active_low"
             case exitButtonLine = "exit_button_line", exitButtonActiveLow = "exit_button_active_low"
             case pulseS = "pulse_s", failSecure = "fail_secure", wiegand37 = "wiegand_37"
+            case heldOpenS = "held_open_s", relockOnClose = "relock_on_close"
         }
     }
 
@@ -179,11 +204,34 @@ extension Config {
                     id: DoorID(d.id), name: d.name,
                     direction: DoorDirection(rawValue: d.direction ?? "entry") ?? .entry,
                     failSecure: d.failSecure ?? true,
-                    pulse: Span(micros: Int64(((d.pulseS?.value ?? 5) * 1_000_000).rounded())))
+                    pulse: Span(seconds: d.pulseS?.value ?? 5),
+                    heldOpenAfter: Span(seconds: d.heldOpenS?.value ?? Door.defaultHeldOpen.seconds),
+                    relockOnClose: d.relockOnClose ?? false)
             },
             desks: desks.map { Desk(id: DeskID($0.id), name: $0.name ?? $0.id, zone: ZoneID($0.zone)) },
-            rooms: rooms.map { Room(id: RoomID($0.id), name: $0.name, capacity: $0.capacity ?? 8) })
+            rooms: rooms.map { Room(id: RoomID($0.id), name: $0.name, capacity: $0.capacity ?? 8) },
+            access: accessRules)
     }
+
+    /// The access rules (validated by `validate`: unparsable hours never get here).
+    public var accessRules: AccessRules {
+        var rules = AccessRules()
+        for (kind, text) in access.hours ?? [:] {
+            if let kind = PlanKind(rawValue: kind), let hours = try? WeeklyHours(parsing: text) {
+                rules.planHours[kind] = hours
+            }
+        }
+        if let text = access.publicHours, let hours = try? WeeklyHours(parsing: text) { rules.publicHours = hours }
+        rules.pinAfterHours = access.pinAfterHours ?? false
+        if let t = access.pinTimeoutS { rules.pinTimeout = Span(seconds: t.value) }
+        if let m = access.bookingMarginMin { rules.bookingMargin = .minutes(Int64(m)) }
+        if let n = access.deniedAlarmCount { rules.denialAlarmCount = n }
+        if let w = access.deniedAlarmWindowS { rules.denialWindow = Span(seconds: w.value) }
+        return rules
+    }
+
+    /// The age beyond which a remote unlock request is refused.
+    public var remoteUnlockMaxAge: Span { Span(seconds: access.remoteUnlockMaxAgeS?.value ?? 30) }
 
     /// Loads and validates the config file at `path`; `environment` resolves `${VAR}`.
     public static func load(
@@ -274,11 +322,13 @@ extension Config {
         switch key {
         case _ where key.hasSuffix("_line"), "port", "capacity", "keepalive_s", "snapshot_every", "gap_timeout_ms":
             return "an integer"
-        case "pulse_s":
+        case _ where key.hasSuffix("_s"):
             return "a number of seconds"
-        case _ where key.hasSuffix("_active_low"), "enabled", "fail_secure":
+        case "booking_margin_min", "denied_alarm_count":
+            return "an integer"
+        case _ where key.hasSuffix("_active_low"), "enabled", "fail_secure", "pin_after_hours", "relock_on_close":
             return "true or false"
-        case "site", "database", "http", "mqtt", "gpio":
+        case "site", "database", "http", "mqtt", "gpio", "access":
             return "a table ([\(key)])"
         case "zones", "doors", "desks", "rooms":
             return "an array of tables ([[\(key)]])"
@@ -382,6 +432,32 @@ extension Config {
             }
         }
 
+        for (kind, text) in (access.hours ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard PlanKind(rawValue: kind) != nil else {
+                let kinds = PlanKind.allCases.map(\.rawValue).joined(separator: ", ")
+                throw fail("access.hours.\(kind)", "no plan kind '\(kind)': expected one of \(kinds)")
+            }
+            do { _ = try WeeklyHours(parsing: text) } catch { throw fail("access.hours.\(kind)", error.message) }
+        }
+        if let text = access.publicHours {
+            do { _ = try WeeklyHours(parsing: text) } catch { throw fail("access.public_hours", error.message) }
+        }
+        if let t = access.pinTimeoutS?.value, !(3...120).contains(t) {
+            throw fail("access.pin_timeout_s", "expected 3 to 120 seconds")
+        }
+        if let m = access.bookingMarginMin, !(0...240).contains(m) {
+            throw fail("access.booking_margin_min", "expected 0 to 240 minutes")
+        }
+        if let n = access.deniedAlarmCount, !(2...100).contains(n) {
+            throw fail("access.denied_alarm_count", "expected 2 to 100 denied badges")
+        }
+        if let w = access.deniedAlarmWindowS?.value, !(5...3600).contains(w) {
+            throw fail("access.denied_alarm_window_s", "expected 5 to 3600 seconds")
+        }
+        if let a = access.remoteUnlockMaxAgeS?.value, !(1...300).contains(a) {
+            throw fail("access.remote_unlock_max_age_s", "expected 1 to 300 seconds")
+        }
+
         try unique("zones", zones.map(\.id))
         try unique("doors", doors.map(\.id))
         try unique("desks", desks.map(\.id))
@@ -407,8 +483,14 @@ extension Config {
             if let dir = d.direction, DoorDirection(rawValue: dir) == nil {
                 throw fail("\(k).direction", "expected \"entry\" or \"exit\"")
             }
-            if let p = d.pulseS?.value, !(p > 0) {
-                throw fail("\(k).pulse_s", "expected a positive number of seconds (at most 10)")
+            if let p = d.pulseS?.value, !(p >= 0.1 && p <= Door.maxPulse.seconds) {
+                throw fail(
+                    "\(k).pulse_s",
+                    "expected 0.1 to \(Int(Door.maxPulse.seconds)) seconds: an unlock is capped at \(Int(Door.maxPulse.seconds)) s (use relock_on_close or a hold-open schedule for longer)"
+                )
+            }
+            if let h = d.heldOpenS?.value, !(1...3600).contains(h) {
+                throw fail("\(k).held_open_s", "expected 1 to 3600 seconds (30 is usual)")
             }
             if let w = d.wiegand37, !["h10302", "h10304"].contains(w) {
                 throw fail("\(k).wiegand_37", "expected \"h10302\" or \"h10304\"")
@@ -439,10 +521,5 @@ extension Config {
             case (nil, nil): break
             }
         }
-    }
-
-    /// Unlock pulses above the hard cap in the config (they will be capped).
-    public var cappedPulses: [String] {
-        doors.filter { ($0.pulseS?.value ?? 5) > Door.maxPulse.seconds }.map(\.id)
     }
 }

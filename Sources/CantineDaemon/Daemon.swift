@@ -33,9 +33,6 @@ public enum Daemon {
             throw DaemonError(error.message)
         }
         defer { hardware.lockAll() }
-        for door in config.cappedPulses {
-            logger.warning("unlock pulse capped", metadata: ["door": "\(door)", "cap_s": "\(Door.maxPulse.seconds)"])
-        }
 
         // 2. The site: lock, store, replay, journal, engine.
         let runtime = try Runtime.open(

@@ -29,10 +29,6 @@ public enum Doctor {
         } catch {
             return [Check(name: "config", ok: false, detail: error.message)]
         }
-        for door in config.cappedPulses {
-            checks.append(
-                Check(name: "config", ok: true, detail: "door \(door): pulse_s above 10 s will be capped at 10 s"))
-        }
 
         let path = config.database.path
         do {

@@ -7,6 +7,7 @@ import CantineGPIO
 import CantineProtocol
 import Foundation
 import Logging
+import Synchronization
 
 /// The input lines of one chip and the decoder of their doors' signals.
 public struct ChipInputs: Sendable {
@@ -107,13 +108,20 @@ public struct DoorHardware: Sendable {
     public func lockAll() { relays.values.forEach { $0.lockNow() } }
 }
 
-/// The input side of one door: frames, exit button and contact become journaled events.
-public struct DoorInput: Sendable {
+/// The input side of one door: frames, keys, exit button and contact become journaled events.
+public final class DoorInput: Sendable {
     public let door: DoorID
     let engine: Engine
     let tokenizer: CredentialTokenizer
     let thirtySevenBit: WiegandFormat
     let metrics: DaemonMetrics
+    /// The PIN being typed and the badge it will go with.
+    let keypad = Mutex<Keypad>(Keypad())
+
+    struct Keypad {
+        var entry = PINEntry()
+        var badge: (token: CredentialToken, nanos: UInt64)?
+    }
 
     public init(door: DoorID, runtime: Runtime) {
         self.door = door
@@ -127,33 +135,49 @@ public struct DoorInput: Sendable {
     /// Carries out what the door's inputs said (called on the reader thread).
     public func handle(_ signal: DoorSignal) {
         switch signal {
-        case .frame(_, let f, _): frame(f)
+        case .frame(_, let f, let nanos): frame(f, atNanos: nanos)
         case .noise: metrics.noise.increment()
         case .contact(_, let open, _): contact(open: open)
         case .exitButton: exitButton()
         }
     }
 
-    /// A complete Wiegand frame from the reader: decoded, tokenized and decided. The time from
-    /// frame to relay driven is recorded as `cantine_access_decision_seconds`. Keypad keys
-    /// are not journaled (PIN entry comes with the access policy's after-hours PIN).
+    /// A complete Wiegand frame from the reader (`atNanos`: its last edge, monotonic): a card
+    /// is tokenized and decided; a keypad key goes to the PIN entry; anything else is denied
+    /// with its raw bits. The time from frame to relay driven is `cantine_access_decision_seconds`.
     @discardableResult
-    public func frame(_ frame: WiegandFrame) -> Engine.Applied? {
+    public func frame(_ frame: WiegandFrame, atNanos nanos: UInt64 = 0) -> Engine.Applied? {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { metrics.decision.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start)) }
         let badge: BadgePresented
         switch WiegandInput.classify(frame, thirtySevenBit: thirtySevenBit) {
         case .card(let read):
-            badge = BadgePresented(door: door, token: tokenizer.token(for: read), format: read.format)
+            let token = tokenizer.token(for: read)
+            keypad.withLock { $0.badge = (token, nanos) }
+            badge = BadgePresented(door: door, token: token, format: read.format)
         case .invalid(let error):
             // Never a badge number in the journal: the raw bits of a frame that decoded to none.
             let raw = "\(frame.count) bits: 0x\(String(frame.bits, radix: 16))"
-            badge = BadgePresented(door: door, token: nil, format: nil, unreadable: "\(error) (\(raw))")
-        case .key:
+            let fault: FrameFault = if case .unknownLength = error { .unknownLength } else { .parity }
+            badge = BadgePresented(door: door, token: nil, format: nil, unreadable: "\(error) (\(raw))", fault: fault)
+        case .key(let key):
             metrics.keys.increment()
-            return nil
+            return pressed(key, atNanos: nanos)
         }
         return engine.submit(.badgePresented(badge), source: EventSource("door:\(door)"))
+    }
+
+    /// A key on the reader's keypad: `#` ends a PIN, which is journaled as a digest bound to
+    /// the badge read just before (a PIN with no badge is dropped).
+    func pressed(_ key: KeypadKey, atNanos nanos: UInt64) -> Engine.Applied? {
+        let typed = keypad.withLock { pad -> (PINEntry.PIN, CredentialToken)? in
+            guard let pin = pad.entry.press(key, atNanos: nanos), let badge = pad.badge else { return nil }
+            pad.badge = nil
+            return (pin, badge.token)
+        }
+        guard let (pin, token) = typed else { return nil }
+        let digest = tokenizer.pinDigest(pin, badge: token)
+        return engine.submit(.pinEntered(PINEntered(door: door, digest: digest)), source: EventSource("door:\(door)"))
     }
 
     /// The request-to-exit button was pressed.

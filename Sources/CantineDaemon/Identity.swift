@@ -25,6 +25,14 @@ public struct CredentialTokenizer: Sendable {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key)
         return CredentialToken(Data(mac).prefix(16).hexString)
     }
+
+    /// The digest of a PIN typed after the badge `token`: bound to that badge, so equal PINs
+    /// of two members differ, and never the digits themselves in the journal.
+    public func pinDigest(_ pin: PINEntry.PIN, badge token: CredentialToken) -> String {
+        let text = "pin:\(token):\(pin.digits):\(pin.value)"
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key)
+        return Data(mac).prefix(16).hexString
+    }
 }
 
 /// SHA-256 of the canonical JSON of a state: equal states have equal digests.

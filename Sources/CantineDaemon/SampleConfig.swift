@@ -63,6 +63,23 @@ public enum SampleConfig {
             chip = "gpiochip0"           # default chip for the lines below (see `gpiodetect`)
             gap_timeout_ms = 25          # silence that ends a Wiegand frame
 
+            [access]
+            public_hours = "mon-fri 08:00-20:00"   # staffed hours; outside them pin_after_hours applies
+            pin_after_hours = false      # true: after hours, badge then PIN + # on the reader's keypad
+            pin_timeout_s = 20
+            booking_margin_min = 15      # a booking opens the door 15 min before and after it
+            denied_alarm_count = 5       # this many denied badges at one reader ...
+            denied_alarm_window_s = 60   # ... within this window raise an alarm
+            remote_unlock_max_age_s = 30 # a remote unlock request older than this is refused
+
+            [access.hours]               # when each plan opens the doors (within its own window)
+            half-day-am = "mon-sun 08:00-20:00"
+            half-day-pm = "mon-sun 08:00-20:00"
+            day = "mon-sun 08:00-20:00"
+            multi-day = "mon-sun 08:00-20:00"
+            resident = "always"
+            staff = "always"
+
             [[zones]]
             id = "fenetre"
             name = "Côté fenêtre"
@@ -83,7 +100,9 @@ public enum SampleConfig {
             contact_active_low = true
             exit_button_line = 24        # request-to-exit button
             exit_button_active_low = true
-            pulse_s = 5                  # unlock pulse; capped at 10 s whatever is written here
+            pulse_s = 5                  # unlock pulse, 0.1 to 10 s (the hard cap, enforced in code too)
+            held_open_s = 30             # open longer than this raises the held-open alarm
+            relock_on_close = false      # true: lock as soon as the door closes after entry
             fail_secure = true           # stays locked without power (false for fire exits)
 
             [[doors]]

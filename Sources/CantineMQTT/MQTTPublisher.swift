@@ -43,15 +43,31 @@ public final class MQTTPublisher: Service, Sendable {
         case .deskChanged(let desk):
             let label = engine.read { $0.desks[desk]?.occupancy.rawValue } ?? "unknown"
             client.publish(topics.deskState(desk), label, retain: true)
-        case .doorChanged(let door), .alarm(let door, _):
-            let label = engine.read { $0.doors[door]?.label } ?? "locked"
-            client.publish(topics.doorState(door), label, retain: true)
+        case .doorChanged(let door):
+            publishDoor(door)
+        case .alarm(let door, let alarm), .alarmCleared(let door, let alarm):
+            publishDoor(door)
+            var active = false
+            if case .alarm = item.notice { active = true }
+            publishEvent(
+                AlarmEvent(
+                    id: "\(engine.site)/\(item.seq)", door: door.rawValue, alarm: alarm.rawValue, active: active,
+                    at: item.at.description))
         case .access(let record):
-            let event = AccessEvent(id: "\(engine.site)/\(item.seq)", record: record)
-            if let json = try? String(decoding: JSONEncoder.sorted.encode(event), as: UTF8.self) {
-                client.publish(topics.events, json, qos: 1, retain: false)
-            }
+            publishEvent(AccessEvent(id: "\(engine.site)/\(item.seq)", record: record))
         case .programChanged, .bookingsChanged, .membersChanged: break
+        }
+    }
+
+    func publishDoor(_ door: DoorID) {
+        let label = engine.read { $0.doors[door]?.label } ?? "locked"
+        client.publish(topics.doorState(door), label, retain: true)
+    }
+
+    /// Events are QoS 1 and never retained: a late subscriber must not see old ones as new.
+    func publishEvent(_ event: some Encodable) {
+        if let json = try? String(decoding: JSONEncoder.sorted.encode(event), as: UTF8.self) {
+            client.publish(topics.events, json, qos: 1, retain: false)
         }
     }
 
@@ -81,7 +97,7 @@ struct AccessEvent: Encodable {
     let door: String
     let member: String?
     let granted: Bool
-    let reason: String?
+    let reason: String
     let plan: String?
     let at: String
 
@@ -90,10 +106,20 @@ struct AccessEvent: Encodable {
         door = record.door.rawValue
         member = record.member?.rawValue
         granted = record.granted
-        reason = record.reason?.rawValue
+        reason = record.reason.rawValue
         plan = record.plan?.rawValue
         at = record.at.description
     }
+}
+
+/// A door alarm raised (`active` true) or cleared, as published on `events`.
+struct AlarmEvent: Encodable {
+    let id: String
+    let type = "alarm"
+    let door: String
+    let alarm: String
+    let active: Bool
+    let at: String
 }
 
 extension JSONEncoder {

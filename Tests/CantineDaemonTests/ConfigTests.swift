@@ -1,5 +1,6 @@
 // Config errors: each names the file, the key and what is expected.
 
+import CantineCore
 import CantineDaemon
 import Foundation
 import Testing
@@ -96,11 +97,14 @@ import Testing
         #expect(config.mqtt.password == nil)  // the commented-out ${CANTINE_MQTT_PASSWORD} is ignored
     }
 
-    @Test func aPulseAboveTheCapIsReportedAndCapped() throws {
-        let config = try Config.parse(
-            sample.replacingOccurrences(of: "pulse_s = 5 ", with: "pulse_s = 30 "), file: "c.toml")
-        #expect(config.cappedPulses == ["entree"])
-        #expect(config.layout.doors[0].pulse == .seconds(10))
+    @Test func aPulseAboveTheCapIsAClearError() throws {
+        #expect(
+            throws: ConfigError(
+                "config c.toml: doors[0].pulse_s: expected 0.1 to 10 seconds: an unlock is capped at 10 s (use relock_on_close or a hold-open schedule for longer)"
+            )
+        ) {
+            try Config.parse(sample.replacingOccurrences(of: "pulse_s = 5 ", with: "pulse_s = 30 "), file: "c.toml")
+        }
         let decimal = try Config.parse(
             sample.replacingOccurrences(of: "pulse_s = 5 ", with: "pulse_s = 2.5 "), file: "c.toml")
         #expect(decimal.layout.doors[0].pulse == .milliseconds(2500))
@@ -113,5 +117,58 @@ import Testing
         ) {
             try Config.load(path: "/nonexistent.toml")
         }
+    }
+
+    @Test func accessRulesComeFromTheAccessSection() throws {
+        var text = sample
+        for (old, new) in [
+            ("public_hours = \"mon-fri 08:00-20:00\"", "public_hours = \"mon-fri 09:00-19:00\""),
+            ("pin_after_hours = false", "pin_after_hours = true"), ("pin_timeout_s = 20", "pin_timeout_s = 15"),
+            ("booking_margin_min = 15", "booking_margin_min = 10"),
+            ("denied_alarm_count = 5", "denied_alarm_count = 3"),
+            ("denied_alarm_window_s = 60", "denied_alarm_window_s = 30"),
+            ("resident = \"always\"", "resident = \"mon-sat 07:00-23:00\""),
+        ] {
+            #expect(text.contains(old))
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        let rules = try Config.parse(text, file: "c.toml").layout.access
+        #expect(rules.publicHours.description == "mon-fri 09:00-19:00")
+        #expect(rules.planHours[.residentMonthly]?.description == "mon-sat 07:00-23:00")
+        #expect(rules.planHours[.staff] == .always)
+        #expect(rules.pinAfterHours && rules.pinTimeout == .seconds(15))
+        #expect(
+            rules.bookingMargin == .minutes(10) && rules.denialAlarmCount == 3 && rules.denialWindow == .seconds(30))
+    }
+
+    @Test(arguments: [
+        ("staff = \"always\"", "weekly = \"always\"", "access.hours.weekly: no plan kind 'weekly'"),
+        ("day = \"mon-sun 08:00-20:00\"", "day = \"mon-fri 8h-20h\"", "access.hours.day: hours 'mon-fri 8h-20h'"),
+        (
+            "public_hours = \"mon-fri 08:00-20:00\"", "public_hours = \"sun-mon 08:00-20:00\"",
+            "access.public_hours: hours"
+        ),
+        ("pin_timeout_s = 20", "pin_timeout_s = 1", "access.pin_timeout_s: expected 3 to 120 seconds"),
+        ("pin_after_hours = false", "pin_after_hours = \"yes\"", "access.pin_after_hours: expected true or false"),
+    ])
+    func badAccessRulesAreOneLineErrors(old: String, new: String, message: String) {
+        #expect(sample.contains(old))
+        do {
+            _ = try Config.parse(sample.replacingOccurrences(of: old, with: new), file: "c.toml")
+            Issue.record("expected an error for \(new)")
+        } catch {
+            #expect(error.message.hasPrefix("config c.toml: \(message)"), "\(error.message)")
+        }
+    }
+
+    @Test func aHeldOpenTimeAndRelockOnCloseArePerDoor() throws {
+        let config = try Config.parse(
+            sample.replacingOccurrences(of: "held_open_s = 30 ", with: "held_open_s = 45 ")
+                .replacingOccurrences(of: "relock_on_close = false", with: "relock_on_close = true"),
+            file: "c.toml")
+        #expect(config.layout.doors[0].heldOpenAfter == .seconds(45))
+        #expect(config.layout.doors[0].relockOnClose)
+        #expect(config.layout.doors[1].heldOpenAfter == Door.defaultHeldOpen)
+        #expect(!config.layout.doors[1].relockOnClose)
     }
 }

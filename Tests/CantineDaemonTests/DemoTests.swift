@@ -70,7 +70,7 @@ import Testing
         #expect(state.present["m-demo28"] == nil)  // expired pass, turned away
         #expect(state.counters.denied == 3)  // expired pass, unknown card, garbled frame
         // Doors were pushed open after each grant and closed again: no forced-open alarm.
-        #expect(state.doors.values.allSatisfy { $0.lock == .locked && $0.alarm == nil && $0.contact != .open })
+        #expect(state.doors.values.allSatisfy { $0.lock == .locked && $0.alarms.isEmpty && $0.contact != .open })
         #expect(state.doors["entree"]?.contact == .closed)
         #expect(gpio.inputs.allSatisfy { $0.simulated?.dropped == 0 })
 
