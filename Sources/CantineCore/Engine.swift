@@ -38,12 +38,16 @@ public final class Engine: Sendable {
         self.onEffects = onEffects
     }
 
-    /// Applies a sensed input now and queues it for the journal.
+    /// Applies a sensed input now and queues it for the journal. `attach` may add records to
+    /// write in the same transaction, knowing what the event did (it runs under the lock: keep
+    /// it to building a value).
     @discardableResult
-    public func submit(_ event: Event, source: EventSource) -> Applied {
+    public func submit(
+        _ event: Event, source: EventSource, attach: ((Applied) -> (any JournalAttachment)?)? = nil
+    ) -> Applied {
         inner.withLock { inner in
             let applied = apply(&inner, event, source: source)
-            journal.enqueue([applied.entry], attachment: nil)
+            journal.enqueue([applied.entry], attachment: attach?(applied))
             return applied
         }
     }
@@ -79,10 +83,13 @@ public final class Engine: Sendable {
 
     private func apply(_ inner: inout Inner, _ event: Event, source: EventSource) -> Applied {
         inner.lastSeq += 1
-        let entry = JournalEntry(
+        var entry = JournalEntry(
             seq: inner.lastSeq, site: site, wall: time.now(), monotonicNanos: time.monotonicNanos(),
             source: source, event: event)
         let effects = Reducer.apply(&inner.state, event, now: entry.wall)
+        for case .notify(.access(let record)) in effects {
+            entry.access = record
+        }
         onEffects(entry, effects)
         return Applied(entry: entry, effects: effects)
     }

@@ -302,14 +302,21 @@ public struct JournalEntry: Equatable, Sendable {
     public var monotonicNanos: UInt64
     public var source: EventSource
     public var event: Event
+    /// The access decision taken on this event, as the door took it (set at intake; the
+    /// store keeps it in `access_log`, not in the journal row, which holds inputs only).
+    public var access: AccessRecord?
 
-    public init(seq: Int64, site: SiteID, wall: Instant, monotonicNanos: UInt64, source: EventSource, event: Event) {
+    public init(
+        seq: Int64, site: SiteID, wall: Instant, monotonicNanos: UInt64, source: EventSource, event: Event,
+        access: AccessRecord? = nil
+    ) {
         self.seq = seq
         self.site = site
         self.wall = wall
         self.monotonicNanos = monotonicNanos
         self.source = source
         self.event = event
+        self.access = access
     }
 
     /// Site-scoped, globally unique event id (`paris/1234`).

@@ -126,6 +126,37 @@ public struct SiteCalendar: Sendable {
         return self.date(of: Instant(moved))
     }
 
+    /// A moment as people write it on a command line: `2026-11-21`, `2026-11-21 14:30`,
+    /// `today`, `yesterday`, or an age such as `30m`, `2h`, `7d` (that long before `now`).
+    public func moment(_ text: String, now: Instant) throws(CommandError) -> Instant {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        switch t {
+        case "today": return instant(date(of: now), hour: 0)
+        case "yesterday": return instant(adding(days: -1, to: date(of: now)), hour: 0)
+        default: break
+        }
+        if let unit = t.last, let n = Int64(t.dropLast()), n >= 0 {
+            switch unit {
+            case "m": return now - .minutes(n)
+            case "h": return now - .minutes(n * 60)
+            case "d": return now - .seconds(n * 86_400)
+            default: break
+            }
+        }
+        let parts = t.split(separator: " ")
+        if let day = parts.first.flatMap({ LocalDate(String($0)) }) {
+            if parts.count == 1 { return instant(day, hour: 0) }
+            let hm = parts[1].split(separator: ":")
+            if parts.count == 2, hm.count == 2, hm[1].count == 2, let h = Int(hm[0]), let m = Int(hm[1]),
+                (0...23).contains(h), (0...59).contains(m)
+            {
+                return instant(day, hour: h, minute: m)
+            }
+        }
+        throw CommandError(
+            "'\(text)' is not a time: use YYYY-MM-DD, \"YYYY-MM-DD HH:MM\", today, or an age like 2h or 7d")
+    }
+
     /// The access window of a plan starting on `date` (`days` counts for multi-day plans).
     public func planWindow(_ kind: PlanKind, from date: LocalDate, days: Int = 1) throws(CommandError) -> (
         Instant, Instant?

@@ -38,7 +38,7 @@ public enum Bench {
         _ = try runtime.apply(.addMember(id: "m-bench", name: "Bench", email: nil), source: "bench")
         _ = try runtime.apply(.grantPlan(member: "m-bench", kind: .staff, from: "2026-01-01", days: 1), source: "bench")
         _ = try runtime.apply(
-            .enrollBadge(member: "m-bench", format: .h10301, facility: 1, card: 1, id: nil), source: "bench")
+            .enrollBadge(member: "m-bench", format: .h10301, facility: 1, card: 1, id: nil, pin: nil), source: "bench")
         runtime.journal.flush()
 
         let door = DoorInput(door: "entree", runtime: runtime)

@@ -103,7 +103,8 @@ public enum DemoSite {
             let read = card(i)
             try run(
                 .enrollBadge(
-                    member: member, format: read.format, facility: read.facility, card: read.card, id: "b-demo\(i)"))
+                    member: member, format: read.format, facility: read.facility, card: read.card, id: "b-demo\(i)",
+                    pin: nil))
             let (kind, from): (PlanKind, LocalDate) =
                 switch role(i) {
                 case .resident, .absentResident, .noShow, .walkIn: (.residentMonthly, firstOfMonth)

@@ -5,6 +5,7 @@
 import CantineCore
 import CantineGPIO
 import CantineProtocol
+import CantineStore
 import Foundation
 import Logging
 import Synchronization
@@ -115,6 +116,7 @@ public final class DoorInput: Sendable {
     let tokenizer: CredentialTokenizer
     let thirtySevenBit: WiegandFormat
     let metrics: DaemonMetrics
+    let site: String
     /// The PIN being typed and the badge it will go with.
     let keypad = Mutex<Keypad>(Keypad())
 
@@ -128,6 +130,7 @@ public final class DoorInput: Sendable {
         engine = runtime.engine
         tokenizer = runtime.tokenizer
         metrics = runtime.metrics
+        site = runtime.config.site.id
         let section = runtime.config.doors.first { $0.id == door.rawValue }
         thirtySevenBit = section?.wiegand37.flatMap(WiegandFormat.init(rawValue:)) ?? .h10304
     }
@@ -150,8 +153,10 @@ public final class DoorInput: Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { metrics.decision.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start)) }
         let badge: BadgePresented
+        var card: CardRead?
         switch WiegandInput.classify(frame, thirtySevenBit: thirtySevenBit) {
         case .card(let read):
+            card = read
             let token = tokenizer.token(for: read)
             keypad.withLock { $0.badge = (token, nanos) }
             badge = BadgePresented(door: door, token: token, format: read.format)
@@ -164,7 +169,15 @@ public final class DoorInput: Sendable {
             metrics.keys.increment()
             return pressed(key, atNanos: nanos)
         }
-        return engine.submit(.badgePresented(badge), source: EventSource("door:\(door)"))
+        let (door, site) = (self.door, self.site)
+        return engine.submit(.badgePresented(badge), source: EventSource("door:\(door)")) { applied in
+            // A card nobody holds: kept (outside the journal) for `badges enroll --reader/--last-denied`.
+            guard let card, applied.entry.access?.reason == .unknownCard else { return nil }
+            let read = UnknownRead(
+                seq: applied.entry.seq, atUs: applied.entry.wall.micros, door: door.rawValue,
+                format: card.format.rawValue, facility: Int64(card.facility), cardNumber: Int64(card.card))
+            return RecordWrite { db in try read.insert(db, site: site) }
+        }
     }
 
     /// A key on the reader's keypad: `#` ends a PIN, which is journaled as a digest bound to

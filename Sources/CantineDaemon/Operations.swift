@@ -14,8 +14,13 @@ public enum SiteOperation: Codable, Equatable, Sendable {
     case addMember(id: String?, name: String, email: String?)
     case setMemberStatus(member: String, active: Bool)
     case grantPlan(member: String, kind: PlanKind, from: String, days: Int)
-    case enrollBadge(member: String, format: WiegandFormat, facility: UInt32, card: UInt64, id: String?)
+    case enrollBadge(member: String, format: WiegandFormat, facility: UInt32, card: UInt64, id: String?, pin: String?)
     case revokeBadge(id: String)
+    /// Sets (or with nil removes) the PIN typed after the badge outside public hours.
+    case setBadgePIN(id: String, pin: String?)
+    /// Unlocks a door for one pulse. Refused when the request is older than the config's
+    /// `access.remote_unlock_max_age_s`: a late request is never carried out.
+    case unlockDoor(door: String, by: String, reason: String, requestedAtUs: Int64)
     case bookDesk(member: String, desk: String, date: String, period: DeskPeriod, days: Int, id: String?)
     case bookRoom(member: String, room: String, date: String, start: String, end: String, id: String?)
     case cancelBooking(id: String)
@@ -101,7 +106,7 @@ extension Runtime {
                     id: plan.id.rawValue), seq
             )
 
-        case .enrollBadge(let member, let format, let facility, let card, let id):
+        case .enrollBadge(let member, let format, let facility, let card, let id, let pin):
             let read = CardRead(format: format, facility: facility, card: card)
             do throws(WiegandError) {
                 _ = try Wiegand.encode(read)
@@ -110,9 +115,10 @@ extension Runtime {
                     "card \(facility)/\(card) does not fit \(format.rawValue): facility ≤ \(format.maxFacility), card ≤ \(format.maxCard)"
                 )
             }
+            let token = tokenizer.token(for: read)
             let credential = Credential(
-                id: CredentialID(id ?? OpaqueID.make("b")), member: MemberID(member), format: format,
-                token: tokenizer.token(for: read))
+                id: CredentialID(id ?? OpaqueID.make("b")), member: MemberID(member), format: format, token: token,
+                pin: try pin.map { text throws(CommandError) in tokenizer.pinDigest(try Self.pin(text), badge: token) })
             let seq = try run(.enrollCredential(credential)) { db in
                 try CredentialRecord(
                     id: credential.id.rawValue, site: site, memberId: member, format: format.rawValue,
@@ -122,6 +128,31 @@ extension Runtime {
             }
             return (
                 OperationResult(message: "badge \(credential.id) enrolled for \(member)", id: credential.id.rawValue),
+                seq
+            )
+
+        case .setBadgePIN(let id, let text):
+            guard let credential = engine.read({ $0.credential(id: CredentialID(id)) }) else {
+                throw CommandError("no badge '\(id)': see `cantine badges list`")
+            }
+            let digest = try text.map { text throws(CommandError) in
+                tokenizer.pinDigest(try Self.pin(text), badge: credential.token)
+            }
+            let seq = try run(.setPIN(credential.id, digest)) { _ in }
+            return (OperationResult(message: "PIN of badge \(id) \(digest == nil ? "removed" : "set")", id: id), seq)
+
+        case .unlockDoor(let door, let by, let reason, let requestedAtUs):
+            let age = now - Instant(micros: requestedAtUs)
+            guard age <= config.remoteUnlockMaxAge else {
+                throw CommandError(
+                    "remote unlock of \(door) not carried out: the request is \(Int(age.seconds)) s old (limit \(Int(config.remoteUnlockMaxAge.seconds)) s); send it again"
+                )
+            }
+            let seq = try run(.remoteUnlock(RemoteUnlock(door: DoorID(door), by: by, reason: reason))) { _ in }
+            let pulse = engine.read { $0.layout?.door(DoorID(door))?.pulse.seconds } ?? 0
+            return (
+                OperationResult(
+                    message: "door \(door) unlocked for \(pulse.formatted()) s by \(by): \(reason)", id: door),
                 seq
             )
 
@@ -204,6 +235,14 @@ extension Runtime {
                 message: "\(resource) booked for \(member) from \(calendar.text(start)) to \(calendar.text(end))",
                 id: booking.id.rawValue), seq
         )
+    }
+
+    /// A PIN as typed on a reader's keypad: 4 to 8 digits.
+    static func pin(_ text: String) throws(CommandError) -> PINEntry.PIN {
+        guard (4...PINEntry.maxDigits).contains(text.count), text.allSatisfy({ ("0"..."9").contains($0) }),
+            let value = UInt32(text)
+        else { throw CommandError("a PIN is 4 to \(PINEntry.maxDigits) digits") }
+        return PINEntry.PIN(value: value, digits: text.count)
     }
 
     /// `YYYY-MM-DD`, `today` or `tomorrow`, in the site's time zone.

@@ -170,6 +170,10 @@ public final class JournalWriter: JournalSink, Sendable {
         try store.pool.write { db in
             let insert = try db.cachedStatement(
                 sql: "INSERT INTO journal(seq, site, wall_us, mono_ns, source, kind, payload) VALUES (?,?,?,?,?,?,?)")
+            let log = try db.cachedStatement(
+                sql:
+                    "INSERT INTO access_log(seq, site, at_us, door, member_id, granted, reason, plan) VALUES (?,?,?,?,?,?,?,?)"
+            )
             for item in batch {
                 for e in item.entries {
                     let payload = try e.event.encodePayload(with: encoder)
@@ -177,6 +181,12 @@ public final class JournalWriter: JournalSink, Sendable {
                         e.seq, e.site.rawValue, e.wall.micros, Int64(bitPattern: e.monotonicNanos),
                         e.source.rawValue, e.event.kind, payload,
                     ])
+                    if let a = e.access {
+                        try log.execute(arguments: [
+                            e.seq, e.site.rawValue, a.at.micros, a.door.rawValue, a.member?.rawValue, a.granted,
+                            a.reason.rawValue, a.plan?.rawValue,
+                        ])
+                    }
                 }
                 if let records = item.attachment as? RecordWrite {
                     do {

@@ -107,6 +107,37 @@ extension Store {
                     );
                     """)
         }
+        m.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    -- Access decisions as the door took them, written with their journal entry.
+                    -- The audit trail `cantine log` reads; pruned by retention, unlike the journal.
+                    CREATE TABLE access_log (
+                        seq INTEGER PRIMARY KEY,
+                        site TEXT NOT NULL,
+                        at_us INTEGER NOT NULL,
+                        door TEXT NOT NULL,
+                        member_id TEXT,
+                        granted INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        plan TEXT
+                    );
+                    CREATE INDEX access_log_at ON access_log(at_us);
+                    CREATE INDEX access_log_member ON access_log(member_id, at_us);
+
+                    -- Cards no one holds, seen lately at a reader: what enrollment binds.
+                    -- Personal data (a badge number): kept a day at most, 100 rows at most.
+                    CREATE TABLE unknown_reads (
+                        seq INTEGER PRIMARY KEY,
+                        site TEXT NOT NULL,
+                        at_us INTEGER NOT NULL,
+                        door TEXT NOT NULL,
+                        format TEXT NOT NULL,
+                        facility INTEGER NOT NULL,
+                        card_number INTEGER NOT NULL
+                    );
+                    """)
+        }
         return m
     }()
 }

@@ -88,7 +88,9 @@ final class CLISite {
             ["members", "add", "Ada Lovelace", "--id", "m-ada", "--plan", "resident", "--json"], environment: env)
         #expect(added == 0 && addOut.contains("\"id\" : \"m-ada\""))
         #expect(
-            try cantine(["badges", "enroll", "m-ada", "--card", "4242", "--facility", "42"], environment: env).0 == 0)
+            try cantine(
+                ["badges", "enroll", "--member", "m-ada", "--card", "4242", "--facility", "42"], environment: env
+            ).0 == 0)
         #expect(try cantine(["bookings", "add", "m-ada", "--desk", "f01", "--id", "bk-1"], environment: env).0 == 0)
         let (clash, _, clashErr) = try cantine(
             ["bookings", "add", "m-ada", "--desk", "f01", "--period", "pm"], environment: env)
@@ -105,6 +107,27 @@ final class CLISite {
         // layout, member, plan, badge, booking: the two refused commands stored nothing.
         let (replayed, replayOut, _) = try cantine(["replay", "--json"], environment: env)
         #expect(replayed == 0 && replayOut.contains("\"last_seq\" : 5"))
+
+        // Door commands: what needs a daemon says so; bad options are usage errors.
+        let (unlock, _, unlockErr) = try cantine(
+            ["doors", "unlock", "entree", "--reason", "delivery"], environment: env)
+        #expect(
+            unlock == 1
+                && unlockErr
+                    == "cantine: no daemon is running, so nothing drives the entree relay: start `cantine serve`\n"
+        )
+        let (noWay, _, noWayErr) = try cantine(["badges", "enroll", "--member", "m-ada"], environment: env)
+        #expect(noWay == 64 && noWayErr.contains("give exactly one of --card, --reader or --last-denied"))
+        let (noCard, _, noCardErr) = try cantine(
+            ["badges", "enroll", "--member", "m-ada", "--last-denied"], environment: env)
+        #expect(
+            noCard == 1 && oneLine(noCardErr) && noCardErr.contains("no unknown badge was read in the last 60 minutes"))
+        let (log, logOut, _) = try cantine(["log", "--since", "2h", "--json"], environment: env)
+        #expect(log == 0 && logOut.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]")
+        let (badLog, _, badLogErr) = try cantine(["log", "--outcome", "maybe"], environment: env)
+        #expect(badLog == 64 && badLogErr.contains("--outcome: expected granted, denied or one of granted.plan"))
+        let (badSince, _, badSinceErr) = try cantine(["log", "--since", "lundi"], environment: env)
+        #expect(badSince == 1 && badSinceErr.hasPrefix("cantine: 'lundi' is not a time"))
     }
 
     @Test func aCorruptedDatabaseIsOneLineAndLeftUntouched() throws {
@@ -130,7 +153,7 @@ final class CLISite {
         #expect(ok == 0)
         let lines = out.split(separator: "\n")
         #expect(lines.count == 6 && lines.allSatisfy { $0.hasPrefix("OK ") })
-        #expect(out.contains("integrity ok, schema v1, site paris"))
+        #expect(out.contains("integrity ok, schema v2, site paris"))
 
         try text.replacingOccurrences(of: "Europe/Paris", with: "Mars/Olympus").write(
             toFile: config, atomically: true, encoding: .utf8)

@@ -18,12 +18,13 @@ final class TestSite: Sendable {
     let config: Config
     let time = ManualTime(Instant(seconds: 1_795_251_600))  // 2026-11-21 10:00 Paris
 
-    init() throws {
+    /// `edit` changes the sample config text before it is parsed.
+    init(edit: (String) -> String = { $0 }) throws {
         dir = NSTemporaryDirectory() + "cantine-site-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let text = SampleConfig.text(databasePath: dir + "/cantine.db", simulated: true)
             .replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
-        config = try Config.parse(text, file: "test.toml")
+        config = try Config.parse(edit(text), file: "test.toml")
     }
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
@@ -44,7 +45,7 @@ func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
     _ = try await runtime.perform(
         .grantPlan(member: "m-ada", kind: .residentMonthly, from: "today", days: 1), source: "test")
     _ = try await runtime.perform(
-        .enrollBadge(member: "m-ada", format: .h10301, facility: 42, card: 1234, id: "b-ada"), source: "test")
+        .enrollBadge(member: "m-ada", format: .h10301, facility: 42, card: 1234, id: "b-ada", pin: nil), source: "test")
     _ = try await runtime.perform(
         .bookDesk(member: "m-ada", desk: "f01", date: "today", period: .day, days: 1, id: "bk-1"), source: "test")
     let entree = DoorInput(door: "entree", runtime: runtime)
@@ -160,7 +161,7 @@ func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
                 "'21/11/2026' is not a date: use YYYY-MM-DD, today or tomorrow"
             ),
             (
-                .enrollBadge(member: "m-x", format: .h10301, facility: 300, card: 1, id: nil),
+                .enrollBadge(member: "m-x", format: .h10301, facility: 300, card: 1, id: nil, pin: nil),
                 "card 300/1 does not fit h10301: facility ≤ 255, card ≤ 65535"
             ),
             (
