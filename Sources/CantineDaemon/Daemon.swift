@@ -17,17 +17,22 @@ public let cantineVersion = "0.1.0"
 public enum Daemon {
     /// Runs until SIGTERM/SIGINT.
     /// - Parameters:
+    ///   - hardware: relays already driven locked by `SafeBoot` (booted here when nil).
     ///   - extraServices: more services built on the opened runtime (the demo's traffic).
     ///   - ready: called once everything is started, with the URLs served.
     public static func run(
-        config: Config, logger: Logger, time: any TimeSource = SystemTime(),
+        config: Config, hardware booted: DoorHardware? = nil, logger: Logger, time: any TimeSource = SystemTime(),
         extraServices: @Sendable (Runtime, DoorHardware) -> [any Service] = { _, _ in [] },
         ready: @escaping @Sendable (Runtime) -> Void = { _ in }
     ) async throws(DaemonError) {
         // 1. Doors first: every relay line claimed at its locked level, then the inputs.
         var hardware: DoorHardware
         do throws(GPIOError) {
-            hardware = try DoorHardware.boot(config, logger: logger)
+            if let booted {
+                hardware = booted
+            } else {
+                hardware = try DoorHardware.boot(config, logger: logger)
+            }
             try hardware.openInputs(config)
         } catch {
             throw DaemonError(error.message)

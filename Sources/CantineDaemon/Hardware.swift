@@ -67,22 +67,27 @@ public struct DoorHardware: Sendable {
 
     /// Claims every door's relay line at its locked level.
     public static func boot(_ config: Config, logger: Logger) throws(GPIOError) -> DoorHardware {
+        try boot(RelayPlan(config), logger: logger)
+    }
+
+    /// Claims every relay line of `plan` at its locked level (before the rest of the config is read).
+    public static func boot(_ plan: RelayPlan, logger: Logger) throws(GPIOError) -> DoorHardware {
         var relays: [DoorID: RelayDriver] = [:]
         var simulated: [DoorID: SimulatedOutputLine] = [:]
         var chips: [String: GPIOChip] = [:]
         let deadline: RelayDriver.Deadline = { delay, body in
             DispatchQueue.global().asyncAfter(deadline: .now() + .microseconds(Int(delay.micros)), execute: body)
         }
-        for door in config.doors {
+        for door in plan.relays {
             let failSecure = door.failSecure ?? true
             let locked = RelayDriver.lockedLevel(failSecure: failSecure)
             let line: any OutputLine
-            if config.gpioSimulated {
+            if plan.simulated {
                 let sim = SimulatedOutputLine(initiallyActive: locked)
                 simulated[DoorID(door.id)] = sim
                 line = sim
             } else {
-                let name = door.chip ?? config.defaultChip
+                let name = door.chip ?? plan.defaultChip
                 let chip: GPIOChip
                 if let open = chips[name] {
                     chip = open
@@ -99,8 +104,7 @@ public struct DoorHardware: Sendable {
                 door: id, line: line, failSecure: failSecure, deadline: deadline,
                 onError: { logger.critical("relay failure", metadata: ["door": "\(id)", "error": "\($0)"]) })
             logger.info(
-                "relay driven locked",
-                metadata: ["door": "\(id)", "gpio": config.gpioSimulated ? "simulated" : "libgpiod"])
+                "relay driven locked", metadata: ["door": "\(id)", "gpio": plan.simulated ? "simulated" : "libgpiod"])
         }
         return DoorHardware(relays: relays, simulatedRelays: simulated, chips: Array(chips.values))
     }

@@ -14,8 +14,9 @@ struct Serve: AsyncParsableCommand, HasGlobalOptions {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let config = try global.loadConfig()
-        try await Daemon.run(config: config, logger: global.logger)
+        // The relays first, from the door tables alone; then the whole config.
+        let (hardware, config) = try SafeBoot.start(configPath: global.configPath, logger: global.logger)
+        try await Daemon.run(config: config, hardware: hardware, logger: global.logger)
     }
 }
 
