@@ -20,6 +20,15 @@ public enum Reducer {
                 s.doors[id]?.unlockedUntil = nil
                 s.doors[id]?.pendingPIN = nil
                 effects.append(.relay(id, .lock))
+                // Timers lived in the old process: ask again for those an alarm still needs.
+                if let door = s.doors[id], let layout = s.layout?.door(id) {
+                    if door.contact == .open, let opened = door.openedAt {
+                        effects.append(.schedule(.heldOpen(id), at: opened + layout.heldOpenAfter))
+                    }
+                    if let last = door.recentDenials.last, let rules = s.layout?.access {
+                        effects.append(.schedule(.denials(id), at: last + rules.denialWindow))
+                    }
+                }
             }
             for id in s.desks.keys { s.desks[id] = DeskState() }
             return effects + [.notify(.occupancyChanged)]
@@ -49,6 +58,7 @@ public enum Reducer {
             return [.notify(.membersChanged)]
         case .credentialEnrolled(let credential):
             s.credentials[credential.token] = credential
+            s.credentialTokens[credential.id] = credential.token
             return [.notify(.membersChanged)]
         case .credentialRevoked(let ref):
             if let c = s.credential(id: ref.credential) { s.credentials[c.token]?.revoked = true }

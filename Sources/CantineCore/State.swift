@@ -155,6 +155,8 @@ public struct State: Codable, Equatable, Sendable {
     public var members: [MemberID: Member] = [:]
     /// Credentials by token, the key a badge read is matched on.
     public var credentials: [CredentialToken: Credential] = [:]
+    /// Index of `credentials` by badge id.
+    public var credentialTokens: [CredentialID: CredentialToken] = [:]
     public var bookings: [BookingID: Booking] = [:]
     public var sessions: [SessionID: ProgramSession] = [:]
     public var doors: [DoorID: DoorState] = [:]
@@ -173,8 +175,9 @@ public struct State: Codable, Equatable, Sendable {
         return (try? encoder.encode(self)) ?? Data()
     }
 
+    /// The badge with this id (a badge whose card was re-enrolled under another id is gone).
     public func credential(id: CredentialID) -> Credential? {
-        credentials.values.first { $0.id == id }
+        credentialTokens[id].flatMap { credentials[$0] }.flatMap { $0.id == id ? $0 : nil }
     }
 }
 

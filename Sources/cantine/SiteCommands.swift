@@ -166,7 +166,7 @@ struct Replay: AsyncParsableCommand, HasGlobalOptions {
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure performance figures (see docs/benchmarks.md).",
-        subcommands: [JournalBench.self])
+        subcommands: [JournalBench.self, DoorBench.self])
 
     struct JournalBench: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
@@ -195,6 +195,53 @@ struct BenchCommand: AsyncParsableCommand {
                         ["replay digest = live digest", r.digestMatches ? "yes" : "NO"],
                     ])
             }
+        }
+    }
+
+    struct DoorBench: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "door",
+            abstract: "Badge-to-relay latency with 100k members under sensor load; decoder misdecodes.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Members (each with a plan and a badge) in the database.") var members = 100_000
+        @Option(help: "Frames timed through the reader thread to the relay.") var samples = 500
+        @Option(help: "Frames through the pure decoder, per bit period (1 ms and 2 ms).") var decoderFrames = 100_000
+        @Option(help: "Desk sensor reports per second submitted meanwhile.") var sensorRate = 2000
+        @Option(help: "Directory for the scratch database.") var dir = NSTemporaryDirectory()
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard members >= 10 else { throw ValidationError("--members \(members): expected at least 10") }
+            guard samples >= 10 else { throw ValidationError("--samples \(samples): expected at least 10") }
+            guard decoderFrames >= 100 else { throw ValidationError("--decoder-frames: expected at least 100") }
+            guard (0...100_000).contains(sensorRate) else { throw ValidationError("--sensor-rate: 0 to 100000") }
+        }
+
+        func run() async throws {
+            let r = try Bench.door(
+                members: members, samples: samples, decoderFrames: decoderFrames, sensorRate: sensorRate,
+                directory: dir, logger: global.logger)
+            if json { return try printJSON(r) }
+            printTable(
+                ["figure", "value"],
+                [
+                    ["members", "\(r.members) (seeded in \(String(format: "%.1f", r.seedS)) s)"],
+                    ["samples (granted frames)", "\(r.samples)"],
+                    [
+                        "p50_us (last bit edge → relay, minus \(r.gapTimeoutMs) ms gap)",
+                        String(format: "%.0f", r.p50Us),
+                    ],
+                    ["p99_us", String(format: "%.0f", r.p99Us)], ["max_us", String(format: "%.0f", r.maxUs)],
+                    ["  of which reader wake-up after the gap, p50 µs", String(format: "%.0f", r.wakeP50Us)],
+                    [
+                        "  of which decode → relay, p50 / p99 µs",
+                        String(format: "%.0f / %.0f", r.decideP50Us, r.decideP99Us),
+                    ],
+                    ["sensor reports/s meanwhile", String(format: "%.0f", r.sensorReportsPerS)],
+                    ["dropped edges", "\(r.droppedEdges)"],
+                    ["decoder frames (1 ms + 2 ms)", "\(r.frames)"], ["misdecodes", "\(r.misdecodes)"],
+                    ["parity_grants", "\(r.parityGrants)"],
+                ])
         }
     }
 }

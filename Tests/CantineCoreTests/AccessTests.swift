@@ -424,4 +424,17 @@ import Testing
                     .access(AccessRecord(door: "entree", member: "ada", reason: .pinTimeout, at: t0 + .seconds(140))))))
         #expect(s.doors["entree"]?.pendingPIN == nil)
     }
+
+    @Test func aRestartAsksAgainForTheTimersItsAlarmsNeed() {
+        var s = Fixture.state()
+        let t0 = Fixture.t0
+        _ = Reducer.apply(&s, Self.contact(true), now: t0)  // forced, and held open from t0
+        for i in 0..<5 { _ = Reducer.apply(&s, Fixture.badge("entree", "x"), now: t0 + .seconds(Int64(i))) }
+        let effects = Reducer.apply(&s, .daemonStarted(DaemonStarted(version: "t")), now: t0 + .seconds(10))
+        #expect(effects.contains(.schedule(.heldOpen("entree"), at: t0 + .seconds(30))))
+        #expect(effects.contains(.schedule(.denials("entree"), at: t0 + .seconds(64))))
+        #expect(
+            Reducer.apply(&s, .timerFired(.heldOpen("entree")), now: t0 + .seconds(30)).contains(
+                .notify(.alarm("entree", .heldOpen))))
+    }
 }

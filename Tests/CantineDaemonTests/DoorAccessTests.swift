@@ -189,3 +189,16 @@ func key(_ value: UInt64) -> WiegandFrame { WiegandFrame(bits: value, count: 4) 
         #expect(pins.count == 3 && pins.allSatisfy { $0.count == 32 && !$0.contains("2468") })
     }
 }
+
+@Suite struct DoorBenchTests {
+    /// The bench's own checks: every timed frame opened the door, no corrupted frame read as a
+    /// card, the one-in-a-hundred corruption was applied. (Its timings are figures, not asserted.)
+    @Test func theDoorBenchDecodesEveryFrameAndGrantsNoCorruptedOne() throws {
+        let r = try Bench.door(
+            members: 50, samples: 10, decoderFrames: 300, sensorRate: 200, directory: NSTemporaryDirectory(),
+            logger: Logger(label: "t"))
+        #expect(r.samples == 10 && r.grants == 10 && r.droppedEdges == 0)
+        #expect(r.frames == 600 && r.misdecodes == 0 && r.parityGrants == 0)
+        #expect(r.decoder.map(\.corrupted) == [3, 3])
+    }
+}

@@ -126,6 +126,13 @@ extension Broker {
             #expect(event?.contains(#""member":"m-ada""#) == true)
             #expect(event?.contains(#""id":"paris/"#) == true)
             #expect(event?.contains("Ada") == false)
+            #expect(event?.contains(#""reason":"granted.plan""#) == true)
+
+            // Opening the locked door is a forced-open alarm event, and the door's retained state.
+            DoorInput(door: "sortie", runtime: runtime).contact(open: true)
+            let alarm = events.next(containing: #""type":"alarm""#)
+            #expect(alarm?.contains(#""alarm":"forced""#) == true && alarm?.contains(#""active":true"#) == true)
+            #expect(try broker.read("cantine/paris/doors/sortie/state") == ["cantine/paris/doors/sortie/state forced"])
 
             // A change after connecting is published live.
             runtime.engine.submit(.deskReported(DeskReport(desk: "j01", occupied: false)), source: "sensor:node-j01")
