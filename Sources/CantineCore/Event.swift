@@ -262,11 +262,11 @@ public enum TimerID: Hashable, Sendable, Codable, CustomStringConvertible {
         let s = try decoder.singleValueContainer().decode(String.self)
         let parts = s.split(separator: ":", maxSplits: 1).map(String.init)
         let door = DoorID(parts.count == 2 ? parts[1] : "")
-        switch parts.first {
-        case "relock" where parts.count == 2: self = .relock(door)
-        case "held-open" where parts.count == 2: self = .heldOpen(door)
-        case "denials" where parts.count == 2: self = .denials(door)
-        case "pin" where parts.count == 2: self = .pin(door)
+        switch parts.count == 2 ? parts[0] : "" {
+        case "relock": self = .relock(door)
+        case "held-open": self = .heldOpen(door)
+        case "denials": self = .denials(door)
+        case "pin": self = .pin(door)
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "timer \(s)"))
         }

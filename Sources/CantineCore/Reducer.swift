@@ -118,11 +118,11 @@ public enum Reducer {
         switch AccessPolicy.decide(badge, in: s, now: now) {
         case .denied(let reason, let member):
             return deny(&s, AccessRecord(door: badge.door, member: member, reason: reason, at: now))
-        case .needsPIN(let member, let reason, let plan):
+        case .needsPIN(let member, _, let plan):
             guard let token = badge.token, let rules = s.layout?.access else { return [] }
             let until = now + rules.pinTimeout
             s.doors[badge.door]?.pendingPIN = PendingPIN(
-                member: member, token: token, reason: reason, plan: plan, until: until)
+                member: member, token: token, plan: plan, until: until)
             return [.schedule(.pin(badge.door), at: until)]
                 + logAccess(
                     &s, AccessRecord(door: badge.door, member: member, reason: .pinPending, plan: plan, at: now))

@@ -28,8 +28,7 @@ public enum DoorAlarm: String, Codable, Sendable, Comparable, CaseIterable {
 public struct PendingPIN: Codable, Equatable, Sendable {
     public var member: MemberID
     public var token: CredentialToken
-    /// What the badge would have been granted on (plan, booking or staff).
-    public var reason: AccessReason
+    /// The plan that will be logged with the grant, if a plan entitles the badge.
     public var plan: PlanKind?
     public var until: Instant
 }
