@@ -53,8 +53,9 @@ let package = Package(
         .target(
             name: "CantineMQTT",
             dependencies: [
-                "CantineCore", "CantineStore", "CMosquitto",
+                "CantineProtocol", "CantineCore", "CantineStore", "CMosquitto",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .target(name: "CantineImport", dependencies: ["CantineCore", "CICal"]),

@@ -52,6 +52,20 @@ public final class Engine: Sendable {
         }
     }
 
+    /// Applies a sensed input unless `refuse`, run under the lock on the current state and
+    /// time, gives a reason not to; a refused input changes nothing and is not journaled.
+    /// Returns the refusal, or nil when the event was applied.
+    public func submit<Refusal: Sendable>(
+        _ event: Event, source: EventSource, unless refuse: (State, Instant) -> Refusal?
+    ) -> Refusal? {
+        inner.withLock { inner in
+            if let refusal = refuse(inner.state, time.now()) { return refusal }
+            let applied = apply(&inner, event, source: source)
+            journal.enqueue([applied.entry], attachment: nil)
+            return nil
+        }
+    }
+
     /// Validates a command against the current state and applies its events atomically,
     /// queuing them with `attachment` for one commit. Throws without any change when refused.
     public func execute(

@@ -28,8 +28,10 @@ public enum Event: Equatable, Sendable {
     case credentialPINSet(CredentialPIN)
     /// The door contact opened or closed.
     case doorContact(DoorContact)
-    /// A desk sensor reported presence or absence (after its hysteresis).
+    /// A desk sensor reported presence or absence (a node's report taken in, or a wired line).
     case deskReported(DeskReport)
+    /// A desk sensor node said it is online or offline (its last will).
+    case nodeStatus(NodeStatus)
     case bookingCreated(Booking)
     case bookingCancelled(BookingRef)
     case sessionScheduled(ProgramSession)
@@ -55,6 +57,7 @@ public enum Event: Equatable, Sendable {
         case .credentialPINSet: "credential.pin-set"
         case .doorContact: "door.contact"
         case .deskReported: "desk.reported"
+        case .nodeStatus: "node.status"
         case .bookingCreated: "booking.created"
         case .bookingCancelled: "booking.cancelled"
         case .sessionScheduled: "session.scheduled"
@@ -79,6 +82,7 @@ public enum Event: Equatable, Sendable {
         case .credentialPINSet(let p): try encoder.encode(p)
         case .doorContact(let p): try encoder.encode(p)
         case .deskReported(let p): try encoder.encode(p)
+        case .nodeStatus(let p): try encoder.encode(p)
         case .bookingCreated(let p): try encoder.encode(p)
         case .bookingCancelled(let p): try encoder.encode(p)
         case .sessionScheduled(let p): try encoder.encode(p)
@@ -106,6 +110,7 @@ public enum Event: Equatable, Sendable {
         case "credential.pin-set": return .credentialPINSet(try d(CredentialPIN.self))
         case "door.contact": return .doorContact(try d(DoorContact.self))
         case "desk.reported": return .deskReported(try d(DeskReport.self))
+        case "node.status": return .nodeStatus(try d(NodeStatus.self))
         case "booking.created": return .bookingCreated(try d(Booking.self))
         case "booking.cancelled": return .bookingCancelled(try d(BookingRef.self))
         case "session.scheduled": return .sessionScheduled(try d(ProgramSession.self))
@@ -229,12 +234,33 @@ public struct DoorContact: Codable, Equatable, Sendable {
     }
 }
 
+/// A desk sensor's observation. From a node: its seq and uptime (ordering, reboots), firmware
+/// and signal; from a wired line: the debounced level only.
 public struct DeskReport: Codable, Equatable, Sendable {
     public var desk: DeskID
     public var occupied: Bool
-    public init(desk: DeskID, occupied: Bool) {
+    public var seq: Int64?
+    public var uptimeS: Int64?
+    public var fw: String?
+    public var rssi: Int?
+    public init(
+        desk: DeskID, occupied: Bool, seq: Int64? = nil, uptimeS: Int64? = nil, fw: String? = nil, rssi: Int? = nil
+    ) {
         self.desk = desk
         self.occupied = occupied
+        self.seq = seq
+        self.uptimeS = uptimeS
+        self.fw = fw
+        self.rssi = rssi
+    }
+}
+
+public struct NodeStatus: Codable, Equatable, Sendable {
+    public var node: NodeID
+    public var online: Bool
+    public init(node: NodeID, online: Bool) {
+        self.node = node
+        self.online = online
     }
 }
 
@@ -248,6 +274,8 @@ public enum TimerID: Hashable, Sendable, Codable, CustomStringConvertible {
     case denials(DoorID)
     /// Give up waiting for the PIN after a badge.
     case pin(DoorID)
+    /// Settle a desk's pending change, or find its node silent.
+    case desk(DeskID)
 
     public var description: String {
         switch self {
@@ -255,6 +283,7 @@ public enum TimerID: Hashable, Sendable, Codable, CustomStringConvertible {
         case .heldOpen(let d): "held-open:\(d)"
         case .denials(let d): "denials:\(d)"
         case .pin(let d): "pin:\(d)"
+        case .desk(let d): "desk:\(d)"
         }
     }
 
@@ -267,6 +296,7 @@ public enum TimerID: Hashable, Sendable, Codable, CustomStringConvertible {
         case "held-open": self = .heldOpen(door)
         case "denials": self = .denials(door)
         case "pin": self = .pin(door)
+        case "desk": self = .desk(DeskID(door.rawValue))
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "timer \(s)"))
         }

@@ -60,6 +60,7 @@ public enum PlanTag {}
 public enum BookingTag {}
 public enum SessionTag {}
 public enum StaffTag {}
+public enum NodeTag {}
 
 public typealias SiteID = Identifier<SiteTag>
 public typealias ZoneID = Identifier<ZoneTag>
@@ -73,6 +74,8 @@ public typealias PlanID = Identifier<PlanTag>
 public typealias BookingID = Identifier<BookingTag>
 public typealias SessionID = Identifier<SessionTag>
 public typealias StaffID = Identifier<StaffTag>
+/// A desk sensor node on MQTT (`nodes/<node>/status`).
+public typealias NodeID = Identifier<NodeTag>
 
 /// A keyed digest of a badge (format, facility, card): lets the core match badges without
 /// the journal ever holding a badge number. Computed at the edge with the site's secret.

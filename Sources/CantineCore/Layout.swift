@@ -16,11 +16,13 @@ public struct SiteLayout: Codable, Equatable, Sendable {
     public var rooms: [Room]
     /// Opening hours per plan, booking margin, PIN after hours, denied-badge alarm.
     public var access: AccessRules
+    /// Desk sensor hysteresis, silence timeout, report age limit.
+    public var sensors: SensorRules
 
     public init(
         site: SiteID, name: String, timeZone: String = "Europe/Paris", capacity: Int,
         zones: [Zone] = [], doors: [Door] = [], desks: [Desk] = [], rooms: [Room] = [],
-        access: AccessRules = AccessRules()
+        access: AccessRules = AccessRules(), sensors: SensorRules = SensorRules()
     ) {
         self.site = site
         self.name = name
@@ -31,11 +33,14 @@ public struct SiteLayout: Codable, Equatable, Sendable {
         self.desks = desks
         self.rooms = rooms
         self.access = access
+        self.sensors = sensors
     }
 
-    enum CodingKeys: String, CodingKey { case site, name, timeZone, capacity, zones, doors, desks, rooms, access }
+    enum CodingKeys: String, CodingKey {
+        case site, name, timeZone, capacity, zones, doors, desks, rooms, access, sensors
+    }
 
-    /// Layouts journaled before access rules existed decode with the default rules.
+    /// Layouts journaled before access or sensor rules existed decode with the default rules.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         site = try c.decode(SiteID.self, forKey: .site)
@@ -47,6 +52,7 @@ public struct SiteLayout: Codable, Equatable, Sendable {
         desks = try c.decode([Desk].self, forKey: .desks)
         rooms = try c.decode([Room].self, forKey: .rooms)
         access = try c.decodeIfPresent(AccessRules.self, forKey: .access) ?? AccessRules()
+        sensors = try c.decodeIfPresent(SensorRules.self, forKey: .sensors) ?? SensorRules()
     }
 
     public func door(_ id: DoorID) -> Door? { doors.first { $0.id == id } }
@@ -120,11 +126,17 @@ public struct Desk: Codable, Equatable, Sendable {
     public var id: DeskID
     public var name: String
     public var zone: ZoneID
-    public init(id: DeskID, name: String, zone: ZoneID) {
+    /// Where its occupancy comes from (nil: no sensor, always unknown).
+    public var sensor: DeskSensor?
+    public init(id: DeskID, name: String, zone: ZoneID, sensor: DeskSensor? = nil) {
         self.id = id
         self.name = name
         self.zone = zone
+        self.sensor = sensor
     }
+
+    /// The MQTT node reporting for this desk, if any.
+    public var node: NodeID? { if case .node(let n) = sensor { n } else { nil } }
 }
 
 public struct Room: Codable, Equatable, Sendable {

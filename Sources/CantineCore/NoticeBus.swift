@@ -20,6 +20,7 @@ public final class NoticeBus: Sendable {
     struct Subscribers {
         var next = 0
         var continuations: [Int: AsyncStream<Item>.Continuation] = [:]
+        var observers: [Int: @Sendable (Item) -> Void] = [:]
         var dropped = 0
     }
 
@@ -33,7 +34,25 @@ public final class NoticeBus: Sendable {
             for c in s.continuations.values {
                 if case .dropped = c.yield(item) { s.dropped += 1 }
             }
+            for observe in s.observers.values { observe(item) }
         }
+    }
+
+    /// Calls `handler` synchronously with every notice, in order, on the thread that caused
+    /// it (under the engine's lock): it must only record (a lock and an append), never wait.
+    /// Returns a token for `stopObserving`.
+    @discardableResult
+    public func observe(_ handler: @escaping @Sendable (Item) -> Void) -> Int {
+        subscribers.withLock { s in
+            s.next += 1
+            s.observers[s.next] = handler
+            return s.next
+        }
+    }
+
+    /// Stops calling the handler registered as `token`.
+    public func stopObserving(_ token: Int) {
+        _ = subscribers.withLock { $0.observers.removeValue(forKey: token) }
     }
 
     /// A stream of notices from now on, keeping at most `buffer` undelivered ones.

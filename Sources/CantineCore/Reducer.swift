@@ -30,7 +30,13 @@ public enum Reducer {
                     }
                 }
             }
-            for id in s.desks.keys { s.desks[id] = DeskState() }
+            // Desks show unknown until their sensors speak again; the last report's seq and
+            // uptime are kept, so reports the broker queued meanwhile are still ordered.
+            for id in s.desks.keys {
+                _ = s.desks[id]?.forget(at: now)
+                s.desks[id]?.since = nil
+            }
+            for id in s.nodes.keys { s.nodes[id]?.online = nil }
             return effects + [.notify(.occupancyChanged)]
 
         case .layoutApplied(let layout):
@@ -39,6 +45,8 @@ public enum Reducer {
             let deskIDs = Set(layout.desks.map(\.id))
             s.doors = s.doors.filter { doorIDs.contains($0.key) }
             s.desks = s.desks.filter { deskIDs.contains($0.key) }
+            let nodeIDs = Set(layout.desks.compactMap(\.node))
+            s.nodes = s.nodes.filter { nodeIDs.contains($0.key) }
             for id in doorIDs where s.doors[id] == nil { s.doors[id] = DoorState() }
             for id in deskIDs where s.desks[id] == nil { s.desks[id] = DeskState() }
             return [.notify(.occupancyChanged), .notify(.programChanged)]
@@ -86,13 +94,9 @@ public enum Reducer {
             return timerFired(&s, timer, now: now)
 
         case .deskReported(let report):
-            guard var desk = s.desks[report.desk] else { return [] }
-            let occupancy: Occupancy = report.occupied ? .occupied : .vacant
-            guard desk.occupancy != occupancy else { return [] }
-            desk.occupancy = occupancy
-            desk.since = now
-            s.desks[report.desk] = desk
-            return [.notify(.deskChanged(report.desk)), .notify(.occupancyChanged)]
+            return deskReported(&s, report, now: now)
+        case .nodeStatus(let status):
+            return nodeStatus(&s, status, now: now)
 
         case .bookingCreated(let booking):
             // Keep a week of history in memory; older bookings live only in the store.
@@ -148,7 +152,9 @@ public enum Reducer {
     static func grant(_ s: inout State, _ record: AccessRecord) -> [Effect] {
         guard let door = s.layout?.door(record.door), let member = record.member else { return [] }
         switch door.direction {
-        case .entry: s.present[member] = record.at
+        case .entry:
+            if let ttl = s.layout?.sensors.presenceTTL { s.present = s.present.filter { record.at - $0.value < ttl } }
+            s.present[member] = record.at
         case .exit: s.present[member] = nil
         }
         return unlock(&s, door, now: record.at) + logAccess(&s, record) + [.notify(.occupancyChanged)]
@@ -230,6 +236,8 @@ public enum Reducer {
             let cleared = door.clear(.repeatedDenials)
             s.doors[id] = door
             return cleared ? [.notify(.alarmCleared(id, .repeatedDenials))] : []
+        case .desk(let id):
+            return deskTimer(&s, id, now: now)
         case .pin(let id):
             guard let pending = s.doors[id]?.pendingPIN, pending.until <= now else { return [] }
             s.doors[id]?.pendingPIN = nil

@@ -22,6 +22,10 @@ public enum DoorAlarm: String, Codable, Sendable, Comparable, CaseIterable {
     public static func < (a: DoorAlarm, b: DoorAlarm) -> Bool {
         allCases.firstIndex(of: a) ?? 0 < allCases.firstIndex(of: b) ?? 0
     }
+
+    /// The name published on MQTT and the API (`forced`, `held_open`, `repeated_denials`);
+    /// the raw value is what the journal and snapshots keep.
+    public var label: String { rawValue.replacingOccurrences(of: "-", with: "_") }
 }
 
 /// A badge waiting for its PIN on the reader's keypad.
@@ -47,9 +51,9 @@ public struct DoorState: Codable, Equatable, Sendable {
     public var pendingPIN: PendingPIN?
     public init() {}
 
-    /// The door state as published (`locked` / `unlocked` / `open` / `forced` / `held-open`).
+    /// The door state as published (`locked` / `unlocked` / `open` / `forced` / `held_open`).
     public var label: String {
-        if let alarm = alarms.first(where: { $0 != .repeatedDenials }) { return alarm.rawValue }
+        if let alarm = alarms.first(where: { $0 != .repeatedDenials }) { return alarm.label }
         if contact == .open { return "open" }
         return lock.rawValue
     }
@@ -75,8 +79,16 @@ public enum Occupancy: String, Codable, Sendable {
 }
 
 public struct DeskState: Codable, Equatable, Sendable {
+    /// What the desk shows (after hysteresis).
     public var occupancy: Occupancy = .unknown
     public var since: Instant?
+    /// A change observed but not held long enough yet, and since when.
+    public var pending: Bool?
+    public var pendingSince: Instant?
+    /// The last report taken in: its node's seq and uptime, and when it arrived.
+    public var lastSeq: Int64?
+    public var lastUptime: Int64?
+    public var lastReportAt: Instant?
     public init() {}
 }
 
@@ -160,6 +172,8 @@ public struct State: Codable, Equatable, Sendable {
     public var sessions: [SessionID: ProgramSession] = [:]
     public var doors: [DoorID: DoorState] = [:]
     public var desks: [DeskID: DeskState] = [:]
+    /// Desk sensor nodes as last heard of.
+    public var nodes: [NodeID: NodeState] = [:]
     /// Members inside, with the time they came in.
     public var present: [MemberID: Instant] = [:]
     public var counters = Counters()
@@ -197,14 +211,19 @@ public struct OccupancySummary: Codable, Equatable, Sendable {
         @ISO8601Instant public var until: Instant?
     }
     public var site: SiteID?
+    /// Best estimate: members badged in, or occupied desks when sensors see more people.
     public var peoplePresent: Int
+    /// Members who badged in (and not out) within the presence limit.
+    public var badgedIn: Int
+    public var desksOccupied: Int
     public var capacity: Int
     public var zones: [ZoneCount]
     public var rooms: [RoomStatus]
     @ISO8601Instant public var updatedAt: Instant?
 
     enum CodingKeys: String, CodingKey {
-        case site, peoplePresent = "people_present", capacity, zones, rooms, updatedAt = "updated_at"
+        case site, peoplePresent = "people_present", badgedIn = "badged_in", desksOccupied = "desks_occupied"
+        case capacity, zones, rooms, updatedAt = "updated_at"
     }
 }
 
@@ -232,9 +251,12 @@ extension State {
             let next = roomBookings.filter { $0.start > now }.map(\.start).min()
             return .init(room: room.id, name: room.name, busy: false, until: next)
         }
+        let ttl = layout?.sensors.presenceTTL ?? SensorRules().presenceTTL
+        let badgedIn = present.values.filter { now - $0 < ttl }.count
+        let occupied = zones.reduce(0) { $0 + $1.occupied }
         return OccupancySummary(
-            site: layout?.site, peoplePresent: present.count, capacity: layout?.capacity ?? 0,
-            zones: zones, rooms: rooms, updatedAt: now)
+            site: layout?.site, peoplePresent: max(badgedIn, occupied), badgedIn: badgedIn, desksOccupied: occupied,
+            capacity: layout?.capacity ?? 0, zones: zones, rooms: rooms, updatedAt: now)
     }
 }
 

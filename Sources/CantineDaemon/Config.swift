@@ -15,12 +15,15 @@ public struct Config: Codable, Equatable, Sendable {
     public var mqtt: MQTTSection
     public var gpio: GPIOSection
     public var access: AccessSection
+    public var sensors: SensorsSection
     public var zones: [ZoneSection]
     public var doors: [DoorSection]
     public var desks: [DeskSection]
     public var rooms: [RoomSection]
 
-    enum CodingKeys: String, CodingKey { case site, database, http, mqtt, gpio, access, zones, doors, desks, rooms }
+    enum CodingKeys: String, CodingKey {
+        case site, database, http, mqtt, gpio, access, sensors, zones, doors, desks, rooms
+    }
 
     /// Only `[site]` and `[database]` are required; other sections and lists may be left out.
     public init(from decoder: any Decoder) throws {
@@ -31,6 +34,7 @@ public struct Config: Codable, Equatable, Sendable {
         mqtt = try c.decodeIfPresent(MQTTSection.self, forKey: .mqtt) ?? MQTTSection()
         gpio = try c.decodeIfPresent(GPIOSection.self, forKey: .gpio) ?? GPIOSection()
         access = try c.decodeIfPresent(AccessSection.self, forKey: .access) ?? AccessSection()
+        sensors = try c.decodeIfPresent(SensorsSection.self, forKey: .sensors) ?? SensorsSection()
         zones = try c.decodeIfPresent([ZoneSection].self, forKey: .zones) ?? []
         doors = try c.decodeIfPresent([DoorSection].self, forKey: .doors) ?? []
         desks = try c.decodeIfPresent([DeskSection].self, forKey: .desks) ?? []
@@ -69,9 +73,43 @@ public struct Config: Codable, Equatable, Sendable {
         public var caFile: String?
         public var certFile: String?
         public var keyFile: String?
+        /// Keep the broker session (subscriptions, queued reports) across reconnects.
+        public var persistentSession: Bool?
+        /// Announce entities to Home Assistant (MQTT discovery).
+        public var discovery: Bool?
+        public var discoveryPrefix: String?
+        /// Put members' names in access events (off: opaque ids only).
+        public var namesInEvents: Bool?
+        /// Undelivered messages older than this are dropped from the outbox.
+        public var outboxMaxAgeH: Seconds?
+        /// Inbound messages waiting for the ingest thread before new ones are dropped.
+        public var queueSize: Int?
+        public init() {}
         enum CodingKeys: String, CodingKey {
             case enabled, host, port, clientId = "client_id", username, password, keepalive = "keepalive_s"
             case caFile = "ca_file", certFile = "cert_file", keyFile = "key_file"
+            case persistentSession = "persistent_session", discovery, discoveryPrefix = "discovery_prefix"
+            case namesInEvents = "names_in_events", outboxMaxAgeH = "outbox_max_age_h", queueSize = "queue_size"
+        }
+    }
+
+    /// `[sensors]`: how desk sensor observations become desk states (see `SensorRules`).
+    public struct SensorsSection: Codable, Equatable, Sendable {
+        public var occupiedAfterS: Seconds?
+        public var vacantAfterS: Seconds?
+        public var silentAfterS: Seconds?
+        public var maxReportAgeS: Seconds?
+        public var presenceHours: Seconds?
+        /// Reports per second a desk may send on average (0: no limit), and its burst.
+        public var maxReportsPerS: Seconds?
+        public var burst: Int?
+        /// A wired sensor's line must be stable this long before its change counts.
+        public var debounceMs: Int?
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case occupiedAfterS = "occupied_after_s", vacantAfterS = "vacant_after_s", silentAfterS = "silent_after_s"
+            case maxReportAgeS = "max_report_age_s", presenceHours = "presence_hours"
+            case maxReportsPerS = "max_reports_per_s", burst, debounceMs = "debounce_ms"
         }
     }
 
@@ -193,6 +231,7 @@ extension Config {
     public var gpioSimulated: Bool { (gpio.mode ?? "real") == "simulated" }
     public var defaultChip: String { gpio.chip ?? "gpiochip0" }
     public var gapTimeoutNanos: UInt64 { UInt64(gpio.gapTimeoutMs ?? 25) * 1_000_000 }
+    public var debounceNanos: UInt64 { UInt64(sensors.debounceMs ?? 50) * 1_000_000 }
 
     /// The layout the core works with.
     public var layout: SiteLayout {
@@ -208,9 +247,24 @@ extension Config {
                     heldOpenAfter: Span(seconds: d.heldOpenS?.value ?? Door.defaultHeldOpen.seconds),
                     relockOnClose: d.relockOnClose ?? false)
             },
-            desks: desks.map { Desk(id: DeskID($0.id), name: $0.name ?? $0.id, zone: ZoneID($0.zone)) },
+            desks: desks.map { d in
+                Desk(
+                    id: DeskID(d.id), name: d.name ?? d.id, zone: ZoneID(d.zone),
+                    sensor: d.gpioLine != nil ? .wired : .node(NodeID(d.node ?? d.id)))
+            },
             rooms: rooms.map { Room(id: RoomID($0.id), name: $0.name, capacity: $0.capacity ?? 8) },
-            access: accessRules)
+            access: accessRules, sensors: sensorRules)
+    }
+
+    /// The sensor rules (ranges checked by `validate`).
+    public var sensorRules: SensorRules {
+        var rules = SensorRules()
+        if let t = sensors.occupiedAfterS { rules.occupiedAfter = Span(seconds: t.value) }
+        if let t = sensors.vacantAfterS { rules.vacantAfter = Span(seconds: t.value) }
+        if let t = sensors.silentAfterS { rules.silentAfter = Span(seconds: t.value) }
+        if let t = sensors.maxReportAgeS { rules.maxReportAge = Span(seconds: t.value) }
+        if let h = sensors.presenceHours { rules.presenceTTL = Span(seconds: h.value * 3600) }
+        return rules
     }
 
     /// The access rules (validated by `validate`: unparsable hours never get here).
@@ -322,13 +376,18 @@ extension Config {
         switch key {
         case _ where key.hasSuffix("_line"), "port", "capacity", "keepalive_s", "snapshot_every", "gap_timeout_ms":
             return "an integer"
+        case "max_reports_per_s":
+            return "a number of reports per second"
         case _ where key.hasSuffix("_s"):
             return "a number of seconds"
-        case "booking_margin_min", "denied_alarm_count":
+        case "outbox_max_age_h", "presence_hours":
+            return "a number of hours"
+        case "booking_margin_min", "denied_alarm_count", "queue_size", "burst", "debounce_ms":
             return "an integer"
-        case _ where key.hasSuffix("_active_low"), "enabled", "fail_secure", "pin_after_hours", "relock_on_close":
+        case _ where key.hasSuffix("_active_low"), "enabled", "fail_secure", "pin_after_hours", "relock_on_close",
+            "persistent_session", "discovery", "names_in_events":
             return "true or false"
-        case "site", "database", "http", "mqtt", "gpio", "access":
+        case "site", "database", "http", "mqtt", "gpio", "access", "sensors":
             return "a table ([\(key)])"
         case "zones", "doors", "desks", "rooms":
             return "an array of tables ([[\(key)]])"
@@ -456,6 +515,33 @@ extension Config {
         }
         if let a = access.remoteUnlockMaxAgeS?.value, !(1...300).contains(a) {
             throw fail("access.remote_unlock_max_age_s", "expected 1 to 300 seconds")
+        }
+        if let p = mqtt.discoveryPrefix, p.isEmpty || p.contains("#") || p.contains("+") || p.hasSuffix("/") {
+            throw fail("mqtt.discovery_prefix", "expected a topic prefix such as \"homeassistant\" (no wildcards)")
+        }
+        if let h = mqtt.outboxMaxAgeH?.value, !(0...720).contains(h) {
+            throw fail("mqtt.outbox_max_age_h", "expected 0 to 720 hours (24 is usual)")
+        }
+        if let q = mqtt.queueSize, !(16...1_000_000).contains(q) {
+            throw fail("mqtt.queue_size", "expected 16 to 1000000 messages")
+        }
+        for (key, value, range) in [
+            ("sensors.occupied_after_s", sensors.occupiedAfterS, 0.0...600),
+            ("sensors.vacant_after_s", sensors.vacantAfterS, 0...3600),
+            ("sensors.silent_after_s", sensors.silentAfterS, 10...86_400),
+            ("sensors.max_report_age_s", sensors.maxReportAgeS, 1...86_400),
+            ("sensors.presence_hours", sensors.presenceHours, 1...48),
+            ("sensors.max_reports_per_s", sensors.maxReportsPerS, 0...10_000),
+        ] {
+            if let v = value?.value, !range.contains(v) {
+                throw fail(key, "expected \(range.lowerBound.formatted()) to \(range.upperBound.formatted())")
+            }
+        }
+        if let b = sensors.burst, !(1...10_000).contains(b) {
+            throw fail("sensors.burst", "expected 1 to 10000 reports")
+        }
+        if let d = sensors.debounceMs, !(1...2000).contains(d) {
+            throw fail("sensors.debounce_ms", "expected 1 to 2000 milliseconds (50 suits PIR and pressure mats)")
         }
 
         try unique("zones", zones.map(\.id))

@@ -73,14 +73,8 @@ public enum Daemon {
             SnapshotService(runtime: runtime, every: Int64(config.database.snapshotEvery ?? 10_000)),
         ]
         if config.mqttEnabled {
-            let settings = MQTTSettings(
-                host: config.mqttHost, port: config.mqttPort,
-                clientID: config.mqtt.clientId ?? "cantine-\(config.site.id)",
-                username: config.mqtt.username, password: config.mqtt.password, keepalive: config.mqtt.keepalive ?? 30,
-                caFile: config.mqtt.caFile, certFile: config.mqtt.certFile, keyFile: config.mqtt.keyFile)
             do throws(MQTTError) {
-                services.append(
-                    try MQTTPublisher(settings: settings, engine: runtime.engine, bus: runtime.bus, logger: logger))
+                services.append(try MQTTService(config: config, runtime: runtime, logger: logger))
             } catch {
                 throw DaemonError(error.message)
             }

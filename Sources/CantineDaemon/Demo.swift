@@ -55,6 +55,9 @@ public enum DemoAction: Sendable, Equatable {
     /// A card presented at a door's reader; `opens` when the person will push the door.
     case badge(door: String, frame: WiegandFrame, opens: Bool)
     case desk(String, occupied: Bool)
+    /// Every desk node says again what it sees (nodes report at least every minute or two;
+    /// a silent one makes its desk unknown).
+    case heartbeat
 }
 
 /// The seeded site and its day of traffic.
@@ -223,6 +226,13 @@ public enum DemoSite {
                 at(10, 5),
                 .badge(door: "entree", frame: WiegandFrame(bits: unknown.bits ^ 0b100, count: 26), opens: false)
             ))
+        if let first = out.map(\.0).min(), let last = out.map(\.0).max() {
+            var tick = first
+            while tick <= last + .minutes(240) {  // into the night: nodes never stop
+                out.append((tick, .heartbeat))
+                tick = tick + .seconds(120)
+            }
+        }
         return out.sorted { $0.0 < $1.0 }
     }
 }
@@ -250,9 +260,13 @@ final class DemoHardware: Sendable {
         self.wires = wires
     }
 
-    /// Every node's first heartbeat after the daemon starts: nobody is in yet.
+    /// What each desk's node last saw.
+    let seen = Mutex<[String: Bool]>([:])
+
+    /// Every node reports what it sees (at the start: nobody is in yet).
     func heartbeat() {
-        for desk in runtime.config.desks { report(desk.id, occupied: false) }
+        let seen = self.seen.withLock { $0 }
+        for desk in runtime.config.desks { report(desk.id, occupied: seen[desk.id] ?? false) }
     }
 
     func perform(_ action: DemoAction) {
@@ -272,7 +286,10 @@ final class DemoHardware: Sendable {
             }
             source.inject(edges)
         case .desk(let desk, let occupied):
+            seen.withLock { $0[desk] = occupied }
             report(desk, occupied: occupied)
+        case .heartbeat:
+            heartbeat()
         }
     }
 

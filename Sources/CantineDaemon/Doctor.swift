@@ -93,13 +93,14 @@ public enum Doctor {
         }
 
         if config.mqttEnabled {
-            let ok = MosquittoClient.reachable(host: config.mqttHost, port: config.mqttPort)
+            // A real connect with the daemon's credentials and TLS files: refusals are named.
+            let settings = config.mqttSettings
+            let problem = MosquittoClient.probe(settings)
             checks.append(
                 Check(
-                    name: "mqtt", ok: ok,
-                    detail: ok
-                        ? "broker \(config.mqttHost):\(config.mqttPort) reachable"
-                        : "broker \(config.mqttHost):\(config.mqttPort) unreachable: start mosquitto (systemctl start mosquitto) or fix [mqtt] host/port"
+                    name: "mqtt", ok: problem == nil,
+                    detail: problem
+                        ?? "broker \(settings.broker) accepts \(settings.username.map { "user '\($0)'" } ?? "anonymous clients")\(settings.caFile == nil ? "" : " over TLS")"
                 ))
         } else {
             checks.append(Check(name: "mqtt", ok: true, detail: "disabled ([mqtt] enabled = false)"))

@@ -1,101 +1,323 @@
-// Publishes live state on MQTT: daemon status (birth + last will), occupancy summary, desk
-// and door states (retained, re-sent in full on every reconnect) and access events (QoS 1,
-// stable ids). A Service: runs until graceful shutdown, then says `offline` and disconnects.
+// The outbound side of MQTT. Notices from the engine become work (events in order; desks,
+// doors and the summary marked dirty), and one task sends the work whenever the doorbell
+// rings: under load, many changes of a desk cost one message. While the broker is away
+// messages go to the SQLite outbox (state collapsed by topic) and are sent, in order, on the
+// next connect, before the full retained state and the Home Assistant discovery.
 
 import CantineCore
+import CantineStore
 import Foundation
 import Logging
-import ServiceLifecycle
+import Synchronization
 
-/// The MQTT side of live occupancy.
-public final class MQTTPublisher: Service, Sendable {
+/// What the publisher may publish, beyond the topic contract.
+public struct PublishOptions: Sendable {
+    /// Announce entities to Home Assistant.
+    public var discovery: Bool
+    /// Put the member's name in access events (off by default: ids only).
+    public var namesInEvents: Bool
+    /// Outbox messages older than this are dropped.
+    public var outboxMaxAge: Span
+    public var version: String
+
+    public init(
+        discovery: Bool = true, namesInEvents: Bool = false, outboxMaxAge: Span = .seconds(24 * 3600),
+        version: String = "0"
+    ) {
+        self.discovery = discovery
+        self.namesInEvents = namesInEvents
+        self.outboxMaxAge = outboxMaxAge
+        self.version = version
+    }
+}
+
+/// Publishes live state and events; see the file header.
+public final class MQTTPublisher: Sendable {
+    struct Work {
+        var connected = false
+        var discovery = false
+        /// Access and alarm notices, in order (encoded at flush, off the engine's lock).
+        var events: [NoticeBus.Item] = []
+        var desks: Set<DeskID> = []
+        var doors: Set<DoorID> = []
+        var occupancy = false
+    }
+
     let client: MosquittoClient
     let engine: Engine
-    let bus: NoticeBus
+    let store: Store?
     let topics: Topics
+    let options: PublishOptions
     let logger: Logger
+    let names: @Sendable (MemberID) -> String?
+    let work = Mutex(Work())
+    let bell: AsyncStream<Void>.Continuation
+    let rings: AsyncStream<Void>
+    /// QoS 1 messages handed to libmosquitto and not acknowledged yet, by message id.
+    let inflight = Mutex<[Int32: OutboxMessage]>([:])
+    /// Whether the outbox may hold messages (then new ones queue behind them).
+    let outboxPending = Mutex(true)
+    /// Held while sending: one flush at a time, so batches leave in the order they were taken.
+    let sending = Mutex(())
+    let counts = Mutex(Counts())
 
-    public init(settings: MQTTSettings, engine: Engine, bus: NoticeBus, logger: Logger) throws(MQTTError) {
-        topics = Topics(site: engine.site)
-        client = try MosquittoClient(settings: settings, willTopic: topics.status, willPayload: "offline")
+    /// What the publisher has done so far.
+    public struct Counts: Sendable, Equatable {
+        /// Messages written to the outbox (broker away).
+        public var kept = 0
+        /// Outbox messages handed to the broker after a reconnect.
+        public var drained = 0
+    }
+
+    /// What the publisher has done so far.
+    public var stats: Counts { counts.withLock { $0 } }
+
+    public init(
+        client: MosquittoClient, engine: Engine, store: Store?, topics: Topics, options: PublishOptions,
+        logger: Logger, names: @escaping @Sendable (MemberID) -> String? = { _ in nil }
+    ) {
+        self.client = client
         self.engine = engine
-        self.bus = bus
+        self.store = store
+        self.topics = topics
+        self.options = options
         self.logger = logger
+        self.names = names
+        (rings, bell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    public func run() async throws {
-        let notices = bus.subscribe()
-        try client.start { [self] in
-            logger.info("mqtt connected", metadata: ["mqtt.broker": "\(client.settings.host):\(client.settings.port)"])
-            client.publish(topics.status, "online", retain: true)
-            publishAll()
+    // MARK: inputs (any thread, never blocking)
+
+    /// Takes in a notice of the engine. Called under the engine's lock: only records.
+    public func take(_ item: NoticeBus.Item) {
+        work.withLock { w in
+            switch item.notice {
+            case .occupancyChanged: w.occupancy = true
+            case .deskChanged(let desk): w.desks.insert(desk)
+            case .doorChanged(let door): w.doors.insert(door)
+            case .alarm(let door, _), .alarmCleared(let door, _):
+                w.doors.insert(door)
+                w.events.append(item)
+            case .access: w.events.append(item)
+            case .programChanged, .bookingsChanged, .membersChanged: return
+            }
         }
-        for await item in notices.cancelOnGracefulShutdown() {
-            handle(item)
-        }
-        client.publish(topics.status, "offline", retain: true)
-        client.stop()
+        bell.yield()
     }
 
-    func handle(_ item: NoticeBus.Item) {
+    /// The `events` message of an access or alarm notice.
+    func event(_ item: NoticeBus.Item) -> OutboxMessage? {
+        let id = "\(engine.site)/\(item.seq)"
         switch item.notice {
-        case .occupancyChanged: publishOccupancy(at: item.at)
-        case .deskChanged(let desk):
-            let label = engine.read { $0.desks[desk]?.occupancy.rawValue } ?? "unknown"
-            client.publish(topics.deskState(desk), label, retain: true)
-        case .doorChanged(let door):
-            publishDoor(door)
         case .alarm(let door, let alarm), .alarmCleared(let door, let alarm):
-            publishDoor(door)
             var active = false
             if case .alarm = item.notice { active = true }
-            publishEvent(
-                AlarmEvent(
-                    id: "\(engine.site)/\(item.seq)", door: door.rawValue, alarm: alarm.rawValue, active: active,
-                    at: item.at.description))
+            let event = AlarmEvent(
+                id: id, door: door.rawValue, alarm: alarm.label, active: active, at: item.at.description)
+            return message(event, at: item.at)
         case .access(let record):
-            publishEvent(AccessEvent(id: "\(engine.site)/\(item.seq)", record: record))
-        case .programChanged, .bookingsChanged, .membersChanged: break
+            var event = AccessEvent(id: id, record: record)
+            if options.namesInEvents, let member = record.member { event.name = names(member) }
+            return message(event, at: item.at)
+        default:
+            return nil
         }
     }
 
-    func publishDoor(_ door: DoorID) {
-        let label = engine.read { $0.doors[door]?.label } ?? "locked"
-        client.publish(topics.doorState(door), label, retain: true)
+    /// The client (re)connected: status, outbox, full state and discovery follow.
+    public func connected() {
+        work.withLock { $0.connected = true }
+        bell.yield()
     }
 
-    /// Events are QoS 1 and never retained: a late subscriber must not see old ones as new.
-    func publishEvent(_ event: some Encodable) {
-        if let json = try? String(decoding: JSONEncoder.sorted.encode(event), as: UTF8.self) {
-            client.publish(topics.events, json, qos: 1, retain: false)
+    /// Home Assistant (re)started: announce the entities again.
+    public func homeAssistantOnline() {
+        work.withLock { $0.discovery = true }
+        bell.yield()
+    }
+
+    /// The broker acknowledged message `mid`.
+    public func acknowledged(_ mid: Int32) {
+        _ = inflight.withLock { $0.removeValue(forKey: mid) }
+    }
+
+    // MARK: the sending task
+
+    /// Sends work as it comes until the stream of rings ends (`finish`).
+    public func run() async {
+        for await _ in rings { flush() }
+    }
+
+    /// Stops the sending task.
+    public func finish() { bell.finish() }
+
+    /// Sends everything pending now (the sending task calls it on every ring; a caller may
+    /// too, to be sure what was announced so far has been sent or kept).
+    public func flush() {
+        sending.withLock { _ in flushLocked() }
+    }
+
+    func flushLocked() {
+        let w = work.withLock { w in
+            defer { w = Work() }
+            return w
         }
-    }
-
-    /// Publishes every retained topic afresh (after a (re)connect).
-    func publishAll() {
         let now = engine.now
+        if w.connected {
+            _ = client.publish(topics.status, "online", retain: true)
+            drainOutbox()
+            publishAll(at: now)
+        }
+        for item in w.events { if let m = event(item) { send(m) } }
+        if !w.connected {
+            let (desks, doors) = engine.read { s in
+                (w.desks.map { ($0, s.desks[$0]?.occupancy ?? .unknown) }, w.doors.map { ($0, s.doors[$0]?.label) })
+            }
+            for (desk, occupancy) in desks.sorted(by: { $0.0 < $1.0 }) {
+                send(state(topics.deskState(desk), occupancy.rawValue, at: now))
+            }
+            for (door, label) in doors.sorted(by: { $0.0 < $1.0 }) {
+                if let label { send(state(topics.doorState(door), label, at: now)) }
+            }
+            if w.occupancy { publishOccupancy(at: now) }
+        }
+        if w.discovery && !w.connected { publishDiscovery(at: now) }
+    }
+
+    /// A retained state message (collapsed by topic in the outbox).
+    func state(_ topic: String, _ payload: String, at now: Instant) -> OutboxMessage {
+        OutboxMessage(
+            createdUs: now.micros, topic: topic, payload: Array(payload.utf8), qos: 1, retain: true, collapse: topic)
+    }
+
+    func message(_ event: some Encodable, at now: Instant) -> OutboxMessage {
+        let json = (try? JSONEncoder.sorted.encode(event)) ?? Data()
+        return OutboxMessage(createdUs: now.micros, topic: topics.events, payload: Array(json), qos: 1, retain: false)
+    }
+
+    /// Publishes `m` now if the broker is there and nothing waits before it; else keeps it.
+    func send(_ m: OutboxMessage) {
+        if !outboxPending.withLock({ $0 }), hand(m) { return }
+        keep([m])
+    }
+
+    /// Hands `m` to libmosquitto; false when it did not take it (not connected).
+    func hand(_ m: OutboxMessage) -> Bool {
+        inflight.withLock { inflight in
+            guard let mid = client.publish(m.topic, m.payload, qos: m.qos, retain: m.retain) else { return false }
+            if m.qos > 0 { inflight[mid] = m }
+            return true
+        }
+    }
+
+    /// Writes messages to the outbox (broker away).
+    func keep(_ messages: [OutboxMessage]) {
+        outboxPending.withLock { $0 = true }
+        counts.withLock { $0.kept += messages.count }
+        guard let store else { return }
+        do {
+            let dropped = try store.outboxAppend(
+                messages, site: engine.site.rawValue, nowUs: engine.now.micros, maxAgeUs: options.outboxMaxAge.micros)
+            if dropped > 0 {
+                logger.warning("mqtt outbox full: oldest messages dropped", metadata: ["dropped": "\(dropped)"])
+            }
+        } catch {
+            logger.error(
+                "mqtt outbox not writable: message lost",
+                metadata: ["error": "\(error)", "topic": "\(messages.first?.topic ?? "")"])
+        }
+    }
+
+    /// Sends the outbox in order; stops (keeping the rest) if the connection drops.
+    func drainOutbox() {
+        guard let store else {
+            outboxPending.withLock { $0 = false }
+            return
+        }
+        do {
+            var sent = 0
+            while true {
+                let batch = try store.outboxPeek(limit: 500)
+                if batch.isEmpty { break }
+                var delivered: [Int64] = []
+                for m in batch {
+                    guard hand(m) else { break }
+                    delivered.append(m.id)
+                }
+                try store.outboxDelete(ids: delivered)
+                sent += delivered.count
+                counts.withLock { $0.drained += delivered.count }
+                if delivered.count < batch.count { return }
+            }
+            outboxPending.withLock { $0 = false }
+            if sent > 0 { logger.info("mqtt outbox delivered", metadata: ["messages": "\(sent)"]) }
+        } catch {
+            logger.error("mqtt outbox not readable", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Every retained topic afresh, then discovery (after a (re)connect).
+    func publishAll(at now: Instant) {
         let (desks, doors) = engine.read { s in
             (s.desks.map { ($0.key, $0.value.occupancy.rawValue) }, s.doors.map { ($0.key, $0.value.label) })
         }
-        for (desk, label) in desks { client.publish(topics.deskState(desk), label, retain: true) }
-        for (door, label) in doors { client.publish(topics.doorState(door), label, retain: true) }
+        for (desk, label) in desks.sorted(by: { $0.0 < $1.0 }) { send(state(topics.deskState(desk), label, at: now)) }
+        for (door, label) in doors.sorted(by: { $0.0 < $1.0 }) { send(state(topics.doorState(door), label, at: now)) }
         publishOccupancy(at: now)
+        publishDiscovery(at: now)
     }
 
     func publishOccupancy(at now: Instant) {
         let summary = engine.read { $0.occupancy(at: now) }
         if let data = try? JSONEncoder.sorted.encode(summary) {
-            client.publish(topics.occupancy, String(decoding: data, as: UTF8.self), retain: true)
+            send(state(topics.occupancy, String(decoding: data, as: UTF8.self), at: now))
         }
+    }
+
+    /// Discovery configs for the layout; entities announced before and gone from the layout
+    /// (a desk removed from the config) are removed with an empty retained config.
+    func publishDiscovery(at now: Instant) {
+        guard options.discovery, let layout = engine.read({ $0.layout }) else { return }
+        let configs = Discovery.messages(for: layout, topics: topics, version: options.version)
+        let current = Set(configs.map(\.topic))
+        let key = "mqtt_discovery_topics"
+        let before =
+            (try? store?.meta(key)).flatMap { $0 }.map { Set($0.split(separator: "\n").map(String.init)) } ?? []
+        for topic in before.subtracting(current).sorted() { send(state(topic, "", at: now)) }
+        for config in configs { send(state(config.topic, config.payload, at: now)) }
+        try? store?.metaSet(key, current.sorted().joined(separator: "\n"))
+    }
+
+    /// On a clean shutdown: desks say `unknown` (nobody watches them any more), the status says
+    /// `offline`; waits up to `timeout` for the broker's acknowledgements, then keeps every
+    /// event still unacknowledged in the outbox for the next start.
+    public func shutDown(timeout: Duration = .seconds(2)) async {
+        let now = engine.now
+        let desks = engine.read { Array($0.desks.keys) }
+        if client.isConnected && !outboxPending.withLock({ $0 }) {
+            for desk in desks.sorted() { _ = hand(state(topics.deskState(desk), Occupancy.unknown.rawValue, at: now)) }
+            _ = hand(state(topics.status, "offline", at: now))
+            let clock = ContinuousClock()
+            let deadline = clock.now + timeout
+            while clock.now < deadline && !inflight.withLock({ $0.isEmpty }) && client.isConnected {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        let unacknowledged = inflight.withLock { i in
+            defer { i = [:] }
+            return i.values.filter { !$0.retain }.sorted { $0.createdUs < $1.createdUs }
+        }
+        if !unacknowledged.isEmpty { keep(unacknowledged) }
     }
 }
 
-/// An access event as published on `events` (no names: members by opaque id only).
+/// An access event as published on `events` (members by opaque id; a name only if allowed).
 struct AccessEvent: Encodable {
     let id: String
     let type = "access"
     let door: String
     let member: String?
+    var name: String?
     let granted: Bool
     let reason: String
     let plan: String?

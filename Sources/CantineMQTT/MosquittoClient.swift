@@ -1,6 +1,7 @@
 // A libmosquitto client: owns the handle (freed in deinit), runs libmosquitto's own network
 // thread (loop_start), reconnects with capped backoff (1 s → 5 s), sets the last will before
-// connecting and calls back on every (re)connect so subscriptions and birth messages return.
+// connecting, renews its subscriptions in the connect callback and hands messages to Swift
+// through a callback that must not block (see `MessageQueue`).
 
 import CMosquitto
 import Foundation
@@ -24,11 +25,15 @@ public struct MQTTSettings: Sendable, Equatable {
     public var caFile: String?
     public var certFile: String?
     public var keyFile: String?
+    /// Keep the session (subscriptions, queued QoS 1 messages) across disconnects.
+    public var persistentSession: Bool
+    /// QoS 1 messages in flight at once (0: no limit).
+    public var maxInflight: Int
 
     public init(
         host: String, port: Int, clientID: String, username: String? = nil, password: String? = nil,
-        keepalive: Int = 30,
-        caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil
+        keepalive: Int = 30, caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil,
+        persistentSession: Bool = true, maxInflight: Int = 100
     ) {
         self.host = host
         self.port = port
@@ -39,6 +44,24 @@ public struct MQTTSettings: Sendable, Equatable {
         self.caFile = caFile
         self.certFile = certFile
         self.keyFile = keyFile
+        self.persistentSession = persistentSession
+        self.maxInflight = maxInflight
+    }
+
+    /// The broker as `host:port`.
+    public var broker: String { "\(host):\(port)" }
+}
+
+/// A message as received.
+public struct InboundMessage: Sendable, Equatable {
+    public var topic: String
+    public var payload: [UInt8]
+    /// Delivered from the broker's retained store (not published just now).
+    public var retained: Bool
+    public init(topic: String, payload: [UInt8], retained: Bool = false) {
+        self.topic = topic
+        self.payload = payload
+        self.retained = retained
     }
 }
 
@@ -46,44 +69,110 @@ public struct MQTTSettings: Sendable, Equatable {
 public final class MosquittoClient: @unchecked Sendable {
     private static let initOnce: Void = { mosquitto_lib_init() }()
 
+    struct Callbacks {
+        var connected = false
+        var subscriptions: [String] = []
+        var onConnect: (@Sendable () -> Void)?
+        var onMessage: (@Sendable (InboundMessage) -> Void)?
+        var onPublished: (@Sendable (Int32) -> Void)?
+        /// The broker's answer to the last connection attempt, when it refused.
+        var refusal: String?
+        /// The last error libmosquitto logged (TLS failures land here).
+        var lastError: String?
+        var onRefused: (@Sendable (String) -> Void)?
+    }
+
     let handle: OpaquePointer
     public let settings: MQTTSettings
-    let state = Mutex<(connected: Bool, onConnect: (@Sendable () -> Void)?)>((false, nil))
+    let callbacks = Mutex(Callbacks())
+    /// Signalled on every connect and disconnect (`wait(connected:timeout:)`).
+    let changed = NSCondition()
 
-    /// Creates the client and sets the last will (retained) on `willTopic`.
-    public init(settings: MQTTSettings, willTopic: String, willPayload: String) throws(MQTTError) {
+    /// Creates the client; `will` (retained, QoS 1) is what the broker says if we vanish.
+    public init(settings: MQTTSettings, will: (topic: String, payload: String)? = nil) throws(MQTTError) {
         _ = Self.initOnce
-        guard let h = mosquitto_new(settings.clientID, true, nil) else {
-            throw MQTTError("cannot create MQTT client: \(String(cString: strerror(errno)))")
+        guard let h = mosquitto_new(settings.clientID, !settings.persistentSession, nil) else {
+            throw MQTTError("cannot create MQTT client '\(settings.clientID)': \(String(cString: strerror(errno)))")
         }
         handle = h
         self.settings = settings
         mosquitto_user_data_set(h, Unmanaged.passUnretained(self).toOpaque())
         _ = mosquitto_int_option(h, MOSQ_OPT_PROTOCOL_VERSION, Int32(MQTT_PROTOCOL_V311))
         mosquitto_reconnect_delay_set(h, 1, 5, true)
-        try check(
-            mosquitto_will_set(h, willTopic, Int32(willPayload.utf8.count), willPayload, 1, true), "last will")
+        _ = mosquitto_max_inflight_messages_set(h, UInt32(max(0, settings.maxInflight)))
+        if let will {
+            try check(
+                mosquitto_will_set(h, will.topic, Int32(will.payload.utf8.count), will.payload, 1, true), "last will")
+        }
         if let user = settings.username {
             try check(mosquitto_username_pw_set(h, user, settings.password), "credentials")
         }
         if let ca = settings.caFile {
-            try check(mosquitto_tls_set(h, ca, nil, settings.certFile, settings.keyFile, nil), "TLS files")
+            for (key, file) in [
+                ("mqtt.ca_file", ca), ("mqtt.cert_file", settings.certFile), ("mqtt.key_file", settings.keyFile),
+            ] {
+                if let file, !FileManager.default.isReadableFile(atPath: file) {
+                    throw MQTTError("MQTT TLS: cannot read \(file) (\(key)): check the path and its permissions")
+                }
+            }
+            if (settings.certFile == nil) != (settings.keyFile == nil) {
+                throw MQTTError("MQTT TLS: a client certificate needs both mqtt.cert_file and mqtt.key_file")
+            }
+            try check(
+                mosquitto_tls_set(h, ca, nil, settings.certFile, settings.keyFile, nil),
+                "TLS files (\(ca)\(settings.certFile.map { ", \($0)" } ?? ""))")
+        } else if settings.certFile != nil || settings.keyFile != nil {
+            throw MQTTError("MQTT TLS: mqtt.cert_file and mqtt.key_file need mqtt.ca_file (the broker's CA)")
         }
         mosquitto_connect_callback_set(h) { mosq, userdata, rc in
-            guard let userdata else { return }
-            let client = Unmanaged<MosquittoClient>.fromOpaque(userdata).takeUnretainedValue()
-            let callback = client.state.withLock { s -> (@Sendable () -> Void)? in
-                s.connected = rc == 0
-                return rc == 0 ? s.onConnect : nil
+            guard let client = MosquittoClient.from(userdata) else { return }
+            if rc == 0 {
+                let (topics, callback) = client.callbacks.withLock { c in
+                    c.connected = true
+                    c.refusal = nil
+                    return (c.subscriptions, c.onConnect)
+                }
+                // Renewed on every connect: a broker that lost our session has our topics again.
+                for topic in topics { mosquitto_subscribe(mosq, nil, topic, 1) }
+                callback?()
+                client.signalChange()
+            } else {
+                let text = String(cString: mosquitto_connack_string(rc))
+                let callback = client.callbacks.withLock { c -> (@Sendable (String) -> Void)? in
+                    defer { c.refusal = text }
+                    return c.refusal == text ? nil : c.onRefused
+                }
+                callback?(text)
+                client.signalChange()
             }
-            callback?()
         }
         mosquitto_disconnect_callback_set(h) { _, userdata, _ in
-            guard let userdata else { return }
-            Unmanaged<MosquittoClient>.fromOpaque(userdata).takeUnretainedValue().state.withLock {
-                $0.connected = false
-            }
+            guard let client = MosquittoClient.from(userdata) else { return }
+            client.callbacks.withLock { $0.connected = false }
+            client.signalChange()
         }
+        mosquitto_message_callback_set(h) { _, userdata, message in
+            guard let client = MosquittoClient.from(userdata), let m = message?.pointee else { return }
+            let topic = String(cString: m.topic)
+            let payload =
+                m.payloadlen > 0 && m.payload != nil
+                ? Array(UnsafeRawBufferPointer(start: m.payload, count: Int(m.payloadlen))) : []
+            let handler = client.callbacks.withLock { $0.onMessage }
+            handler?(InboundMessage(topic: topic, payload: payload, retained: m.retain))
+        }
+        mosquitto_publish_callback_set(h) { _, userdata, mid in
+            guard let client = MosquittoClient.from(userdata) else { return }
+            client.callbacks.withLock { $0.onPublished }?(mid)
+        }
+        mosquitto_log_callback_set(h) { _, userdata, level, text in
+            guard level == MOSQ_LOG_ERR, let client = MosquittoClient.from(userdata), let text else { return }
+            let line = String(cString: text)
+            client.callbacks.withLock { $0.lastError = line }
+        }
+    }
+
+    static func from(_ userdata: UnsafeMutableRawPointer?) -> MosquittoClient? {
+        userdata.map { Unmanaged<MosquittoClient>.fromOpaque($0).takeUnretainedValue() }
     }
 
     deinit {
@@ -98,36 +187,90 @@ public final class MosquittoClient: @unchecked Sendable {
     }
 
     /// True while connected to the broker.
-    public var isConnected: Bool { state.withLock { $0.connected } }
+    public var isConnected: Bool { callbacks.withLock { $0.connected } }
 
-    /// Starts the network thread and connects (retrying in the background if the broker is down).
-    /// `onConnect` runs on the network thread after every successful (re)connect.
-    public func start(onConnect: @escaping @Sendable () -> Void) throws(MQTTError) {
-        state.withLock { $0.onConnect = onConnect }
+    func signalChange() {
+        changed.lock()
+        changed.broadcast()
+        changed.unlock()
+    }
+
+    /// Waits until the client is (or is no longer) connected; false on timeout.
+    public func wait(connected: Bool, timeout: Double) -> Bool {
+        wait(timeout: timeout) { $0.isConnected == connected }
+    }
+
+    /// Waits until `condition` holds, re-checked on every connect, refusal and disconnect;
+    /// false on timeout.
+    public func wait(timeout: Double, until condition: (MosquittoClient) -> Bool) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        changed.lock()
+        defer { changed.unlock() }
+        while !condition(self) {
+            if !changed.wait(until: deadline) { return condition(self) }
+        }
+        return true
+    }
+
+    /// Why the broker refused the last attempt (bad credentials, not authorised), if it did.
+    public var refusal: String? { callbacks.withLock { $0.refusal } }
+
+    /// The last error libmosquitto reported (a TLS handshake failure, for one).
+    public var lastError: String? { callbacks.withLock { $0.lastError } }
+
+    /// Starts the network thread and connects (retrying in the background while the broker
+    /// is down). Callbacks run on the network thread and must not block:
+    /// - `onConnect` after every successful (re)connect, once `subscriptions` are renewed;
+    /// - `onMessage` for every message on a subscribed topic;
+    /// - `onPublished` with the message id when a QoS 1 publish is acknowledged;
+    /// - `onRefused` when the broker refuses the connection (once per distinct reason).
+    public func start(
+        subscriptions: [String] = [],
+        onConnect: @escaping @Sendable () -> Void = {},
+        onMessage: (@Sendable (InboundMessage) -> Void)? = nil,
+        onPublished: (@Sendable (Int32) -> Void)? = nil,
+        onRefused: (@Sendable (String) -> Void)? = nil
+    ) throws(MQTTError) {
+        callbacks.withLock { c in
+            c.subscriptions = subscriptions
+            c.onConnect = onConnect
+            c.onMessage = onMessage
+            c.onPublished = onPublished
+            c.onRefused = onRefused
+        }
         let rc = mosquitto_connect_async(handle, settings.host, Int32(settings.port), Int32(settings.keepalive))
         // A refused first attempt is retried by the loop thread; only bad arguments are fatal.
-        if rc == MOSQ_ERR_INVAL.rawValue { try check(rc, "connect to \(settings.host):\(settings.port)") }
+        if rc == MOSQ_ERR_INVAL.rawValue { try check(rc, "connect to \(settings.broker)") }
         try check(mosquitto_loop_start(handle), "network thread")
         if rc != MOSQ_ERR_SUCCESS.rawValue { _ = mosquitto_reconnect_async(handle) }
     }
 
-    /// Publishes (never blocks on the network; queued by libmosquitto while disconnected for QoS > 0).
+    /// Publishes without waiting on the network. Returns the message id when libmosquitto
+    /// took the message while connected, nil otherwise (the caller keeps it for later).
     @discardableResult
-    public func publish(_ topic: String, _ payload: String, qos: Int = 1, retain: Bool = false) -> Bool {
-        let bytes = Array(payload.utf8)
-        let rc = bytes.withUnsafeBytes { buf in
-            mosquitto_publish(handle, nil, topic, Int32(buf.count), buf.baseAddress, Int32(qos), retain)
-        }
-        return rc == MOSQ_ERR_SUCCESS.rawValue
+    public func publish(_ topic: String, _ payload: String, qos: Int = 1, retain: Bool = false) -> Int32? {
+        publish(topic, Array(payload.utf8), qos: qos, retain: retain)
     }
 
-    /// Disconnects cleanly (no last will) and stops the network thread.
+    /// Publishes bytes; see `publish(_:_:qos:retain:)`.
+    @discardableResult
+    public func publish(_ topic: String, _ payload: [UInt8], qos: Int = 1, retain: Bool = false) -> Int32? {
+        guard isConnected else { return nil }
+        var mid: Int32 = 0
+        let rc = payload.withUnsafeBytes { buf in
+            mosquitto_publish(handle, &mid, topic, Int32(buf.count), buf.baseAddress, Int32(qos), retain)
+        }
+        return rc == MOSQ_ERR_SUCCESS.rawValue ? mid : nil
+    }
+
+    /// Disconnects cleanly (the broker discards the last will) and stops the network thread.
     public func stop() {
         mosquitto_disconnect(handle)
         mosquitto_loop_stop(handle, false)
+        callbacks.withLock { $0.connected = false }
     }
 
-    /// Tries a TCP connection to a broker (doctor, demo); true when something accepts it.
+    /// Tries a TCP connection to a broker; true when something accepts it.
     public static func reachable(host: String, port: Int, timeout: Double = 1) -> Bool {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -140,5 +283,46 @@ public final class MosquittoClient: @unchecked Sendable {
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         return connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0
+    }
+
+    /// Connects once with `settings` and says how the broker answered, within `timeout`
+    /// seconds (`cantine doctor`): nil when it accepted, else a one-line reason with its fix.
+    public static func probe(_ settings: MQTTSettings, timeout: Double = 3) -> String? {
+        var probing = settings
+        probing.clientID = settings.clientID + "-doctor"
+        probing.persistentSession = false
+        let client: MosquittoClient
+        do { client = try MosquittoClient(settings: probing) } catch { return error.message }
+        let done = DispatchSemaphore(value: 0)
+        let answer = Mutex<String??>(nil)
+        do {
+            try client.start(
+                onConnect: {
+                    answer.withLock { if $0 == nil { $0 = .some(nil) } }
+                    done.signal()
+                },
+                onRefused: { reason in
+                    answer.withLock { if $0 == nil { $0 = .some(reason) } }
+                    done.signal()
+                })
+        } catch {
+            return error.message
+        }
+        let answered = done.wait(timeout: .now() + timeout) == .success
+        client.stop()
+        if answered, let result = answer.withLock({ $0 }) {
+            guard let reason = result else { return nil }
+            return
+                "broker \(settings.broker) refused the connection: \(reason): check [mqtt] username/password and the broker's ACL"
+        }
+        if let error = client.lastError {
+            return
+                "broker \(settings.broker): \(error): check [mqtt] ca_file/cert_file/key_file and the broker's TLS listener"
+        }
+        if !reachable(host: settings.host, port: settings.port) {
+            return
+                "broker \(settings.broker) unreachable: start mosquitto (systemctl start mosquitto) or fix [mqtt] host/port"
+        }
+        return "broker \(settings.broker) did not answer within \(Int(timeout)) s: is it an MQTT listener (TLS or not)?"
     }
 }

@@ -1,20 +1,55 @@
-// The MQTT topic contract (docs/mqtt.md): every topic lives under `cantine/<site>/`.
+// The MQTT topic contract (docs/mqtt.md): every topic lives under `cantine/<site>/`;
+// Home Assistant's discovery lives under its own prefix (`homeassistant/` by default).
 
 import CantineCore
 
 /// Topic names for one site.
 public struct Topics: Sendable {
     public let prefix: String
-    public init(site: SiteID) { prefix = "cantine/\(site)/" }
+    /// Home Assistant's discovery prefix.
+    public let discoveryPrefix: String
+
+    public init(site: SiteID, discoveryPrefix: String = "homeassistant") {
+        prefix = "cantine/\(site)/"
+        self.discoveryPrefix = discoveryPrefix
+    }
 
     /// Daemon last will / birth: `online` or `offline`, retained.
     public var status: String { prefix + "status" }
     /// Occupancy summary JSON, retained.
     public var occupancy: String { prefix + "occupancy" }
-    /// Access and finding events, QoS 1, not retained.
+    /// Access and alarm events, QoS 1, not retained.
     public var events: String { prefix + "events" }
     public func deskState(_ desk: DeskID) -> String { prefix + "desks/\(desk)/state" }
     public func deskReport(_ desk: DeskID) -> String { prefix + "desks/\(desk)/report" }
     public func doorState(_ door: DoorID) -> String { prefix + "doors/\(door)/state" }
-    public func nodeStatus(_ node: String) -> String { prefix + "nodes/\(node)/status" }
+    public func nodeStatus(_ node: NodeID) -> String { prefix + "nodes/\(node)/status" }
+
+    /// What the daemon subscribes to: every desk report and node status of the site.
+    public var sensorSubscriptions: [String] { [prefix + "desks/+/report", prefix + "nodes/+/status"] }
+    /// Home Assistant's birth / last will: `online` means re-send discovery.
+    public var homeAssistantStatus: String { discoveryPrefix + "/status" }
+
+    /// A discovery config topic (`homeassistant/binary_sensor/cantine_paris_desk_f01/config`).
+    public func discovery(_ component: String, _ objectID: String) -> String {
+        "\(discoveryPrefix)/\(component)/\(objectID)/config"
+    }
+
+    /// An inbound topic of the contract.
+    public enum Inbound: Equatable, Sendable {
+        case deskReport(DeskID)
+        case nodeStatus(NodeID)
+    }
+
+    /// Reads an inbound topic; nil when it is not one the daemon takes in (or ids are not slugs).
+    public func parse(_ topic: String) -> Inbound? {
+        guard topic.hasPrefix(prefix) else { return nil }
+        let parts = topic.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, Slug.isValid(String(parts[1])) else { return nil }
+        switch (parts[0], parts[2]) {
+        case ("desks", "report"): return .deskReport(DeskID(String(parts[1])))
+        case ("nodes", "status"): return .nodeStatus(NodeID(String(parts[1])))
+        default: return nil
+        }
+    }
 }

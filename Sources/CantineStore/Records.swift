@@ -135,4 +135,9 @@ extension Store {
     public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
         try pool.read(body)
     }
+
+    /// A member's name (personal data, never in the journal); nil when unknown or erased.
+    public func memberName(_ id: String) -> String? {
+        try? pool.read { db in try String.fetchOne(db, sql: "SELECT name FROM members WHERE id = ?", arguments: [id]) }
+    }
 }

@@ -138,6 +138,25 @@ extension Store {
                     );
                     """)
         }
+        m.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    -- MQTT messages the broker could not take (it was down), delivered in id
+                    -- order once it is back. Rows sharing a collapse key (a retained state
+                    -- topic) replace each other: only the latest state is worth sending.
+                    CREATE TABLE mqtt_outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        site TEXT NOT NULL,
+                        created_us INTEGER NOT NULL,
+                        topic TEXT NOT NULL,
+                        payload BLOB NOT NULL,
+                        qos INTEGER NOT NULL,
+                        retain INTEGER NOT NULL,
+                        collapse TEXT
+                    );
+                    CREATE UNIQUE INDEX mqtt_outbox_collapse ON mqtt_outbox(collapse) WHERE collapse IS NOT NULL;
+                    """)
+        }
         return m
     }()
 }

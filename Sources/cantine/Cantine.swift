@@ -15,7 +15,7 @@ struct Cantine: AsyncParsableCommand {
         version: cantineVersion,
         subcommands: [
             Serve.self, Demo.self, Init.self, Doctor.self, Replay.self, Members.self, Badges.self, Bookings.self,
-            Sessions.self, Doors.self, Log.self, BenchCommand.self,
+            Sessions.self, Doors.self, Log.self, MQTT.self, BenchCommand.self,
         ])
 }
 

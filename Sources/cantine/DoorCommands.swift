@@ -1,5 +1,5 @@
-// Door commands: remote unlock (staff, audited, only through the running daemon) and the
-// access log, read from SQLite with filters.
+// Door and broker commands: remote unlock (staff, audited, only through the running daemon),
+// the access log read from SQLite with filters, and the mosquitto ACL of the site.
 
 import ArgumentParser
 import CantineCore
@@ -80,5 +80,21 @@ struct Log: AsyncParsableCommand, HasGlobalOptions {
                     r.memberId.map { id in r.memberName.map { "\(id) (\($0))" } ?? id } ?? "-", r.reason, r.plan ?? "",
                 ]
             })
+    }
+}
+
+struct MQTT: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mqtt", abstract: "Broker helpers.", subcommands: [ACL.self])
+
+    struct ACL: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a mosquitto acl_file for the site: each node may only publish its own topics.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The daemon's MQTT user (default: [mqtt] username, else cantine).") var daemonUser: String?
+
+        func run() async throws {
+            print(BrokerACL.text(try global.loadConfig(), daemonUser: daemonUser), terminator: "")
+        }
     }
 }

@@ -277,7 +277,7 @@ import Testing
         #expect(Reducer.apply(&s, .timerFired(.heldOpen("entree")), now: t0 + .seconds(31)).isEmpty)
         let raised = Reducer.apply(&s, .timerFired(.heldOpen("entree")), now: t0 + .seconds(32))
         #expect(raised.contains(.notify(.alarm("entree", .heldOpen))))
-        #expect(s.doors["entree"]?.label == "held-open")
+        #expect(s.doors["entree"]?.label == "held_open")
         let closed = Reducer.apply(&s, Self.contact(false), now: t0 + .seconds(40))
         #expect(closed.contains(.notify(.alarmCleared("entree", .heldOpen))))
         #expect(s.doors["entree"]?.alarms == [])

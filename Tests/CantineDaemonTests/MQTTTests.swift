@@ -1,147 +1,292 @@
-// The MQTT publisher against a real mosquitto on a loopback port (started and stopped here),
-// read back with mosquitto_sub: birth message, retained occupancy, `offline` on shutdown.
+// MQTT against a real mosquitto on a loopback port (started and stopped here): reports in
+// and state out, bad payloads, retained and flooding reports, the broker restarted
+// mid-stream with nothing lost and the outbox drained in order, Home Assistant discovery,
+// the ACL, refused credentials, and `offline` on shutdown.
 
 import CantineCore
 import CantineDaemon
 import CantineMQTT
+import CantineStore
 import Foundation
 import Logging
 import ServiceLifecycle
 import Testing
 
-/// A mosquitto broker of the test's own on 127.0.0.1:`port`.
-final class Broker {
-    let process = Process()
-    let port = Int.random(in: 20_000...60_000)
-    let dir = NSTemporaryDirectory() + "cantine-mqtt-" + UUID().uuidString
-
-    init() throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try "listener \(port) 127.0.0.1\nallow_anonymous true\nlog_dest stderr\n".write(
-            toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
-        process.arguments = ["-c", dir + "/m.conf"]
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        var log = ""
-        while !log.contains("listen socket") {
-            let data = err.fileHandleForReading.availableData
-            guard !data.isEmpty else { throw MQTTError("mosquitto exited: \(log)") }
-            log += String(decoding: data, as: UTF8.self)
+/// Runs the MQTT service of `runtime` against `broker` while `body` runs, then shuts it down.
+func withMQTT(
+    _ runtime: Runtime, _ broker: Broker, user: String? = nil, password: String? = nil,
+    limits: SensorIngest.Limits = SensorIngest.Limits(perSecond: 0), options: PublishOptions = PublishOptions(),
+    _ body: (MQTTService) async throws -> Void
+) async throws {
+    let service = try MQTTService(
+        settings: broker.settings("cantine-paris", user: user, password: password, persistent: true),
+        engine: runtime.engine, bus: runtime.bus, store: runtime.store, options: options, limits: limits,
+        logger: Logger(label: "test"), names: { runtime.store.memberName($0.rawValue) })
+    let group = ServiceGroup(
+        services: [service], gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "test"))
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        do {
+            try await body(service)
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
         }
-    }
-
-    deinit {
-        // SIGKILL: the test runner's threads block SIGTERM and children inherit that mask.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: dir)
-    }
-
-    /// The first `count` messages on `topic` (retained ones arrive at once), as "topic payload" lines.
-    func read(_ topic: String, count: Int = 1) throws -> [String] {
-        let sub = Process()
-        sub.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
-        sub.arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-v", "-C", "\(count)", "-W", "10"]
-        let out = Pipe()
-        sub.standardOutput = out
-        try sub.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        sub.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
     }
 }
 
-/// A running mosquitto_sub, read line by line (blocking reads, no sleeps).
-final class Subscription {
-    let process = Process()
-    let out = Pipe()
-    var buffer = ""
-
-    init(port: Int, topic: String) throws {
-        // stdbuf: line-buffered, or the SUBACK debug line sits in mosquitto_sub's stdio buffer.
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
-        process.arguments = [
-            "-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-v", "-d", "-W", "10",
-        ]
-        process.standardOutput = out
-        try process.run()
-        _ = next(containing: "SUBACK")  // subscribed: what is published from now on arrives
-    }
-
-    deinit {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    /// The next line containing `text`, or nil if the subscriber ended first.
-    func next(containing text: String) -> String? {
-        while true {
-            if let line = buffer.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first(where: {
-                $0.contains(text)
-            }) {
-                let end = buffer.range(of: line)!.upperBound
-                buffer = String(buffer[end...])
-                return String(line)
-            }
-            let data = out.fileHandleForReading.availableData
-            if data.isEmpty { return nil }
-            buffer += String(decoding: data, as: UTF8.self)
-        }
-    }
-}
-
-extension Broker {
-    func subscribe(_ topic: String) throws -> Subscription { try Subscription(port: port, topic: topic) }
-}
-
-@Suite struct MQTTTests {
-    @Test func publishesStatusAndOccupancyRetainedAndSaysOfflineOnShutdown() async throws {
+@Suite(.serialized) struct MQTTTests {
+    @Test func publishesStateEventsAndDiscoveryThenSaysOfflineOnShutdown() async throws {
         let broker = try Broker()
         let site = try TestSite()
         let runtime = try site.open()
         try await playADay(runtime, site.time)
-        runtime.engine.submit(.deskReported(DeskReport(desk: "j01", occupied: true)), source: "sensor:node-j01")
-        let settings = MQTTSettings(host: "127.0.0.1", port: broker.port, clientID: "cantine-test")
-        let publisher = try MQTTPublisher(
-            settings: settings, engine: runtime.engine, bus: runtime.bus, logger: Logger(label: "t"))
-        let group = ServiceGroup(
-            services: [publisher], gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "t"))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-
-            #expect(try broker.read("cantine/paris/status") == ["cantine/paris/status online"])
-            let occupancy = try broker.read("cantine/paris/occupancy")
-            #expect(occupancy.first?.contains(#""people_present":0"#) == true)
-            #expect(occupancy.first?.contains(#""zone":"jardin""#) == true)
-            #expect(try broker.read("cantine/paris/desks/j01/state") == ["cantine/paris/desks/j01/state occupied"])
-            #expect(try broker.read("cantine/paris/doors/entree/state") == ["cantine/paris/doors/entree/state locked"])
+        let watch = try Collector(broker, topics: ["cantine/paris/#", "homeassistant/#"])
+        try await withMQTT(runtime, broker) { service in
+            #expect(service.client.wait(connected: true, timeout: 10))
+            watch.waitFor { m in m.contains { $0.topic == "cantine/paris/occupancy" } }
+            #expect(watch.payloads("cantine/paris/status") == ["online"])
+            let occupancy = watch.payloads("cantine/paris/occupancy").last ?? ""
+            #expect(occupancy.contains(#""people_present":1"#) && occupancy.contains(#""zone":"jardin""#))
+            #expect(watch.payloads("cantine/paris/desks/f01/state").last == "occupied")
+            #expect(watch.payloads("cantine/paris/doors/entree/state").last == "locked")
 
             // An access decision is an event with a stable id, the member by opaque id only.
-            let events = try broker.subscribe("cantine/paris/events")
             DoorInput(door: "entree", runtime: runtime).frame(card(1234))
-            let event = events.next(containing: "cantine/paris/events ")
-            #expect(event?.contains(#""granted":true"#) == true)
-            #expect(event?.contains(#""member":"m-ada""#) == true)
-            #expect(event?.contains(#""id":"paris/"#) == true)
-            #expect(event?.contains("Ada") == false)
-            #expect(event?.contains(#""reason":"granted.plan""#) == true)
+            let events = watch.waitFor { $0.contains { $0.topic == "cantine/paris/events" } }
+            let event = String(
+                decoding: events.first { $0.topic == "cantine/paris/events" }?.payload ?? [], as: UTF8.self)
+            #expect(event.contains(#""granted":true"#) && event.contains(#""member":"m-ada""#))
+            #expect(event.contains(#""id":"paris/"#) && event.contains(#""reason":"granted.plan""#))
+            #expect(!event.contains("Ada"))
 
-            // Opening the locked door is a forced-open alarm event, and the door's retained state.
+            // Opening the locked door is a forced-open alarm event and the door's retained state.
             DoorInput(door: "sortie", runtime: runtime).contact(open: true)
-            let alarm = events.next(containing: #""type":"alarm""#)
-            #expect(alarm?.contains(#""alarm":"forced""#) == true && alarm?.contains(#""active":true"#) == true)
-            #expect(try broker.read("cantine/paris/doors/sortie/state") == ["cantine/paris/doors/sortie/state forced"])
+            watch.waitFor { $0.contains { String(decoding: $0.payload, as: UTF8.self).contains(#""alarm":"forced""#) } }
+            watch.waitFor { $0.payloads("cantine/paris/doors/sortie/state").last == "forced" }
+            #expect(watch.payloads("cantine/paris/doors/sortie/state").last == "forced")
 
-            // A change after connecting is published live.
-            runtime.engine.submit(.deskReported(DeskReport(desk: "j01", occupied: false)), source: "sensor:node-j01")
-            #expect(try broker.read("cantine/paris/desks/j01/state") == ["cantine/paris/desks/j01/state vacant"])
+            // Discovery: one occupancy binary_sensor per desk, people and free desks, doors and locks.
+            let f01 = "homeassistant/binary_sensor/cantine_paris_desk_f01/config"
+            watch.waitFor { !$0.payloads(f01).isEmpty }
+            let desk = try JSONSerialization.jsonObject(with: Data(watch.payloads(f01).last!.utf8)) as? [String: Any]
+            #expect(desk?["device_class"] as? String == "occupancy")
+            #expect(desk?["state_topic"] as? String == "cantine/paris/desks/f01/state")
+            #expect(desk?["unique_id"] as? String == "cantine_paris_desk_f01")
+            let availability = (desk?["availability"] as? [[String: String]])?.compactMap { $0["topic"] }
+            #expect(availability == ["cantine/paris/status", "cantine/paris/nodes/node-f01/status"])
+            #expect((desk?["device"] as? [String: Any])?["identifiers"] as? [String] == ["cantine_paris"])
+            let all = Set(watch.snapshot.map(\.topic).filter { $0.hasPrefix("homeassistant/") })
+            #expect(all.filter { $0.contains("/binary_sensor/cantine_paris_desk_") }.count == 24)
+            #expect(all.contains("homeassistant/sensor/cantine_paris_people_present/config"))
+            #expect(all.contains("homeassistant/sensor/cantine_paris_free_desks_fenetre/config"))
+            #expect(all.contains("homeassistant/binary_sensor/cantine_paris_door_entree/config"))
+            #expect(all.contains("homeassistant/binary_sensor/cantine_paris_lock_entree/config"))
+            for m in watch.snapshot where m.topic.hasPrefix("homeassistant/") {
+                #expect((try? JSONSerialization.jsonObject(with: Data(m.payload))) != nil, "\(m.topic)")
+                #expect(!String(decoding: m.payload, as: UTF8.self).contains("command_topic"))
+            }
 
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+            // Home Assistant restarting asks for discovery again.
+            let before = watch.payloads(f01).count
+            _ = watch.client.publish("homeassistant/status", "online")
+            watch.waitFor { $0.payloads(f01).count > before }
+            #expect(watch.payloads(f01).count == before + 1)
         }
-        #expect(try broker.read("cantine/paris/status") == ["cantine/paris/status offline"])
+        // Clean shutdown: desks say unknown (nobody watches them), the status says offline.
+        watch.waitFor { $0.payloads("cantine/paris/status").last == "offline" }
+        #expect(watch.payloads("cantine/paris/status").last == "offline")
+        #expect(watch.payloads("cantine/paris/desks/f01/state").last == "unknown")
+        runtime.close()
+    }
+
+    @Test func nodeReportsBecomeJournaledDeskStatesAndBadOnesAreCountedNotFatal() async throws {
+        let broker = try Broker()
+        let site = try TestSite()
+        let runtime = try site.open()
+        let watch = try Collector(broker, topics: ["cantine/paris/desks/+/state", "cantine/paris/status"])
+        // Left retained on the broker before the daemon starts: delivered at subscribe, ignored.
+        let f01 = try TestNode(broker, id: "node-f01", desk: "f01")
+        f01.raw("cantine/paris/desks/f01/report", SensorReportText.make(occupied: true, seq: 1), retain: true)
+        try await withMQTT(runtime, broker) { service in
+            watch.waitFor { $0.payloads("cantine/paris/status").contains("online") }  // subscribed
+            let node = try TestNode(broker, id: "node-j01", desk: "j01")
+            node.report(true)
+            node.report(true)
+            node.raw("cantine/paris/desks/j11/report", SensorReportText.make(occupied: true, seq: 1))  // marker
+            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j11"]?.occupancy == .occupied })
+            #expect(
+                runtime.engine.read { [$0.desks["j01"]?.lastSeq, $0.desks["j01"]?.occupancy == .occupied ? 1 : 0] } == [
+                    2, 1,
+                ])
+            watch.waitFor { $0.payloads("cantine/paris/desks/j01/state").last == "occupied" }
+            #expect(watch.payloads("cantine/paris/desks/j01/state").last == "occupied")
+
+            // Garbage of every kind, a replay and a redelivery, then a good report: the good
+            // one lands, the rest is counted by reason (one connection keeps its order).
+            let topic = "cantine/paris/desks/j01/report"
+            node.raw(topic, "not json")
+            node.raw(topic, #"{"occupied":"yes","seq":9,"uptime_s":9,"fw":"1"}"#)
+            node.raw(topic, String(repeating: "x", count: 4096))
+            node.raw("cantine/paris/desks/nope/report", SensorReportText.make(occupied: true, seq: 1))
+            node.raw(topic, SensorReportText.make(occupied: false, seq: 1))
+            node.raw(topic, SensorReportText.make(occupied: true, seq: 2))
+            node.report(false)
+            // A marker after them on the same connection: a fresh desk turns occupied at once.
+            node.raw("cantine/paris/desks/j12/report", SensorReportText.make(occupied: true, seq: 1))
+            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j12"]?.occupancy == .occupied })
+            #expect(runtime.engine.read { $0.desks["j01"]?.lastSeq } == 3)
+            let rejected = service.ingest.rejections
+            #expect(rejected["not_json"] == 1 && rejected["wrong_type"] == 1 && rejected["too_large"] == 1)
+            #expect(rejected["unknown_desk"] == 1 && rejected["out_of_order"] == 1 && rejected["duplicate"] == 1)
+            #expect(rejected["retained"] == 1)
+            #expect(runtime.engine.read { $0.desks["f01"]?.lastSeq } == nil)
+            #expect(service.ingest.acceptedCount == 5, "\(rejected)")
+
+            // Every accepted report is in the journal with its seq and uptime.
+            runtime.journal.flush()
+            let reports = try runtime.store.read { db in
+                try String.fetchAll(db, sql: "SELECT payload FROM journal WHERE kind = 'desk.reported' ORDER BY seq")
+            }
+            #expect(reports.count == 5)
+            #expect(reports.first?.contains(#""seq":1"#) == true && reports.first?.contains(#""uptimeS":1001"#) == true)
+
+            // The node's last will (here said for it): offline makes its desk unknown at once.
+            node.raw("cantine/paris/nodes/node-j01/status", "offline", retain: true)
+            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j01"]?.occupancy == .unknown })
+            #expect(runtime.engine.read { $0.nodes["node-j01"]?.fw } == "1.0.0")
+        }
+        runtime.close()
+    }
+
+    @Test func aFloodingNodeIsCutToItsShare() async throws {
+        let broker = try Broker()
+        let site = try TestSite()
+        let runtime = try site.open()
+        let watch = try Collector(broker, topics: ["cantine/paris/status"])
+        try await withMQTT(runtime, broker, limits: SensorIngest.Limits(perSecond: 2, burst: 20)) { service in
+            watch.waitFor { $0.payloads("cantine/paris/status").contains("online") }
+            let node = try TestNode(broker, id: "node-j01", desk: "j01")
+            for i in 0..<30 { node.report(i % 2 == 0) }  // the test clock stands still: no refill
+            // j02 has its own share: its report lands, after j01's (one connection keeps order).
+            node.raw("cantine/paris/desks/j02/report", SensorReportText.make(occupied: true, seq: 1))
+            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j02"]?.lastSeq == 1 })
+            #expect(service.ingest.acceptedCount == 21)
+            #expect(service.ingest.rejections["flood"] == 10)
+        }
+        runtime.close()
+    }
+
+    @Test func theBrokerRestartingMidStreamLosesNoReportAndTheOutboxDrainsInOrder() async throws {
+        let broker = try Broker()
+        let site = try TestSite()
+        let runtime = try site.open()
+        try await playADay(runtime, site.time)
+        let events = try Collector(broker, topics: ["cantine/paris/events"], id: "event-log", persistent: true)
+        try await withMQTT(runtime, broker) { service in
+            #expect(service.client.wait(connected: true, timeout: 10))
+            let nodes = try (1...4).map { try TestNode(broker, id: "node-j0\($0)", desk: "j0\($0)") }
+            for round in 0..<25 { for node in nodes { node.report(round % 2 == 0) } }
+
+            broker.stop()
+            #expect(service.client.wait(connected: false, timeout: 10))
+            // While the broker is away: nodes hold their reports, the daemon its events.
+            for round in 25..<50 { for node in nodes { node.report(round % 2 == 0) } }
+            let door = DoorInput(door: "entree", runtime: runtime)
+            for n in [1234, 9999, 1234, 4242] { door.frame(card(UInt64(n))) }
+            service.publisher.flush()
+            #expect(try runtime.store.outboxCount() >= 4)
+
+            try broker.start()
+            #expect(service.client.wait(connected: true, timeout: 10))
+            // Each node then marks the end of its stream on a fresh desk (one connection keeps order).
+            for (i, node) in nodes.enumerated() {
+                node.raw("cantine/paris/desks/j0\(i + 5)/report", SensorReportText.make(occupied: true, seq: 1))
+            }
+            let marked = await runtime.engine.wait(on: runtime.bus) { s in
+                (5...8).allSatisfy { s.desks[DeskID("j0\($0)")]?.occupancy == .occupied }
+            }
+            #expect(marked)
+            #expect(
+                runtime.engine.read { s in (1...4).map { s.desks[DeskID("j0\($0)")]?.lastSeq } } == [50, 50, 50, 50])
+            // Zero lost: every seq of every node taken in exactly once (redeliveries are duplicates).
+            runtime.journal.flush()
+            let accepted = try runtime.store.read { db in
+                try String.fetchAll(db, sql: "SELECT payload FROM journal WHERE kind = 'desk.reported'")
+            }.filter { p in (1...4).contains { p.contains(#""desk":"j0\#($0)""#) } }
+            #expect(accepted.count == 200, "\(service.ingest.rejections)")
+            #expect(service.ingest.acceptedCount == 200 + 4)  // and the four markers
+
+            let received = events.waitFor { m in m.count >= 4 }
+            #expect(received.count >= 4)
+            let ids = received.compactMap { m -> Int? in
+                let text = String(decoding: m.payload, as: UTF8.self)
+                guard let r = text.range(of: #""id":"paris/"#) else { return nil }
+                return Int(text[r.upperBound...].prefix { $0.isNumber })
+            }
+            #expect(ids == ids.sorted())  // in journal order
+            #expect(Set(ids).count == ids.count)
+            #expect(try runtime.store.outboxCount() == 0)
+            #expect(service.publisher.stats.drained >= 4)
+        }
+        runtime.close()
+    }
+
+    @Test func theACLKeepsANodeToItsOwnDeskAndRefusedCredentialsLeaveTheDoorsWorking() async throws {
+        let site = try TestSite()
+        let users = ["cantine": "s3cret", "node-j01": "n1", "node-j02": "n2"]
+        let broker = try Broker(users: users, acl: BrokerACL.text(site.config))
+        let runtime = try site.open()
+        try await playADay(runtime, site.time)
+
+        // Wrong password: doctor's probe names it; the service keeps retrying, doors decide.
+        let refused = MosquittoClient.probe(broker.settings("probe", user: "cantine", password: "wrong"))
+        #expect(refused?.contains("refused the connection") == true)
+        #expect(refused?.contains("username/password") == true)
+        #expect(MosquittoClient.probe(broker.settings("probe", user: "cantine", password: "s3cret")) == nil)
+        try await withMQTT(runtime, broker, user: "cantine", password: "wrong") { service in
+            #expect(service.client.wait(timeout: 10) { $0.refusal != nil })
+            #expect(!service.client.isConnected)
+            let applied = DoorInput(door: "entree", runtime: runtime).frame(card(1234))
+            #expect(applied?.entry.access?.granted == true)
+        }
+
+        try await withMQTT(runtime, broker, user: "cantine", password: "s3cret") { service in
+            #expect(service.client.wait(connected: true, timeout: 10))
+            let j01 = try TestNode(broker, id: "node-j01", desk: "j01", password: "n1")
+            _ = try TestNode(broker, id: "node-j02", desk: "j02", password: "n2")
+            // node-j01 speaking for j02: the broker drops it. Its own report, sent after, lands.
+            j01.raw("cantine/paris/desks/j02/report", SensorReportText.make(occupied: true, seq: 1))
+            j01.report(true)
+            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j01"]?.occupancy == .occupied })
+            #expect(runtime.engine.read { $0.desks["j02"]?.lastSeq } == nil)
+            #expect(service.ingest.acceptedCount == 1)
+        }
+        runtime.close()
+    }
+
+    @Test func aDeskLeavingTheConfigLosesItsDiscoveryEntity() async throws {
+        let broker = try Broker()
+        let site = try TestSite()
+        var runtime = try site.open()
+        let watch = try Collector(broker, topics: ["homeassistant/#"])
+        let f12 = "homeassistant/binary_sensor/cantine_paris_desk_f12/config"
+        try await withMQTT(runtime, broker) { _ in
+            watch.waitFor { !$0.payloads(f12).isEmpty }
+        }
+        runtime.close()
+        let smaller = try Config.parse(
+            SampleConfig.text(databasePath: site.config.database.path, simulated: true, desksPerZone: 11),
+            file: "smaller.toml")
+        runtime = try Runtime.open(
+            config: smaller, role: .daemon, time: site.time, version: "test", logger: Logger(label: "test"))
+        try await withMQTT(runtime, broker) { _ in
+            watch.waitFor { $0.payloads(f12).last == "" }
+        }
+        #expect(watch.payloads(f12).last == "")
+        #expect(watch.snapshot.last { $0.topic == f12 }?.payload.isEmpty == true)
         runtime.close()
     }
 }

@@ -1,0 +1,88 @@
+// MQTT as one Service: a libmosquitto client (last will, persistent session, reconnect with
+// capped backoff) whose network thread only queues (bounded) what arrives; a thread of its
+// own takes sensor messages into the engine; a task sends what the engine announces.
+// Doors never wait on any of it: a broker that is down or refuses us only costs MQTT.
+
+import CantineCore
+import CantineStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Desk sensors in, live state out, over one broker connection.
+public final class MQTTService: Service, Sendable {
+    public let client: MosquittoClient
+    public let ingest: SensorIngest
+    public let publisher: MQTTPublisher
+    let queue: MessageQueue
+    let bus: NoticeBus
+    let topics: Topics
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - store: where the outbox and the announced discovery topics are kept (nil: no outbox).
+    ///   - queueCapacity: inbound messages waiting for the ingest thread before new ones are dropped.
+    public init(
+        settings: MQTTSettings, engine: Engine, bus: NoticeBus, store: Store?,
+        options: PublishOptions = PublishOptions(),
+        limits: SensorIngest.Limits = SensorIngest.Limits(), discoveryPrefix: String = "homeassistant",
+        queueCapacity: Int = 8192, logger: Logger, names: @escaping @Sendable (MemberID) -> String? = { _ in nil }
+    ) throws(MQTTError) {
+        let topics = Topics(site: engine.site, discoveryPrefix: discoveryPrefix)
+        self.topics = topics
+        client = try MosquittoClient(settings: settings, will: (topics.status, "offline"))
+        publisher = MQTTPublisher(
+            client: client, engine: engine, store: store, topics: topics, options: options, logger: logger, names: names
+        )
+        let publisher = self.publisher
+        ingest = SensorIngest(engine: engine, limits: limits, logger: logger) { publisher.homeAssistantOnline() }
+        queue = MessageQueue(capacity: queueCapacity)
+        self.bus = bus
+        self.logger = logger
+    }
+
+    /// Inbound messages dropped because the ingest thread was `queueCapacity` behind.
+    public var dropped: Int { queue.dropped }
+
+    public func run() async throws {
+        let ingestThread = Thread { [ingest, queue] in ingest.drain(queue) }
+        ingestThread.name = "cantine-mqtt-ingest"
+        ingestThread.start()
+        let (client, publisher, queue, logger, topics) = (
+            self.client, self.publisher, self.queue, self.logger, self.topics
+        )
+        let broker = client.settings.broker
+        var subscriptions = topics.sensorSubscriptions
+        if publisher.options.discovery { subscriptions.append(topics.homeAssistantStatus) }
+        try client.start(
+            subscriptions: subscriptions,
+            onConnect: {
+                logger.info("mqtt connected", metadata: ["mqtt.broker": "\(broker)"])
+                publisher.connected()
+            },
+            onMessage: { message in
+                if !queue.push(message) {
+                    logger.warning("mqtt inbound queue full: message dropped", metadata: ["topic": "\(message.topic)"])
+                }
+            },
+            onPublished: { publisher.acknowledged($0) },
+            onRefused: { reason in
+                logger.error(
+                    "mqtt broker refused the connection; doors keep working without MQTT",
+                    metadata: [
+                        "mqtt.broker": "\(broker)", "reason": "\(reason)",
+                        "fix": "check [mqtt] username/password and the broker's ACL",
+                    ])
+            })
+        let observer = bus.observe { publisher.take($0) }
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { await publisher.run() }
+            try? await gracefulShutdown()
+            bus.stopObserving(observer)
+            publisher.finish()
+        }
+        await publisher.shutDown()
+        client.stop()
+        queue.close()
+    }
+}

@@ -1,0 +1,176 @@
+// Sensor input from MQTT: on its own thread, takes what the network thread queued and turns
+// desk reports and node status into journaled events. Every report is either accepted (one
+// journal event) or rejected with a reason code, counted, and logged at a bounded rate:
+// retained, malformed, flooding, unknown desk, duplicate, out of order, stale.
+
+import CantineCore
+import CantineProtocol
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+
+/// Reports of one site's desk nodes, into the engine.
+public final class SensorIngest: Sendable {
+    /// Why a message on a sensor topic was not taken in (beyond `ReportRefusal`).
+    public enum Rejection: String, Sendable, CaseIterable {
+        /// Delivered from the broker's retained store: old news, never acted on.
+        case retained
+        /// A node sending more than its share (see `Limits`).
+        case flood
+        /// A status payload other than `online` / `offline`.
+        case badStatus = "bad_status"
+        /// A topic under the prefix this version does not read.
+        case unknownTopic = "unknown_topic"
+    }
+
+    /// Per-desk flood limit: a token bucket of `burst` reports refilled at `perSecond`
+    /// (0 turns it off: the ingest bench measures the pipeline without it).
+    public struct Limits: Sendable {
+        public var perSecond: Double
+        public var burst: Double
+        public init(perSecond: Double = 2, burst: Double = 20) {
+            self.perSecond = perSecond
+            self.burst = burst
+        }
+    }
+
+    let engine: Engine
+    let topics: Topics
+    let limits: Limits
+    let logger: Logger
+    let onHomeAssistantOnline: @Sendable () -> Void
+    let state = Mutex(Counts())
+    let accepted = Counter(label: "cantine_mqtt_reports_total", dimensions: [("result", "accepted")])
+
+    struct Counts {
+        var accepted = 0
+        var rejected: [String: Int] = [:]
+        var buckets: [String: (tokens: Double, at: Instant)] = [:]
+        /// Per reason: when it was last logged, and how many since.
+        var logged: [String: (at: Instant, suppressed: Int)] = [:]
+    }
+
+    public init(
+        engine: Engine, limits: Limits = Limits(), logger: Logger,
+        onHomeAssistantOnline: @escaping @Sendable () -> Void = {}
+    ) {
+        self.engine = engine
+        self.topics = Topics(site: engine.site)
+        self.limits = limits
+        self.logger = logger
+        self.onHomeAssistantOnline = onHomeAssistantOnline
+    }
+
+    /// Reports accepted so far.
+    public var acceptedCount: Int { state.withLock { $0.accepted } }
+    /// Rejections so far by reason code.
+    public var rejections: [String: Int] { state.withLock { $0.rejected } }
+
+    /// Runs on the calling thread until `queue` is closed.
+    public func drain(_ queue: MessageQueue) {
+        while true {
+            let batch = queue.takeAll()
+            if batch.isEmpty { return }
+            for message in batch { handle(message) }
+        }
+    }
+
+    /// Takes in one message.
+    public func handle(_ message: InboundMessage) {
+        if message.topic == topics.homeAssistantStatus {
+            if message.payload == Array("online".utf8) { onHomeAssistantOnline() }
+            return
+        }
+        switch topics.parse(message.topic) {
+        case .deskReport(let desk): report(desk, message)
+        case .nodeStatus(let node): status(node, message)
+        case nil: reject(Rejection.unknownTopic.rawValue, message.topic, "no such topic in the contract (docs/mqtt.md)")
+        }
+    }
+
+    func report(_ desk: DeskID, _ message: InboundMessage) {
+        let topic = message.topic
+        guard !message.retained else {
+            return reject(
+                Rejection.retained.rawValue, topic, "retained report ignored: nodes must publish retain=false")
+        }
+        let wire: SensorReport
+        do {
+            wire = try SensorReport.decode(message.payload)
+        } catch {
+            return reject(error.reason, topic, error.message)
+        }
+        guard admitRate(desk.rawValue) else {
+            return reject(Rejection.flood.rawValue, topic, "more than \(limits.perSecond) reports/s: dropped")
+        }
+        let event = DeskReport(
+            desk: desk, occupied: wire.occupied, seq: Int64(wire.seq), uptimeS: Int64(wire.uptimeS), fw: wire.fw,
+            rssi: wire.rssi.map(Int.init))
+        let refusal = engine.submit(.deskReported(event), source: EventSource("sensor:\(desk)")) { state, now in
+            let refusal = SensorPolicy.admit(event, in: state, now: now)
+            // Counted before the event is applied, so whoever sees its effects sees the count.
+            if refusal == nil { self.state.withLock { $0.accepted += 1 } }
+            return refusal
+        }
+        if let refusal {
+            reject(refusal.rawValue, topic, "seq \(wire.seq) uptime \(wire.uptimeS) s")
+        } else {
+            accepted.increment()
+        }
+    }
+
+    func status(_ node: NodeID, _ message: InboundMessage) {
+        let text = String(decoding: message.payload, as: UTF8.self)
+        guard text == "online" || text == "offline" else {
+            return reject(Rejection.badStatus.rawValue, message.topic, "expected online or offline")
+        }
+        let online = text == "online"
+        _ = engine.submit(.nodeStatus(NodeStatus(node: node, online: online)), source: EventSource("node:\(node)")) {
+            state, _ -> ReportRefusal? in
+            guard state.layout?.desks.contains(where: { $0.node == node }) == true else { return .unknownDesk }
+            return state.nodes[node]?.online == online ? .duplicate : nil
+        }
+    }
+
+    /// Token bucket per desk.
+    func admitRate(_ key: String) -> Bool {
+        guard limits.perSecond > 0 else { return true }
+        let now = engine.now
+        return state.withLock { s in
+            var bucket = s.buckets[key] ?? (limits.burst, now)
+            bucket.tokens = min(limits.burst, bucket.tokens + max(0, (now - bucket.at).seconds) * limits.perSecond)
+            bucket.at = now
+            let ok = bucket.tokens >= 1
+            if ok { bucket.tokens -= 1 }
+            s.buckets[key] = bucket
+            return ok
+        }
+    }
+
+    /// Counts a rejection; logs the first of a reason, then at most one line per 10 s with
+    /// how many were not logged in between.
+    func reject(_ reason: String, _ topic: String, _ detail: String) {
+        Counter(label: "cantine_mqtt_reports_total", dimensions: [("result", "rejected"), ("reason", reason)])
+            .increment()
+        let now = engine.now
+        let suppressed: Int? = state.withLock { s in
+            s.rejected[reason, default: 0] += 1
+            if let last = s.logged[reason], now - last.at < .seconds(10) {
+                s.logged[reason]?.suppressed += 1
+                return nil
+            }
+            let count = s.logged[reason]?.suppressed ?? 0
+            s.logged[reason] = (now, 0)
+            return count
+        }
+        if let suppressed {
+            logger.warning(
+                "sensor message rejected",
+                metadata: [
+                    "reason": "\(reason)", "topic": "\(topic)", "detail": "\(detail)",
+                    "more_since_last_log": "\(suppressed)",
+                ])
+        }
+    }
+}

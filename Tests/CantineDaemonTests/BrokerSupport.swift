@@ -1,0 +1,280 @@
+// Test support: a real mosquitto on a free loopback port with a generated config (password
+// file, ACL, persistence), stopped and restarted on demand; MQTT clients that collect what
+// they receive and wait for it (no sleeps); a wait on the engine's notices.
+
+import CantineCore
+import CantineMQTT
+import Foundation
+import Synchronization
+
+/// A mosquitto broker of the test's own on 127.0.0.1:`port`.
+final class Broker: @unchecked Sendable {
+    let port = Int.random(in: 20_000...60_000)
+    let dir = NSTemporaryDirectory() + "cantine-mqtt-" + UUID().uuidString
+    var pid: pid_t = 0
+    let logPath: String
+
+    /// - Parameters:
+    ///   - users: user → password; with users, anonymous clients are refused.
+    ///   - acl: the acl_file (`cantine mqtt acl` makes one).
+    init(users: [String: String] = [:], acl: String? = nil) throws {
+        // Open to all: mosquitto started as root drops to its own user, which must write here.
+        try FileManager.default.createDirectory(
+            atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        logPath = dir + "/mosquitto.log"
+        var conf = """
+            listener \(port) 127.0.0.1
+            persistence true
+            persistence_location \(dir)/
+            log_dest file \(logPath)
+            log_type all
+            max_queued_messages 100000
+
+            """
+        if let acl {
+            try acl.write(toFile: dir + "/acl", atomically: true, encoding: .utf8)
+            conf += "acl_file \(dir)/acl\n"
+        }
+        if users.isEmpty {
+            conf += "allow_anonymous true\n"
+        } else {
+            let passwords = users.map { "\($0.key):\($0.value)" }.sorted().joined(separator: "\n") + "\n"
+            try passwords.write(toFile: dir + "/passwd", atomically: true, encoding: .utf8)
+            try run("/usr/bin/mosquitto_passwd", ["-U", dir + "/passwd"])
+            conf += "allow_anonymous false\npassword_file \(dir)/passwd\n"
+        }
+        try conf.write(toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
+        try start()
+    }
+
+    deinit {
+        if pid > 0 { kill(pid, SIGKILL); waitpid(pid, nil, 0) }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// Starts mosquitto with an empty signal mask (the test runner blocks SIGTERM, and a
+    /// child would inherit that) and waits until it accepts connections.
+    func start() throws {
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGTERM)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let args = ["/usr/sbin/mosquitto", "-c", dir + "/m.conf"]
+        var argv = args.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let rc = posix_spawn(&pid, args[0], nil, &attr, &argv, environ)
+        guard rc == 0 else { throw MQTTError("cannot start mosquitto: \(String(cString: strerror(rc)))") }
+        // A listening socket is the readiness signal; the probe is a connect, not a sleep.
+        for _ in 0..<500 {
+            if MosquittoClient.reachable(host: "127.0.0.1", port: port) { return }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                throw MQTTError("mosquitto exited: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+            }
+            usleep(10_000)
+        }
+        throw MQTTError("mosquitto did not listen on \(port)")
+    }
+
+    /// Stops the broker with SIGTERM (it saves its persistence file) and waits for it.
+    func stop() {
+        kill(pid, SIGTERM)
+        waitpid(pid, nil, 0)
+        pid = 0
+    }
+
+    func run(_ tool: String, _ args: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw MQTTError("\(tool) failed") }
+    }
+
+    func settings(_ id: String, user: String? = nil, password: String? = nil, persistent: Bool = false) -> MQTTSettings
+    {
+        MQTTSettings(
+            host: "127.0.0.1", port: port, clientID: id, username: user, password: password,
+            persistentSession: persistent, maxInflight: 0)
+    }
+}
+
+/// An MQTT client that records every message on its topics and waits for them.
+final class Collector: @unchecked Sendable {
+    let client: MosquittoClient
+    let received = NSCondition()
+    var messages: [InboundMessage] = []
+    var pinged = false
+
+    init(
+        _ broker: Broker, topics: [String], id: String = "collector-\(UUID().uuidString.prefix(8))",
+        user: String? = nil, password: String? = nil, persistent: Bool = false
+    ) throws {
+        client = try MosquittoClient(
+            settings: broker.settings(id, user: user, password: password, persistent: persistent))
+        // Our own ping, subscribed last and published after: once it comes back, the broker
+        // has every subscription in place.
+        let ping = "cantine-test/ping/\(id)"
+        try client.start(
+            subscriptions: topics + [ping],
+            onConnect: { [weak self] in _ = self?.client.publish(ping, "ping") },
+            onMessage: { [weak self] m in
+                guard let self else { return }
+                self.received.lock()
+                if m.topic != ping { self.messages.append(m) }
+                self.pinged = self.pinged || m.topic == ping
+                self.received.broadcast()
+                self.received.unlock()
+            })
+        received.lock()
+        defer { received.unlock() }
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while !pinged {
+            guard received.wait(until: deadline) else { throw MQTTError("collector did not subscribe") }
+        }
+    }
+
+    deinit { client.stop() }
+
+    /// Waits (up to 10 s) until `done` holds over the messages so far; returns them.
+    @discardableResult
+    func waitFor(_ done: ([InboundMessage]) -> Bool) -> [InboundMessage] {
+        let deadline = Date(timeIntervalSinceNow: 10)
+        received.lock()
+        defer { received.unlock() }
+        while !done(messages) {
+            if !received.wait(until: deadline) { break }
+        }
+        return messages
+    }
+
+    /// Everything received so far.
+    var snapshot: [InboundMessage] {
+        received.lock()
+        defer { received.unlock() }
+        return messages
+    }
+
+    /// The payloads received on `topic`, as text.
+    func payloads(_ topic: String) -> [String] {
+        received.lock()
+        defer { received.unlock() }
+        return messages.payloads(topic)
+    }
+}
+
+extension [InboundMessage] {
+    /// The payloads on `topic`, as text, oldest first.
+    func payloads(_ topic: String) -> [String] {
+        filter { $0.topic == topic }.map { String(decoding: $0.payload, as: UTF8.self) }
+    }
+}
+
+/// A desk node as the firmware behaves: its own credentials and last will, numbered reports
+/// kept until the broker acknowledges them and sent again, in order, after a reconnect.
+final class TestNode: @unchecked Sendable {
+    struct Outgoing {
+        var seq: UInt32 = 0
+        /// Messages sent so far (their order in `pending`).
+        var sent = 0
+        /// Messages not yet acknowledged, oldest first.
+        var pending: [(n: Int, topic: String, payload: String)] = []
+        var mids: [Int32: Int] = [:]
+    }
+
+    let id: String
+    let desk: String
+    let client: MosquittoClient
+    let topics: Topics
+    let out = Mutex(Outgoing())
+
+    init(_ broker: Broker, id: String, desk: String? = nil, password: String? = nil, site: SiteID = "paris") throws {
+        self.id = id
+        self.desk = desk ?? id
+        topics = Topics(site: site)
+        client = try MosquittoClient(
+            settings: broker.settings("node-\(id)", user: password == nil ? nil : id, password: password),
+            will: (topics.nodeStatus(NodeID(id)), "offline"))
+        try client.start(
+            onConnect: { [weak self] in self?.resend() },
+            onPublished: { [weak self] mid in
+                self?.out.withLock { o in
+                    if let n = o.mids.removeValue(forKey: mid) { o.pending.removeAll { $0.n == n } }
+                }
+            })
+        guard client.wait(connected: true, timeout: 10) else { throw MQTTError("node \(id) did not connect") }
+        _ = client.publish(topics.nodeStatus(NodeID(id)), "online", retain: true)
+    }
+
+    deinit { client.stop() }
+
+    /// Sends the next report (uptime grows with seq); kept until acknowledged.
+    @discardableResult
+    func report(_ occupied: Bool) -> UInt32 {
+        out.withLock { o in
+            o.seq += 1
+            let topic = topics.deskReport(DeskID(desk))
+            o.sent += 1
+            let payload = SensorReportText.make(occupied: occupied, seq: o.seq)
+            o.pending.append((o.sent, topic, payload))
+            if let mid = client.publish(topic, payload) { o.mids[mid] = o.sent }
+            return o.seq
+        }
+    }
+
+    /// Publishes raw text on a topic once (bad payloads, other nodes' topics), after any
+    /// report still waiting.
+    func raw(_ topic: String, _ payload: String, retain: Bool = false) {
+        out.withLock { o in
+            o.sent += 1
+            o.pending.append((o.sent, topic, payload))
+            if let mid = client.publish(topic, payload, retain: retain) { o.mids[mid] = o.sent }
+        }
+    }
+
+    /// After a reconnect: everything unacknowledged again, in order.
+    func resend() {
+        out.withLock { o in
+            o.mids = [:]
+            for p in o.pending {
+                guard let mid = client.publish(p.topic, p.payload) else { return }
+                o.mids[mid] = p.n
+            }
+        }
+    }
+}
+
+enum SensorReportText {
+    static func make(occupied: Bool, seq: UInt32) -> String {
+        #"{"occupied":\#(occupied),"seq":\#(seq),"uptime_s":\#(1000 + seq),"fw":"1.0.0","rssi":-60}"#
+    }
+}
+
+extension Engine {
+    /// Waits (up to 10 s) on the bus until `done` holds over the state; true when it did.
+    func wait(on bus: NoticeBus, until done: @escaping @Sendable (State) -> Bool) async -> Bool {
+        let notices = bus.subscribe()
+        if read(done) { return true }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await _ in notices where self.read(done) { return true }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(10))
+                return self.read(done)
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+}
