@@ -1,6 +1,7 @@
-// The hand-off from libmosquitto's network thread to the Swift side: a bounded FIFO. The
-// network thread only appends (never waits); when the consumer falls behind by `capacity`
-// messages, new ones are dropped and counted instead of growing memory without end.
+// The hand-off from libmosquitto's network thread to the Swift side: a bounded FIFO. When the
+// consumer falls `capacity` behind, the network thread waits for room (back-pressure: TCP
+// then holds the broker, which keeps our QoS 1 session's messages), at most `maxWait`; past
+// that the message is dropped and counted. Memory never grows without end.
 
 import Foundation
 import Synchronization
@@ -14,24 +15,33 @@ public final class MessageQueue: @unchecked Sendable {
     }
 
     public let capacity: Int
+    public let maxWait: Double
     let condition = NSCondition()
     var inner = Inner()
 
-    public init(capacity: Int = 8192) {
+    public init(capacity: Int = 8192, maxWait: Double = 2) {
         self.capacity = max(1, capacity)
+        self.maxWait = maxWait
     }
 
-    /// Appends without blocking; false (and counted) when the queue is full or closed.
+    /// Appends, waiting up to `maxWait` seconds for room; false (and counted) when there was
+    /// none, or the queue is closed.
     @discardableResult
     public func push(_ message: InboundMessage) -> Bool {
         condition.lock()
         defer { condition.unlock() }
+        if inner.items.count >= capacity && !inner.closed {
+            let deadline = Date(timeIntervalSinceNow: maxWait)
+            while inner.items.count >= capacity && !inner.closed {
+                if !condition.wait(until: deadline) { break }
+            }
+        }
         guard !inner.closed, inner.items.count < capacity else {
             inner.dropped += 1
             return false
         }
         inner.items.append(message)
-        condition.signal()
+        condition.broadcast()
         return true
     }
 
@@ -40,7 +50,10 @@ public final class MessageQueue: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while inner.items.isEmpty && !inner.closed { condition.wait() }
-        defer { inner.items = [] }
+        defer {
+            inner.items = []
+            condition.broadcast()  // room again for a waiting network thread
+        }
         return inner.items
     }
 

@@ -29,6 +29,9 @@ public struct MQTTSettings: Sendable, Equatable {
     public var persistentSession: Bool
     /// QoS 1 messages in flight at once (0: no limit).
     public var maxInflight: Int
+    /// Keep libmosquitto's error log lines (`lastError`). Costly: with a log callback set,
+    /// libmosquitto formats a debug line for every packet; only `probe` turns it on.
+    public var captureErrors = false
 
     public init(
         host: String, port: Int, clientID: String, username: String? = nil, password: String? = nil,
@@ -164,10 +167,12 @@ public final class MosquittoClient: @unchecked Sendable {
             guard let client = MosquittoClient.from(userdata) else { return }
             client.callbacks.withLock { $0.onPublished }?(mid)
         }
-        mosquitto_log_callback_set(h) { _, userdata, level, text in
-            guard level == MOSQ_LOG_ERR, let client = MosquittoClient.from(userdata), let text else { return }
-            let line = String(cString: text)
-            client.callbacks.withLock { $0.lastError = line }
+        if settings.captureErrors {
+            mosquitto_log_callback_set(h) { _, userdata, level, text in
+                guard level == MOSQ_LOG_ERR, let client = MosquittoClient.from(userdata), let text else { return }
+                let line = String(cString: text)
+                client.callbacks.withLock { $0.lastError = line }
+            }
         }
     }
 
@@ -291,6 +296,7 @@ public final class MosquittoClient: @unchecked Sendable {
         var probing = settings
         probing.clientID = settings.clientID + "-doctor"
         probing.persistentSession = false
+        probing.captureErrors = true
         let client: MosquittoClient
         do { client = try MosquittoClient(settings: probing) } catch { return error.message }
         let done = DispatchSemaphore(value: 0)

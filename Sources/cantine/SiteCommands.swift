@@ -166,7 +166,7 @@ struct Replay: AsyncParsableCommand, HasGlobalOptions {
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure performance figures (see docs/benchmarks.md).",
-        subcommands: [JournalBench.self, DoorBench.self])
+        subcommands: [JournalBench.self, DoorBench.self, IngestBench.self])
 
     struct JournalBench: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
@@ -241,6 +241,39 @@ struct BenchCommand: AsyncParsableCommand {
                     ["dropped edges", "\(r.droppedEdges)"],
                     ["decoder frames (1 ms + 2 ms)", "\(r.frames)"], ["misdecodes", "\(r.misdecodes)"],
                     ["parity_grants", "\(r.parityGrants)"],
+                ])
+        }
+    }
+}
+
+extension BenchCommand {
+    struct IngestBench: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "ingest",
+            abstract: "Desk reports through a real mosquitto into the daemon, against mosquitto_sub on the same stream.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Reports published in all.") var reports = 200_000
+        @Option(help: "Simulated nodes (one desk each).") var nodes = 50
+        @Option(help: "Directory for the scratch database and broker.") var dir = NSTemporaryDirectory()
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard reports >= 1000 else { throw ValidationError("--reports \(reports): expected at least 1000") }
+            guard (2...196).contains(nodes) else { throw ValidationError("--nodes \(nodes): expected 2 to 196") }
+        }
+
+        func run() async throws {
+            let r = try await Bench.ingest(reports: reports, nodes: nodes, directory: dir, logger: global.logger)
+            if json { return try printJSON(r) }
+            printTable(
+                ["figure", "value"],
+                [
+                    ["reports (nodes)", "\(r.reports) (\(r.nodes))"],
+                    ["ingest_per_s (applied, journaled durably, states out)", String(format: "%.0f", r.ingestPerS)],
+                    ["mosquitto_sub_per_s (same stream)", String(format: "%.0f", r.mosquittoSubPerS)],
+                    ["ratio", String(format: "%.2f", r.ratio)],
+                    ["p50_ms / p99_ms (report → desk state out, \(r.probes) probes)", String(format: "%.1f / %.1f", r.p50Ms, r.p99Ms)],
+                    ["rejected / dropped", "\(r.rejected) / \(r.dropped)"],
                 ])
         }
     }

@@ -1,0 +1,276 @@
+// `cantine bench ingest`: a real mosquitto on loopback, simulated desk nodes publishing QoS 1
+// reports at full speed, the daemon's MQTT service taking them in (validated, applied,
+// journaled, states published) while `mosquitto_sub` receives the same stream; a probe
+// node meanwhile times report → desk state leaving the daemon. Figures, not assertions.
+
+import CantineCore
+import CantineMQTT
+import CantineProtocol
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Figures of the ingest bench.
+public struct IngestBenchResult: Codable, Sendable {
+    public var reports: Int
+    public var nodes: Int
+    /// Reports per second taken in by the daemon until the last one was journaled durably.
+    public var ingestPerS: Double
+    /// Reports per second `mosquitto_sub` received from the same stream.
+    public var mosquittoSubPerS: Double
+    public var ratio: Double
+    /// Report published → its desk's new state received from the broker, under the load.
+    public var p50Ms: Double
+    public var p99Ms: Double
+    public var probes: Int
+    public var rejected: Int
+    public var dropped: Int
+
+    enum CodingKeys: String, CodingKey {
+        case reports, nodes, ingestPerS = "ingest_per_s", mosquittoSubPerS = "mosquitto_sub_per_s", ratio
+        case p50Ms = "p50_ms", p99Ms = "p99_ms", probes, rejected, dropped
+    }
+}
+
+extension Bench {
+    /// Runs the ingest bench: `reports` reports from `nodes` nodes (one desk each), plus one
+    /// probe node on a desk of its own.
+    public static func ingest(
+        reports: Int, nodes: Int, directory: String, logger: Logger
+    ) async throws -> IngestBenchResult {
+        let dir = directory + "/cantine-ingest-\(getpid())"
+        try FileManager.default.createDirectory(
+            atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/mosquitto_sub") else {
+            throw DaemonError("mosquitto_sub not found: apt install mosquitto-clients")
+        }
+        let port = freePort()
+        guard let broker = BenchBroker.start(port: port, directory: dir) else {
+            throw DaemonError("cannot start mosquitto on 127.0.0.1:\(port): apt install mosquitto")
+        }
+        defer { broker.stop() }
+
+        // One desk per node plus the probe's; no hysteresis, no flood limit: every report counts.
+        let perZone = (nodes + 2) / 2
+        let text = SampleConfig.text(
+            databasePath: dir + "/bench.db", simulated: true, mqttPort: port, desksPerZone: perZone)
+            + "\n[sensors]\noccupied_after_s = 0\nvacant_after_s = 0\nmax_reports_per_s = 0\n"
+        let config = try Config.parse(text, file: "bench.toml")
+        let desks = config.desks.map(\.id)
+        let probeDesk = desks.last!
+        let loadDesks = Array(desks.prefix(nodes))
+        let runtime = try Runtime.open(config: config, role: .daemon, mode: .create, version: cantineVersion, logger: logger)
+        defer { runtime.close() }
+        let service = try MQTTService(config: config, runtime: runtime, logger: logger)
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        let topics = Topics(site: config.siteID)
+
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { Task { await group.triggerGracefulShutdown() } }
+            guard service.client.wait(connected: true, timeout: 10) else {
+                throw DaemonError("the daemon did not connect to the bench broker")
+            }
+            // The state of the probe's desk, as it leaves the daemon.
+            let probeWatch = try BenchClient(port: port, id: "bench-probe-watch", subscribe: [topics.deskState(DeskID(probeDesk))])
+            let probe = try BenchClient(port: port, id: "bench-probe", subscribe: [])
+            let clients = try loadDesks.map { try BenchClient(port: port, id: "bench-node-\($0)", subscribe: []) }
+
+            // mosquitto_sub on the same stream, started (and subscribed) before the load.
+            let sub = Process()
+            sub.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
+            sub.arguments = [
+                "-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", "\(port)", "-q", "1", "-i", "bench-sub",
+                "-t", topics.prefix + "desks/+/report", "-F", "%t",
+            ]
+            let out = Pipe()
+            sub.standardOutput = out
+            try sub.run()
+            // Counts the load's reports it receives (not the probe's), and when it has them all;
+            // it is ready once the first of our markers comes through.
+            let subReady = DispatchSemaphore(value: 0)
+            let subDone = DispatchSemaphore(value: 0)
+            let subEnd = Mutex<UInt64>(0)
+            let probeTopic = topics.deskReport(DeskID(probeDesk))
+            Thread.detachNewThread {
+                var count = 0
+                var ready = false
+                var rest = ""
+                while count < reports {
+                    let data = out.fileHandleForReading.availableData
+                    if data.isEmpty { break }
+                    rest += String(decoding: data, as: UTF8.self)
+                    let lines = rest.split(separator: "\n", omittingEmptySubsequences: false)
+                    rest = String(lines.last ?? "")
+                    if !ready, lines.count > 1 {
+                        ready = true
+                        subReady.signal()
+                    }
+                    count += lines.dropLast().filter { !$0.isEmpty && $0 != probeTopic }.count
+                }
+                subEnd.withLock { $0 = DispatchTime.now().uptimeNanoseconds }
+                subDone.signal()
+            }
+            let marker = SensorReport(occupied: false, seq: 1, uptimeS: 1, fw: "bench").encoded()
+            repeat {
+                _ = probe.client.publish(probeTopic, marker)
+            } while subReady.wait(timeout: .now() + .milliseconds(100)) == .timedOut
+
+            // The load: each thread drives a share of the nodes, publishing as fast as it can.
+            let start = DispatchTime.now().uptimeNanoseconds
+            let threads = 4
+            let perNode = reports / clients.count
+            let extra = reports - perNode * clients.count
+            let loadDone = DispatchGroup()
+            for t in 0..<threads {
+                loadDone.enter()
+                Thread.detachNewThread {
+                    let mine = stride(from: t, to: clients.count, by: threads).map { ($0, clients[$0]) }
+                    let count = perNode + 1
+                    for seq in 1...count {
+                        for (i, c) in mine where seq <= perNode || i < extra {
+                            let report = SensorReport(
+                                occupied: seq % 2 == 1, seq: UInt32(seq), uptimeS: UInt32(1000 + seq), fw: "bench")
+                            while c.client.publish(topics.deskReport(DeskID(loadDesks[i])), report.encoded()) == nil {
+                                usleep(1000)
+                            }
+                        }
+                    }
+                    loadDone.leave()
+                }
+            }
+
+            // Probes meanwhile: flip the probe desk, time until its new state comes back.
+            var latencies: [Double] = []
+            var seq: UInt32 = 1
+            let finalSeq = Dictionary(
+                uniqueKeysWithValues: loadDesks.enumerated().map { (DeskID($1), Int64(perNode + ($0 < extra ? 1 : 0))) })
+            let allIn: @Sendable (State) -> Bool = { s in finalSeq.allSatisfy { s.desks[$0.key]?.lastSeq == $0.value } }
+            while !runtime.engine.read(allIn) || latencies.count < 20 {
+                seq += 1
+                let occupied = seq % 2 == 0
+                let expected = occupied ? "occupied" : "vacant"
+                let sent = DispatchTime.now().uptimeNanoseconds
+                _ = probe.client.publish(
+                    topics.deskReport(DeskID(probeDesk)),
+                    SensorReport(occupied: occupied, seq: seq, uptimeS: 1000 + seq, fw: "bench").encoded())
+                guard let at = probeWatch.waitFor(expected, timeout: 5) else { break }
+                latencies.append(Double(at - sent) / 1_000_000)
+                if latencies.count >= 2000 { break }
+                usleep(5000)
+            }
+
+            loadDone.wait()
+            // Fully processed: every report applied, the journal durable, the states sent.
+            while !runtime.engine.read(allIn), service.dropped == 0 {
+                usleep(1000)
+                if DispatchTime.now().uptimeNanoseconds - start > 600_000_000_000 { break }
+            }
+            runtime.journal.flush()
+            service.publisher.flush()
+            let end = DispatchTime.now().uptimeNanoseconds
+            _ = subDone.wait(timeout: .now() + 60)
+            kill(sub.processIdentifier, SIGKILL)
+            sub.waitUntilExit()
+            let subSeconds = Double(subEnd.withLock { $0 } - start) / 1e9
+            let ingestSeconds = Double(end - start) / 1e9
+
+            latencies.sort()
+            func pct(_ p: Double) -> Double {
+                latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+            }
+            let ingestPerS = Double(reports) / ingestSeconds
+            let subPerS = Double(reports) / subSeconds
+            return IngestBenchResult(
+                reports: reports, nodes: clients.count, ingestPerS: ingestPerS, mosquittoSubPerS: subPerS,
+                ratio: ingestPerS / subPerS, p50Ms: pct(0.5), p99Ms: pct(0.99), probes: latencies.count,
+                rejected: service.ingest.rejections.values.reduce(0, +), dropped: service.dropped)
+        }
+    }
+
+    static func freePort() -> Int {
+        for _ in 0..<100 {
+            let port = Int.random(in: 20_000...60_000)
+            if !MosquittoClient.reachable(host: "127.0.0.1", port: port) { return port }
+        }
+        return 41_883
+    }
+}
+
+/// A bench client: publishes, and records when each payload on its topics arrives.
+final class BenchClient: @unchecked Sendable {
+    let client: MosquittoClient
+    let arrived = NSCondition()
+    var last: (payload: String, at: UInt64)?
+
+    init(port: Int, id: String, subscribe: [String]) throws {
+        client = try MosquittoClient(
+            settings: MQTTSettings(
+                host: "127.0.0.1", port: port, clientID: id, persistentSession: false, maxInflight: 0))
+        try client.start(
+            subscriptions: subscribe,
+            onMessage: { [weak self] m in
+                guard let self else { return }
+                let at = DispatchTime.now().uptimeNanoseconds
+                self.arrived.lock()
+                self.last = (String(decoding: m.payload, as: UTF8.self), at)
+                self.arrived.broadcast()
+                self.arrived.unlock()
+            })
+        guard client.wait(connected: true, timeout: 10) else { throw DaemonError("bench client \(id) did not connect") }
+    }
+
+    /// When `payload` arrived (waiting for it up to `timeout` seconds).
+    func waitFor(_ payload: String, timeout: Double) -> UInt64? {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        arrived.lock()
+        defer { arrived.unlock() }
+        while last?.payload != payload {
+            if !arrived.wait(until: deadline) { return nil }
+        }
+        return last?.at
+    }
+
+    deinit { client.stop() }
+}
+
+/// The bench's own mosquitto: unlimited queues and in-flight windows, no persistence.
+final class BenchBroker: Sendable {
+    let process: Process
+
+    init(process: Process) { self.process = process }
+
+    static func start(port: Int, directory: String) -> BenchBroker? {
+        guard
+            let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
+                .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        else { return nil }
+        let conf = directory + "/mosquitto.conf"
+        let text = """
+            listener \(port) 127.0.0.1
+            allow_anonymous true
+            persistence false
+            max_inflight_messages 0
+            max_queued_messages 0
+            max_queued_bytes 0
+
+            """
+        guard (try? text.write(toFile: conf, atomically: true, encoding: .utf8)) != nil else { return nil }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["-c", conf]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return nil }
+        for _ in 0..<100 where !MosquittoClient.reachable(host: "127.0.0.1", port: port) { usleep(50_000) }
+        return BenchBroker(process: p)
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
