@@ -103,13 +103,11 @@ public struct Config: Codable, Equatable, Sendable {
         /// Reports per second a desk may send on average (0: no limit), and its burst.
         public var maxReportsPerS: Seconds?
         public var burst: Int?
-        /// A wired sensor's line must be stable this long before its change counts.
-        public var debounceMs: Int?
         public init() {}
         enum CodingKeys: String, CodingKey {
             case occupiedAfterS = "occupied_after_s", vacantAfterS = "vacant_after_s", silentAfterS = "silent_after_s"
             case maxReportAgeS = "max_report_age_s", presenceHours = "presence_hours"
-            case maxReportsPerS = "max_reports_per_s", burst, debounceMs = "debounce_ms"
+            case maxReportsPerS = "max_reports_per_s", burst
         }
     }
 
@@ -231,7 +229,6 @@ extension Config {
     public var gpioSimulated: Bool { (gpio.mode ?? "real") == "simulated" }
     public var defaultChip: String { gpio.chip ?? "gpiochip0" }
     public var gapTimeoutNanos: UInt64 { UInt64(gpio.gapTimeoutMs ?? 25) * 1_000_000 }
-    public var debounceNanos: UInt64 { UInt64(sensors.debounceMs ?? 50) * 1_000_000 }
 
     /// The layout the core works with.
     public var layout: SiteLayout {
@@ -382,7 +379,7 @@ extension Config {
             return "a number of seconds"
         case "outbox_max_age_h", "presence_hours":
             return "a number of hours"
-        case "booking_margin_min", "denied_alarm_count", "queue_size", "burst", "debounce_ms":
+        case "booking_margin_min", "denied_alarm_count", "queue_size", "burst":
             return "an integer"
         case _ where key.hasSuffix("_active_low"), "enabled", "fail_secure", "pin_after_hours", "relock_on_close",
             "persistent_session", "discovery", "names_in_events":
@@ -539,9 +536,6 @@ extension Config {
         }
         if let b = sensors.burst, !(1...10_000).contains(b) {
             throw fail("sensors.burst", "expected 1 to 10000 reports")
-        }
-        if let d = sensors.debounceMs, !(1...2000).contains(d) {
-            throw fail("sensors.debounce_ms", "expected 1 to 2000 milliseconds (50 suits PIR and pressure mats)")
         }
 
         try unique("zones", zones.map(\.id))

@@ -54,17 +54,23 @@ extension Bench {
 
         // One desk per node plus the probe's; no hysteresis, no flood limit: every report counts.
         let perZone = (nodes + 2) / 2
-        let text = SampleConfig.text(
-            databasePath: dir + "/bench.db", simulated: true, mqttPort: port, desksPerZone: perZone)
-            + "\n[sensors]\noccupied_after_s = 0\nvacant_after_s = 0\nmax_reports_per_s = 0\n"
+        let text =
+            SampleConfig.text(
+                databasePath: dir + "/bench.db", simulated: true, mqttPort: port, desksPerZone: perZone
+            )
+            .replacingOccurrences(of: "occupied_after_s = 5 ", with: "occupied_after_s = 0 ")
+            .replacingOccurrences(of: "vacant_after_s = 120 ", with: "vacant_after_s = 0   ")
+            .replacingOccurrences(of: "max_reports_per_s = 2 ", with: "max_reports_per_s = 0 ")
         let config = try Config.parse(text, file: "bench.toml")
         let desks = config.desks.map(\.id)
         let probeDesk = desks.last!
         let loadDesks = Array(desks.prefix(nodes))
-        let runtime = try Runtime.open(config: config, role: .daemon, mode: .create, version: cantineVersion, logger: logger)
+        let runtime = try Runtime.open(
+            config: config, role: .daemon, mode: .create, version: cantineVersion, logger: logger)
         defer { runtime.close() }
         let service = try MQTTService(config: config, runtime: runtime, logger: logger)
-        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        let group = ServiceGroup(
+            services: [service], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
         let topics = Topics(site: config.siteID)
 
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -74,7 +80,8 @@ extension Bench {
                 throw DaemonError("the daemon did not connect to the bench broker")
             }
             // The state of the probe's desk, as it leaves the daemon.
-            let probeWatch = try BenchClient(port: port, id: "bench-probe-watch", subscribe: [topics.deskState(DeskID(probeDesk))])
+            let probeWatch = try BenchClient(
+                port: port, id: "bench-probe-watch", subscribe: [topics.deskState(DeskID(probeDesk))])
             let probe = try BenchClient(port: port, id: "bench-probe", subscribe: [])
             let clients = try loadDesks.map { try BenchClient(port: port, id: "bench-node-\($0)", subscribe: []) }
 
@@ -146,7 +153,8 @@ extension Bench {
             var latencies: [Double] = []
             var seq: UInt32 = 1
             let finalSeq = Dictionary(
-                uniqueKeysWithValues: loadDesks.enumerated().map { (DeskID($1), Int64(perNode + ($0 < extra ? 1 : 0))) })
+                uniqueKeysWithValues: loadDesks.enumerated().map { (DeskID($1), Int64(perNode + ($0 < extra ? 1 : 0))) }
+            )
             let allIn: @Sendable (State) -> Bool = { s in finalSeq.allSatisfy { s.desks[$0.key]?.lastSeq == $0.value } }
             while !runtime.engine.read(allIn) || latencies.count < 20 {
                 seq += 1

@@ -57,6 +57,21 @@ public enum SampleConfig {
             # ca_file = "/etc/cantine/ca.pem"     # enables TLS
             # cert_file = "/etc/cantine/client.pem"
             # key_file = "/etc/cantine/client.key"
+            persistent_session = true    # the broker keeps reports for us while we restart
+            discovery = true             # Home Assistant MQTT discovery (read-only entities)
+            discovery_prefix = "homeassistant"
+            names_in_events = false      # true: access events carry the member's name
+            outbox_max_age_h = 24        # undelivered messages kept this long while the broker is away
+            # queue_size = 8192          # inbound messages waiting for the ingest thread
+
+            [sensors]
+            occupied_after_s = 5         # presence must hold this long (a passer-by does not count)
+            vacant_after_s = 120         # absence must hold this long (a coffee break keeps the desk)
+            silent_after_s = 180         # a node silent this long makes its desk unknown
+            max_report_age_s = 120       # reports older than this when they arrive are ignored
+            presence_hours = 14          # a badge-in stops counting after this (nobody badges out)
+            max_reports_per_s = 2        # per desk, on average; more is flooding and is dropped
+            burst = 20
 
             [gpio]
             mode = "\(simulated ? "simulated" : "real")"   # "real" (libgpiod) or "simulated" (no hardware)

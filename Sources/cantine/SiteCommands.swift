@@ -250,7 +250,8 @@ extension BenchCommand {
     struct IngestBench: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
             commandName: "ingest",
-            abstract: "Desk reports through a real mosquitto into the daemon, against mosquitto_sub on the same stream.")
+            abstract: "Desk reports through a real mosquitto into the daemon, against mosquitto_sub on the same stream."
+        )
         @OptionGroup var global: GlobalOptions
         @Option(help: "Reports published in all.") var reports = 200_000
         @Option(help: "Simulated nodes (one desk each).") var nodes = 50
@@ -272,7 +273,10 @@ extension BenchCommand {
                     ["ingest_per_s (applied, journaled durably, states out)", String(format: "%.0f", r.ingestPerS)],
                     ["mosquitto_sub_per_s (same stream)", String(format: "%.0f", r.mosquittoSubPerS)],
                     ["ratio", String(format: "%.2f", r.ratio)],
-                    ["p50_ms / p99_ms (report → desk state out, \(r.probes) probes)", String(format: "%.1f / %.1f", r.p50Ms, r.p99Ms)],
+                    [
+                        "p50_ms / p99_ms (report → desk state out, \(r.probes) probes)",
+                        String(format: "%.1f / %.1f", r.p50Ms, r.p99Ms),
+                    ],
                     ["rejected / dropped", "\(r.rejected) / \(r.dropped)"],
                 ])
         }

@@ -150,6 +150,10 @@ import Testing
         ),
         ("pin_timeout_s = 20", "pin_timeout_s = 1", "access.pin_timeout_s: expected 3 to 120 seconds"),
         ("pin_after_hours = false", "pin_after_hours = \"yes\"", "access.pin_after_hours: expected true or false"),
+        ("vacant_after_s = 120", "vacant_after_s = -1", "sensors.vacant_after_s: expected 0 to 3,600"),
+        ("silent_after_s = 180", "silent_after_s = \"3m\"", "sensors.silent_after_s: expected a number of seconds"),
+        ("outbox_max_age_h = 24", "outbox_max_age_h = 1000", "mqtt.outbox_max_age_h: expected 0 to 720 hours"),
+        ("discovery = true", "discovery = 1", "mqtt.discovery: expected true or false"),
     ])
     func badAccessRulesAreOneLineErrors(old: String, new: String, message: String) {
         #expect(sample.contains(old))
