@@ -410,15 +410,16 @@ final class LocalBroker: Sendable {
 
     init(process: Process?) { self.process = process }
 
-    /// Uses a broker listening on `port`, or starts mosquitto there; nil when neither is possible.
-    static func ensure(port: Int, directory: String, logger: Logger) -> LocalBroker? {
+    /// Uses a broker listening on `port`, or starts mosquitto there (with `extra` config lines);
+    /// nil when neither is possible.
+    static func ensure(port: Int, directory: String, logger: Logger, extra: String = "") -> LocalBroker? {
         if MosquittoClient.reachable(host: "127.0.0.1", port: port) { return LocalBroker(process: nil) }
         guard
             let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
                 .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
         else { return nil }
         let conf = directory + "/mosquitto.conf"
-        try? "listener \(port) 127.0.0.1\nallow_anonymous true\npersistence false\n".write(
+        try? "listener \(port) 127.0.0.1\nallow_anonymous true\npersistence false\n\(extra)".write(
             toFile: conf, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
@@ -428,7 +429,7 @@ final class LocalBroker: Sendable {
         do { try p.run() } catch { return nil }
         for _ in 0..<50 where !MosquittoClient.reachable(host: "127.0.0.1", port: port) { usleep(100_000) }
         logger.info(
-            "started mosquitto for the demo", metadata: ["mqtt.port": "\(port)", "pid": "\(p.processIdentifier)"])
+            "started mosquitto", metadata: ["mqtt.port": "\(port)", "pid": "\(p.processIdentifier)"])
         return LocalBroker(process: p)
     }
 

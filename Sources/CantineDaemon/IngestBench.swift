@@ -47,7 +47,9 @@ extension Bench {
             throw DaemonError("mosquitto_sub not found: apt install mosquitto-clients")
         }
         let port = freePort()
-        guard let broker = BenchBroker.start(port: port, directory: dir) else {
+        // Unlimited queues and in-flight windows: the broker drops nothing and paces no one.
+        let unlimited = "max_inflight_messages 0\nmax_queued_messages 0\nmax_queued_bytes 0\nset_tcp_nodelay true\n"
+        guard let broker = LocalBroker.ensure(port: port, directory: dir, logger: logger, extra: unlimited) else {
             throw DaemonError("cannot start mosquitto on 127.0.0.1:\(port): apt install mosquitto")
         }
         defer { broker.stop() }
@@ -242,43 +244,4 @@ final class BenchClient: @unchecked Sendable {
     }
 
     deinit { client.stop() }
-}
-
-/// The bench's own mosquitto: unlimited queues and in-flight windows, no persistence.
-final class BenchBroker: Sendable {
-    let process: Process
-
-    init(process: Process) { self.process = process }
-
-    static func start(port: Int, directory: String) -> BenchBroker? {
-        guard
-            let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
-                .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
-        else { return nil }
-        let conf = directory + "/mosquitto.conf"
-        let text = """
-            listener \(port) 127.0.0.1
-            allow_anonymous true
-            persistence false
-            max_inflight_messages 0
-            max_queued_messages 0
-            max_queued_bytes 0
-
-            """
-        guard (try? text.write(toFile: conf, atomically: true, encoding: .utf8)) != nil else { return nil }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["-c", conf]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return nil }
-        for _ in 0..<100 where !MosquittoClient.reachable(host: "127.0.0.1", port: port) { usleep(50_000) }
-        return BenchBroker(process: p)
-    }
-
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
 }

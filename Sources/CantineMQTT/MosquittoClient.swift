@@ -101,6 +101,8 @@ public final class MosquittoClient: @unchecked Sendable {
         self.settings = settings
         mosquitto_user_data_set(h, Unmanaged.passUnretained(self).toOpaque())
         _ = mosquitto_int_option(h, MOSQ_OPT_PROTOCOL_VERSION, Int32(MQTT_PROTOCOL_V311))
+        // Small messages, sent at once: Nagle plus delayed ACKs would hold them ~40 ms each way.
+        _ = mosquitto_int_option(h, MOSQ_OPT_TCP_NODELAY, 1)
         mosquitto_reconnect_delay_set(h, 1, 5, true)
         _ = mosquitto_max_inflight_messages_set(h, UInt32(max(0, settings.maxInflight)))
         if let will {
