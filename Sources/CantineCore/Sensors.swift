@@ -109,9 +109,12 @@ extension DeskState {
 
     /// Forgets the observations (node offline or silent): the desk shows unknown.
     mutating func forget(at now: Instant) -> Bool {
-        var h = hysteresis(SensorRules())
-        h.reset()
-        return store(h, at: now)
+        pending = nil
+        pendingSince = nil
+        guard occupancy != .unknown else { return false }
+        occupancy = .unknown
+        since = now
+        return true
     }
 }
 

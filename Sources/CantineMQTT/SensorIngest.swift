@@ -20,6 +20,8 @@ public final class SensorIngest: Sendable {
         case flood
         /// A status payload other than `online` / `offline`.
         case badStatus = "bad_status"
+        /// A status from a node no desk of the config names.
+        case unknownNode = "unknown_node"
         /// A topic under the prefix this version does not read.
         case unknownTopic = "unknown_topic"
     }
@@ -126,12 +128,19 @@ public final class SensorIngest: Sendable {
             return reject(Rejection.badStatus.rawValue, message.topic, "expected online or offline")
         }
         let online = text == "online"
-        _ = engine.submit(.nodeStatus(NodeStatus(node: node, online: online)), source: EventSource("node:\(node)")) {
-            state, _ -> ReportRefusal? in
-            guard state.layout?.desks.contains(where: { $0.node == node }) == true else { return .unknownDesk }
-            return state.nodes[node]?.online == online ? .duplicate : nil
+        // The same status again (a retained copy after a reconnect) changes nothing: not journaled.
+        let refusal = engine.submit(
+            .nodeStatus(NodeStatus(node: node, online: online)), source: EventSource("node:\(node)")
+        ) { state, _ -> StatusRefusal? in
+            guard state.layout?.desks.contains(where: { $0.node == node }) == true else { return .unknownNode }
+            return state.nodes[node]?.online == online ? .unchanged : nil
+        }
+        if refusal == .unknownNode {
+            reject(Rejection.unknownNode.rawValue, message.topic, "no desk in the config has node '\(node)'")
         }
     }
+
+    enum StatusRefusal: Sendable { case unknownNode, unchanged }
 
     /// Token bucket per desk.
     func admitRate(_ key: String) -> Bool {

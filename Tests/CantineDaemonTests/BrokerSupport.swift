@@ -9,7 +9,12 @@ import Synchronization
 
 /// A mosquitto broker of the test's own on 127.0.0.1:`port`.
 final class Broker: @unchecked Sendable {
-    let port = Int.random(in: 20_000...60_000)
+    /// A port nothing listens on now (other tests run daemons and brokers in parallel).
+    let port: Int = {
+        var port = Int.random(in: 20_000...60_000)
+        while MosquittoClient.reachable(host: "127.0.0.1", port: port) { port = Int.random(in: 20_000...60_000) }
+        return port
+    }()
     let dir = NSTemporaryDirectory() + "cantine-mqtt-" + UUID().uuidString
     var pid: pid_t = 0
     let logPath: String
@@ -66,14 +71,21 @@ final class Broker: @unchecked Sendable {
         sigaddset(&defaults, SIGTERM)
         posix_spawnattr_setsigdefault(&attr, &defaults)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let logged = (try? FileManager.default.attributesOfItem(atPath: logPath)[.size] as? Int) ?? 0
         let args = ["/usr/sbin/mosquitto", "-c", dir + "/m.conf"]
         var argv = args.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let rc = posix_spawn(&pid, args[0], nil, &attr, &argv, environ)
         guard rc == 0 else { throw MQTTError("cannot start mosquitto: \(String(cString: strerror(rc)))") }
-        // A listening socket is the readiness signal; the probe is a connect, not a sleep.
+        // Ready when *our* broker logs its listening socket (a port taken meanwhile by someone
+        // else makes it exit instead) and accepts a connection.
         for _ in 0..<500 {
-            if MosquittoClient.reachable(host: "127.0.0.1", port: port) { return }
+            let log = (try? Data(contentsOf: URL(fileURLWithPath: logPath))).map { $0.dropFirst(logged) } ?? Data()
+            if String(decoding: log, as: UTF8.self).contains("listen socket on port \(port)"),
+                MosquittoClient.reachable(host: "127.0.0.1", port: port)
+            {
+                return
+            }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 throw MQTTError("mosquitto exited: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")

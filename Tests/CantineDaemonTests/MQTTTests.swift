@@ -71,7 +71,8 @@ func withMQTT(
             // Discovery: one occupancy binary_sensor per desk, people and free desks, doors and locks.
             let f01 = "homeassistant/binary_sensor/cantine_paris_desk_f01/config"
             watch.waitFor { !$0.payloads(f01).isEmpty }
-            let desk = try JSONSerialization.jsonObject(with: Data(watch.payloads(f01).last!.utf8)) as? [String: Any]
+            let config = try #require(watch.payloads(f01).last)
+            let desk = try JSONSerialization.jsonObject(with: Data(config.utf8)) as? [String: Any]
             #expect(desk?["device_class"] as? String == "occupancy")
             #expect(desk?["state_topic"] as? String == "cantine/paris/desks/f01/state")
             #expect(desk?["unique_id"] as? String == "cantine_paris_desk_f01")
@@ -157,6 +158,12 @@ func withMQTT(
             node.raw("cantine/paris/nodes/node-j01/status", "offline", retain: true)
             #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j01"]?.occupancy == .unknown })
             #expect(runtime.engine.read { $0.nodes["node-j01"]?.fw } == "1.0.0")
+            // A status from a node no desk names is refused and counted, never a crash.
+            node.raw("cantine/paris/nodes/node-zz/status", "online")
+            node.raw("cantine/paris/nodes/node-j01/status", "maybe")
+            node.raw("cantine/paris/desks/j10/report", SensorReportText.make(occupied: true, seq: 1))  // marker
+            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j10"]?.occupancy == .occupied })
+            #expect(service.ingest.rejections["unknown_node"] == 1 && service.ingest.rejections["bad_status"] == 1)
         }
         runtime.close()
     }
