@@ -117,7 +117,11 @@ public struct Config: Codable, Equatable, Sendable {
         public var chip: String?
         /// Silence that ends a Wiegand frame.
         public var gapTimeoutMs: Int?
-        enum CodingKeys: String, CodingKey { case mode, chip, gapTimeoutMs = "gap_timeout_ms" }
+        /// How long a wired desk sensor's level must hold before it counts (switch bounce).
+        public var deskSettleMs: Int?
+        enum CodingKeys: String, CodingKey {
+            case mode, chip, gapTimeoutMs = "gap_timeout_ms", deskSettleMs = "desk_settle_ms"
+        }
     }
 
     /// `[access]`: how the doors decide beyond a valid plan (see `AccessRules`).
@@ -182,7 +186,11 @@ public struct Config: Codable, Equatable, Sendable {
         /// GPIO line of a wired sensor (on `chip` or the default chip).
         public var gpioLine: Int?
         public var chip: String?
-        enum CodingKeys: String, CodingKey { case id, name, zone, node, gpioLine = "gpio_line", chip }
+        /// The wired sensor's line reads low when someone is present (default: high).
+        public var gpioActiveLow: Bool?
+        enum CodingKeys: String, CodingKey {
+            case id, name, zone, node, gpioLine = "gpio_line", chip, gpioActiveLow = "gpio_active_low"
+        }
     }
 
     public struct RoomSection: Codable, Equatable, Sendable {
@@ -229,6 +237,10 @@ extension Config {
     public var gpioSimulated: Bool { (gpio.mode ?? "real") == "simulated" }
     public var defaultChip: String { gpio.chip ?? "gpiochip0" }
     public var gapTimeoutNanos: UInt64 { UInt64(gpio.gapTimeoutMs ?? 25) * 1_000_000 }
+    /// The settle time of wired desk sensors (`[gpio] desk_settle_ms`, 50 ms by default).
+    public var deskSettleNanos: UInt64 {
+        UInt64(gpio.deskSettleMs ?? 50) * 1_000_000
+    }
 
     /// The layout the core works with.
     public var layout: SiteLayout {
@@ -371,7 +383,8 @@ extension Config {
     /// What a config key holds, from its name (the schema is small and regular).
     static func expectedType(_ key: String) -> String {
         switch key {
-        case _ where key.hasSuffix("_line"), "port", "capacity", "keepalive_s", "snapshot_every", "gap_timeout_ms":
+        case _ where key.hasSuffix("_line"), "port", "capacity", "keepalive_s", "snapshot_every", "gap_timeout_ms",
+            "desk_settle_ms":
             return "an integer"
         case "max_reports_per_s":
             return "a number of reports per second"
@@ -476,6 +489,9 @@ extension Config {
         }
         if let gap = gpio.gapTimeoutMs, !(5...250).contains(gap) {
             throw fail("gpio.gap_timeout_ms", "expected 5 to 250 milliseconds (25 suits most readers)")
+        }
+        if let settle = gpio.deskSettleMs, !(0...5_000).contains(settle) {
+            throw fail("gpio.desk_settle_ms", "expected 0 to 5000 milliseconds (50 suits switches and sensor outputs)")
         }
         if let mode = gpio.mode, !["real", "simulated"].contains(mode) {
             throw fail("gpio.mode", "expected \"real\" or \"simulated\"")
@@ -592,6 +608,9 @@ extension Config {
             }
             switch (d.node, d.gpioLine) {
             case (.some, .some): throw fail(k, "a desk has one sensor: set node or gpio_line, not both")
+            case (_, nil) where d.gpioActiveLow != nil:
+                throw fail(
+                    "\(k).gpio_active_low", "only a wired sensor has a line: set gpio_line, or remove gpio_active_low")
             case (.some(let node), nil):
                 try slug("\(k).node", node)
                 if let other = nodes[node] { throw fail("\(k).node", "node '\(node)' already serves \(other)") }

@@ -52,17 +52,12 @@ public enum Daemon {
             ])
 
         // 3. Services, in dependency order (stopped in reverse).
-        let doorInputs = Dictionary(
-            uniqueKeysWithValues: config.doors.map { (DoorID($0.id), DoorInput(door: DoorID($0.id), runtime: runtime)) }
-        )
+        let router = InputRouter(runtime: runtime)
         let readers = hardware.inputs.map { chip in
             let reader = EdgeReader(
-                source: chip.source, decoder: chip.decoder,
-                deliver: { signal in
-                    doorInputs[signal.door]?.handle(signal)
-                },
+                source: chip.source, decoder: chip.decoder, deliver: router.handle,
                 onError: {
-                    logger.critical("door reader failing", metadata: ["gpio.chip": "\(chip.chip)", "error": "\($0)"])
+                    logger.critical("GPIO reader failing", metadata: ["gpio.chip": "\(chip.chip)", "error": "\($0)"])
                 })
             return (name: "cantine-gpio-\(chip.chip)", reader: reader)
         }

@@ -10,15 +10,17 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The input lines of one chip and the decoder of their doors' signals.
+/// The input lines of one chip and the decoder of their signals.
 public struct ChipInputs: Sendable {
     public let chip: String
     public let source: any EdgeSource
     /// The same source when simulated (the demo and tests inject edges into it).
     public let simulated: SimulatedEdgeSource?
-    public let decoder: DoorEdgeDecoder
+    public let decoder: ChipDecoder
     /// The lines of each door on this chip.
     public let doors: [DoorID: DoorLines]
+    /// The line of each wired desk sensor on this chip.
+    public let desks: [DeskID: DeskLines]
 }
 
 /// The doors' GPIO: relays driven locked, and their input lines.
@@ -29,40 +31,69 @@ public struct DoorHardware: Sendable {
     /// Input lines, one entry per chip.
     public var inputs: [ChipInputs] = []
     /// Open chips, kept alive while their lines are in use.
-    let chips: [GPIOChip]
+    var chips: [GPIOChip]
 
-    /// Requests every door's input lines (after the relays are locked): readers, contacts,
-    /// exit buttons. `monotonic` is the clock of simulated edges.
+    /// Requests every input line (after the relays are locked): the doors' readers, contacts
+    /// and exit buttons, and wired desk sensors. `monotonic` is the clock of simulated edges.
     public mutating func openInputs(
         _ config: Config, monotonic: @escaping @Sendable () -> UInt64 = { SystemTime().monotonicNanos() }
     ) throws(GPIOError) {
-        var byChip: [String: [DoorLines]] = [:]
+        var doorsByChip: [String: [DoorLines]] = [:]
+        var desksByChip: [String: [DeskLines]] = [:]
         for door in config.doors {
-            byChip[door.chip ?? config.defaultChip, default: []].append(
+            doorsByChip[door.chip ?? config.defaultChip, default: []].append(
                 DoorLines(
                     door: DoorID(door.id), d0: door.d0Line, d1: door.d1Line, contact: door.contactLine,
                     contactActiveLow: door.contactActiveLow ?? true, exitButton: door.exitButtonLine,
                     exitButtonActiveLow: door.exitButtonActiveLow ?? true))
         }
-        for (name, doors) in byChip.sorted(by: { $0.key < $1.key }) {
-            let decoder = DoorEdgeDecoder(doors: doors, gapTimeoutNanos: config.gapTimeoutNanos)
+        for desk in config.desks {
+            guard let line = desk.gpioLine else { continue }
+            desksByChip[desk.chip ?? config.defaultChip, default: []].append(
+                DeskLines(desk: DeskID(desk.id), line: line, activeLow: desk.gpioActiveLow ?? false))
+        }
+        for name in Set(doorsByChip.keys).union(desksByChip.keys).sorted() {
+            let doors = doorsByChip[name] ?? []
+            let desks = desksByChip[name] ?? []
+            let decoder = ChipDecoder(
+                doors: DoorEdgeDecoder(doors: doors, gapTimeoutNanos: config.gapTimeoutNanos),
+                desks: DeskEdgeDecoder(desks: desks, settleNanos: config.deskSettleNanos))
             let source: any EdgeSource
             var simulated: SimulatedEdgeSource?
             if config.gpioSimulated {
-                let sim = SimulatedEdgeSource(clock: monotonic)
+                let sim = SimulatedEdgeSource(clock: monotonic, levels: Self.restingLevels(doors: doors, desks: desks))
                 simulated = sim
                 source = sim
             } else {
-                guard let chip = chips.first(where: { $0.name == name }) else {
-                    throw GPIOError("GPIO chip \(name) was not opened for the relays: check [[doors]] chip")
+                let chip: GPIOChip
+                if let open = chips.first(where: { $0.name == name }) {
+                    chip = open
+                } else {
+                    chip = try GPIOChip(name: name)
+                    chips.append(chip)
                 }
                 source = try LibgpiodEdgeSource(chip: chip, offsets: decoder.lines, consumer: "cantine")
             }
             inputs.append(
                 ChipInputs(
                     chip: name, source: source, simulated: simulated, decoder: decoder,
-                    doors: Dictionary(uniqueKeysWithValues: doors.map { ($0.door, $0) })))
+                    doors: Dictionary(uniqueKeysWithValues: doors.map { ($0.door, $0) }),
+                    desks: Dictionary(uniqueKeysWithValues: desks.map { ($0.desk, $0) })))
         }
+    }
+
+    /// The wire at rest, for the simulated twin: contacts closed, buttons released, nobody
+    /// at the wired desks (an active-low line rests high).
+    static func restingLevels(doors: [DoorLines], desks: [DeskLines]) -> [Int: Bool] {
+        var levels: [Int: Bool] = [:]
+        for d in doors {
+            if let c = d.contact { levels[c] = !d.contactActiveLow }
+            if let e = d.exitButton { levels[e] = d.exitButtonActiveLow }
+            levels[d.d0] = true  // Wiegand data lines idle high
+            levels[d.d1] = true
+        }
+        for d in desks { levels[d.line] = d.activeLow }
+        return levels
     }
 
     /// Claims every door's relay line at its locked level.
@@ -111,6 +142,37 @@ public struct DoorHardware: Sendable {
 
     /// Drives every relay locked (shutdown).
     public func lockAll() { relays.values.forEach { $0.lockNow() } }
+}
+
+/// Routes a chip's signals: door signals to their `DoorInput`, wired desk levels to the
+/// engine as `desk.reported` (the same event as a node's report, without seq or uptime).
+public final class InputRouter: Sendable {
+    let doors: [DoorID: DoorInput]
+    let engine: Engine
+    let metrics: DaemonMetrics
+
+    public init(runtime: Runtime) {
+        doors = Dictionary(
+            uniqueKeysWithValues: runtime.config.doors.map {
+                (DoorID($0.id), DoorInput(door: DoorID($0.id), runtime: runtime))
+            })
+        engine = runtime.engine
+        metrics = runtime.metrics
+    }
+
+    /// Carries out a signal (called on the chip's reader thread).
+    public func handle(_ signal: InputSignal) {
+        switch signal {
+        case .door(let s): doors[s.door]?.handle(s)
+        case .desk(let s): desk(s)
+        }
+    }
+
+    /// A wired sensor's debounced level: journaled, then the core's hysteresis decides.
+    @discardableResult
+    public func desk(_ signal: DeskSignal) -> Engine.Applied {
+        engine.submit(.deskReported(DeskReport(desk: signal.desk, occupied: signal.present)), source: "sensor:gpio")
+    }
 }
 
 /// The input side of one door: frames, keys, exit button and contact become journaled events.

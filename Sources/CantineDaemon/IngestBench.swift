@@ -24,20 +24,27 @@ public struct IngestBenchResult: Codable, Sendable {
     public var p50Ms: Double
     public var p99Ms: Double
     public var probes: Int
+    /// The same timing under a paced load (`pacedPerS` reports/s offered, below saturation).
+    public var pacedPerS: Int
+    public var pacedP50Ms: Double
+    public var pacedP99Ms: Double
+    public var pacedProbes: Int
     public var rejected: Int
     public var dropped: Int
 
     enum CodingKeys: String, CodingKey {
         case reports, nodes, ingestPerS = "ingest_per_s", mosquittoSubPerS = "mosquitto_sub_per_s", ratio
-        case p50Ms = "p50_ms", p99Ms = "p99_ms", probes, rejected, dropped
+        case p50Ms = "p50_ms", p99Ms = "p99_ms", probes, pacedPerS = "paced_per_s", pacedP50Ms = "paced_p50_ms"
+        case pacedP99Ms = "paced_p99_ms", pacedProbes = "paced_probes", rejected, dropped
     }
 }
 
 extension Bench {
-    /// Runs the ingest bench: `reports` reports from `nodes` nodes (one desk each), plus one
-    /// probe node on a desk of its own.
+    /// Runs the ingest bench: `reports` reports from `nodes` nodes (one desk each) at full
+    /// speed, then `pacedSeconds` at `pacedPerS` reports/s, with a probe node on a desk of its
+    /// own timing report → state in both phases.
     public static func ingest(
-        reports: Int, nodes: Int, directory: String, logger: Logger
+        reports: Int, nodes: Int, pacedPerS: Int = 2000, pacedSeconds: Int = 5, directory: String, logger: Logger
     ) async throws -> IngestBenchResult {
         let dir = directory + "/cantine-ingest-\(getpid())"
         try FileManager.default.createDirectory(
@@ -152,22 +159,30 @@ extension Bench {
             }
 
             // Probes meanwhile: flip the probe desk, time until its new state comes back.
+            let probeSeq = Mutex<UInt32>(1)
+            /// One probe: its latency in ms, nil when the state did not come back in `timeout` s.
+            func probeOnce(timeout: Double) -> Double? {
+                let seq = probeSeq.withLock { s in
+                    s += 1
+                    return s
+                }
+                let occupied = seq % 2 == 0
+                let sent = DispatchTime.now().uptimeNanoseconds
+                _ = probe.client.publish(
+                    topics.deskReport(DeskID(probeDesk)),
+                    SensorReport(occupied: occupied, seq: seq, uptimeS: 1000 + seq, fw: "bench").encoded())
+                guard let at = probeWatch.waitFor(occupied ? "occupied" : "vacant", after: sent, timeout: timeout)
+                else { return nil }
+                return Double(at - sent) / 1_000_000
+            }
             var latencies: [Double] = []
-            var seq: UInt32 = 1
             let finalSeq = Dictionary(
                 uniqueKeysWithValues: loadDesks.enumerated().map { (DeskID($1), Int64(perNode + ($0 < extra ? 1 : 0))) }
             )
             let allIn: @Sendable (State) -> Bool = { s in finalSeq.allSatisfy { s.desks[$0.key]?.lastSeq == $0.value } }
             while !runtime.engine.read(allIn) || latencies.count < 20 {
-                seq += 1
-                let occupied = seq % 2 == 0
-                let expected = occupied ? "occupied" : "vacant"
-                let sent = DispatchTime.now().uptimeNanoseconds
-                _ = probe.client.publish(
-                    topics.deskReport(DeskID(probeDesk)),
-                    SensorReport(occupied: occupied, seq: seq, uptimeS: 1000 + seq, fw: "bench").encoded())
-                guard let at = probeWatch.waitFor(expected, timeout: 5) else { break }
-                latencies.append(Double(at - sent) / 1_000_000)
+                guard let ms = probeOnce(timeout: 60) else { break }
+                latencies.append(ms)
                 if latencies.count >= 2000 { break }
                 usleep(5000)
             }
@@ -187,15 +202,47 @@ extension Bench {
             let subSeconds = Double(subEnd.withLock { $0 } - start) / 1e9
             let ingestSeconds = Double(end - start) / 1e9
 
-            latencies.sort()
-            func pct(_ p: Double) -> Double {
-                latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+            // Paced: the nodes offer `pacedPerS` reports/s in 10 ms ticks (a busy site is
+            // ~10/s), the probe times report → state every 20 ms meanwhile.
+            let pacing = Mutex(true)
+            let paced = Thread {
+                var next = DispatchTime.now().uptimeNanoseconds
+                var n = 0
+                let perTick = max(1, pacedPerS / 100)
+                while pacing.withLock({ $0 }) {
+                    for _ in 0..<perTick {
+                        let i = n % clients.count
+                        let seq = perNode + 2 + n / clients.count
+                        let report = SensorReport(
+                            occupied: seq % 2 == 1, seq: UInt32(seq), uptimeS: UInt32(1000 + seq), fw: "bench")
+                        _ = clients[i].client.publish(topics.deskReport(DeskID(loadDesks[i])), report.encoded())
+                        n += 1
+                    }
+                    next += 10_000_000
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    if next > now { usleep(UInt32((next - now) / 1000)) }
+                }
+            }
+            paced.start()
+            var pacedLatencies: [Double] = []
+            let pacedEnd = DispatchTime.now().uptimeNanoseconds + UInt64(pacedSeconds) * 1_000_000_000
+            while DispatchTime.now().uptimeNanoseconds < pacedEnd, let ms = probeOnce(timeout: 5) {
+                pacedLatencies.append(ms)
+                usleep(20_000)
+            }
+            pacing.withLock { $0 = false }
+
+            func pct(_ values: [Double], _ p: Double) -> Double {
+                let sorted = values.sorted()
+                return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
             }
             let ingestPerS = Double(reports) / ingestSeconds
             let subPerS = Double(reports) / subSeconds
             return IngestBenchResult(
                 reports: reports, nodes: clients.count, ingestPerS: ingestPerS, mosquittoSubPerS: subPerS,
-                ratio: ingestPerS / subPerS, p50Ms: pct(0.5), p99Ms: pct(0.99), probes: latencies.count,
+                ratio: ingestPerS / subPerS, p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99),
+                probes: latencies.count, pacedPerS: pacedPerS, pacedP50Ms: pct(pacedLatencies, 0.5),
+                pacedP99Ms: pct(pacedLatencies, 0.99), pacedProbes: pacedLatencies.count,
                 rejected: service.ingest.rejections.values.reduce(0, +), dropped: service.dropped)
         }
     }
@@ -232,12 +279,12 @@ final class BenchClient: @unchecked Sendable {
         guard client.wait(connected: true, timeout: 10) else { throw DaemonError("bench client \(id) did not connect") }
     }
 
-    /// When `payload` arrived (waiting for it up to `timeout` seconds).
-    func waitFor(_ payload: String, timeout: Double) -> UInt64? {
+    /// When `payload` arrived after `after` (waiting for it up to `timeout` seconds).
+    func waitFor(_ payload: String, after: UInt64, timeout: Double) -> UInt64? {
         let deadline = Date(timeIntervalSinceNow: timeout)
         arrived.lock()
         defer { arrived.unlock() }
-        while last?.payload != payload {
+        while last.map({ $0.payload != payload || $0.at < after }) ?? true {
             if !arrived.wait(until: deadline) { return nil }
         }
         return last?.at

@@ -77,6 +77,7 @@ public enum SampleConfig {
             mode = "\(simulated ? "simulated" : "real")"   # "real" (libgpiod) or "simulated" (no hardware)
             chip = "gpiochip0"           # default chip for the lines below (see `gpiodetect`)
             gap_timeout_ms = 25          # silence that ends a Wiegand frame
+            desk_settle_ms = 50          # a wired desk sensor's level must hold this long (bounce)
 
             [access]
             public_hours = "mon-fri 08:00-20:00"   # staffed hours; outside them pin_after_hours applies
@@ -146,6 +147,12 @@ public enum SampleConfig {
             name = "Mezzanine"
             capacity = 25
             \(desks)
+            # A desk whose sensor is wired to the board rather than a node on MQTT:
+            # [[desks]]
+            # id = "bar-1"
+            # zone = "fenetre"
+            # gpio_line = 16             # presence output (PIR/mmWave OUT, seat mat), 3.3 V
+            # gpio_active_low = false    # true: the line reads low when someone is there
             """
     }
 }

@@ -87,7 +87,7 @@ func pause(_ duration: Duration) async {
 
 /// Runs a reader thread per chip of door inputs until shutdown.
 struct EdgeReaderService: Service {
-    let readers: [(name: String, reader: EdgeReader)]
+    let readers: [(name: String, reader: EdgeReader<ChipDecoder>)]
 
     func run() async throws {
         for (name, reader) in readers { reader.start(name: name) }

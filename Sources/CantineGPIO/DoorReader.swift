@@ -4,8 +4,6 @@
 
 import CantineCore
 import CantineProtocol
-import Foundation
-import Synchronization
 
 /// The input lines of one door on a chip.
 public struct DoorLines: Sendable, Equatable {
@@ -52,7 +50,7 @@ public enum DoorSignal: Sendable, Equatable {
 }
 
 /// Turns edges into door signals. Pure: the caller supplies edges (oldest first) and time.
-public struct DoorEdgeDecoder: Sendable {
+public struct DoorEdgeDecoder: EdgeDecoding {
     /// A contact must be stable this long before its change counts (reed bounce).
     public static let contactSettleNanos: UInt64 = 20_000_000
     /// Presses of the exit button closer than this are one press.
@@ -142,56 +140,5 @@ public struct DoorEdgeDecoder: Sendable {
         case .frame(let frame, let last): .frame(door, frame, lastEdgeNanos: last)
         case .noise(let bits): .noise(door, bits: bits)
         }
-    }
-}
-
-/// Runs a `DoorEdgeDecoder` on its own thread against an `EdgeSource`, delivering signals
-/// synchronously on that thread (so a frame reaches the relay without a task hop).
-public final class EdgeReader: Sendable {
-    let source: any EdgeSource
-    let decoder: Mutex<DoorEdgeDecoder>
-    let deliver: @Sendable (DoorSignal) -> Void
-    let onError: @Sendable (GPIOError) -> Void
-    let stopping = Mutex(false)
-    let finished = DispatchSemaphore(value: 0)
-
-    public init(
-        source: any EdgeSource, decoder: DoorEdgeDecoder, deliver: @escaping @Sendable (DoorSignal) -> Void,
-        onError: @escaping @Sendable (GPIOError) -> Void = { _ in }
-    ) {
-        self.source = source
-        self.decoder = Mutex(decoder)
-        self.deliver = deliver
-        self.onError = onError
-    }
-
-    /// Starts the reader thread.
-    public func start(name: String) {
-        let thread = Thread { [self] in run() }
-        thread.name = name
-        thread.start()
-    }
-
-    /// Stops the thread and waits for it.
-    public func stop() {
-        stopping.withLock { $0 = true }
-        source.wake()
-        finished.wait()
-    }
-
-    func run() {
-        while !stopping.withLock({ $0 }) {
-            do throws(GPIOError) {
-                let deadline = decoder.withLock { $0.deadline }
-                let edges = try source.wait(until: deadline)
-                let now = source.nowNanos()
-                let signals = decoder.withLock { d in d.handle(edges) + d.poll(now: now) }
-                signals.forEach(deliver)
-            } catch {
-                onError(error)
-                Thread.sleep(forTimeInterval: 1)
-            }
-        }
-        finished.signal()
     }
 }

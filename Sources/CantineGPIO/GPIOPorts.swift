@@ -1,6 +1,6 @@
-// Ports of the GPIO edge: an output line (the relay). Implemented by libgpiod (the board)
-// and by a simulated twin (tests, the demo). Input edges (Wiegand, contact, exit button)
-// are added by the door-access work through the same pattern.
+// Ports of the GPIO edge: an output line (the relay) and a chip's input lines delivering
+// edges (readers, contacts, exit buttons, wired desk sensors). Implemented by libgpiod (the
+// board) and by a simulated twin (tests, the demo).
 
 import CantineCore
 
@@ -18,6 +18,9 @@ public protocol OutputLine: Sendable {
 
 /// An edge on an input line, with the kernel's CLOCK_MONOTONIC timestamp.
 public struct GPIOEdge: Sendable, Equatable {
+    /// Events a line holds between reads in the v1 kernel (a 16-event kfifo); more are dropped.
+    public static let lineBuffer = 16
+
     /// Line offset on its chip.
     public var line: Int
     /// Rising (low → high) or falling (high → low), as seen on the wire.
@@ -41,4 +44,6 @@ public protocol EdgeSource: AnyObject, Sendable {
     func wake()
     /// Now, on the clock of the edges' timestamps.
     func nowNanos() -> UInt64
+    /// The wire level (true = high) of each of `lines`, read now.
+    func levels(of lines: [Int]) throws(GPIOError) -> [Int: Bool]
 }

@@ -141,6 +141,19 @@ public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
+    public func levels(of offsets: [Int]) throws(GPIOError) -> [Int: Bool] {
+        var out: [Int: Bool] = [:]
+        for offset in offsets {
+            guard let entry = lines.first(where: { $0.offset == offset }) else {
+                throw GPIOError("line \(offset) of \(chip.name) was not requested for input")
+            }
+            let value = gpiod_line_get_value(entry.line)
+            guard value >= 0 else { throw GPIOChip.explain(errno: errno, chip: chip.name, line: offset) }
+            out[offset] = value == 1
+        }
+        return out
+    }
+
     public func wake() {
         var one: UInt8 = 1
         _ = write(wakePipe.write, &one, 1)

@@ -38,20 +38,59 @@ public final class SimulatedOutputLine: OutputLine, Sendable {
 /// drain promptly loses edges exactly as it would on the board.
 public final class SimulatedEdgeSource: EdgeSource, Sendable {
     /// Events a line holds between reads (GPIO v1 kernel kfifo).
-    public static let lineBuffer = 16
+    public static let lineBuffer = GPIOEdge.lineBuffer
 
     struct Inner {
         var scheduled: [GPIOEdge] = []
         var buffers: [Int: [GPIOEdge]] = [:]
+        /// The wire: each line's level after the edges that have arrived (low when never set).
+        var wire: [Int: Bool] = [:]
         var dropped = 0
         var woken = false
+        var failure: GPIOError?
+
+        /// Moves the edges due by `now` onto the wire and into the line buffers.
+        mutating func arrive(now: UInt64) {
+            var arrived = 0
+            for edge in scheduled {
+                guard edge.nanos <= now else { break }
+                arrived += 1
+                wire[edge.line] = edge.rising
+                if buffers[edge.line, default: []].count < SimulatedEdgeSource.lineBuffer {
+                    buffers[edge.line, default: []].append(edge)
+                } else {
+                    dropped += 1
+                }
+            }
+            scheduled.removeFirst(arrived)
+        }
     }
-    let inner = Mutex(Inner())
+    let inner: Mutex<Inner>
     let clock: @Sendable () -> UInt64
     let signal = DispatchSemaphore(value: 0)
 
-    /// - Parameter clock: monotonic nanoseconds (the system's, or a test's manual clock).
-    public init(clock: @escaping @Sendable () -> UInt64) { self.clock = clock }
+    /// - Parameters:
+    ///   - clock: monotonic nanoseconds (the system's, or a test's manual clock).
+    ///   - levels: resting wire levels of lines that are not low (a pulled-up line is high).
+    public init(clock: @escaping @Sendable () -> UInt64, levels: [Int: Bool] = [:]) {
+        self.clock = clock
+        inner = Mutex(Inner(wire: levels))
+    }
+
+    public func levels(of lines: [Int]) throws(GPIOError) -> [Int: Bool] {
+        let now = clock()
+        return try inner.withLock { (s: inout Inner) throws(GPIOError) -> [Int: Bool] in
+            if let f = s.failure { throw f }
+            s.arrive(now: now)
+            return Dictionary(uniqueKeysWithValues: lines.map { ($0, s.wire[$0] ?? false) })
+        }
+    }
+
+    /// Makes reads fail like a chip that vanished (nil: it is back).
+    public func fail(with error: GPIOError?) {
+        inner.withLock { $0.failure = error }
+        signal.signal()
+    }
 
     public func nowNanos() -> UInt64 { clock() }
 
@@ -70,17 +109,7 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
     /// Everything that has arrived by `now`, oldest first, without blocking.
     public func drain(now: UInt64) -> [GPIOEdge] {
         inner.withLock { s in
-            var arrived = 0
-            for edge in s.scheduled {
-                guard edge.nanos <= now else { break }
-                arrived += 1
-                if s.buffers[edge.line, default: []].count < Self.lineBuffer {
-                    s.buffers[edge.line, default: []].append(edge)
-                } else {
-                    s.dropped += 1
-                }
-            }
-            s.scheduled.removeFirst(arrived)
+            s.arrive(now: now)
             let out = s.buffers.values.flatMap { $0 }.sorted { $0.nanos < $1.nanos }
             s.buffers = [:]
             return out
@@ -89,6 +118,7 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
 
     public func wait(until deadline: UInt64?) throws(GPIOError) -> [GPIOEdge] {
         while true {
+            if let f = inner.withLock({ $0.failure }) { throw f }
             let now = clock()
             let edges = drain(now: now)
             if !edges.isEmpty { return edges }

@@ -255,16 +255,26 @@ extension BenchCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "Reports published in all.") var reports = 200_000
         @Option(help: "Simulated nodes (one desk each).") var nodes = 50
+        @Option(help: "Reports per second offered in the paced phase.") var pacedRate = 2000
+        @Option(help: "Seconds of the paced phase.") var pacedSeconds = 5
         @Option(help: "Directory for the scratch database and broker.") var dir = NSTemporaryDirectory()
         @Flag(help: "Print JSON.") var json = false
 
         mutating func validate() throws {
             guard reports >= 1000 else { throw ValidationError("--reports \(reports): expected at least 1000") }
             guard (2...196).contains(nodes) else { throw ValidationError("--nodes \(nodes): expected 2 to 196") }
+            guard (100...50_000).contains(pacedRate) else {
+                throw ValidationError("--paced-rate \(pacedRate): expected 100 to 50000 reports/s")
+            }
+            guard (1...600).contains(pacedSeconds) else {
+                throw ValidationError("--paced-seconds \(pacedSeconds): expected 1 to 600")
+            }
         }
 
         func run() async throws {
-            let r = try await Bench.ingest(reports: reports, nodes: nodes, directory: dir, logger: global.logger)
+            let r = try await Bench.ingest(
+                reports: reports, nodes: nodes, pacedPerS: pacedRate, pacedSeconds: pacedSeconds, directory: dir,
+                logger: global.logger)
             if json { return try printJSON(r) }
             printTable(
                 ["figure", "value"],
@@ -276,6 +286,10 @@ extension BenchCommand {
                     [
                         "p50_ms / p99_ms (report → desk state out, \(r.probes) probes)",
                         String(format: "%.1f / %.1f", r.p50Ms, r.p99Ms),
+                    ],
+                    [
+                        "paced: p50_ms / p99_ms at \(r.pacedPerS) reports/s (\(r.pacedProbes) probes)",
+                        String(format: "%.1f / %.1f", r.pacedP50Ms, r.pacedP99Ms),
                     ],
                     ["rejected / dropped", "\(r.rejected) / \(r.dropped)"],
                 ])

@@ -154,6 +154,12 @@ import Testing
         ("silent_after_s = 180", "silent_after_s = \"3m\"", "sensors.silent_after_s: expected a number of seconds"),
         ("outbox_max_age_h = 24", "outbox_max_age_h = 1000", "mqtt.outbox_max_age_h: expected 0 to 720 hours"),
         ("discovery = true", "discovery = 1", "mqtt.discovery: expected true or false"),
+        ("desk_settle_ms = 50", "desk_settle_ms = 9000", "gpio.desk_settle_ms: expected 0 to 5000 milliseconds"),
+        (
+            "node = \"node-f01\"", "node = \"node-f01\"\ngpio_active_low = true",
+            "desks[0].gpio_active_low: only a wired sensor has a line"
+        ),
+        ("node = \"node-f02\"", "gpio_line = 17", "desks[1].gpio_line: line 17 of gpiochip0 is already"),
     ])
     func badAccessRulesAreOneLineErrors(old: String, new: String, message: String) {
         #expect(sample.contains(old))

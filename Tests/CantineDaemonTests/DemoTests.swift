@@ -24,15 +24,12 @@ import Testing
         hardware.heartbeat()
         // What the reader threads do, on the manual clock: drain the wire, decode, deliver.
         var decoders = gpio.inputs.map(\.decoder)
-        let doors = Dictionary(
-            uniqueKeysWithValues: site.config.doors.map {
-                (DoorID($0.id), DoorInput(door: DoorID($0.id), runtime: runtime))
-            })
+        let router = InputRouter(runtime: runtime)
         func pump() {
             for (i, chip) in gpio.inputs.enumerated() {
                 let now = time.monotonicNanos()
                 for signal in decoders[i].handle(chip.simulated!.drain(now: now)) + decoders[i].poll(now: now) {
-                    doors[signal.door]?.handle(signal)
+                    router.handle(signal)
                 }
             }
         }

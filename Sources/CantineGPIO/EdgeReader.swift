@@ -1,0 +1,128 @@
+// One chip's input lines, decoded on one thread: `EdgeDecoding` is what a pure decoder offers
+// (edges and time in, signals out), `ChipDecoder` joins the doors and wired desks that share a
+// chip (a line can be requested once per process), and `EdgeReader` runs a decoder on its own
+// thread against an EdgeSource, starting from the lines' levels read once.
+
+import CantineCore
+import Foundation
+import Synchronization
+
+/// A pure decoder of one chip's edges.
+public protocol EdgeDecoding: Sendable {
+    associatedtype Signal: Sendable
+    /// Every line the decoder listens to.
+    var lines: [Int] { get }
+    /// Lines whose level the decoder needs read now: a wired sensor's resting level at start,
+    /// or after a batch that may have overflowed the kernel's buffer.
+    var linesToRead: [Int] { get }
+    /// The earliest time `poll` has something to complete.
+    var deadline: UInt64? { get }
+    /// Takes the wire levels (true = high) of `linesToRead`, read at `now`.
+    mutating func take(levels: [Int: Bool], now: UInt64) -> [Signal]
+    /// The source failed: levels must be read again once it is back.
+    mutating func lostTrack()
+    /// Feeds edges in timestamp order.
+    mutating func handle(_ edges: [GPIOEdge]) -> [Signal]
+    /// Completes what is due at `now`.
+    mutating func poll(now: UInt64) -> [Signal]
+}
+
+extension EdgeDecoding {
+    public var linesToRead: [Int] { [] }
+    public mutating func take(levels: [Int: Bool], now: UInt64) -> [Signal] { [] }
+    public mutating func lostTrack() {}
+}
+
+/// What a chip's inputs say: about a door, or about a wired desk.
+public enum InputSignal: Sendable, Equatable {
+    case door(DoorSignal)
+    case desk(DeskSignal)
+}
+
+/// The doors and wired desk sensors of one chip.
+public struct ChipDecoder: EdgeDecoding {
+    public var doors: DoorEdgeDecoder
+    public var desks: DeskEdgeDecoder
+
+    public init(doors: DoorEdgeDecoder, desks: DeskEdgeDecoder) {
+        self.doors = doors
+        self.desks = desks
+    }
+
+    public var lines: [Int] { doors.lines + desks.lines }
+    public var linesToRead: [Int] { desks.linesToRead }
+    public var deadline: UInt64? { [doors.deadline, desks.deadline].compactMap { $0 }.min() }
+
+    public mutating func take(levels: [Int: Bool], now: UInt64) -> [InputSignal] {
+        desks.take(levels: levels, now: now).map(InputSignal.desk)
+    }
+
+    public mutating func lostTrack() { desks.lostTrack() }
+
+    public mutating func handle(_ edges: [GPIOEdge]) -> [InputSignal] {
+        doors.handle(edges).map(InputSignal.door) + desks.handle(edges).map(InputSignal.desk)
+    }
+
+    public mutating func poll(now: UInt64) -> [InputSignal] {
+        doors.poll(now: now).map(InputSignal.door) + desks.poll(now: now).map(InputSignal.desk)
+    }
+}
+
+/// Runs a decoder on its own thread against an `EdgeSource`, delivering signals synchronously
+/// on that thread (so a frame reaches the relay without a task hop). Levels the decoder asks
+/// for are read before waiting: at start, after a possibly lossy batch, after a failure.
+public final class EdgeReader<Decoder: EdgeDecoding>: Sendable {
+    let source: any EdgeSource
+    let decoder: Mutex<Decoder>
+    let deliver: @Sendable (Decoder.Signal) -> Void
+    let onError: @Sendable (GPIOError) -> Void
+    let stopping = Mutex(false)
+    let finished = DispatchSemaphore(value: 0)
+
+    public init(
+        source: any EdgeSource, decoder: Decoder, deliver: @escaping @Sendable (Decoder.Signal) -> Void,
+        onError: @escaping @Sendable (GPIOError) -> Void = { _ in }
+    ) {
+        self.source = source
+        self.decoder = Mutex(decoder)
+        self.deliver = deliver
+        self.onError = onError
+    }
+
+    /// Starts the reader thread.
+    public func start(name: String) {
+        let thread = Thread { [self] in run() }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Stops the thread and waits for it.
+    public func stop() {
+        stopping.withLock { $0 = true }
+        source.wake()
+        finished.wait()
+    }
+
+    func run() {
+        while !stopping.withLock({ $0 }) {
+            do throws(GPIOError) {
+                let lines = decoder.withLock { $0.linesToRead }
+                if !lines.isEmpty {
+                    let levels = try source.levels(of: lines)
+                    let now = source.nowNanos()
+                    decoder.withLock { $0.take(levels: levels, now: now) }.forEach(deliver)
+                }
+                let deadline = decoder.withLock { $0.deadline }
+                let edges = try source.wait(until: deadline)
+                let now = source.nowNanos()
+                let signals = decoder.withLock { d in d.handle(edges) + d.poll(now: now) }
+                signals.forEach(deliver)
+            } catch {
+                onError(error)
+                decoder.withLock { $0.lostTrack() }
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+        finished.signal()
+    }
+}
