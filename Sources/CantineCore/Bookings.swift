@@ -15,6 +15,8 @@ public enum BookedResource: Codable, Equatable, Hashable, Sendable, CustomString
 
 public enum BookingStatus: String, Codable, Sendable {
     case booked, checkedIn = "checked-in", cancelled
+    /// Not checked in within the no-show grace: released by reconciliation, the desk is free.
+    case released
 }
 
 /// A reservation of a desk or room by a member over [start, end).

@@ -25,6 +25,8 @@ public enum Command: Codable, Equatable, Sendable {
     case cancelBooking(BookingID)
     case scheduleSession(ProgramSession)
     case removeSession(SessionID)
+    /// Staff resolve a reconciliation finding.
+    case resolveFinding(FindingResolution)
 }
 
 /// Validation of commands into events.
@@ -156,6 +158,55 @@ public enum CommandRules {
         case .removeSession(let id):
             guard state.sessions[id] != nil else { throw CommandError("no session '\(id)'") }
             return [.sessionRemoved(SessionRef(session: id))]
+
+        case .resolveFinding(let r):
+            return try resolve(r, in: state, calendar: calendar, now: now)
+        }
+    }
+
+    /// A staff action on a finding: the actions that fit its kind only.
+    static func resolve(
+        _ r: FindingResolution, in state: State, calendar: SiteCalendar, now: Instant
+    ) throws(CommandError) -> [Event] {
+        guard let f = state.findings[r.finding] else {
+            throw CommandError("no finding '\(r.finding)': see `cantine findings list`")
+        }
+        guard f.open, let resolution = Optional(r) else {
+            throw CommandError("finding '\(f.id)' is already resolved (\(f.resolution?.action.rawValue ?? ""))")
+        }
+        guard !r.by.isEmpty else { throw CommandError("resolving a finding needs the name of who does it") }
+        switch r.action {
+        case .confirm, .dismiss:
+            guard r.member == nil else { throw CommandError("only attach names a member") }
+            return [.findingResolved(resolution)]
+        case .release:
+            guard f.kind == .ghost, let b = f.booking, state.bookings[b].map({ $0.status != .cancelled }) == true else {
+                throw CommandError(
+                    "release applies to a ghost on a booked desk; '\(f.id)' is a \(f.kind.rawValue): confirm or dismiss it"
+                )
+            }
+            return [.findingResolved(resolution)]
+        case .attach:
+            guard f.kind == .walkIn, let desk = f.desk else {
+                throw CommandError("attach applies to a walk-in; '\(f.id)' is a \(f.kind.rawValue)")
+            }
+            guard let id = r.member else { throw CommandError("attach needs the member (--member ID)") }
+            let member = try member(id, in: state)
+            guard member.status == .active else { throw CommandError("member '\(id)' is disabled") }
+            let since = f.raisedAt
+            let (_, dayEnd) = try calendar.deskWindow(.day, on: calendar.date(of: now))
+            let end = max(dayEnd, now + .minutes(60))
+            if let clash = state.bookings.values.first(where: {
+                $0.resource == .desk(desk) && ($0.status == .booked || $0.status == .checkedIn)
+                    && $0.overlaps(since, end)
+            }) {
+                throw CommandError(
+                    "desk \(desk) is booked by booking '\(clash.id)' meanwhile: confirm the walk-in instead")
+            }
+            let booking = Booking(
+                id: BookingID("walk-in-\(desk)-\(since.micros / 1_000_000)"), member: id, resource: .desk(desk),
+                start: since, end: end, status: .checkedIn)
+            return [.bookingCreated(booking), .findingResolved(resolution)]
         }
     }
 

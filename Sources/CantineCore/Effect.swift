@@ -20,6 +20,8 @@ public enum Notice: Equatable, Sendable {
     case alarm(DoorID, DoorAlarm)
     /// A door alarm cleared (the door closed, the reader went quiet).
     case alarmCleared(DoorID, DoorAlarm)
+    /// A reconciliation finding was raised, ended or resolved.
+    case finding(FindingID)
 }
 
 /// An effect produced by the reducer.

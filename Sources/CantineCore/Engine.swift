@@ -46,8 +46,9 @@ public final class Engine: Sendable {
         _ event: Event, source: EventSource, attach: ((Applied) -> (any JournalAttachment)?)? = nil
     ) -> Applied {
         inner.withLock { inner in
-            let applied = apply(&inner, event, source: source)
-            journal.enqueue([applied.entry], attachment: attach?(applied))
+            let all = applyReconciled(&inner, event, source: source)
+            let applied = all[0]
+            journal.enqueue(all.map(\.entry), attachment: attach?(applied))
             return applied
         }
     }
@@ -60,8 +61,8 @@ public final class Engine: Sendable {
     ) -> Refusal? {
         inner.withLock { inner in
             if let refusal = refuse(inner.state, time.now()) { return refusal }
-            let applied = apply(&inner, event, source: source)
-            journal.enqueue([applied.entry], attachment: nil)
+            let all = applyReconciled(&inner, event, source: source)
+            journal.enqueue(all.map(\.entry), attachment: nil)
             return nil
         }
     }
@@ -73,7 +74,7 @@ public final class Engine: Sendable {
     ) throws(CommandError) -> [Applied] {
         try inner.withLock { (inner: inout Inner) throws(CommandError) -> [Applied] in
             let events = try CommandRules.events(for: command, in: inner.state, now: time.now())
-            let applied = events.map { apply(&inner, $0, source: source) }
+            let applied = events.flatMap { applyReconciled(&inner, $0, source: source) }
             journal.enqueue(applied.map(\.entry), attachment: attachment)
             return applied
         }
@@ -106,5 +107,26 @@ public final class Engine: Sendable {
         }
         onEffects(entry, effects)
         return Applied(entry: entry, effects: effects)
+    }
+
+    /// Applies `event`, then what reconciling it calls for (journaled after it, as
+    /// `reconcile`); returns every applied event, the input first.
+    private func applyReconciled(_ inner: inout Inner, _ event: Event, source: EventSource) -> [Applied] {
+        let first = apply(&inner, event, source: source)
+        guard let scope = ReconcileScope.after(event, effects: first.effects) else { return [first] }
+        let derived = Reconciler.events(scope, in: inner.state, now: first.entry.wall)
+        return [first] + derived.map { apply(&inner, $0, source: "reconcile") }
+    }
+
+    /// Runs a reconciliation of `scope` now (the periodic pass); returns the events it journaled.
+    @discardableResult
+    public func reconcile(_ scope: ReconcileScope = .all) -> [Applied] {
+        inner.withLock { inner in
+            let applied = Reconciler.events(scope, in: inner.state, now: time.now()).map {
+                apply(&inner, $0, source: "reconcile")
+            }
+            if !applied.isEmpty { journal.enqueue(applied.map(\.entry), attachment: nil) }
+            return applied
+        }
     }
 }

@@ -38,6 +38,14 @@ public enum Event: Equatable, Sendable {
     case sessionRemoved(SessionRef)
     /// A timer the reducer scheduled has come due.
     case timerFired(TimerID)
+    /// Reconciliation found a booking honoured (journaled after the input that showed it).
+    case bookingCheckedIn(BookingCheckIn)
+    /// Reconciliation raised a finding (a no-show also releases its booking).
+    case findingRaised(Finding)
+    /// A finding's condition stopped holding; it stays until staff resolve it.
+    case findingEnded(FindingRef)
+    /// Staff resolved a finding.
+    case findingResolved(FindingResolution)
 
     /// The name of the event in the journal's `kind` column.
     public var kind: String {
@@ -63,6 +71,10 @@ public enum Event: Equatable, Sendable {
         case .sessionScheduled: "session.scheduled"
         case .sessionRemoved: "session.removed"
         case .timerFired: "timer.fired"
+        case .bookingCheckedIn: "booking.checked-in"
+        case .findingRaised: "finding.raised"
+        case .findingEnded: "finding.ended"
+        case .findingResolved: "finding.resolved"
         }
     }
 
@@ -88,6 +100,10 @@ public enum Event: Equatable, Sendable {
         case .sessionScheduled(let p): try encoder.encode(p)
         case .sessionRemoved(let p): try encoder.encode(p)
         case .timerFired(let p): try encoder.encode(p)
+        case .bookingCheckedIn(let p): try encoder.encode(p)
+        case .findingRaised(let p): try encoder.encode(p)
+        case .findingEnded(let p): try encoder.encode(p)
+        case .findingResolved(let p): try encoder.encode(p)
         }
     }
 
@@ -116,6 +132,10 @@ public enum Event: Equatable, Sendable {
         case "session.scheduled": return .sessionScheduled(try d(ProgramSession.self))
         case "session.removed": return .sessionRemoved(try d(SessionRef.self))
         case "timer.fired": return .timerFired(try d(TimerID.self))
+        case "booking.checked-in": return .bookingCheckedIn(try d(BookingCheckIn.self))
+        case "finding.raised": return .findingRaised(try d(Finding.self))
+        case "finding.ended": return .findingEnded(try d(FindingRef.self))
+        case "finding.resolved": return .findingResolved(try d(FindingResolution.self))
         default: throw UnknownEventKind(kind: kind)
         }
     }
@@ -276,6 +296,8 @@ public enum TimerID: Hashable, Sendable, Codable, CustomStringConvertible {
     case pin(DoorID)
     /// Settle a desk's pending change, or find its node silent.
     case desk(DeskID)
+    /// A booking's checkpoint (start, end of the no-show grace, end): reconcile it.
+    case booking(BookingID)
 
     public var description: String {
         switch self {
@@ -284,6 +306,7 @@ public enum TimerID: Hashable, Sendable, Codable, CustomStringConvertible {
         case .denials(let d): "denials:\(d)"
         case .pin(let d): "pin:\(d)"
         case .desk(let d): "desk:\(d)"
+        case .booking(let b): "booking:\(b)"
         }
     }
 
@@ -297,6 +320,7 @@ public enum TimerID: Hashable, Sendable, Codable, CustomStringConvertible {
         case "denials": self = .denials(door)
         case "pin": self = .pin(door)
         case "desk": self = .desk(DeskID(door.rawValue))
+        case "booking": self = .booking(BookingID(door.rawValue))
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "timer \(s)"))
         }

@@ -18,11 +18,14 @@ public struct SiteLayout: Codable, Equatable, Sendable {
     public var access: AccessRules
     /// Desk sensor hysteresis, silence timeout, report age limit.
     public var sensors: SensorRules
+    /// No-show grace, flapping thresholds.
+    public var reconcile: ReconcileRules
 
     public init(
         site: SiteID, name: String, timeZone: String = "Europe/Paris", capacity: Int,
         zones: [Zone] = [], doors: [Door] = [], desks: [Desk] = [], rooms: [Room] = [],
-        access: AccessRules = AccessRules(), sensors: SensorRules = SensorRules()
+        access: AccessRules = AccessRules(), sensors: SensorRules = SensorRules(),
+        reconcile: ReconcileRules = ReconcileRules()
     ) {
         self.site = site
         self.name = name
@@ -34,10 +37,11 @@ public struct SiteLayout: Codable, Equatable, Sendable {
         self.rooms = rooms
         self.access = access
         self.sensors = sensors
+        self.reconcile = reconcile
     }
 
     enum CodingKeys: String, CodingKey {
-        case site, name, timeZone, capacity, zones, doors, desks, rooms, access, sensors
+        case site, name, timeZone, capacity, zones, doors, desks, rooms, access, sensors, reconcile
     }
 
     /// Layouts journaled before access or sensor rules existed decode with the default rules.
@@ -53,6 +57,7 @@ public struct SiteLayout: Codable, Equatable, Sendable {
         rooms = try c.decode([Room].self, forKey: .rooms)
         access = try c.decodeIfPresent(AccessRules.self, forKey: .access) ?? AccessRules()
         sensors = try c.decodeIfPresent(SensorRules.self, forKey: .sensors) ?? SensorRules()
+        reconcile = try c.decodeIfPresent(ReconcileRules.self, forKey: .reconcile) ?? ReconcileRules()
     }
 
     public func door(_ id: DoorID) -> Door? { doors.first { $0.id == id } }

@@ -37,6 +37,13 @@ public enum Reducer {
                 s.desks[id]?.since = nil
             }
             for id in s.nodes.keys { s.nodes[id]?.online = nil }
+            let grace = s.layout?.reconcile.noShowGrace ?? ReconcileRules().noShowGrace
+            for b in s.bookings.values.sorted(by: { $0.id < $1.id })
+            where b.status == .booked || b.status == .checkedIn {
+                if let next = b.nextCheckpoint(after: now, grace: grace) {
+                    effects.append(.schedule(.booking(b.id), at: next))
+                }
+            }
             return effects + [.notify(.occupancyChanged)]
 
         case .layoutApplied(let layout):
@@ -103,7 +110,11 @@ public enum Reducer {
             let horizon = now - .seconds(7 * 86_400)
             s.bookings = s.bookings.filter { $0.value.end >= horizon }
             s.bookings[booking.id] = booking
-            return [.notify(.bookingsChanged), .notify(.occupancyChanged)]
+            let grace = s.layout?.reconcile.noShowGrace ?? ReconcileRules().noShowGrace
+            let next = booking.nextCheckpoint(after: now, grace: grace).map {
+                [Effect.schedule(.booking(booking.id), at: $0)]
+            }
+            return [.notify(.bookingsChanged), .notify(.occupancyChanged)] + (next ?? [])
         case .bookingCancelled(let ref):
             s.bookings[ref.booking]?.status = .cancelled
             return [.notify(.bookingsChanged), .notify(.occupancyChanged)]
@@ -115,6 +126,14 @@ public enum Reducer {
         case .sessionRemoved(let ref):
             s.sessions[ref.session] = nil
             return [.notify(.programChanged)]
+        case .bookingCheckedIn(let c):
+            return bookingCheckedIn(&s, c)
+        case .findingRaised(let f):
+            return findingRaised(&s, f, now: now)
+        case .findingEnded(let ref):
+            return findingEnded(&s, ref, now: now)
+        case .findingResolved(let r):
+            return findingResolved(&s, r, now: now)
         }
     }
 
@@ -238,6 +257,12 @@ public enum Reducer {
             return cleared ? [.notify(.alarmCleared(id, .repeatedDenials))] : []
         case .desk(let id):
             return deskTimer(&s, id, now: now)
+        case .booking(let id):
+            // Reconciliation (in the engine) looks at the booking; here, the next checkpoint.
+            guard let b = s.bookings[id], b.status == .booked || b.status == .checkedIn,
+                let next = b.nextCheckpoint(after: now, grace: s.layout?.reconcile.noShowGrace ?? .minutes(30))
+            else { return [] }
+            return [.schedule(.booking(id), at: next)]
         case .pin(let id):
             guard let pending = s.doors[id]?.pendingPIN, pending.until <= now else { return [] }
             s.doors[id]?.pendingPIN = nil

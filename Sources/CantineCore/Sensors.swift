@@ -104,6 +104,7 @@ extension DeskState {
         guard new != occupancy else { return false }
         occupancy = new
         since = now
+        changes = (changes + [now]).suffix(16)
         return true
     }
 

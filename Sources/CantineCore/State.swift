@@ -89,7 +89,26 @@ public struct DeskState: Codable, Equatable, Sendable {
     public var lastSeq: Int64?
     public var lastUptime: Int64?
     public var lastReportAt: Instant?
+    /// The last changes of `occupancy` (bounded), for flapping detection.
+    public var changes: [Instant] = []
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case occupancy, since, pending, pendingSince, lastSeq, lastUptime, lastReportAt, changes
+    }
+
+    /// Snapshots written before `changes` existed decode with none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        occupancy = try c.decode(Occupancy.self, forKey: .occupancy)
+        since = try c.decodeIfPresent(Instant.self, forKey: .since)
+        pending = try c.decodeIfPresent(Bool.self, forKey: .pending)
+        pendingSince = try c.decodeIfPresent(Instant.self, forKey: .pendingSince)
+        lastSeq = try c.decodeIfPresent(Int64.self, forKey: .lastSeq)
+        lastUptime = try c.decodeIfPresent(Int64.self, forKey: .lastUptime)
+        lastReportAt = try c.decodeIfPresent(Instant.self, forKey: .lastReportAt)
+        changes = try c.decodeIfPresent([Instant].self, forKey: .changes) ?? []
+    }
 }
 
 /// Why a door opened or stayed shut: every access decision carries one.
@@ -176,9 +195,33 @@ public struct State: Codable, Equatable, Sendable {
     public var nodes: [NodeID: NodeState] = [:]
     /// Members inside, with the time they came in.
     public var present: [MemberID: Instant] = [:]
+    /// Reconciliation findings: open ones, and resolved ones for a week.
+    public var findings: [FindingID: Finding] = [:]
     public var counters = Counters()
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case layout, members, credentials, credentialTokens, bookings, sessions, doors, desks, nodes, present
+        case findings, counters
+    }
+
+    /// Snapshots written before a field existed decode with it empty.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        layout = try c.decodeIfPresent(SiteLayout.self, forKey: .layout)
+        members = try c.decode([MemberID: Member].self, forKey: .members)
+        credentials = try c.decode([CredentialToken: Credential].self, forKey: .credentials)
+        credentialTokens = try c.decode([CredentialID: CredentialToken].self, forKey: .credentialTokens)
+        bookings = try c.decode([BookingID: Booking].self, forKey: .bookings)
+        sessions = try c.decode([SessionID: ProgramSession].self, forKey: .sessions)
+        doors = try c.decode([DoorID: DoorState].self, forKey: .doors)
+        desks = try c.decode([DeskID: DeskState].self, forKey: .desks)
+        nodes = try c.decodeIfPresent([NodeID: NodeState].self, forKey: .nodes) ?? [:]
+        present = try c.decode([MemberID: Instant].self, forKey: .present)
+        findings = try c.decodeIfPresent([FindingID: Finding].self, forKey: .findings) ?? [:]
+        counters = try c.decode(Counters.self, forKey: .counters)
+    }
 
     /// Deterministic JSON of the whole state (sorted keys): the input of the state digest.
     public func canonicalJSON() -> Data {

@@ -98,7 +98,7 @@ public final class MQTTPublisher: Sendable {
             case .alarm(let door, _), .alarmCleared(let door, _):
                 w.doors.insert(door)
                 w.events.append(item)
-            case .access: w.events.append(item)
+            case .access, .finding: w.events.append(item)
             case .programChanged, .bookingsChanged, .membersChanged: return
             }
         }
@@ -118,6 +118,11 @@ public final class MQTTPublisher: Sendable {
         case .access(let record):
             var event = AccessEvent(id: id, record: record)
             if options.namesInEvents, let member = record.member { event.name = names(member) }
+            return message(event, at: item.at)
+        case .finding(let fid):
+            guard let f = engine.read({ $0.findings[fid] }) else { return nil }
+            var event = FindingEvent(id: id, finding: f, at: item.at)
+            if options.namesInEvents, let member = f.member { event.name = names(member) }
             return message(event, at: item.at)
         default:
             return nil
@@ -342,6 +347,37 @@ struct AlarmEvent: Encodable {
     let alarm: String
     let active: Bool
     let at: String
+}
+
+/// A reconciliation finding raised, ended or resolved, as published on `events` (a no-show
+/// tells the member's opaque id, and their name only with `names_in_events`).
+struct FindingEvent: Encodable {
+    let id: String
+    let type = "finding"
+    let finding: String
+    let kind: String
+    /// `raised`, `ended` or `resolved`.
+    let state: String
+    let desk: String?
+    let booking: String?
+    let member: String?
+    var name: String?
+    let detail: String
+    let action: String?
+    let at: String
+
+    init(id: String, finding f: Finding, at: Instant) {
+        self.id = id
+        finding = f.id.rawValue
+        kind = f.kind.rawValue
+        state = f.resolution != nil ? "resolved" : f.endedAt != nil ? "ended" : "raised"
+        desk = f.desk?.rawValue
+        booking = f.booking?.rawValue
+        member = f.member?.rawValue
+        detail = f.detail
+        action = f.resolution?.action.rawValue
+        self.at = at.description
+    }
 }
 
 extension JSONEncoder {

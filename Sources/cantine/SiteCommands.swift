@@ -166,7 +166,7 @@ struct Replay: AsyncParsableCommand, HasGlobalOptions {
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure performance figures (see docs/benchmarks.md).",
-        subcommands: [JournalBench.self, DoorBench.self, IngestBench.self])
+        subcommands: [JournalBench.self, DoorBench.self, IngestBench.self, ReconcileBench.self])
 
     struct JournalBench: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
@@ -247,6 +247,44 @@ struct BenchCommand: AsyncParsableCommand {
 }
 
 extension BenchCommand {
+    struct ReconcileBench: ParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "reconcile",
+            abstract: "A full reconciliation pass: 500 desks, 10 rooms, 2,000 bookings, 200 members inside.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Desks.") var desks = 500
+        @Option(help: "Bookings (the first of each day's desks are room bookings).") var bookings = 2000
+        @Option(help: "Members inside.") var present = 200
+        @Option(help: "Timed passes.") var passes = 200
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard (20...100_000).contains(desks) else {
+                throw ValidationError("--desks \(desks): expected 20 to 100000")
+            }
+            guard (0...1_000_000).contains(bookings) else { throw ValidationError("--bookings: 0 to 1000000") }
+            guard (0...100_000).contains(present) else { throw ValidationError("--present: 0 to 100000") }
+            guard (1...100_000).contains(passes) else { throw ValidationError("--passes: 1 to 100000") }
+        }
+
+        func run() throws {
+            let r = Bench.reconcile(desks: desks, bookings: bookings, present: present, passes: passes)
+            if json { return try printJSON(r) }
+            printTable(
+                ["figure", "value"],
+                [
+                    ["desks / rooms / bookings / inside", "\(r.desks) / \(r.rooms) / \(r.bookings) / \(r.present)"],
+                    [
+                        "first_pass_us (finds everything)",
+                        String(format: "%.0f (%d events)", r.firstPassUs, r.firstPassEvents),
+                    ],
+                    ["pass_us (median of \(r.passes))", String(format: "%.0f", r.passUs)],
+                    ["max_pass_us", String(format: "%.0f", r.maxPassUs)],
+                    ["steady_events (0: stable)", "\(r.steadyEvents)"],
+                ])
+        }
+    }
+
     struct IngestBench: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
             commandName: "ingest",

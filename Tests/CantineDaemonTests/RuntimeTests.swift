@@ -93,7 +93,9 @@ func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
 
         runtime = try site.open(.tool)
         #expect(runtime.recovered.fromSnapshot != nil)
-        #expect(runtime.recovered.applied == 1)
+        // The report, and the ghost it shows: a desk occupied while nobody is inside.
+        #expect(runtime.recovered.applied == 2)
+        #expect(live.findings.values.contains { $0.kind == .ghost && $0.desk == "f02" && $0.detail == "nobody inside" })
         #expect(runtime.engine.read { $0 } == live)
         let full = try Replay.rebuild(store: runtime.store, useSnapshot: false)
         #expect(full.state == live)

@@ -1,0 +1,333 @@
+// Reconciliation: doors and sensors say who is here and where, bookings say who should be.
+// `Reconciler.events` compares them on the state (pure) and proposes events: check-ins,
+// findings raised (no-show, walk-in, ghost, capacity, sensor health) and findings whose
+// condition ended. The engine journals them right after the input that caused them, so a
+// finding is a journal event with a stable id; staff resolve it, it never goes away silently.
+
+/// What a finding is about.
+public enum FindingKind: String, Codable, Sendable, CaseIterable {
+    /// A booked desk not occupied within the grace period: released, shown free.
+    case noShow = "no-show"
+    /// A desk occupied with no booking.
+    case walkIn = "walk-in"
+    /// A desk occupied while its booker is not inside, or while nobody is inside.
+    case ghost
+    /// More people present than the site's fire-safety capacity.
+    case capacity
+    /// A desk sensor gone silent (stale) or changing too often (flapping).
+    case sensor
+}
+
+/// What staff did with a finding.
+public enum FindingAction: String, Codable, Sendable, CaseIterable {
+    /// It is right and nothing more is needed (e.g. a no-show acknowledged).
+    case confirm
+    /// Release the desk: cancels the booking behind a ghost (the desk is shown free).
+    case release
+    /// A walk-in belongs to a member: books the desk for them, checked in, until the day ends.
+    case attach
+    /// Not a real problem (a bag on a chair, a sensor test).
+    case dismiss
+}
+
+public enum FindingTag {}
+/// Stable id of a finding: its kind, subject and the moment its condition began.
+public typealias FindingID = Identifier<FindingTag>
+
+/// One reconciliation finding, shown to staff until they resolve it.
+public struct Finding: Codable, Equatable, Sendable {
+    public var id: FindingID
+    public var kind: FindingKind
+    public var desk: DeskID?
+    public var booking: BookingID?
+    /// The member concerned (the booker), by opaque id.
+    public var member: MemberID?
+    /// Why, in a few words (`member not inside`, `nobody inside`, `stale`, `flapping`, `61 > 60`).
+    public var detail: String
+    public var raisedAt: Instant
+    /// When the condition stopped holding (the finding stays until resolved).
+    public var endedAt: Instant?
+    public var resolution: FindingResolution?
+
+    public init(
+        id: FindingID, kind: FindingKind, desk: DeskID? = nil, booking: BookingID? = nil, member: MemberID? = nil,
+        detail: String, raisedAt: Instant
+    ) {
+        self.id = id
+        self.kind = kind
+        self.desk = desk
+        self.booking = booking
+        self.member = member
+        self.detail = detail
+        self.raisedAt = raisedAt
+    }
+
+    public var open: Bool { resolution == nil }
+}
+
+/// A staff action on a finding.
+public struct FindingResolution: Codable, Equatable, Sendable {
+    public var finding: FindingID
+    public var action: FindingAction
+    /// Who resolved it (`staff:alice`, `cli`).
+    public var by: String
+    /// For `attach`: the member the walk-in belongs to.
+    public var member: MemberID?
+    public var at: Instant?
+
+    public init(finding: FindingID, action: FindingAction, by: String, member: MemberID? = nil, at: Instant? = nil) {
+        self.finding = finding
+        self.action = action
+        self.by = by
+        self.member = member
+        self.at = at
+    }
+}
+
+/// A booking checked in: by the member's badge, or by their desk's sensor.
+public struct BookingCheckIn: Codable, Equatable, Sendable {
+    public var booking: BookingID
+    /// `badge` or `sensor`.
+    public var by: String
+    public init(booking: BookingID, by: String) {
+        self.booking = booking
+        self.by = by
+    }
+}
+
+public struct FindingRef: Codable, Equatable, Sendable {
+    public var finding: FindingID
+    public init(finding: FindingID) { self.finding = finding }
+}
+
+/// How bookings and sensors are reconciled.
+public struct ReconcileRules: Codable, Equatable, Sendable {
+    /// A desk booking not checked in this long after it starts is a no-show and is released.
+    public var noShowGrace: Span = .minutes(30)
+    /// This many occupancy changes of a desk within `flappingWindow` make its sensor flapping.
+    public var flappingChanges: Int = 6
+    public var flappingWindow: Span = .minutes(10)
+    public init() {}
+
+    enum CodingKeys: String, CodingKey { case noShowGrace, flappingChanges, flappingWindow }
+
+    /// Every key optional: rules journaled by an older version decode with today's defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        noShowGrace = try c.decodeIfPresent(Span.self, forKey: .noShowGrace) ?? noShowGrace
+        flappingChanges = try c.decodeIfPresent(Int.self, forKey: .flappingChanges) ?? flappingChanges
+        flappingWindow = try c.decodeIfPresent(Span.self, forKey: .flappingWindow) ?? flappingWindow
+    }
+}
+
+/// What a reconciliation looks at.
+public enum ReconcileScope: Equatable, Sendable {
+    /// Everything: desks, bookings, capacity (timer, start, presence changes).
+    case all
+    /// One desk (its sensor changed).
+    case desk(DeskID)
+    /// One booking (created, cancelled, or one of its checkpoints came).
+    case booking(BookingID)
+
+    /// The scope an applied input calls for, from the input and its effects; nil for none.
+    public static func after(_ event: Event, effects: [Effect]) -> ReconcileScope? {
+        switch event {
+        case .daemonStarted, .layoutApplied, .nodeStatus: return .all
+        case .badgePresented, .pinEntered, .exitRequested:
+            // Presence changed: check-ins, ghosts (nobody inside) and capacity.
+            return effects.contains { if case .notify(.occupancyChanged) = $0 { true } else { false } } ? .all : nil
+        case .deskReported(let r):
+            return effects.contains(.notify(.deskChanged(r.desk))) ? .desk(r.desk) : nil
+        case .timerFired(.desk(let id)):
+            return effects.contains(.notify(.deskChanged(id))) ? .desk(id) : nil
+        case .timerFired(.booking(let id)): return .booking(id)
+        case .bookingCreated(let b): return .booking(b.id)
+        case .bookingCancelled(let ref): return .booking(ref.booking)
+        default: return nil
+        }
+    }
+}
+
+public enum Reconciler {
+    /// The events reconciling `scope` of the state at `now` calls for (empty when all agrees).
+    public static func events(_ scope: ReconcileScope, in s: State, now: Instant) -> [Event] {
+        guard let layout = s.layout else { return [] }
+        let ttl = layout.sensors.presenceTTL
+        let present = s.present.filter { now - $0.value < ttl }
+        // Desk bookings in force now, by desk (cancelled and released ones do not count).
+        var active: [DeskID: Booking] = [:]
+        var desks: [DeskID] = []
+        switch scope {
+        case .all:
+            for b in s.bookings.values where b.isActive(at: now) {
+                if case .desk(let d) = b.resource { active[d] = b }
+            }
+            desks = layout.desks.map(\.id)
+        case .desk(let id):
+            for b in s.bookings.values where b.resource == .desk(id) && b.isActive(at: now) { active[id] = b }
+            desks = [id]
+        case .booking(let id):
+            guard let booking = s.bookings[id], case .desk(let desk) = booking.resource else { return [] }
+            for b in s.bookings.values where b.resource == .desk(desk) && b.isActive(at: now) { active[desk] = b }
+            desks = [desk]
+        }
+        // Findings still in force, by desk (one look at them per pass, not per desk).
+        var ongoing: [DeskID: [Finding]] = [:]
+        let wanted = Set(desks)
+        for f in s.findings.values where f.endedAt == nil {
+            if let d = f.desk, wanted.contains(d) { ongoing[d, default: []].append(f) }
+        }
+        var out: [Event] = []
+        for id in desks {
+            out += desk(
+                id, booking: active[id], present: present, ongoing: ongoing[id] ?? [], in: s, layout: layout, now: now)
+        }
+        if scope == .all { out += capacity(present: present, in: s, layout: layout, now: now) }
+        return out
+    }
+
+    static func desk(
+        _ id: DeskID, booking: Booking?, present: [MemberID: Instant], ongoing: [Finding], in s: State,
+        layout: SiteLayout, now: Instant
+    ) -> [Event] {
+        guard let desk = s.desks[id] else { return [] }
+        var out: [Event] = []
+        let occupied = desk.occupancy == .occupied
+        var booking = booking
+        if let b = booking, b.status == .booked {
+            if occupied || present[b.member] != nil {
+                out.append(.bookingCheckedIn(BookingCheckIn(booking: b.id, by: occupied ? "sensor" : "badge")))
+                booking?.status = .checkedIn
+            } else if now >= b.start + layout.reconcile.noShowGrace {
+                let f = Finding(
+                    id: FindingID("no-show.\(b.id)"), kind: .noShow, desk: id, booking: b.id, member: b.member,
+                    detail: "not checked in \(Int(layout.reconcile.noShowGrace.seconds / 60)) min after the start",
+                    raisedAt: now)
+                if s.findings[f.id] == nil { out.append(.findingRaised(f)) }
+                booking = nil
+            }
+        }
+
+        // What an occupied desk means, given its booking and who is inside.
+        var expected: Set<FindingID> = []
+        if occupied, let since = desk.since {
+            let stamp = "\(id).\(since.micros / 1_000_000)"
+            var finding: Finding?
+            if let b = booking {
+                if present[b.member] == nil {
+                    finding = Finding(
+                        id: FindingID("ghost.\(stamp)"), kind: .ghost, desk: id, booking: b.id, member: b.member,
+                        detail: "member not inside", raisedAt: now)
+                }
+            } else if present.isEmpty {
+                finding = Finding(
+                    id: FindingID("ghost.\(stamp)"), kind: .ghost, desk: id, detail: "nobody inside", raisedAt: now)
+            } else {
+                finding = Finding(
+                    id: FindingID("walk-in.\(stamp)"), kind: .walkIn, desk: id, detail: "no booking", raisedAt: now)
+            }
+            if let f = finding {
+                expected.insert(f.id)
+                if s.findings[f.id] == nil { out.append(.findingRaised(f)) }
+            }
+        }
+        // Sensor health: silent or offline (unknown since a known time), or flapping.
+        if desk.occupancy == .unknown, let since = desk.since, layout.desk(id)?.node != nil {
+            let f = Finding(
+                id: FindingID("sensor.\(id).stale.\(since.micros / 1_000_000)"), kind: .sensor, desk: id,
+                detail: "stale", raisedAt: now)
+            expected.insert(f.id)
+            if s.findings[f.id] == nil { out.append(.findingRaised(f)) }
+        }
+        let rules = layout.reconcile
+        let recent = desk.changes.filter { now - $0 < rules.flappingWindow }
+        let flapping = ongoing.first { $0.detail == "flapping" }
+        if recent.count >= rules.flappingChanges, let first = recent.first {
+            let fid = flapping?.id ?? FindingID("sensor.\(id).flapping.\(first.micros / 1_000_000)")
+            expected.insert(fid)
+            if flapping == nil {
+                out.append(
+                    .findingRaised(Finding(id: fid, kind: .sensor, desk: id, detail: "flapping", raisedAt: now)))
+            }
+        } else if let flapping, recent.count <= 1 {
+            out.append(.findingEnded(FindingRef(finding: flapping.id)))
+        }
+        // Conditions that no longer hold: walk-ins, ghosts and stale sensors of this desk.
+        for f in ongoing where f.kind != .noShow && f.detail != "flapping" && !expected.contains(f.id) {
+            out.append(.findingEnded(FindingRef(finding: f.id)))
+        }
+        return out
+    }
+
+    static func capacity(present: [MemberID: Instant], in s: State, layout: SiteLayout, now: Instant) -> [Event] {
+        let people = max(present.count, layout.desks.filter { s.desks[$0.id]?.occupancy == .occupied }.count)
+        let ongoing = s.findings.values.first { $0.kind == .capacity && $0.endedAt == nil }
+        if people > layout.capacity, ongoing == nil {
+            return [
+                .findingRaised(
+                    Finding(
+                        id: FindingID("capacity.\(now.micros / 1_000_000)"), kind: .capacity,
+                        detail: "\(people) present, capacity \(layout.capacity)", raisedAt: now))
+            ]
+        }
+        if people <= layout.capacity, let ongoing { return [.findingEnded(FindingRef(finding: ongoing.id))] }
+        return []
+    }
+}
+
+extension Booking {
+    /// In force at `now`: started, not ended, neither cancelled nor released.
+    public func isActive(at now: Instant) -> Bool {
+        start <= now && now < end && (status == .booked || status == .checkedIn)
+    }
+
+    /// The next moment reconciliation must look at this booking after `now`: its start, the
+    /// end of its no-show grace, its end.
+    func nextCheckpoint(after now: Instant, grace: Span) -> Instant? {
+        [start, start + grace, end].filter { $0 > now }.min()
+    }
+}
+
+extension Reducer {
+    static func findingRaised(_ s: inout State, _ f: Finding, now: Instant) -> [Effect] {
+        guard s.findings[f.id] == nil else { return [] }
+        // Keep resolved findings a week; open ones until staff act.
+        s.findings = s.findings.filter {
+            $0.value.open || now - ($0.value.resolution?.at ?? now) < .seconds(7 * 86_400)
+        }
+        s.findings[f.id] = f
+        var effects: [Effect] = [.notify(.finding(f.id))]
+        if f.kind == .noShow, let b = f.booking, s.bookings[b]?.status == .booked {
+            s.bookings[b]?.status = .released
+            effects += [.notify(.bookingsChanged), .notify(.occupancyChanged)]
+        }
+        return effects
+    }
+
+    static func findingEnded(_ s: inout State, _ ref: FindingRef, now: Instant) -> [Effect] {
+        guard s.findings[ref.finding]?.endedAt == nil, s.findings[ref.finding] != nil else { return [] }
+        s.findings[ref.finding]?.endedAt = now
+        return [.notify(.finding(ref.finding))]
+    }
+
+    static func findingResolved(_ s: inout State, _ r: FindingResolution, now: Instant) -> [Effect] {
+        guard var f = s.findings[r.finding], f.open else { return [] }
+        var resolution = r
+        resolution.at = now
+        f.resolution = resolution
+        if f.endedAt == nil, f.kind != .noShow { f.endedAt = now }
+        s.findings[f.id] = f
+        var effects: [Effect] = [.notify(.finding(f.id))]
+        if r.action == .release, let b = f.booking, s.bookings[b]?.status != .cancelled {
+            s.bookings[b]?.status = .cancelled
+            effects += [.notify(.bookingsChanged), .notify(.occupancyChanged)]
+        }
+        return effects
+    }
+
+    static func bookingCheckedIn(_ s: inout State, _ c: BookingCheckIn) -> [Effect] {
+        guard s.bookings[c.booking]?.status == .booked else { return [] }
+        s.bookings[c.booking]?.status = .checkedIn
+        return [.notify(.bookingsChanged)]
+    }
+}
