@@ -118,7 +118,8 @@ public final class Engine: Sendable {
         return [first] + derived.map { apply(&inner, $0, source: "reconcile") }
     }
 
-    /// Runs a reconciliation of `scope` now (the periodic pass); returns the events it journaled.
+    /// Runs a reconciliation of `scope` now (the daemon's pass every minute); returns the events
+    /// it journaled (none when everything agrees).
     @discardableResult
     public func reconcile(_ scope: ReconcileScope = .all) -> [Applied] {
         inner.withLock { inner in

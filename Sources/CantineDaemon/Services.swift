@@ -1,5 +1,5 @@
 // The daemon's own long-running services: the inbox (CLI requests while the daemon runs),
-// the timer service (feeds due timers back as events) and periodic
+// the timer service (feeds due timers back as events, reconciles every minute) and periodic
 // state snapshots. Each is a swift-service-lifecycle Service with a single run().
 
 import CantineCore
@@ -40,13 +40,20 @@ struct InboxService: Service {
     }
 }
 
-/// Feeds timers back to the engine when due (checked at least every 250 ms).
+/// Feeds timers back to the engine when due (checked at least every 250 ms), and runs a full
+/// reconciliation pass every minute for what changes without an event (a badge-in aging past
+/// `presence_hours`).
 struct TimerService: Service {
     let runtime: Runtime
 
     func run() async throws {
+        var lastPass = runtime.engine.now
         while !Task.isShuttingDownGracefully {
             let now = runtime.engine.now
+            if now - lastPass >= .seconds(60) {
+                runtime.engine.reconcile()
+                lastPass = now
+            }
             for id in runtime.timers.takeDue(now: now) {
                 runtime.engine.submit(.timerFired(id), source: "timer")
             }

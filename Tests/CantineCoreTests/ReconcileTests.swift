@@ -259,6 +259,22 @@ final class Site: @unchecked Sendable {
         #expect(site.findings(.walkIn).count == 1)
     }
 
+    @Test func thePeriodicPassSeesABadgeInAgeOut() throws {
+        var state = Site.members()
+        state.layout?.sensors.presenceTTL = .minutes(60)
+        let site = Site(state)
+        site.badge("bob")
+        site.desk("f02", occupied: true)
+        #expect(site.findings(.walkIn).count == 1)
+        site.keep("f02", occupied: true, minutes: 61)
+        #expect(site.findings(.ghost).isEmpty)  // no event told anyone Bob's badge-in aged out
+        let found = site.engine.reconcile()
+        #expect(found.map(\.entry.event.kind).sorted() == ["finding.ended", "finding.raised"])
+        #expect(site.findings(.ghost).first?.detail == "nobody inside")
+        #expect(site.engine.reconcile().isEmpty)  // nothing new: a pass changes nothing twice
+        #expect(site.replayed() == site.state)
+    }
+
     @Test func peopleAboveCapacityRaiseOneFindingUntilTheyLeave() throws {
         let site = Site()  // capacity 3
         for who in ["ada", "bob", "cy"] { site.badge(who) }
