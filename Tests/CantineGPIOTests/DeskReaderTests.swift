@@ -27,15 +27,7 @@ func play(
     _ source: SimulatedEdgeSource, _ clock: TestClock, _ decoder: inout DeskEdgeDecoder, from start: UInt64,
     to end: UInt64
 ) -> [DeskSignal] {
-    var out: [DeskSignal] = []
-    var t = start
-    while t <= end {
-        clock.set(t)
-        out += decoder.handle(source.drain(now: t))
-        out += decoder.poll(now: t)
-        t += ms
-    }
-    return out
+    run(source, clock, &decoder, from: start, to: end, every: ms)
 }
 
 @Suite struct DeskReaderTests {

@@ -19,11 +19,11 @@ let front = DoorLines(door: "entree", d0: 17, d1: 27, contact: 23, exitButton: 2
 let back = DoorLines(door: "sortie", d0: 5, d1: 6)
 
 /// Plays the source like a reader thread that reads every `every` ns until `end`.
-func run(
-    _ source: SimulatedEdgeSource, _ clock: TestClock, _ decoder: inout DoorEdgeDecoder, from start: UInt64,
+func run<D: EdgeDecoding>(
+    _ source: SimulatedEdgeSource, _ clock: TestClock, _ decoder: inout D, from start: UInt64,
     to end: UInt64, every: UInt64
-) -> [DoorSignal] {
-    var out: [DoorSignal] = []
+) -> [D.Signal] {
+    var out: [D.Signal] = []
     var t = start
     while t <= end {
         clock.set(t)
