@@ -171,21 +171,21 @@ public enum CommandRules {
         guard let f = state.findings[r.finding] else {
             throw CommandError("no finding '\(r.finding)': see `cantine findings list`")
         }
-        guard f.open, let resolution = Optional(r) else {
+        guard f.open else {
             throw CommandError("finding '\(f.id)' is already resolved (\(f.resolution?.action.rawValue ?? ""))")
         }
         guard !r.by.isEmpty else { throw CommandError("resolving a finding needs the name of who does it") }
         switch r.action {
         case .confirm, .dismiss:
             guard r.member == nil else { throw CommandError("only attach names a member") }
-            return [.findingResolved(resolution)]
+            return [.findingResolved(r)]
         case .release:
             guard f.kind == .ghost, let b = f.booking, state.bookings[b].map({ $0.status != .cancelled }) == true else {
                 throw CommandError(
                     "release applies to a ghost on a booked desk; '\(f.id)' is a \(f.kind.rawValue): confirm or dismiss it"
                 )
             }
-            return [.findingResolved(resolution)]
+            return [.findingResolved(r)]
         case .attach:
             guard f.kind == .walkIn, let desk = f.desk else {
                 throw CommandError("attach applies to a walk-in; '\(f.id)' is a \(f.kind.rawValue)")
@@ -206,7 +206,7 @@ public enum CommandRules {
             let booking = Booking(
                 id: BookingID("walk-in-\(desk)-\(since.micros / 1_000_000)"), member: id, resource: .desk(desk),
                 start: since, end: end, status: .checkedIn)
-            return [.bookingCreated(booking), .findingResolved(resolution)]
+            return [.bookingCreated(booking), .findingResolved(r)]
         }
     }
 

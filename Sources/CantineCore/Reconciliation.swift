@@ -275,6 +275,11 @@ public enum Reconciler {
     }
 }
 
+extension State {
+    /// The layout's reconciliation rules (the defaults before a layout is applied).
+    var reconcileRules: ReconcileRules { layout?.reconcile ?? ReconcileRules() }
+}
+
 extension Booking {
     /// In force at `now`: started, not ended, neither cancelled nor released.
     public func isActive(at now: Instant) -> Bool {

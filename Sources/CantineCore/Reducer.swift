@@ -37,7 +37,7 @@ public enum Reducer {
                 s.desks[id]?.since = nil
             }
             for id in s.nodes.keys { s.nodes[id]?.online = nil }
-            let grace = s.layout?.reconcile.noShowGrace ?? ReconcileRules().noShowGrace
+            let grace = s.reconcileRules.noShowGrace
             for b in s.bookings.values.sorted(by: { $0.id < $1.id })
             where b.status == .booked || b.status == .checkedIn {
                 if let next = b.nextCheckpoint(after: now, grace: grace) {
@@ -110,7 +110,7 @@ public enum Reducer {
             let horizon = now - .seconds(7 * 86_400)
             s.bookings = s.bookings.filter { $0.value.end >= horizon }
             s.bookings[booking.id] = booking
-            let grace = s.layout?.reconcile.noShowGrace ?? ReconcileRules().noShowGrace
+            let grace = s.reconcileRules.noShowGrace
             let next = booking.nextCheckpoint(after: now, grace: grace).map {
                 [Effect.schedule(.booking(booking.id), at: $0)]
             }
@@ -260,7 +260,7 @@ public enum Reducer {
         case .booking(let id):
             // Reconciliation (in the engine) looks at the booking; here, the next checkpoint.
             guard let b = s.bookings[id], b.status == .booked || b.status == .checkedIn,
-                let next = b.nextCheckpoint(after: now, grace: s.layout?.reconcile.noShowGrace ?? .minutes(30))
+                let next = b.nextCheckpoint(after: now, grace: s.reconcileRules.noShowGrace)
             else { return [] }
             return [.schedule(.booking(id), at: next)]
         case .pin(let id):
