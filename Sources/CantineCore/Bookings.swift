@@ -19,6 +19,19 @@ public enum BookingStatus: String, Codable, Sendable {
     case released
 }
 
+/// Where an imported booking or session comes from: the feed (a calendar or schedule, named
+/// at import) and the item's key in it (an iCalendar UID with its recurrence instance, a
+/// frab/pretalx guid). Re-importing a feed matches items by origin.
+public struct ImportOrigin: Codable, Hashable, Sendable, CustomStringConvertible {
+    public var feed: String
+    public var key: String
+    public init(feed: String, key: String) {
+        self.feed = feed
+        self.key = key
+    }
+    public var description: String { "\(feed):\(key)" }
+}
+
 /// A reservation of a desk or room by a member over [start, end).
 public struct Booking: Codable, Equatable, Sendable {
     public var id: BookingID
@@ -27,10 +40,12 @@ public struct Booking: Codable, Equatable, Sendable {
     public var start: Instant
     public var end: Instant
     public var status: BookingStatus
+    /// Set for a booking imported from a calendar.
+    public var origin: ImportOrigin?
 
     public init(
         id: BookingID, member: MemberID, resource: BookedResource, start: Instant, end: Instant,
-        status: BookingStatus = .booked
+        status: BookingStatus = .booked, origin: ImportOrigin? = nil
     ) {
         self.id = id
         self.member = member
@@ -38,7 +53,11 @@ public struct Booking: Codable, Equatable, Sendable {
         self.start = start
         self.end = end
         self.status = status
+        self.origin = origin
     }
+
+    /// Whether the booking still holds its resource (not cancelled nor released).
+    public var holds: Bool { status == .booked || status == .checkedIn }
 
     public func overlaps(_ start: Instant, _ end: Instant) -> Bool { self.start < end && start < self.end }
 }
@@ -60,11 +79,14 @@ public struct ProgramSession: Codable, Equatable, Sendable {
     public var track: String?
     /// Speakers or proposer as printed on the public program.
     public var speakers: [String]
+    /// Set for a session imported from a calendar or a schedule.
+    public var origin: ImportOrigin?
 
     public init(
         id: SessionID, title: String, room: RoomID?, start: Instant, end: Instant, kind: SessionKind = .talk,
-        track: String? = nil, speakers: [String] = []
+        track: String? = nil, speakers: [String] = [], origin: ImportOrigin? = nil
     ) {
+        self.origin = origin
         self.id = id
         self.title = title
         self.room = room

@@ -22,11 +22,17 @@ public enum Command: Codable, Equatable, Sendable {
     /// Unlocks a door for one pulse, by a named person for a stated reason.
     case remoteUnlock(RemoteUnlock)
     case book(Booking)
+    /// Changes an existing booking (times, resource, member): a calendar re-import's update.
+    /// A cancelled or released booking that comes back is booked again.
+    case rebook(Booking)
     case cancelBooking(BookingID)
     case scheduleSession(ProgramSession)
     case removeSession(SessionID)
     /// Staff resolve a reconciliation finding.
     case resolveFinding(FindingResolution)
+    /// Commands carried out together or not at all (an import). Each is validated against the
+    /// state the previous ones leave; a refusal names the failing command's label.
+    indirect case batch([Command], labels: [String])
 }
 
 /// Validation of commands into events.
@@ -100,36 +106,20 @@ public enum CommandRules {
             return [.remoteUnlock(RemoteUnlock(door: request.door, by: request.by, reason: reason))]
 
         case .book(let booking):
-            let member = try member(booking.member, in: state)
-            guard member.status == .active else { throw CommandError("member '\(member.id)' is disabled") }
             guard booking.id.isSlug else { throw CommandError("booking id '\(booking.id)' is not valid") }
             guard state.bookings[booking.id] == nil else {
                 throw CommandError("booking '\(booking.id)' already exists")
             }
-            guard booking.end > booking.start else { throw CommandError("a booking must end after it starts") }
-            switch booking.resource {
-            case .desk(let desk):
-                guard state.layout?.desk(desk) != nil else {
-                    throw CommandError("no desk '\(desk)' in the layout: see the [[desks]] of the config")
-                }
-            case .room(let room):
-                guard state.layout?.room(room) != nil else {
-                    throw CommandError("no room '\(room)' in the layout: see the [[rooms]] of the config")
-                }
-            }
-            guard member.plan(at: booking.start) != nil else {
-                throw CommandError(
-                    "member '\(member.id)' has no plan valid at \(calendar.text(booking.start)): grant one with `cantine members plan`"
-                )
-            }
-            if let clash = state.bookings.values.first(where: {
-                $0.resource == booking.resource && $0.status != .cancelled && $0.overlaps(booking.start, booking.end)
-            }) {
-                throw CommandError(
-                    "\(booking.resource) is already booked from \(calendar.text(clash.start)) to \(calendar.text(clash.end)) (booking '\(clash.id)')"
-                )
-            }
+            try checkBooking(booking, in: state, calendar: calendar)
             return [.bookingCreated(booking)]
+
+        case .rebook(var booking):
+            guard let old = state.bookings[booking.id] else { throw CommandError("no booking '\(booking.id)'") }
+            // A check-in stands while the booking keeps its resource and has begun.
+            let keepsCheckIn = old.status == .checkedIn && booking.resource == old.resource && booking.start <= now
+            booking.status = keepsCheckIn ? .checkedIn : .booked
+            try checkBooking(booking, in: state, calendar: calendar)
+            return [.bookingChanged(booking)]
 
         case .cancelBooking(let id):
             guard let booking = state.bookings[id] else { throw CommandError("no booking '\(id)'") }
@@ -161,6 +151,53 @@ public enum CommandRules {
 
         case .resolveFinding(let r):
             return try resolve(r, in: state, calendar: calendar, now: now)
+
+        case .batch(let commands, let labels):
+            var scratch = state
+            var events: [Event] = []
+            for (i, command) in commands.enumerated() {
+                let produced: [Event]
+                do {
+                    produced = try Self.events(for: command, in: scratch, now: now)
+                } catch {
+                    let label = i < labels.count ? labels[i] : "item \(i + 1)"
+                    throw CommandError("\(label): \(error.message); nothing was changed")
+                }
+                for event in produced { _ = Reducer.apply(&scratch, event, now: now) }
+                events += produced
+            }
+            return events
+        }
+    }
+
+    /// The rules every booking meets: an active member with a plan at its start, a resource in
+    /// the layout, an end after the start, and no other booking holding the resource meanwhile.
+    static func checkBooking(_ booking: Booking, in state: State, calendar: SiteCalendar) throws(CommandError) {
+        let member = try member(booking.member, in: state)
+        guard member.status == .active else { throw CommandError("member '\(member.id)' is disabled") }
+        guard booking.end > booking.start else { throw CommandError("a booking must end after it starts") }
+        switch booking.resource {
+        case .desk(let desk):
+            guard state.layout?.desk(desk) != nil else {
+                throw CommandError("no desk '\(desk)' in the layout: see the [[desks]] of the config")
+            }
+        case .room(let room):
+            guard state.layout?.room(room) != nil else {
+                throw CommandError("no room '\(room)' in the layout: see the [[rooms]] of the config")
+            }
+        }
+        guard member.plan(at: booking.start) != nil else {
+            throw CommandError(
+                "member '\(member.id)' has no plan valid at \(calendar.text(booking.start)): grant one with `cantine members plan`"
+            )
+        }
+        if let clash = state.bookings.values.first(where: {
+            $0.id != booking.id && $0.resource == booking.resource && $0.holds
+                && $0.overlaps(booking.start, booking.end)
+        }) {
+            throw CommandError(
+                "\(booking.resource) is already booked from \(calendar.text(clash.start)) to \(calendar.text(clash.end)) (booking '\(clash.id)')"
+            )
         }
     }
 

@@ -33,6 +33,8 @@ public enum Event: Equatable, Sendable {
     /// A desk sensor node said it is online or offline (its last will).
     case nodeStatus(NodeStatus)
     case bookingCreated(Booking)
+    /// A booking replaced by a new version of itself (an import's update).
+    case bookingChanged(Booking)
     case bookingCancelled(BookingRef)
     case sessionScheduled(ProgramSession)
     case sessionRemoved(SessionRef)
@@ -67,6 +69,7 @@ public enum Event: Equatable, Sendable {
         case .deskReported: "desk.reported"
         case .nodeStatus: "node.status"
         case .bookingCreated: "booking.created"
+        case .bookingChanged: "booking.changed"
         case .bookingCancelled: "booking.cancelled"
         case .sessionScheduled: "session.scheduled"
         case .sessionRemoved: "session.removed"
@@ -96,6 +99,7 @@ public enum Event: Equatable, Sendable {
         case .deskReported(let p): try encoder.encode(p)
         case .nodeStatus(let p): try encoder.encode(p)
         case .bookingCreated(let p): try encoder.encode(p)
+        case .bookingChanged(let p): try encoder.encode(p)
         case .bookingCancelled(let p): try encoder.encode(p)
         case .sessionScheduled(let p): try encoder.encode(p)
         case .sessionRemoved(let p): try encoder.encode(p)
@@ -128,6 +132,7 @@ public enum Event: Equatable, Sendable {
         case "desk.reported": return .deskReported(try d(DeskReport.self))
         case "node.status": return .nodeStatus(try d(NodeStatus.self))
         case "booking.created": return .bookingCreated(try d(Booking.self))
+        case "booking.changed": return .bookingChanged(try d(Booking.self))
         case "booking.cancelled": return .bookingCancelled(try d(BookingRef.self))
         case "session.scheduled": return .sessionScheduled(try d(ProgramSession.self))
         case "session.removed": return .sessionRemoved(try d(SessionRef.self))

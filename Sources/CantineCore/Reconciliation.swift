@@ -141,7 +141,7 @@ public enum ReconcileScope: Equatable, Sendable {
         case .timerFired(.desk(let id)):
             return effects.contains(.notify(.deskChanged(id))) ? .desk(id) : nil
         case .timerFired(.booking(let id)): return .booking(id)
-        case .bookingCreated(let b): return .booking(b.id)
+        case .bookingCreated(let b), .bookingChanged(let b): return .booking(b.id)
         case .bookingCancelled(let ref): return .booking(ref.booking)
         default: return nil
         }

@@ -105,7 +105,7 @@ public enum Reducer {
         case .nodeStatus(let status):
             return nodeStatus(&s, status, now: now)
 
-        case .bookingCreated(let booking):
+        case .bookingCreated(let booking), .bookingChanged(let booking):
             // Keep a week of history in memory; older bookings live only in the store.
             let horizon = now - .seconds(7 * 86_400)
             s.bookings = s.bookings.filter { $0.value.end >= horizon }

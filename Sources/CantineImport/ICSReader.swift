@@ -1,18 +1,29 @@
-// iCalendar (RFC 5545) reading through libical: VEVENTs with their summary, location and
-// start/end as instants. The bookings and program import builds on this.
+// iCalendar (RFC 5545) reading through libical: VEVENTs expanded into occurrences over a
+// window (RRULE, RDATE, EXDATE, RECURRENCE-ID overrides), times read in their VTIMEZONE, a
+// built-in zone or the site's zone when floating, all-day events as whole local days.
+// libical does the parsing; this file only walks what it built.
 
 import CICal
 import CantineCore
 import Foundation
 
-/// A calendar event read from an .ics file.
+/// One occurrence of a calendar event.
 public struct CalendarEvent: Equatable, Sendable {
-    public var uid: String?
+    public var uid: String
+    /// Identifies the occurrence across imports: the UID, plus `@` and the occurrence's
+    /// original start (UTC, or a date for all-day events) for a recurring event.
+    public var key: String
     public var summary: String
     public var location: String?
+    public var description: String?
+    public var categories: [String]
+    /// The organizer's address without `mailto:`.
+    public var organizer: String?
     public var start: Instant
-    /// DTEND, or DTSTART + DURATION; equal to `start` when neither is given (RFC 5545 §3.6.1).
-    public var end: Instant?
+    public var end: Instant
+    public var allDay: Bool
+    /// Line of the event's `BEGIN:VEVENT` in the file.
+    public var line: Int
 }
 
 /// A one-line import error.
@@ -24,40 +35,292 @@ public struct ImportError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Reads iCalendar text with libical.
 public enum ICSReader {
-    /// The VEVENTs of `text`, in file order. Floating times are read in `timeZone`.
-    public static func events(in text: String, timeZone: String = "Europe/Paris") throws(ImportError) -> [CalendarEvent]
-    {
-        guard let root = icalparser_parse_string(text) else {
+    /// Most occurrences one recurring event may produce in a window (a guard against
+    /// `FREQ=SECONDLY` and the like).
+    public static let maxOccurrences = 5_000
+
+    /// The occurrences of the VEVENTs of `text` that overlap `window`, in file order then
+    /// time. Cancelled events (STATUS:CANCELLED) are left out. Floating times and all-day
+    /// dates are read in `timeZone`.
+    public static func events(
+        in text: String, timeZone: String = "Europe/Paris", window: (start: Instant, end: Instant)? = nil
+    ) throws(ImportError) -> [CalendarEvent] {
+        let lines = eventLines(text)
+        guard text.range(of: "BEGIN:VCALENDAR", options: .caseInsensitive) != nil,
+            let root = icalparser_parse_string(text)
+        else {
             throw ImportError("not an iCalendar file: expected BEGIN:VCALENDAR … END:VCALENDAR")
         }
         defer { icalcomponent_free(root) }
         guard icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT else {
-            throw ImportError("not an iCalendar file: the top component is not VCALENDAR")
+            throw ImportError("not an iCalendar file: the top component is not one VCALENDAR")
         }
-        let zone = icaltimezone_get_builtin_timezone(timeZone)
-        var out: [CalendarEvent] = []
+        if let message = firstError(root) {
+            throw ImportError("calendar header: \(message)")
+        }
+        guard let siteZone = icaltimezone_get_builtin_timezone(timeZone) else {
+            throw ImportError("unknown time zone '\(timeZone)'")
+        }
+        let window = window ?? (Instant(seconds: 0), Instant(seconds: 4_102_444_800))
+        let reader = Reader(root: root, siteZone: siteZone, siteCalendar: SiteCalendar.cached(timeZone))
+
+        // Read every VEVENT first: overrides (RECURRENCE-ID) replace their master's occurrence.
+        var components: [(OpaquePointer, Int)] = []
         var c = icalcomponent_get_first_component(root, ICAL_VEVENT_COMPONENT)
         var index = 0
         while let event = c {
+            let line = index < lines.count ? lines[index] : 0
             index += 1
-            let start = icalcomponent_get_dtstart(event)
-            guard icaltime_is_null_time(start) == 0 else {
-                throw ImportError("event \(index) has no DTSTART: every VEVENT needs a start")
+            if let message = firstError(event) {
+                throw ImportError("line \(line): \(message)")
             }
-            let end = icalcomponent_get_dtend(event)
-            func instant(_ t: icaltimetype) -> Instant {
-                Instant(seconds: Int64(icaltime_as_timet_with_zone(t, t.zone == nil ? zone : t.zone)))
-            }
-            func string(_ p: UnsafePointer<CChar>?) -> String? { p.map { String(cString: $0) } }
-            out.append(
-                CalendarEvent(
-                    uid: string(icalcomponent_get_uid(event)),
-                    summary: string(icalcomponent_get_summary(event)) ?? "",
-                    location: string(icalcomponent_get_location(event)),
-                    start: instant(start),
-                    end: icaltime_is_null_time(end) == 0 ? instant(end) : nil))
+            components.append((event, line))
             c = icalcomponent_get_next_component(root, ICAL_VEVENT_COMPONENT)
         }
+        var overridden: Set<String> = []
+        for (event, line) in components {
+            let rid = icalcomponent_get_recurrenceid(event)
+            guard icaltime_is_null_time(rid) == 0 else { continue }
+            let ridZone = icalcomponent_get_first_property(event, ICAL_RECURRENCEID_PROPERTY).flatMap(reader.tzid)
+            guard let uid = string(icalcomponent_get_uid(event)) else {
+                throw ImportError("line \(line): a RECURRENCE-ID event needs the UID of its series")
+            }
+            overridden.insert(uid + "@" + reader.stamp(rid, tzid: ridZone))
+        }
+
+        var out: [CalendarEvent] = []
+        for (event, line) in components {
+            out += try reader.occurrences(of: event, line: line, window: window, overridden: overridden)
+        }
         return out
+    }
+
+    /// The line number of each `BEGIN:VEVENT`, in order (for messages only).
+    static func eventLines(_ text: String) -> [Int] {
+        var result: [Int] = []
+        var n = 0
+        text.enumerateLines { line, _ in
+            n += 1
+            if line.trimmingCharacters(in: .whitespaces).uppercased() == "BEGIN:VEVENT" { result.append(n) }
+        }
+        return result
+    }
+
+    /// libical's first X-LIC-ERROR in `component` (its own properties only), if any. An
+    /// unknown parameter is tolerated (libical drops it); any other error refuses the file.
+    static func firstError(_ component: OpaquePointer) -> String? {
+        var p = icalcomponent_get_first_property(component, ICAL_XLICERROR_PROPERTY)
+        while let prop = p {
+            let type = icalproperty_get_first_parameter(prop, ICAL_XLICERRORTYPE_PARAMETER).map {
+                icalparameter_get_xlicerrortype($0)
+            }
+            if type != ICAL_XLICERRORTYPE_PARAMETERNAMEPARSEERROR && type != ICAL_XLICERRORTYPE_PARAMETERVALUEPARSEERROR {
+                // libical says what it did ("Removing entire property: X"); we refuse the file.
+                var message = string(icalproperty_get_xlicerror(prop)) ?? "unreadable content"
+                if let r = message.range(of: ". Removing entire property") {
+                    message = message[..<r.lowerBound] + ": " + message[r.upperBound...].drop { $0 == ":" || $0 == " " }
+                }
+                return message.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ":")))
+            }
+            p = icalcomponent_get_next_property(component, ICAL_XLICERROR_PROPERTY)
+        }
+        return nil
+    }
+
+    /// Whether libical's reading of a date or date-time is a real one (libical takes
+    /// `2026-13-45` as the date 20261345).
+    static func isReal(_ t: icaltimetype) -> Bool {
+        guard (1...12).contains(t.month), t.year >= 1, t.day >= 1,
+            t.day <= icaltime_days_in_month(t.month, t.year)
+        else { return false }
+        return t.is_date != 0 || ((0...23).contains(t.hour) && (0...59).contains(t.minute) && (0...60).contains(t.second))
+    }
+
+    static func string(_ p: UnsafePointer<CChar>?) -> String? {
+        guard let p else { return nil }
+        let s = String(cString: p).trimmingCharacters(in: .whitespacesAndNewlines)
+        return s.isEmpty ? nil : s
+    }
+
+    struct Reader {
+        let root: OpaquePointer
+        let siteZone: OpaquePointer
+        let siteCalendar: SiteCalendar
+        let utc = icaltimezone_get_utc_timezone()
+
+        /// The zone a time is in: its own (TZID resolved by libical, or UTC), a TZID parameter
+        /// resolved against the file's VTIMEZONEs then libical's built-in zones, else floating:
+        /// the site's zone.
+        func zone(_ t: icaltimetype, tzid: String? = nil) -> OpaquePointer {
+            if let z = t.zone { return z }
+            if let tzid {
+                if let z = icalcomponent_get_timezone(root, tzid) { return z }
+                if let z = icaltimezone_get_builtin_timezone(tzid) { return z }
+            }
+            return siteZone
+        }
+
+        /// The instant of a date-time (a date: local midnight in the site's zone).
+        func instant(_ t: icaltimetype, tzid: String? = nil) -> Instant {
+            if t.is_date != 0 {
+                return siteCalendar.instant(LocalDate(year: Int(t.year), month: Int(t.month), day: Int(t.day)), hour: 0)
+            }
+            return Instant(seconds: Int64(icaltime_as_timet_with_zone(t, zone(t, tzid: tzid))))
+        }
+
+        /// An occurrence's identity: `20261121` for a date, `20261121T130000Z` for a time.
+        func stamp(_ t: icaltimetype, tzid: String? = nil) -> String {
+            func pad(_ n: Int32, _ w: Int) -> String {
+                let s = String(n)
+                return String(repeating: "0", count: max(0, w - s.count)) + s
+            }
+            if t.is_date != 0 { return pad(t.year, 4) + pad(t.month, 2) + pad(t.day, 2) }
+            let seconds = Int64(icaltime_as_timet_with_zone(t, zone(t, tzid: tzid)))
+            let u = icaltime_from_timet_with_zone(time_t(seconds), 0, utc)
+            return pad(u.year, 4) + pad(u.month, 2) + pad(u.day, 2) + "T" + pad(u.hour, 2) + pad(u.minute, 2)
+                + pad(u.second, 2) + "Z"
+        }
+
+        func tzid(_ p: OpaquePointer) -> String? {
+            ICSReader.string(icalproperty_get_parameter_as_string(p, "TZID"))
+        }
+
+        /// Every value of the properties of `kind` (EXDATE, RDATE) as icaltimetypes with
+        /// their TZID parameter.
+        func times(_ event: OpaquePointer, _ kind: icalproperty_kind) -> [(icaltimetype, String?)] {
+            var out: [(icaltimetype, String?)] = []
+            var p = icalcomponent_get_first_property(event, kind)
+            while let prop = p {
+                let t =
+                    kind == ICAL_RDATE_PROPERTY ? icalproperty_get_rdate(prop).time : icalproperty_get_exdate(prop)
+                if icaltime_is_null_time(t) == 0 { out.append((t, tzid(prop))) }
+                p = icalcomponent_get_next_property(event, kind)
+            }
+            return out
+        }
+
+        func occurrences(
+            of event: OpaquePointer, line: Int, window: (start: Instant, end: Instant), overridden: Set<String>
+        ) throws(ImportError) -> [CalendarEvent] {
+            if icalcomponent_get_status(event) == ICAL_STATUS_CANCELLED { return [] }
+            guard let uid = ICSReader.string(icalcomponent_get_uid(event)) else {
+                throw ImportError("line \(line): the event has no UID; a UID is what makes re-imports update it")
+            }
+            let dtstart = icalcomponent_get_dtstart(event)
+            guard icaltime_is_null_time(dtstart) == 0 else {
+                throw ImportError("line \(line): event '\(uid)' has no DTSTART: every VEVENT needs a start")
+            }
+            let allDay = dtstart.is_date != 0
+            let dtend = icalcomponent_get_dtend(event)
+            for (name, t) in [("DTSTART", dtstart), ("DTEND", dtend)] where icaltime_is_null_time(t) == 0 && !ICSReader.isReal(t) {
+                throw ImportError(
+                    "line \(line): event '\(uid)' has a \(name) that is not a real date or time (\(String(cString: icaltime_as_ical_string(t))))")
+            }
+            let start0 = instant(dtstart)
+            // DTEND (or DTSTART + DURATION); none: a day for an all-day event, else no length.
+            let length: Int64
+            if icaltime_is_null_time(dtend) == 0 {
+                length = (instant(dtend) - start0).micros / 1_000_000
+            } else {
+                length = allDay ? 86_400 : 0
+            }
+            guard length >= 0 else {
+                throw ImportError("line \(line): event '\(uid)' ends before it starts")
+            }
+            let days = Int((length + 43_200) / 86_400)
+            let summary = ICSReader.string(icalcomponent_get_summary(event)) ?? ""
+            var categories: [String] = []
+            var cp = icalcomponent_get_first_property(event, ICAL_CATEGORIES_PROPERTY)
+            while let p = cp {
+                categories += (ICSReader.string(icalproperty_get_categories(p)) ?? "").split(separator: ",").map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
+                cp = icalcomponent_get_next_property(event, ICAL_CATEGORIES_PROPERTY)
+            }
+            let organizer = icalcomponent_get_first_property(event, ICAL_ORGANIZER_PROPERTY)
+                .flatMap { ICSReader.string(icalproperty_get_organizer($0)) }
+                .map { $0.lowercased().hasPrefix("mailto:") ? String($0.dropFirst(7)) : $0 }
+            let template = CalendarEvent(
+                uid: uid, key: uid, summary: summary, location: ICSReader.string(icalcomponent_get_location(event)),
+                description: ICSReader.string(icalcomponent_get_description(event)), categories: categories,
+                organizer: organizer, start: start0, end: start0, allDay: allDay, line: line)
+
+            /// The occurrence starting at `t` (local fields in DTSTART's zone).
+            func occurrence(_ t: icaltimetype, key: String) -> CalendarEvent {
+                var e = template
+                e.key = key
+                e.start = instant(t)
+                if allDay {
+                    let date = LocalDate(year: Int(t.year), month: Int(t.month), day: Int(t.day))
+                    e.end = siteCalendar.instant(siteCalendar.adding(days: max(1, days), to: date), hour: 0)
+                } else {
+                    e.end = e.start + .seconds(length)
+                }
+                return e
+            }
+            func overlaps(_ e: CalendarEvent) -> Bool {
+                e.start < window.end && (e.end > window.start || (e.end == e.start && e.start >= window.start))
+            }
+
+            let rid = icalcomponent_get_recurrenceid(event)
+            if icaltime_is_null_time(rid) == 0 {
+                // An override of one occurrence of a series.
+                let ridZone = icalcomponent_get_first_property(event, ICAL_RECURRENCEID_PROPERTY).flatMap(tzid)
+                let e = occurrence(dtstart, key: uid + "@" + stamp(rid, tzid: ridZone))
+                return overlaps(e) ? [e] : []
+            }
+            let rrule = icalcomponent_get_first_property(event, ICAL_RRULE_PROPERTY)
+            let rdates = times(event, ICAL_RDATE_PROPERTY)
+            if rrule == nil && rdates.isEmpty {
+                let e = occurrence(dtstart, key: uid)
+                return overlaps(e) ? [e] : []
+            }
+            // A series: DTSTART, the RRULE's occurrences and the RDATEs, less the EXDATEs and
+            // the occurrences that an override replaces.
+            let excluded = Set(times(event, ICAL_EXDATE_PROPERTY).map { stamp($0.0, tzid: $0.1) })
+            var starts: [icaltimetype] = [dtstart]
+            if let rrule {
+                let rule = icalproperty_get_rrule(rrule)
+                guard let iterator = icalrecur_iterator_new(rule, dtstart) else {
+                    throw ImportError("line \(line): event '\(uid)' has an RRULE libical cannot expand")
+                }
+                defer { icalrecur_iterator_free(iterator) }
+                starts = []
+                var t = icalrecur_iterator_next(iterator)
+                while icaltime_is_null_time(t) == 0 {
+                    var local = t
+                    local.zone = dtstart.zone
+                    if instant(local) >= window.end { break }
+                    starts.append(local)
+                    guard starts.count <= maxOccurrences * 10 else {
+                        throw ImportError(
+                            "line \(line): event '\(uid)' repeats too often to expand (over \(maxOccurrences) occurrences)")
+                    }
+                    t = icalrecur_iterator_next(iterator)
+                }
+            }
+            for (t, tzid) in rdates {
+                var local = t
+                if local.zone == nil, let tzid { local.zone = zone(t, tzid: tzid) }
+                if local.zone == nil { local.zone = dtstart.zone }
+                starts.append(local)
+            }
+            var seen: Set<String> = []
+            var out: [CalendarEvent] = []
+            for t in starts {
+                let s = stamp(t)
+                guard !excluded.contains(s), !overridden.contains(uid + "@" + s), seen.insert(s).inserted else {
+                    continue
+                }
+                let e = occurrence(t, key: uid + "@" + s)
+                if overlaps(e) { out.append(e) }
+            }
+            guard out.count <= maxOccurrences else {
+                throw ImportError(
+                    "line \(line): event '\(uid)' has \(out.count) occurrences in the window (limit \(maxOccurrences)): shorten the window with --days"
+                )
+            }
+            return out.sorted { $0.start < $1.start }
+        }
     }
 }
