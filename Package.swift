@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "cantine",
             dependencies: [
-                "CantineDaemon", "CantineCore", "CantineProtocol", "CantineStore", "CantineGPIO",
+                "CantineDaemon", "CantineCore", "CantineProtocol", "CantineStore", "CantineGPIO", "CantineImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

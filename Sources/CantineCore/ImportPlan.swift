@@ -47,11 +47,12 @@ public struct ImportPlan: Equatable, Sendable {
     /// One `.batch` of every change; nil when there is nothing to do.
     public var command: Command?
 
-    /// `feed 'x': 2 to add, 1 to update, 0 to cancel, 12 unchanged`.
-    public var summary: String {
+    /// `feed 'x': 2 to add, 1 to update, 0 to cancel, 12 unchanged` (with `done`: `2 added, …`).
+    public func summary(done: Bool = false) -> String {
         func n(_ c: Change) -> Int { lines.count { $0.change == c } }
+        let (add, update, cancel) = done ? ("added", "updated", "cancelled") : ("to add", "to update", "to cancel")
         return
-            "feed '\(feed)': \(n(.add)) to add, \(n(.update)) to update, \(n(.cancel)) to cancel, \(unchanged) unchanged"
+            "feed '\(feed)': \(n(.add)) \(add), \(n(.update)) \(update), \(n(.cancel)) \(cancel), \(unchanged) unchanged"
     }
 
     /// Plans importing `candidates` as the whole content of `feed` over `window` (items of the

@@ -20,9 +20,11 @@ public struct Config: Codable, Equatable, Sendable {
     public var doors: [DoorSection]
     public var desks: [DeskSection]
     public var rooms: [RoomSection]
+    public var program: ProgramSection
+    public var reconcile: ReconcileSection
 
     enum CodingKeys: String, CodingKey {
-        case site, database, http, mqtt, gpio, access, sensors, zones, doors, desks, rooms
+        case site, database, http, mqtt, gpio, access, sensors, zones, doors, desks, rooms, program, reconcile
     }
 
     /// Only `[site]` and `[database]` are required; other sections and lists may be left out.
@@ -39,6 +41,46 @@ public struct Config: Codable, Equatable, Sendable {
         doors = try c.decodeIfPresent([DoorSection].self, forKey: .doors) ?? []
         desks = try c.decodeIfPresent([DeskSection].self, forKey: .desks) ?? []
         rooms = try c.decodeIfPresent([RoomSection].self, forKey: .rooms) ?? []
+        program = try c.decodeIfPresent(ProgramSection.self, forKey: .program) ?? ProgramSection()
+        reconcile = try c.decodeIfPresent(ReconcileSection.self, forKey: .reconcile) ?? ReconcileSection()
+    }
+
+    /// The day's program: the barcamp grid's time slots.
+    public struct ProgramSection: Codable, Equatable, Sendable {
+        /// Slots of the barcamp grid, `"HH:MM-HH:MM"` in order: `--slot 1` is the first.
+        public var slots: [String]?
+        public init() {}
+    }
+
+    /// Reconciliation of bookings with doors and sensors.
+    public struct ReconcileSection: Codable, Equatable, Sendable {
+        /// Minutes after a desk booking starts before an absent booker is a no-show.
+        public var noShowGraceMin: Int?
+        /// Occupancy changes within `flapping_window_min` that make a sensor flapping.
+        public var flappingChanges: Int?
+        public var flappingWindowMin: Int?
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case noShowGraceMin = "no_show_grace_min", flappingChanges = "flapping_changes"
+            case flappingWindowMin = "flapping_window_min"
+        }
+    }
+
+    /// The barcamp slots as (start, end) `HH:MM` texts; validated by `validate`.
+    public var programSlots: [(start: String, end: String)] {
+        (program.slots ?? []).map { slot in
+            let parts = slot.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
+            return (parts.first ?? "", parts.count > 1 ? parts[1] : "")
+        }
+    }
+
+    /// The reconciliation rules (ranges checked by `validate`).
+    public var reconcileRules: ReconcileRules {
+        var rules = ReconcileRules()
+        if let m = reconcile.noShowGraceMin { rules.noShowGrace = .minutes(Int64(m)) }
+        if let n = reconcile.flappingChanges { rules.flappingChanges = n }
+        if let m = reconcile.flappingWindowMin { rules.flappingWindow = .minutes(Int64(m)) }
+        return rules
     }
 
     public struct SiteSection: Codable, Equatable, Sendable {
@@ -262,7 +304,7 @@ extension Config {
                     sensor: d.gpioLine != nil ? .wired : .node(NodeID(d.node ?? d.id)))
             },
             rooms: rooms.map { Room(id: RoomID($0.id), name: $0.name, capacity: $0.capacity ?? 8) },
-            access: accessRules, sensors: sensorRules)
+            access: accessRules, sensors: sensorRules, reconcile: reconcileRules)
     }
 
     /// The sensor rules (ranges checked by `validate`).
@@ -397,7 +439,11 @@ extension Config {
         case _ where key.hasSuffix("_active_low"), "enabled", "fail_secure", "pin_after_hours", "relock_on_close",
             "persistent_session", "discovery", "names_in_events":
             return "true or false"
-        case "site", "database", "http", "mqtt", "gpio", "access", "sensors":
+        case "no_show_grace_min", "flapping_changes", "flapping_window_min":
+            return "an integer"
+        case "slots":
+            return "an array of \"HH:MM-HH:MM\" strings"
+        case "site", "database", "http", "mqtt", "gpio", "access", "sensors", "program", "reconcile":
             return "a table ([\(key)])"
         case "zones", "doors", "desks", "rooms":
             return "an array of tables ([[\(key)]])"
@@ -492,6 +538,34 @@ extension Config {
         }
         if let settle = gpio.deskSettleMs, !(0...5_000).contains(settle) {
             throw fail("gpio.desk_settle_ms", "expected 0 to 5000 milliseconds (50 suits switches and sensor outputs)")
+        }
+        if let m = reconcile.noShowGraceMin, !(5...240).contains(m) {
+            throw fail("reconcile.no_show_grace_min", "expected 5 to 240 minutes (30 by default)")
+        }
+        if let n = reconcile.flappingChanges, !(3...100).contains(n) {
+            throw fail("reconcile.flapping_changes", "expected 3 to 100 changes (6 by default)")
+        }
+        if let m = reconcile.flappingWindowMin, !(1...120).contains(m) {
+            throw fail("reconcile.flapping_window_min", "expected 1 to 120 minutes (10 by default)")
+        }
+        var lastEnd = -1
+        for (i, slot) in programSlots.enumerated() {
+            func minute(_ t: String) -> Int? {
+                let p = t.split(separator: ":")
+                guard p.count == 2, p[1].count == 2, let h = Int(p[0]), let m = Int(p[1]), (0...23).contains(h),
+                    (0...59).contains(m)
+                else { return nil }
+                return h * 60 + m
+            }
+            guard let a = minute(slot.start), let b = minute(slot.end), a < b else {
+                throw fail(
+                    "program.slots[\(i)]",
+                    "'\(program.slots?[i] ?? "")' is not a slot: use \"HH:MM-HH:MM\", e.g. \"10:00-10:45\"")
+            }
+            guard a >= lastEnd else {
+                throw fail("program.slots[\(i)]", "slots must be in order and must not overlap")
+            }
+            lastEnd = b
         }
         if let mode = gpio.mode, !["real", "simulated"].contains(mode) {
             throw fail("gpio.mode", "expected \"real\" or \"simulated\"")

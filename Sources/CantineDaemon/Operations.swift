@@ -28,6 +28,17 @@ public enum SiteOperation: Codable, Equatable, Sendable {
         title: String, room: String?, date: String, start: String, end: String, kind: SessionKind, track: String?,
         speakers: [String], id: String?)
     case removeSession(id: String)
+    /// Changes a session: any of its room, date, times and title (a barcamp session moved
+    /// to another slot or room).
+    case editSession(id: String, title: String?, room: String?, date: String?, start: String?, end: String?)
+    /// Imports an iCalendar feed's events from `from` (a date) for `days` days as program
+    /// sessions or bookings; with `dryRun`, only says what would change.
+    case importCalendar(
+        text: String, feed: String, target: CalendarTarget, member: String?, from: String, days: Int, dryRun: Bool)
+    /// Imports a frab/pretalx schedule.json as program sessions.
+    case importSchedule(text: String, feed: String, dryRun: Bool)
+    /// Staff resolve a reconciliation finding (confirm, release, attach to a member, dismiss).
+    case resolveFinding(id: String, action: FindingAction, member: String?, by: String)
     /// Snapshot the live state now (`cantine replay` compares its replay with it).
     case snapshot
 }
@@ -186,14 +197,11 @@ extension Runtime {
                 room: room.map { RoomID($0) }, start: try localTime(startText, on: day),
                 end: try localTime(endText, on: day),
                 kind: kind, track: track, speakers: speakers)
-            let speakersJSON = String(decoding: (try? JSONEncoder().encode(speakers)) ?? Data("[]".utf8), as: UTF8.self)
-            let seq = try run(.scheduleSession(session)) { db in
-                try SessionRecord(
-                    id: session.id.rawValue, site: site, title: session.title, roomId: room,
-                    startUs: session.start.micros, endUs: session.end.micros, kind: kind.rawValue, track: track,
-                    speakers: speakersJSON
-                ).save(db)
+            guard engine.read({ $0.sessions[session.id] }) == nil else {
+                throw CommandError("session '\(session.id)' exists: change it with `cantine sessions edit`")
             }
+            let record = Self.sessionRecord(session, site: site)
+            let seq = try run(.scheduleSession(session)) { db in try record.save(db) }
             return (
                 OperationResult(message: "session \(session.id) '\(session.title)' scheduled", id: session.id.rawValue),
                 seq
@@ -207,6 +215,60 @@ extension Runtime {
                 try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id])
             }
             return (OperationResult(message: "session \(id) removed", id: id), seq)
+
+        case .editSession(let id, let title, let room, let date, let startText, let endText):
+            guard var session = engine.read({ $0.sessions[SessionID(id)] }) else {
+                throw CommandError("no session '\(id)': see `cantine sessions list`")
+            }
+            let day =
+                try date.map { d throws(CommandError) in try localDate(d, now: now) }
+                ?? calendar.date(of: session.start)
+            let length = session.end - session.start
+            func clock(_ t: Instant) -> String { String(calendar.text(t).suffix(5)) }
+            session.start = try localTime(startText ?? clock(session.start), on: day)
+            session.end =
+                try endText.map { t throws(CommandError) in try localTime(t, on: day) } ?? session.start + length
+            if let title { session.title = title.trimmingCharacters(in: .whitespaces) }
+            if let room { session.room = room.isEmpty || room == "none" ? nil : RoomID(room) }
+            let record = Self.sessionRecord(session, site: site)
+            let seq = try run(.scheduleSession(session)) { db in try record.save(db) }
+            return (
+                OperationResult(
+                    message:
+                        "session \(id) '\(session.title)' now \(session.room.map(\.rawValue) ?? "whole site") \(calendar.text(session.start))–\(clock(session.end))",
+                    id: id), seq
+            )
+
+        case .importCalendar(let text, let feed, let target, let member, let from, let days, let dryRun):
+            guard (1...366).contains(days) else {
+                throw CommandError("an import covers 1 to 366 days, not \(days) (--days)")
+            }
+            let first = try localDate(from, now: now)
+            let window = (
+                calendar.instant(first, hour: 0), calendar.instant(calendar.adding(days: days, to: first), hour: 0)
+            )
+            let candidates = try candidates(
+                calendarText: text, feed: feed, target: target, member: member, window: window)
+            return try runImport(feed: feed, candidates: candidates, window: window, dryRun: dryRun, source: source)
+
+        case .importSchedule(let text, let feed, let dryRun):
+            let candidates = try candidates(scheduleJSON: text, feed: feed)
+            return try runImport(feed: feed, candidates: candidates, window: nil, dryRun: dryRun, source: source)
+
+        case .resolveFinding(let id, let action, let member, let by):
+            let resolution = FindingResolution(
+                finding: FindingID(id), action: action, by: by, member: member.map { MemberID($0) }, at: now)
+            let applied = try engine.execute(.resolveFinding(resolution), source: source)
+            let created = applied.compactMap { a -> String? in
+                if case .bookingCreated(let b) = a.entry.event { return b.id.rawValue }
+                return nil
+            }
+            return (
+                OperationResult(
+                    message: "finding \(id) resolved: \(action.rawValue)"
+                        + (created.first.map { " (booking \($0) created)" } ?? ""), id: id),
+                applied.last?.entry.seq ?? engine.lastSeq
+            )
         }
     }
 

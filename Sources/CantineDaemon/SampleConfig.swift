@@ -73,6 +73,15 @@ public enum SampleConfig {
             max_reports_per_s = 2        # per desk, on average; more is flooding and is dropped
             burst = 20
 
+            [reconcile]
+            no_show_grace_min = 30       # a booked desk still empty this long after its start is released
+            flapping_changes = 6         # this many occupancy changes …
+            flapping_window_min = 10     # … within this many minutes: the sensor is flapping
+
+            [program]
+            # The barcamp grid on the blackboard: `cantine sessions add --slot 2 --room salle-1 "Title"`
+            slots = ["09:30-10:15", "10:30-11:15", "11:30-12:15", "14:00-14:45", "15:00-15:45", "16:00-16:45"]
+
             [gpio]
             mode = "\(simulated ? "simulated" : "real")"   # "real" (libgpiod) or "simulated" (no hardware)
             chip = "gpiochip0"           # default chip for the lines below (see `gpiodetect`)

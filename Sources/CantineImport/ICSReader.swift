@@ -114,7 +114,8 @@ public enum ICSReader {
             let type = icalproperty_get_first_parameter(prop, ICAL_XLICERRORTYPE_PARAMETER).map {
                 icalparameter_get_xlicerrortype($0)
             }
-            if type != ICAL_XLICERRORTYPE_PARAMETERNAMEPARSEERROR && type != ICAL_XLICERRORTYPE_PARAMETERVALUEPARSEERROR {
+            if type != ICAL_XLICERRORTYPE_PARAMETERNAMEPARSEERROR && type != ICAL_XLICERRORTYPE_PARAMETERVALUEPARSEERROR
+            {
                 // libical says what it did ("Removing entire property: X"); we refuse the file.
                 var message = string(icalproperty_get_xlicerror(prop)) ?? "unreadable content"
                 if let r = message.range(of: ". Removing entire property") {
@@ -133,7 +134,8 @@ public enum ICSReader {
         guard (1...12).contains(t.month), t.year >= 1, t.day >= 1,
             t.day <= icaltime_days_in_month(t.month, t.year)
         else { return false }
-        return t.is_date != 0 || ((0...23).contains(t.hour) && (0...59).contains(t.minute) && (0...60).contains(t.second))
+        return t.is_date != 0
+            || ((0...23).contains(t.hour) && (0...59).contains(t.minute) && (0...60).contains(t.second))
     }
 
     static func string(_ p: UnsafePointer<CChar>?) -> String? {
@@ -212,9 +214,11 @@ public enum ICSReader {
             }
             let allDay = dtstart.is_date != 0
             let dtend = icalcomponent_get_dtend(event)
-            for (name, t) in [("DTSTART", dtstart), ("DTEND", dtend)] where icaltime_is_null_time(t) == 0 && !ICSReader.isReal(t) {
+            for (name, t) in [("DTSTART", dtstart), ("DTEND", dtend)]
+            where icaltime_is_null_time(t) == 0 && !ICSReader.isReal(t) {
                 throw ImportError(
-                    "line \(line): event '\(uid)' has a \(name) that is not a real date or time (\(String(cString: icaltime_as_ical_string(t))))")
+                    "line \(line): event '\(uid)' has a \(name) that is not a real date or time (\(String(cString: icaltime_as_ical_string(t))))"
+                )
             }
             let start0 = instant(dtstart)
             // DTEND (or DTSTART + DURATION); none: a day for an all-day event, else no length.
@@ -294,7 +298,8 @@ public enum ICSReader {
                     starts.append(local)
                     guard starts.count <= maxOccurrences * 10 else {
                         throw ImportError(
-                            "line \(line): event '\(uid)' repeats too often to expand (over \(maxOccurrences) occurrences)")
+                            "line \(line): event '\(uid)' repeats too often to expand (over \(maxOccurrences) occurrences)"
+                        )
                     }
                     t = icalrecur_iterator_next(iterator)
                 }

@@ -4,6 +4,7 @@ import ArgumentParser
 import CantineCore
 import CantineDaemon
 import CantineGPIO
+import CantineImport
 import CantineStore
 import Foundation
 import Logging
@@ -15,7 +16,7 @@ struct Cantine: AsyncParsableCommand {
         version: cantineVersion,
         subcommands: [
             Serve.self, Demo.self, Init.self, Doctor.self, Replay.self, Members.self, Badges.self, Bookings.self,
-            Sessions.self, Doors.self, Log.self, MQTT.self, BenchCommand.self,
+            Sessions.self, Import.self, Export.self, Findings.self, Doors.self, Log.self, MQTT.self, BenchCommand.self,
         ])
 }
 
@@ -68,6 +69,7 @@ enum CLIError {
         case let e as StoreError: text = e.message
         case let e as GPIOError: text = e.message
         case let e as CLIFailure: text = e.message
+        case let e as ImportError: text = e.message
         case is ExitCode: return ""  // the command has already said why
         default:
             let message = Cantine.message(for: error)

@@ -375,20 +375,40 @@ struct Bookings: AsyncParsableCommand {
 
 struct Sessions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The day's program: add, list and remove sessions and breaks.",
-        subcommands: [Add.self, List.self, Remove.self])
+        abstract: "The day's program: add, edit, list and remove sessions and breaks.",
+        subcommands: [Add.self, Edit.self, List.self, Remove.self])
+
+    /// Start and end from `--slot N` (the config's `[program] slots`) or `--start`/`--end`.
+    static func times(slot: Int?, start: String?, end: String?, _ config: Config) throws -> (String?, String?) {
+        guard let slot else { return (start, end) }
+        let slots = config.programSlots
+        guard !slots.isEmpty else {
+            throw CLIFailure(
+                message: "--slot needs the barcamp grid: add [program] slots = [\"10:00-10:45\", …] to the config")
+        }
+        guard (1...slots.count).contains(slot) else {
+            throw CLIFailure(message: "--slot \(slot): the grid has slots 1 to \(slots.count) (see [program] slots)")
+        }
+        return (start ?? slots[slot - 1].start, end ?? slots[slot - 1].end)
+    }
 
     struct Add: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
-            abstract: "Add a session (or a break with --kind break and no --room).")
+            abstract: "Add a session (or a break with --kind break and no --room).",
+            discussion: "On a barcamp day: cantine sessions add --slot 2 --room salle-1 \"Open data et vin\"")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Title, e.g. \"Open data et vin\".") var title: String
         @Option(help: "Room id.") var room: String?
-        @Option(help: "Start (HH:MM).") var start: String
-        @Option(help: "End (HH:MM).") var end: String
+        @Option(help: "Slot of the barcamp grid (1 is the first of [program] slots).") var slot: Int?
+        @Option(help: "Start (HH:MM).") var start: String?
+        @Option(help: "End (HH:MM).") var end: String?
         @Option(help: "Date (YYYY-MM-DD, today, tomorrow).") var date = "today"
-        @Option(help: "\(SessionKind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind = SessionKind.talk
+        @Option(
+            help:
+                "\(SessionKind.allCases.map(\.rawValue).joined(separator: ", ")) (default: barcamp with --slot, else talk)."
+        )
+        var kind: SessionKind?
         @Option(help: "Track.") var track: String?
         @Option(help: "Speaker or proposer (repeatable).") var speaker: [String] = []
         @Option(help: "Session id (default: a fresh id).") var id: String?
@@ -397,14 +417,45 @@ struct Sessions: AsyncParsableCommand {
             if room == nil && kind != .break {
                 throw ValidationError("a session needs --room (only a break may have none)")
             }
+            if slot == nil && (start == nil || end == nil) {
+                throw ValidationError("give --slot N, or --start and --end (HH:MM)")
+            }
         }
 
         func run() async throws {
+            let (start, end) = try Sessions.times(slot: slot, start: start, end: end, try global.loadConfig())
             try await perform(
                 .addSession(
-                    title: title, room: room, date: date, start: start, end: end, kind: kind, track: track,
-                    speakers: speaker, id: id),
+                    title: title, room: room, date: date, start: start ?? "", end: end ?? "",
+                    kind: kind ?? (slot == nil ? .talk : .barcamp), track: track, speakers: speaker, id: id),
                 global, output)
+        }
+    }
+
+    struct Edit: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a session: move it to another slot, room, day or time, or retitle it.",
+            discussion: "cantine sessions edit s-1 --slot 3 --room mezzanine", aliases: ["move"])
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Session id.") var id: String
+        @Option(help: "New title.") var title: String?
+        @Option(help: "New room id (none: the whole site, for a break).") var room: String?
+        @Option(help: "New slot of the barcamp grid.") var slot: Int?
+        @Option(help: "New start (HH:MM); the length is kept unless --end is given.") var start: String?
+        @Option(help: "New end (HH:MM).") var end: String?
+        @Option(help: "New date (YYYY-MM-DD, today, tomorrow).") var date: String?
+
+        mutating func validate() throws {
+            if title == nil && room == nil && slot == nil && start == nil && end == nil && date == nil {
+                throw ValidationError("nothing to change: give --slot, --room, --start, --end, --date or --title")
+            }
+        }
+
+        func run() async throws {
+            let (start, end) = try Sessions.times(slot: slot, start: start, end: end, try global.loadConfig())
+            try await perform(
+                .editSession(id: id, title: title, room: room, date: date, start: start, end: end), global, output)
         }
     }
 

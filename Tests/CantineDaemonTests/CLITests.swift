@@ -134,6 +134,55 @@ final class CLISite {
         #expect(badSince == 1 && badSinceErr.hasPrefix("cantine: 'lundi' is not a time"))
     }
 
+    @Test func theBarcampGridImportsAndExportsFromTheCommandLine() throws {
+        let site = try CLISite(edit: CLISite.noMQTT)
+        let env = site.env
+        // Slot 2 of the sample grid is 10:30–11:15.
+        let (added, addOut, addErr) = try cantine(
+            ["sessions", "add", "--slot", "2", "--room", "salle-1", "Open data et vin", "--id", "s-1"], environment: env
+        )
+        #expect(added == 0 && addOut == "session s-1 'Open data et vin' scheduled\n", "\(addErr)")
+        let (badSlot, _, badSlotErr) = try cantine(
+            ["sessions", "add", "--slot", "9", "--room", "salle-1", "x"], environment: env)
+        #expect(badSlot == 1 && badSlotErr == "cantine: --slot 9: the grid has slots 1 to 6 (see [program] slots)\n")
+        let (moved, movedOut, _) = try cantine(
+            ["sessions", "move", "s-1", "--slot", "3", "--room", "mezzanine"], environment: env)
+        #expect(moved == 0 && movedOut.hasPrefix("session s-1 'Open data et vin' now mezzanine "))
+        #expect(movedOut.hasSuffix(" 11:30–12:15\n"))
+
+        // A daily coffee from an .ics file, three days of it.
+        let file = site.dir + "/cafe.ics"
+        try committeeFeed().replacingOccurrences(of: "RRULE:FREQ=WEEKLY;COUNT=3", with: "RRULE:FREQ=DAILY")
+            .replacingOccurrences(
+                of: "DTSTART;TZID=Europe/Paris:20261123T100000", with: "DTSTART;TZID=Europe/Paris:20200101T080000"
+            )
+            .replacingOccurrences(
+                of: "DTEND;TZID=Europe/Paris:20261123T120000", with: "DTEND;TZID=Europe/Paris:20200101T083000"
+            )
+            .replacingOccurrences(of: "20261124T", with: "20200101T")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let (dry, dryOut, dryErr) = try cantine(["import", "ics", file, "--days", "3", "--dry-run"], environment: env)
+        #expect(dry == 0 && dryOut.hasPrefix("dry run, nothing changed — feed 'cafe': 3 to add"), "\(dryErr)")
+        let (imported, importOut, _) = try cantine(["import", "ics", file, "--days", "3"], environment: env)
+        #expect(imported == 0 && importOut.hasPrefix("imported — feed 'cafe': 3 added"))
+        let (bad, _, badErr) = try cantine(["import", "ics", site.dir + "/nothing.ics"], environment: env)
+        #expect(bad == 1 && badErr == "cantine: \(site.dir)/nothing.ics: no such readable file\n")
+
+        let out = site.dir + "/today.ics"
+        let (exported, _, _) = try cantine(["export", "ics", "--output", out], environment: env)
+        let ics = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(exported == 0 && ics.contains("SUMMARY:Open data et vin") && ics.contains("SUMMARY:Comité"))
+        let (json, jsonOut, _) = try cantine(["export", "schedule"], environment: env)
+        let root = try JSONSerialization.jsonObject(with: Data(jsonOut.utf8)) as? [String: Any]
+        #expect(json == 0 && root?["schedule"] != nil)
+        #expect(jsonOut.contains("Open data et vin"))
+
+        let (findings, findingsOut, _) = try cantine(["findings", "list"], environment: env)
+        #expect(findings == 0 && findingsOut == "no open findings\n")
+        let (resolve, _, resolveErr) = try cantine(["findings", "resolve", "f-nope", "dismiss"], environment: env)
+        #expect(resolve == 1 && resolveErr == "cantine: no finding 'f-nope': see `cantine findings list`\n")
+    }
+
     @Test func aCorruptedDatabaseIsOneLineAndLeftUntouched() throws {
         let site = try CLISite()
         let (dir, env) = (site.dir, site.env)

@@ -86,6 +86,26 @@ import Testing
                 == "config c.toml: desks[1].id: 'f01' is used twice: ids must be unique")
     }
 
+    @Test func theBarcampGridAndReconcileRulesAreChecked() throws {
+        let config = try Config.parse(sample, file: "c.toml")
+        #expect(config.programSlots.count == 6)
+        #expect(config.programSlots[1] == ("10:30", "11:15"))
+        #expect(config.layout.reconcile.noShowGrace == .minutes(30))
+        let later = try Config.parse(
+            sample.replacingOccurrences(of: "no_show_grace_min = 30", with: "no_show_grace_min = 45"), file: "c.toml")
+        #expect(later.layout.reconcile.noShowGrace == .minutes(45))
+        #expect(
+            error(sample.replacingOccurrences(of: "\"10:30-11:15\"", with: "\"10:30-10:00\""))
+                == "config c.toml: program.slots[1]: '10:30-10:00' is not a slot: use \"HH:MM-HH:MM\", e.g. \"10:00-10:45\""
+        )
+        #expect(
+            error(sample.replacingOccurrences(of: "\"10:30-11:15\"", with: "\"10:00-11:15\""))
+                == "config c.toml: program.slots[1]: slots must be in order and must not overlap")
+        #expect(
+            error(sample.replacingOccurrences(of: "no_show_grace_min = 30", with: "no_show_grace_min = 2"))
+                == "config c.toml: reconcile.no_show_grace_min: expected 5 to 240 minutes (30 by default)")
+    }
+
     @Test func secretsComeFromTheEnvironmentButNotFromComments() throws {
         let text = sample.replacingOccurrences(of: "# username = \"cantine\"", with: "username = \"${MQTT_USER}\"")
         #expect(

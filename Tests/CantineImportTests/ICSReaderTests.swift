@@ -219,7 +219,9 @@ func utc(_ events: [CalendarEvent]) -> [String] { events.map(\.start.description
         // A value libical cannot read: its own words, with the event's line.
         do {
             _ = try ICSReader.events(
-                in: ics("BEGIN:VEVENT\nUID:y\nDTSTART:20261121T100000Z\nEND:VEVENT\nBEGIN:VEVENT\nUID:x\nDTSTART:2026-13-45\nEND:VEVENT\n"))
+                in: ics(
+                    "BEGIN:VEVENT\nUID:y\nDTSTART:20261121T100000Z\nEND:VEVENT\nBEGIN:VEVENT\nUID:x\nDTSTART:2026-13-45\nEND:VEVENT\n"
+                ))
             Issue.record("a bad DTSTART was accepted")
         } catch {
             #expect(error.message.hasPrefix("line 8: "), "\(error.message)")
