@@ -181,9 +181,19 @@ public enum CommandRules {
             guard state.layout?.desk(desk) != nil else {
                 throw CommandError("no desk '\(desk)' in the layout: see the [[desks]] of the config")
             }
-        case .room(let room):
-            guard state.layout?.room(room) != nil else {
-                throw CommandError("no room '\(room)' in the layout: see the [[rooms]] of the config")
+        case .room(let id):
+            guard let room = state.layout?.room(id) else {
+                throw CommandError("no room '\(id)' in the layout: see the [[rooms]] of the config")
+            }
+            if let slot = room.slot {
+                let minutes = Int(slot.seconds / 60)
+                let from = calendar.clock(booking.start).minute - SiteCalendar.dayStart * 60
+                let length = Int((booking.end - booking.start).seconds / 60)
+                guard from >= 0, from % minutes == 0, length % minutes == 0 else {
+                    throw CommandError(
+                        "room \(id) is booked by whole slots of \(minutes) min from \(SiteCalendar.dayStart):00: start and end on the slot grid"
+                    )
+                }
             }
         }
         guard member.plan(at: booking.start) != nil else {
@@ -198,6 +208,23 @@ public enum CommandRules {
             throw CommandError(
                 "\(booking.resource) is already booked from \(calendar.text(clash.start)) to \(calendar.text(clash.end)) (booking '\(clash.id)')"
             )
+        }
+        if case .desk(let desk) = booking.resource, let layout = state.layout,
+            let zone = layout.desk(desk).flatMap({ d in layout.zones.first { $0.id == d.zone } }),
+            let cap = zone.bookable
+        {
+            // The most bookings of the zone's desks in force at once over the new one's span.
+            let desks = Set(layout.desks.filter { $0.zone == zone.id }.map(\.id))
+            let others = state.bookings.values.filter {
+                guard case .desk(let d) = $0.resource else { return false }
+                return $0.id != booking.id && desks.contains(d) && $0.holds && $0.overlaps(booking.start, booking.end)
+            }
+            let instants = [booking.start] + others.map(\.start).filter { $0 > booking.start }
+            if let full = instants.first(where: { t in others.count { $0.start <= t && t < $0.end } >= cap }) {
+                throw CommandError(
+                    "zone \(zone.id) is fully booked at \(calendar.text(full)) (\(cap) of its desks may be booked at once): pick another zone or time"
+                )
+            }
         }
     }
 

@@ -68,9 +68,12 @@ public struct SiteLayout: Codable, Equatable, Sendable {
 public struct Zone: Codable, Equatable, Sendable {
     public var id: ZoneID
     public var name: String
-    public init(id: ZoneID, name: String) {
+    /// Most desks of the zone booked at once (nil: all of them); the rest stay for walk-ins.
+    public var bookable: Int?
+    public init(id: ZoneID, name: String, bookable: Int? = nil) {
         self.id = id
         self.name = name
+        self.bookable = bookable
     }
 }
 
@@ -148,9 +151,13 @@ public struct Room: Codable, Equatable, Sendable {
     public var id: RoomID
     public var name: String
     public var capacity: Int
-    public init(id: RoomID, name: String, capacity: Int) {
+    /// Bookings of the room are whole slots of this length from the opening hour (nil: any
+    /// times).
+    public var slot: Span?
+    public init(id: RoomID, name: String, capacity: Int, slot: Span? = nil) {
         self.id = id
         self.name = name
         self.capacity = capacity
+        self.slot = slot
     }
 }

@@ -189,6 +189,8 @@ public struct Config: Codable, Equatable, Sendable {
     public struct ZoneSection: Codable, Equatable, Sendable {
         public var id: String
         public var name: String
+        /// Most desks of the zone booked at once; the others stay for walk-ins.
+        public var bookable: Int?
     }
 
     public struct DoorSection: Codable, Equatable, Sendable {
@@ -239,6 +241,9 @@ public struct Config: Codable, Equatable, Sendable {
         public var id: String
         public var name: String
         public var capacity: Int?
+        /// Bookings are whole slots of this many minutes from the opening hour.
+        public var slotMin: Int?
+        enum CodingKeys: String, CodingKey { case id, name, capacity, slotMin = "slot_min" }
     }
 }
 
@@ -288,7 +293,7 @@ extension Config {
     public var layout: SiteLayout {
         SiteLayout(
             site: siteID, name: site.name, timeZone: timeZone, capacity: site.capacity ?? 50,
-            zones: zones.map { Zone(id: ZoneID($0.id), name: $0.name) },
+            zones: zones.map { Zone(id: ZoneID($0.id), name: $0.name, bookable: $0.bookable) },
             doors: doors.map { d in
                 Door(
                     id: DoorID(d.id), name: d.name,
@@ -303,7 +308,11 @@ extension Config {
                     id: DeskID(d.id), name: d.name ?? d.id, zone: ZoneID(d.zone),
                     sensor: d.gpioLine != nil ? .wired : .node(NodeID(d.node ?? d.id)))
             },
-            rooms: rooms.map { Room(id: RoomID($0.id), name: $0.name, capacity: $0.capacity ?? 8) },
+            rooms: rooms.map {
+                Room(
+                    id: RoomID($0.id), name: $0.name, capacity: $0.capacity ?? 8,
+                    slot: $0.slotMin.map { .minutes(Int64($0)) })
+            },
             access: accessRules, sensors: sensorRules, reconcile: reconcileRules)
     }
 
@@ -439,7 +448,7 @@ extension Config {
         case _ where key.hasSuffix("_active_low"), "enabled", "fail_secure", "pin_after_hours", "relock_on_close",
             "persistent_session", "discovery", "names_in_events":
             return "true or false"
-        case "no_show_grace_min", "flapping_changes", "flapping_window_min":
+        case "no_show_grace_min", "flapping_changes", "flapping_window_min", "slot_min", "bookable":
             return "an integer"
         case "slots":
             return "an array of \"HH:MM-HH:MM\" strings"
@@ -636,6 +645,9 @@ extension Config {
         for (i, r) in rooms.enumerated() {
             try slug("rooms[\(i)].id", r.id)
             if let c = r.capacity, c < 1 { throw fail("rooms[\(i)].capacity", "expected a positive number") }
+            if let m = r.slotMin, !(15...480).contains(m) {
+                throw fail("rooms[\(i)].slot_min", "expected 15 to 480 minutes (e.g. 120 for 2-hour blocks)")
+            }
         }
 
         var lines: [String: String] = [:]  // "chip:line" -> key using it

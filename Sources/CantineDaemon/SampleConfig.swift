@@ -112,6 +112,7 @@ public enum SampleConfig {
             [[zones]]
             id = "jardin"
             name = "Côté jardin"
+            bookable = 10                # desks booked at once at most; the others stay for walk-ins
 
             [[doors]]
             id = "entree"
@@ -145,6 +146,7 @@ public enum SampleConfig {
             id = "salle-1"
             name = "Salle de réunion"
             capacity = 10
+            slot_min = 60                # booked by whole hours from 08:00 (120: 2-hour blocks)
 
             [[rooms]]
             id = "grande-salle"

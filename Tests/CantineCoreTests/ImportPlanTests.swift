@@ -109,6 +109,42 @@ import Testing
         #expect(throws: CommandError("line x: the item does not belong to feed 'cal'")) { try run(site, [foreign]) }
     }
 
+    @Test func aZoneKeepsDesksForWalkInsAndARoomIsBookedBySlots() throws {
+        var state = Site.members()
+        var layout = try #require(state.layout)
+        layout.zones = layout.zones.map { Zone(id: $0.id, name: $0.name, bookable: 1) }
+        layout.rooms = [Room(id: "salle-1", name: "Salle", capacity: 10, slot: .minutes(120))]
+        state.layout = layout
+        let site = Site(state)
+        let zone = try #require(site.state.layout?.desk("f01")?.zone)
+        let desks = site.state.layout!.desks.filter { $0.zone == zone }.map(\.id)
+        try #require(desks.count == 2)
+        // One desk of the zone may be booked at a time: the morning on one desk, then a
+        // booking of the other from 9:00 meets it at 10:00; the afternoon is free again.
+        try site.book("am", "bob", desk: desks[0], from: t0, to: t0 + .minutes(180))
+        #expect(
+            throws: CommandError(
+                "zone \(zone) is fully booked at 2026-11-21 10:00 (1 of its desks may be booked at once): pick another zone or time"
+            )
+        ) { try site.book("early", "dan", desk: desks[1], from: t0 - .minutes(60), to: t0 + .minutes(30)) }
+        try site.book("pm", "cy", desk: desks[1], from: t0 + .minutes(180), to: t0 + .minutes(480))
+        #expect(site.state.bookings.count == 2)
+
+        func room(_ id: BookingID, _ from: Instant, _ minutes: Int64) throws {
+            _ = try site.engine.execute(
+                .book(
+                    Booking(
+                        id: id, member: "bob", resource: .room("salle-1"), start: from, end: from + .minutes(minutes))),
+                source: "t")
+        }
+        try room("r-1", t0, 120)  // 10:00–12:00: the second 2-hour block from 08:00
+        let refusal = CommandError(
+            "room salle-1 is booked by whole slots of 120 min from 8:00: start and end on the slot grid")
+        #expect(throws: refusal) { try room("r-2", t0 + .minutes(150), 120) }
+        #expect(throws: refusal) { try room("r-3", t0 + .minutes(120), 90) }
+        try room("r-4", t0 + .minutes(120), 240)
+    }
+
     @Test func idsAreStableAcrossSites() {
         #expect(
             ImportPlan.stableHash("cal", "committee@20261123T090000Z")
