@@ -7,6 +7,8 @@ import CantineImport
 import CantineStore
 import Foundation
 import GRDB
+import Hummingbird
+import HummingbirdTesting
 import Testing
 
 @testable import CantineDaemon
@@ -266,6 +268,28 @@ func committeeFeed(count: Int = 3, aperoStart: String = "183000", aperoTitle: St
                 .addSession(
                     title: "x", room: "salle-1", date: "today", start: "16:00", end: "17:00", kind: .barcamp,
                     track: nil, speakers: [], id: "s-2"), source: "test")
+        }
+    }
+}
+
+@Suite struct FeedSourceTests {
+    @Test func aFeedIsFetchedOverHTTPAndNamedFromItsSource() async throws {
+        let router = Router()
+        router.get("calendars/cantine.ics") { _, _ in committeeFeed() }
+        try await Application(router: router).test(.live) { client in
+            let port = try #require(client.port)
+            let text = try await FeedSource.text(of: "http://127.0.0.1:\(port)/calendars/cantine.ics")
+            #expect(try ICSReader.events(in: text, window: nil).count == 4)
+            await #expect(throws: ImportError("http://127.0.0.1:\(port)/none.ics: the server answered HTTP 404")) {
+                try await FeedSource.text(of: "http://127.0.0.1:\(port)/none.ics")
+            }
+        }
+        #expect(FeedSource.feedName(for: "/home/staff/Réunions Été.ics") == "reunions-ete")
+        #expect(
+            FeedSource.feedName(for: "https://pretalx.example.org/barcamp/schedule/export/schedule.json")
+                == "pretalx-example-org-schedule")
+        await #expect(throws: ImportError("/nowhere.ics: no such readable file")) {
+            try await FeedSource.text(of: "/nowhere.ics")
         }
     }
 }
