@@ -67,6 +67,7 @@ public struct ImportPlan: Equatable, Sendable {
             throw CommandError("feed name '\(feed)' is not valid: use 1–64 of a-z 0-9 - _ (--feed)")
         }
         var seen: [String: String] = [:]
+        var keyed: [(key: String, candidate: ImportCandidate)] = []
         for c in candidates {
             guard let origin = c.origin, origin.feed == feed else {
                 throw CommandError("\(c.location): the item does not belong to feed '\(feed)'")
@@ -76,6 +77,7 @@ public struct ImportPlan: Equatable, Sendable {
                     "\(c.location): '\(origin.key)' appears twice (first at \(first)): keys must be unique in a feed")
             }
             seen[origin.key] = c.location
+            keyed.append((origin.key, c))
         }
         let bookings = Dictionary(
             state.bookings.values.compactMap { b in b.origin.flatMap { $0.feed == feed ? ($0.key, b) : nil } },
@@ -86,8 +88,7 @@ public struct ImportPlan: Equatable, Sendable {
 
         var lines: [Line] = []
         var unchanged = 0
-        for c in candidates {
-            let key = c.origin!.key
+        for (key, c) in keyed {
             switch c.item {
             case .booking(var b):
                 if let old = bookings[key] {

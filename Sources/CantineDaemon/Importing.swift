@@ -130,7 +130,7 @@ extension Runtime {
         let state = engine.read { $0 }
         let plan = try ImportPlan.make(feed: feed, candidates: candidates, window: window, state: state, now: now)
         let details = plan.lines.map { describe($0) }
-        if dryRun || plan.command == nil {
+        guard !dryRun, let command = plan.command else {
             let head = dryRun ? "dry run, nothing changed — " : "nothing to change — "
             return (
                 OperationResult(message: ([head + plan.summary()] + details).joined(separator: "\n"), id: feed),
@@ -143,16 +143,8 @@ extension Runtime {
             for line in lines {
                 switch (line.change, line.item) {
                 case (.add, .booking(let b)), (.update, .booking(let b)):
-                    let (kind, rid): (String, String) =
-                        switch b.resource {
-                        case .desk(let d): ("desk", d.rawValue)
-                        case .room(let r): ("room", r.rawValue)
-                        }
-                    try BookingRecord(
-                        id: b.id.rawValue, site: site, memberId: b.member.rawValue, resourceKind: kind,
-                        resourceId: rid, startUs: b.start.micros, endUs: b.end.micros, status: b.status.rawValue,
-                        createdUs: now.micros
-                    ).save(db)
+                    // An update books again (a cancelled item back in the feed included).
+                    try Self.bookingRecord(b, site: site, createdAt: now).save(db)
                 case (.cancel, .booking(let b)):
                     try db.execute(
                         sql: "UPDATE bookings SET status = 'cancelled' WHERE id = ?", arguments: [b.id.rawValue])
@@ -163,7 +155,7 @@ extension Runtime {
                 }
             }
         }
-        let applied = try engine.execute(plan.command!, source: source, attachment: write)
+        let applied = try engine.execute(command, source: source, attachment: write)
         return (
             OperationResult(
                 message: (["imported — " + plan.summary(done: true)] + details).joined(separator: "\n"), id: feed),
@@ -189,6 +181,18 @@ extension Runtime {
                 "session '\(s.title)' \(s.room.map(\.rawValue) ?? "whole site") \(calendar.text(s.start))–\(calendar.text(s.end).suffix(5))"
         }
         return "\(mark) \(line.change.rawValue) \(what) (\(line.location))"
+    }
+
+    /// The record of a booking as made (`booked`; check-ins and releases live in the journal).
+    static func bookingRecord(_ b: Booking, site: String, createdAt: Instant) -> BookingRecord {
+        let (kind, id): (String, String) =
+            switch b.resource {
+            case .desk(let d): ("desk", d.rawValue)
+            case .room(let r): ("room", r.rawValue)
+            }
+        return BookingRecord(
+            id: b.id.rawValue, site: site, memberId: b.member.rawValue, resourceKind: kind, resourceId: id,
+            startUs: b.start.micros, endUs: b.end.micros, status: "booked", createdUs: createdAt.micros)
     }
 
     static func sessionRecord(_ s: ProgramSession, site: String) -> SessionRecord {

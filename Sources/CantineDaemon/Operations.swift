@@ -281,17 +281,8 @@ extension Runtime {
         let booking = Booking(
             id: BookingID(id ?? OpaqueID.make("bk")), member: MemberID(member), resource: resource, start: start,
             end: end)
-        let (kind, rid): (String, String) =
-            switch resource {
-            case .desk(let d): ("desk", d.rawValue)
-            case .room(let r): ("room", r.rawValue)
-            }
-        let seq = try run(.book(booking)) { db in
-            try BookingRecord(
-                id: booking.id.rawValue, site: site, memberId: member, resourceKind: kind, resourceId: rid,
-                startUs: start.micros, endUs: end.micros, status: "booked", createdUs: now.micros
-            ).insert(db)
-        }
+        let record = Self.bookingRecord(booking, site: site, createdAt: now)
+        let seq = try run(.book(booking)) { db in try record.insert(db) }
         return (
             OperationResult(
                 message: "\(resource) booked for \(member) from \(calendar.text(start)) to \(calendar.text(end))",

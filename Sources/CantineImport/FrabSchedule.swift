@@ -104,12 +104,12 @@ public enum FrabSchedule {
 
     /// `HH:MM` or `HH:MM:SS` as minutes.
     static func parseDuration(_ text: String) -> Int? {
-        let parts = text.split(separator: ":").map { Int($0) }
-        guard parts.count == 2 || parts.count == 3, !parts.contains(nil) else { return nil }
-        let h = parts[0]!
-        let m = parts[1]!
-        guard h >= 0, (0...59).contains(m) else { return nil }
-        return h * 60 + m
+        let texts = text.split(separator: ":", omittingEmptySubsequences: false)
+        let parts = texts.compactMap { Int($0) }
+        guard parts.count == texts.count, parts.count == 2 || parts.count == 3, parts[0] >= 0,
+            (0...59).contains(parts[1])
+        else { return nil }
+        return parts[0] * 60 + parts[1]
     }
 
     // MARK: The format

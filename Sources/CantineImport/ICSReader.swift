@@ -38,6 +38,9 @@ public enum ICSReader {
     /// Most occurrences one recurring event may produce in a window (a guard against
     /// `FREQ=SECONDLY` and the like).
     public static let maxOccurrences = 5_000
+    /// Most occurrences expanded from a series' start to the window's end (a daily series
+    /// begun decades ago stays well under it).
+    public static let maxExpansions = 50_000
 
     /// The occurrences of the VEVENTs of `text` that overlap `window`, in file order then
     /// time. Cancelled events (STATUS:CANCELLED) are left out. Floating times and all-day
@@ -296,9 +299,9 @@ public enum ICSReader {
                     local.zone = dtstart.zone
                     if instant(local) >= window.end { break }
                     starts.append(local)
-                    guard starts.count <= maxOccurrences * 10 else {
+                    guard starts.count <= maxExpansions else {
                         throw ImportError(
-                            "line \(line): event '\(uid)' repeats too often to expand (over \(maxOccurrences) occurrences)"
+                            "line \(line): event '\(uid)' repeats too often to expand (over \(maxExpansions) occurrences from its start to the end of the window)"
                         )
                     }
                     t = icalrecur_iterator_next(iterator)

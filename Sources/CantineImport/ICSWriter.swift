@@ -14,18 +14,18 @@ public enum ICSWriter {
         func time(_ t: Instant) -> icaltimetype {
             icaltime_from_timet_with_zone(time_t(t.micros / 1_000_000), 0, utc)
         }
-        let root = icalcomponent_new(ICAL_VCALENDAR_COMPONENT)!
+        guard let root = icalcomponent_new(ICAL_VCALENDAR_COMPONENT) else { return "" }
         defer { icalcomponent_free(root) }
         icalcomponent_add_property(root, icalproperty_new_version("2.0"))
         icalcomponent_add_property(root, icalproperty_new_prodid("-//Cantine//\(site.id)//EN"))
         icalcomponent_add_property(root, icalproperty_new_method(ICAL_METHOD_PUBLISH))
         for (name, value) in [("X-WR-CALNAME", site.name), ("X-WR-TIMEZONE", site.timeZone)] {
-            let p = icalproperty_new_x(value)!
+            guard let p = icalproperty_new_x(value) else { continue }
             icalproperty_set_x_name(p, name)
             icalcomponent_add_property(root, p)
         }
         for s in sessions.sorted(by: { ($0.start, $0.id) < ($1.start, $1.id) }) {
-            let e = icalcomponent_new(ICAL_VEVENT_COMPONENT)!
+            guard let e = icalcomponent_new(ICAL_VEVENT_COMPONENT) else { continue }
             icalcomponent_add_property(e, icalproperty_new_uid("\(s.id)@\(site.id).cantine"))
             icalcomponent_add_property(e, icalproperty_new_dtstamp(time(stamp)))
             icalcomponent_add_property(e, icalproperty_new_dtstart(time(s.start)))

@@ -154,7 +154,7 @@ struct Findings: AsyncParsableCommand {
                 rows.map {
                     [
                         $0.id, $0.kind, $0.desk ?? "—", $0.detail, $0.raised,
-                        $0.resolution ?? ($0.ended == nil ? "open" : "open, ended \($0.ended!.suffix(5))"),
+                        $0.resolution ?? $0.ended.map { "open, ended \($0.suffix(5))" } ?? "open",
                     ]
                 })
         }
