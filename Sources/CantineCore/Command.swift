@@ -252,6 +252,11 @@ public enum CommandRules {
             return [.findingResolved(r)]
         case .attach:
             guard f.kind == .walkIn, let desk = f.desk else {
+                if let room = f.room, f.kind == .walkIn {
+                    throw CommandError(
+                        "attach applies to a desk walk-in; for room \(room), book it for the member (`cantine bookings add`) and confirm '\(f.id)'"
+                    )
+                }
                 throw CommandError("attach applies to a walk-in; '\(f.id)' is a \(f.kind.rawValue)")
             }
             guard let id = r.member else { throw CommandError("attach needs the member (--member ID)") }

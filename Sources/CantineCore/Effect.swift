@@ -12,6 +12,8 @@ public enum Notice: Equatable, Sendable {
     case access(AccessRecord)
     case doorChanged(DoorID)
     case deskChanged(DeskID)
+    /// A room's sensed occupancy changed.
+    case roomChanged(RoomID)
     case occupancyChanged
     case programChanged
     case bookingsChanged

@@ -30,6 +30,11 @@ public enum Event: Equatable, Sendable {
     case doorContact(DoorContact)
     /// A desk sensor reported presence or absence (a node's report taken in, or a wired line).
     case deskReported(DeskReport)
+    /// A meeting room's sensor node reported presence or absence.
+    case roomReported(RoomReport)
+    /// Reports for a desk or room keep contradicting the ones taken in (refused as out of
+    /// order): two nodes on one topic, or a node replaying old data.
+    case sensorConflict(SensorConflict)
     /// A desk sensor node said it is online or offline (its last will).
     case nodeStatus(NodeStatus)
     case bookingCreated(Booking)
@@ -67,6 +72,8 @@ public enum Event: Equatable, Sendable {
         case .credentialPINSet: "credential.pin-set"
         case .doorContact: "door.contact"
         case .deskReported: "desk.reported"
+        case .roomReported: "room.reported"
+        case .sensorConflict: "sensor.conflict"
         case .nodeStatus: "node.status"
         case .bookingCreated: "booking.created"
         case .bookingChanged: "booking.changed"
@@ -97,6 +104,8 @@ public enum Event: Equatable, Sendable {
         case .credentialPINSet(let p): try encoder.encode(p)
         case .doorContact(let p): try encoder.encode(p)
         case .deskReported(let p): try encoder.encode(p)
+        case .roomReported(let p): try encoder.encode(p)
+        case .sensorConflict(let p): try encoder.encode(p)
         case .nodeStatus(let p): try encoder.encode(p)
         case .bookingCreated(let p): try encoder.encode(p)
         case .bookingChanged(let p): try encoder.encode(p)
@@ -130,6 +139,8 @@ public enum Event: Equatable, Sendable {
         case "credential.pin-set": return .credentialPINSet(try d(CredentialPIN.self))
         case "door.contact": return .doorContact(try d(DoorContact.self))
         case "desk.reported": return .deskReported(try d(DeskReport.self))
+        case "room.reported": return .roomReported(try d(RoomReport.self))
+        case "sensor.conflict": return .sensorConflict(try d(SensorConflict.self))
         case "node.status": return .nodeStatus(try d(NodeStatus.self))
         case "booking.created": return .bookingCreated(try d(Booking.self))
         case "booking.changed": return .bookingChanged(try d(Booking.self))
@@ -280,6 +291,43 @@ public struct DeskReport: Codable, Equatable, Sendable {
     }
 }
 
+/// A room sensor node's observation (the same reading as a desk node's).
+public struct RoomReport: Codable, Equatable, Sendable {
+    public var room: RoomID
+    public var occupied: Bool
+    public var seq: Int64?
+    public var uptimeS: Int64?
+    public var fw: String?
+    public var rssi: Int?
+    public init(
+        room: RoomID, occupied: Bool, seq: Int64? = nil, uptimeS: Int64? = nil, fw: String? = nil, rssi: Int? = nil
+    ) {
+        self.room = room
+        self.occupied = occupied
+        self.seq = seq
+        self.uptimeS = uptimeS
+        self.fw = fw
+        self.rssi = rssi
+    }
+}
+
+/// Contradicting reports for one desk or room: how many were refused in the window.
+public struct SensorConflict: Codable, Equatable, Sendable {
+    public var desk: DeskID?
+    public var room: RoomID?
+    public var refused: Int
+    public init(_ place: SensedPlace, refused: Int) {
+        switch place {
+        case .desk(let id): desk = id
+        case .room(let id): room = id
+        }
+        self.refused = refused
+    }
+
+    /// The place concerned (a desk unless a room is named).
+    public var place: SensedPlace? { room.map { .room($0) } ?? desk.map { .desk($0) } }
+}
+
 public struct NodeStatus: Codable, Equatable, Sendable {
     public var node: NodeID
     public var online: Bool
@@ -301,6 +349,8 @@ public enum TimerID: Hashable, Sendable, Codable, CustomStringConvertible {
     case pin(DoorID)
     /// Settle a desk's pending change, or find its node silent.
     case desk(DeskID)
+    /// Settle a room sensor's pending change, or find its node silent.
+    case room(RoomID)
     /// A booking's checkpoint (start, end of the no-show grace, end): reconcile it.
     case booking(BookingID)
 
@@ -311,6 +361,7 @@ public enum TimerID: Hashable, Sendable, Codable, CustomStringConvertible {
         case .denials(let d): "denials:\(d)"
         case .pin(let d): "pin:\(d)"
         case .desk(let d): "desk:\(d)"
+        case .room(let r): "room:\(r)"
         case .booking(let b): "booking:\(b)"
         }
     }
@@ -325,6 +376,7 @@ public enum TimerID: Hashable, Sendable, Codable, CustomStringConvertible {
         case "denials": self = .denials(door)
         case "pin": self = .pin(door)
         case "desk": self = .desk(DeskID(door.rawValue))
+        case "room": self = .room(RoomID(door.rawValue))
         case "booking": self = .booking(BookingID(door.rawValue))
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "timer \(s)"))

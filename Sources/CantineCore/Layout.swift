@@ -154,10 +154,17 @@ public struct Room: Codable, Equatable, Sendable {
     /// Bookings of the room are whole slots of this length from the opening hour (nil: any
     /// times).
     public var slot: Span?
-    public init(id: RoomID, name: String, capacity: Int, slot: Span? = nil) {
+    /// The room's occupancy sensor (a node on `rooms/<room>/report`), if it has one: what
+    /// tells an overstay or a walk-in into the room.
+    public var sensor: DeskSensor?
+    public init(id: RoomID, name: String, capacity: Int, slot: Span? = nil, sensor: DeskSensor? = nil) {
         self.id = id
         self.name = name
         self.capacity = capacity
         self.slot = slot
+        self.sensor = sensor
     }
+
+    /// The MQTT node reporting for this room, if any.
+    public var node: NodeID? { if case .node(let n) = sensor { n } else { nil } }
 }

@@ -1,6 +1,6 @@
 // Reconciliation: doors and sensors say who is here and where, bookings say who should be.
 // `Reconciler.events` compares them on the state (pure) and proposes events: check-ins,
-// findings raised (no-show, walk-in, ghost, capacity, sensor health) and findings whose
+// findings raised (no-show, walk-in, ghost, overstay, capacity, sensor health) and findings whose
 // condition ended. The engine journals them right after the input that caused them, so a
 // finding is a journal event with a stable id; staff resolve it, it never goes away silently.
 
@@ -8,13 +8,16 @@
 public enum FindingKind: String, Codable, Sendable, CaseIterable {
     /// A booked desk not occupied within the grace period: released, shown free.
     case noShow = "no-show"
-    /// A desk occupied with no booking.
+    /// A desk occupied with no booking, or a room occupied a while with none.
     case walkIn = "walk-in"
-    /// A desk occupied while its booker is not inside, or while nobody is inside.
+    /// A desk occupied while its booker is not inside, or a desk or room while nobody is inside.
     case ghost
+    /// A room still occupied past the end of its booking (and its grace).
+    case overstay
     /// More people present than the site's fire-safety capacity.
     case capacity
-    /// A desk sensor gone silent (stale) or changing too often (flapping).
+    /// A desk or room sensor gone silent (stale), changing too often (flapping), or whose
+    /// reports contradict each other (contradicting: two nodes on one topic?).
     case sensor
 }
 
@@ -39,6 +42,8 @@ public struct Finding: Codable, Equatable, Sendable {
     public var id: FindingID
     public var kind: FindingKind
     public var desk: DeskID?
+    /// The room concerned (overstay, a room's walk-in, ghost or sensor).
+    public var room: RoomID?
     public var booking: BookingID?
     /// The member concerned (the booker), by opaque id.
     public var member: MemberID?
@@ -50,12 +55,13 @@ public struct Finding: Codable, Equatable, Sendable {
     public var resolution: FindingResolution?
 
     public init(
-        id: FindingID, kind: FindingKind, desk: DeskID? = nil, booking: BookingID? = nil, member: MemberID? = nil,
-        detail: String, raisedAt: Instant
+        id: FindingID, kind: FindingKind, desk: DeskID? = nil, room: RoomID? = nil, booking: BookingID? = nil,
+        member: MemberID? = nil, detail: String, raisedAt: Instant
     ) {
         self.id = id
         self.kind = kind
         self.desk = desk
+        self.room = room
         self.booking = booking
         self.member = member
         self.detail = detail
@@ -107,9 +113,12 @@ public struct ReconcileRules: Codable, Equatable, Sendable {
     /// This many occupancy changes of a desk within `flappingWindow` make its sensor flapping.
     public var flappingChanges: Int = 6
     public var flappingWindow: Span = .minutes(10)
+    /// A room still occupied this long after its booking ended is an overstay; a room occupied
+    /// this long with no booking is a walk-in (someone fetching a chair is neither).
+    public var overstayGrace: Span = .minutes(10)
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case noShowGrace, flappingChanges, flappingWindow }
+    enum CodingKeys: String, CodingKey { case noShowGrace, flappingChanges, flappingWindow, overstayGrace }
 
     /// Every key optional: rules journaled by an older version decode with today's defaults.
     public init(from decoder: any Decoder) throws {
@@ -117,15 +126,18 @@ public struct ReconcileRules: Codable, Equatable, Sendable {
         noShowGrace = try c.decodeIfPresent(Span.self, forKey: .noShowGrace) ?? noShowGrace
         flappingChanges = try c.decodeIfPresent(Int.self, forKey: .flappingChanges) ?? flappingChanges
         flappingWindow = try c.decodeIfPresent(Span.self, forKey: .flappingWindow) ?? flappingWindow
+        overstayGrace = try c.decodeIfPresent(Span.self, forKey: .overstayGrace) ?? overstayGrace
     }
 }
 
 /// What a reconciliation looks at.
 public enum ReconcileScope: Equatable, Sendable {
-    /// Everything: desks, bookings, capacity (timer, start, presence changes).
+    /// Everything: desks, rooms, bookings, capacity (timer, start, presence changes).
     case all
     /// One desk (its sensor changed).
     case desk(DeskID)
+    /// One room (its sensor changed).
+    case room(RoomID)
     /// One booking (created, cancelled, or one of its checkpoints came).
     case booking(BookingID)
 
@@ -140,6 +152,16 @@ public enum ReconcileScope: Equatable, Sendable {
             return effects.contains(.notify(.deskChanged(r.desk))) ? .desk(r.desk) : nil
         case .timerFired(.desk(let id)):
             return effects.contains(.notify(.deskChanged(id))) ? .desk(id) : nil
+        case .roomReported(let r):
+            return effects.contains(.notify(.roomChanged(r.room))) ? .room(r.room) : nil
+        case .sensorConflict(let c):
+            switch c.place {
+            case .desk(let id): return .desk(id)
+            case .room(let id): return .room(id)
+            case nil: return nil
+            }
+        case .timerFired(.room(let id)):
+            return effects.contains(.notify(.roomChanged(id))) ? .room(id) : nil
         case .timerFired(.booking(let id)): return .booking(id)
         case .bookingCreated(let b), .bookingChanged(let b): return .booking(b.id)
         case .bookingCancelled(let ref): return .booking(ref.booking)
@@ -157,19 +179,27 @@ public enum Reconciler {
         // Desk bookings in force now, by desk (cancelled and released ones do not count).
         var active: [DeskID: Booking] = [:]
         var desks: [DeskID] = []
+        var rooms: [RoomID] = []
         switch scope {
         case .all:
             for b in s.bookings.values where b.isActive(at: now) {
                 if case .desk(let d) = b.resource { active[d] = b }
             }
             desks = layout.desks.map(\.id)
+            rooms = layout.rooms.map(\.id)
         case .desk(let id):
             for b in s.bookings.values where b.resource == .desk(id) && b.isActive(at: now) { active[id] = b }
             desks = [id]
+        case .room(let id):
+            rooms = [id]
         case .booking(let id):
-            guard let booking = s.bookings[id], case .desk(let desk) = booking.resource else { return [] }
-            for b in s.bookings.values where b.resource == .desk(desk) && b.isActive(at: now) { active[desk] = b }
-            desks = [desk]
+            switch s.bookings[id]?.resource {
+            case .desk(let desk):
+                for b in s.bookings.values where b.resource == .desk(desk) && b.isActive(at: now) { active[desk] = b }
+                desks = [desk]
+            case .room(let room): rooms = [room]
+            case nil: return []
+            }
         }
         // Findings still in force, by desk (one look at them per pass, not per desk).
         var ongoing: [DeskID: [Finding]] = [:]
@@ -182,8 +212,109 @@ public enum Reconciler {
             out += desk(
                 id, booking: active[id], present: present, ongoing: ongoing[id] ?? [], in: s, layout: layout, now: now)
         }
+        for id in rooms where s.rooms[id] != nil {
+            let ongoingHere = s.findings.values.filter { $0.room == id && $0.endedAt == nil }
+            out += room(id, present: present, ongoing: ongoingHere, in: s, layout: layout, now: now)
+        }
         if scope == .all { out += capacity(present: present, in: s, layout: layout, now: now) }
         return out
+    }
+
+    /// A room with a sensor: its booking checked in when the room is occupied, an overstay
+    /// when it stays occupied past its booking's end, a walk-in (or a ghost, nobody inside)
+    /// when it is occupied a while with no booking, and its sensor's health.
+    static func room(
+        _ id: RoomID, present: [MemberID: Instant], ongoing: [Finding], in s: State, layout: SiteLayout,
+        now: Instant
+    ) -> [Event] {
+        guard let room = s.rooms[id] else { return [] }
+        let grace = layout.reconcile.overstayGrace
+        let held = s.bookings.values.filter {
+            $0.resource == .room(id) && ($0.status == .booked || $0.status == .checkedIn)
+        }
+        let current = held.filter { $0.start <= now && now < $0.end }.min { $0.id < $1.id }
+        var out: [Event] = []
+        var expected: Set<FindingID> = []
+        func raise(_ f: Finding) {
+            expected.insert(f.id)
+            if s.findings[f.id] == nil { out.append(.findingRaised(f)) }
+        }
+        if room.occupancy == .occupied, let since = room.since {
+            if let b = current {
+                if b.status == .booked { out.append(.bookingCheckedIn(BookingCheckIn(booking: b.id, by: "sensor"))) }
+            } else if let last = held.filter({ $0.end <= now }).max(by: { ($0.end, $0.id) < ($1.end, $1.id) }),
+                since < last.end
+            {
+                // Occupied since before the booking ended: the people stayed.
+                if now >= last.end + grace {
+                    raise(
+                        Finding(
+                            id: FindingID("overstay.\(last.id)"), kind: .overstay, room: id, booking: last.id,
+                            member: last.member,
+                            detail: "occupied \(Int((now - last.end).seconds / 60)) min past the end",
+                            raisedAt: now))
+                }
+            } else if now >= since + grace {
+                let stamp = "room.\(id).\(since.micros / 1_000_000)"
+                raise(
+                    present.isEmpty
+                        ? Finding(
+                            id: FindingID("ghost.\(stamp)"), kind: .ghost, room: id, detail: "nobody inside",
+                            raisedAt: now)
+                        : Finding(
+                            id: FindingID("walk-in.\(stamp)"), kind: .walkIn, room: id, detail: "no booking",
+                            raisedAt: now))
+            }
+        }
+        let health = sensorHealth(
+            room, subject: "room.\(id)", hasNode: layout.rooms.first { $0.id == id }?.node != nil, desk: nil,
+            room: id, ongoing: ongoing, in: s, rules: layout.reconcile, now: now)
+        out += health.events
+        expected.formUnion(health.expected)
+        for f in ongoing where f.detail != "flapping" && !expected.contains(f.id) {
+            out.append(.findingEnded(FindingRef(finding: f.id)))
+        }
+        return out
+    }
+
+    /// Sensor health of a sensed place: stale (a node's place unknown since a known time),
+    /// flapping (too many changes in the window; ends once it has settled) or contradicting
+    /// (reports refused as out of order kept coming within the window). Returns the events and
+    /// the ids of the findings whose condition holds.
+    static func sensorHealth(
+        _ sensed: DeskState, subject: String, hasNode: Bool, desk: DeskID?, room: RoomID?, ongoing: [Finding],
+        in s: State, rules: ReconcileRules, now: Instant
+    ) -> (events: [Event], expected: Set<FindingID>) {
+        var out: [Event] = []
+        var expected: Set<FindingID> = []
+        if sensed.occupancy == .unknown, let since = sensed.since, hasNode {
+            let f = Finding(
+                id: FindingID("sensor.\(subject).stale.\(since.micros / 1_000_000)"), kind: .sensor, desk: desk,
+                room: room, detail: "stale", raisedAt: now)
+            expected.insert(f.id)
+            if s.findings[f.id] == nil { out.append(.findingRaised(f)) }
+        }
+        let recent = sensed.changes.filter { now - $0 < rules.flappingWindow }
+        let flapping = ongoing.first { $0.detail == "flapping" }
+        if recent.count >= rules.flappingChanges, let first = recent.first {
+            let fid = flapping?.id ?? FindingID("sensor.\(subject).flapping.\(first.micros / 1_000_000)")
+            expected.insert(fid)
+            if flapping == nil {
+                out.append(
+                    .findingRaised(
+                        Finding(id: fid, kind: .sensor, desk: desk, room: room, detail: "flapping", raisedAt: now)))
+            }
+        } else if let flapping, recent.count <= 1 {
+            out.append(.findingEnded(FindingRef(finding: flapping.id)))
+        }
+        if let since = sensed.conflictSince, let last = sensed.conflictAt, now - last < rules.flappingWindow {
+            let f = Finding(
+                id: FindingID("sensor.\(subject).contradicting.\(since.micros / 1_000_000)"), kind: .sensor,
+                desk: desk, room: room, detail: "contradicting", raisedAt: now)
+            expected.insert(f.id)
+            if s.findings[f.id] == nil { out.append(.findingRaised(f)) }
+        }
+        return (out, expected)
     }
 
     static func desk(
@@ -232,26 +363,11 @@ public enum Reconciler {
             }
         }
         // Sensor health: silent or offline (unknown since a known time), or flapping.
-        if desk.occupancy == .unknown, let since = desk.since, layout.desk(id)?.node != nil {
-            let f = Finding(
-                id: FindingID("sensor.\(id).stale.\(since.micros / 1_000_000)"), kind: .sensor, desk: id,
-                detail: "stale", raisedAt: now)
-            expected.insert(f.id)
-            if s.findings[f.id] == nil { out.append(.findingRaised(f)) }
-        }
-        let rules = layout.reconcile
-        let recent = desk.changes.filter { now - $0 < rules.flappingWindow }
-        let flapping = ongoing.first { $0.detail == "flapping" }
-        if recent.count >= rules.flappingChanges, let first = recent.first {
-            let fid = flapping?.id ?? FindingID("sensor.\(id).flapping.\(first.micros / 1_000_000)")
-            expected.insert(fid)
-            if flapping == nil {
-                out.append(
-                    .findingRaised(Finding(id: fid, kind: .sensor, desk: id, detail: "flapping", raisedAt: now)))
-            }
-        } else if let flapping, recent.count <= 1 {
-            out.append(.findingEnded(FindingRef(finding: flapping.id)))
-        }
+        let health = sensorHealth(
+            desk, subject: id.rawValue, hasNode: layout.desk(id)?.node != nil, desk: id, room: nil,
+            ongoing: ongoing, in: s, rules: layout.reconcile, now: now)
+        out += health.events
+        expected.formUnion(health.expected)
         // Conditions that no longer hold: walk-ins, ghosts and stale sensors of this desk.
         for f in ongoing where f.kind != .noShow && f.detail != "flapping" && !expected.contains(f.id) {
             out.append(.findingEnded(FindingRef(finding: f.id)))
@@ -287,9 +403,11 @@ extension Booking {
     }
 
     /// The next moment reconciliation must look at this booking after `now`: its start, the
-    /// end of its no-show grace, its end.
-    func nextCheckpoint(after now: Instant, grace: Span) -> Instant? {
-        [start, start + grace, end].filter { $0 > now }.min()
+    /// end of its no-show grace, its end, and for a room the end of its overstay grace.
+    func nextCheckpoint(after now: Instant, rules: ReconcileRules) -> Instant? {
+        var moments = [start, start + rules.noShowGrace, end]
+        if case .room = resource { moments.append(end + rules.overstayGrace) }
+        return moments.filter { $0 > now }.min()
     }
 }
 

@@ -36,11 +36,14 @@ public enum Reducer {
                 _ = s.desks[id]?.forget(at: now)
                 s.desks[id]?.since = nil
             }
+            for id in s.rooms.keys {
+                _ = s.rooms[id]?.forget(at: now)
+                s.rooms[id]?.since = nil
+            }
             for id in s.nodes.keys { s.nodes[id]?.online = nil }
-            let grace = s.reconcileRules.noShowGrace
             for b in s.bookings.values.sorted(by: { $0.id < $1.id })
             where b.status == .booked || b.status == .checkedIn {
-                if let next = b.nextCheckpoint(after: now, grace: grace) {
+                if let next = b.nextCheckpoint(after: now, rules: s.reconcileRules) {
                     effects.append(.schedule(.booking(b.id), at: next))
                 }
             }
@@ -52,10 +55,13 @@ public enum Reducer {
             let deskIDs = Set(layout.desks.map(\.id))
             s.doors = s.doors.filter { doorIDs.contains($0.key) }
             s.desks = s.desks.filter { deskIDs.contains($0.key) }
-            let nodeIDs = Set(layout.desks.compactMap(\.node))
+            let sensedRooms = Set(layout.rooms.filter { $0.sensor != nil }.map(\.id))
+            s.rooms = s.rooms.filter { sensedRooms.contains($0.key) }
+            let nodeIDs = Set(layout.desks.compactMap(\.node) + layout.rooms.compactMap(\.node))
             s.nodes = s.nodes.filter { nodeIDs.contains($0.key) }
             for id in doorIDs where s.doors[id] == nil { s.doors[id] = DoorState() }
             for id in deskIDs where s.desks[id] == nil { s.desks[id] = DeskState() }
+            for id in sensedRooms where s.rooms[id] == nil { s.rooms[id] = DeskState() }
             return [.notify(.occupancyChanged), .notify(.programChanged)]
 
         case .memberRegistered(let ref):
@@ -101,7 +107,11 @@ public enum Reducer {
             return timerFired(&s, timer, now: now)
 
         case .deskReported(let report):
-            return deskReported(&s, report, now: now)
+            return sensed(&s, report, now: now)
+        case .roomReported(let report):
+            return sensed(&s, report, now: now)
+        case .sensorConflict(let conflict):
+            return sensorConflict(&s, conflict, now: now)
         case .nodeStatus(let status):
             return nodeStatus(&s, status, now: now)
 
@@ -110,8 +120,7 @@ public enum Reducer {
             let horizon = now - .seconds(7 * 86_400)
             s.bookings = s.bookings.filter { $0.value.end >= horizon }
             s.bookings[booking.id] = booking
-            let grace = s.reconcileRules.noShowGrace
-            let next = booking.nextCheckpoint(after: now, grace: grace).map {
+            let next = booking.nextCheckpoint(after: now, rules: s.reconcileRules).map {
                 [Effect.schedule(.booking(booking.id), at: $0)]
             }
             return [.notify(.bookingsChanged), .notify(.occupancyChanged)] + (next ?? [])
@@ -256,11 +265,13 @@ public enum Reducer {
             s.doors[id] = door
             return cleared ? [.notify(.alarmCleared(id, .repeatedDenials))] : []
         case .desk(let id):
-            return deskTimer(&s, id, now: now)
+            return sensedTimer(&s, .desk(id), now: now)
+        case .room(let id):
+            return sensedTimer(&s, .room(id), now: now)
         case .booking(let id):
             // Reconciliation (in the engine) looks at the booking; here, the next checkpoint.
             guard let b = s.bookings[id], b.status == .booked || b.status == .checkedIn,
-                let next = b.nextCheckpoint(after: now, grace: s.reconcileRules.noShowGrace)
+                let next = b.nextCheckpoint(after: now, rules: s.reconcileRules)
             else { return [] }
             return [.schedule(.booking(id), at: next)]
         case .pin(let id):

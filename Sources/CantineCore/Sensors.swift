@@ -1,6 +1,7 @@
-// Desk sensors in the core: where a desk's occupancy comes from, the rules (hysteresis,
-// silence, report age), which node reports are taken in (duplicates, reordering, reboots,
-// staleness) and how reports, node status and timers move a desk's state. Pure.
+// Sensors in the core: where a desk's or a room's occupancy comes from, the rules
+// (hysteresis, silence, report age), which node reports are taken in (duplicates,
+// reordering, reboots, staleness) and how reports, node status and timers move the state
+// of a sensed place. Pure.
 
 import CantineProtocol
 
@@ -63,7 +64,9 @@ public struct SensorRules: Codable, Equatable, Sendable {
 public enum ReportRefusal: String, Sendable, CaseIterable {
     /// The topic names a desk the layout does not have.
     case unknownDesk = "unknown_desk"
-    /// The desk's sensor is wired (or it has none): no node may report for it.
+    /// The topic names a room the layout does not have.
+    case unknownRoom = "unknown_room"
+    /// The desk's or room's sensor is wired (or it has none): no node may report for it.
     case notANodeDesk = "not_a_node_desk"
     /// The same report again (a QoS 1 redelivery).
     case duplicate
@@ -119,14 +122,104 @@ extension DeskState {
     }
 }
 
+/// A place a sensor watches: a desk, or a meeting room with an occupancy sensor.
+public enum SensedPlace: Hashable, Sendable {
+    case desk(DeskID)
+    case room(RoomID)
+
+    /// The notice of a change of what the place shows.
+    var changed: Notice {
+        switch self {
+        case .desk(let id): .deskChanged(id)
+        case .room(let id): .roomChanged(id)
+        }
+    }
+
+    /// The timer that settles the place's pending change or finds its node silent.
+    var timer: TimerID {
+        switch self {
+        case .desk(let id): .desk(id)
+        case .room(let id): .room(id)
+        }
+    }
+}
+
+/// What a sensor says, from a node (with its seq, uptime, firmware and signal) or a wired line.
+public protocol SensorObservation: Sendable {
+    var place: SensedPlace { get }
+    var occupied: Bool { get }
+    var seq: Int64? { get }
+    var uptimeS: Int64? { get }
+    var fw: String? { get }
+    var rssi: Int? { get }
+}
+
+extension DeskReport: SensorObservation {
+    public var place: SensedPlace { .desk(desk) }
+}
+
+extension RoomReport: SensorObservation {
+    public var place: SensedPlace { .room(room) }
+}
+
+extension Event {
+    /// The sensor observation this event carries (desk and room reports).
+    public var observation: (any SensorObservation)? {
+        switch self {
+        case .deskReported(let r): r
+        case .roomReported(let r): r
+        default: nil
+        }
+    }
+}
+
+extension State {
+    /// The sensed state of a place (nil: no such place, or a room without a sensor).
+    public subscript(sensed place: SensedPlace) -> DeskState? {
+        get {
+            switch place {
+            case .desk(let id): desks[id]
+            case .room(let id): rooms[id]
+            }
+        }
+        set {
+            switch place {
+            case .desk(let id): desks[id] = newValue
+            case .room(let id): rooms[id] = newValue
+            }
+        }
+    }
+}
+
+extension SiteLayout {
+    /// The sensor of a place, if the layout has the place and it has a sensor (a desk's state
+    /// exists even without one: the layout's desks all take reports).
+    func sensor(of place: SensedPlace) -> DeskSensor? {
+        switch place {
+        case .desk(let id): desk(id)?.sensor
+        case .room(let id): rooms.first { $0.id == id }?.sensor
+        }
+    }
+
+    /// Every sensed place and its sensor: the desks, then the rooms that have a sensor.
+    var sensedPlaces: [(place: SensedPlace, sensor: DeskSensor)] {
+        desks.compactMap { d in d.sensor.map { (.desk(d.id), $0) } }
+            + rooms.compactMap { r in r.sensor.map { (.room(r.id), $0) } }
+    }
+}
+
 public enum SensorPolicy {
-    /// Whether a node's report for a desk is taken in at `now`, or why not. A report with a
-    /// lower uptime than the last one comes from a reboot when the node cannot have been up
-    /// since that last report; otherwise reports of one boot are ordered by (uptime, seq).
-    public static func admit(_ report: DeskReport, in state: State, now: Instant) -> ReportRefusal? {
-        guard let desk = state.layout?.desk(report.desk) else { return .unknownDesk }
-        guard desk.node != nil else { return .notANodeDesk }
-        guard let seq = report.seq, let uptime = report.uptimeS, let last = state.desks[report.desk],
+    /// Whether a node's report for a desk or room is taken in at `now`, or why not. A report
+    /// with a lower uptime than the last one comes from a reboot when the node cannot have been
+    /// up since that last report; otherwise reports of one boot are ordered by (uptime, seq).
+    public static func admit(_ report: some SensorObservation, in state: State, now: Instant) -> ReportRefusal? {
+        guard let layout = state.layout else { return .unknownDesk }
+        switch report.place {
+        case .desk(let id): if layout.desk(id) == nil { return .unknownDesk }
+        case .room(let id): if !layout.rooms.contains(where: { $0.id == id }) { return .unknownRoom }
+        }
+        guard case .node = layout.sensor(of: report.place) else { return .notANodeDesk }
+        guard let seq = report.seq, let uptime = report.uptimeS, let last = state[sensed: report.place],
             let lastSeq = last.lastSeq, let lastUptime = last.lastUptime, let lastAt = last.lastReportAt
         else { return nil }
         let rebooted = uptime < lastUptime && Span.seconds(uptime) <= Span(micros: (now - lastAt).micros + 5_000_000)
@@ -135,72 +228,87 @@ public enum SensorPolicy {
         if (uptime, seq) < (lastUptime, lastSeq) { return .outOfOrder }
         // When the node sent it, by its uptime against the last report's.
         let sent = lastAt + .seconds(uptime - lastUptime)
-        let rules = state.layout?.sensors ?? SensorRules()
-        if now - sent > rules.maxReportAge { return .stale }
+        if now - sent > layout.sensors.maxReportAge { return .stale }
         return nil
     }
 }
 
 extension Reducer {
-    static func deskReported(_ s: inout State, _ report: DeskReport, now: Instant) -> [Effect] {
-        guard var desk = s.desks[report.desk], let layout = s.layout, let sensor = layout.desk(report.desk)
+    /// A desk's or room's sensor observed presence or absence.
+    static func sensed(_ s: inout State, _ report: some SensorObservation, now: Instant) -> [Effect] {
+        let place = report.place
+        guard var sensed = s[sensed: place], let layout = s.layout
         else { return [] }
-        desk.lastReportAt = now
+        sensed.lastReportAt = now
         if let seq = report.seq, let uptime = report.uptimeS {
-            desk.lastSeq = seq
-            desk.lastUptime = uptime
+            sensed.lastSeq = seq
+            sensed.lastUptime = uptime
         }
-        if let node = sensor.node {
+        if case .node(let node) = layout.sensor(of: place) {
             var info = s.nodes[node] ?? NodeState()
             info.lastSeen = now
             if let fw = report.fw { info.fw = fw }
             if let rssi = report.rssi { info.rssi = rssi }
             s.nodes[node] = info
         }
-        var h = desk.hysteresis(layout.sensors)
+        var h = sensed.hysteresis(layout.sensors)
         _ = h.observe(report.occupied, at: now.micros)
-        let changed = desk.store(h, at: now)
-        s.desks[report.desk] = desk
-        return deskEffects(s, report.desk, changed: changed)
+        let changed = sensed.store(h, at: now)
+        s[sensed: place] = sensed
+        return sensedEffects(s, place, changed: changed)
     }
 
     static func nodeStatus(_ s: inout State, _ status: NodeStatus, now: Instant) -> [Effect] {
         s.nodes[status.node, default: NodeState()].online = status.online
-        guard !status.online else { return [] }
+        guard !status.online, let layout = s.layout else { return [] }
         var effects: [Effect] = []
-        for desk in s.layout?.desks ?? [] where desk.node == status.node {
-            if s.desks[desk.id]?.forget(at: now) == true {
-                effects += [.notify(.deskChanged(desk.id)), .notify(.occupancyChanged)]
+        for (place, sensor) in layout.sensedPlaces where sensor == .node(status.node) {
+            if s[sensed: place]?.forget(at: now) == true {
+                effects += [.notify(place.changed), .notify(.occupancyChanged)]
             }
         }
         return effects
     }
 
-    /// A desk's timer: a pending change held long enough, or a node silent too long.
-    static func deskTimer(_ s: inout State, _ id: DeskID, now: Instant) -> [Effect] {
-        guard var desk = s.desks[id], let layout = s.layout, let sensor = layout.desk(id) else { return [] }
-        var h = desk.hysteresis(layout.sensors)
-        _ = h.advance(to: now.micros)
-        var changed = desk.store(h, at: now)
-        if sensor.node != nil, desk.occupancy != .unknown || desk.pending != nil,
-            let last = desk.lastReportAt, last + layout.sensors.silentAfter <= now
-        {
-            changed = desk.forget(at: now) || changed
-        }
-        s.desks[id] = desk
-        return deskEffects(s, id, changed: changed)
+    /// Contradicting reports for a place: remembered for the reconciler (a sensor finding).
+    static func sensorConflict(_ s: inout State, _ conflict: SensorConflict, now: Instant) -> [Effect] {
+        guard let place = conflict.place, var sensed = s[sensed: place] else { return [] }
+        let window = s.reconcileRules.flappingWindow
+        if sensed.conflictAt.map({ now - $0 >= window }) ?? true { sensed.conflictSince = now }
+        sensed.conflictAt = now
+        s[sensed: place] = sensed
+        return []
     }
 
-    /// Notices of a changed desk and the next time its timer must look at it.
-    static func deskEffects(_ s: State, _ id: DeskID, changed: Bool) -> [Effect] {
-        var effects: [Effect] = changed ? [.notify(.deskChanged(id)), .notify(.occupancyChanged)] : []
-        guard let desk = s.desks[id], let layout = s.layout, let sensor = layout.desk(id) else { return effects }
-        var next = desk.hysteresis(layout.sensors).deadline.map { Instant(micros: $0) }
-        if sensor.node != nil, desk.occupancy != .unknown || desk.pending != nil, let last = desk.lastReportAt {
+    /// A sensed place's timer: a pending change held long enough, or a node silent too long.
+    static func sensedTimer(_ s: inout State, _ place: SensedPlace, now: Instant) -> [Effect] {
+        guard var sensed = s[sensed: place], let layout = s.layout
+        else { return [] }
+        var h = sensed.hysteresis(layout.sensors)
+        _ = h.advance(to: now.micros)
+        var changed = sensed.store(h, at: now)
+        if case .node = layout.sensor(of: place), sensed.occupancy != .unknown || sensed.pending != nil,
+            let last = sensed.lastReportAt, last + layout.sensors.silentAfter <= now
+        {
+            changed = sensed.forget(at: now) || changed
+        }
+        s[sensed: place] = sensed
+        return sensedEffects(s, place, changed: changed)
+    }
+
+    /// Notices of a changed place and the next time its timer must look at it.
+    static func sensedEffects(_ s: State, _ place: SensedPlace, changed: Bool) -> [Effect] {
+        var effects: [Effect] = changed ? [.notify(place.changed), .notify(.occupancyChanged)] : []
+        guard let sensed = s[sensed: place], let layout = s.layout
+        else { return effects }
+        var next = sensed.hysteresis(layout.sensors).deadline.map { Instant(micros: $0) }
+        if case .node = layout.sensor(of: place), sensed.occupancy != .unknown || sensed.pending != nil,
+            let last = sensed.lastReportAt
+        {
             let silent = last + layout.sensors.silentAfter
             next = min(next ?? silent, silent)
         }
-        if let next { effects.append(.schedule(.desk(id), at: next)) }
+        if let next { effects.append(.schedule(place.timer, at: next)) }
         return effects
     }
 }

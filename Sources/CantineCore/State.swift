@@ -78,8 +78,9 @@ public enum Occupancy: String, Codable, Sendable {
     case unknown, vacant, occupied
 }
 
+/// What a sensed place (a desk, or a room with a sensor) shows and the observations behind it.
 public struct DeskState: Codable, Equatable, Sendable {
-    /// What the desk shows (after hysteresis).
+    /// What the place shows (after hysteresis).
     public var occupancy: Occupancy = .unknown
     public var since: Instant?
     /// A change observed but not held long enough yet, and since when.
@@ -91,10 +92,15 @@ public struct DeskState: Codable, Equatable, Sendable {
     public var lastReportAt: Instant?
     /// The last changes of `occupancy` (bounded), for flapping detection.
     public var changes: [Instant] = []
+    /// Reports contradicting the ones taken in (another stream on the same topic): since when,
+    /// and when last seen.
+    public var conflictSince: Instant?
+    public var conflictAt: Instant?
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case occupancy, since, pending, pendingSince, lastSeq, lastUptime, lastReportAt, changes
+        case conflictSince, conflictAt
     }
 
     /// Snapshots written before `changes` existed decode with none.
@@ -108,6 +114,8 @@ public struct DeskState: Codable, Equatable, Sendable {
         lastUptime = try c.decodeIfPresent(Int64.self, forKey: .lastUptime)
         lastReportAt = try c.decodeIfPresent(Instant.self, forKey: .lastReportAt)
         changes = try c.decodeIfPresent([Instant].self, forKey: .changes) ?? []
+        conflictSince = try c.decodeIfPresent(Instant.self, forKey: .conflictSince)
+        conflictAt = try c.decodeIfPresent(Instant.self, forKey: .conflictAt)
     }
 }
 
@@ -191,7 +199,9 @@ public struct State: Codable, Equatable, Sendable {
     public var sessions: [SessionID: ProgramSession] = [:]
     public var doors: [DoorID: DoorState] = [:]
     public var desks: [DeskID: DeskState] = [:]
-    /// Desk sensor nodes as last heard of.
+    /// Sensed occupancy of the rooms that have a sensor.
+    public var rooms: [RoomID: DeskState] = [:]
+    /// Desk and room sensor nodes as last heard of.
     public var nodes: [NodeID: NodeState] = [:]
     /// Members inside, with the time they came in.
     public var present: [MemberID: Instant] = [:]
@@ -202,7 +212,7 @@ public struct State: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case layout, members, credentials, credentialTokens, bookings, sessions, doors, desks, nodes, present
+        case layout, members, credentials, credentialTokens, bookings, sessions, doors, desks, rooms, nodes, present
         case findings, counters
     }
 
@@ -217,6 +227,7 @@ public struct State: Codable, Equatable, Sendable {
         sessions = try c.decode([SessionID: ProgramSession].self, forKey: .sessions)
         doors = try c.decode([DoorID: DoorState].self, forKey: .doors)
         desks = try c.decode([DeskID: DeskState].self, forKey: .desks)
+        rooms = try c.decodeIfPresent([RoomID: DeskState].self, forKey: .rooms) ?? [:]
         nodes = try c.decodeIfPresent([NodeID: NodeState].self, forKey: .nodes) ?? [:]
         present = try c.decode([MemberID: Instant].self, forKey: .present)
         findings = try c.decodeIfPresent([FindingID: Finding].self, forKey: .findings) ?? [:]
@@ -252,6 +263,8 @@ public struct OccupancySummary: Codable, Equatable, Sendable {
         public var busy: Bool
         /// End of the current booking when busy, start of the next one when free.
         @ISO8601Instant public var until: Instant?
+        /// What the room's sensor says; nil for a room without one.
+        public var occupancy: Occupancy?
     }
     public var site: SiteID?
     /// Best estimate: members badged in, or occupied desks when sensors see more people.
@@ -288,11 +301,12 @@ extension State {
         let rooms = (layout?.rooms ?? []).map { room -> OccupancySummary.RoomStatus in
             let roomBookings = bookings.values
                 .filter { $0.resource == .room(room.id) && $0.status != .cancelled }
+            let sensed = self.rooms[room.id]?.occupancy
             if let current = roomBookings.first(where: { $0.start <= now && now < $0.end }) {
-                return .init(room: room.id, name: room.name, busy: true, until: current.end)
+                return .init(room: room.id, name: room.name, busy: true, until: current.end, occupancy: sensed)
             }
             let next = roomBookings.filter { $0.start > now }.map(\.start).min()
-            return .init(room: room.id, name: room.name, busy: false, until: next)
+            return .init(room: room.id, name: room.name, busy: false, until: next, occupancy: sensed)
         }
         let ttl = layout?.sensors.presenceTTL ?? SensorRules().presenceTTL
         let badgedIn = present.values.filter { now - $0 < ttl }.count

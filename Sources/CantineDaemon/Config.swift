@@ -59,10 +59,12 @@ public struct Config: Codable, Equatable, Sendable {
         /// Occupancy changes within `flapping_window_min` that make a sensor flapping.
         public var flappingChanges: Int?
         public var flappingWindowMin: Int?
+        /// Minutes a room with a sensor may stay occupied past its booking (or with none).
+        public var overstayGraceMin: Int?
         public init() {}
         enum CodingKeys: String, CodingKey {
             case noShowGraceMin = "no_show_grace_min", flappingChanges = "flapping_changes"
-            case flappingWindowMin = "flapping_window_min"
+            case flappingWindowMin = "flapping_window_min", overstayGraceMin = "overstay_grace_min"
         }
     }
 
@@ -80,6 +82,7 @@ public struct Config: Codable, Equatable, Sendable {
         if let m = reconcile.noShowGraceMin { rules.noShowGrace = .minutes(Int64(m)) }
         if let n = reconcile.flappingChanges { rules.flappingChanges = n }
         if let m = reconcile.flappingWindowMin { rules.flappingWindow = .minutes(Int64(m)) }
+        if let m = reconcile.overstayGraceMin { rules.overstayGrace = .minutes(Int64(m)) }
         return rules
     }
 
@@ -243,7 +246,9 @@ public struct Config: Codable, Equatable, Sendable {
         public var capacity: Int?
         /// Bookings are whole slots of this many minutes from the opening hour.
         public var slotMin: Int?
-        enum CodingKeys: String, CodingKey { case id, name, capacity, slotMin = "slot_min" }
+        /// MQTT node id of the room's occupancy sensor (reports on `rooms/<id>/report`); none by default.
+        public var node: String?
+        enum CodingKeys: String, CodingKey { case id, name, capacity, slotMin = "slot_min", node }
     }
 }
 
@@ -311,7 +316,7 @@ extension Config {
             rooms: rooms.map {
                 Room(
                     id: RoomID($0.id), name: $0.name, capacity: $0.capacity ?? 8,
-                    slot: $0.slotMin.map { .minutes(Int64($0)) })
+                    slot: $0.slotMin.map { .minutes(Int64($0)) }, sensor: $0.node.map { .node(NodeID($0)) })
             },
             access: accessRules, sensors: sensorRules, reconcile: reconcileRules)
     }
@@ -448,7 +453,8 @@ extension Config {
         case _ where key.hasSuffix("_active_low"), "enabled", "fail_secure", "pin_after_hours", "relock_on_close",
             "persistent_session", "discovery", "names_in_events":
             return "true or false"
-        case "no_show_grace_min", "flapping_changes", "flapping_window_min", "slot_min", "bookable":
+        case "no_show_grace_min", "flapping_changes", "flapping_window_min", "overstay_grace_min", "slot_min",
+            "bookable":
             return "an integer"
         case "slots":
             return "an array of \"HH:MM-HH:MM\" strings"
@@ -556,6 +562,9 @@ extension Config {
         }
         if let m = reconcile.flappingWindowMin, !(1...120).contains(m) {
             throw fail("reconcile.flapping_window_min", "expected 1 to 120 minutes (10 by default)")
+        }
+        if let m = reconcile.overstayGraceMin, !(0...120).contains(m) {
+            throw fail("reconcile.overstay_grace_min", "expected 0 to 120 minutes (10 by default)")
         }
         var lastEnd = -1
         for (i, slot) in programSlots.enumerated() {
@@ -703,8 +712,17 @@ extension Config {
                 nodes[node] = k
             case (nil, .some(let line)):
                 try claim("\(k).gpio_line", chip: d.chip ?? defaultChip, line: line)
-            case (nil, nil): break
+            case (nil, nil):
+                if let other = nodes[d.id] { throw fail("\(k).node", "node '\(d.id)' already serves \(other)") }
+                nodes[d.id] = k
             }
+        }
+        for (i, r) in rooms.enumerated() {
+            guard let node = r.node else { continue }
+            let k = "rooms[\(i)].node"
+            try slug(k, node)
+            if let other = nodes[node] { throw fail(k, "node '\(node)' already serves \(other)") }
+            nodes[node] = "rooms[\(i)]"
         }
     }
 }

@@ -37,8 +37,8 @@ extension MQTTService {
 }
 
 /// A mosquitto ACL for the site (`cantine mqtt acl`): the daemon's user may use the site's
-/// topics and Home Assistant's; each node may only publish its own desk's report and its own
-/// status (so a compromised node cannot speak for another desk), and read nothing.
+/// topics and Home Assistant's; each node may only publish its own desk's (or room's) report
+/// and its own status (so a compromised node cannot speak for another desk), and read nothing.
 public enum BrokerACL {
     public static func text(_ config: Config, daemonUser: String? = nil) -> String {
         let site = "cantine/\(config.site.id)"
@@ -52,12 +52,15 @@ public enum BrokerACL {
             topic readwrite \(prefix)/#
 
             """
-        for desk in config.layout.desks {
-            guard let node = desk.node else { continue }
+        let layout = config.layout
+        let places =
+            layout.desks.compactMap { d in d.node.map { ($0, "desks/\(d.id)") } }
+            + layout.rooms.compactMap { r in r.node.map { ($0, "rooms/\(r.id)") } }
+        for (node, place) in places {
             out += """
 
                 user \(node)
-                topic write \(site)/desks/\(desk.id)/report
+                topic write \(site)/\(place)/report
                 topic write \(site)/nodes/\(node)/status
 
                 """

@@ -77,6 +77,7 @@ public enum SampleConfig {
             no_show_grace_min = 30       # a booked desk still empty this long after its start is released
             flapping_changes = 6         # this many occupancy changes …
             flapping_window_min = 10     # … within this many minutes: the sensor is flapping
+            overstay_grace_min = 10      # a room with a sensor still occupied this long after its booking
 
             [program]
             # The barcamp grid on the blackboard: `cantine sessions add --slot 2 --room salle-1 "Title"`
@@ -147,6 +148,7 @@ public enum SampleConfig {
             name = "Salle de réunion"
             capacity = 10
             slot_min = 60                # booked by whole hours from 08:00 (120: 2-hour blocks)
+            node = "salle-1-pir"         # occupancy sensor node on rooms/salle-1/report (overstays, walk-ins)
 
             [[rooms]]
             id = "grande-salle"

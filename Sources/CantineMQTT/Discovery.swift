@@ -1,5 +1,6 @@
 // Home Assistant MQTT discovery: one device for the site; per desk an occupancy
-// binary_sensor (unavailable with the daemon, or with the desk's node); people present and
+// binary_sensor (unavailable with the daemon, or with the desk's node), the same per room
+// that has a sensor; people present and
 // free desks per zone as sensors; per door a door binary_sensor and a lock binary_sensor.
 // Read-only on purpose: nothing here has a command topic, so Home Assistant cannot unlock.
 
@@ -70,6 +71,17 @@ public enum Discovery {
                     valueTemplate: "{{ value if value in ['occupied', 'vacant'] else 'None' }}",
                     payloadOn: "occupied", payloadOff: "vacant", deviceClass: "occupancy", availability: availability,
                     availabilityMode: availability.count > 1 ? "all" : nil, device: device))
+        }
+        for room in layout.rooms {
+            guard let node = room.node else { continue }
+            let availability = daemon + [.init(topic: topics.nodeStatus(node))]
+            add(
+                "binary_sensor", "room_\(room.id)",
+                DiscoveryEntity(
+                    name: room.name, uniqueID: "cantine_\(site)_room_\(room.id)", stateTopic: topics.roomState(room.id),
+                    valueTemplate: "{{ value if value in ['occupied', 'vacant'] else 'None' }}",
+                    payloadOn: "occupied", payloadOff: "vacant", deviceClass: "occupancy", availability: availability,
+                    availabilityMode: "all", device: device))
         }
         add(
             "sensor", "people_present",

@@ -39,6 +39,7 @@ public final class MQTTPublisher: Sendable {
         /// Access and alarm notices, in order (encoded at flush, off the engine's lock).
         var events: [NoticeBus.Item] = []
         var desks: Set<DeskID> = []
+        var rooms: Set<RoomID> = []
         var doors: Set<DoorID> = []
         var occupancy = false
     }
@@ -94,6 +95,7 @@ public final class MQTTPublisher: Sendable {
             switch item.notice {
             case .occupancyChanged: w.occupancy = true
             case .deskChanged(let desk): w.desks.insert(desk)
+            case .roomChanged(let room): w.rooms.insert(room)
             case .doorChanged(let door): w.doors.insert(door)
             case .alarm(let door, _), .alarmCleared(let door, _):
                 w.doors.insert(door)
@@ -175,11 +177,17 @@ public final class MQTTPublisher: Sendable {
         }
         for item in w.events { if let m = event(item) { send(m) } }
         if !w.connected {
-            let (desks, doors) = engine.read { s in
-                (w.desks.map { ($0, s.desks[$0]?.occupancy ?? .unknown) }, w.doors.map { ($0, s.doors[$0]?.label) })
+            let (desks, rooms, doors) = engine.read { s in
+                (
+                    w.desks.map { ($0, s.desks[$0]?.occupancy ?? .unknown) },
+                    w.rooms.map { ($0, s.rooms[$0]?.occupancy ?? .unknown) }, w.doors.map { ($0, s.doors[$0]?.label) }
+                )
             }
             for (desk, occupancy) in desks.sorted(by: { $0.0 < $1.0 }) {
                 send(state(topics.deskState(desk), occupancy.rawValue, at: now))
+            }
+            for (room, occupancy) in rooms.sorted(by: { $0.0 < $1.0 }) {
+                send(state(topics.roomState(room), occupancy.rawValue, at: now))
             }
             for (door, label) in doors.sorted(by: { $0.0 < $1.0 }) {
                 if let label { send(state(topics.doorState(door), label, at: now)) }
@@ -263,10 +271,14 @@ public final class MQTTPublisher: Sendable {
 
     /// Every retained topic afresh, then discovery (after a (re)connect).
     func publishAll(at now: Instant) {
-        let (desks, doors) = engine.read { s in
-            (s.desks.map { ($0.key, $0.value.occupancy.rawValue) }, s.doors.map { ($0.key, $0.value.label) })
+        let (desks, rooms, doors) = engine.read { s in
+            (
+                s.desks.map { ($0.key, $0.value.occupancy.rawValue) },
+                s.rooms.map { ($0.key, $0.value.occupancy.rawValue) }, s.doors.map { ($0.key, $0.value.label) }
+            )
         }
         for (desk, label) in desks.sorted(by: { $0.0 < $1.0 }) { send(state(topics.deskState(desk), label, at: now)) }
+        for (room, label) in rooms.sorted(by: { $0.0 < $1.0 }) { send(state(topics.roomState(room), label, at: now)) }
         for (door, label) in doors.sorted(by: { $0.0 < $1.0 }) { send(state(topics.doorState(door), label, at: now)) }
         publishOccupancy(at: now)
         publishDiscovery(at: now)
@@ -293,14 +305,15 @@ public final class MQTTPublisher: Sendable {
         try? store?.metaSet(key, current.sorted().joined(separator: "\n"))
     }
 
-    /// On a clean shutdown: desks say `unknown` (nobody watches them any more), the status says
+    /// On a clean shutdown: desks and rooms say `unknown` (nobody watches them any more), the status says
     /// `offline`; waits up to `timeout` for the broker's acknowledgements, then keeps every
     /// event still unacknowledged in the outbox for the next start.
     public func shutDown(timeout: Duration = .seconds(2)) async {
         let now = engine.now
-        let desks = engine.read { Array($0.desks.keys) }
+        let (desks, rooms) = engine.read { (Array($0.desks.keys), Array($0.rooms.keys)) }
         if client.isConnected && !outboxPending.withLock({ $0 }) {
             for desk in desks.sorted() { _ = hand(state(topics.deskState(desk), Occupancy.unknown.rawValue, at: now)) }
+            for room in rooms.sorted() { _ = hand(state(topics.roomState(room), Occupancy.unknown.rawValue, at: now)) }
             _ = hand(state(topics.status, "offline", at: now))
             let clock = ContinuousClock()
             let deadline = clock.now + timeout
@@ -359,6 +372,7 @@ struct FindingEvent: Encodable {
     /// `raised`, `ended` or `resolved`.
     let state: String
     let desk: String?
+    let room: String?
     let booking: String?
     let member: String?
     var name: String?
@@ -372,6 +386,7 @@ struct FindingEvent: Encodable {
         kind = f.kind.rawValue
         state = f.resolution != nil ? "resolved" : f.endedAt != nil ? "ended" : "raised"
         desk = f.desk?.rawValue
+        room = f.room?.rawValue
         booking = f.booking?.rawValue
         member = f.member?.rawValue
         detail = f.detail

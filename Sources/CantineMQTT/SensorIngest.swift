@@ -1,7 +1,7 @@
 // Sensor input from MQTT: on its own thread, takes what the network thread queued and turns
-// desk reports and node status into journaled events. Every report is either accepted (one
+// desk and room reports and node status into journaled events. Every report is either accepted (one
 // journal event) or rejected with a reason code, counted, and logged at a bounded rate:
-// retained, malformed, flooding, unknown desk, duplicate, out of order, stale.
+// retained, malformed, flooding, unknown desk or room, duplicate, out of order, stale.
 
 import CantineCore
 import CantineProtocol
@@ -10,7 +10,7 @@ import Logging
 import Metrics
 import Synchronization
 
-/// Reports of one site's desk nodes, into the engine.
+/// Reports of one site's desk and room nodes, into the engine.
 public final class SensorIngest: Sendable {
     /// Why a message on a sensor topic was not taken in (beyond `ReportRefusal`).
     public enum Rejection: String, Sendable, CaseIterable {
@@ -20,13 +20,13 @@ public final class SensorIngest: Sendable {
         case flood
         /// A status payload other than `online` / `offline`.
         case badStatus = "bad_status"
-        /// A status from a node no desk of the config names.
+        /// A status from a node no desk or room of the config names.
         case unknownNode = "unknown_node"
         /// A topic under the prefix this version does not read.
         case unknownTopic = "unknown_topic"
     }
 
-    /// Per-desk flood limit: a token bucket of `burst` reports refilled at `perSecond`
+    /// Per-desk (and per-room) flood limit: a token bucket of `burst` reports refilled at `perSecond`
     /// (0 turns it off: the ingest bench measures the pipeline without it).
     public struct Limits: Sendable {
         public var perSecond: Double
@@ -49,6 +49,9 @@ public final class SensorIngest: Sendable {
         var accepted = 0
         var rejected: [String: Int] = [:]
         var buckets: [String: (tokens: Double, at: Instant)] = [:]
+        /// Per place: recent out-of-order refusals, and when a conflict was last journaled.
+        var outOfOrder: [String: [Instant]] = [:]
+        var conflictSent: [String: Instant] = [:]
         /// Per reason: when it was last logged, and how many since.
         var logged: [String: (at: Instant, suppressed: Int)] = [:]
     }
@@ -85,13 +88,24 @@ public final class SensorIngest: Sendable {
             return
         }
         switch topics.parse(message.topic) {
-        case .deskReport(let desk): report(desk, message)
+        case .deskReport(let desk):
+            report(message, key: desk.rawValue, source: EventSource("sensor:\(desk)")) {
+                .deskReported(DeskReport(desk: desk, reading: $0))
+            }
+        case .roomReport(let room):
+            report(message, key: "room:\(room)", source: EventSource("sensor:room:\(room)")) {
+                .roomReported(RoomReport(room: room, reading: $0))
+            }
         case .nodeStatus(let node): status(node, message)
         case nil: reject(Rejection.unknownTopic.rawValue, message.topic, "no such topic in the contract (docs/mqtt.md)")
         }
     }
 
-    func report(_ desk: DeskID, _ message: InboundMessage) {
+    /// A node's report: decoded, rate-limited per place (`key`), admitted by the core's
+    /// policy and journaled as the event `event` makes of it.
+    func report(
+        _ message: InboundMessage, key: String, source: EventSource, event: (SensorReport) -> Event
+    ) {
         let topic = message.topic
         guard !message.retained else {
             return reject(
@@ -103,20 +117,21 @@ public final class SensorIngest: Sendable {
         } catch {
             return reject(error.reason, topic, error.message)
         }
-        guard admitRate(desk.rawValue) else {
+        guard admitRate(key) else {
             return reject(Rejection.flood.rawValue, topic, "more than \(limits.perSecond) reports/s: dropped")
         }
-        let event = DeskReport(
-            desk: desk, occupied: wire.occupied, seq: Int64(wire.seq), uptimeS: Int64(wire.uptimeS), fw: wire.fw,
-            rssi: wire.rssi.map(Int.init))
-        let refusal = engine.submit(.deskReported(event), source: EventSource("sensor:\(desk)")) { state, now in
-            let refusal = SensorPolicy.admit(event, in: state, now: now)
+        let event = event(wire)
+        let refusal = engine.submit(event, source: source) { state, now in
+            let refusal = event.observation.flatMap { SensorPolicy.admit($0, in: state, now: now) }
             // Counted before the event is applied, so whoever sees its effects sees the count.
             if refusal == nil { self.state.withLock { $0.accepted += 1 } }
             return refusal
         }
         if let refusal {
             reject(refusal.rawValue, topic, "seq \(wire.seq) uptime \(wire.uptimeS) s")
+            if refusal == .outOfOrder, let place = event.observation?.place, let refused = conflicting(key) {
+                engine.submit(.sensorConflict(SensorConflict(place, refused: refused)), source: source)
+            }
         } else {
             accepted.increment()
         }
@@ -132,17 +147,39 @@ public final class SensorIngest: Sendable {
         let refusal = engine.submit(
             .nodeStatus(NodeStatus(node: node, online: online)), source: EventSource("node:\(node)")
         ) { state, _ -> StatusRefusal? in
-            guard state.layout?.desks.contains(where: { $0.node == node }) == true else { return .unknownNode }
+            guard let layout = state.layout,
+                layout.desks.contains(where: { $0.node == node }) || layout.rooms.contains(where: { $0.node == node })
+            else { return .unknownNode }
             return state.nodes[node]?.online == online ? .unchanged : nil
         }
         if refusal == .unknownNode {
-            reject(Rejection.unknownNode.rawValue, message.topic, "no desk in the config has node '\(node)'")
+            reject(Rejection.unknownNode.rawValue, message.topic, "no desk or room in the config has node '\(node)'")
         }
     }
 
     enum StatusRefusal: Sendable { case unknownNode, unchanged }
 
-    /// Token bucket per desk.
+    /// Out-of-order reports that keep coming for one place are not a redelivery but a second
+    /// stream on its topic (two nodes flashed for one desk, a node replaying old data). Counts
+    /// them over `conflictWindow`; from `conflictThreshold` on, returns the count, at most once
+    /// a minute per place, for a journaled `sensor.conflict` (a sensor finding for staff).
+    func conflicting(_ key: String) -> Int? {
+        let now = engine.now
+        return state.withLock { s in
+            var recent = (s.outOfOrder[key] ?? []).filter { now - $0 < Self.conflictWindow }
+            recent.append(now)
+            s.outOfOrder[key] = Array(recent.suffix(Self.conflictThreshold * 4))
+            guard recent.count >= Self.conflictThreshold else { return nil }
+            if let sent = s.conflictSent[key], now - sent < .seconds(60) { return nil }
+            s.conflictSent[key] = now
+            return recent.count
+        }
+    }
+
+    static let conflictThreshold = 5
+    static let conflictWindow = Span.minutes(10)
+
+    /// Token bucket per desk or room.
     func admitRate(_ key: String) -> Bool {
         guard limits.perSecond > 0 else { return true }
         let now = engine.now
@@ -181,5 +218,23 @@ public final class SensorIngest: Sendable {
                     "more_since_last_log": "\(suppressed)",
                 ])
         }
+    }
+}
+
+extension DeskReport {
+    /// A desk node's decoded payload as the core's observation.
+    init(desk: DeskID, reading r: SensorReport) {
+        self.init(
+            desk: desk, occupied: r.occupied, seq: Int64(r.seq), uptimeS: Int64(r.uptimeS), fw: r.fw,
+            rssi: r.rssi.map(Int.init))
+    }
+}
+
+extension RoomReport {
+    /// A room node's decoded payload as the core's observation.
+    init(room: RoomID, reading r: SensorReport) {
+        self.init(
+            room: room, occupied: r.occupied, seq: Int64(r.seq), uptimeS: Int64(r.uptimeS), fw: r.fw,
+            rssi: r.rssi.map(Int.init))
     }
 }

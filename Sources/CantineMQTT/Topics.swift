@@ -22,11 +22,17 @@ public struct Topics: Sendable {
     public var events: String { prefix + "events" }
     public func deskState(_ desk: DeskID) -> String { prefix + "desks/\(desk)/state" }
     public func deskReport(_ desk: DeskID) -> String { prefix + "desks/\(desk)/report" }
+    /// A meeting room's sensed occupancy (`occupied` / `vacant` / `unknown`), retained.
+    public func roomState(_ room: RoomID) -> String { prefix + "rooms/\(room)/state" }
+    /// Where a room's sensor node reports (the desk nodes' payload).
+    public func roomReport(_ room: RoomID) -> String { prefix + "rooms/\(room)/report" }
     public func doorState(_ door: DoorID) -> String { prefix + "doors/\(door)/state" }
     public func nodeStatus(_ node: NodeID) -> String { prefix + "nodes/\(node)/status" }
 
-    /// What the daemon subscribes to: every desk report and node status of the site.
-    public var sensorSubscriptions: [String] { [prefix + "desks/+/report", prefix + "nodes/+/status"] }
+    /// What the daemon subscribes to: every desk and room report and node status of the site.
+    public var sensorSubscriptions: [String] {
+        [prefix + "desks/+/report", prefix + "rooms/+/report", prefix + "nodes/+/status"]
+    }
     /// Home Assistant's birth / last will: `online` means re-send discovery.
     public var homeAssistantStatus: String { discoveryPrefix + "/status" }
 
@@ -38,6 +44,7 @@ public struct Topics: Sendable {
     /// An inbound topic of the contract.
     public enum Inbound: Equatable, Sendable {
         case deskReport(DeskID)
+        case roomReport(RoomID)
         case nodeStatus(NodeID)
     }
 
@@ -48,6 +55,7 @@ public struct Topics: Sendable {
         guard parts.count == 3, Slug.isValid(String(parts[1])) else { return nil }
         switch (parts[0], parts[2]) {
         case ("desks", "report"): return .deskReport(DeskID(String(parts[1])))
+        case ("rooms", "report"): return .roomReport(RoomID(String(parts[1])))
         case ("nodes", "status"): return .nodeStatus(NodeID(String(parts[1])))
         default: return nil
         }

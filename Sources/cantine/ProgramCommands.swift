@@ -126,6 +126,7 @@ struct Findings: AsyncParsableCommand {
             var id: String
             var kind: String
             var desk: String?
+            var room: String?
             var booking: String?
             var member: String?
             var detail: String
@@ -142,7 +143,8 @@ struct Findings: AsyncParsableCommand {
             let tz = config.timeZone
             let rows = state.findings.values.filter { all || $0.open }.sorted { $0.raisedAt < $1.raisedAt }.map { f in
                 Row(
-                    id: f.id.rawValue, kind: f.kind.rawValue, desk: f.desk?.rawValue, booking: f.booking?.rawValue,
+                    id: f.id.rawValue, kind: f.kind.rawValue, desk: f.desk?.rawValue, room: f.room?.rawValue,
+                    booking: f.booking?.rawValue,
                     member: f.member?.rawValue, detail: f.detail, raised: localText(f.raisedAt, tz),
                     ended: f.endedAt.map { localText($0, tz) },
                     resolution: f.resolution.map { "\($0.action.rawValue) by \($0.by)" })
@@ -150,10 +152,10 @@ struct Findings: AsyncParsableCommand {
             if output.json { return try printJSON(rows) }
             if rows.isEmpty { return print(all ? "no findings" : "no open findings") }
             printTable(
-                ["ID", "KIND", "DESK", "DETAIL", "RAISED", "STATE"],
+                ["ID", "KIND", "WHERE", "DETAIL", "RAISED", "STATE"],
                 rows.map {
                     [
-                        $0.id, $0.kind, $0.desk ?? "—", $0.detail, $0.raised,
+                        $0.id, $0.kind, $0.desk ?? $0.room ?? "—", $0.detail, $0.raised,
                         $0.resolution ?? $0.ended.map { "open, ended \($0.suffix(5))" } ?? "open",
                     ]
                 })

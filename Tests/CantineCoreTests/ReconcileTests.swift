@@ -314,4 +314,31 @@ final class Site: @unchecked Sendable {
         #expect(site.findings(.sensor).filter { $0.detail == "flapping" }.count == 1)
         #expect(site.replayed() == site.state)
     }
+
+    @Test func contradictingReportsAreASensorFindingUntilTheyStop() throws {
+        let site = Site()
+        site.badge("ada")
+        site.desk("f01", occupied: true)
+        // The ingest saw reports for f01 refused as out of order, again and again.
+        site.engine.submit(.sensorConflict(SensorConflict(.desk("f01"), refused: 5)), source: "sensor:f01")
+        let finding = try #require(site.findings(.sensor).first)
+        #expect(finding.detail == "contradicting" && finding.desk == "f01")
+        #expect(finding.id == FindingID("sensor.f01.contradicting.\(t0.micros / 1_000_000)"))
+        // Still coming a minute later: the same finding, not a new one.
+        site.advance(.minutes(1))
+        site.engine.submit(.sensorConflict(SensorConflict(.desk("f01"), refused: 7)), source: "sensor:f01")
+        #expect(site.findings(.sensor).count == 1)
+        // Quiet for the window (10 min): the minute pass ends it; staff still see it.
+        site.advance(.minutes(9))
+        _ = site.engine.reconcile()
+        #expect(site.state.findings[finding.id]?.endedAt == nil)
+        site.advance(.minutes(2))
+        _ = site.engine.reconcile()
+        #expect(site.state.findings[finding.id]?.endedAt == site.time.now())
+        #expect(site.state.findings[finding.id]?.open == true)
+        // A conflict for a place the layout does not have changes nothing.
+        site.engine.submit(.sensorConflict(SensorConflict(.desk("nope"), refused: 5)), source: "sensor:nope")
+        #expect(site.findings(.sensor).filter { $0.detail == "contradicting" }.count == 1)
+        #expect(site.replayed() == site.state)
+    }
 }

@@ -106,6 +106,23 @@ import Testing
                 == "config c.toml: reconcile.no_show_grace_min: expected 5 to 240 minutes (30 by default)")
     }
 
+    @Test func aRoomSensorIsANodeOfItsOwn() throws {
+        let config = try Config.parse(sample, file: "c.toml")
+        #expect(config.layout.rooms.first?.node == "salle-1-pir")
+        #expect(config.layout.rooms.dropFirst().allSatisfy { $0.sensor == nil })
+        #expect(config.layout.reconcile.overstayGrace == .minutes(10))
+        #expect(BrokerACL.text(config).contains("user salle-1-pir\ntopic write cantine/paris/rooms/salle-1/report"))
+        #expect(
+            error(sample.replacingOccurrences(of: "node = \"salle-1-pir\"", with: "node = \"node-f01\""))
+                == "config c.toml: rooms[0].node: node 'node-f01' already serves desks[0]")
+        #expect(
+            error(sample.replacingOccurrences(of: "node = \"salle-1-pir\"", with: "node = \"PIR 1\""))?.hasPrefix(
+                "config c.toml: rooms[0].node:") == true)
+        #expect(
+            error(sample.replacingOccurrences(of: "overstay_grace_min = 10", with: "overstay_grace_min = 500"))
+                == "config c.toml: reconcile.overstay_grace_min: expected 0 to 120 minutes (10 by default)")
+    }
+
     @Test func secretsComeFromTheEnvironmentButNotFromComments() throws {
         let text = sample.replacingOccurrences(of: "# username = \"cantine\"", with: "username = \"${MQTT_USER}\"")
         #expect(

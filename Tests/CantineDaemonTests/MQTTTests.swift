@@ -284,6 +284,80 @@ func withMQTT(
         runtime.close()
     }
 
+    @Test func aRoomSensorNodeReportsOnItsRoomsTopicOnlyAndTheRoomIsPublished() async throws {
+        let site = try TestSite()
+        let users = ["cantine": "s3cret", "salle-1-pir": "r1"]
+        // The generated ACL, plus the test collector's own ping topic.
+        let acl = BrokerACL.text(site.config) + "\nuser cantine\ntopic readwrite cantine-test/#\n"
+        let broker = try Broker(users: users, acl: acl)
+        let runtime = try site.open()
+        let watch = try Collector(
+            broker, topics: ["cantine/paris/rooms/+/state", "homeassistant/binary_sensor/#"], user: "cantine",
+            password: "s3cret")
+        try await withMQTT(runtime, broker, user: "cantine", password: "s3cret") { service in
+            #expect(service.client.wait(connected: true, timeout: 10))
+            let pir = try TestNode(broker, id: "salle-1-pir", desk: "salle-1", password: "r1")
+            // The room's node speaking for a desk: the broker drops it. Its room's report lands.
+            pir.raw("cantine/paris/desks/j01/report", SensorReportText.make(occupied: true, seq: 1))
+            pir.raw("cantine/paris/rooms/salle-1/report", SensorReportText.make(occupied: true, seq: 2))
+            #expect(await runtime.engine.wait(on: runtime.bus) { $0.rooms["salle-1"]?.occupancy == .occupied })
+            #expect(runtime.engine.read { $0.desks["j01"]?.lastSeq } == nil)
+            #expect(runtime.engine.read { $0.nodes["salle-1-pir"]?.fw } == "1.0.0")
+            watch.waitFor { $0.payloads("cantine/paris/rooms/salle-1/state").last == "occupied" }
+            #expect(watch.payloads("cantine/paris/rooms/salle-1/state").last == "occupied")
+            // Home Assistant sees the room as an occupancy binary_sensor, unavailable with its node.
+            let topic = "homeassistant/binary_sensor/cantine_paris_room_salle-1/config"
+            watch.waitFor { !$0.payloads(topic).isEmpty }
+            let config = try #require(watch.payloads(topic).last)
+            let room = try JSONSerialization.jsonObject(with: Data(config.utf8)) as? [String: Any]
+            #expect(room?["device_class"] as? String == "occupancy")
+            #expect(room?["state_topic"] as? String == "cantine/paris/rooms/salle-1/state")
+            let availability = (room?["availability"] as? [[String: String]])?.compactMap { $0["topic"] }
+            #expect(availability == ["cantine/paris/status", "cantine/paris/nodes/salle-1-pir/status"])
+            // A report for a room the config does not have is refused by name (then a marker on
+            // the same connection: a fresh desk turns occupied, so the report has been handled).
+            let other = watch.client
+            _ = other.publish("cantine/paris/rooms/cave/report", SensorReportText.make(occupied: true, seq: 1))
+            _ = other.publish("cantine/paris/desks/j12/report", SensorReportText.make(occupied: true, seq: 1))
+            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j12"]?.occupancy == .occupied })
+            #expect(service.ingest.rejections["unknown_room"] == 1)
+        }
+        runtime.close()
+    }
+
+    @Test func twoReportStreamsOnOneDeskTopicAreAContradictingSensor() async throws {
+        let broker = try Broker()
+        let site = try TestSite()
+        let runtime = try site.open()
+        try await withMQTT(runtime, broker) { service in
+            #expect(service.client.wait(connected: true, timeout: 10))
+            // Two nodes flashed for desk j01: one up for 1,100 s, one for 1,001 s, interleaved.
+            let rogue = try TestNode(broker, id: "rogue")
+            let topic = "cantine/paris/desks/j01/report"
+            for i in UInt32(0)..<6 {
+                rogue.raw(topic, SensorReportText.make(occupied: true, seq: 100 + i))
+                rogue.raw(topic, SensorReportText.make(occupied: false, seq: 1 + i))
+            }
+            // A marker on the same connection: a fresh desk turns occupied once all is handled.
+            rogue.raw("cantine/paris/desks/j12/report", SensorReportText.make(occupied: true, seq: 1))
+            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j12"]?.occupancy == .occupied })
+            #expect(
+                runtime.engine.read { s in
+                    s.findings.values.contains { $0.desk == "j01" && $0.detail == "contradicting" }
+                })
+            #expect(service.ingest.rejections["out_of_order"] == 6)
+            #expect(runtime.engine.read { $0.desks["j01"]?.lastSeq } == 105)
+            runtime.journal.flush()
+            let conflicts = try runtime.store.read { db in
+                try String.fetchAll(db, sql: "SELECT payload FROM journal WHERE kind = 'sensor.conflict'")
+            }
+            #expect(conflicts.count == 1)
+            #expect(conflicts.first?.contains(#""desk":"j01""#) == true)
+            #expect(conflicts.first?.contains(#""refused":5"#) == true)
+        }
+        runtime.close()
+    }
+
     @Test func aDeskLeavingTheConfigLosesItsDiscoveryEntity() async throws {
         let broker = try Broker()
         let site = try TestSite()
