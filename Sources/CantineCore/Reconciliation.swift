@@ -201,11 +201,13 @@ public enum Reconciler {
             case nil: return []
             }
         }
-        // Findings still in force, by desk (one look at them per pass, not per desk).
+        // Findings still in force, by desk and room (one look at them per pass, not per place).
         var ongoing: [DeskID: [Finding]] = [:]
+        var ongoingInRooms: [RoomID: [Finding]] = [:]
         let wanted = Set(desks)
         for f in s.findings.values where f.endedAt == nil {
             if let d = f.desk, wanted.contains(d) { ongoing[d, default: []].append(f) }
+            if let r = f.room { ongoingInRooms[r, default: []].append(f) }
         }
         var out: [Event] = []
         for id in desks {
@@ -213,8 +215,7 @@ public enum Reconciler {
                 id, booking: active[id], present: present, ongoing: ongoing[id] ?? [], in: s, layout: layout, now: now)
         }
         for id in rooms where s.rooms[id] != nil {
-            let ongoingHere = s.findings.values.filter { $0.room == id && $0.endedAt == nil }
-            out += room(id, present: present, ongoing: ongoingHere, in: s, layout: layout, now: now)
+            out += room(id, present: present, ongoing: ongoingInRooms[id] ?? [], in: s, layout: layout, now: now)
         }
         if scope == .all { out += capacity(present: present, in: s, layout: layout, now: now) }
         return out

@@ -1,6 +1,6 @@
-// `cantine bench reconcile`: a full reconciliation pass (every desk, every booking in force,
-// capacity) over a large site held in memory: 500 desks, 10 rooms, 2,000 bookings, 200
-// members inside. Pure core code, no I/O: figures, not assertions.
+// `cantine bench reconcile`: a full reconciliation pass (every desk, every sensed room, every
+// booking in force, capacity) over a large site held in memory: 500 desks, 10 rooms with a
+// sensor, 2,000 bookings, 200 members inside. Pure core code, no I/O: figures, not assertions.
 
 import CantineCore
 import CantineGPIO
@@ -41,7 +41,9 @@ extension Bench {
         let desks = (0..<deskCount).map { i in
             Desk(id: DeskID("d\(i)"), name: "D\(i)", zone: zones[i % zones.count].id, sensor: .node(NodeID("n\(i)")))
         }
-        let rooms = (0..<roomCount).map { Room(id: RoomID("r\($0)"), name: "Room \($0)", capacity: 10) }
+        let rooms = (0..<roomCount).map {
+            Room(id: RoomID("r\($0)"), name: "Room \($0)", capacity: 10, sensor: .node(NodeID("rn\($0)")))
+        }
         var s = State()
         let layout = SiteLayout(
             site: "bench", name: "Bench", capacity: 400, zones: zones, desks: desks, rooms: rooms)
@@ -77,6 +79,14 @@ extension Bench {
             d.since = now - .minutes(Int64(rng.next() % 120) + 1)
             d.lastReportAt = now - .seconds(30)
             s.desks[desk.id] = d
+        }
+        // Rooms: occupied since the morning (overstays past the morning's bookings) or vacant.
+        for room in rooms {
+            var r = s.rooms[room.id] ?? DeskState()
+            r.occupancy = rng.next() % 2 == 0 ? .occupied : .vacant
+            r.since = now - .minutes(Int64(rng.next() % 240) + 1)
+            r.lastReportAt = now - .seconds(30)
+            s.rooms[room.id] = r
         }
 
         let firstStart = ContinuousClock.now
