@@ -4,6 +4,7 @@
 
 import CantineCore
 import CantineProtocol
+import CantineWeb
 import Foundation
 import TOMLKit
 
@@ -22,9 +23,12 @@ public struct Config: Codable, Equatable, Sendable {
     public var rooms: [RoomSection]
     public var program: ProgramSection
     public var reconcile: ReconcileSection
+    public var display: DisplaySection
+    public var spaceapi: SpaceAPISection?
 
     enum CodingKeys: String, CodingKey {
         case site, database, http, mqtt, gpio, access, sensors, zones, doors, desks, rooms, program, reconcile
+        case display, spaceapi
     }
 
     /// Only `[site]` and `[database]` are required; other sections and lists may be left out.
@@ -43,6 +47,50 @@ public struct Config: Codable, Equatable, Sendable {
         rooms = try c.decodeIfPresent([RoomSection].self, forKey: .rooms) ?? []
         program = try c.decodeIfPresent(ProgramSection.self, forKey: .program) ?? ProgramSection()
         reconcile = try c.decodeIfPresent(ReconcileSection.self, forKey: .reconcile) ?? ReconcileSection()
+        display = try c.decodeIfPresent(DisplaySection.self, forKey: .display) ?? DisplaySection()
+        spaceapi = try c.decodeIfPresent(SpaceAPISection.self, forKey: .spaceapi)
+    }
+
+    /// The entrance blackboard (`/display`).
+    public struct DisplaySection: Codable, Equatable, Sendable {
+        /// Greet members by first name when they badge in (true by default).
+        public var welcome: Bool?
+        /// Minutes a session stays "just started: come in" after its start (10 by default).
+        public var lateStartMin: Int?
+        public init() {}
+        enum CodingKeys: String, CodingKey { case welcome, lateStartMin = "late_start_min" }
+    }
+
+    /// What `/spaceapi.json` says about the space (SpaceAPI v15); without it, no SpaceAPI.
+    public struct SpaceAPISection: Codable, Equatable, Sendable {
+        public var url: String
+        public var logo: String
+        public var address: String?
+        public var lat: Double
+        public var lon: Double
+        public var email: String?
+        public var phone: String?
+        /// Where the program's .ics is published (`feeds.calendar`).
+        public var calendarURL: String?
+        enum CodingKeys: String, CodingKey {
+            case url, logo, address, lat, lon, email, phone, calendarURL = "calendar_url"
+        }
+    }
+
+    /// How the blackboard is shown.
+    public var boardSettings: BoardSettings {
+        BoardSettings(
+            locale: locale == "en" ? "en" : "fr", lateStart: .minutes(Int64(display.lateStartMin ?? 10)),
+            welcome: display.welcome ?? true)
+    }
+
+    /// SpaceAPI facts, when `[spaceapi]` is there.
+    public var spaceInfo: SpaceInfo? {
+        spaceapi.map {
+            SpaceInfo(
+                url: $0.url, logo: $0.logo, address: $0.address, lat: $0.lat, lon: $0.lon, email: $0.email,
+                phone: $0.phone, calendarURL: $0.calendarURL)
+        }
     }
 
     /// The day's program: the barcamp grid's time slots.
@@ -458,7 +506,10 @@ extension Config {
             return "an integer"
         case "slots":
             return "an array of \"HH:MM-HH:MM\" strings"
-        case "site", "database", "http", "mqtt", "gpio", "access", "sensors", "program", "reconcile":
+        case "lat", "lon":
+            return "a number of degrees"
+        case "site", "database", "http", "mqtt", "gpio", "access", "sensors", "program", "reconcile", "display",
+            "spaceapi":
             return "a table ([\(key)])"
         case "zones", "doors", "desks", "rooms":
             return "an array of tables ([[\(key)]])"
@@ -562,6 +613,21 @@ extension Config {
         }
         if let m = reconcile.flappingWindowMin, !(1...120).contains(m) {
             throw fail("reconcile.flapping_window_min", "expected 1 to 120 minutes (10 by default)")
+        }
+        if let m = display.lateStartMin, !(0...60).contains(m) {
+            throw fail("display.late_start_min", "expected 0 to 60 minutes (10 by default)")
+        }
+        if let locale = site.locale, !["fr", "en"].contains(locale) {
+            throw fail("site.locale", "expected \"fr\" or \"en\"")
+        }
+        if let space = spaceapi {
+            if !(-90...90).contains(space.lat) { throw fail("spaceapi.lat", "expected -90 to 90 degrees") }
+            if !(-180...180).contains(space.lon) { throw fail("spaceapi.lon", "expected -180 to 180 degrees") }
+            for (key, value) in [("url", space.url), ("logo", space.logo)]
+                + (space.calendarURL.map { [("calendar_url", $0)] } ?? [])
+            where !(value.hasPrefix("https://") || value.hasPrefix("http://")) {
+                throw fail("spaceapi.\(key)", "expected an http(s):// URL")
+            }
         }
         if let m = reconcile.overstayGraceMin, !(0...120).contains(m) {
             throw fail("reconcile.overstay_grace_min", "expected 0 to 120 minutes (10 by default)")

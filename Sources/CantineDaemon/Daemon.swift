@@ -74,10 +74,19 @@ public enum Daemon {
                 throw DaemonError(error.message)
             }
         }
-        let web = WebContext(engine: runtime.engine, journal: runtime.journal, version: cantineVersion)
+        let store = runtime.store
+        let board = BoardStream(
+            engine: runtime.engine, bus: runtime.bus, settings: config.boardSettings,
+            names: { store.memberName($0.rawValue) })
+        let web = WebContext(
+            engine: runtime.engine, journal: runtime.journal, version: cantineVersion, board: board,
+            space: config.spaceInfo)
         services.append(contentsOf: extraServices(runtime, hardware))
         services.append(
             buildApplication(web, host: config.httpHost, port: config.httpPort, logger: logger) { ready(runtime) })
+        // After the web server: shut down before it (reverse order), so open /display streams
+        // end and the server does not wait on them.
+        services.append(BoardService(board: board))
 
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)

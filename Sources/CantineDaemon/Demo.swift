@@ -393,6 +393,7 @@ public enum Demo {
                     Data(
                         """
                         Cantine demo: \(config.site.name), simulated doors and desk sensors, day from 07:30 at ×\(speed)
+                          display   \(base)/display
                           health    \(base)/healthz
                           occupancy \(base)/api/occupancy
                         \(mqttLine)  database  \(dbPath)

@@ -79,6 +79,20 @@ public enum SampleConfig {
             flapping_window_min = 10     # … within this many minutes: the sensor is flapping
             overstay_grace_min = 10      # a room with a sensor still occupied this long after its booking
 
+            [display]
+            welcome = true               # the entrance screen greets members by first name on badge-in
+            late_start_min = 10          # a session stays "just started: come in" this long
+
+            # SpaceAPI v15 at /spaceapi.json (left out: no SpaceAPI):
+            # [spaceapi]
+            # url = "https://lacantine.example"
+            # logo = "https://lacantine.example/logo.png"
+            # address = "151 rue Montmartre, 75002 Paris, France"
+            # lat = 48.8698
+            # lon = 2.3431
+            # email = "bonjour@lacantine.example"
+            # calendar_url = "https://lacantine.example/program.ics"
+
             [program]
             # The barcamp grid on the blackboard: `cantine sessions add --slot 2 --room salle-1 "Title"`
             slots = ["09:30-10:15", "10:30-11:15", "11:30-12:15", "14:00-14:45", "15:00-15:45", "16:00-16:45"]

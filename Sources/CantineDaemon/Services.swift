@@ -5,6 +5,7 @@
 import CantineCore
 import CantineGPIO
 import CantineStore
+import CantineWeb
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -100,5 +101,18 @@ struct EdgeReaderService: Service {
         for (name, reader) in readers { reader.start(name: name) }
         try? await gracefulShutdown()
         for (_, reader) in readers { reader.stop() }
+    }
+}
+
+/// The entrance blackboard's live stream: renders on changes until the daemon stops.
+struct BoardService: Service {
+    let board: BoardStream
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await board.run() }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 import CantineCore
 import CantineDaemon
+import CantineWeb
 import Foundation
 import Testing
 
@@ -104,6 +105,25 @@ import Testing
         #expect(
             error(sample.replacingOccurrences(of: "no_show_grace_min = 30", with: "no_show_grace_min = 2"))
                 == "config c.toml: reconcile.no_show_grace_min: expected 5 to 240 minutes (30 by default)")
+    }
+
+    @Test func theDisplayAndSpaceAPITablesAreChecked() throws {
+        let config = try Config.parse(sample, file: "c.toml")
+        #expect(config.boardSettings == BoardSettings(locale: "fr", lateStart: .minutes(10), welcome: true))
+        #expect(config.spaceInfo == nil)
+        let space = sample.replacingOccurrences(of: "# [spaceapi]", with: "[spaceapi]")
+            .replacingOccurrences(of: "# url =", with: "url =").replacingOccurrences(of: "# logo =", with: "logo =")
+            .replacingOccurrences(of: "# lat =", with: "lat =").replacingOccurrences(of: "# lon =", with: "lon =")
+        #expect(try Config.parse(space, file: "c.toml").spaceInfo?.lat == 48.8698)
+        #expect(
+            error(space.replacingOccurrences(of: "lat = 48.8698", with: "lat = 148.8"))
+                == "config c.toml: spaceapi.lat: expected -90 to 90 degrees")
+        #expect(
+            error(space.replacingOccurrences(of: "url = \"https://lacantine.example\"", with: "url = \"lacantine\""))
+                == "config c.toml: spaceapi.url: expected an http(s):// URL")
+        #expect(
+            error(sample.replacingOccurrences(of: "late_start_min = 10", with: "late_start_min = 90"))
+                == "config c.toml: display.late_start_min: expected 0 to 60 minutes (10 by default)")
     }
 
     @Test func aRoomSensorIsANodeOfItsOwn() throws {

@@ -1,0 +1,164 @@
+// The entrance blackboard as data: today's sessions as a grid by room and time (past, now,
+// next, later; a session stays "starting" for its first minutes), breaks, free desks per
+// zone, meeting rooms free or busy until when. Pure: a function of the state and the time,
+// rendered by /display's script and sent whole on every change (small, and a reconnecting
+// screen needs nothing else to catch up).
+
+import CantineCore
+
+/// How the blackboard is shown (from the config's `[site]` and `[display]`).
+public struct BoardSettings: Sendable, Equatable {
+    /// `fr` or `en`.
+    public var locale: String
+    /// A session stays highlighted as starting this long after its start (latecomers).
+    public var lateStart: Span
+    /// Greet members by first name when they badge in.
+    public var welcome: Bool
+    public init(locale: String = "fr", lateStart: Span = .minutes(10), welcome: Bool = true) {
+        self.locale = locale
+        self.lateStart = lateStart
+        self.welcome = welcome
+    }
+}
+
+/// What the entrance display shows at one moment.
+public struct Board: Codable, Equatable, Sendable {
+    public struct Column: Codable, Equatable, Sendable {
+        public var room: String
+        public var name: String
+    }
+    /// One cell of the grid: a session, or a break across every room.
+    public struct Cell: Codable, Equatable, Sendable {
+        public var id: String
+        public var title: String
+        /// nil for a break across every room.
+        public var room: String?
+        public var start: String
+        public var end: String
+        public var kind: String
+        public var track: String?
+        public var speakers: [String]
+        /// `past`, `now`, `next` or `later`.
+        public var state: String
+        /// In its first minutes: latecomers are still welcome.
+        public var starting: Bool
+    }
+    /// One line of the grid: a time slot.
+    public struct Row: Codable, Equatable, Sendable {
+        public var start: String
+        public var end: String
+        public var cells: [Cell]
+    }
+    public struct ZoneLine: Codable, Equatable, Sendable {
+        public var zone: String
+        public var name: String
+        /// Desks shown vacant by their sensor and not held by a booking now.
+        public var free: Int
+        public var total: Int
+    }
+    public struct RoomLine: Codable, Equatable, Sendable {
+        public var room: String
+        public var name: String
+        public var busy: Bool
+        /// `HH:MM` the current booking ends when busy, the next one starts when free (nil: free
+        /// for the rest of the day).
+        public var until: String?
+        /// What the room's sensor says, when it has one.
+        public var occupancy: String?
+    }
+
+    public var site: String
+    public var locale: String
+    /// The local date (`2026-11-21`) and time (`10:42`) the board was made at.
+    public var date: String
+    public var time: String
+    public var timeZone: String
+    public var columns: [Column]
+    public var rows: [Row]
+    public var zones: [ZoneLine]
+    public var rooms: [RoomLine]
+    public var peoplePresent: Int
+    public var capacity: Int
+
+    enum CodingKeys: String, CodingKey {
+        case site, locale, date, time, timeZone = "time_zone", columns, rows, zones, rooms
+        case peoplePresent = "people_present", capacity
+    }
+
+    /// The board of `state` at `now`.
+    public static func make(_ state: State, now: Instant, settings: BoardSettings) -> Board {
+        let layout = state.layout
+        let calendar = SiteCalendar.cached(layout?.timeZone ?? "UTC")
+        let today = calendar.date(of: now)
+        func hhmm(_ t: Instant) -> String {
+            let minute = calendar.clock(t).minute
+            let h = minute / 60
+            let m = minute % 60
+            return (h < 10 ? "0" : "") + "\(h):" + (m < 10 ? "0" : "") + "\(m)"
+        }
+
+        // Today's program, by start then room.
+        let sessions = state.sessions.values.filter { calendar.date(of: $0.start) == today }
+            .sorted { ($0.start, $0.room?.rawValue ?? "", $0.id) < ($1.start, $1.room?.rawValue ?? "", $1.id) }
+        let nextStart = sessions.map(\.start).filter { $0 > now }.min()
+        func cell(_ s: ProgramSession) -> Cell {
+            let state: String
+            if s.end <= now {
+                state = "past"
+            } else if s.start <= now {
+                state = "now"
+            } else {
+                state = s.start == nextStart ? "next" : "later"
+            }
+            return Cell(
+                id: s.id.rawValue, title: s.title, room: s.room?.rawValue, start: hhmm(s.start), end: hhmm(s.end),
+                kind: s.kind.rawValue, track: s.track, speakers: s.speakers, state: state,
+                starting: state == "now" && now < s.start + settings.lateStart)
+        }
+        let roomsUsed = Set(sessions.compactMap(\.room))
+        let columns = (layout?.rooms ?? []).filter { roomsUsed.contains($0.id) }
+            .map { Column(room: $0.id.rawValue, name: $0.name) }
+        var rows: [Row] = []
+        for s in sessions {
+            let c = cell(s)
+            if let i = rows.firstIndex(where: { $0.start == c.start && $0.end == c.end }) {
+                rows[i].cells.append(c)
+            } else {
+                rows.append(Row(start: c.start, end: c.end, cells: [c]))
+            }
+        }
+
+        // Free desks: vacant and not held by a booking in force now.
+        let held = Set(
+            state.bookings.values.compactMap { b -> DeskID? in
+                guard b.isActive(at: now), case .desk(let d) = b.resource else { return nil }
+                return d
+            })
+        let zones = (layout?.zones ?? []).map { zone in
+            let desks = (layout?.desks ?? []).filter { $0.zone == zone.id }
+            let free = desks.filter { state.desks[$0.id]?.occupancy == .vacant && !held.contains($0.id) }.count
+            return ZoneLine(zone: zone.id.rawValue, name: zone.name, free: free, total: desks.count)
+        }
+        let summary = state.occupancy(at: now)
+        let rooms = summary.rooms.map {
+            RoomLine(
+                room: $0.room.rawValue, name: $0.name, busy: $0.busy,
+                until: $0.until.flatMap { calendar.date(of: $0) == today ? hhmm($0) : nil },
+                occupancy: $0.occupancy?.rawValue)
+        }
+        return Board(
+            site: layout?.name ?? "", locale: settings.locale, date: today.description, time: hhmm(now),
+            timeZone: layout?.timeZone ?? "UTC", columns: columns, rows: rows, zones: zones, rooms: rooms,
+            peoplePresent: summary.peoplePresent, capacity: summary.capacity)
+    }
+}
+
+extension Notice {
+    /// Whether the blackboard may show something else after this notice.
+    var changesBoard: Bool {
+        switch self {
+        case .deskChanged, .roomChanged, .occupancyChanged, .programChanged, .bookingsChanged: true
+        case .access, .doorChanged, .membersChanged, .alarm, .alarmCleared, .finding: false
+        }
+    }
+}
