@@ -317,6 +317,15 @@ extension State {
     }
 }
 
+extension JSONEncoder {
+    /// The encoder of public JSON (MQTT payloads, HTTP API): sorted keys, slashes unescaped.
+    public static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+}
+
 /// Encodes an optional instant as an ISO 8601 string (`2026-11-21T14:00:00Z`) in public JSON,
 /// where people and other programs read it; the journal keeps integer microseconds.
 @propertyWrapper

@@ -394,11 +394,3 @@ struct FindingEvent: Encodable {
         self.at = at.description
     }
 }
-
-extension JSONEncoder {
-    static var sorted: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }
-}

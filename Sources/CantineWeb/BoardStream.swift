@@ -126,11 +126,3 @@ public final class BoardStream: Sendable {
         return stream
     }
 }
-
-extension JSONEncoder {
-    static var sorted: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }
-}
