@@ -153,6 +153,10 @@ public struct Config: Codable, Equatable, Sendable {
     public struct HTTPSection: Codable, Equatable, Sendable {
         public var host: String?
         public var port: Int?
+        /// Mark the staff session cookie Secure: set it when a TLS proxy serves the dashboard.
+        public var secureCookies: Bool?
+
+        enum CodingKeys: String, CodingKey { case host, port, secureCookies = "secure_cookies" }
     }
 
     public struct MQTTSection: Codable, Equatable, Sendable {
@@ -331,6 +335,7 @@ extension Config {
     public var locale: String { site.locale ?? "fr" }
     public var httpHost: String { http.host ?? "127.0.0.1" }
     public var httpPort: Int { http.port ?? 8080 }
+    public var secureCookies: Bool { http.secureCookies ?? false }
     public var mqttEnabled: Bool { mqtt.enabled ?? true }
     public var mqttHost: String { mqtt.host ?? "127.0.0.1" }
     public var mqttPort: Int { mqtt.port ?? 1883 }

@@ -39,7 +39,8 @@ public enum Daemon {
         }
         defer { hardware.lockAll() }
 
-        // 2. The site: lock, store, replay, journal, engine.
+        // 2. The site: lock, store, replay, journal, engine (metrics exported from the start).
+        let metrics = WebMetrics.process
         let runtime = try Runtime.open(
             config: config, role: .daemon, time: time, relays: hardware.relays, version: cantineVersion, logger: logger)
         defer { runtime.close() }
@@ -67,9 +68,12 @@ public enum Daemon {
             InboxService(runtime: runtime, interval: .milliseconds(100)),
             SnapshotService(runtime: runtime, every: Int64(config.database.snapshotEvery ?? 10_000)),
         ]
+        var mqtt: MQTTService?
         if config.mqttEnabled {
             do throws(MQTTError) {
-                services.append(try MQTTService(config: config, runtime: runtime, logger: logger))
+                let service = try MQTTService(config: config, runtime: runtime, logger: logger)
+                mqtt = service
+                services.append(service)
             } catch {
                 throw DaemonError(error.message)
             }
@@ -78,15 +82,19 @@ public enum Daemon {
         let board = BoardStream(
             engine: runtime.engine, bus: runtime.bus, settings: config.boardSettings,
             names: { store.memberName($0.rawValue) })
+        let events = JournalStream(engine: runtime.engine, journal: runtime.journal, store: store, bus: runtime.bus)
         let web = WebContext(
             engine: runtime.engine, journal: runtime.journal, version: cantineVersion, board: board,
-            space: config.spaceInfo)
+            space: config.spaceInfo, store: store, accounts: Accounts(store: store),
+            perform: { op, source in try await runtime.perform(op, source: source) }, events: events,
+            metrics: metrics, components: { [mqtt] in mqtt.map { [$0.health(store: store)] } ?? [] },
+            secureCookies: config.secureCookies)
         services.append(contentsOf: extraServices(runtime, hardware))
         services.append(
             buildApplication(web, host: config.httpHost, port: config.httpPort, logger: logger) { ready(runtime) })
-        // After the web server: shut down before it (reverse order), so open /display streams
-        // end and the server does not wait on them.
-        services.append(BoardService(board: board))
+        // After the web server: shut down before it (reverse order), so open SSE streams end
+        // and the server does not wait on them.
+        services.append(LiveStreamsService(board: board, events: events))
 
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)

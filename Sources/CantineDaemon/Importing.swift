@@ -8,16 +8,6 @@ import CantineStore
 import Foundation
 import GRDB
 
-/// What the events of an iCalendar feed become.
-public enum CalendarTarget: String, Codable, Sendable, CaseIterable {
-    /// Program entries (community events, talks): LOCATION names the room, or none for the
-    /// whole site.
-    case sessions
-    /// Room (or desk) bookings: LOCATION names the room or desk; the member is `--member` or
-    /// the member whose email is the event's ORGANIZER.
-    case bookings
-}
-
 extension Runtime {
     /// Reads an iCalendar feed into import candidates over `window`.
     func candidates(

@@ -54,8 +54,19 @@ public final class TimerQueue: Sendable {
 /// Metrics of the daemon (swift-metrics; exported once a backend is bootstrapped).
 struct DaemonMetrics: Sendable {
     let events = Counter(label: "cantine_events_total")
-    let granted = Counter(label: "cantine_access_total", dimensions: [("result", "granted")])
-    let denied = Counter(label: "cantine_access_total", dimensions: [("result", "denied")])
+    /// Access decisions by reason (`granted.plan`, `denied.unknown_card`, …), made once.
+    let access: [AccessReason: Counter] = Dictionary(
+        uniqueKeysWithValues: AccessReason.allCases.map { reason in
+            (
+                reason,
+                Counter(
+                    label: "cantine_access_decisions_total",
+                    dimensions: [
+                        ("result", reason.granted ? "granted" : reason.pending ? "pending" : "denied"),
+                        ("reason", reason.rawValue),
+                    ])
+            )
+        })
     let journalErrors = Counter(label: "cantine_journal_errors_total")
     let decision = Metrics.Timer(label: "cantine_access_decision_seconds")
     let noise = Counter(label: "cantine_wiegand_noise_total")
@@ -162,7 +173,7 @@ public final class Runtime: Sendable {
                     case .schedule(let id, let at): timers.schedule(id, at: at)
                     case .notify(let notice):
                         if case .access(let record) = notice {
-                            (record.granted ? metrics.granted : metrics.denied).increment()
+                            metrics.access[record.reason]?.increment()
                         }
                         bus.publish(.init(seq: entry.seq, at: entry.wall, notice: notice))
                     }

@@ -45,6 +45,7 @@ public enum SampleConfig {
             [http]
             host = "127.0.0.1"           # 0.0.0.0 to serve the LAN (the entrance screen, staff laptops)
             port = \(httpPort)
+            secure_cookies = false       # true when a TLS reverse proxy serves the staff dashboard
 
             [mqtt]
             enabled = true

@@ -104,13 +104,15 @@ struct EdgeReaderService: Service {
     }
 }
 
-/// The entrance blackboard's live stream: renders on changes until the daemon stops.
-struct BoardService: Service {
+/// The live streams (the blackboard, the API's journal stream) until the daemon stops.
+struct LiveStreamsService: Service {
     let board: BoardStream
+    let events: JournalStream
 
     func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await board.run() }
+            group.addTask { await events.run() }
             try? await gracefulShutdown()
             group.cancelAll()
         }

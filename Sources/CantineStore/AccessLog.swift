@@ -25,12 +25,15 @@ public struct AccessLogQuery: Sendable {
     public var outcome: String?
     public var sinceUs: Int64?
     public var untilUs: Int64?
+    /// Text found in the member's name or id (the dashboard's search box).
+    public var search: String?
     public var limit: Int
 
     public init(
         member: String? = nil, door: String? = nil, outcome: String? = nil, sinceUs: Int64? = nil,
-        untilUs: Int64? = nil, limit: Int = 50
+        untilUs: Int64? = nil, search: String? = nil, limit: Int = 50
     ) {
+        self.search = search
         self.member = member
         self.door = door
         self.outcome = outcome
@@ -105,6 +108,15 @@ extension Store {
         if let u = q.untilUs {
             clauses.append("a.at_us < ?")
             args.append(u)
+        }
+        if let text = q.search, !text.isEmpty {
+            let pattern =
+                "%"
+                + text.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            clauses.append("(m.name LIKE ? ESCAPE '\\' OR a.member_id LIKE ? ESCAPE '\\')")
+            args.append(pattern)
+            args.append(pattern)
         }
         let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         args.append(q.limit)

@@ -61,6 +61,29 @@ extension Store {
         }
     }
 
+    /// One journal row as stored (the payload undecoded), for the API's event stream.
+    public struct RawEntry: Sendable, Equatable {
+        public var seq: Int64
+        public var wallUs: Int64
+        public var source: String
+        public var kind: String
+        public var payload: Data
+    }
+
+    /// At most `limit` rows after `afterSeq` up to `throughSeq`, in order.
+    public func rawEntries(after afterSeq: Int64, through throughSeq: Int64, limit: Int) throws -> [RawEntry] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seq, wall_us, source, kind, payload FROM journal
+                    WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?
+                    """,
+                arguments: [afterSeq, throughSeq, limit]
+            ).map { RawEntry(seq: $0[0], wallUs: $0[1], source: $0[2], kind: $0[3], payload: $0[4]) }
+        }
+    }
+
     /// The last `limit` entries, newest first.
     public func recentEntries(limit: Int) throws -> [JournalEntry] {
         let last = try lastSeq()

@@ -157,6 +157,36 @@ extension Store {
                     CREATE UNIQUE INDEX mqtt_outbox_collapse ON mqtt_outbox(collapse) WHERE collapse IS NOT NULL;
                     """)
         }
+        m.registerMigration("v4") { db in
+            try db.execute(
+                sql: """
+                    -- Who may use the staff dashboard and the API. Passwords and tokens are
+                    -- stored as hashes only (bcrypt for passwords, SHA-256 for random tokens).
+                    CREATE TABLE staff (
+                        username TEXT PRIMARY KEY,
+                        display_name TEXT NOT NULL,
+                        password_hash TEXT NOT NULL,
+                        role TEXT NOT NULL CHECK (role IN ('staff', 'admin')),
+                        created_us INTEGER NOT NULL,
+                        disabled_us INTEGER
+                    );
+                    CREATE TABLE web_sessions (
+                        token_hash TEXT PRIMARY KEY,
+                        username TEXT NOT NULL REFERENCES staff(username) ON DELETE CASCADE,
+                        csrf TEXT NOT NULL,
+                        created_us INTEGER NOT NULL,
+                        expires_us INTEGER NOT NULL
+                    );
+                    CREATE TABLE api_tokens (
+                        id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        token_hash TEXT NOT NULL UNIQUE,
+                        role TEXT NOT NULL CHECK (role IN ('reader', 'staff', 'admin')),
+                        created_us INTEGER NOT NULL,
+                        revoked_us INTEGER
+                    );
+                    """)
+        }
         return m
     }()
 }

@@ -1,12 +1,18 @@
-// The HTTP edge (Hummingbird 2): health, the occupancy API, the entrance blackboard
-// (/display, its board as JSON and its SSE stream) and SpaceAPI, all public and read-only;
-// the staff dashboard, auth and metrics plug into the same router later.
+// The HTTP edge (Hummingbird 2). Public and read-only: health, the entrance blackboard
+// (/display, its board as JSON and its SSE stream), SpaceAPI and the sign-in page. Behind a
+// session or an API token: the staff dashboard, the JSON API and its event stream, the
+// dashboard's actions and /metrics. Every error is a one-line JSON answer.
 
 import CantineCore
 import CantineStore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
+
+/// Performs an operation for the signed-in staff member (the daemon's runtime).
+public typealias Performer = @Sendable (SiteOperation, EventSource) async throws -> OperationResult
 
 /// What the web edge reads from the running daemon.
 public struct WebContext: Sendable {
@@ -18,9 +24,26 @@ public struct WebContext: Sendable {
     public let boardSettings: BoardSettings
     /// SpaceAPI facts from `[spaceapi]` (nil: /spaceapi.json answers 404).
     public let space: SpaceInfo?
+    /// Personal data and accounts (nil: only the public pages work).
+    public var store: Store?
+    public var accounts: Accounts?
+    /// Carries out the dashboard's actions (nil: they answer 503).
+    public var perform: Performer?
+    /// The journal's live stream (nil: /api/stream answers 503).
+    public var events: JournalStream?
+    public var metrics: WebMetrics
+    /// Components the daemon reports on besides the journal (MQTT, GPIO readers).
+    public var components: @Sendable () -> [ComponentHealth]
+    /// Mark the session cookie Secure (the dashboard is served over TLS by a proxy).
+    public var secureCookies: Bool
+    let logins = LoginGate()
+
     public init(
         engine: Engine, journal: JournalWriter, version: String, board: BoardStream? = nil,
-        boardSettings: BoardSettings = BoardSettings(), space: SpaceInfo? = nil
+        boardSettings: BoardSettings = BoardSettings(), space: SpaceInfo? = nil, store: Store? = nil,
+        accounts: Accounts? = nil, perform: Performer? = nil, events: JournalStream? = nil,
+        metrics: WebMetrics = WebMetrics(), components: @escaping @Sendable () -> [ComponentHealth] = { [] },
+        secureCookies: Bool = false
     ) {
         self.engine = engine
         self.journal = journal
@@ -28,12 +51,40 @@ public struct WebContext: Sendable {
         self.board = board
         self.boardSettings = board?.settings ?? boardSettings
         self.space = space
+        self.store = store
+        self.accounts = accounts
+        self.perform = perform
+        self.events = events
+        self.metrics = metrics
+        self.components = components
+        self.secureCookies = secureCookies
+    }
+
+    /// Every component's health, the journal first.
+    func health() -> [ComponentHealth] {
+        let journalHealth: ComponentHealth
+        if let error = journal.lastError {
+            journalHealth = ComponentHealth(
+                name: "journal", status: "down", detail: "\(error): doors keep deciding; free space on the data disk",
+                values: ["lag": Double(engine.lastSeq - journal.durableSeq)])
+        } else {
+            journalHealth = ComponentHealth(
+                name: "journal", status: "ok", values: ["lag": Double(engine.lastSeq - journal.durableSeq)])
+        }
+        return [journalHealth] + components()
+    }
+
+    /// Open SSE streams by kind.
+    var streams: [String: Int] {
+        ["display": board?.clientCount ?? 0, "api": events?.clientCount ?? 0]
     }
 }
 
-/// A JSON error body: `{"error": "..."}`.
+/// A JSON error body: `{"error": "...", "fields": {...}}`.
 struct APIError: Codable {
     var error: String
+    /// Per-field messages of a refused form.
+    var fields: [String: String]?
 }
 
 /// Health report served at /healthz.
@@ -44,35 +95,42 @@ struct Health: Codable {
     var lastSeq: Int64
     var durableSeq: Int64
     var journalError: String?
+    var components: [ComponentHealth]
 
     enum CodingKeys: String, CodingKey {
         case status, version, site, lastSeq = "last_seq", durableSeq = "durable_seq", journalError = "journal_error"
+        case components
     }
 }
 
 /// The router, shared by the server and by tests (`app.test(.router)`).
-public func buildRouter(_ context: WebContext) -> Router<BasicRequestContext> {
-    let router = Router()
+public func buildRouter(_ context: WebContext, logger: Logger = Logger(label: "cantine.web"))
+    -> Router<WebRequestContext>
+{
+    let router = Router(context: WebRequestContext.self)
+    router.add(middleware: ErrorBody(logger: logger))
+    router.add(middleware: AccessGuard(accounts: context.accounts, clock: { context.engine.now }))
+    addPublicRoutes(router, context)
+    addAuthRoutes(router, context)
+    addAPIRoutes(router, context)
+    addActionRoutes(router, context)
+    return router
+}
+
+func addPublicRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
     router.get("/healthz") { _, _ -> Response in
-        let error = context.journal.lastError
+        let components = context.health()
+        let worst =
+            components.contains { $0.status == "down" }
+            ? "down" : components.contains { $0.status != "ok" } ? "degraded" : "ok"
         let health = Health(
-            status: error == nil ? "ok" : "degraded", version: context.version, site: context.engine.site.rawValue,
-            lastSeq: context.engine.lastSeq, durableSeq: context.journal.durableSeq, journalError: error)
-        return try json(health, status: error == nil ? .ok : .serviceUnavailable)
-    }
-    router.get("/api/occupancy") { _, _ -> Response in
-        let now = context.engine.now
-        return try json(context.engine.read { $0.occupancy(at: now) })
+            status: worst, version: context.version, site: context.engine.site.rawValue,
+            lastSeq: context.engine.lastSeq, durableSeq: context.journal.durableSeq,
+            journalError: context.journal.lastError, components: components)
+        return try json(health, status: context.journal.lastError == nil ? .ok : .serviceUnavailable)
     }
     router.get("/display") { _, _ -> Response in
-        Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/html; charset=utf-8", .cacheControl: "no-cache",
-                .contentSecurityPolicy:
-                    "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'",
-            ],
-            body: .init(byteBuffer: ByteBuffer(string: DisplayPage.html)))
+        html(DisplayPage.html, framing: true)
     }
     router.get("/display/board.json") { _, _ -> Response in
         let now = context.engine.now
@@ -80,24 +138,13 @@ public func buildRouter(_ context: WebContext) -> Router<BasicRequestContext> {
     }
     router.get("/display/stream") { _, _ -> Response in
         guard let board = context.board else {
-            return try json(APIError(error: "the live stream is not running"), status: .serviceUnavailable)
+            throw WebError(.serviceUnavailable, "the live stream is not running")
         }
-        let frames = board.connect()
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-            body: ResponseBody { writer in
-                for await frame in frames {
-                    try await writer.write(ByteBuffer(string: frame))
-                }
-                try await writer.finish(nil)
-            })
+        return eventStream(board.connect())
     }
     router.get("/spaceapi.json") { _, _ -> Response in
         guard let space = context.space else {
-            return try json(
-                APIError(error: "SpaceAPI is not configured: add a [spaceapi] table (url, logo, lat, lon)"),
-                status: .notFound)
+            throw WebError(.notFound, "SpaceAPI is not configured: add a [spaceapi] table (url, logo, lat, lon)")
         }
         let now = context.engine.now
         let document = context.engine.read { SpaceAPIDocument($0, info: space, now: now) }
@@ -105,7 +152,6 @@ public func buildRouter(_ context: WebContext) -> Router<BasicRequestContext> {
         response.headers[.accessControlAllowOrigin] = "*"
         return response
     }
-    return router
 }
 
 /// The HTTP application (a Service for the daemon's ServiceGroup).
@@ -114,15 +160,65 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable () async -> Void = {}
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(context),
+        router: buildRouter(context, logger: logger),
         configuration: .init(address: .hostname(host, port: port), serverName: "cantine"),
         onServerRunning: { _ in await onServerRunning() },
         logger: logger)
 }
 
 func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-    let data = try JSONEncoder.sorted.encode(value)
+    let data = try JSONEncoder.api.encode(value)
     return Response(
         status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
         body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+/// A page of ours: scripts and styles only from this server; only the entrance display may be
+/// framed (a signage player may embed it), the staff pages never.
+func html(_ text: String, status: HTTPResponse.Status = .ok, framing: Bool = false, csp: String? = nil) -> Response {
+    var headers: HTTPFields = [
+        .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+        .contentSecurityPolicy: csp
+            ?? "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors \(framing ? "*" : "'none'")",
+        .xContentTypeOptions: "nosniff", .referrerPolicy: "same-origin",
+    ]
+    if !framing { headers[.xFrameOptions] = "DENY" }
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+}
+
+/// An SSE response over `frames`; it ends when they end.
+func eventStream(_ frames: AsyncStream<String>) -> Response {
+    Response(
+        status: .ok,
+        headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .xAccelBuffering: "no"],
+        body: ResponseBody { writer in
+            for await frame in frames {
+                try await writer.write(ByteBuffer(string: frame))
+            }
+            try await writer.finish(nil)
+        })
+}
+
+extension JSONEncoder {
+    /// The API's JSON: sorted keys, snake_case keys.
+    static var api: JSONEncoder {
+        let e = JSONEncoder.sorted
+        e.keyEncodingStrategy = .convertToSnakeCase
+        return e
+    }
+}
+
+extension HTTPField.Name {
+    static let xFrameOptions = named("X-Frame-Options")
+    static let referrerPolicy = named("Referrer-Policy")
+    static let xAccelBuffering = named("X-Accel-Buffering")
+
+    /// A header name written in this file (valid by construction: the fallback is never used).
+    static func named(_ text: String) -> HTTPField.Name { HTTPField.Name(text) ?? .cacheControl }
+}
+
+/// The login throttle shared by every request.
+final class LoginGate: Sendable {
+    let throttle = Mutex(LoginThrottle())
+    func withLock<T>(_ body: (inout LoginThrottle) -> T) -> T { throttle.withLock { body(&$0) } }
 }

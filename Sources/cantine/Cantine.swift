@@ -6,6 +6,7 @@ import CantineDaemon
 import CantineGPIO
 import CantineImport
 import CantineStore
+import CantineWeb
 import Foundation
 import Logging
 
@@ -16,7 +17,9 @@ struct Cantine: AsyncParsableCommand {
         version: cantineVersion,
         subcommands: [
             Serve.self, Demo.self, Init.self, Doctor.self, Replay.self, Members.self, Badges.self, Bookings.self,
-            Sessions.self, Import.self, Export.self, Findings.self, Doors.self, Log.self, MQTT.self, BenchCommand.self,
+            Sessions.self, Import.self, Export.self, Findings.self, Doors.self, Log.self, MQTT.self, Staff.self,
+            Tokens.self,
+            BenchCommand.self,
         ])
 }
 
@@ -70,6 +73,7 @@ enum CLIError {
         case let e as GPIOError: text = e.message
         case let e as CLIFailure: text = e.message
         case let e as ImportError: text = e.message
+        case let e as AccountError: text = e.message
         case is ExitCode: return ""  // the command has already said why
         default:
             let message = Cantine.message(for: error)

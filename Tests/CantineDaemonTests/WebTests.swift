@@ -25,6 +25,18 @@ import Testing
                 #expect(body.contains(#""site":"paris""#))
             }
             try await client.execute(uri: "/api/occupancy", method: .get) { response in
+                #expect(response.status == .unauthorized)  // no accounts: nothing but the public pages
+            }
+        }
+        let accounts = Accounts(store: runtime.store, bcryptCost: 4)
+        let token = try accounts.createToken(id: "grafana", name: nil, role: .reader, now: site.time.now())
+        let secured = Application(
+            router: buildRouter(
+                WebContext(engine: runtime.engine, journal: runtime.journal, version: "test", accounts: accounts)))
+        try await secured.test(.router) { client in
+            try await client.execute(
+                uri: "/api/occupancy", method: .get, headers: [.authorization: "Bearer \(token)"]
+            ) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "application/json; charset=utf-8")
                 let summary = try JSONDecoder().decode(OccupancySummary.self, from: Data(buffer: response.body))
@@ -36,7 +48,9 @@ import Testing
                 #expect(summary.updatedAt == site.time.now())
                 #expect(String(buffer: response.body).contains(#""updated_at":"2026-11-21T10:00:15Z""#))
             }
-            try await client.execute(uri: "/nothing-here", method: .get) { response in
+            try await client.execute(
+                uri: "/nothing-here", method: .get, headers: [.authorization: "Bearer \(token)"]
+            ) { response in
                 #expect(response.status == .notFound)
             }
         }

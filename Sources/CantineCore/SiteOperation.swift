@@ -1,0 +1,59 @@
+// Operations: what people ask of the site (the CLI, the staff dashboard), with their
+// personal data. Pure values: the daemon's Runtime performs them (validated core commands
+// plus the record writes that go with them); the CLI sends them through the inbox.
+
+import CantineProtocol
+
+/// A person-facing action. Codable: it travels through the inbox.
+public enum SiteOperation: Codable, Equatable, Sendable {
+    case addMember(id: String?, name: String, email: String?)
+    case setMemberStatus(member: String, active: Bool)
+    case grantPlan(member: String, kind: PlanKind, from: String, days: Int)
+    case enrollBadge(member: String, format: WiegandFormat, facility: UInt32, card: UInt64, id: String?, pin: String?)
+    case revokeBadge(id: String)
+    /// Sets (or with nil removes) the PIN typed after the badge outside public hours.
+    case setBadgePIN(id: String, pin: String?)
+    /// Unlocks a door for one pulse. Refused when the request is older than the config's
+    /// `access.remote_unlock_max_age_s`: a late request is never carried out.
+    case unlockDoor(door: String, by: String, reason: String, requestedAtUs: Int64)
+    case bookDesk(member: String, desk: String, date: String, period: DeskPeriod, days: Int, id: String?)
+    case bookRoom(member: String, room: String, date: String, start: String, end: String, id: String?)
+    case cancelBooking(id: String)
+    case addSession(
+        title: String, room: String?, date: String, start: String, end: String, kind: SessionKind, track: String?,
+        speakers: [String], id: String?)
+    case removeSession(id: String)
+    /// Changes a session: any of its room, date, times and title (a barcamp session moved
+    /// to another slot or room).
+    case editSession(id: String, title: String?, room: String?, date: String?, start: String?, end: String?)
+    /// Imports an iCalendar feed's events from `from` (a date) for `days` days as program
+    /// sessions or bookings; with `dryRun`, only says what would change.
+    case importCalendar(
+        text: String, feed: String, target: CalendarTarget, member: String?, from: String, days: Int, dryRun: Bool)
+    /// Imports a frab/pretalx schedule.json as program sessions.
+    case importSchedule(text: String, feed: String, dryRun: Bool)
+    /// Staff resolve a reconciliation finding (confirm, release, attach to a member, dismiss).
+    case resolveFinding(id: String, action: FindingAction, member: String?, by: String)
+    /// Snapshot the live state now (`cantine replay` compares its replay with it).
+    case snapshot
+}
+
+/// What an operation did: a sentence for people and the id it created or touched.
+public struct OperationResult: Codable, Equatable, Sendable {
+    public var message: String
+    public var id: String
+    public init(message: String, id: String) {
+        self.message = message
+        self.id = id
+    }
+}
+
+/// What the events of an iCalendar feed become.
+public enum CalendarTarget: String, Codable, Sendable, CaseIterable {
+    /// Program entries (community events, talks): LOCATION names the room, or none for the
+    /// whole site.
+    case sessions
+    /// Room (or desk) bookings: LOCATION names the room or desk; the member is `--member` or
+    /// the member whose email is the event's ORGANIZER.
+    case bookings
+}

@@ -1,0 +1,196 @@
+// The dashboard's actions (POST, a session with its CSRF token or a staff/admin token): each
+// checks its form field by field, answers 404 for an id that does not exist, and hands one
+// operation to the runtime, which validates it against the state and journals it with its
+// records in one transaction — or changes nothing and says why (422).
+
+import CantineCore
+import CantineProtocol
+import Foundation
+import Hummingbird
+
+func addActionRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
+    let engine = context.engine
+
+    /// Runs `op` for the caller; a refusal is a 422 with the operation's own sentence.
+    @Sendable func run(_ op: SiteOperation, _ who: Identity) async throws -> Response {
+        guard let perform = context.perform else {
+            throw WebError(.serviceUnavailable, "actions are not available on this server")
+        }
+        do {
+            let result = try await perform(op, EventSource("web:\(who.name)"))
+            return try json(ActionResult(ok: true, message: result.message, id: result.id))
+        } catch let error as CommandError {
+            throw WebError(.unprocessableContent, error.message)
+        } catch let error as WebError {
+            throw error
+        } catch {
+            throw WebError(.unprocessableContent, "\(error)")
+        }
+    }
+    @Sendable func exists(_ what: String, _ id: String, _ test: (State) -> Bool, hint: String) throws {
+        guard engine.read(test) else { throw WebError(.notFound, "no \(what) '\(id)': see \(hint)") }
+    }
+
+    router.post("/api/doors/{door}/unlock") { request, ctx -> Response in
+        let who = try ctx.require(.staff)
+        let door = ctx.parameters.get("door") ?? ""
+        try exists("door", door, { $0.layout?.door(DoorID(door)) != nil }, hint: "GET /api/doors")
+        var form = try await Form.read(request, context: ctx)
+        let reason = form.required("reason", "a reason (it goes in the access log)")
+        if form.optional("confirm") != "yes" {
+            form.errors["confirm"] = "tick the box to confirm that the door should open now"
+        }
+        try form.check()
+        return try await run(
+            .unlockDoor(door: door, by: "staff:\(who.name)", reason: reason, requestedAtUs: engine.now.micros), who)
+    }
+
+    router.post("/api/findings/{id}/resolve") { request, ctx -> Response in
+        let who = try ctx.require(.staff)
+        let id = ctx.parameters.get("id") ?? ""
+        try exists("finding", id, { $0.findings[FindingID(id)] != nil }, hint: "GET /api/findings")
+        var form = try await Form.read(request, context: ctx)
+        let action = form.choice("action", FindingAction.self, "the action")
+        let member = form.optional("member")
+        if action == .attach && member == nil { form.errors["member"] = "attach needs the member the walk-in is" }
+        try form.check()
+        guard let action else { throw WebError(.unprocessableContent, "the action is required") }
+        return try await run(.resolveFinding(id: id, action: action, member: member, by: "staff:\(who.name)"), who)
+    }
+
+    router.post("/api/bookings") { request, ctx -> Response in
+        let who = try ctx.require(.staff)
+        var form = try await Form.read(request, context: ctx)
+        let member = form.required("member", "the member")
+        let date = form.date("date")
+        let op: SiteOperation
+        if let room = form.optional("room") {
+            let start = form.time("start", "the start")
+            let end = form.time("end", "the end")
+            if !engine.read({ $0.layout?.room(RoomID(room)) != nil }) { form.errors["room"] = "no room '\(room)'" }
+            op = .bookRoom(member: member, room: room, date: date, start: start, end: end, id: nil)
+        } else {
+            let desk = form.required("desk", "the desk (or a room)")
+            if !desk.isEmpty && !engine.read({ $0.layout?.desk(DeskID(desk)) != nil }) {
+                form.errors["desk"] = "no desk '\(desk)'"
+            }
+            let period = form.optional("period").map { DeskPeriod(rawValue: $0) } ?? .day
+            if period == nil { form.errors["period"] = "the period must be am, pm or day" }
+            let days = form.integer("days", "the number of days", in: 1...SiteCalendar.maxDays, fallback: 1)
+            op = .bookDesk(member: member, desk: desk, date: date, period: period ?? .day, days: days, id: nil)
+        }
+        if !member.isEmpty && !engine.read({ $0.members[MemberID(member)] != nil }) {
+            form.errors["member"] = "no member '\(member)'"
+        }
+        try form.check()
+        return try await run(op, who)
+    }
+
+    router.post("/api/bookings/{id}/cancel") { _, ctx -> Response in
+        let who = try ctx.require(.staff)
+        let id = ctx.parameters.get("id") ?? ""
+        try exists("booking", id, { $0.bookings[BookingID(id)] != nil }, hint: "GET /api/bookings")
+        return try await run(.cancelBooking(id: id), who)
+    }
+
+    router.post("/api/sessions") { request, ctx -> Response in
+        let who = try ctx.require(.staff)
+        var form = try await Form.read(request, context: ctx)
+        let title = form.required("title", "the title", max: 120)
+        let room = form.optional("room")
+        let date = form.date("date")
+        let start = form.time("start", "the start")
+        let end = form.time("end", "the end")
+        let kind = form.optional("kind").map { SessionKind(rawValue: $0) } ?? .talk
+        if kind == nil { form.errors["kind"] = "the kind must be one of: talk, workshop, barcamp, meetup, break" }
+        if let room, !engine.read({ $0.layout?.room(RoomID(room)) != nil }) {
+            form.errors["room"] = "no room '\(room)'"
+        }
+        try form.check()
+        return try await run(
+            .addSession(
+                title: title, room: room, date: date, start: start, end: end, kind: kind ?? .talk, track: nil,
+                speakers: [], id: nil), who)
+    }
+
+    router.post("/api/sessions/{id}") { request, ctx -> Response in
+        let who = try ctx.require(.staff)
+        let id = ctx.parameters.get("id") ?? ""
+        try exists("session", id, { $0.sessions[SessionID(id)] != nil }, hint: "GET /api/sessions/today")
+        var form = try await Form.read(request, context: ctx)
+        let title = form.optional("title")
+        if let title, title.count > 120 { form.errors["title"] = "the title is too long (at most 120 characters)" }
+        let room = form.optional("room")
+        if let room, !engine.read({ $0.layout?.room(RoomID(room)) != nil }) {
+            form.errors["room"] = "no room '\(room)'"
+        }
+        let date = form.optional("date") != nil ? form.date("date") : nil
+        let start = form.optional("start") != nil ? form.time("start", "the start") : nil
+        let end = form.optional("end") != nil ? form.time("end", "the end") : nil
+        try form.check()
+        return try await run(.editSession(id: id, title: title, room: room, date: date, start: start, end: end), who)
+    }
+
+    router.post("/api/sessions/{id}/delete") { _, ctx -> Response in
+        let who = try ctx.require(.staff)
+        let id = ctx.parameters.get("id") ?? ""
+        try exists("session", id, { $0.sessions[SessionID(id)] != nil }, hint: "GET /api/sessions/today")
+        return try await run(.removeSession(id: id), who)
+    }
+
+    router.post("/api/members") { request, ctx -> Response in
+        let who = try ctx.require(.admin)
+        var form = try await Form.read(request, context: ctx)
+        let name = form.required("name", "the member's name", max: 120)
+        let email = form.optional("email")
+        if let email, email.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s]+/) == nil {
+            form.errors["email"] = "the email address does not look right (name@example.org)"
+        }
+        try form.check()
+        return try await run(.addMember(id: nil, name: name, email: email), who)
+    }
+
+    router.post("/api/badges") { request, ctx -> Response in
+        let who = try ctx.require(.admin)
+        var form = try await Form.read(request, context: ctx)
+        let member = form.required("member", "the member")
+        if !member.isEmpty && !engine.read({ $0.members[MemberID(member)] != nil }) {
+            form.errors["member"] = "no member '\(member)'"
+        }
+        var card: (format: WiegandFormat, facility: UInt32, card: UInt64)?
+        if let read = form.optional("read") {
+            // Enroll the card a reader saw and refused (GET /api/unknown-cards).
+            let seq = Int64(read) ?? -1
+            let found = try? needStore(context).unknownReads(afterSeq: seq - 1).first { $0.seq == seq }
+            if let found, let format = WiegandFormat(rawValue: found.format) {
+                card = (format, UInt32(clamping: found.facility), UInt64(clamping: found.cardNumber))
+            } else {
+                form.errors["read"] = "no unknown card read #\(read): present the badge to a reader again"
+            }
+        } else {
+            let format = form.choice("format", WiegandFormat.self, "the card format")
+            let facility = form.integer("facility", "the facility code", in: 0...65535, fallback: 0)
+            let number = form.integer("card", "the card number", in: 0...Int(Int32.max))
+            if let format { card = (format, UInt32(facility), UInt64(number)) }
+        }
+        try form.check()
+        guard let card else { throw WebError(.unprocessableContent, "the card is required") }
+        return try await run(
+            .enrollBadge(
+                member: member, format: card.format, facility: card.facility, card: card.card, id: nil, pin: nil), who)
+    }
+
+    router.post("/api/badges/{id}/revoke") { _, ctx -> Response in
+        let who = try ctx.require(.admin)
+        let id = ctx.parameters.get("id") ?? ""
+        try exists("badge", id, { $0.credential(id: CredentialID(id)) != nil }, hint: "GET /api/members")
+        return try await run(.revokeBadge(id: id), who)
+    }
+}
+
+/// What an action answers when it was carried out.
+struct ActionResult: Codable {
+    var ok: Bool
+    var message: String
+    var id: String
+}

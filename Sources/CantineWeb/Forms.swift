@@ -1,0 +1,118 @@
+// Form bodies of the dashboard's actions (URL-encoded, or a JSON object of strings from an
+// API client) and their checking: every field is checked before anything is done, and a
+// refused form answers 422 with one message per field, having changed nothing.
+
+import Foundation
+import Hummingbird
+
+/// The fields of a submitted form, and the problems found in them.
+struct Form {
+    var values: [String: String]
+    var errors: [String: String] = [:]
+
+    init(_ values: [String: String]) { self.values = values }
+
+    /// Reads the body (at most the context's upload size: larger is 413).
+    static func read(_ request: Request, context: some RequestContext) async throws -> Form {
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let text = String(buffer: buffer)
+        if request.headers[.contentType]?.hasPrefix("application/json") == true {
+            guard let data = text.data(using: .utf8),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            else { throw WebError(.badRequest, "the body is not a JSON object: send {\"field\": \"value\", ...}") }
+            var values: [String: String] = [:]
+            for (k, v) in object {
+                if let s = v as? String { values[k] = s } else if let n = v as? NSNumber { values[k] = n.stringValue }
+            }
+            return Form(values)
+        }
+        return Form(parse(text))
+    }
+
+    /// `a=1&b=x+y` → ["a": "1", "b": "x y"] (the last of a repeated field wins).
+    static func parse(_ text: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in text.split(separator: "&") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+            }
+            out[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return out
+    }
+
+    /// A field trimmed, nil when absent or empty.
+    func optional(_ name: String) -> String? {
+        guard let v = values[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !v.isEmpty else { return nil }
+        return v
+    }
+
+    /// A required field of at most `max` characters.
+    mutating func required(_ name: String, _ what: String, max: Int = 200) -> String {
+        guard let v = optional(name) else {
+            errors[name] = "\(what) is required"
+            return ""
+        }
+        guard v.count <= max else {
+            errors[name] = "\(what) is too long (at most \(max) characters)"
+            return ""
+        }
+        return v
+    }
+
+    /// A required field that must be one of `choices`.
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ name: String, _ type: T.Type, _ what: String) -> T?
+    where T.RawValue == String {
+        let v = required(name, what)
+        guard !v.isEmpty else { return nil }
+        guard let c = T(rawValue: v) else {
+            errors[name] = "\(what) must be one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))"
+            return nil
+        }
+        return c
+    }
+
+    /// A required `YYYY-MM-DD` date.
+    mutating func date(_ name: String, _ what: String = "the date") -> String {
+        let v = required(name, what, max: 10)
+        if !v.isEmpty && v.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) == nil {
+            errors[name] = "\(what) must be written YYYY-MM-DD"
+        }
+        return v
+    }
+
+    /// A required local `HH:MM` time.
+    mutating func time(_ name: String, _ what: String) -> String {
+        let v = required(name, what, max: 5)
+        if !v.isEmpty {
+            let parts = v.split(separator: ":").compactMap { Int($0) }
+            if parts.count != 2 || !(0...23).contains(parts[0]) || !(0...59).contains(parts[1]) {
+                errors[name] = "\(what) must be a time HH:MM"
+            }
+        }
+        return v
+    }
+
+    /// An integer field within `range` (`fallback` when absent).
+    mutating func integer(_ name: String, _ what: String, in range: ClosedRange<Int>, fallback: Int? = nil) -> Int {
+        guard let v = optional(name) else {
+            if let fallback { return fallback }
+            errors[name] = "\(what) is required"
+            return 0
+        }
+        guard let n = Int(v), range.contains(n) else {
+            errors[name] = "\(what) must be a whole number from \(range.lowerBound) to \(range.upperBound)"
+            return 0
+        }
+        return n
+    }
+
+    /// Throws the 422 listing every problem, if there is any.
+    func check() throws {
+        guard errors.isEmpty else {
+            let first = errors.keys.sorted().first.flatMap { errors[$0] } ?? "invalid form"
+            throw WebError(.unprocessableContent, "the form has errors: \(first)", fields: errors)
+        }
+    }
+}

@@ -1,0 +1,177 @@
+// The JSON API's read routes, its event stream and /metrics (every one needs a session or a
+// token; the guard has checked it before a handler runs).
+
+import CantineCore
+import CantineStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+func addAPIRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
+    let engine = context.engine
+    /// Member names for staff; a reader token sees opaque ids only.
+    @Sendable func names(_ ctx: WebRequestContext) -> @Sendable (MemberID) -> String? {
+        guard let store = context.store, (ctx.identity?.role ?? .reader) >= .staff else { return { _ in nil } }
+        return { store.memberName($0.rawValue) }
+    }
+    router.get("/api/me") { _, ctx -> Response in
+        let me = try ctx.require(.reader)
+        return try json(Me(name: me.name, displayName: me.displayName, role: me.role.rawValue, csrf: me.csrf))
+    }
+    router.get("/api/occupancy") { _, _ -> Response in
+        let now = engine.now
+        return try json(engine.read { $0.occupancy(at: now) })
+    }
+    router.get("/api/desks") { _, ctx -> Response in
+        let now = engine.now
+        let lookup = names(ctx)
+        return try json(engine.read { DeskView.all($0, now: now, names: lookup) })
+    }
+    router.get("/api/desks/{id}") { _, ctx -> Response in
+        let id = ctx.parameters.get("id") ?? ""
+        let now = engine.now
+        let lookup = names(ctx)
+        guard let desk = engine.read({ DeskView.all($0, now: now, names: lookup) }).first(where: { $0.desk == id })
+        else { throw WebError(.notFound, "no desk '\(id)': see GET /api/desks") }
+        return try json(desk)
+    }
+    router.get("/api/rooms") { _, ctx -> Response in
+        let now = engine.now
+        let lookup = names(ctx)
+        return try json(engine.read { RoomView.all($0, now: now, names: lookup) })
+    }
+    router.get("/api/doors") { _, _ -> Response in
+        try json(engine.read { DoorView.all($0) })
+    }
+    router.get("/api/sessions/today") { _, _ -> Response in
+        let now = engine.now
+        return try json(engine.read { SessionView.day($0, date: nil, now: now) })
+    }
+    router.get("/api/findings") { request, ctx -> Response in
+        let all = request.uri.queryParameters["all"].map { $0 == "1" || $0 == "true" } ?? false
+        let lookup = names(ctx)
+        return try json(engine.read { FindingView.all($0, includeResolved: all, names: lookup) })
+    }
+    router.get("/api/access-log") { request, ctx -> Response in
+        _ = try ctx.require(.staff)
+        let store = try needStore(context)
+        let q = request.uri.queryParameters
+        var query = AccessLogQuery(limit: 50)
+        query.member = q["member"].map(String.init)
+        query.door = q["door"].map(String.init)
+        query.outcome = q["outcome"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        query.search = q["q"].map(String.init)
+        if let text = q["limit"] {
+            guard let n = Int(text), (1...1000).contains(n) else {
+                throw WebError(.badRequest, "limit must be a whole number from 1 to 1000")
+            }
+            query.limit = n
+        }
+        for (name, keyPath) in [("since", \AccessLogQuery.sinceUs), ("until", \AccessLogQuery.untilUs)] {
+            guard let text = q[Substring(name)] else { continue }
+            guard let date = try? Date(String(text), strategy: .iso8601) else {
+                throw WebError(.badRequest, "\(name) must be an ISO 8601 time such as 2026-11-21T09:00:00Z")
+            }
+            query[keyPath: keyPath] = Instant(date).micros
+        }
+        let rows = try store.accessLog(query).map(AccessLogView.init)
+        return try json(rows)
+    }
+    router.get("/api/bookings") { request, ctx -> Response in
+        let now = engine.now
+        let lookup = names(ctx)
+        let date = try request.uri.queryParameters["date"].map { text throws -> LocalDate in
+            guard let d = LocalDate(String(text)) else {
+                throw WebError(.badRequest, "date must be written YYYY-MM-DD")
+            }
+            return d
+        }
+        return try json(
+            engine.read { state in
+                let calendar = SiteCalendar.cached(state.layout?.timeZone ?? "UTC")
+                return state.bookings.values
+                    .filter { b in
+                        if let date { return calendar.date(of: b.start) <= date && date <= calendar.date(of: b.end) }
+                        return b.end > now && b.holds
+                    }
+                    .sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+                    .map { BookingView($0, name: lookup($0.member)) }
+            })
+    }
+    router.get("/api/members") { _, ctx -> Response in
+        _ = try ctx.require(.staff)
+        let store = try needStore(context)
+        let now = engine.now
+        let state = engine.read { $0 }
+        return try json(try MemberView.all(store, state: state, now: now))
+    }
+    router.get("/api/unknown-cards") { _, ctx -> Response in
+        _ = try ctx.require(.staff)
+        let store = try needStore(context)
+        let since = (engine.now - .minutes(24 * 60)).micros
+        return try json(Array(try store.unknownReads(afterSeq: 0, sinceUs: since).reversed().prefix(20)))
+    }
+    router.get("/api/stream") { request, _ -> Response in
+        guard let events = context.events else {
+            throw WebError(.serviceUnavailable, "the event stream is not running")
+        }
+        var last: Int64?
+        if let text = request.headers[.lastEventID] ?? request.uri.queryParameters["after"].map(String.init) {
+            guard let seq = Int64(text), seq >= 0 else {
+                throw WebError(.badRequest, "Last-Event-ID must be a journal sequence number")
+            }
+            last = seq
+        }
+        return eventStream(events.connect(lastEventID: last))
+    }
+    router.get("/metrics") { _, _ -> Response in
+        let now = engine.now
+        let state = engine.read { $0 }
+        let text = context.metrics.scrape(
+            state: state, now: now, components: context.health(), sse: context.streams)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+func needStore(_ context: WebContext) throws -> Store {
+    guard let store = context.store else { throw WebError(.serviceUnavailable, "the site's records are not open") }
+    return store
+}
+
+/// Who is signed in (the dashboard reads its CSRF token here).
+struct Me: Codable {
+    var name: String
+    var displayName: String
+    var role: String
+    var csrf: String?
+}
+
+/// One access decision, as the API shows it.
+struct AccessLogView: Codable {
+    var seq: Int64
+    var at: String
+    var door: String
+    var member: String?
+    var memberName: String?
+    var granted: Bool
+    var reason: String
+    var plan: String?
+
+    init(_ row: AccessLogRow) {
+        seq = row.seq
+        at = Instant(micros: row.atUs).description
+        door = row.door
+        member = row.memberId
+        memberName = row.memberName
+        granted = row.granted
+        reason = row.reason
+        plan = row.plan
+    }
+}
+
+extension HTTPField.Name {
+    static let lastEventID = named("Last-Event-ID")
+}
