@@ -23,6 +23,12 @@ public struct JournalBenchResult: Codable, Sendable {
     }
 }
 
+/// The value below which a fraction `p` of `values` lie (nearest rank).
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]
+}
+
 public enum Bench {
     /// Appends `events` realistic events (badges, door contacts, desk reports) through the engine,
     /// waits until they are durable, then replays them all.

@@ -173,10 +173,6 @@ extension Bench {
         stop.withLock { $0 = true }
         sensorsDone.wait()
         let sensorRateAchieved = Double(sent.withLock { $0 }) / seconds(ContinuousClock.now - sensorStart)
-        func percentile(_ values: [Double], _ p: Double) -> Double {
-            let sorted = values.sorted()
-            return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
-        }
 
         // 4. The pure decoder over jittered frames at 1 ms and 2 ms bit periods.
         let state = runtime.engine.read { $0 }

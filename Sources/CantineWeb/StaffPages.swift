@@ -116,7 +116,7 @@ enum StaffPages {
         small{color:#b00020}small:empty{display:none}#flash{margin:0;padding:.3em 1em}#flash:empty{display:none}
         #flash.ok{background:#d1e7dd}#flash.error{background:#f8d7da}
         table{border-collapse:collapse;width:100%;font-size:.9em}td,th{text-align:left;padding:2px 4px}
-        button{cursor:pointer}body:not(.admin) .admin{display:none}
+        button{cursor:pointer}body:not(.admin) .admin{display:none}[hidden]{display:none!important}
         """
 
     static let script = """

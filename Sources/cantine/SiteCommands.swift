@@ -166,7 +166,9 @@ struct Replay: AsyncParsableCommand, HasGlobalOptions {
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure performance figures (see docs/benchmarks.md).",
-        subcommands: [JournalBench.self, DoorBench.self, IngestBench.self, ReconcileBench.self])
+        subcommands: [
+            JournalBench.self, DoorBench.self, IngestBench.self, ReconcileBench.self, DisplayBench.self,
+        ])
 
     struct JournalBench: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
@@ -330,6 +332,39 @@ extension BenchCommand {
                         String(format: "%.1f / %.1f", r.pacedP50Ms, r.pacedP99Ms),
                     ],
                     ["rejected / dropped", "\(r.rejected) / \(r.dropped)"],
+                ])
+        }
+    }
+}
+
+extension BenchCommand {
+    struct DisplayBench: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "display",
+            abstract: "Screens on /display's live stream: state change → board received by every screen.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Concurrent SSE clients.") var clients = 100
+        @Option(help: "Desk changes injected, one after the other.") var changes = 300
+        @Option(help: "Directory for the scratch database.") var dir = NSTemporaryDirectory()
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard (1...1000).contains(clients) else { throw ValidationError("--clients \(clients): 1 to 1000") }
+            guard changes >= 10 else { throw ValidationError("--changes \(changes): expected at least 10") }
+        }
+
+        func run() async throws {
+            var logger = global.logger
+            logger.logLevel = global.level(default: .error)
+            let r = try await Bench.display(clients: clients, changes: changes, directory: dir, logger: logger)
+            if json { return try printJSON(r) }
+            printTable(
+                ["figure", "value"],
+                [
+                    ["clients", "\(r.clients)"], ["changes", "\(r.changes)"],
+                    ["p50_ms (state change → all screens)", String(format: "%.2f", r.p50Ms)],
+                    ["p99_ms", String(format: "%.2f", r.p99Ms)], ["max_ms", String(format: "%.2f", r.maxMs)],
+                    ["missed (2 s)", "\(r.missed)"],
                 ])
         }
     }

@@ -17,7 +17,7 @@ import Testing
 struct WebFixture {
     let site: TestSite
     let runtime: Runtime
-    let context: WebContext
+    var context: WebContext
     var tokens: [Role: String] = [:]
 
     init(metrics: WebMetrics = WebMetrics()) async throws {
@@ -40,6 +40,15 @@ struct WebFixture {
             engine: runtime.engine, journal: runtime.journal, version: "test", store: runtime.store,
             accounts: accounts, perform: { op, source in try await runtime.perform(op, source: source) },
             metrics: metrics)
+    }
+
+    /// The same site with the live streams attached.
+    func with(board: BoardStream, events: JournalStream) -> WebFixture {
+        var copy = self
+        copy.context = WebContext(
+            engine: context.engine, journal: context.journal, version: "test", board: board, store: context.store,
+            accounts: context.accounts, perform: context.perform, events: events, metrics: context.metrics)
+        return copy
     }
 
     func bearer(_ role: Role) -> HTTPFields { [.authorization: "Bearer \(tokens[role] ?? "")"] }
@@ -477,6 +486,73 @@ func decodeList(_ response: TestResponse) throws -> [[String: Any]] {
                 #expect(components?.first?["status"] as? String == "ok")
             }
         }
+        f.runtime.close()
+    }
+
+    @Test func theEventStreamCatchesUpFromLastEventIDThenGoesLive() async throws {
+        let f = try await WebFixture()
+        f.runtime.journal.flush()
+        let events = JournalStream(
+            engine: f.runtime.engine, journal: f.runtime.journal, store: f.runtime.store, bus: f.runtime.bus)
+        var context = f.context
+        context.events = events
+        let watching = Task { await events.run(tick: .seconds(3600)) }
+        let app = Application(router: buildRouter(context))
+        let last = f.runtime.engine.lastSeq
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let auth = "Authorization: Bearer \(f.tokens[.reader] ?? "")"
+            // A client that saw up to last - 2 reconnects: it gets the two entries it missed, in order.
+            let reader = try StreamReader(
+                port: port, path: "/api/stream", headers: [auth, "Last-Event-ID: \(last - 2)"])
+            let first = try #require(await reader.next(containing: "id: "))
+            #expect(first.contains("id: \(last - 1)\n"))
+            let second = try #require(await reader.next(containing: "id: "))
+            #expect(second.contains("id: \(last)\n") && second.contains(#""kind":"booking.created""#))
+            // Then live: a desk report is journaled and arrives once durable.
+            f.runtime.engine.submit(.deskReported(DeskReport(desk: "j07", occupied: true)), source: "sensor:node-j07")
+            let live = try #require(await reader.next(containing: "id: \(last + 1)\n"))
+            #expect(live.contains(#""kind":"desk.reported""#) && live.contains(#""desk":"j07""#))
+            #expect(events.clientCount == 1)
+            // A client from another journal (ahead of it) is told to reload.
+            let lost = try StreamReader(port: port, path: "/api/stream", headers: [auth, "Last-Event-ID: 99999"])
+            #expect(await lost.next(containing: "event: reset") != nil)
+            // The daemon stopping ends every open stream (the server does not wait on them).
+            watching.cancel()
+            while await reader.next(containing: "id: ") != nil {}
+            #expect(reader.ended)
+        }
+        f.runtime.close()
+    }
+
+    @Test func theOpenAPIDocumentListsEveryRouteAndNoOther() async throws {
+        let f = try await WebFixture()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
+        /// `/api/doors/{door}/unlock` and `/api/doors/:door/unlock` → `/api/doors/{}/unlock`.
+        func normal(_ path: String) -> String {
+            path.split(separator: "/", omittingEmptySubsequences: false)
+                .map { $0.hasPrefix("{") || $0.hasPrefix(":") ? "{}" : String($0) }.joined(separator: "/")
+        }
+        var documented: Set<String> = []
+        var inPaths = false
+        var current = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "paths:" {
+                inPaths = true
+            } else if inPaths, line.hasPrefix("  /"), line.hasSuffix(":") {
+                current = normal(String(line.dropFirst(2).dropLast()))
+            } else if inPaths, let method = ["get", "post"].first(where: { line == "    \($0):" }) {
+                documented.insert("\(method.uppercased()) \(current)")
+            }
+        }
+        let served = Set(
+            buildRouter(f.context).routes.map { "\($0.method) \(normal("\($0.path)"))" }
+                .filter { !["GET /", "GET /staff/app.js", "GET /staff/style.css"].contains($0) })
+        #expect(documented.count > 30)
+        #expect(served.subtracting(documented).sorted() == [], "served but not documented")
+        #expect(documented.subtracting(served).sorted() == [], "documented but not served")
         f.runtime.close()
     }
 }

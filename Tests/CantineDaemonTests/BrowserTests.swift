@@ -1,0 +1,308 @@
+// The pages in a real browser: Debian's headless Chromium, driven over the DevTools protocol
+// (a small WebSocket client below), against the web edge serving a real site on a loopback
+// port. Screenshots of /display and /staff land in .build/screenshots; the DOM shows a sensor
+// change on the open pages without a reload.
+
+import CantineCore
+import CantineStore
+import CantineWeb
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import CantineDaemon
+
+/// A headless Chromium and one DevTools WebSocket to it (blocking I/O off the test's threads).
+final class Browser: @unchecked Sendable {
+    let process = Process()
+    let profile = NSTemporaryDirectory() + "cantine-chromium-" + UUID().uuidString
+    var fd: Int32 = -1
+    var next = 0
+    var session: String?
+
+    static var executable: String? {
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    init(executable: String) async throws {
+        try FileManager.default.createDirectory(atPath: profile, withIntermediateDirectories: true)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
+            "--remote-debugging-port=0", "--user-data-dir=\(profile)", "--window-size=1920,1080", "about:blank",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Chromium writes its DevTools port and path once it listens.
+        let file = profile + "/DevToolsActivePort"
+        var lines: [Substring] = []
+        for _ in 0..<400 where lines.count < 2 {
+            lines = ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").split(separator: "\n")
+            if lines.count < 2 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        guard lines.count >= 2, let port = UInt16(lines[0]) else { throw DaemonError("chromium did not start") }
+        try connect(port: port, path: String(lines[1]))
+    }
+
+    deinit { quit() }
+
+    /// Stops Chromium and removes its profile.
+    func quit() {
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+        }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: profile)
+    }
+
+    func connect(port: UInt16, path: String) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(port.bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard ok == 0 else { throw DaemonError("cannot reach chromium's DevTools") }
+        let request =
+            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        try write(Array(request.utf8))
+        var head: [UInt8] = []
+        while !head.ends(with: Array("\r\n\r\n".utf8)) { head.append(try readExactly(1)[0]) }
+        guard String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 101") else {
+            throw DaemonError("chromium refused the DevTools WebSocket")
+        }
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw DaemonError("DevTools socket closed") }
+            sent += n
+        }
+    }
+
+    func readExactly(_ count: Int) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = out[got...].withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw DaemonError("DevTools socket closed or timed out") }
+            got += n
+        }
+        return out
+    }
+
+    /// Sends one masked text frame.
+    func sendText(_ text: String) throws {
+        let payload = Array(text.utf8)
+        var frame: [UInt8] = [0x81]
+        if payload.count < 126 {
+            frame.append(0x80 | UInt8(payload.count))
+        } else if payload.count < 65536 {
+            frame += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        } else {
+            frame.append(0x80 | 127)
+            frame += (0..<8).reversed().map { UInt8((payload.count >> ($0 * 8)) & 0xFF) }
+        }
+        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        frame += mask
+        frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+        try write(frame)
+    }
+
+    /// Reads one whole message (joining continuation frames).
+    func readText() throws -> String {
+        var message: [UInt8] = []
+        while true {
+            let head = try readExactly(2)
+            var length = Int(head[1] & 0x7F)
+            if length == 126 {
+                length = try readExactly(2).reduce(0) { $0 << 8 | Int($1) }
+            } else if length == 127 {
+                length = try readExactly(8).reduce(0) { $0 << 8 | Int($1) }
+            }
+            message += try readExactly(length)
+            if head[0] & 0x80 != 0 { return String(decoding: message, as: UTF8.self) }
+        }
+    }
+
+    /// Sends a DevTools command (to the attached page, if any) and returns its result.
+    @discardableResult
+    func call(_ method: String, _ params: [String: Any] = [:]) async throws -> [String: Any] {
+        next += 1
+        var command: [String: Any] = ["id": next, "method": method, "params": params]
+        if let session { command["sessionId"] = session }
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: command), as: UTF8.self)
+        let id = next
+        return try await withCheckedThrowingContinuation { done in
+            DispatchQueue.global().async {
+                do {
+                    try self.sendText(text)
+                    while true {
+                        let answer = try self.readText()
+                        guard let object = try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any],
+                            object["id"] as? Int == id
+                        else { continue }  // an event, or another answer
+                        if let error = object["error"] as? [String: Any] {
+                            throw DaemonError("DevTools \(method): \(error["message"] ?? error)")
+                        }
+                        done.resume(returning: object["result"] as? [String: Any] ?? [:])
+                        return
+                    }
+                } catch {
+                    done.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Opens a page on `url` and sends the next commands to it.
+    func open(_ url: String) async throws {
+        let target = try await call("Target.createTarget", ["url": "about:blank"])
+        let attached = try await call("Target.attachToTarget", ["targetId": target["targetId"] ?? "", "flatten": true])
+        session = attached["sessionId"] as? String
+        try await call("Page.enable")
+        try await navigate(url)
+    }
+
+    func navigate(_ url: String) async throws {
+        try await call("Page.navigate", ["url": url])
+        _ = try await waitFor("document.readyState === 'complete'")
+    }
+
+    /// The value of a JavaScript expression in the page.
+    func evaluate(_ expression: String) async throws -> Any? {
+        let result = try await call("Runtime.evaluate", ["expression": expression, "returnByValue": true])
+        return (result["result"] as? [String: Any])?["value"]
+    }
+
+    /// Polls `expression` until it is true (a page doing its work), at most ~10 s.
+    func waitFor(_ expression: String) async throws -> Bool {
+        for _ in 0..<200 {
+            if try await evaluate(expression) as? Bool == true { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    /// Saves a PNG of the page.
+    func screenshot(to path: String) async throws -> Int {
+        let shot = try await call("Page.captureScreenshot", ["format": "png"])
+        let data = Data(base64Encoded: shot["data"] as? String ?? "") ?? Data()
+        try data.write(to: URL(fileURLWithPath: path))
+        return data.count
+    }
+}
+
+extension Array where Element == UInt8 {
+    func ends(with suffix: [UInt8]) -> Bool {
+        count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix
+    }
+}
+
+@Suite(.serialized) struct BrowserTests {
+    /// In CI Chromium is installed by .ci/run; a machine without it cannot run these.
+    static let chromium = Browser.executable
+
+    @Test(.enabled(if: chromium != nil || ProcessInfo.processInfo.environment["CI"] != nil))
+    func theDisplayAndTheDashboardUpdateLiveInChromium() async throws {
+        let executable = try #require(Self.chromium, "chromium is missing: run scripts/setup-deps")
+        var f = try await WebFixture()
+        let runtime = f.runtime
+        let board = BoardStream(
+            engine: runtime.engine, bus: runtime.bus, settings: BoardSettings(locale: "fr"),
+            names: { runtime.store.memberName($0.rawValue) })
+        let events = JournalStream(
+            engine: runtime.engine, journal: runtime.journal, store: runtime.store, bus: runtime.bus)
+        f = f.with(board: board, events: events)
+        let time = f.site.time
+        let watching = Task {
+            async let b: Void = board.run(tick: .seconds(3600))
+            async let e: Void = events.run(tick: .seconds(3600))
+            _ = await (b, e)
+        }
+        let shots = FileManager.default.currentDirectoryPath + "/.build/screenshots"
+        try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+        let app = Application(router: buildRouter(f.context))
+        try await app.test(.live) { client in
+            let base = "http://127.0.0.1:\(try #require(client.port))"
+            let browser = try await Browser(executable: executable)
+
+            // The entrance display: the board arrives over SSE and is drawn.
+            try await browser.open(base + "/display")
+            #expect(try await browser.waitFor("Number(document.body.dataset.boards) >= 1"))
+            #expect(try await browser.evaluate("document.documentElement.lang") as? String == "fr")
+            let freeBefore = try await browser.evaluate("document.body.innerText") as? String ?? ""
+            #expect(try await browser.screenshot(to: shots + "/display.png") > 10_000)
+            try await browser.evaluate("window.stayed = true")
+            // A desk of the garden turns vacant: the open page shows the new board, no reload.
+            runtime.engine.submit(.deskReported(DeskReport(desk: "j06", occupied: false)), source: "sensor:node-j06")
+            #expect(try await browser.waitFor("Number(document.body.dataset.boards) >= 2"))
+            #expect(try await browser.evaluate("window.stayed === true") as? Bool == true)
+            let freeAfter = try await browser.evaluate("document.body.innerText") as? String ?? ""
+            #expect(freeAfter != freeBefore)
+
+            // The dashboard: sign in through the form, then watch the floor.
+            try await browser.navigate(base + "/staff")
+            #expect(try await browser.evaluate("location.pathname") as? String == "/login")
+            try await browser.evaluate(
+                """
+                document.querySelector('[name=username]').value = 'bob';
+                document.querySelector('[name=password]').value = 'battery staple';
+                document.querySelector('form').submit();
+                """)
+            #expect(try await browser.waitFor("location.pathname === '/staff' && document.readyState === 'complete'"))
+            #expect(try await browser.waitFor("document.querySelector('[data-desk=j06]') !== null"))
+            #expect(try await browser.waitFor("document.getElementById('live').className === 'on'"))
+            #expect(
+                try await browser.evaluate("document.querySelector('[data-desk=j06]').dataset.status") as? String
+                    == "free")
+            #expect(try await browser.screenshot(to: shots + "/staff.png") > 10_000)
+            try await browser.evaluate("window.stayed = true")
+            let updates = try await browser.evaluate("Number(document.body.dataset.updates)") as? Int ?? 0
+            // Someone sits at j06: the floor shows it occupied (no booking) on the open page.
+            runtime.engine.submit(.deskReported(DeskReport(desk: "j06", occupied: true)), source: "sensor:node-j06")
+            time.advance(.seconds(6))  // held long enough (hysteresis)
+            runtime.engine.submit(.timerFired(.desk("j06")), source: "timer")
+            #expect(
+                try await browser.waitFor(
+                    "document.querySelector('[data-desk=j06]').dataset.status === 'occupied_unbooked'"))
+            #expect(try await browser.evaluate("Number(document.body.dataset.updates)") as? Int ?? 0 > updates)
+            #expect(try await browser.evaluate("window.stayed === true") as? Bool == true)
+            // An action from the page: unlocking needs the reason and the confirmation box.
+            try await browser.evaluate(
+                """
+                document.querySelector('[data-door=entree] button').click();
+                document.querySelector('#unlock-form button[type=submit]').click();
+                """)
+            #expect(try await browser.waitFor("document.querySelector('[data-error-for=reason]').textContent !== ''"))
+            #expect(runtime.engine.read { $0.doors["entree"]?.lock } == .locked)
+            try await browser.evaluate(
+                """
+                document.querySelector('#unlock-form [name=reason]').value = 'courier at the door';
+                document.querySelector('#unlock-form [name=confirm]').checked = true;
+                document.querySelector('#unlock-form button[type=submit]').click();
+                """)
+            #expect(try await browser.waitFor("document.getElementById('flash').className === 'ok'"))
+            #expect(runtime.engine.read { $0.doors["entree"]?.lock } == .unlocked)
+            // The pages' streams end with the daemon (the server does not wait on them).
+            browser.quit()
+            watching.cancel()
+        }
+        runtime.close()
+    }
+}
