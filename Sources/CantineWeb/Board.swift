@@ -90,12 +90,7 @@ public struct Board: Codable, Equatable, Sendable {
         let layout = state.layout
         let calendar = SiteCalendar.cached(layout?.timeZone ?? "UTC")
         let today = calendar.date(of: now)
-        func hhmm(_ t: Instant) -> String {
-            let minute = calendar.clock(t).minute
-            let h = minute / 60
-            let m = minute % 60
-            return (h < 10 ? "0" : "") + "\(h):" + (m < 10 ? "0" : "") + "\(m)"
-        }
+        let hhmm = calendar.hhmm
 
         // Today's program, by start then room.
         let sessions = state.sessions.values.filter { calendar.date(of: $0.start) == today }

@@ -16,7 +16,9 @@ func addAPIRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
     }
     router.get("/api/me") { _, ctx -> Response in
         let me = try ctx.require(.reader)
-        return try json(Me(name: me.name, displayName: me.displayName, role: me.role.rawValue, csrf: me.csrf))
+        let zone = engine.read { $0.layout?.timeZone } ?? "UTC"
+        return try json(
+            Me(name: me.name, displayName: me.displayName, role: me.role.rawValue, csrf: me.csrf, timeZone: zone))
     }
     router.get("/api/occupancy") { _, _ -> Response in
         let now = engine.now
@@ -147,6 +149,8 @@ struct Me: Codable {
     var displayName: String
     var role: String
     var csrf: String?
+    /// The site's IANA time zone: the dashboard shows times as the site's clocks do.
+    var timeZone: String
 }
 
 /// One access decision, as the API shows it.

@@ -132,7 +132,9 @@ enum StaffPages {
           return e;
         }
         function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
-        function hhmm(iso) { return iso ? new Date(iso).toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'}) : ''; }
+        function hhmm(iso) {
+          return iso ? new Date(iso).toLocaleTimeString('fr-FR', {hour: '2-digit', minute: '2-digit', timeZone: me.time_zone}) : '';
+        }
         async function get(path) {
           const r = await fetch(path, {credentials: 'same-origin', headers: {Accept: 'application/json'}});
           if (r.status === 401) { location.href = '/login?next=/staff'; throw new Error('signed out'); }
