@@ -395,8 +395,9 @@ public enum Demo {
                         Cantine demo: \(config.site.name), simulated doors and desk sensors, day from 07:30 at ×\(speed)
                           display   \(base)/display
                           health    \(base)/healthz
-                          occupancy \(base)/api/occupancy
+                          staff     \(base)/staff
                         \(mqttLine)  database  \(dbPath)
+                          sign in   echo 'a long passphrase' | cantine --config \(configPath) staff add admin --role admin --password-stdin
                           try       cantine --config \(configPath) members list
                         Ctrl-C stops the demo and everything it started.
 
