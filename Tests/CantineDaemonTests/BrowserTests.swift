@@ -305,4 +305,70 @@ extension Array where Element == UInt8 {
         }
         runtime.close()
     }
+
+    /// The real daemon in demo mode (a subprocess, its day played at 600×): both pages follow
+    /// the demo's traffic live, without a reload.
+    @Test(.enabled(if: chromium != nil || ProcessInfo.processInfo.environment["CI"] != nil))
+    func theDemoDaemonsPagesFollowItsDayLive() async throws {
+        let executable = try #require(Self.chromium, "chromium is missing: run scripts/setup-deps")
+        let dir = NSTemporaryDirectory() + "cantine-demo-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = Int.random(in: 20_000..<40_000)
+        let demo = Process()
+        demo.executableURL = URL(fileURLWithPath: try cantineBinary())
+        demo.arguments = ["demo", "--no-mqtt", "--port", "\(port)", "--data", dir, "--speed", "600"]
+        demo.standardOutput = FileHandle.nullDevice
+        demo.standardError = FileHandle.nullDevice
+        try demo.run()
+        defer {
+            demo.terminate()
+            demo.waitUntilExit()
+        }
+        let base = "http://127.0.0.1:\(port)"
+        let browser = try await Browser(executable: executable)
+        defer { browser.quit() }
+        // The daemon takes a moment to seed the demo and listen.
+        var up = false
+        for _ in 0..<100 where !up {
+            try await browser.open(base + "/display")
+            up = try await browser.waitFor("Number(document.body && document.body.dataset.boards) >= 1")
+        }
+        #expect(up)
+        try await browser.evaluate("window.stayed = true")
+        #expect(try await browser.waitFor("Number(document.body.dataset.boards) >= 3"))
+        #expect(try await browser.evaluate("window.stayed === true") as? Bool == true)
+        let shots = FileManager.default.currentDirectoryPath + "/.build/screenshots"
+        try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+        #expect(try await browser.screenshot(to: shots + "/demo-display.png") > 10_000)
+
+        // The first admin, made by the CLI beside the running daemon.
+        let add = Process()
+        add.executableURL = demo.executableURL
+        add.arguments = [
+            "staff", "add", "admin", "--role", "admin", "--password-stdin", "--config", dir + "/cantine.toml",
+        ]
+        let stdin = Pipe()
+        add.standardInput = stdin
+        add.standardOutput = FileHandle.nullDevice
+        try add.run()
+        stdin.fileHandleForWriting.write(Data("a long passphrase\n".utf8))
+        try stdin.fileHandleForWriting.close()
+        add.waitUntilExit()
+        #expect(add.terminationStatus == 0)
+
+        try await browser.navigate(base + "/login?next=/staff")
+        try await browser.evaluate(
+            """
+            document.querySelector('[name=username]').value = 'admin';
+            document.querySelector('[name=password]').value = 'a long passphrase';
+            document.querySelector('form').submit();
+            """)
+        #expect(
+            try await browser.waitFor("location.pathname === '/staff' && Number(document.body.dataset.updates) >= 1"))
+        try await browser.evaluate("window.stayed = true")
+        #expect(try await browser.waitFor("Number(document.body.dataset.updates) >= 3"))
+        #expect(try await browser.evaluate("window.stayed === true") as? Bool == true)
+        #expect(try await browser.evaluate("document.body.classList.contains('admin')") as? Bool == true)
+        #expect(try await browser.screenshot(to: shots + "/demo-staff.png") > 10_000)
+    }
 }

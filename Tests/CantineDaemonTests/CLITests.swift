@@ -5,7 +5,8 @@ import Testing
 
 /// Runs the built `cantine` with `arguments`; returns (status, stdout, stderr).
 @discardableResult
-func cantine(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+/// The `cantine` binary built beside the tests.
+func cantineBinary() throws -> String {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     let candidates = [
@@ -13,7 +14,11 @@ func cantine(_ arguments: [String], environment: [String: String] = [:]) throws 
             .path,
         root.appendingPathComponent(".build/debug/cantine").path,
     ]
-    let binary = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) })
+    return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) })
+}
+
+func cantine(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+    let binary = try cantineBinary()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
