@@ -281,7 +281,7 @@ extension Array where Element == UInt8 {
             #expect(
                 try await browser.waitFor(
                     "document.querySelector('[data-desk=j06]').dataset.status === 'occupied_unbooked'"))
-            #expect(try await browser.evaluate("Number(document.body.dataset.updates)") as? Int ?? 0 > updates)
+            #expect(try await browser.waitFor("Number(document.body.dataset.updates) > \(updates)"))
             #expect(try await browser.evaluate("window.stayed === true") as? Bool == true)
             // An action from the page: unlocking needs the reason and the confirmation box.
             try await browser.evaluate(

@@ -111,6 +111,9 @@ func withMQTT(
         // Left retained on the broker before the daemon starts: delivered at subscribe, ignored.
         let f01 = try TestNode(broker, id: "node-f01", desk: "f01")
         f01.raw("cantine/paris/desks/f01/report", SensorReportText.make(occupied: true, seq: 1), retain: true)
+        // Seen by another subscriber: the broker holds it before the daemon subscribes.
+        let stored = try Collector(broker, topics: ["cantine/paris/desks/f01/report"])
+        _ = stored.waitFor { !$0.payloads("cantine/paris/desks/f01/report").isEmpty }
         try await withMQTT(runtime, broker) { service in
             watch.waitFor { $0.payloads("cantine/paris/status").contains("online") }  // subscribed
             let node = try TestNode(broker, id: "node-j01", desk: "j01")
