@@ -57,7 +57,10 @@ final class BenchScreen: @unchecked Sendable {
         var bytes = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = recv(fd, &bytes, bytes.count, 0)
-            guard n > 0 else { return }
+            guard n > 0 else {
+                Glibc.close(fd)
+                return
+            }
             let now = DispatchTime.now().uptimeNanoseconds
             buffer += String(decoding: bytes[0..<n], as: UTF8.self)
             while let range = buffer.range(of: "\nevent: board\n") {

@@ -213,7 +213,7 @@ public struct LoginThrottle: Sendable {
             let recent = (failures[key] ?? []).filter { now - $0 < window }
             failures[key] = recent.isEmpty ? nil : recent
             if recent.count >= limit, let oldest = recent.first {
-                until = max(until ?? oldest + window, oldest + window)
+                until = max(until ?? oldest, oldest + window)
             }
         }
         return until

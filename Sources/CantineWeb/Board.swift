@@ -125,9 +125,8 @@ public struct Board: Codable, Equatable, Sendable {
 
         // Free desks: vacant and not held by a booking in force now.
         let held = Set(
-            state.bookings.values.compactMap { b -> DeskID? in
-                guard b.isActive(at: now), case .desk(let d) = b.resource else { return nil }
-                return d
+            DeskView.activeBookings(state, now: now).keys.compactMap { r -> DeskID? in
+                if case .desk(let d) = r { d } else { nil }
             })
         let zones = (layout?.zones ?? []).map { zone in
             let desks = (layout?.desks ?? []).filter { $0.zone == zone.id }

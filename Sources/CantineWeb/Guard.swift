@@ -109,14 +109,15 @@ struct AccessGuard: RouterMiddleware {
     func handle(
         _ request: Request, context: WebRequestContext, next: (Request, WebRequestContext) async throws -> Response
     ) async throws -> Response {
-        var context = context
         let path = request.uri.path
         let reading = request.method == .get || request.method == .head
-        if let accounts {
-            context.identity = identify(request, accounts)
-        }
+        // Public pages are served without looking anyone up (no database read per screen).
         if Self.isPublic(path) && (reading || path == "/login") {
             return try await next(request, context)
+        }
+        var context = context
+        if let accounts {
+            context.identity = identify(request, accounts)
         }
         guard let identity = context.identity else {
             if accounts == nil {
