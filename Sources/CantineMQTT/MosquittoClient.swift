@@ -183,7 +183,12 @@ public final class MosquittoClient: @unchecked Sendable {
     }
 
     deinit {
-        mosquitto_loop_stop(handle, true)
+        // No callback may reach this object once it goes: later ones find no userdata, one
+        // already running finishes before the network thread is joined (a forced stop could
+        // cancel it halfway, with this object's locks and memory in use).
+        mosquitto_user_data_set(handle, nil)
+        mosquitto_disconnect(handle)
+        mosquitto_loop_stop(handle, false)
         mosquitto_destroy(handle)
     }
 

@@ -332,8 +332,10 @@ func withMQTT(
         let broker = try Broker()
         let site = try TestSite()
         let runtime = try site.open()
+        let watch = try Collector(broker, topics: ["cantine/paris/status"])
         try await withMQTT(runtime, broker) { service in
-            #expect(service.client.wait(connected: true, timeout: 10))
+            // "online" is sent after the subscriptions, on the same connection: the daemon listens.
+            watch.waitFor { $0.payloads("cantine/paris/status").contains("online") }
             // Two nodes flashed for desk j01: one up for 1,100 s, one for 1,001 s, interleaved.
             let rogue = try TestNode(broker, id: "rogue")
             let topic = "cantine/paris/desks/j01/report"
