@@ -37,6 +37,9 @@ let package = Package(
 
         // Pure wire-level logic shared with the firmware (Embedded-Swift compatible).
         .target(name: "CantineProtocol"),
+        // The desk sensor node's logic (ESP-AT link, presence, provisioning), pure: built here for
+        // host tests, and with Embedded Swift into the firmware images by Firmware/build.
+        .target(name: "DeskNode", dependencies: ["CantineProtocol"], path: "Firmware/desk-node/Sources/DeskNode"),
         // Domain model, events, the reducer, access policy, ports.
         .target(name: "CantineCore", dependencies: ["CantineProtocol"]),
         // SQLite: migrations, journal, records.
@@ -97,6 +100,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "CantineProtocolTests", dependencies: ["CantineProtocol"]),
+        .testTarget(name: "DeskNodeTests", dependencies: ["DeskNode", "CantineProtocol"]),
         .testTarget(name: "CantineCoreTests", dependencies: ["CantineCore"]),
         .testTarget(name: "CantineStoreTests", dependencies: ["CantineStore"]),
         .testTarget(name: "CantineImportTests", dependencies: ["CantineImport"]),

@@ -93,14 +93,14 @@ extension Occupancy {
 
 extension DeskState {
     /// The hysteresis over this desk's observations under `rules`.
-    func hysteresis(_ rules: SensorRules) -> OccupancyHysteresis {
+    func hysteresis(_ rules: SensorRules) -> OccupancyHysteresis<Int64> {
         OccupancyHysteresis(
             occupyAfter: rules.occupiedAfter.micros, releaseAfter: rules.vacantAfter.micros, stable: occupancy.stable,
             pending: pending, pendingSince: pendingSince?.micros ?? 0)
     }
 
     /// Stores `h` back; true when the shown occupancy changed.
-    mutating func store(_ h: OccupancyHysteresis, at now: Instant) -> Bool {
+    mutating func store(_ h: OccupancyHysteresis<Int64>, at now: Instant) -> Bool {
         pending = h.pending
         pendingSince = h.pending == nil ? nil : Instant(micros: h.pendingSince)
         let new = Occupancy(h.stable)

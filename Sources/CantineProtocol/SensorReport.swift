@@ -31,11 +31,38 @@ public struct SensorReport: Sendable, Equatable {
 
     /// The JSON payload, keys in a fixed order.
     public func encoded() -> String {
-        var s = "{\"occupied\":" + (occupied ? "true" : "false")
-        s += ",\"seq\":" + String(seq) + ",\"uptime_s\":" + String(uptimeS) + ",\"fw\":\"" + fw + "\""
-        if let rssi { s += ",\"rssi\":" + String(rssi) }
-        if let distanceCm { s += ",\"distance_cm\":" + String(distanceCm) }
-        return s + "}"
+        var bytes: [UInt8] = []
+        Self.write(
+            occupied: occupied, seq: seq, uptimeS: uptimeS, fw: fw.utf8, rssi: rssi, distanceCm: distanceCm,
+            to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Writes a report's JSON payload to `sink`, keys in a fixed order, with no allocation:
+    /// what the firmware sends, byte for byte. `fw` must pass the decoder's firmware rule
+    /// (1–24 of 0-9 a-z A-Z . - + _); it is written as is.
+    public static func write<Sink: ByteSink, Version: Sequence<UInt8>>(
+        occupied: Bool, seq: UInt32, uptimeS: UInt32, fw: Version, rssi: Int32? = nil, distanceCm: UInt32? = nil,
+        to sink: inout Sink
+    ) {
+        sink.put("{\"occupied\":")
+        if occupied { sink.put("true") } else { sink.put("false") }
+        sink.put(",\"seq\":")
+        sink.put(decimal: seq)
+        sink.put(",\"uptime_s\":")
+        sink.put(decimal: uptimeS)
+        sink.put(",\"fw\":\"")
+        sink.put(bytes: fw)
+        sink.put(UInt8(ascii: "\""))
+        if let rssi {
+            sink.put(",\"rssi\":")
+            sink.put(decimal: rssi)
+        }
+        if let distanceCm {
+            sink.put(",\"distance_cm\":")
+            sink.put(decimal: distanceCm)
+        }
+        sink.put(UInt8(ascii: "}"))
     }
 
     /// Decodes a payload. Unknown keys are skipped (newer firmware); the four required keys

@@ -90,3 +90,57 @@ import Testing
         #expect(h.stable == nil && h.deadline == nil)
     }
 }
+
+@Suite struct ReportBytesTests {
+    @Test func writtenBytesAreWhatTheDecoderReadsForAnyValues() throws {
+        var rng = SplitMix(seed: 7)
+        for i in 0..<2000 {
+            let report = SensorReport(
+                occupied: rng.next() % 2 == 0, seq: UInt32(truncatingIfNeeded: rng.next()),
+                uptimeS: i == 0 ? UInt32.max : UInt32(truncatingIfNeeded: rng.next()),
+                fw: ["1.0.0", "2.1-rc1+b_7", "x"][i % 3], rssi: i % 2 == 0 ? -Int32(rng.next() % 200) : nil,
+                distanceCm: i % 3 == 0 ? UInt32(rng.next() % 100_001) : nil)
+            var bytes: [UInt8] = []
+            SensorReport.write(
+                occupied: report.occupied, seq: report.seq, uptimeS: report.uptimeS, fw: report.fw.utf8,
+                rssi: report.rssi, distanceCm: report.distanceCm, to: &bytes)
+            #expect(try SensorReport.decode(bytes) == report)
+            #expect(String(decoding: bytes, as: UTF8.self) == report.encoded())
+        }
+    }
+
+    @Test func decimalsAndCountsWithoutStoring() {
+        var out: [UInt8] = []
+        out.put(decimal: UInt32(0))
+        out.put(",")
+        out.put(decimal: UInt32.max)
+        out.put(",")
+        out.put(decimal: Int32.min)
+        #expect(String(decoding: out, as: UTF8.self) == "0,4294967295,-2147483648")
+        var counter = ByteCounter()
+        SensorReport.write(occupied: true, seq: 12, uptimeS: 3, fw: "1.0.0".utf8, to: &counter)
+        #expect(counter.count == #"{"occupied":true,"seq":12,"uptime_s":3,"fw":"1.0.0"}"#.utf8.count)
+    }
+}
+
+@Suite struct WrappingClockTests {
+    func step(_ body: () -> Bool) -> Bool { body() }
+
+    @Test func aMillisecondTickThatWrapsStillHolds() {
+        var h = OccupancyHysteresis<UInt32>(occupyAfter: 5_000, releaseAfter: 120_000, stable: false)
+        let start = UInt32.max - 1_000
+        #expect(!step { h.observe(true, at: start) })
+        #expect(h.remaining(at: start &+ 3_000) == 2_000)
+        #expect(!step { h.advance(to: start &+ 4_999) })  // wrapped past zero, not yet due
+        #expect(step { h.advance(to: start &+ 5_000) })
+        #expect(h.stable == true)
+        #expect(h.deadline == nil)
+    }
+
+    @Test func aSignedClockSteppedBackNeverFiresEarly() {
+        var h = OccupancyHysteresis<Int64>(occupyAfter: 5, releaseAfter: 10, stable: true)
+        #expect(!step { h.observe(false, at: 100) })
+        #expect(!step { h.advance(to: 50) })
+        #expect(step { h.advance(to: 110) })
+    }
+}
