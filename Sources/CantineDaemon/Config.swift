@@ -216,8 +216,10 @@ public struct Config: Codable, Equatable, Sendable {
         public var gapTimeoutMs: Int?
         /// How long a wired desk sensor's level must hold before it counts (switch bounce).
         public var deskSettleMs: Int?
+        /// The pinout file giving every door's and wired desk's lines (relative to this file).
+        public var pinout: String?
         enum CodingKeys: String, CodingKey {
-            case mode, chip, gapTimeoutMs = "gap_timeout_ms", deskSettleMs = "desk_settle_ms"
+            case mode, chip, gapTimeoutMs = "gap_timeout_ms", deskSettleMs = "desk_settle_ms", pinout
         }
     }
 
@@ -426,7 +428,11 @@ extension Config {
         let expanded = try substitute(text, file: file, environment: environment)
         let config: Config
         do {
-            config = try TOMLDecoder(strictDecoding: true).decode(Config.self, from: expanded)
+            let table = try TOMLTable(string: expanded)
+            try Pinout.apply(to: table, configFile: file)
+            config = try TOMLDecoder(strictDecoding: true).decode(Config.self, from: table)
+        } catch let error as ConfigError {
+            throw error
         } catch let error as TOMLParseError {
             throw ConfigError("config \(file):\(error.source.begin.line): \(error.description)")
         } catch let error as UnexpectedKeysError {
@@ -497,6 +503,10 @@ extension Config {
             return "an integer"
         case "max_reports_per_s":
             return "a number of reports per second"
+        case "d0", "d1", "relay", "contact", "exit_button", "line":
+            return "a GPIO line number (BCM)"
+        case "input_level_v":
+            return "the line's volts (3.3, 5, 12)"
         case _ where key.hasSuffix("_s"):
             return "a number of seconds"
         case "outbox_max_age_h", "presence_hours":
@@ -504,7 +514,7 @@ extension Config {
         case "booking_margin_min", "denied_alarm_count", "queue_size", "burst":
             return "an integer"
         case _ where key.hasSuffix("_active_low"), "enabled", "fail_secure", "pin_after_hours", "relock_on_close",
-            "persistent_session", "discovery", "names_in_events":
+            "persistent_session", "discovery", "names_in_events", "flyback_diode", "exit_button_hardwired":
             return "true or false"
         case "no_show_grace_min", "flapping_changes", "flapping_window_min", "overstay_grace_min", "slot_min",
             "bookable":

@@ -14,6 +14,11 @@ public struct RelayPlan: Decodable, Equatable, Sendable {
     public struct GPIO: Decodable, Equatable, Sendable {
         public var mode: String?
         public var chip: String?
+        public var pinout: String?
+    }
+
+    struct GPIOOnly: Decodable {
+        var gpio: GPIO?
     }
 
     public struct Relay: Decodable, Equatable, Sendable {
@@ -69,9 +74,25 @@ public struct RelayPlan: Decodable, Equatable, Sendable {
 
     /// Reads the relay plan from a config text; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> RelayPlan {
-        let plan: RelayPlan
+        var plan: RelayPlan
         do {
-            plan = try TOMLDecoder().decode(RelayPlan.self, from: doorTables(of: text))
+            let tables = doorTables(of: text)
+            let gpio = try TOMLDecoder().decode(GPIOOnly.self, from: tables).gpio
+            if let named = gpio?.pinout {
+                // The pinout holds the relays: read them from it alone.
+                let pinout = try Pinout.loadChecked(named, configFile: file)
+                plan = RelayPlan(
+                    gpio: gpio,
+                    doors: (pinout.doors ?? []).map {
+                        Relay(
+                            id: $0.id, chip: pinout.chipName, relayLine: $0.relay, relayActiveLow: $0.relayActiveLow,
+                            failSecure: $0.failSecure)
+                    })
+            } else {
+                plan = try TOMLDecoder().decode(RelayPlan.self, from: tables)
+            }
+        } catch let error as ConfigError {
+            throw error
         } catch {
             throw ConfigError(
                 "config \(file): cannot read the [[doors]] relays to lock them (\(error)): fix the [[doors]] tables")
