@@ -99,6 +99,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // Fuzz targets, one per external input, and `cantine-fuzz`: libFuzzer when built by
+        // scripts/fuzz (-sanitize=fuzzer -DFUZZING), a corpus replayer otherwise.
+        .target(
+            name: "CantineFuzz",
+            dependencies: [
+                "CantineProtocol", "CantineCore", "CantineDaemon", "CantineImport", "CantineWeb", "DeskNode",
+            ]
+        ),
+        .target(name: "CLibFuzzer"),
+        .executableTarget(name: "cantine-fuzz", dependencies: ["CantineFuzz", "CLibFuzzer"]),
+
         .testTarget(name: "CantineProtocolTests", dependencies: ["CantineProtocol"]),
         .testTarget(name: "DeskNodeTests", dependencies: ["DeskNode", "CantineProtocol"]),
         .testTarget(name: "CantineCoreTests", dependencies: ["CantineCore"]),
@@ -108,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "CantineDaemonTests",
             dependencies: [
-                "CantineDaemon", "cantine",
+                "CantineDaemon", "cantine", "CantineFuzz",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

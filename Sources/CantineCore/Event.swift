@@ -28,6 +28,8 @@ public enum Event: Equatable, Sendable {
     case credentialPINSet(CredentialPIN)
     /// The door contact opened or closed.
     case doorContact(DoorContact)
+    /// A door's reader lines failed (the GPIO chip vanished, a read error) or came back.
+    case readerFault(ReaderFault)
     /// A desk sensor reported presence or absence (a node's report taken in, or a wired line).
     case deskReported(DeskReport)
     /// A meeting room's sensor node reported presence or absence.
@@ -71,6 +73,7 @@ public enum Event: Equatable, Sendable {
         case .remoteUnlock: "door.remote-unlock"
         case .credentialPINSet: "credential.pin-set"
         case .doorContact: "door.contact"
+        case .readerFault: "door.reader-fault"
         case .deskReported: "desk.reported"
         case .roomReported: "room.reported"
         case .sensorConflict: "sensor.conflict"
@@ -103,6 +106,7 @@ public enum Event: Equatable, Sendable {
         case .remoteUnlock(let p): try encoder.encode(p)
         case .credentialPINSet(let p): try encoder.encode(p)
         case .doorContact(let p): try encoder.encode(p)
+        case .readerFault(let p): try encoder.encode(p)
         case .deskReported(let p): try encoder.encode(p)
         case .roomReported(let p): try encoder.encode(p)
         case .sensorConflict(let p): try encoder.encode(p)
@@ -138,6 +142,7 @@ public enum Event: Equatable, Sendable {
         case "door.remote-unlock": return .remoteUnlock(try d(RemoteUnlock.self))
         case "credential.pin-set": return .credentialPINSet(try d(CredentialPIN.self))
         case "door.contact": return .doorContact(try d(DoorContact.self))
+        case "door.reader-fault": return .readerFault(try d(ReaderFault.self))
         case "desk.reported": return .deskReported(try d(DeskReport.self))
         case "room.reported": return .roomReported(try d(RoomReport.self))
         case "sensor.conflict": return .sensorConflict(try d(SensorConflict.self))
@@ -272,6 +277,19 @@ public struct DoorContact: Codable, Equatable, Sendable {
 
 /// A desk sensor's observation. From a node: its seq and uptime (ordering, reboots), firmware
 /// and signal; from a wired line: the debounced level only.
+public struct ReaderFault: Codable, Equatable, Sendable {
+    public var door: DoorID
+    /// True when the reader stopped working, false when it works again.
+    public var failing: Bool
+    /// What the GPIO adapter said (one line).
+    public var detail: String
+    public init(door: DoorID, failing: Bool, detail: String) {
+        self.door = door
+        self.failing = failing
+        self.detail = detail
+    }
+}
+
 public struct DeskReport: Codable, Equatable, Sendable {
     public var desk: DeskID
     public var occupied: Bool

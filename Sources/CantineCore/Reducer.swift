@@ -20,6 +20,10 @@ public enum Reducer {
                 s.doors[id]?.unlockedUntil = nil
                 s.doors[id]?.pendingPIN = nil
                 effects.append(.relay(id, .lock))
+                // The new process opened its readers afresh: one still failing is raised again.
+                if s.doors[id]?.clear(.readerOffline) == true {
+                    effects.append(.notify(.alarmCleared(id, .readerOffline)))
+                }
                 // Timers lived in the old process: ask again for those an alarm still needs.
                 if let door = s.doors[id], let layout = s.layout?.door(id) {
                     if door.contact == .open, let opened = door.openedAt {
@@ -103,6 +107,17 @@ public enum Reducer {
             return [.notify(.membersChanged)]
         case .doorContact(let contact):
             return doorContact(&s, contact, now: now)
+        case .readerFault(let fault):
+            guard s.doors[fault.door] != nil else { return [] }
+            let changed =
+                fault.failing
+                ? s.doors[fault.door]?.raise(.readerOffline) == true
+                : s.doors[fault.door]?.clear(.readerOffline) == true
+            guard changed else { return [] }
+            return [
+                .notify(fault.failing ? .alarm(fault.door, .readerOffline) : .alarmCleared(fault.door, .readerOffline)),
+                .notify(.doorChanged(fault.door)),
+            ]
         case .timerFired(let timer):
             return timerFired(&s, timer, now: now)
 

@@ -18,6 +18,9 @@ public enum DoorAlarm: String, Codable, Sendable, Comparable, CaseIterable {
     case heldOpen = "held-open"
     /// Too many denied badges at the reader in a short time (someone trying cards).
     case repeatedDenials = "repeated-denials"
+    /// The reader's lines cannot be read (chip gone, wiring): nobody can badge in; the door
+    /// stays locked (the exit is hard-wired).
+    case readerOffline = "reader-offline"
 
     public static func < (a: DoorAlarm, b: DoorAlarm) -> Bool {
         allCases.firstIndex(of: a) ?? 0 < allCases.firstIndex(of: b) ?? 0
@@ -53,7 +56,7 @@ public struct DoorState: Codable, Equatable, Sendable {
 
     /// The door state as published (`locked` / `unlocked` / `open` / `forced` / `held_open`).
     public var label: String {
-        if let alarm = alarms.first(where: { $0 != .repeatedDenials }) { return alarm.label }
+        if let alarm = alarms.first(where: { $0 == .forced || $0 == .heldOpen }) { return alarm.label }
         if contact == .open { return "open" }
         return lock.rawValue
     }

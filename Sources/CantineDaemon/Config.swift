@@ -327,7 +327,8 @@ public struct Seconds: Codable, Equatable, Sendable {
 /// A configuration error: one line naming the file, the key and what is expected.
 public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// Control characters quoted from the input are escaped: the message stays one line.
+    public init(_ message: String) { self.message = message.oneLine }
     public var description: String { message }
 }
 
@@ -425,7 +426,9 @@ extension Config {
     public static func parse(
         _ text: String, file: String, environment: [String: String] = [:]
     ) throws(ConfigError) -> Config {
+        try checkCharacters(text, file: "config \(file)")
         let expanded = try substitute(text, file: file, environment: environment)
+        try checkCharacters(expanded, file: "config \(file) (after ${…} substitution)")
         let config: Config
         do {
             let table = try TOMLTable(string: expanded)
@@ -530,6 +533,37 @@ extension Config {
             return "an array of tables ([[\(key)]])"
         default:
             return "a string in quotes"
+        }
+    }
+
+    /// Refuses control characters TOML never allows (all but tab, LF and CR), and a table
+    /// header whose name starts with a non-ASCII character: toml++ asserts on that rather than
+    /// failing (found by fuzzing), so the text is checked before it gets there. (A line of a
+    /// multi-line string that looks like such a header is refused too: quote the name.)
+    static func checkCharacters(_ text: String, file: String) throws(ConfigError) {
+        for (number, content) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = content.drop { $0 == " " || $0 == "\t" }
+            guard rest.first == "[" else { continue }
+            rest = rest.dropFirst()
+            if rest.first == "[" { rest = rest.dropFirst() }
+            if let first = rest.drop(while: { $0 == " " || $0 == "\t" }).unicodeScalars.first, !first.isASCII {
+                throw ConfigError(
+                    "\(file):\(number + 1): a table name starts with '\(first)': write it in ASCII letters, digits, - and _, or in quotes"
+                )
+            }
+        }
+        var line = 1
+        var column = 0
+        for scalar in text.unicodeScalars {
+            column += 1
+            if scalar == "\n" {
+                line += 1
+                column = 0
+            } else if scalar != "\t" && scalar != "\r" && String.breaksLine(scalar) && scalar.value < 0x80 {
+                throw ConfigError(
+                    "\(file):\(line):\(column): control character U+\(String(format: "%04X", scalar.value)) is not allowed in TOML: delete it"
+                )
+            }
         }
     }
 

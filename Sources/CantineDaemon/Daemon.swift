@@ -55,10 +55,27 @@ public enum Daemon {
         // 3. Services, in dependency order (stopped in reverse).
         let router = InputRouter(runtime: runtime)
         let readers = hardware.inputs.map { chip in
+            // A failing chip raises each of its doors' reader-offline alarm (journaled and
+            // published); the relays are on their own lines and stay as they are: locked.
+            let doors = chip.doors.keys.sorted()
+            let engine = runtime.engine
             let reader = EdgeReader(
                 source: chip.source, decoder: chip.decoder, deliver: router.handle,
-                onError: {
-                    logger.critical("GPIO reader failing", metadata: ["gpio.chip": "\(chip.chip)", "error": "\($0)"])
+                onError: { error in
+                    logger.critical(
+                        "GPIO reader failing: doors stay locked, retrying every second",
+                        metadata: ["gpio.chip": "\(chip.chip)", "error": "\(error)"])
+                    for door in doors {
+                        engine.submit(
+                            .readerFault(ReaderFault(door: door, failing: true, detail: error.message)), source: "gpio")
+                    }
+                },
+                onRecovered: {
+                    logger.notice("GPIO reader back", metadata: ["gpio.chip": "\(chip.chip)"])
+                    for door in doors {
+                        engine.submit(
+                            .readerFault(ReaderFault(door: door, failing: false, detail: "reopened")), source: "gpio")
+                    }
                 })
             return (name: "cantine-gpio-\(chip.chip)", reader: reader)
         }
@@ -90,8 +107,16 @@ public enum Daemon {
             metrics: metrics, components: { [mqtt] in mqtt.map { [$0.health(store: store)] } ?? [] },
             secureCookies: config.secureCookies)
         services.append(contentsOf: extraServices(runtime, hardware))
+        let (serving, servingStarted) = AsyncStream<Void>.makeStream()
         services.append(
-            buildApplication(web, host: config.httpHost, port: config.httpPort, logger: logger) { ready(runtime) })
+            buildApplication(web, host: config.httpHost, port: config.httpPort, logger: logger) {
+                ready(runtime)
+                servingStarted.yield()
+            })
+        services.append(
+            WatchdogService(notifier: SystemdNotifier(), engine: runtime.engine, logger: logger) {
+                for await _ in serving { return }
+            })
         // After the web server: shut down before it (reverse order), so open SSE streams end
         // and the server does not wait on them.
         services.append(LiveStreamsService(board: board, events: events))

@@ -310,7 +310,7 @@ struct DemoTraffic: Service {
     func run() async throws {
         hardware.heartbeat()
         var index = actions.firstIndex { $0.0 >= runtime.engine.now } ?? actions.endIndex
-        while index < actions.endIndex, !Task.isShuttingDownGracefully {
+        while index < actions.endIndex, !Task.isShuttingDownGracefully, !Task.isCancelled {
             let (at, action) = actions[index]
             let now = runtime.engine.now
             if at > now {

@@ -70,6 +70,14 @@ public struct Pinout: Decodable, Equatable, Sendable {
 
     /// Reads a pinout file; errors are one line naming the file and what is wrong.
     public static func load(path: String) throws(ConfigError) -> Pinout {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if let attributes,
+            attributes[.type] as? FileAttributeType != .typeRegular
+                || (attributes[.size] as? Int ?? 0) > 1 << 20
+        {
+            throw ConfigError(
+                "pinout \(path): not a regular text file of at most 1 MB: name Hardware/pinout.toml or a copy")
+        }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
         else {
             throw ConfigError("pinout \(path): cannot read the file (does it exist? see Hardware/pinout.toml)")
@@ -79,6 +87,7 @@ public struct Pinout: Decodable, Equatable, Sendable {
 
     /// Parses pinout text; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> Pinout {
+        try Config.checkCharacters(text, file: "pinout \(file)")
         do {
             return try TOMLDecoder(strictDecoding: true).decode(Pinout.self, from: text)
         } catch let error as TOMLParseError {

@@ -74,9 +74,10 @@ public struct RelayPlan: Decodable, Equatable, Sendable {
 
     /// Reads the relay plan from a config text; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> RelayPlan {
-        var plan: RelayPlan
+        let plan: RelayPlan
         do {
             let tables = doorTables(of: text)
+            try Config.checkCharacters(tables, file: "config \(file)")
             let gpio = try TOMLDecoder().decode(GPIOOnly.self, from: tables).gpio
             if let named = gpio?.pinout {
                 // The pinout holds the relays: read them from it alone.

@@ -18,7 +18,7 @@ struct InboxService: Service {
     func run() async throws {
         let decoder = JSONDecoder()
         let encoder = JSONEncoder()
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 for request in try runtime.store.inboxPending() {
                     let (ok, response): (Bool, String)
@@ -49,7 +49,7 @@ struct TimerService: Service {
 
     func run() async throws {
         var lastPass = runtime.engine.now
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let now = runtime.engine.now
             if now - lastPass >= .seconds(60) {
                 runtime.engine.reconcile()
@@ -72,7 +72,7 @@ struct SnapshotService: Service {
 
     func run() async throws {
         var last = runtime.engine.lastSeq
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await pause(.seconds(5))
             let seq = runtime.engine.lastSeq
             if seq - last >= every {
@@ -88,7 +88,8 @@ struct SnapshotService: Service {
     }
 }
 
-/// Sleeps for `duration`, returning early on graceful shutdown.
+/// Sleeps for `duration`, returning early on graceful shutdown (and at once when cancelled:
+/// loops around it check `Task.isCancelled` too, or a cancelled group would spin).
 func pause(_ duration: Duration) async {
     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
 }

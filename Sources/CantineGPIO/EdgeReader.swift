@@ -76,17 +76,26 @@ public final class EdgeReader<Decoder: EdgeDecoding>: Sendable {
     let decoder: Mutex<Decoder>
     let deliver: @Sendable (Decoder.Signal) -> Void
     let onError: @Sendable (GPIOError) -> Void
+    let onRecovered: @Sendable () -> Void
+    let retryNanos: UInt64
     let stopping = Mutex(false)
     let finished = DispatchSemaphore(value: 0)
 
+    /// - Parameters:
+    ///   - onError: called once when the lines fail (the chip vanished, a read error).
+    ///   - onRecovered: called once when they work again (reopened).
+    ///   - retryNanos: how long to wait between attempts to reopen a failed source.
     public init(
         source: any EdgeSource, decoder: Decoder, deliver: @escaping @Sendable (Decoder.Signal) -> Void,
-        onError: @escaping @Sendable (GPIOError) -> Void = { _ in }
+        onError: @escaping @Sendable (GPIOError) -> Void = { _ in }, onRecovered: @escaping @Sendable () -> Void = {},
+        retryNanos: UInt64 = 1_000_000_000
     ) {
         self.source = source
         self.decoder = Mutex(decoder)
         self.deliver = deliver
         self.onError = onError
+        self.onRecovered = onRecovered
+        self.retryNanos = retryNanos
     }
 
     /// Starts the reader thread.
@@ -104,8 +113,14 @@ public final class EdgeReader<Decoder: EdgeDecoding>: Sendable {
     }
 
     func run() {
+        var failing = false
         while !stopping.withLock({ $0 }) {
             do throws(GPIOError) {
+                if failing {
+                    try source.reopen()
+                    failing = false
+                    onRecovered()
+                }
                 let lines = decoder.withLock { $0.linesToRead }
                 if !lines.isEmpty {
                     let levels = try source.levels(of: lines)
@@ -118,9 +133,12 @@ public final class EdgeReader<Decoder: EdgeDecoding>: Sendable {
                 let signals = decoder.withLock { d in d.handle(edges) + d.poll(now: now) }
                 signals.forEach(deliver)
             } catch {
-                onError(error)
+                if !failing { onError(error) }
+                failing = true
                 decoder.withLock { $0.lostTrack() }
-                Thread.sleep(forTimeInterval: 1)
+                // Retries after `retryNanos` on the source's clock, checking for stop() often.
+                let until = source.nowNanos() &+ retryNanos
+                while !stopping.withLock({ $0 }) && source.nowNanos() < until { Thread.sleep(forTimeInterval: 0.01) }
             }
         }
         finished.signal()

@@ -46,4 +46,7 @@ public protocol EdgeSource: AnyObject, Sendable {
     func nowNanos() -> UInt64
     /// The wire level (true = high) of each of `lines`, read now.
     func levels(of lines: [Int]) throws(GPIOError) -> [Int: Bool]
+    /// Opens the chip and requests the lines again after a failure (a chip that vanished and
+    /// came back); throws while it is still gone. Edges in flight are lost.
+    func reopen() throws(GPIOError)
 }

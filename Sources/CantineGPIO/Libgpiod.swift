@@ -92,34 +92,24 @@ public final class LibgpiodOutputLine: OutputLine, @unchecked Sendable {
 /// `wake()` writes to, then up to 16 events per line per read (the v1 kernel buffer) so
 /// nothing is left to overflow. Timestamps are the kernel's (CLOCK_MONOTONIC since Linux 5.7).
 public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
-    let chip: GPIOChip
-    let lines: [(offset: Int, line: OpaquePointer, fd: Int32)]
+    // `chip` and `lines` change only in reopen(), on the reader's thread, like every other use.
+    var chip: GPIOChip
+    var lines: [(offset: Int, line: OpaquePointer, fd: Int32)]
+    let offsets: [Int]
+    let consumer: String
     /// Self-pipe: `wake()` writes to [1], `wait` polls [0].
     let wakePipe: (read: Int32, write: Int32)
 
     /// Requests `offsets` on `chip` for rising and falling edge events.
     public init(chip: GPIOChip, offsets: [Int], consumer: String) throws(GPIOError) {
         self.chip = chip
-        var requested: [(Int, OpaquePointer, Int32)] = []
-        for offset in offsets {
-            guard offset >= 0, offset < chip.lineCount, let line = gpiod_chip_get_line(chip.handle, UInt32(offset))
-            else {
-                requested.forEach { gpiod_line_release($0.1) }
-                throw GPIOError(
-                    "line \(offset) does not exist on \(chip.name) (it has \(chip.lineCount) lines): fix the line number in the config"
-                )
-            }
-            if gpiod_line_request_both_edges_events_flags(line, consumer, 0) != 0 {
-                let code = errno
-                requested.forEach { gpiod_line_release($0.1) }
-                throw GPIOChip.explain(errno: code, chip: chip.name, line: offset)
-            }
-            requested.append((offset, line, gpiod_line_event_get_fd(line)))
-        }
+        self.offsets = offsets
+        self.consumer = consumer
+        let requested = try Self.request(offsets, on: chip, consumer: consumer)
         lines = requested
         var pipeFDs: [Int32] = [-1, -1]
         guard pipe(&pipeFDs) == 0 else {
-            requested.forEach { gpiod_line_release($0.1) }
+            requested.forEach { gpiod_line_release($0.line) }
             throw GPIOError("cannot create a pipe for the GPIO reader: \(String(cString: strerror(errno)))")
         }
         for fd in pipeFDs {
@@ -129,10 +119,40 @@ public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
         wakePipe = (pipeFDs[0], pipeFDs[1])
     }
 
+    static func request(
+        _ offsets: [Int], on chip: GPIOChip, consumer: String
+    ) throws(GPIOError) -> [(offset: Int, line: OpaquePointer, fd: Int32)] {
+        var requested: [(offset: Int, line: OpaquePointer, fd: Int32)] = []
+        for offset in offsets {
+            guard offset >= 0, offset < chip.lineCount, let line = gpiod_chip_get_line(chip.handle, UInt32(offset))
+            else {
+                requested.forEach { gpiod_line_release($0.line) }
+                throw GPIOError(
+                    "line \(offset) does not exist on \(chip.name) (it has \(chip.lineCount) lines): fix the line number in the config"
+                )
+            }
+            if gpiod_line_request_both_edges_events_flags(line, consumer, 0) != 0 {
+                let code = errno
+                requested.forEach { gpiod_line_release($0.line) }
+                throw GPIOChip.explain(errno: code, chip: chip.name, line: offset)
+            }
+            requested.append((offset, line, gpiod_line_event_get_fd(line)))
+        }
+        return requested
+    }
+
     deinit {
         lines.forEach { gpiod_line_release($0.line) }
         close(wakePipe.read)
         close(wakePipe.write)
+    }
+
+    public func reopen() throws(GPIOError) {
+        lines.forEach { gpiod_line_release($0.line) }
+        lines = []
+        let fresh = try GPIOChip(name: chip.name)
+        lines = try Self.request(offsets, on: fresh, consumer: consumer)
+        chip = fresh
     }
 
     public func nowNanos() -> UInt64 {
@@ -177,6 +197,12 @@ public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
         if fds[lines.count].revents != 0 {  // the self-pipe, polled last
             var drain = [UInt8](repeating: 0, count: 64)
             _ = read(wakePipe.read, &drain, drain.count)
+        }
+        // A line whose chip went away reports an error or a hang-up instead of events.
+        for (i, entry) in lines.enumerated() where fds[i].revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 {
+            throw GPIOError(
+                "line \(entry.offset) of \(chip.name) stopped answering (the chip went away?): check the reader's wiring and the board"
+            )
         }
         var edges: [GPIOEdge] = []
         var buffer = [gpiod_line_event](repeating: gpiod_line_event(), count: 16)

@@ -48,6 +48,10 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
         var dropped = 0
         var woken = false
         var failure: GPIOError?
+        /// Failed and not yet reopened: reads keep failing, like a released line request.
+        var closed = false
+        var reopened = 0
+        var reopenTries = 0
 
         /// Moves the edges due by `now` onto the wire and into the line buffers.
         mutating func arrive(now: UInt64) {
@@ -81,15 +85,33 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
         let now = clock()
         return try inner.withLock { (s: inout Inner) throws(GPIOError) -> [Int: Bool] in
             if let f = s.failure { throw f }
+            if s.closed { throw GPIOError("lines not requested: reopen first") }
             s.arrive(now: now)
             return Dictionary(uniqueKeysWithValues: lines.map { ($0, s.wire[$0] ?? false) })
         }
     }
 
-    /// Makes reads fail like a chip that vanished (nil: it is back).
+    /// Makes reads fail like a chip that vanished (nil: it is back, once reopened).
     public func fail(with error: GPIOError?) {
-        inner.withLock { $0.failure = error }
+        inner.withLock { s in
+            s.failure = error
+            if error != nil { s.closed = true }
+        }
         signal.signal()
+    }
+
+    /// Times the lines were requested again, and times it was tried.
+    public var reopened: (succeeded: Int, tried: Int) { inner.withLock { ($0.reopened, $0.reopenTries) } }
+
+    public func reopen() throws(GPIOError) {
+        try inner.withLock { (s: inout Inner) throws(GPIOError) in
+            s.reopenTries += 1
+            if let f = s.failure { throw f }
+            // A fresh request: what the kernel buffered for the old one is gone.
+            s.buffers = [:]
+            s.closed = false
+            s.reopened += 1
+        }
     }
 
     public func nowNanos() -> UInt64 { clock() }
@@ -119,6 +141,7 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
     public func wait(until deadline: UInt64?) throws(GPIOError) -> [GPIOEdge] {
         while true {
             if let f = inner.withLock({ $0.failure }) { throw f }
+            if inner.withLock({ $0.closed }) { throw GPIOError("lines not requested: reopen first") }
             let now = clock()
             let edges = drain(now: now)
             if !edges.isEmpty { return edges }

@@ -29,7 +29,8 @@ public struct CalendarEvent: Equatable, Sendable {
 /// A one-line import error.
 public struct ImportError: Error, Equatable, Sendable, CustomStringConvertible {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// Control characters quoted from the input are escaped: the message stays one line.
+    public init(_ message: String) { self.message = message.oneLine }
     public var description: String { message }
 }
 

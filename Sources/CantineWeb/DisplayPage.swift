@@ -1,5 +1,6 @@
-// The /display page: one self-contained HTML document (no CDN, no external font or script:
-// the space may have no internet) drawn like the chalked blackboard at the entrance. Its
+// The /display page, served from the binary with its stylesheet and script (no CDN, no
+// external font: the space may have no internet; no inline script or style: the page runs
+// under a CSP of 'self' only), drawn like the chalked blackboard at the entrance. Its
 // script listens to /display/stream (EventSource reconnects by itself and sends
 // Last-Event-ID), renders each board with textContent only (titles are never HTML), keeps
 // a clock in the site's time zone, and greets members for a few seconds.
@@ -12,7 +13,27 @@ enum DisplayPage {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>Cantine</title>
-        <style>
+        <link rel="stylesheet" href="/display/style.css">
+        <script src="/display/app.js" defer></script>
+        </head>
+        <body data-boards="0">
+        <main>
+          <header><h1 id="title"></h1><div id="clock"></div></header>
+          <div id="grid"></div>
+          <aside>
+            <section><h2 id="desks-title"></h2><div id="zones"></div></section>
+            <section><h2 id="rooms-title"></h2><div id="rooms"></div></section>
+            <section><div id="people" class="line"></div></section>
+          </aside>
+        </main>
+        <div id="welcome"></div>
+        <div id="offline"></div>
+        </body>
+        </html>
+        """
+
+    /// The blackboard's look.
+    static let style = """
         :root { --chalk: #f4f1e8; --dim: #b9c2b5; --board: #1f2d27; --frame: #6b4a2b; --now: #ffe27a; --next: #9fd8ff; }
         * { box-sizing: border-box; margin: 0; padding: 0; }
         html, body { height: 100%; background: var(--frame); color: var(--chalk);
@@ -47,21 +68,10 @@ enum DisplayPage {
           #grid { font-size: 2.2vmax; } aside { font-size: 2vmax; flex-direction: row; flex-wrap: wrap; }
           aside section { flex: 1 1 40%; }
         }
-        </style>
-        </head>
-        <body data-boards="0">
-        <main>
-          <header><h1 id="title"></h1><div id="clock"></div></header>
-          <div id="grid"></div>
-          <aside>
-            <section><h2 id="desks-title"></h2><div id="zones"></div></section>
-            <section><h2 id="rooms-title"></h2><div id="rooms"></div></section>
-            <section><div id="people" class="line"></div></section>
-          </aside>
-        </main>
-        <div id="welcome"></div>
-        <div id="offline"></div>
-        <script>
+        """
+
+    /// The page's script: the board stream, rendering with textContent, the clock, the welcome.
+    static let script = """
         "use strict";
         const T = {
           fr: { today: "Aujourd'hui", desks: "Postes libres", rooms: "Salles", now: "en cours",
@@ -143,8 +153,5 @@ enum DisplayPage {
         source.addEventListener("welcome", e => welcome(JSON.parse(e.data).name));
         source.onerror = () => { const o = $("offline"); o.textContent = t.offline; o.style.display = "block"; };
         setInterval(tick, 1000);
-        </script>
-        </body>
-        </html>
         """
 }

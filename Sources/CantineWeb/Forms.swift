@@ -5,18 +5,24 @@
 import Foundation
 import Hummingbird
 
-/// The fields of a submitted form, and the problems found in them.
-struct Form {
-    var values: [String: String]
-    var errors: [String: String] = [:]
+/// The fields of a submitted form, and the problems found in them. (SPI for the fuzz
+/// targets: the form parsers are an external input.)
+@_spi(Fuzzing) public struct Form {
+    @_spi(Fuzzing) public var values: [String: String]
+    @_spi(Fuzzing) public var errors: [String: String] = [:]
 
-    init(_ values: [String: String]) { self.values = values }
+    @_spi(Fuzzing) public init(_ values: [String: String]) { self.values = values }
 
     /// Reads the body (at most the context's upload size: larger is 413).
     static func read(_ request: Request, context: some RequestContext) async throws -> Form {
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        let text = String(buffer: buffer)
-        if request.headers[.contentType]?.hasPrefix("application/json") == true {
+        return try decode(
+            String(buffer: buffer), json: request.headers[.contentType]?.hasPrefix("application/json") == true)
+    }
+
+    /// A body as its fields: a JSON object of strings (and numbers), or URL-encoded.
+    @_spi(Fuzzing) public static func decode(_ text: String, json: Bool) throws -> Form {
+        if json {
             guard let data = text.data(using: .utf8),
                 let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
             else { throw WebError(.badRequest, "the body is not a JSON object: send {\"field\": \"value\", ...}") }
@@ -30,7 +36,7 @@ struct Form {
     }
 
     /// `a=1&b=x+y` → ["a": "1", "b": "x y"] (the last of a repeated field wins).
-    static func parse(_ text: String) -> [String: String] {
+    @_spi(Fuzzing) public static func parse(_ text: String) -> [String: String] {
         var out: [String: String] = [:]
         for pair in text.split(separator: "&") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -43,13 +49,13 @@ struct Form {
     }
 
     /// A field trimmed, nil when absent or empty.
-    func optional(_ name: String) -> String? {
+    @_spi(Fuzzing) public func optional(_ name: String) -> String? {
         guard let v = values[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !v.isEmpty else { return nil }
         return v
     }
 
     /// A required field of at most `max` characters.
-    mutating func required(_ name: String, _ what: String, max: Int = 200) -> String {
+    @_spi(Fuzzing) public mutating func required(_ name: String, _ what: String, max: Int = 200) -> String {
         guard let v = optional(name) else {
             errors[name] = "\(what) is required"
             return ""
@@ -62,7 +68,9 @@ struct Form {
     }
 
     /// A required field that must be one of `choices`.
-    mutating func choice<T: RawRepresentable & CaseIterable>(_ name: String, _ type: T.Type, _ what: String) -> T?
+    @_spi(Fuzzing) public mutating func choice<T: RawRepresentable & CaseIterable>(
+        _ name: String, _ type: T.Type, _ what: String
+    ) -> T?
     where T.RawValue == String {
         let v = required(name, what)
         guard !v.isEmpty else { return nil }
@@ -74,7 +82,7 @@ struct Form {
     }
 
     /// A required `YYYY-MM-DD` date.
-    mutating func date(_ name: String, _ what: String = "the date") -> String {
+    @_spi(Fuzzing) public mutating func date(_ name: String, _ what: String = "the date") -> String {
         let v = required(name, what, max: 10)
         if !v.isEmpty && v.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) == nil {
             errors[name] = "\(what) must be written YYYY-MM-DD"
@@ -83,7 +91,7 @@ struct Form {
     }
 
     /// A required local `HH:MM` time.
-    mutating func time(_ name: String, _ what: String) -> String {
+    @_spi(Fuzzing) public mutating func time(_ name: String, _ what: String) -> String {
         let v = required(name, what, max: 5)
         if !v.isEmpty {
             let parts = v.split(separator: ":").compactMap { Int($0) }
@@ -95,7 +103,9 @@ struct Form {
     }
 
     /// An integer field within `range` (`fallback` when absent).
-    mutating func integer(_ name: String, _ what: String, in range: ClosedRange<Int>, fallback: Int? = nil) -> Int {
+    @_spi(Fuzzing) public mutating func integer(
+        _ name: String, _ what: String, in range: ClosedRange<Int>, fallback: Int? = nil
+    ) -> Int {
         guard let v = optional(name) else {
             if let fallback { return fallback }
             errors[name] = "\(what) is required"
@@ -109,7 +119,7 @@ struct Form {
     }
 
     /// Throws the 422 listing every problem, if there is any.
-    func check() throws {
+    @_spi(Fuzzing) public func check() throws {
         guard errors.isEmpty else {
             let first = errors.keys.sorted().first.flatMap { errors[$0] } ?? "invalid form"
             throw WebError(.unprocessableContent, "the form has errors: \(first)", fields: errors)

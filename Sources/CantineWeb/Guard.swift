@@ -101,7 +101,7 @@ struct AccessGuard: RouterMiddleware {
     /// Paths anyone may GET: the entrance display, SpaceAPI, health, the sign-in page.
     static func isPublic(_ path: String) -> Bool {
         path == "/healthz" || path == "/display" || path.hasPrefix("/display/") || path == "/spaceapi.json"
-            || path == "/login" || path == "/favicon.ico"
+            || path == "/login" || path == "/login.css" || path == "/favicon.ico"
     }
 
     static let cookieName = "cantine_session"

@@ -65,7 +65,10 @@ func addAuthRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
     }
     router.get("/staff") { _, ctx -> Response in
         _ = try ctx.require(.staff)
-        return html(StaffPages.dashboard, csp: StaffPages.csp)
+        return html(StaffPages.dashboard)
+    }
+    router.get("/login.css") { _, _ -> Response in
+        asset(StaffPages.loginStyle, type: "text/css; charset=utf-8")
     }
     router.get("/staff/app.js") { _, ctx -> Response in
         _ = try ctx.require(.staff)

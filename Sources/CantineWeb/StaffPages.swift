@@ -4,9 +4,6 @@
 // and sends every action with the session's CSRF token.
 
 enum StaffPages {
-    /// The dashboard's policy: its own script and style only, never framed.
-    static let csp =
-        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
 
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
@@ -21,13 +18,7 @@ enum StaffPages {
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>Cantine — staff sign-in</title>
-            <style>
-            body{font-family:system-ui,sans-serif;background:#1d2b24;color:#eee;display:grid;place-items:center;min-height:100vh;margin:0}
-            form{background:#fff;color:#222;padding:2em;border-radius:8px;min-width:18em;display:grid;gap:.8em}
-            input,button{font:inherit;padding:.5em}
-            button{background:#1d2b24;color:#fff;border:0;border-radius:4px;cursor:pointer}
-            .error{color:#b00020;margin:0}
-            </style></head>
+            <link rel="stylesheet" href="/login.css"></head>
             <body><form method="post" action="/login">
             <h1>Cantine staff</h1>\(message)
             <label>Username <input name="username" autocomplete="username" required autofocus></label>
@@ -37,6 +28,15 @@ enum StaffPages {
             </form></body></html>
             """
     }
+
+    /// The sign-in page's style (public, like the page).
+    static let loginStyle = """
+        body{font-family:system-ui,sans-serif;background:#1d2b24;color:#eee;display:grid;place-items:center;min-height:100vh;margin:0}
+        form{background:#fff;color:#222;padding:2em;border-radius:8px;min-width:18em;display:grid;gap:.8em}
+        input,button{font:inherit;padding:.5em}
+        button{background:#1d2b24;color:#fff;border:0;border-radius:4px;cursor:pointer}
+        .error{color:#b00020;margin:0}
+        """
 
     static let dashboard = """
         <!doctype html>

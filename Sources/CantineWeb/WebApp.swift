@@ -132,6 +132,12 @@ func addPublicRoutes(_ router: Router<WebRequestContext>, _ context: WebContext)
     router.get("/display") { _, _ -> Response in
         html(DisplayPage.html, framing: true)
     }
+    router.get("/display/style.css") { _, _ -> Response in
+        asset(DisplayPage.style, type: "text/css; charset=utf-8")
+    }
+    router.get("/display/app.js") { _, _ -> Response in
+        asset(DisplayPage.script, type: "text/javascript; charset=utf-8")
+    }
     router.get("/display/board.json") { _, _ -> Response in
         let now = context.engine.now
         return try json(context.engine.read { Board.make($0, now: now, settings: context.boardSettings) })
@@ -173,13 +179,19 @@ func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws ->
         body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }
 
-/// A page of ours: scripts and styles only from this server; only the entrance display may be
-/// framed (a signage player may embed it), the staff pages never.
-func html(_ text: String, status: HTTPResponse.Status = .ok, framing: Bool = false, csp: String? = nil) -> Response {
+/// The policy of every page: scripts, styles and connections from this server only, nothing
+/// inline (a name typed into a form can never run as script), forms posted here only.
+/// Only the entrance display may be framed (a signage player may embed it).
+func contentSecurityPolicy(framing: Bool) -> String {
+    "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+        + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors \(framing ? "*" : "'none'")"
+}
+
+/// A page of ours, with the security headers (X-Frame-Options too, except for the display).
+func html(_ text: String, status: HTTPResponse.Status = .ok, framing: Bool = false) -> Response {
     var headers: HTTPFields = [
         .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-        .contentSecurityPolicy: csp
-            ?? "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors \(framing ? "*" : "'none'")",
+        .contentSecurityPolicy: contentSecurityPolicy(framing: framing),
         .xContentTypeOptions: "nosniff", .referrerPolicy: "same-origin",
     ]
     if !framing { headers[.xFrameOptions] = "DENY" }

@@ -268,6 +268,29 @@ import Testing
         effects.contains { if case .relay(_, .unlock) = $0 { true } else { false } }
     }
 
+    @Test func aFailingReaderRaisesReaderOfflineOnceTheDoorStaysLockedAndARestartClearsIt() {
+        var s = Fixture.state()
+        let t0 = Fixture.t0
+        let fault = Event.readerFault(ReaderFault(door: "entree", failing: true, detail: "gpiochip0 went away"))
+        let raised = Reducer.apply(&s, fault, now: t0)
+        #expect(raised == [.notify(.alarm("entree", .readerOffline)), .notify(.doorChanged("entree"))])
+        #expect(Reducer.apply(&s, fault, now: t0 + .seconds(1)).isEmpty)  // once per outage
+        // Not a state of the door leaf: it still shows locked, and nothing drives the relay.
+        #expect(s.doors["entree"]?.label == "locked" && s.doors["entree"]?.lock == .locked)
+        #expect(!raised.contains { if case .relay = $0 { true } else { false } })
+        let back = Event.readerFault(ReaderFault(door: "entree", failing: false, detail: "reopened"))
+        #expect(
+            Reducer.apply(&s, back, now: t0 + .seconds(5)).first == .notify(.alarmCleared("entree", .readerOffline)))
+        #expect(s.doors["entree"]?.alarms == [])
+        // Raised again, then the daemon restarts: its readers are opened afresh, the alarm goes.
+        _ = Reducer.apply(&s, fault, now: t0 + .seconds(6))
+        let restarted = Reducer.apply(&s, .daemonStarted(DaemonStarted(version: "test")), now: t0 + .seconds(7))
+        #expect(restarted.contains(.notify(.alarmCleared("entree", .readerOffline))))
+        #expect(s.doors["entree"]?.alarms == [])
+        // An unknown door changes nothing.
+        #expect(Reducer.apply(&s, .readerFault(ReaderFault(door: "cave", failing: true, detail: "x")), now: t0).isEmpty)
+    }
+
     @Test func aDoorLeftOpenRaisesHeldOpenAtItsTimeAndClosingClearsIt() {
         var s = Fixture.state()
         let t0 = Fixture.t0

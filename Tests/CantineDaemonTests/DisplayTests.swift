@@ -158,9 +158,15 @@ final class StreamReader: @unchecked Sendable {
                 #expect(response.headers[.contentType] == "text/html; charset=utf-8")
                 #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true)
                 let html = String(buffer: response.body)
-                #expect(html.contains("new EventSource(\"/display/stream\")"))
+                #expect(html.contains("<script src=\"/display/app.js\" defer></script>"))
                 #expect(!html.contains("http://") && !html.contains("https://"))  // nothing from outside
-                #expect(!html.contains("innerHTML"))  // titles are text, never markup
+            }
+            try await client.execute(uri: "/display/app.js", method: .get) { response in
+                #expect(response.headers[.contentType] == "text/javascript; charset=utf-8")
+                let script = String(buffer: response.body)
+                #expect(script.contains("new EventSource(\"/display/stream\")"))
+                #expect(!script.contains("http://") && !script.contains("https://"))
+                #expect(!script.contains("innerHTML"))  // titles are text, never markup
             }
             try await client.execute(uri: "/display/board.json", method: .get) { response in
                 let board = try JSONDecoder().decode(Board.self, from: Data(buffer: response.body))

@@ -243,10 +243,9 @@ func withMQTT(
             // least once, consumers de-duplicate by `id`.
             let kept = ids.filter { $0 > stopped }
             #expect(kept.count >= 4 && kept == kept.sorted(), "\(ids)")
-            // A repeat is that same message; no id stands for two different messages.
+            // A repeat is that same message (several in flight may come again as a group, so
+            // repeats need not be adjacent); no id stands for two different messages.
             let texts = received.map { String(decoding: $0.payload, as: UTF8.self) }
-            let distinct = zip(texts.indices, texts).filter { i, t in i == 0 || texts[i - 1] != t }.map(\.1)
-            #expect(Set(distinct).count == distinct.count, "\(texts)")
             #expect(Set(texts).count == Set(ids).count, "\(texts)")
             #expect(try runtime.store.outboxCount() == 0)
             #expect(service.publisher.stats.drained >= 4)

@@ -2,8 +2,14 @@
 // daemon refused, kill -9 loses nothing acknowledged, SIGTERM stops cleanly, and the
 // replayed journal equals the live state.
 
+import CantineMQTT
 import Foundation
+import Synchronization
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// A running `cantine serve`, read line by line from its stderr log (no sleeps: reads block).
 final class ServeProcess {
@@ -11,9 +17,10 @@ final class ServeProcess {
     let err = Pipe()
     var buffer = ""
 
-    init(binary: String, config: String) throws {
+    init(binary: String, config: String, environment: [String: String] = [:], logLevel: String = "info") throws {
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--config", config, "--log-level", "info"]
+        process.arguments = ["serve", "--config", config, "--log-level", logLevel]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -76,4 +83,85 @@ final class ServeProcess {
         #expect(replayed == 0)
         #expect(replay.contains("matches the replay"))
     }
+
+    @Test func secretsNeverReachTheLogEvenAtTrace() throws {
+        let mqttSecret = "mqtt-Secret-7f3a9"
+        let staffSecret = "staff-Secret-c41d2"
+        let broker = try Broker(users: ["cantine": mqttSecret])
+        let port = Int.random(in: 20_000...60_000)
+        let site = try CLISite {
+            $0.replacingOccurrences(of: "port = 8080", with: "port = \(port)")
+                .replacingOccurrences(of: "port = 1883", with: "port = \(broker.port)")
+                .replacingOccurrences(of: "# username = \"cantine\"", with: "username = \"cantine\"")
+                .replacingOccurrences(of: "# password = ", with: "password = ")
+        }
+        let env = site.env.merging(["CANTINE_MQTT_PASSWORD": mqttSecret]) { $1 }
+        let add = Process()
+        add.executableURL = URL(fileURLWithPath: try cantineBinary())
+        add.arguments = ["staff", "add", "alice", "--role", "admin", "--password-stdin", "--config", site.config]
+        add.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let input = Pipe()
+        add.standardInput = input
+        add.standardOutput = FileHandle.nullDevice
+        try add.run()
+        input.fileHandleForWriting.write(Data("\(staffSecret)\n".utf8))
+        try input.fileHandleForWriting.close()
+        add.waitUntilExit()
+        #expect(add.terminationStatus == 0)
+        let (made, tokenOut, _) = try cantine(["tokens", "create", "t-log", "--role", "reader"], environment: env)
+        let token = try #require(
+            tokenOut.split(whereSeparator: \.isWhitespace).map(String.init).first { $0.count >= 32 })
+        #expect(made == 0)
+
+        let daemon = try ServeProcess(
+            binary: try cantineBinary(), config: site.config, environment: env, logLevel: "trace")
+        #expect(daemon.waitFor("mqtt connected"))
+        for _ in 0..<1_000 where !MosquittoClient.reachable(host: "127.0.0.1", port: port) { usleep(10_000) }
+        // A wrong and a right password, a bearer token and a session cookie go through the daemon.
+        let base = "http://127.0.0.1:\(port)"
+        #expect(http("\(base)/login", form: "username=alice&password=wrong-\(staffSecret)").status == 401)
+        let signedIn = http("\(base)/login", form: "username=alice&password=\(staffSecret)")
+        #expect(signedIn.status == 303)
+        let cookie = try #require(signedIn.cookie)
+        #expect(http("\(base)/api/desks", headers: ["Authorization": "Bearer \(token)"]).status == 200)
+        #expect(http("\(base)/api/me", headers: ["Cookie": cookie]).status == 200)
+        #expect(daemon.signal(SIGTERM) == 0)
+
+        let log = daemon.buffer
+        #expect(log.contains("mqtt connected"))
+        for secret in [mqttSecret, staffSecret, token, String(cookie.split(separator: "=").last ?? "")] {
+            #expect(!log.contains(secret), "a secret is in the log")
+        }
+    }
+}
+
+/// A blocking HTTP request (URLSession): the status, and the session cookie set, if any.
+func http(_ url: String, form: String? = nil, headers: [String: String] = [:]) -> (status: Int, cookie: String?) {
+    var request = URLRequest(url: URL(string: url)!)
+    if let form {
+        request.httpMethod = "POST"
+        request.httpBody = Data(form.utf8)
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+    }
+    for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+    let done = DispatchSemaphore(value: 0)
+    let result = Mutex<(Int, String?)>((0, nil))
+    let session = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
+    session.dataTask(with: request) { _, response, _ in
+        let r = response as? HTTPURLResponse
+        let cookie = (r?.value(forHTTPHeaderField: "Set-Cookie")).map { String($0.split(separator: ";")[0]) }
+        result.withLock { $0 = (r?.statusCode ?? 0, cookie) }
+        done.signal()
+    }.resume()
+    done.wait()
+    let (status, cookie) = result.withLock { $0 }
+    return (status, cookie)
+}
+
+/// Keeps a 303 as the answer (the sign-in's redirect carries the cookie).
+final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+    ) { completionHandler(nil) }
 }

@@ -111,6 +111,42 @@ func decodeList(_ response: TestResponse) throws -> [[String: Any]] {
         f.runtime.close()
     }
 
+    @Test func everyPageRunsUnderAStrictPolicyWithNothingInline() async throws {
+        let f = try await WebFixture()
+        let app = Application(router: buildRouter(f.context))
+        try await app.test(.router) { client in
+            for (path, framed) in [("/display", true), ("/login", false), ("/staff", false)] {
+                try await client.execute(uri: path, method: .get, headers: f.bearer(.staff)) { r in
+                    #expect(r.status == .ok, "\(path)")
+                    let policy = r.headers[.contentSecurityPolicy] ?? ""
+                    for directive in [
+                        "default-src 'self'", "script-src 'self';", "style-src 'self';", "base-uri 'none'",
+                    ] {
+                        #expect(policy.contains(directive), "\(path): \(policy)")
+                    }
+                    #expect(!policy.contains("unsafe"), "\(path): \(policy)")
+                    #expect(policy.contains(framed ? "frame-ancestors *" : "frame-ancestors 'none'"), "\(path)")
+                    #expect(r.headers[xFrameOptions] == (framed ? nil : "DENY"), "\(path)")
+                    #expect(r.headers[.xContentTypeOptions] == "nosniff", "\(path)")
+                    // Nothing a policy of 'self' would block: no inline script, style or handler.
+                    let html = String(buffer: r.body)
+                    let inlineScript = html.contains("<script>") || html.contains("<script type")
+                    let handler = html.contains(" onclick=") || html.contains(" onload=") || html.contains(" onerror=")
+                    #expect(
+                        !inlineScript && !html.contains("<style") && !html.contains(" style=") && !handler, "\(path)")
+                }
+            }
+            for (path, type) in [
+                ("/display/app.js", "javascript"), ("/display/style.css", "css"), ("/login.css", "css"),
+            ] {
+                try await client.execute(uri: path, method: .get) { r in
+                    #expect(r.status == .ok && r.headers[.contentType]?.contains(type) == true, "\(path)")
+                }
+            }
+        }
+        f.runtime.close()
+    }
+
     @Test func signingInGivesASessionCookieAndActionsNeedItsCSRFToken() async throws {
         let f = try await WebFixture()
         let app = Application(router: buildRouter(f.context))
@@ -549,7 +585,12 @@ func decodeList(_ response: TestResponse) throws -> [[String: Any]] {
         }
         let served = Set(
             buildRouter(f.context).routes.map { "\($0.method) \(normal("\($0.path)"))" }
-                .filter { !["GET /", "GET /staff/app.js", "GET /staff/style.css"].contains($0) })
+                .filter {
+                    ![
+                        "GET /", "GET /staff/app.js", "GET /staff/style.css", "GET /display/app.js",
+                        "GET /display/style.css", "GET /login.css",
+                    ].contains($0)
+                })
         #expect(documented.count > 30)
         #expect(served.subtracting(documented).sorted() == [], "served but not documented")
         #expect(documented.subtracting(served).sorted() == [], "documented but not served")

@@ -5,6 +5,7 @@ import CantineCore
 import CantineGPIO
 import CantineProtocol
 import Dispatch
+import Foundation
 import Synchronization
 import Testing
 
@@ -157,5 +158,48 @@ func run<D: EdgeDecoding>(
             return
         }
         #expect(door == "entree" && f == frame)
+    }
+
+    @Test func aVanishedChipIsReportedOnceRetriedAndReadAgainWhenItReturns() throws {
+        // The real clock (a frame's edges must arrive over time: a line buffers only 16), and
+        // a short retry period.
+        let source = SimulatedEdgeSource(clock: { DispatchTime.now().uptimeNanoseconds })
+        let errors = Mutex<[String]>([])
+        let failed = DispatchSemaphore(value: 0)
+        let recovered = DispatchSemaphore(value: 0)
+        let delivered = DispatchSemaphore(value: 0)
+        let got = Mutex<[DoorSignal]>([])
+        let reader = EdgeReader(
+            source: source, decoder: DoorEdgeDecoder(doors: [front]),
+            deliver: { signal in
+                got.withLock { $0.append(signal) }
+                delivered.signal()
+            },
+            onError: { error in
+                errors.withLock { $0.append(error.message) }
+                failed.signal()
+            },
+            onRecovered: { recovered.signal() }, retryNanos: 20_000_000)
+        reader.start(name: "test-vanishing-reader")
+        source.fail(with: GPIOError("gpiochip0 went away"))
+        #expect(failed.wait(timeout: .now() + 5) == .success)
+        // Still gone: tried again and again, reported once.
+        for _ in 0..<5_000 where source.reopened.tried < 3 { Thread.sleep(forTimeInterval: 0.001) }
+        #expect(source.reopened.tried >= 3 && source.reopened.succeeded == 0)
+        // Back: reopened on the next retry, and a card reads again.
+        source.fail(with: nil)
+        #expect(recovered.wait(timeout: .now() + 5) == .success)
+        #expect(source.reopened.succeeded == 1)
+        var rng = SplitMix64(seed: 3)
+        let frame = try Wiegand.encode(CardRead(format: .h10301, facility: 42, card: 4242))
+        source.inject(WiegandSignal.edges(frame, d0: 17, d1: 27, start: source.nowNanos() + 1_000_000, using: &rng))
+        #expect(delivered.wait(timeout: .now() + 5) == .success)
+        reader.stop()
+        #expect(errors.withLock { $0 } == ["gpiochip0 went away"])
+        guard case .frame(_, let f, _) = got.withLock({ $0.first }) else {
+            Issue.record("no frame after the chip came back")
+            return
+        }
+        #expect(f == frame)
     }
 }

@@ -1,0 +1,2 @@
+// Only declares libFuzzer's driver (see include/CLibFuzzer.h); nothing to compile.
+#include "CLibFuzzer.h"

@@ -1,0 +1,62 @@
+// The fuzz targets in the ordinary test run: every committed seed (and every crash found and
+// fixed, kept beside them) replays through its target, and each target takes a few hundred
+// mutated seeds from a fixed generator — so a regression shows up here before libFuzzer runs.
+
+import CantineFuzz
+import Foundation
+import Testing
+
+@Suite struct FuzzCorpusTests {
+    static let corpus = repoRoot.appendingPathComponent("Tests/FuzzCorpus")
+
+    static func seeds(_ target: FuzzTarget) throws -> [[UInt8]] {
+        let dir = corpus.appendingPathComponent(target.rawValue)
+        return try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted().map {
+            Array(try Data(contentsOf: dir.appendingPathComponent($0)))
+        }
+    }
+
+    @Test(arguments: FuzzTarget.allCases)
+    func everySeedRunsAndTheCorpusReachesBothOutcomes(_ target: FuzzTarget) throws {
+        let seeds = try Self.seeds(target)
+        #expect(seeds.count >= 2, "Tests/FuzzCorpus/\(target.rawValue) needs seeds")
+        var outcomes: [FuzzOutcome] = []
+        for seed in seeds {
+            #expect(throws: Never.self) { outcomes.append(try target.run(seed)) }
+        }
+        // A corpus only of refusals would never reach past the parser's first check.
+        #expect(outcomes.contains(.accepted))
+    }
+
+    @Test(arguments: FuzzTarget.allCases)
+    func mutatedSeedsKeepEveryProperty(_ target: FuzzTarget) throws {
+        let seeds = try Self.seeds(target)
+        var random = SplitMix(seed: 0xCA27_1E00 &+ UInt64(target.rawValue.utf8.count))
+        for _ in 0..<300 {
+            var input = seeds[Int(random.next() % UInt64(seeds.count))]
+            for _ in 0...(random.next() % 8) {
+                let at = input.isEmpty ? 0 : Int(random.next() % UInt64(input.count))
+                switch random.next() % 4 {
+                case 0 where !input.isEmpty: input[at] = UInt8(truncatingIfNeeded: random.next())
+                case 1 where !input.isEmpty: input.remove(at: at)
+                case 2: input.insert(UInt8(truncatingIfNeeded: random.next()), at: at)
+                default: input = Array(input.prefix(at))
+                }
+            }
+            #expect(throws: Never.self, "\(input)") { _ = try target.run(input) }
+        }
+    }
+}
+
+/// A small, fixed pseudo-random generator (reproducible mutations).
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
