@@ -357,6 +357,16 @@ public struct NodeStatus: Codable, Equatable, Sendable {
 
 /// What a timer is for. Journaled as a string such as `relock:front`.
 public enum TimerID: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// A door's timers measure a duration (a pulse, a door held open, a PIN's wait): the edge
+    /// runs them on the monotonic clock, so a step of the wall clock neither delays nor advances
+    /// them. Sensor and booking timers follow the calendar (the wall clock).
+    public var measuresDuration: Bool {
+        switch self {
+        case .relock, .heldOpen, .denials, .pin: true
+        case .desk, .room, .booking: false
+        }
+    }
+
     /// Lock a door again at the end of its unlock pulse.
     case relock(DoorID)
     /// Check whether a door opened then is still open.

@@ -260,20 +260,23 @@ public enum Reducer {
         switch timer {
         case .relock(let id):
             guard var door = s.doors[id], door.lock == .unlocked else { return [] }
-            guard let until = door.unlockedUntil, until <= now else { return [] }
+            // Door timers run on the monotonic clock: if the pulse seems to end more than the
+            // longest pulse from now, the wall clock was stepped back; the timer is right.
+            guard let until = door.unlockedUntil, until <= now || until - now > Door.maxPulse else { return [] }
             door.lock = .locked
             door.unlockedUntil = nil
             s.doors[id] = door
             return [.relay(id, .lock), .notify(.doorChanged(id))]
         case .heldOpen(let id):
             guard var door = s.doors[id], let layout = s.layout?.door(id), door.contact == .open,
-                let opened = door.openedAt, opened + layout.heldOpenAfter <= now, door.raise(.heldOpen)
+                let opened = door.openedAt, opened + layout.heldOpenAfter <= now || opened > now,
+                door.raise(.heldOpen)
             else { return [] }
             s.doors[id] = door
             return [.notify(.alarm(id, .heldOpen)), .notify(.doorChanged(id))]
         case .denials(let id):
             guard var door = s.doors[id], let rules = s.layout?.access, let last = door.recentDenials.last,
-                last + rules.denialWindow <= now
+                last + rules.denialWindow <= now || last > now
             else { return [] }
             door.recentDenials = []
             let cleared = door.clear(.repeatedDenials)
@@ -290,7 +293,9 @@ public enum Reducer {
             else { return [] }
             return [.schedule(.booking(id), at: next)]
         case .pin(let id):
-            guard let pending = s.doors[id]?.pendingPIN, pending.until <= now else { return [] }
+            let longest = s.layout?.access.pinTimeout ?? .seconds(20)
+            guard let pending = s.doors[id]?.pendingPIN, pending.until <= now || pending.until - now > longest
+            else { return [] }
             s.doors[id]?.pendingPIN = nil
             return deny(&s, AccessRecord(door: id, member: pending.member, reason: .pinTimeout, at: now))
         }

@@ -54,31 +54,7 @@ public enum Daemon {
 
         // 3. Services, in dependency order (stopped in reverse).
         let router = InputRouter(runtime: runtime)
-        let readers = hardware.inputs.map { chip in
-            // A failing chip raises each of its doors' reader-offline alarm (journaled and
-            // published); the relays are on their own lines and stay as they are: locked.
-            let doors = chip.doors.keys.sorted()
-            let engine = runtime.engine
-            let reader = EdgeReader(
-                source: chip.source, decoder: chip.decoder, deliver: router.handle,
-                onError: { error in
-                    logger.critical(
-                        "GPIO reader failing: doors stay locked, retrying every second",
-                        metadata: ["gpio.chip": "\(chip.chip)", "error": "\(error)"])
-                    for door in doors {
-                        engine.submit(
-                            .readerFault(ReaderFault(door: door, failing: true, detail: error.message)), source: "gpio")
-                    }
-                },
-                onRecovered: {
-                    logger.notice("GPIO reader back", metadata: ["gpio.chip": "\(chip.chip)"])
-                    for door in doors {
-                        engine.submit(
-                            .readerFault(ReaderFault(door: door, failing: false, detail: "reopened")), source: "gpio")
-                    }
-                })
-            return (name: "cantine-gpio-\(chip.chip)", reader: reader)
-        }
+        let readers = Self.readers(hardware, runtime: runtime, router: router, logger: logger)
         var services: [any Service] = [
             EdgeReaderService(readers: readers),
             TimerService(runtime: runtime),
@@ -137,5 +113,36 @@ public enum Daemon {
         }
         runtime.bus.finish()
         logger.info("stopped", metadata: ["journal.last_seq": "\(runtime.engine.lastSeq)"])
+    }
+
+    /// One reader thread per chip. A failing chip raises each of its doors' reader-offline
+    /// alarm (journaled and published) and is reopened every second until it answers; the
+    /// relays are on their own lines and stay as they are: locked.
+    static func readers(
+        _ hardware: DoorHardware, runtime: Runtime, router: InputRouter, logger: Logger
+    ) -> [(name: String, reader: EdgeReader<ChipDecoder>)] {
+        hardware.inputs.map { chip in
+            let doors = chip.doors.keys.sorted()
+            let engine = runtime.engine
+            let reader = EdgeReader(
+                source: chip.source, decoder: chip.decoder, deliver: router.handle,
+                onError: { error in
+                    logger.critical(
+                        "GPIO reader failing: doors stay locked, retrying every second",
+                        metadata: ["gpio.chip": "\(chip.chip)", "error": "\(error)"])
+                    for door in doors {
+                        engine.submit(
+                            .readerFault(ReaderFault(door: door, failing: true, detail: error.message)), source: "gpio")
+                    }
+                },
+                onRecovered: {
+                    logger.notice("GPIO reader back", metadata: ["gpio.chip": "\(chip.chip)"])
+                    for door in doors {
+                        engine.submit(
+                            .readerFault(ReaderFault(door: door, failing: false, detail: "reopened")), source: "gpio")
+                    }
+                })
+            return (name: "cantine-gpio-\(chip.chip)", reader: reader)
+        }
     }
 }

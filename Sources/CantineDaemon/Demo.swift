@@ -328,7 +328,13 @@ struct DemoTraffic: Service {
 
 /// Runs the demo until Ctrl-C.
 public enum Demo {
-    public static func run(_ options: DemoOptions, logger: Logger) async throws {
+    /// - Parameters:
+    ///   - extraServices: more services on the demo's runtime (the soak bench's probe).
+    ///   - announce: print the banner with the URLs once serving.
+    public static func run(
+        _ options: DemoOptions, logger: Logger, announce: Bool = true,
+        extraServices: @escaping @Sendable (Runtime) -> [any Service] = { _ in [] }
+    ) async throws {
         let fm = FileManager.default
         let dir = URL(fileURLWithPath: options.dataDirectory).standardizedFileURL.path
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -385,9 +391,10 @@ public enum Demo {
                         runtime: runtime,
                         hardware: DemoHardware(runtime: runtime, inputs: hardware.inputs, opensDoors: speed <= 100),
                         actions: actions, speed: speed)
-                ]
+                ] + extraServices(runtime)
             },
             ready: { _ in
+                guard announce else { return }
                 let base = "http://\(config.httpHost):\(config.httpPort)"
                 FileHandle.standardOutput.write(
                     Data(

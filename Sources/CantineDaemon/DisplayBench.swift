@@ -32,8 +32,13 @@ final class BenchScreen: @unchecked Sendable {
     let fd: Int32
     /// (board id, arrival in DispatchTime nanoseconds), in order.
     let arrivals = Mutex<[(Int64, UInt64)]>([])
+    /// Boards received (all of them, kept or not).
+    let boards = Mutex(0)
+    /// Keep each arrival (the display bench); a long soak only counts them.
+    let record: Bool
 
-    init(port: Int) throws {
+    init(port: Int, record: Bool = true) throws {
+        self.record = record
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -68,7 +73,8 @@ final class BenchScreen: @unchecked Sendable {
                 if let idStart = head.range(of: "id: ", options: .backwards),
                     let id = Int64(head[idStart.upperBound...])
                 {
-                    arrivals.withLock { $0.append((id, now)) }
+                    boards.withLock { $0 += 1 }
+                    if record { arrivals.withLock { $0.append((id, now)) } }
                 }
                 buffer.removeSubrange(..<range.upperBound)
             }

@@ -28,27 +28,47 @@ public struct DaemonError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Timers the reducer asked for, waiting to be fed back as events.
+/// Timers the reducer asked for, waiting to be fed back as events. A timer that measures a
+/// duration (`TimerID.measuresDuration`: a door's) is kept as a monotonic deadline, so a step
+/// of the wall clock (NTP, a wrong RTC) does not move it; the others follow the wall clock.
 public final class TimerQueue: Sendable {
-    let pending = Mutex<[TimerID: Instant]>([:])
+    struct Pending {
+        var at: Instant
+        var monotonic: UInt64?
+    }
+    let pending = Mutex<[TimerID: Pending]>([:])
+    let time: any TimeSource
 
-    public init() {}
+    public init(time: any TimeSource = SystemTime()) { self.time = time }
 
     public func schedule(_ id: TimerID, at: Instant) {
-        pending.withLock { $0[id] = at }
+        let now = time.now()
+        let mono = time.monotonicNanos()
+        let deadline = id.measuresDuration ? mono &+ UInt64(max(0, (at - now).micros)) &* 1000 : nil
+        pending.withLock { $0[id] = Pending(at: at, monotonic: deadline) }
     }
 
-    /// Removes and returns the timers due at `now`, earliest first.
+    /// Removes and returns the timers due at `now` (and now on the monotonic clock), earliest first.
     public func takeDue(now: Instant) -> [TimerID] {
-        pending.withLock { p in
-            let due = p.filter { $0.value <= now }.sorted { $0.value < $1.value }.map(\.key)
+        let mono = time.monotonicNanos()
+        return pending.withLock { p in
+            let due = p.filter { $0.value.monotonic.map { mono >= $0 } ?? ($0.value.at <= now) }
+                .sorted { ($0.value.at, $0.key.description) < ($1.value.at, $1.key.description) }.map(\.key)
             for id in due { p[id] = nil }
             return due
         }
     }
 
-    /// The earliest deadline, if any.
-    public var earliest: Instant? { pending.withLock { $0.values.min() } }
+    /// The earliest deadline, if any, as a wall-clock instant.
+    public var earliest: Instant? {
+        let now = time.now()
+        let mono = time.monotonicNanos()
+        return pending.withLock { p in
+            p.values.map { t in
+                t.monotonic.map { now + Span(micros: Int64($0 > mono ? ($0 - mono) / 1000 : 0)) } ?? t.at
+            }.min()
+        }
+    }
 }
 
 /// Metrics of the daemon (swift-metrics; exported once a backend is bootstrapped).
@@ -160,7 +180,7 @@ public final class Runtime: Sendable {
             onRecordError: { journalLogger.error("record write failed", metadata: ["error": "\($0)"]) })
 
         let bus = NoticeBus()
-        let timers = TimerQueue()
+        let timers = TimerQueue(time: time)
         self.bus = bus
         self.timers = timers
         engine = Engine(

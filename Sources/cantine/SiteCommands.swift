@@ -168,7 +168,48 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Measure performance figures (see docs/benchmarks.md).",
         subcommands: [
             JournalBench.self, DoorBench.self, IngestBench.self, ReconcileBench.self, DisplayBench.self,
+            SoakBench.self,
         ])
+
+    struct SoakBench: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "soak",
+            abstract:
+                "Run the demo daemon at 10× for N minutes with a screen and a polling dashboard; report memory, file descriptors and journal size."
+        )
+        static var defaultLogLevel: Logger.Level { .error }
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Minutes of real time (the demo day at 10× lasts about 100).") var minutes = 10.0
+        @Option(help: "Times faster than real time.") var speed = 10.0
+        @Option(help: "Directory for the scratch site.") var dir = NSTemporaryDirectory()
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard minutes > 0, minutes <= 7 * 24 * 60 else { throw ValidationError("--minutes \(minutes): 0 to 10080") }
+            guard speed >= 1, speed <= 1000 else { throw ValidationError("--speed \(speed): 1 to 1000") }
+        }
+
+        func run() async throws {
+            let r = try await Bench.soak(minutes: minutes, speed: speed, directory: dir, logger: global.logger)
+            if json { return try printJSON(r) }
+            printTable(
+                ["figure", "value"],
+                [
+                    [
+                        "minutes at ×speed (mqtt)",
+                        String(format: "%.1f at ×%.0f (%@)", r.minutes, r.speed, r.mqtt ? "on" : "off"),
+                    ],
+                    [
+                        "rss_start_mb / rss_end_mb / max",
+                        String(format: "%.1f / %.1f / %.1f", r.rssStartMB, r.rssEndMB, r.rssMaxMB),
+                    ],
+                    ["rss growth MB per hour", String(format: "%.2f", r.rssGrowthMBPerHour)],
+                    ["fds_start / fds_end", "\(r.fdsStart) / \(r.fdsEnd)"],
+                    ["events / journal_mb", String(format: "%lld / %.1f", r.events, r.journalMB)],
+                    ["requests (failed) / boards", "\(r.requests) (\(r.requestsFailed)) / \(r.boards)"],
+                ])
+        }
+    }
 
     struct JournalBench: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(

@@ -18,6 +18,9 @@ final class Broker: @unchecked Sendable {
     let dir = NSTemporaryDirectory() + "cantine-mqtt-" + UUID().uuidString
     var pid: pid_t = 0
     let logPath: String
+    /// With the sample config: its TLS listener, and the CA that signed the broker's certificate.
+    var tlsPort = 0
+    var caFile: String?
 
     /// - Parameters:
     ///   - users: user → password; with users, anonymous clients are refused.
@@ -48,6 +51,55 @@ final class Broker: @unchecked Sendable {
             try run("/usr/bin/mosquitto_passwd", ["-U", dir + "/passwd"])
             conf += "allow_anonymous false\npassword_file \(dir)/passwd\n"
         }
+        try conf.write(toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
+        try start()
+    }
+
+    /// A broker run from docs/mosquitto/cantine.conf (the sample a site installs), with its
+    /// paths and ports moved to a scratch directory, a test CA and a server certificate for
+    /// 127.0.0.1 made with openssl.
+    init(sample users: [String: String], acl: String) throws {
+        try FileManager.default.createDirectory(
+            atPath: dir + "/certs", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        logPath = dir + "/mosquitto.log"
+        var port = Int.random(in: 20_000...60_000)
+        while port == self.port || MosquittoClient.reachable(host: "127.0.0.1", port: port) {
+            port = Int.random(in: 20_000...60_000)
+        }
+        tlsPort = port
+        let certs = dir + "/certs/"
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try run(
+            "/usr/bin/openssl",
+            ["req", "-x509"] + ec + [
+                "-keyout", certs + "ca.key", "-out", certs + "ca.crt", "-days", "2", "-subj", "/CN=Cantine test CA",
+            ])
+        try run(
+            "/usr/bin/openssl",
+            ["req"] + ec + ["-keyout", certs + "server.key", "-out", certs + "server.csr", "-subj", "/CN=127.0.0.1"])
+        try "subjectAltName=IP:127.0.0.1\n".write(toFile: certs + "san.ext", atomically: true, encoding: .utf8)
+        try run(
+            "/usr/bin/openssl",
+            [
+                "x509", "-req", "-in", certs + "server.csr", "-CA", certs + "ca.crt", "-CAkey", certs + "ca.key",
+                "-CAcreateserial", "-out", certs + "server.crt", "-days", "2", "-extfile", certs + "san.ext",
+            ])
+        // mosquitto drops to its own user: it must read the key (a test key in a scratch dir).
+        chmod(certs + "server.key", 0o644)
+        caFile = certs + "ca.crt"
+        let passwords = users.map { "\($0.key):\($0.value)" }.sorted().joined(separator: "\n") + "\n"
+        try passwords.write(toFile: dir + "/cantine.passwd", atomically: true, encoding: .utf8)
+        try run("/usr/bin/mosquitto_passwd", ["-U", dir + "/cantine.passwd"])
+        try acl.write(toFile: dir + "/cantine.acl", atomically: true, encoding: .utf8)
+        let sample = try String(
+            contentsOf: repoRoot.appendingPathComponent("docs/mosquitto/cantine.conf"), encoding: .utf8)
+        let conf =
+            sample
+            .replacingOccurrences(of: "/etc/mosquitto/", with: dir + "/")
+            .replacingOccurrences(of: "/var/lib/mosquitto/", with: dir + "/")
+            .replacingOccurrences(of: "listener 1883 127.0.0.1", with: "listener \(self.port) 127.0.0.1")
+            .replacingOccurrences(of: "listener 8883", with: "listener \(port) 127.0.0.1")
+            + "\nlog_dest file \(logPath)\nlog_type all\n"
         try conf.write(toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
         try start()
     }
@@ -111,11 +163,15 @@ final class Broker: @unchecked Sendable {
         guard p.terminationStatus == 0 else { throw MQTTError("\(tool) failed") }
     }
 
-    func settings(_ id: String, user: String? = nil, password: String? = nil, persistent: Bool = false) -> MQTTSettings
-    {
-        MQTTSettings(
-            host: "127.0.0.1", port: port, clientID: id, username: user, password: password,
+    /// Client settings; `tls` uses the sample config's TLS listener and its CA.
+    func settings(
+        _ id: String, user: String? = nil, password: String? = nil, persistent: Bool = false, tls: Bool = false
+    ) -> MQTTSettings {
+        var settings = MQTTSettings(
+            host: "127.0.0.1", port: tls ? tlsPort : port, clientID: id, username: user, password: password,
             persistentSession: persistent, maxInflight: 0)
+        if tls { settings.caFile = caFile }
+        return settings
     }
 }
 
@@ -208,12 +264,15 @@ final class TestNode: @unchecked Sendable {
     let topics: Topics
     let out = Mutex(Outgoing())
 
-    init(_ broker: Broker, id: String, desk: String? = nil, password: String? = nil, site: SiteID = "paris") throws {
+    init(
+        _ broker: Broker, id: String, desk: String? = nil, password: String? = nil, site: SiteID = "paris",
+        tls: Bool = false
+    ) throws {
         self.id = id
         self.desk = desk ?? id
         topics = Topics(site: site)
         client = try MosquittoClient(
-            settings: broker.settings("node-\(id)", user: password == nil ? nil : id, password: password),
+            settings: broker.settings("node-\(id)", user: password == nil ? nil : id, password: password, tls: tls),
             will: (topics.nodeStatus(NodeID(id)), "offline"))
         try client.start(
             onConnect: { [weak self] in self?.resend() },

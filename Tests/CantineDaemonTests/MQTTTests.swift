@@ -14,12 +14,12 @@ import Testing
 
 /// Runs the MQTT service of `runtime` against `broker` while `body` runs, then shuts it down.
 func withMQTT(
-    _ runtime: Runtime, _ broker: Broker, user: String? = nil, password: String? = nil,
+    _ runtime: Runtime, _ broker: Broker, user: String? = nil, password: String? = nil, tls: Bool = false,
     limits: SensorIngest.Limits = SensorIngest.Limits(perSecond: 0), options: PublishOptions = PublishOptions(),
     _ body: (MQTTService) async throws -> Void
 ) async throws {
     let service = try MQTTService(
-        settings: broker.settings("cantine-paris", user: user, password: password, persistent: true),
+        settings: broker.settings("cantine-paris", user: user, password: password, persistent: true, tls: tls),
         engine: runtime.engine, bus: runtime.bus, store: runtime.store, options: options, limits: limits,
         logger: Logger(label: "test"), names: { runtime.store.memberName($0.rawValue) })
     let group = ServiceGroup(
@@ -282,6 +282,36 @@ func withMQTT(
             #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j01"]?.occupancy == .occupied })
             #expect(runtime.engine.read { $0.desks["j02"]?.lastSeq } == nil)
             #expect(service.ingest.acceptedCount == 1)
+        }
+        runtime.close()
+    }
+
+    @Test func theSampleBrokerConfigTakesNodesOverTLSWithTheirOwnCredentialsOnly() async throws {
+        let site = try TestSite()
+        let users = ["cantine": "s3cret", "node-j01": "n1", "node-j02": "n2"]
+        let broker = try Broker(sample: users, acl: BrokerACL.text(site.config))
+        let runtime = try site.open()
+        try await playADay(runtime, site.time)
+        // TLS with the site's CA; refused without credentials, or without TLS on the TLS port.
+        #expect(MosquittoClient.probe(broker.settings("probe", user: "cantine", password: "s3cret", tls: true)) == nil)
+        let anonymous = MosquittoClient.probe(broker.settings("probe", tls: true))
+        #expect(anonymous?.contains("refused the connection") == true, "\(anonymous ?? "accepted")")
+        var plain = broker.settings("probe", user: "cantine", password: "s3cret")
+        plain.port = broker.tlsPort
+        #expect(MosquittoClient.probe(plain, timeout: 3) != nil)
+        // The daemon on loopback (plain), the nodes over TLS with their own users.
+        try await withMQTT(runtime, broker, user: "cantine", password: "s3cret") { service in
+            #expect(service.client.wait(connected: true, timeout: 10))
+            let j01 = try TestNode(broker, id: "node-j01", desk: "j01", password: "n1", tls: true)
+            j01.raw("cantine/paris/desks/j02/report", SensorReportText.make(occupied: true, seq: 1))
+            j01.report(true)
+            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j01"]?.occupancy == .occupied })
+            #expect(runtime.engine.read { $0.desks["j02"]?.lastSeq } == nil)
+            #expect(service.ingest.acceptedCount == 1)
+        }
+        // The daemon over TLS too.
+        try await withMQTT(runtime, broker, user: "cantine", password: "s3cret", tls: true) { service in
+            #expect(service.client.wait(connected: true, timeout: 10))
         }
         runtime.close()
     }

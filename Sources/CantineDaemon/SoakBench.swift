@@ -1,0 +1,167 @@
+// `cantine bench soak`: the whole demo daemon (simulated doors and sensors, MQTT when mosquitto
+// is there, HTTP) at 10× for N minutes, with an entrance screen on the live stream and a
+// dashboard polling the JSON; memory and file descriptors sampled at start, during, and end.
+// A leak shows as RSS growth per hour or fds that do not come back.
+
+import CantineCore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// What a soak measured.
+public struct SoakBenchResult: Codable, Sendable {
+    public var minutes: Double
+    public var speed: Double
+    public var mqtt: Bool
+    /// Resident memory once serving (after the warm-up), at the end, and the most seen.
+    public var rssStartMB: Double
+    public var rssEndMB: Double
+    public var rssMaxMB: Double
+    /// Growth from start to end, per hour of soak.
+    public var rssGrowthMBPerHour: Double
+    public var fdsStart: Int
+    public var fdsEnd: Int
+    /// Events journaled, and the database with its WAL at the end.
+    public var events: Int64
+    public var journalMB: Double
+    /// HTTP requests made by the polling dashboard, and boards received by the screen.
+    public var requests: Int
+    public var requestsFailed: Int
+    public var boards: Int
+
+    enum CodingKeys: String, CodingKey {
+        case minutes, speed, mqtt, rssStartMB = "rss_start_mb", rssEndMB = "rss_end_mb", rssMaxMB = "rss_max_mb"
+        case rssGrowthMBPerHour = "rss_growth_mb_per_hour", fdsStart = "fds_start", fdsEnd = "fds_end", events
+        case journalMB = "journal_mb", requests, requestsFailed = "requests_failed", boards
+    }
+}
+
+/// This process's resident memory (MB) and open file descriptors, from /proc.
+enum ProcessUsage {
+    static func rssMB() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return 0 }
+        return kb / 1024
+    }
+
+    static func fds() -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).count
+    }
+}
+
+extension Bench {
+    /// Runs the demo for `minutes` of real time at `speed`× and reports memory, fds, journal.
+    public static func soak(
+        minutes: Double, speed: Double, warmupSeconds: Double = 5, directory: String, logger: Logger
+    ) async throws -> SoakBenchResult {
+        let dir = directory + "/cantine-soak-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let httpPort = Int.random(in: 20_000...60_000)
+        let mqttPort = Int.random(in: 20_000...60_000)
+        let mosquitto = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].contains {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+        let outcome = Mutex<SoakBenchResult?>(nil)
+        try await Demo.run(
+            DemoOptions(dataDirectory: dir, httpPort: httpPort, mqttPort: mqttPort, mqtt: mosquitto, speed: speed),
+            logger: logger, announce: false,
+            extraServices: { runtime in
+                [
+                    SoakProbe(
+                        runtime: runtime, port: httpPort, minutes: minutes, speed: speed, mqtt: mosquitto,
+                        warmupSeconds: warmupSeconds, database: dir + "/cantine.db"
+                    ) { result in outcome.withLock { $0 = result } }
+                ]
+            })
+        guard let result = outcome.withLock({ $0 }) else {
+            throw DaemonError("soak: the daemon stopped before the soak ended (see the log)")
+        }
+        return result
+    }
+}
+
+/// Watches the daemon it runs in: a screen on /display/stream, a dashboard polling JSON every
+/// second, samples every 10 s; at the end it reports and stops the daemon with SIGTERM (the
+/// real shutdown path).
+struct SoakProbe: Service {
+    let runtime: Runtime
+    let port: Int
+    let minutes: Double
+    let speed: Double
+    let mqtt: Bool
+    let warmupSeconds: Double
+    let database: String
+    let done: @Sendable (SoakBenchResult) -> Void
+
+    func run() async throws {
+        await pause(.milliseconds(Int(warmupSeconds * 1000)))
+        let rssStart = ProcessUsage.rssMB()
+        let fdsStart = ProcessUsage.fds()
+        var rssMax = rssStart
+        let screen = try BenchScreen(port: port, record: false)
+        let clock = ContinuousClock()
+        let end = clock.now + .milliseconds(Int(minutes * 60_000))
+        var requests = 0
+        var failed = 0
+        var tick = 0
+        let paths = ["/display/board.json", "/healthz", "/spaceapi.json", "/display"]
+        while clock.now < end, !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let status = LoopbackHTTP.get(port: port, path: paths[tick % paths.count])
+            requests += 1
+            if status != 200 && status != 404 { failed += 1 }  // 404: SpaceAPI not configured
+            tick += 1
+            if tick % 10 == 0 { rssMax = max(rssMax, ProcessUsage.rssMB()) }
+            await pause(.seconds(1))
+        }
+        screen.close()
+        await pause(.milliseconds(200))  // the screen's reader thread closes its socket
+        let rssEnd = ProcessUsage.rssMB()
+        let journal = ["", "-wal"].compactMap {
+            (try? FileManager.default.attributesOfItem(atPath: database + $0))?[.size] as? Int
+        }.reduce(0, +)
+        done(
+            SoakBenchResult(
+                minutes: minutes, speed: speed, mqtt: mqtt, rssStartMB: rssStart, rssEndMB: rssEnd,
+                rssMaxMB: max(rssMax, rssEnd), rssGrowthMBPerHour: (rssEnd - rssStart) / max(minutes, 1e-9) * 60,
+                fdsStart: fdsStart, fdsEnd: ProcessUsage.fds(), events: runtime.engine.lastSeq,
+                journalMB: Double(journal) / 1_048_576, requests: requests, requestsFailed: failed,
+                boards: screen.boards.withLock { $0 }))
+        kill(getpid(), SIGTERM)
+        try? await gracefulShutdown()
+    }
+}
+
+/// A one-shot HTTP/1.1 GET on 127.0.0.1 with a plain socket: the status code, 0 on failure.
+enum LoopbackHTTP {
+    static func get(port: Int, path: String) -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { return 0 }
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            response += buffer[0..<n]
+        }
+        let head = String(decoding: response.prefix(32), as: UTF8.self)
+        return head.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+    }
+}

@@ -1,0 +1,130 @@
+// Fault injection on a real site (SQLite file, injected clock, simulated GPIO driven through the
+// same ports as libgpiod): the wall clock stepped an hour either way, a reader that vanishes and
+// comes back, the journal's disk refusing writes. Each asserts nothing is lost and the doors
+// stay safe. (Broker restarts: MQTTTests; kill -9 and replay: ServeTests.)
+
+import CantineCore
+import CantineGPIO
+import CantineProtocol
+import CantineStore
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+import Testing
+
+@testable import CantineDaemon
+
+@Suite struct FaultTests {
+    /// Relay deadlines captured on a monotonic scale the test moves (the relay's own cap).
+    final class MonotonicDeadlines: @unchecked Sendable {
+        var pending: [(at: Int64, body: @Sendable () -> Void)] = []
+        var now: Int64 = 0
+        var deadline: RelayDriver.Deadline { { delay, body in self.pending.append((self.now + delay.micros, body)) } }
+        func advance(_ span: Span) {
+            now += span.micros
+            let due = pending.filter { $0.at <= now }
+            pending.removeAll { $0.at <= now }
+            due.forEach { $0.body() }
+        }
+    }
+
+    func fireDue(_ runtime: Runtime, _ time: ManualTime) {
+        for id in runtime.timers.takeDue(now: time.now()) { runtime.engine.submit(.timerFired(id), source: "timer") }
+    }
+
+    @Test(arguments: [Int64(-3600), 3600])
+    func aWallClockStepLosesNoTimerDoublesNoUnlockAndTheCapHolds(_ step: Int64) async throws {
+        let site = try TestSite()
+        let deadlines = MonotonicDeadlines()
+        let line = SimulatedOutputLine(initiallyActive: false)
+        let relay = RelayDriver(door: "entree", line: line, failSecure: true, deadline: deadlines.deadline)
+        let runtime = try site.open(relays: ["entree": relay])
+        try await playADay(runtime, site.time)
+        let entree = DoorInput(door: "entree", runtime: runtime)
+        let unlocksBefore = line.history.filter { $0 }.count
+
+        // A badge unlocks (a 5 s pulse); one second later NTP steps the wall clock.
+        #expect(entree.frame(card(1234))?.entry.access?.granted == true)
+        #expect(line.active && runtime.engine.read { $0.doors["entree"]?.lock } == .unlocked)
+        site.time.advance(.seconds(1))
+        deadlines.advance(.seconds(1))
+        site.time.stepWall(.seconds(step))
+        fireDue(runtime, site.time)
+        #expect(runtime.engine.read { $0.doors["entree"]?.lock } == .unlocked)  // not cut short by a +1 h step
+
+        // Four seconds of real time later the pulse ends: the relay by its own monotonic
+        // deadline, the state by the door's timer (monotonic too), whichever way the wall moved.
+        site.time.advance(.seconds(4))
+        deadlines.advance(.seconds(4))
+        fireDue(runtime, site.time)
+        #expect(!line.active)
+        #expect(runtime.engine.read { $0.doors["entree"]?.lock } == .locked)
+        #expect(line.history.filter { $0 }.count == unlocksBefore + 1)  // one badge, one unlock
+
+        // The door held open: the alarm comes after its 30 s of real time, not an hour off.
+        entree.contact(open: true)
+        site.time.advance(.seconds(1))
+        site.time.stepWall(.seconds(-step))  // and the clock is put back
+        site.time.advance(.seconds(20))
+        fireDue(runtime, site.time)
+        #expect(runtime.engine.read { $0.doors["entree"]?.alarms } == [.forced])  // opened while locked
+        site.time.advance(.seconds(10))
+        fireDue(runtime, site.time)
+        #expect(runtime.engine.read { $0.doors["entree"]?.alarms } == [.forced, .heldOpen])
+        entree.contact(open: false)
+
+        // The journal tells the same story: replay gives the live state.
+        runtime.journal.flush()
+        let replay = try Replay.rebuild(store: runtime.store, useSnapshot: false)
+        #expect(replay.state == runtime.engine.read { $0 })
+        runtime.close()
+    }
+
+    @Test func aVanishedReaderKeepsItsDoorLockedRaisesAnAlarmAndReadsAgainWhenBack() async throws {
+        let site = try TestSite()
+        var hardware = try DoorHardware.boot(site.config, logger: Logger(label: "t"))
+        try hardware.openInputs(site.config)
+        let runtime = try site.open(relays: hardware.relays)
+        try await playADay(runtime, site.time)
+        let readers = Daemon.readers(
+            hardware, runtime: runtime, router: InputRouter(runtime: runtime), logger: Logger(label: "t"))
+        readers.forEach { $0.reader.start(name: $0.name) }
+        defer { readers.forEach { $0.reader.stop() } }
+        let chip = try #require(hardware.inputs.first { $0.doors["entree"] != nil })
+        let wire = try #require(chip.simulated)
+        let lines = try #require(chip.doors["entree"])
+        let relay = try #require(hardware.simulatedRelays["entree"])
+        let relayHistory = relay.history
+
+        // The chip goes away (a cable pulled, a USB GPIO board unplugged).
+        wire.fail(with: GPIOError("gpiochip0: No such device"))
+        #expect(await runtime.engine.wait(on: runtime.bus) { $0.doors["entree"]?.alarms == [.readerOffline] })
+        // Fail-secure: nothing drove the relay; the door is locked and shows so.
+        #expect(relay.history == relayHistory && relay.active == RelayDriver.lockedLevel(failSecure: true))
+        #expect(
+            runtime.engine.read { $0.doors["entree"].map { ($0.lock, $0.label) } ?? (.unlocked, "") } == (
+                .locked, "locked"
+            ))
+
+        // It comes back: reopened within the retry period, the alarm cleared, a badge reads again.
+        wire.fail(with: nil)
+        #expect(await runtime.engine.wait(on: runtime.bus) { $0.doors["entree"]?.alarms == [] })
+        let granted = runtime.engine.read { $0.counters.granted }
+        var rng = SplitMix(seed: 5)
+        wire.inject(
+            WiegandSignal.edges(card(1234), d0: lines.d0, d1: lines.d1, start: wire.nowNanos() + 1_000_000, using: &rng)
+        )
+        #expect(await runtime.engine.wait(on: runtime.bus) { $0.counters.granted == granted + 1 })
+        #expect(wire.reopened.succeeded == 1)
+
+        // Both ends of the outage are in the journal (and so on MQTT `events` and the API).
+        runtime.journal.flush()
+        let faults = try runtime.store.read { db in
+            try String.fetchAll(db, sql: "SELECT payload FROM journal WHERE kind = 'door.reader-fault' ORDER BY seq")
+        }
+        // Both doors of the chip, down then up.
+        #expect(faults.map { $0.contains(#""failing":true"#) } == [true, true, false, false], "\(faults)")
+        runtime.close()
+    }
+}
