@@ -36,6 +36,8 @@ extension MQTTService {
             limits: config.sensorLimits, discoveryPrefix: config.mqtt.discoveryPrefix ?? "homeassistant",
             queueCapacity: config.mqtt.queueSize ?? 8192, logger: logger,
             names: { store.memberName($0.rawValue) })
+        let publisher = self.publisher
+        runtime.journalHealth.watch { publisher.journal(failing: $0) }
     }
 }
 

@@ -28,6 +28,28 @@ public struct DaemonError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// Who wants to know that the journal is failing or writing again (the MQTT publisher).
+public final class JournalHealth: Sendable {
+    let state = Mutex<(error: String?, watchers: [@Sendable (String?) -> Void])>((nil, []))
+
+    /// Calls `watcher` now if the journal is failing, then at every change.
+    public func watch(_ watcher: @escaping @Sendable (String?) -> Void) {
+        let current = state.withLock { s in
+            s.watchers.append(watcher)
+            return s.error
+        }
+        if let current { watcher(current) }
+    }
+
+    func changed(_ error: String?) {
+        let watchers = state.withLock { s in
+            s.error = error
+            return s.watchers
+        }
+        watchers.forEach { $0(error) }
+    }
+}
+
 /// Timers the reducer asked for, waiting to be fed back as events. A timer that measures a
 /// duration (`TimerID.measuresDuration`: a door's) is kept as a monotonic deadline, so a step
 /// of the wall clock (NTP, a wrong RTC) does not move it; the others follow the wall clock.
@@ -107,6 +129,8 @@ public final class Runtime: Sendable {
     public let logger: Logger
     /// What the state was rebuilt from at open.
     public let recovered: ReplayResult
+    /// Told when the journal starts failing (why) and when it writes again (nil).
+    public let journalHealth = JournalHealth()
     let metrics = DaemonMetrics()
 
     /// Whether the runtime is the long-running daemon or a one-shot CLI command.
@@ -168,7 +192,8 @@ public final class Runtime: Sendable {
         let journalLogger = logger
         journal = JournalWriter(
             store: store, durableSeq: recovered.lastSeq,
-            onError: { message in
+            onError: { [journalHealth] message in
+                journalHealth.changed(message)
                 if let message {
                     metrics.journalErrors.increment()
                     journalLogger.critical(

@@ -42,6 +42,8 @@ public final class MQTTPublisher: Sendable {
         var rooms: Set<RoomID> = []
         var doors: Set<DoorID> = []
         var occupancy = false
+        /// The journal started or stopped failing.
+        var health = false
     }
 
     let client: MosquittoClient
@@ -58,6 +60,8 @@ public final class MQTTPublisher: Sendable {
     let inflight = Mutex<[Int32: OutboxMessage]>([:])
     /// Whether the outbox may hold messages (then new ones queue behind them).
     let outboxPending = Mutex(true)
+    /// Why the journal cannot write (disk full, read-only), nil while it writes.
+    let journalError = Mutex<String?>(nil)
     /// Held while sending: one flush at a time, so batches leave in the order they were taken.
     let sending = Mutex(())
     let counts = Mutex(Counts())
@@ -137,6 +141,14 @@ public final class MQTTPublisher: Sendable {
         bell.yield()
     }
 
+    /// The journal started failing (`message`) or writes again (nil): published as a retained
+    /// `health` message and an alarm on `events`.
+    public func journal(failing message: String?) {
+        journalError.withLock { $0 = message }
+        work.withLock { $0.health = true }
+        bell.yield()
+    }
+
     /// Home Assistant (re)started: announce the entities again.
     public func homeAssistantOnline() {
         work.withLock { $0.discovery = true }
@@ -175,6 +187,7 @@ public final class MQTTPublisher: Sendable {
             drainOutbox()
             publishAll(at: now)
         }
+        if w.connected || w.health { publishHealth(at: now, alarm: w.health) }
         for item in w.events { if let m = event(item) { send(m) } }
         if !w.connected {
             let (desks, rooms, doors) = engine.read { s in
@@ -284,6 +297,25 @@ public final class MQTTPublisher: Sendable {
         publishDiscovery(at: now)
     }
 
+    /// The retained health message, and on a change the alarm event. Sent straight to the
+    /// broker when it is there: the outbox lives on the disk that may be what is failing.
+    func publishHealth(at now: Instant, alarm: Bool) {
+        let error = journalError.withLock { $0 }
+        let health = HealthState(journal: error == nil ? "ok" : "failing", detail: error, at: now.description)
+        send(
+            state(
+                topics.health, String(decoding: (try? JSONEncoder.sorted.encode(health)) ?? Data(), as: UTF8.self),
+                at: now))
+        if alarm {
+            send(
+                message(
+                    SystemAlarmEvent(
+                        id: "\(engine.site)/journal/\(now.micros)", alarm: "journal_failing", active: error != nil,
+                        detail: error, at: now.description),
+                    at: now))
+        }
+    }
+
     func publishOccupancy(at now: Instant) {
         let summary = engine.read { $0.occupancy(at: now) }
         if let data = try? JSONEncoder.sorted.encode(summary) {
@@ -353,6 +385,23 @@ struct AccessEvent: Encodable {
 }
 
 /// A door alarm raised (`active` true) or cleared, as published on `events`.
+/// The daemon's health, retained on `health`.
+struct HealthState: Encodable {
+    let journal: String
+    let detail: String?
+    let at: String
+}
+
+/// An alarm of the daemon itself (not of a door), on `events`.
+struct SystemAlarmEvent: Encodable {
+    let id: String
+    let type = "alarm"
+    let alarm: String
+    let active: Bool
+    let detail: String?
+    let at: String
+}
+
 struct AlarmEvent: Encodable {
     let id: String
     let type = "alarm"

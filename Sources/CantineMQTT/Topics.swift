@@ -20,6 +20,8 @@ public struct Topics: Sendable {
     public var occupancy: String { prefix + "occupancy" }
     /// Access and alarm events, QoS 1, not retained.
     public var events: String { prefix + "events" }
+    /// The daemon's own health (retained JSON: the journal writing or failing).
+    public var health: String { prefix + "health" }
     public func deskState(_ desk: DeskID) -> String { prefix + "desks/\(desk)/state" }
     public func deskReport(_ desk: DeskID) -> String { prefix + "desks/\(desk)/report" }
     /// A meeting room's sensed occupancy (`occupied` / `vacant` / `unknown`), retained.

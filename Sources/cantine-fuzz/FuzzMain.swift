@@ -13,6 +13,19 @@ import Foundation
 /// The target libFuzzer's callback runs (set once, before the driver starts).
 nonisolated(unsafe) var selected = FuzzTarget.report
 
+#if FUZZING
+    /// libFuzzer's entry point (its runtime refers to it by name): one input through `selected`.
+    @_cdecl("LLVMFuzzerTestOneInput")
+    func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+        do {
+            _ = try selected.run(UnsafeRawBufferPointer(start: data, count: size))
+        } catch {
+            fatalError("\(selected.rawValue): \(error)")
+        }
+        return 0
+    }
+#endif
+
 @main
 enum FuzzMain {
     static func main() {
@@ -27,14 +40,7 @@ enum FuzzMain {
             var argc = CInt(argv.count - 1)
             let status = argv.withUnsafeMutableBufferPointer { buffer in
                 var base = buffer.baseAddress
-                return LLVMFuzzerRunDriver(&argc, &base) { data, size in
-                    do {
-                        _ = try selected.run(UnsafeRawBufferPointer(start: data, count: size))
-                    } catch {
-                        fatalError("\(selected.rawValue): \(error)")
-                    }
-                    return 0
-                }
+                return LLVMFuzzerRunDriver(&argc, &base) { data, size in fuzzOne(data, size) }
             }
             exit(status)
         #else

@@ -10,11 +10,14 @@ import Synchronization
 /// A mosquitto broker of the test's own on 127.0.0.1:`port`.
 final class Broker: @unchecked Sendable {
     /// A port nothing listens on now (other tests run daemons and brokers in parallel).
-    let port: Int = {
+    /// A free port when chosen; changed by `startOnFreePorts` if another process takes it first.
+    var port: Int = Broker.freePort()
+
+    static func freePort() -> Int {
         var port = Int.random(in: 20_000...60_000)
         while MosquittoClient.reachable(host: "127.0.0.1", port: port) { port = Int.random(in: 20_000...60_000) }
         return port
-    }()
+    }
     let dir = NSTemporaryDirectory() + "cantine-mqtt-" + UUID().uuidString
     var pid: pid_t = 0
     let logPath: String
@@ -52,7 +55,7 @@ final class Broker: @unchecked Sendable {
             conf += "allow_anonymous false\npassword_file \(dir)/passwd\n"
         }
         try conf.write(toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
-        try start()
+        try startOnFreePorts()
     }
 
     /// A broker run from docs/mosquitto/cantine.conf (the sample a site installs), with its
@@ -62,10 +65,8 @@ final class Broker: @unchecked Sendable {
         try FileManager.default.createDirectory(
             atPath: dir + "/certs", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
         logPath = dir + "/mosquitto.log"
-        var port = Int.random(in: 20_000...60_000)
-        while port == self.port || MosquittoClient.reachable(host: "127.0.0.1", port: port) {
-            port = Int.random(in: 20_000...60_000)
-        }
+        var port = Broker.freePort()
+        while port == self.port { port = Broker.freePort() }
         tlsPort = port
         let certs = dir + "/certs/"
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
@@ -101,12 +102,33 @@ final class Broker: @unchecked Sendable {
             .replacingOccurrences(of: "listener 8883", with: "listener \(port) 127.0.0.1")
             + "\nlog_dest file \(logPath)\nlog_type all\n"
         try conf.write(toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
-        try start()
+        try startOnFreePorts()
     }
 
     deinit {
         if pid > 0 { kill(pid, SIGKILL); waitpid(pid, nil, 0) }
         try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// Starts mosquitto; if another test's process took one of its ports in the meantime
+    /// (tests run in parallel), moves to fresh ports and tries again.
+    func startOnFreePorts() throws {
+        for _ in 0..<5 {
+            do {
+                return try start()
+            } catch let error as MQTTError where error.message.contains("Address already in use") {
+                var conf = try String(contentsOfFile: dir + "/m.conf", encoding: .utf8)
+                let (old, oldTLS) = (port, tlsPort)
+                port = Broker.freePort()
+                conf = conf.replacingOccurrences(of: "listener \(old) ", with: "listener \(port) ")
+                if oldTLS != 0 {
+                    tlsPort = Broker.freePort()
+                    conf = conf.replacingOccurrences(of: "listener \(oldTLS) ", with: "listener \(tlsPort) ")
+                }
+                try conf.write(toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
+            }
+        }
+        try start()
     }
 
     /// Starts mosquitto with an empty signal mask (the test runner blocks SIGTERM, and a

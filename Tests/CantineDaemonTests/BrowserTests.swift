@@ -330,6 +330,8 @@ extension Array where Element == UInt8 {
         // The daemon takes a moment to seed the demo and listen.
         var up = false
         for _ in 0..<100 where !up {
+            // A demo that could not start (its random port taken) fails the test now, not later.
+            try #require(demo.isRunning, "the demo exited: port \(port) taken?")
             try await browser.open(base + "/display")
             up = try await browser.waitFor("Number(document.body && document.body.dataset.boards) >= 1")
         }

@@ -127,4 +127,44 @@ import Testing
         #expect(faults.map { $0.contains(#""failing":true"#) } == [true, true, false, false], "\(faults)")
         runtime.close()
     }
+
+    /// SQLite's own full and read-only conditions, in process: `max_page_count` pinned at the
+    /// file's size is a disk with no room left (SQLITE_FULL), `query_only` a read-only database.
+    @Test(arguments: ["PRAGMA max_page_count = %d", "PRAGMA query_only = 1"])
+    func aFullOrReadOnlyDiskKeepsTheDoorsDecidingAndJournalingResumesWithNothingLost(_ fault: String) async throws {
+        let site = try TestSite()
+        let runtime = try site.open()
+        try await playADay(runtime, site.time)
+        runtime.journal.flush()
+        let durable = runtime.journal.durableSeq
+        try await runtime.store.pool.writeWithoutTransaction { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            try db.execute(sql: fault.replacingOccurrences(of: "%d", with: "\(pages)"))
+        }
+        // Badges keep being decided from memory while nothing can be written.
+        let entree = DoorInput(door: "entree", runtime: runtime)
+        for n in 0..<200 {
+            site.time.advance(.seconds(1))
+            #expect(entree.frame(card(n % 2 == 0 ? 1234 : 9999))?.entry.access?.granted == (n % 2 == 0))
+            fireDue(runtime, site.time)
+        }
+        #expect(!runtime.journal.flush())
+        #expect(runtime.journal.lastError?.isEmpty == false)
+        #expect(runtime.journal.durableSeq < runtime.engine.lastSeq && runtime.journal.durableSeq >= durable)
+        let live = runtime.engine.read { $0 }
+
+        // Space returns: the backlog is written, in order, and replay gives the live state.
+        try await runtime.store.pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA query_only = 0")
+            try db.execute(sql: "PRAGMA max_page_count = 1073741823")
+        }
+        await runtime.journal.waitDurable(through: runtime.engine.lastSeq)  // the writer's next retry
+        #expect(runtime.journal.lastError == nil)
+        #expect(runtime.journal.durableSeq == runtime.engine.lastSeq)
+        let seqs = try runtime.store.read { db in try Int64.fetchAll(db, sql: "SELECT seq FROM journal ORDER BY seq") }
+        #expect(seqs == Array(1...runtime.engine.lastSeq))
+        let replay = try Replay.rebuild(store: runtime.store, useSnapshot: false)
+        #expect(replay.state == live)
+        runtime.close()
+    }
 }

@@ -8,6 +8,7 @@ import CantineDaemon
 import CantineMQTT
 import CantineStore
 import Foundation
+import GRDB
 import Logging
 import ServiceLifecycle
 import Testing
@@ -282,6 +283,45 @@ func withMQTT(
             #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j01"]?.occupancy == .occupied })
             #expect(runtime.engine.read { $0.desks["j02"]?.lastSeq } == nil)
             #expect(service.ingest.acceptedCount == 1)
+        }
+        runtime.close()
+    }
+
+    @Test func aFullDiskRaisesTheJournalAlarmOnMQTTWhileTheDoorsDecideAndClearsIt() async throws {
+        let broker = try Broker()
+        let site = try TestSite()
+        let runtime = try site.open()
+        try await playADay(runtime, site.time)
+        let watch = try Collector(broker, topics: ["cantine/paris/health", "cantine/paris/events"])
+        try await withMQTT(runtime, broker) { service in
+            runtime.journalHealth.watch { service.publisher.journal(failing: $0) }  // as MQTTService(config:) does
+            #expect(service.client.wait(connected: true, timeout: 10))
+            #expect(!watch.waitFor { $0.contains { $0.topic == "cantine/paris/health" } }.isEmpty)
+            try await runtime.store.pool.writeWithoutTransaction { db in
+                let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+                try db.execute(sql: "PRAGMA max_page_count = \(pages)")
+            }
+            let entree = DoorInput(door: "entree", runtime: runtime)
+            for _ in 0..<100 { #expect(entree.frame(card(1234))?.entry.access?.granted == true) }
+            let raised = watch.waitFor { m in
+                m.contains { String(decoding: $0.payload, as: UTF8.self).contains(#""journal":"failing""#) }
+                    && m.contains {
+                        String(decoding: $0.payload, as: UTF8.self).contains(#""alarm":"journal_failing""#)
+                    }
+            }
+            #expect(raised.contains { String(decoding: $0.payload, as: UTF8.self).contains("disk full") })
+            try await runtime.store.pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA max_page_count = 1073741823")
+            }
+            await runtime.journal.waitDurable(through: runtime.engine.lastSeq)
+            let cleared = watch.waitFor { m in
+                let last = m.last { $0.topic == "cantine/paris/health" }.map {
+                    String(decoding: $0.payload, as: UTF8.self)
+                }
+                return last?.contains(#""journal":"ok""#) == true
+                    && m.contains { String(decoding: $0.payload, as: UTF8.self).contains(#""active":false"#) }
+            }
+            #expect(cleared.contains { String(decoding: $0.payload, as: UTF8.self).contains(#""active":false"#) })
         }
         runtime.close()
     }
