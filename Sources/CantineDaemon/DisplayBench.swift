@@ -39,17 +39,10 @@ final class BenchScreen: @unchecked Sendable {
 
     init(port: Int, record: Bool = true) throws {
         self.record = record
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+        guard let fd = LoopbackHTTP.connect(port: port) else {
+            throw DaemonError("bench: cannot connect to 127.0.0.1:\(port)")
         }
-        guard ok == 0 else { throw DaemonError("bench: cannot connect to 127.0.0.1:\(port)") }
+        self.fd = fd
         let request = "GET /display/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         let thread = Thread { [self] in readLoop() }

@@ -107,7 +107,6 @@ public enum ServiceUnit {
         # Written by `cantine install-service`; edit with `systemctl edit cantine`.
         [Unit]
         Description=Cantine: doors, desk sensors, bookings and live occupancy
-        Documentation=https://github.com/cantine/cantine/blob/main/docs/security.md
         After=network-online.target mosquitto.service
         Wants=network-online.target
 

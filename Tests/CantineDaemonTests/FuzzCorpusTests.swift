@@ -60,3 +60,40 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// SQL is always parameterised: no value is ever spliced into SQL text. The one interpolation
+/// allowed builds a list of `?` placeholders; a WHERE clause assembled from fixed fragments is
+/// checked by name.
+@Suite struct SQLTextTests {
+    @Test func noSQLStringInterpolatesAValue() throws {
+        let sources = repoRoot.appendingPathComponent("Sources")
+        let files =
+            FileManager.default.enumerator(atPath: sources.path)?.compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".swift") } ?? []
+        var checked = 0
+        var offenders: [String] = []
+        for file in files {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            for (i, line) in lines.enumerated() where line.contains("sql:") || line.contains("sql =") {
+                // The statement: this line and, for a multi-line literal, the lines up to its end.
+                var statement = String(line)
+                if line.hasSuffix("\"\"\"") {
+                    var j = i + 1
+                    while j < lines.count, !lines[j].contains("\"\"\"") {
+                        statement += "\n" + lines[j]
+                        j += 1
+                    }
+                }
+                checked += 1
+                let interpolations = statement.matches(of: /\\\(([^)]*)\)/).map { String($0.output.1) }
+                for expression in interpolations
+                where !expression.contains("\"?\"") && expression != "whereSQL" {
+                    offenders.append("\(file):\(i + 1): \\(\(expression))")
+                }
+            }
+        }
+        #expect(checked > 20)
+        #expect(offenders == [], "values spliced into SQL: use arguments")
+    }
+}
