@@ -537,18 +537,22 @@ extension Config {
     }
 
     /// Refuses control characters TOML never allows (all but tab, LF and CR), and a table
-    /// header whose name starts with a non-ASCII character: toml++ asserts on that rather than
-    /// failing (found by fuzzing), so the text is checked before it gets there. (A line of a
-    /// multi-line string that looks like such a header is refused too: quote the name.)
+    /// header that does not start with a name (`[é…]`, `[ # …`): toml++ asserts on those rather
+    /// than failing (found by fuzzing), so the text is checked before it gets there. (A line of
+    /// a multi-line string that looks like such a header is refused too.)
     static func checkCharacters(_ text: String, file: String) throws(ConfigError) {
         for (number, content) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var rest = content.drop { $0 == " " || $0 == "\t" }
             guard rest.first == "[" else { continue }
             rest = rest.dropFirst()
             if rest.first == "[" { rest = rest.dropFirst() }
-            if let first = rest.drop(while: { $0 == " " || $0 == "\t" }).unicodeScalars.first, !first.isASCII {
+            guard let first = rest.drop(while: { $0 == " " || $0 == "\t" }).unicodeScalars.first else { continue }
+            let bare =
+                first.isASCII
+                && (first.properties.isAlphabetic || ("0"..."9").contains(first) || first == "-" || first == "_")
+            if !bare && first != "\"" && first != "'" {
                 throw ConfigError(
-                    "\(file):\(number + 1): a table name starts with '\(first)': write it in ASCII letters, digits, - and _, or in quotes"
+                    "\(file):\(number + 1): a table header starts with '\(first)': write [name] with ASCII letters, digits, - and _, or a quoted name"
                 )
             }
         }

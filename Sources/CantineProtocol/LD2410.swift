@@ -103,9 +103,10 @@ public struct LD2410Parser: Sendable {
             switch judge() {
             case .needMore:
                 return nil
-            case .frame(let frame):
+            case .frame(let frame, let length):
                 frames &+= 1
-                count = 0
+                // Bytes after the frame (the start of the next one) stay held.
+                restart(from: length)
                 return frame
             case .noHeader:
                 droppedBytes &+= 1
@@ -120,7 +121,8 @@ public struct LD2410Parser: Sendable {
 
     enum Verdict {
         case needMore
-        case frame(LD2410Frame)
+        /// A frame, and the bytes it took.
+        case frame(LD2410Frame, Int)
         case noHeader
         case bad
     }
@@ -140,7 +142,7 @@ public struct LD2410Parser: Sendable {
         else { return .bad }
         let frame = isData ? target(length: length) : ack(length: length)
         guard let frame else { return .bad }
-        return .frame(frame)
+        return .frame(frame, total)
     }
 
     func matches(_ header: (UInt8, UInt8, UInt8, UInt8), upTo n: Int) -> Bool {
