@@ -546,13 +546,13 @@ extension Config {
             guard rest.first == "[" else { continue }
             rest = rest.dropFirst()
             if rest.first == "[" { rest = rest.dropFirst() }
-            guard let first = rest.drop(while: { $0 == " " || $0 == "\t" }).unicodeScalars.first else { continue }
+            let first = rest.drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).unicodeScalars.first ?? "\n"
             let bare =
                 first.isASCII
                 && (first.properties.isAlphabetic || ("0"..."9").contains(first) || first == "-" || first == "_")
             if !bare && first != "\"" && first != "'" {
                 throw ConfigError(
-                    "\(file):\(number + 1): a table header starts with '\(first)': write [name] with ASCII letters, digits, - and _, or a quoted name"
+                    "\(file):\(number + 1): a table header starts with '\(String(first).oneLine)': write [name] on one line, with ASCII letters, digits, - and _, or a quoted name"
                 )
             }
         }
