@@ -541,12 +541,14 @@ extension Config {
     /// than failing (found by fuzzing), so the text is checked before it gets there. (A line of
     /// a multi-line string that looks like such a header is refused too.)
     static func checkCharacters(_ text: String, file: String) throws(ConfigError) {
-        for (number, content) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines split on every line break: "\r\n" is one Character, which a split on "\n" misses.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        for (number, content) in lines.enumerated() {
             var rest = content.drop { $0 == " " || $0 == "\t" }
             guard rest.first == "[" else { continue }
             rest = rest.dropFirst()
             if rest.first == "[" { rest = rest.dropFirst() }
-            let first = rest.drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).unicodeScalars.first ?? "\n"
+            let first = rest.drop(while: { $0 == " " || $0 == "\t" }).unicodeScalars.first ?? "\n"
             let bare =
                 first.isASCII
                 && (first.properties.isAlphabetic || ("0"..."9").contains(first) || first == "-" || first == "_")
