@@ -541,8 +541,11 @@ extension Config {
     /// than failing (found by fuzzing), so the text is checked before it gets there. (A line of
     /// a multi-line string that looks like such a header is refused too.)
     static func checkCharacters(_ text: String, file: String) throws(ConfigError) {
-        // Lines split on every line break: "\r\n" is one Character, which a split on "\n" misses.
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        // Lines split on every line break: "\r\n" is one Character, which a split on "\n" misses;
+        // a byte-order mark before the first line is skipped, as toml++ does.
+        let body =
+            text.unicodeScalars.first == "\u{FEFF}" ? Substring(text.unicodeScalars.dropFirst()) : Substring(text)
+        let lines = body.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         for (number, content) in lines.enumerated() {
             var rest = content.drop { $0 == " " || $0 == "\t" }
             guard rest.first == "[" else { continue }
