@@ -139,7 +139,9 @@ extension Pinout {
     public func check() -> [PinoutCheck] {
         var checks: [PinoutCheck] = []
         func record(_ name: String, _ problems: [String]) {
-            checks.append(PinoutCheck(name: name, failure: problems.isEmpty ? nil : problems.joined(separator: "; ")))
+            // Values quoted from the file (a driver's name…) may hold control characters.
+            checks.append(
+                PinoutCheck(name: name, failure: problems.isEmpty ? nil : problems.joined(separator: "; ").oneLine))
         }
         let doors = doors ?? []
         let desks = desks ?? []
