@@ -384,7 +384,6 @@ struct AccessEvent: Encodable {
     }
 }
 
-/// A door alarm raised (`active` true) or cleared, as published on `events`.
 /// The daemon's health, retained on `health`.
 struct HealthState: Encodable {
     let journal: String
@@ -402,6 +401,7 @@ struct SystemAlarmEvent: Encodable {
     let at: String
 }
 
+/// A door alarm raised (`active` true) or cleared, as published on `events`.
 struct AlarmEvent: Encodable {
     let id: String
     let type = "alarm"
