@@ -1,5 +1,5 @@
 // The fuzz targets in the ordinary test run: every committed seed (and every crash found and
-// fixed, kept beside them) replays through its target, and each target takes a few hundred
+// fixed, kept beside them) replays through its target, and each target takes a hundred
 // mutated seeds from a fixed generator — so a regression shows up here before libFuzzer runs.
 
 import CantineFuzz
@@ -32,7 +32,7 @@ import Testing
     func mutatedSeedsKeepEveryProperty(_ target: FuzzTarget) throws {
         let seeds = try Self.seeds(target)
         var random = SplitMix(seed: 0xCA27_1E00 &+ UInt64(target.rawValue.utf8.count))
-        for _ in 0..<300 {
+        for _ in 0..<100 {
             var input = seeds[Int(random.next() % UInt64(seeds.count))]
             for _ in 0...(random.next() % 8) {
                 let at = input.isEmpty ? 0 : Int(random.next() % UInt64(input.count))
