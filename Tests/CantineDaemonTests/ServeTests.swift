@@ -2,7 +2,6 @@
 // daemon refused, kill -9 loses nothing acknowledged, SIGTERM stops cleanly, and the
 // replayed journal equals the live state.
 
-import CantineMQTT
 import Foundation
 import Synchronization
 import Testing
@@ -88,7 +87,7 @@ final class ServeProcess {
         let mqttSecret = "mqtt-Secret-7f3a9"
         let staffSecret = "staff-Secret-c41d2"
         let broker = try Broker(users: ["cantine": mqttSecret])
-        let port = Int.random(in: 20_000...60_000)
+        let port = Broker.freePort()
         let site = try CLISite {
             $0.replacingOccurrences(of: "port = 8080", with: "port = \(port)")
                 .replacingOccurrences(of: "port = 1883", with: "port = \(broker.port)")
@@ -115,8 +114,8 @@ final class ServeProcess {
 
         let daemon = try ServeProcess(
             binary: try cantineBinary(), config: site.config, environment: env, logLevel: "trace")
-        #expect(daemon.waitFor("mqtt connected"))
-        for _ in 0..<1_000 where !MosquittoClient.reachable(host: "127.0.0.1", port: port) { usleep(10_000) }
+        // Serving (its own log says so: a port merely reachable may belong to another test's process).
+        #expect(daemon.waitFor("mqtt connected") && daemon.waitFor("listening on 127.0.0.1:\(port)"))
         // A wrong and a right password, a bearer token and a session cookie go through the daemon.
         let base = "http://127.0.0.1:\(port)"
         #expect(http("\(base)/login", form: "username=alice&password=wrong-\(staffSecret)").status == 401)
