@@ -3,6 +3,7 @@
 
 import CantineProtocol
 import Dispatch
+import Foundation
 import Synchronization
 
 /// A simulated output line: remembers its level and history.
@@ -36,6 +37,9 @@ public final class SimulatedOutputLine: OutputLine, Sendable {
 /// "arrive" when the clock passes them; like the v1 kernel, each line buffers at most 16
 /// events between reads and silently drops the rest (counted here), so a reader that does not
 /// drain promptly loses edges exactly as it would on the board.
+///
+/// On a manual clock a test moves time, calls `wake()`, then `awaitIdle()`: the reader thread
+/// has then taken everything due by the new time, with no race against the real clock.
 public final class SimulatedEdgeSource: EdgeSource, Sendable {
     /// Events a line holds between reads (GPIO v1 kernel kfifo).
     public static let lineBuffer = GPIOEdge.lineBuffer
@@ -47,6 +51,10 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
         var wire: [Int: Bool] = [:]
         var dropped = 0
         var woken = false
+        /// Wakes so far, and the count a reader had seen when it last blocked in `wait` (nil
+        /// while it is not blocked there): what `isIdle` compares.
+        var wakes = 0
+        var parked: Int?
         var failure: GPIOError?
         /// Failed and not yet reopened: reads keep failing, like a released line request.
         var closed = false
@@ -152,17 +160,47 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
             if woken { return [] }
             if let deadline, deadline <= now { return [] }
             let until = [next, deadline].compactMap { $0 }.min()
+            let blocking = inner.withLock { s -> Bool in
+                guard !s.woken else { return false }
+                s.parked = s.wakes
+                return true
+            }
+            guard blocking else { continue }
             if let until {
                 _ = signal.wait(timeout: .now() + .nanoseconds(Int(min(until - now, 1_000_000_000))))
             } else {
                 signal.wait()
             }
+            inner.withLock { $0.parked = nil }
         }
     }
 
     public func wake() {
-        inner.withLock { $0.woken = true }
+        inner.withLock { s in
+            s.woken = true
+            s.wakes += 1
+        }
         signal.signal()
+    }
+
+    /// True when a reader is blocked in `wait` having seen the last `wake()`, and nothing has
+    /// arrived or is due by the clock's time: the reader has handled everything up to now.
+    public var isIdle: Bool {
+        let now = clock()
+        return inner.withLock { s in
+            s.parked == s.wakes && s.buffers.values.allSatisfy(\.isEmpty)
+                && !(s.scheduled.first.map { $0.nanos <= now } ?? false)
+        }
+    }
+
+    /// Waits (real time, up to `seconds`) until `isIdle`; false if it never was.
+    public func awaitIdle(seconds: Double = 30) -> Bool {
+        let end = DispatchTime.now() + seconds
+        while !isIdle {
+            if DispatchTime.now() > end { return false }
+            usleep(100)
+        }
+        return true
     }
 }
 

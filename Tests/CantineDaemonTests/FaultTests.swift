@@ -83,8 +83,12 @@ import Testing
 
     @Test func aVanishedReaderKeepsItsDoorLockedRaisesAnAlarmAndReadsAgainWhenBack() async throws {
         let site = try TestSite()
+        // The GPIO side on its own manual monotonic clock: the reader thread runs on simulated
+        // time, moved by the test (a busy machine delays it, never makes it drop edges).
+        let gpioNanos = Mutex<UInt64>(1_000_000_000)
+        let gpioClock: @Sendable () -> UInt64 = { gpioNanos.withLock { $0 } }
         var hardware = try DoorHardware.boot(site.config, logger: Logger(label: "t"))
-        try hardware.openInputs(site.config)
+        try hardware.openInputs(site.config, monotonic: gpioClock)
         let runtime = try site.open(relays: hardware.relays)
         try await playADay(runtime, site.time)
         let readers = Daemon.readers(
@@ -107,15 +111,31 @@ import Testing
                 .locked, "locked"
             ))
 
-        // It comes back: reopened within the retry period, the alarm cleared, a badge reads again.
+        // It comes back: reopened on the next retry (a second on the reader's clock), the alarm
+        // cleared, a badge reads again.
         wire.fail(with: nil)
+        for _ in 0..<10_000 where wire.reopened.succeeded == 0 {
+            gpioNanos.withLock { $0 += 10_000_000 }
+            usleep(1_000)
+        }
         #expect(await runtime.engine.wait(on: runtime.bus) { $0.doors["entree"]?.alarms == [] })
         let granted = runtime.engine.read { $0.counters.granted }
         var rng = SplitMix(seed: 5)
-        wire.inject(
-            WiegandSignal.edges(card(1234), d0: lines.d0, d1: lines.d1, start: wire.nowNanos() + 1_000_000, using: &rng)
-        )
+        let edges = WiegandSignal.edges(
+            card(1234), d0: lines.d0, d1: lines.d1, start: gpioClock() + 1_000_000, using: &rng)
+        wire.inject(edges)
+        // Past the last edge and the frame's gap, 0.1 ms at a time, the reader keeping up.
+        let end = (edges.map(\.nanos).max() ?? 0) + 100_000_000
+        while gpioClock() < end {
+            gpioNanos.withLock { $0 += 100_000 }
+            wire.wake()
+            guard wire.awaitIdle() else {
+                Issue.record("the reader thread did not settle")
+                break
+            }
+        }
         #expect(await runtime.engine.wait(on: runtime.bus) { $0.counters.granted == granted + 1 })
+        #expect(wire.dropped == 0)
         #expect(wire.reopened.succeeded == 1)
 
         // Both ends of the outage are in the journal (and so on MQTT `events` and the API).

@@ -116,7 +116,8 @@ func play(
     }
 
     @Test func theReaderThreadPrimesThenDeliversDeskAndDoorSignals() throws {
-        let source = SimulatedEdgeSource(clock: { DispatchTime.now().uptimeNanoseconds }, levels: [16: true])
+        let clock = TestClock()
+        let source = SimulatedEdgeSource(clock: clock.read, levels: [16: true])
         let got = Mutex<[InputSignal]>([])
         let delivered = DispatchSemaphore(value: 0)
         let decoder = ChipDecoder(doors: DoorEdgeDecoder(doors: [front]), desks: DeskEdgeDecoder(desks: [mat]))
@@ -126,9 +127,10 @@ func play(
             delivered.signal()
         }
         reader.start(name: "test-desk-reader")
-        #expect(delivered.wait(timeout: .now() + 5) == .success)  // the resting level, primed
-        source.inject(bouncy(line: 16, to: false, at: source.nowNanos() + ms))
-        #expect(delivered.wait(timeout: .now() + 5) == .success)  // the change, settled
+        #expect(arrives(delivered))  // the resting level, primed
+        source.inject(bouncy(line: 16, to: false, at: clock.read() + ms))
+        drive(source, clock, to: clock.read() + 200 * ms)
+        #expect(arrives(delivered))  // the change, settled
         reader.stop()
         let desks = got.withLock { $0 }.compactMap { signal -> Bool? in
             if case .desk(let d) = signal { return d.present }

@@ -35,6 +35,34 @@ func run<D: EdgeDecoding>(
     return out
 }
 
+/// Moves `clock` to `end` in steps of `every` and, after each step, lets the reader thread take
+/// what is due (`awaitIdle`): a real reader thread on simulated time, so a busy machine can
+/// delay it but never make it miss an edge the board would not have missed.
+func drive(_ source: SimulatedEdgeSource, _ clock: TestClock, to end: UInt64, every: UInt64 = 100_000) {
+    while clock.read() < end {
+        clock.set(min(clock.read() + every, end))
+        source.wake()
+        guard source.awaitIdle() else {
+            Issue.record("the reader thread did not settle by \(clock.read())")
+            return
+        }
+    }
+}
+
+/// Moves `clock` on a millisecond at a time until `done()` (a reader's retry timer runs on its
+/// source's clock); false if it never was.
+func nudge(_ clock: TestClock, until done: () -> Bool) -> Bool {
+    for _ in 0..<60_000 {
+        if done() { return true }
+        clock.set(clock.read() + ms)
+        usleep(1_000)
+    }
+    return done()
+}
+
+/// Waits for a reader thread's event (a generous hang guard, not a timing check).
+func arrives(_ semaphore: DispatchSemaphore) -> Bool { semaphore.wait(timeout: .now() + 60) == .success }
+
 @Suite struct DoorReaderTests {
     @Test func jitteredFramesOfEveryFormatDecodeExactly() throws {
         let clock = TestClock()
@@ -139,31 +167,35 @@ func run<D: EdgeDecoding>(
         #expect(Set(frames) == ["entree:26:\(a.bits)", "sortie:34:\(b.bits)"])
     }
 
-    @Test func theReaderThreadDeliversAFrameFromTheRealClockSource() throws {
-        let source = SimulatedEdgeSource(clock: { DispatchTime.now().uptimeNanoseconds })
-        let delivered = DispatchSemaphore(value: 0)
+    @Test func theReaderThreadDeliversAFrameOnceItsGapHasPassed() throws {
+        let clock = TestClock()
+        let source = SimulatedEdgeSource(clock: clock.read)
         let got = Mutex<[DoorSignal]>([])
-        let reader = EdgeReader(source: source, decoder: DoorEdgeDecoder(doors: [front])) { signal in
-            got.withLock { $0.append(signal) }
-            delivered.signal()
+        let gap = 25 * ms
+        let reader = EdgeReader(source: source, decoder: DoorEdgeDecoder(doors: [front], gapTimeoutNanos: gap)) {
+            signal in got.withLock { $0.append(signal) }
         }
         reader.start(name: "test-reader")
+        defer { reader.stop() }
         var rng = SplitMix64(seed: 9)
         let frame = try Wiegand.encode(CardRead(format: .h10301, facility: 42, card: 4242))
-        source.inject(WiegandSignal.edges(frame, d0: 17, d1: 27, start: source.nowNanos() + 1_000_000, using: &rng))
-        #expect(delivered.wait(timeout: .now() + 5) == .success)
-        reader.stop()
+        let edges = WiegandSignal.edges(frame, d0: 17, d1: 27, start: clock.read() + ms, using: &rng)
+        source.inject(edges)
+        let last = edges.map(\.nanos).max() ?? 0
+        // Up to just before the gap timeout: nothing yet, the frame may go on.
+        drive(source, clock, to: last + gap - ms)
+        #expect(got.withLock { $0 }.isEmpty)
+        drive(source, clock, to: last + gap + ms)
         guard case .frame(let door, let f, _) = got.withLock({ $0.first }) else {
             Issue.record("no frame delivered")
             return
         }
-        #expect(door == "entree" && f == frame)
+        #expect(door == "entree" && f == frame && source.dropped == 0)
     }
 
     @Test func aVanishedChipIsReportedOnceRetriedAndReadAgainWhenItReturns() throws {
-        // The real clock (a frame's edges must arrive over time: a line buffers only 16), and
-        // a short retry period.
-        let source = SimulatedEdgeSource(clock: { DispatchTime.now().uptimeNanoseconds })
+        let clock = TestClock()
+        let source = SimulatedEdgeSource(clock: clock.read)
         let errors = Mutex<[String]>([])
         let failed = DispatchSemaphore(value: 0)
         let recovered = DispatchSemaphore(value: 0)
@@ -181,19 +213,27 @@ func run<D: EdgeDecoding>(
             },
             onRecovered: { recovered.signal() }, retryNanos: 20_000_000)
         reader.start(name: "test-vanishing-reader")
+        #expect(source.awaitIdle())
         source.fail(with: GPIOError("gpiochip0 went away"))
-        #expect(failed.wait(timeout: .now() + 5) == .success)
-        // Still gone: tried again and again, reported once.
-        for _ in 0..<5_000 where source.reopened.tried < 3 { Thread.sleep(forTimeInterval: 0.001) }
-        #expect(source.reopened.tried >= 3 && source.reopened.succeeded == 0)
+        #expect(arrives(failed))
+        // Still gone: tried again once per retry period (on the source's clock), reported once.
+        for tries in 1...3 {
+            let since = clock.read()
+            #expect(nudge(clock) { source.reopened.tried == tries })
+            #expect(clock.read() - since >= 20 * ms)
+        }
+        #expect(source.reopened.succeeded == 0)
         // Back: reopened on the next retry, and a card reads again.
         source.fail(with: nil)
-        #expect(recovered.wait(timeout: .now() + 5) == .success)
-        #expect(source.reopened.succeeded == 1)
+        #expect(nudge(clock) { source.reopened.succeeded == 1 })
+        #expect(arrives(recovered))
+        #expect(source.reopened.succeeded == 1 && source.awaitIdle())
         var rng = SplitMix64(seed: 3)
         let frame = try Wiegand.encode(CardRead(format: .h10301, facility: 42, card: 4242))
-        source.inject(WiegandSignal.edges(frame, d0: 17, d1: 27, start: source.nowNanos() + 1_000_000, using: &rng))
-        #expect(delivered.wait(timeout: .now() + 5) == .success)
+        let edges = WiegandSignal.edges(frame, d0: 17, d1: 27, start: clock.read() + ms, using: &rng)
+        source.inject(edges)
+        drive(source, clock, to: (edges.map(\.nanos).max() ?? 0) + 100 * ms)
+        #expect(arrives(delivered))
         reader.stop()
         #expect(errors.withLock { $0 } == ["gpiochip0 went away"])
         guard case .frame(_, let f, _) = got.withLock({ $0.first }) else {
