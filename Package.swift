@@ -49,6 +49,7 @@ let package = Package(
                 "CantineCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // Edges: GPIO (libgpiod v1), MQTT (libmosquitto), calendars (libical), HTTP (Hummingbird).
         .target(

@@ -12,7 +12,10 @@ public struct CommandError: Error, Equatable, Sendable, CustomStringConvertible 
 
 /// A change requested by a person (staff, CLI) rather than sensed by the hardware.
 public enum Command: Codable, Equatable, Sendable {
-    case registerMember(MemberID)
+    /// Registers a member; `sealed` is their profile sealed under their own key.
+    case registerMember(MemberID, sealed: String? = nil)
+    /// Forgets a member, their badges and bookings (erasure).
+    case eraseMember(MemberID)
     case setMemberStatus(MemberID, MemberStatus)
     case grantPlan(MemberID, Plan)
     case enrollCredential(Credential)
@@ -41,10 +44,14 @@ public enum CommandRules {
     public static func events(for command: Command, in state: State, now: Instant) throws(CommandError) -> [Event] {
         let calendar = state.layout.flatMap { SiteCalendar(timeZone: $0.timeZone) } ?? SiteCalendar.utc
         switch command {
-        case .registerMember(let id):
+        case .registerMember(let id, let sealed):
             guard id.isSlug else { throw CommandError("member id '\(id)' is not valid: use 1–64 of a-z 0-9 - _") }
             guard state.members[id] == nil else { throw CommandError("member '\(id)' already exists") }
-            return [.memberRegistered(MemberRef(member: id))]
+            return [.memberRegistered(MemberRef(member: id, sealed: sealed))]
+
+        case .eraseMember(let id):
+            _ = try member(id, in: state)
+            return [.memberErased(MemberRef(member: id))]
 
         case .setMemberStatus(let id, let status):
             let member = try member(id, in: state)

@@ -13,6 +13,9 @@ public enum Event: Equatable, Sendable {
     case memberRegistered(MemberRef)
     case memberDisabled(MemberRef)
     case memberEnabled(MemberRef)
+    /// A member's personal data was erased (their right to erasure): the core forgets them,
+    /// their badges and bookings. Anonymous: the opaque id only.
+    case memberErased(MemberRef)
     case planGranted(PlanGranted)
     case credentialEnrolled(Credential)
     case credentialRevoked(CredentialRef)
@@ -64,6 +67,7 @@ public enum Event: Equatable, Sendable {
         case .memberRegistered: "member.registered"
         case .memberDisabled: "member.disabled"
         case .memberEnabled: "member.enabled"
+        case .memberErased: "member.erased"
         case .planGranted: "plan.granted"
         case .credentialEnrolled: "credential.enrolled"
         case .credentialRevoked: "credential.revoked"
@@ -96,7 +100,8 @@ public enum Event: Equatable, Sendable {
         switch self {
         case .daemonStarted(let p): try encoder.encode(p)
         case .layoutApplied(let p): try encoder.encode(p)
-        case .memberRegistered(let p), .memberDisabled(let p), .memberEnabled(let p): try encoder.encode(p)
+        case .memberRegistered(let p), .memberDisabled(let p), .memberEnabled(let p), .memberErased(let p):
+            try encoder.encode(p)
         case .planGranted(let p): try encoder.encode(p)
         case .credentialEnrolled(let p): try encoder.encode(p)
         case .credentialRevoked(let p): try encoder.encode(p)
@@ -133,6 +138,7 @@ public enum Event: Equatable, Sendable {
         case "member.registered": return .memberRegistered(try d(MemberRef.self))
         case "member.disabled": return .memberDisabled(try d(MemberRef.self))
         case "member.enabled": return .memberEnabled(try d(MemberRef.self))
+        case "member.erased": return .memberErased(try d(MemberRef.self))
         case "plan.granted": return .planGranted(try d(PlanGranted.self))
         case "credential.enrolled": return .credentialEnrolled(try d(Credential.self))
         case "credential.revoked": return .credentialRevoked(try d(CredentialRef.self))
@@ -175,7 +181,14 @@ public struct DaemonStarted: Codable, Equatable, Sendable {
 
 public struct MemberRef: Codable, Equatable, Sendable {
     public var member: MemberID
-    public init(member: MemberID) { self.member = member }
+    /// On registration: the member's profile sealed under their own key (base64), the only
+    /// personal payload in the journal. Erasing the key makes it unreadable everywhere
+    /// (crypto-shredding); the reducer never reads it.
+    public var sealed: String?
+    public init(member: MemberID, sealed: String? = nil) {
+        self.member = member
+        self.sealed = sealed
+    }
 }
 
 public struct CredentialRef: Codable, Equatable, Sendable {

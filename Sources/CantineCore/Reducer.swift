@@ -77,6 +77,8 @@ public enum Reducer {
         case .memberEnabled(let ref):
             s.members[ref.member]?.status = .active
             return [.notify(.membersChanged)]
+        case .memberErased(let ref):
+            return memberErased(&s, ref.member)
         case .planGranted(let grant):
             s.members[grant.member]?.plans.removeAll { $0.validUntil.map { $0 < now } ?? false }
             s.members[grant.member]?.plans.append(grant.plan)
@@ -159,6 +161,21 @@ public enum Reducer {
         case .findingResolved(let r):
             return findingResolved(&s, r, now: now)
         }
+    }
+
+    /// Forgets a member: their plans, badges, bookings, presence and pending PIN; findings
+    /// about them stay, anonymous.
+    static func memberErased(_ s: inout State, _ member: MemberID) -> [Effect] {
+        guard s.members.removeValue(forKey: member) != nil else { return [] }
+        for (token, credential) in s.credentials where credential.member == member {
+            s.credentials[token] = nil
+            if s.credentialTokens[credential.id] == token { s.credentialTokens[credential.id] = nil }
+        }
+        s.bookings = s.bookings.filter { $0.value.member != member }
+        s.present[member] = nil
+        for (id, door) in s.doors where door.pendingPIN?.member == member { s.doors[id]?.pendingPIN = nil }
+        for (id, finding) in s.findings where finding.member == member { s.findings[id]?.member = nil }
+        return [.notify(.membersChanged), .notify(.bookingsChanged), .notify(.occupancyChanged)]
     }
 
     static func badgePresented(_ s: inout State, _ badge: BadgePresented, now: Instant) -> [Effect] {

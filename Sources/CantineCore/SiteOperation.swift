@@ -36,6 +36,16 @@ public enum SiteOperation: Codable, Equatable, Sendable {
     case resolveFinding(id: String, action: FindingAction, member: String?, by: String)
     /// Snapshot the live state now (`cantine replay` compares its replay with it).
     case snapshot
+    /// Erases everything held about a member (their right to erasure); the journal keeps an
+    /// anonymous `member.erased` entry, and their sealed profile becomes unreadable.
+    case eraseMember(member: String)
+    /// Whether a member agreed to their name on MQTT events (off unless they opt in).
+    case setNamePublishing(member: String, allowed: Bool)
+    /// Folds the journal before `before` (a date, not in the future) into a base snapshot
+    /// and drops those entries.
+    case compactJournal(before: String)
+    /// Applies the retention periods of the config now (the daemon does it daily).
+    case enforceRetention
 }
 
 /// What an operation did: a sentence for people and the id it created or touched.

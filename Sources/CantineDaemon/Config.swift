@@ -25,10 +25,11 @@ public struct Config: Codable, Equatable, Sendable {
     public var reconcile: ReconcileSection
     public var display: DisplaySection
     public var spaceapi: SpaceAPISection?
+    public var retention: RetentionSection
 
     enum CodingKeys: String, CodingKey {
         case site, database, http, mqtt, gpio, access, sensors, zones, doors, desks, rooms, program, reconcile
-        case display, spaceapi
+        case display, spaceapi, retention
     }
 
     /// Only `[site]` and `[database]` are required; other sections and lists may be left out.
@@ -49,7 +50,29 @@ public struct Config: Codable, Equatable, Sendable {
         reconcile = try c.decodeIfPresent(ReconcileSection.self, forKey: .reconcile) ?? ReconcileSection()
         display = try c.decodeIfPresent(DisplaySection.self, forKey: .display) ?? DisplaySection()
         spaceapi = try c.decodeIfPresent(SpaceAPISection.self, forKey: .spaceapi)
+        retention = try c.decodeIfPresent(RetentionSection.self, forKey: .retention) ?? RetentionSection()
     }
+
+    /// `[retention]`: how long each kind of personal data is kept, in days (see
+    /// docs/privacy.md for the defaults against the CNIL's guidance). Enforced daily.
+    public struct RetentionSection: Codable, Equatable, Sendable {
+        /// Access log (who badged where, when): 90 days (CNIL: a few months at most).
+        public var accessLogDays: Int?
+        /// The journal's per-event detail (presence per person, desk reports): 30 days, then
+        /// compacted into the base snapshot and counted per desk and day.
+        public var journalDays: Int?
+        /// Booking records, after their end: 3,653 days (ten years of accounting records).
+        public var bookingsDays: Int?
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case accessLogDays = "access_log_days", journalDays = "journal_days", bookingsDays = "bookings_days"
+        }
+    }
+
+    /// Days kept, by kind of data.
+    public var accessLogDays: Int { retention.accessLogDays ?? 90 }
+    public var journalDays: Int { retention.journalDays ?? 30 }
+    public var bookingsDays: Int { retention.bookingsDays ?? 3_653 }
 
     /// The entrance blackboard (`/display`).
     public struct DisplaySection: Codable, Equatable, Sendable {
@@ -514,7 +537,8 @@ extension Config {
             return "a number of seconds"
         case "outbox_max_age_h", "presence_hours":
             return "a number of hours"
-        case "booking_margin_min", "denied_alarm_count", "queue_size", "burst":
+        case "booking_margin_min", "denied_alarm_count", "queue_size", "burst", "access_log_days", "journal_days",
+            "bookings_days":
             return "an integer"
         case _ where key.hasSuffix("_active_low"), "enabled", "fail_secure", "pin_after_hours", "relock_on_close",
             "persistent_session", "discovery", "names_in_events", "flyback_diode", "exit_button_hardwired":
@@ -527,7 +551,7 @@ extension Config {
         case "lat", "lon":
             return "a number of degrees"
         case "site", "database", "http", "mqtt", "gpio", "access", "sensors", "program", "reconcile", "display",
-            "spaceapi":
+            "spaceapi", "retention":
             return "a table ([\(key)])"
         case "zones", "doors", "desks", "rooms":
             return "an array of tables ([[\(key)]])"
@@ -741,6 +765,14 @@ extension Config {
         }
         if let w = access.deniedAlarmWindowS?.value, !(5...3600).contains(w) {
             throw fail("access.denied_alarm_window_s", "expected 5 to 3600 seconds")
+        }
+        for (key, days) in [
+            ("access_log_days", retention.accessLogDays), ("journal_days", retention.journalDays),
+            ("bookings_days", retention.bookingsDays),
+        ] {
+            if let days, !(1...36_500).contains(days) {
+                throw fail("retention.\(key)", "expected 1 to 36500 days")
+            }
         }
         if let a = access.remoteUnlockMaxAgeS?.value, !(1...300).contains(a) {
             throw fail("access.remote_unlock_max_age_s", "expected 1 to 300 seconds")

@@ -60,6 +60,7 @@ public enum Daemon {
             TimerService(runtime: runtime),
             InboxService(runtime: runtime, interval: .milliseconds(100)),
             SnapshotService(runtime: runtime, every: Int64(config.database.snapshotEvery ?? 10_000)),
+            RetentionService(runtime: runtime),
         ]
         var mqtt: MQTTService?
         if config.mqttEnabled {
@@ -76,12 +77,17 @@ public enum Daemon {
             engine: runtime.engine, bus: runtime.bus, settings: config.boardSettings,
             names: { store.memberName($0.rawValue) })
         let events = JournalStream(engine: runtime.engine, journal: runtime.journal, store: store, bus: runtime.bus)
-        let web = WebContext(
+        var web = WebContext(
             engine: runtime.engine, journal: runtime.journal, version: cantineVersion, board: board,
             space: config.spaceInfo, store: store, accounts: Accounts(store: store),
             perform: { op, source in try await runtime.perform(op, source: source) }, events: events,
             metrics: metrics, components: { [mqtt] in mqtt.map { [$0.health(store: store)] } ?? [] },
             secureCookies: config.secureCookies)
+        web.exportMember = { id in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            return try encoder.encode(try runtime.export(member: id))
+        }
         services.append(contentsOf: extraServices(runtime, hardware))
         let (serving, servingStarted) = AsyncStream<Void>.makeStream()
         services.append(

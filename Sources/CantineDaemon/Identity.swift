@@ -35,13 +35,6 @@ public struct CredentialTokenizer: Sendable {
     }
 }
 
-/// SHA-256 of the canonical JSON of a state: equal states have equal digests.
-public enum StateDigest {
-    public static func of(_ state: State) -> String {
-        Data(SHA256.hash(data: state.canonicalJSON())).hexString
-    }
-}
-
 /// Fresh opaque ids (`m-k3x9q2ha`): random, carrying nothing about the person.
 public enum OpaqueID {
     static let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")

@@ -25,7 +25,8 @@ extension Config {
 
 extension MQTTService {
     /// The MQTT service of a daemon: the broker of `[mqtt]`, the outbox in the site's store,
-    /// members' names in events only when `names_in_events` says so.
+    /// members' names in events only when `names_in_events` says so, and only of members who
+    /// agreed (`cantine members names ID --allow`).
     public convenience init(config: Config, runtime: Runtime, logger: Logger) throws(MQTTError) {
         let store = runtime.store
         try self.init(
@@ -35,7 +36,7 @@ extension MQTTService {
                 outboxMaxAge: Span(seconds: (config.mqtt.outboxMaxAgeH?.value ?? 24) * 3600), version: cantineVersion),
             limits: config.sensorLimits, discoveryPrefix: config.mqtt.discoveryPrefix ?? "homeassistant",
             queueCapacity: config.mqtt.queueSize ?? 8192, logger: logger,
-            names: { store.memberName($0.rawValue) })
+            names: { store.publishableName($0.rawValue) })
         let publisher = self.publisher
         runtime.journalHealth.watch { publisher.journal(failing: $0) }
     }

@@ -7,11 +7,13 @@ import CantineProtocol
 import CantineStore
 import Foundation
 import GRDB
+import Synchronization
 
 extension Runtime {
     /// Performs an operation and waits until it is durable in the journal.
     public func perform(_ op: SiteOperation, source: EventSource) async throws(CommandError) -> OperationResult {
-        if op == .snapshot {
+        switch op {
+        case .snapshot:
             let seq: Int64
             do {
                 seq = try snapshot()
@@ -19,9 +21,23 @@ extension Runtime {
                 throw CommandError("cannot write a snapshot: \(error)")
             }
             return OperationResult(message: "snapshot of the live state at seq \(seq)", id: "\(seq)")
+        case .compactJournal(let before):
+            return try await compact(before: try localDate(before, now: engine.now))
+        case .enforceRetention:
+            return try await enforceRetention().result
+        default:
+            break
         }
         let (result, lastSeq) = try apply(op, source: source)
         await journal.waitDurable(through: lastSeq)
+        if case .eraseMember = op {
+            // The rows are gone (zeroed: secure_delete); now the WAL's copies of their pages.
+            do throws(StoreError) {
+                try store.truncateWAL()
+            } catch {
+                throw CommandError("\(result.message); but the WAL still holds old pages: \(error.message)")
+            }
+        }
         return result
     }
 
@@ -45,10 +61,21 @@ extension Runtime {
             }
             if let email, !email.contains("@") { throw CommandError("'\(email)' is not an email address") }
             let member = MemberID(id ?? OpaqueID.make("m"))
-            let seq = try run(.registerMember(member)) { db in
+            // The profile goes into the journal sealed under the member's own key, kept beside
+            // their record: erasing the key erases it from every copy of the journal.
+            let key = MemberKeys.make()
+            let sealed: String
+            do {
+                sealed = try MemberKeys.seal(
+                    SealedProfile(name: name, email: email), key: key, member: member.rawValue)
+            } catch {
+                throw CommandError("cannot seal the profile of \(member): \(error)")
+            }
+            let seq = try run(.registerMember(member, sealed: sealed)) { db in
                 try MemberRecord(
                     id: member.rawValue, site: site, name: name, email: email, status: "active", createdUs: now.micros
                 ).insert(db)
+                try MemberKeys.insert(key, member: member.rawValue, site: site, createdUs: now.micros, db)
             }
             return (OperationResult(message: "member \(member) added (\(name))", id: member.rawValue), seq)
 
@@ -166,8 +193,45 @@ extension Runtime {
                 seq
             )
 
-        case .snapshot:
-            throw CommandError("snapshots are taken by perform(_:source:)")
+        case .snapshot, .compactJournal, .enforceRetention:
+            throw CommandError("snapshots, compaction and retention are carried out by perform(_:source:)")
+
+        case .eraseMember(let member):
+            guard engine.read({ $0.members[MemberID(member)] }) != nil else {
+                throw CommandError("no member '\(member)': nothing erased (see `cantine members list`)")
+            }
+            let counts = Mutex(ErasureCounts())
+            let seq = try run(.eraseMember(MemberID(member))) { db in
+                let n = try Store.eraseRecords(member: member, db)
+                counts.withLock { $0 = n }
+            }
+            journal.flush()
+            let n = counts.withLock { $0 }
+            return (
+                OperationResult(
+                    message:
+                        "member \(member) erased: profile, key (their sealed profile in the journal is now unreadable), \(n.credentials) badge(s), \(n.plans) plan(s), \(n.bookings) booking(s), \(n.accessLog) access log row(s)",
+                    id: member), seq
+            )
+
+        case .setNamePublishing(let member, let allowed):
+            do {
+                let changed = try store.pool.write { db in
+                    try db.execute(
+                        sql: "UPDATE members SET publish_name = ? WHERE id = ?", arguments: [allowed, member])
+                    return db.changesCount
+                }
+                guard changed == 1 else { throw CommandError("no member '\(member)': see `cantine members list`") }
+            } catch let error as CommandError {
+                throw error
+            } catch {
+                throw CommandError("cannot record the choice of \(member): \(error)")
+            }
+            return (
+                OperationResult(
+                    message: "the name of \(member) \(allowed ? "may now appear" : "no longer appears") on MQTT events",
+                    id: member), engine.lastSeq
+            )
 
         case .removeSession(let id):
             let seq = try run(.removeSession(SessionID(id))) { db in

@@ -18,13 +18,18 @@ public struct ReplayResult: Sendable {
 }
 
 public enum Replay {
-    /// Rebuilds the state. With `useSnapshot`, starts from the newest snapshot at or before `through`.
-    public static func rebuild(store: Store, useSnapshot: Bool, through: Int64 = .max) throws -> ReplayResult {
+    /// Rebuilds the state. With `useSnapshot`, starts from the newest snapshot at or before
+    /// `through`; without, from the journal's beginning: its first entry, or its base snapshot
+    /// once compacted (checked to be this `site`'s, when given).
+    public static func rebuild(store: Store, site: SiteID? = nil, useSnapshot: Bool, through: Int64 = .max) throws
+        -> ReplayResult
+    {
         let start = ContinuousClock.now
         var state = State()
         var after: Int64 = 0
         var fromSnapshot: Int64?
-        if useSnapshot, let snap = try store.latestSnapshot(), snap.seq <= through {
+        let expected = try site ?? store.latestSnapshot()?.site ?? SiteID("")
+        if let snap = try store.replayStart(site: expected, useSnapshot: useSnapshot, through: through) {
             state = snap.state
             after = snap.seq
             fromSnapshot = snap.seq

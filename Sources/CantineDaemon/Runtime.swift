@@ -187,7 +187,7 @@ public final class Runtime: Sendable {
         }
         self.calendar = calendar
 
-        recovered = try Replay.rebuild(store: store, useSnapshot: true)
+        recovered = try Replay.rebuild(store: store, site: config.siteID, useSnapshot: true)
         let metrics = self.metrics
         let journalLogger = logger
         journal = JournalWriter(

@@ -84,6 +84,12 @@ public enum SampleConfig {
             welcome = true               # the entrance screen greets members by first name on badge-in
             late_start_min = 10          # a session stays "just started: come in" this long
 
+            # How long personal data is kept (days), enforced daily; see docs/privacy.md.
+            [retention]
+            access_log_days = 90         # who badged where and when (CNIL: a few months)
+            journal_days = 30            # per-event detail, then compacted and counted per desk and day
+            bookings_days = 3653         # booking records after their end (accounting: ten years)
+
             # SpaceAPI v15 at /spaceapi.json (left out: no SpaceAPI):
             # [spaceapi]
             # url = "https://lacantine.example"

@@ -1,8 +1,16 @@
 // Reading the journal back (replay) and state snapshots (where replay starts from).
 
 import CantineCore
+import Crypto
 import Foundation
 import GRDB
+
+/// SHA-256 of the canonical JSON of a state: equal states have equal digests.
+public enum StateDigest {
+    public static func of(_ state: State) -> String {
+        SHA256.hash(data: state.canonicalJSON()).map { String(format: "%02x", $0) }.joined()
+    }
+}
 
 /// A row that could not be turned back into an event.
 public struct JournalReadError: Error, CustomStringConvertible {
@@ -14,9 +22,25 @@ public struct JournalReadError: Error, CustomStringConvertible {
 /// A stored state snapshot.
 public struct Snapshot: Sendable {
     public var seq: Int64
+    public var site: SiteID
     public var taken: Instant
     public var digest: String
     public var state: State
+}
+
+/// What a compaction did.
+public struct CompactionResult: Codable, Equatable, Sendable {
+    /// The new base: entries up to it are folded into the base snapshot.
+    public var base: Int64
+    public var deleted: Int64
+    /// Desk-days whose counts were folded into `desk_days` from the dropped entries.
+    public var deskDays: Int
+    public init(base: Int64, deleted: Int64, deskDays: Int) {
+        self.base = base
+        self.deleted = deleted
+        self.deskDays = deskDays
+    }
+    enum CodingKeys: String, CodingKey { case base, deleted, deskDays = "desk_days" }
 }
 
 extension Store {
@@ -101,8 +125,12 @@ extension Store {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO snapshots(seq, site, taken_us, digest, state) VALUES (?,?,?,?,?)",
                 arguments: [seq, site.rawValue, taken.micros, digest, data])
+            // The base snapshot stays: the journal before it is gone.
             try db.execute(
-                sql: "DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)",
+                sql: """
+                    DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)
+                    AND seq <> (SELECT seq FROM journal_base)
+                    """,
                 arguments: [keep])
         }
     }
@@ -112,10 +140,134 @@ extension Store {
         try pool.read { db in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT seq, taken_us, digest, state FROM snapshots ORDER BY seq DESC LIMIT 1")
+                    db, sql: "SELECT seq, site, taken_us, digest, state FROM snapshots ORDER BY seq DESC LIMIT 1")
             else { return nil }
-            guard let state = try? JSONDecoder().decode(State.self, from: row[3] as Data) else { return nil }
-            return Snapshot(seq: row[0], taken: Instant(micros: row[1]), digest: row[2], state: state)
+            return Self.snapshot(row)
+        }
+    }
+
+    static func snapshot(_ row: Row) -> Snapshot? {
+        guard let state = try? JSONDecoder().decode(State.self, from: row[4] as Data) else { return nil }
+        return Snapshot(
+            seq: row[0], site: SiteID(row[1] as String), taken: Instant(micros: row[2]), digest: row[3], state: state)
+    }
+
+    /// The journal's base: entries up to it were compacted into the base snapshot (0: never).
+    public func journalBase() throws -> Int64 {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM journal_base") ?? 0 }
+    }
+
+    /// Where a replay of this site's journal starts: the newest readable snapshot at or before
+    /// `through` (with `useSnapshot`), else the base snapshot, else nothing (the first entry).
+    /// A base snapshot that is missing, unreadable, from another site or whose digest does not
+    /// match its state is an error: the entries before it are gone.
+    public func replayStart(site: SiteID, useSnapshot: Bool, through: Int64 = .max) throws(StoreError) -> Snapshot? {
+        do {
+            return try pool.read { db throws -> Snapshot? in
+                let base = try Int64.fetchOne(db, sql: "SELECT seq FROM journal_base") ?? 0
+                if through < base {
+                    throw StoreError(
+                        "the journal was compacted through entry \(base): a replay can stop at \(base) at the earliest")
+                }
+                if useSnapshot {
+                    let rows = try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT seq, site, taken_us, digest, state FROM snapshots
+                            WHERE seq >= ? AND seq <= ? AND site = ? ORDER BY seq DESC
+                            """, arguments: [base, through, site.rawValue])
+                    if let readable = rows.lazy.compactMap(Self.snapshot).first(where: { $0.seq > base }) {
+                        return readable
+                    }
+                }
+                guard base > 0 else { return nil }
+                guard
+                    let row = try Row.fetchOne(
+                        db, sql: "SELECT seq, site, taken_us, digest, state FROM snapshots WHERE seq = ?",
+                        arguments: [base])
+                else {
+                    throw StoreError(
+                        "the journal's base snapshot (entry \(base)) is missing: restore the database from a backup")
+                }
+                let other = SiteID(row[1] as String)
+                guard other == site else {
+                    throw StoreError(
+                        "the journal's base snapshot is from site '\(other)', this site is '\(site)': wrong database file? check [database] path"
+                    )
+                }
+                guard let snap = Self.snapshot(row), StateDigest.of(snap.state) == snap.digest else {
+                    throw StoreError(
+                        "the journal's base snapshot (entry \(base)) cannot be read by cantine \(Store.schemaVersion): written by another version? upgrade cantine"
+                    )
+                }
+                return snap
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError("cannot read the snapshots of \(path): \(error)")
+        }
+    }
+
+    /// Makes `state` (the fold of every entry through `seq`) the journal's base snapshot and
+    /// deletes the entries up to it, in one transaction; desk use per day is counted from the
+    /// dropped entries first (`desk_days`), so it outlives them without naming anyone.
+    public func compact(through seq: Int64, site: SiteID, taken: Instant, state: State, calendar: SiteCalendar)
+        throws(StoreError) -> CompactionResult
+    {
+        let digest = StateDigest.of(state)
+        do {
+            let data = try JSONEncoder().encode(state)
+            let decoder = JSONDecoder()
+            return try pool.write { db in
+                let base = try Int64.fetchOne(db, sql: "SELECT seq FROM journal_base") ?? 0
+                guard seq > base else { return CompactionResult(base: base, deleted: 0, deskDays: 0) }
+                var days: [String: [String: (checkIns: Int, occupied: Int)]] = [:]
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT wall_us, kind, payload FROM journal WHERE seq > ? AND seq <= ?
+                        AND kind IN ('booking.checked-in', 'desk.reported')
+                        """, arguments: [base, seq])
+                let bookings = state.bookings
+                while let row = try rows.next() {
+                    let day = calendar.date(of: Instant(micros: row[0])).description
+                    switch try Event.decode(kind: row[1], payload: row[2], with: decoder) {
+                    case .bookingCheckedIn(let c):
+                        if case .desk(let desk)? = bookings[c.booking]?.resource {
+                            days[day, default: [:]][desk.rawValue, default: (0, 0)].checkIns += 1
+                        }
+                    case .deskReported(let r) where r.occupied:
+                        days[day, default: [:]][r.desk.rawValue, default: (0, 0)].occupied += 1
+                    default: break
+                    }
+                }
+                var deskDays = 0
+                for (day, desks) in days {
+                    for (desk, n) in desks {
+                        try db.execute(
+                            sql: """
+                                INSERT INTO desk_days(site, day, desk, check_ins, occupied_reports) VALUES (?,?,?,?,?)
+                                ON CONFLICT(site, day, desk) DO UPDATE SET
+                                    check_ins = check_ins + excluded.check_ins,
+                                    occupied_reports = occupied_reports + excluded.occupied_reports
+                                """, arguments: [site.rawValue, day, desk, n.checkIns, n.occupied])
+                        deskDays += 1
+                    }
+                }
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO snapshots(seq, site, taken_us, digest, state) VALUES (?,?,?,?,?)",
+                    arguments: [seq, site.rawValue, taken.micros, digest, data])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('journal_base', ?)", arguments: [String(seq)])
+                try db.execute(sql: "DELETE FROM snapshots WHERE seq < ?", arguments: [seq])
+                try db.execute(sql: "DELETE FROM journal WHERE seq <= ?", arguments: [seq])
+                return CompactionResult(base: seq, deleted: Int64(db.changesCount), deskDays: deskDays)
+            }
+        } catch let error as DatabaseError {
+            throw Self.explain(error, path: path)
+        } catch {
+            throw StoreError("cannot compact the journal of \(path): \(error)")
         }
     }
 }

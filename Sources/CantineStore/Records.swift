@@ -20,13 +20,19 @@ public struct MemberRecord: CantineRecord, Equatable {
     public var email: String?
     public var status: String
     public var createdUs: Int64
-    public init(id: String, site: String, name: String, email: String?, status: String, createdUs: Int64) {
+    /// The member agreed to their name on MQTT events.
+    public var publishName: Bool
+    public init(
+        id: String, site: String, name: String, email: String?, status: String, createdUs: Int64,
+        publishName: Bool = false
+    ) {
         self.id = id
         self.site = site
         self.name = name
         self.email = email
         self.status = status
         self.createdUs = createdUs
+        self.publishName = publishName
     }
 }
 
@@ -139,5 +145,13 @@ extension Store {
     /// A member's name (personal data, never in the journal); nil when unknown or erased.
     public func memberName(_ id: String) -> String? {
         try? pool.read { db in try String.fetchOne(db, sql: "SELECT name FROM members WHERE id = ?", arguments: [id]) }
+    }
+
+    /// A member's name if they agreed to it being published (MQTT events); nil otherwise.
+    public func publishableName(_ id: String) -> String? {
+        try? pool.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT name FROM members WHERE id = ? AND publish_name = 1", arguments: [id])
+        }
     }
 }

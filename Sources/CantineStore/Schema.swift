@@ -187,6 +187,41 @@ extension Store {
                     );
                     """)
         }
+        m.registerMigration("v5") { db in
+            try db.execute(
+                sql: """
+                    -- Per-member keys: the personal payload a journal entry carries (the profile on
+                    -- registration) is sealed under its member's key. Erasing the key erases that
+                    -- payload everywhere (crypto-shredding); the journal itself is never rewritten.
+                    CREATE TABLE member_keys (
+                        member_id TEXT PRIMARY KEY,
+                        site TEXT NOT NULL,
+                        key BLOB NOT NULL,
+                        created_us INTEGER NOT NULL
+                    );
+                    -- A member's consent to their name on MQTT events (off unless they opt in).
+                    ALTER TABLE members ADD COLUMN publish_name INTEGER NOT NULL DEFAULT 0;
+
+                    -- Compaction: entries up to the journal's base (meta 'journal_base') are folded
+                    -- into the base snapshot and may be deleted; nothing after it ever is.
+                    CREATE VIEW journal_base AS
+                        SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'journal_base'), 0) AS seq;
+                    DROP TRIGGER journal_no_delete;
+                    CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+                        WHEN OLD.seq > (SELECT seq FROM journal_base)
+                        BEGIN SELECT RAISE(ABORT, 'the journal is append-only past its base snapshot'); END;
+
+                    -- What outlives per-person data: desk use per day, no one named.
+                    CREATE TABLE desk_days (
+                        site TEXT NOT NULL,
+                        day TEXT NOT NULL,
+                        desk TEXT NOT NULL,
+                        check_ins INTEGER NOT NULL DEFAULT 0,
+                        occupied_reports INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (site, day, desk)
+                    );
+                    """)
+        }
         return m
     }()
 }

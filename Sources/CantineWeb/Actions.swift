@@ -86,6 +86,39 @@ func addActionRoutes(_ router: Router<WebRequestContext>, _ context: WebContext)
         return try await run(op, who)
     }
 
+    router.get("/api/members/{id}/export") { _, ctx -> Response in
+        _ = try ctx.require(.admin)
+        let id = ctx.parameters.get("id") ?? ""
+        try exists("member", id, { $0.members[MemberID(id)] != nil }, hint: "GET /api/members")
+        guard let export = context.exportMember else {
+            throw WebError(.serviceUnavailable, "exports are not available on this server")
+        }
+        let data: Data
+        do {
+            data = try export(id)
+        } catch {
+            throw WebError(.unprocessableContent, "\(error)")
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/json; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"cantine-\(id).json\"", .cacheControl: "no-store",
+            ], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    router.post("/api/members/{id}/erase") { request, ctx -> Response in
+        let who = try ctx.require(.admin)
+        let id = ctx.parameters.get("id") ?? ""
+        try exists("member", id, { $0.members[MemberID(id)] != nil }, hint: "GET /api/members")
+        var form = try await Form.read(request, context: ctx)
+        if form.optional("confirm") != id {
+            form.errors["confirm"] = "type the member's id (\(id)) to confirm: erasure cannot be undone"
+        }
+        try form.check()
+        return try await run(.eraseMember(member: id), who)
+    }
+
     router.post("/api/bookings/{id}/cancel") { _, ctx -> Response in
         let who = try ctx.require(.staff)
         let id = ctx.parameters.get("id") ?? ""

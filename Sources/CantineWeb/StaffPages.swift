@@ -266,8 +266,23 @@ enum StaffPages {
           const ul = clear($('members'));
           for (const m of members) {
             const badges = m.badges.filter((b) => !b.revoked).map((b) => b.id).join(', ');
-            ul.appendChild(el('li', m.name + ' (' + m.id + ') — ' + m.status + (m.plan ? ', ' + m.plan : '')
-              + (m.present ? ', inside' : '') + (badges ? ' — badges: ' + badges : '')));
+            const li = el('li', m.name + ' (' + m.id + ') — ' + m.status + (m.plan ? ', ' + m.plan : '')
+              + (m.present ? ', inside' : '') + (badges ? ' — badges: ' + badges : ''));
+            li.dataset.member = m.id;
+            if (document.body.classList.contains('admin')) {
+              // Their rights: a copy of everything held about them, and erasure (typed id to confirm).
+              const data = el('a', 'export'); data.href = '/api/members/' + encodeURIComponent(m.id) + '/export';
+              data.download = m.id + '.json';
+              const erase = el('button', 'erase'); erase.type = 'button';
+              erase.addEventListener('click', async () => {
+                const typed = prompt('Erasing ' + m.name + ' cannot be undone. Type their id (' + m.id + ') to confirm:');
+                if (typed === null) return;
+                const {ok, answer} = await post('/api/members/' + encodeURIComponent(m.id) + '/erase', {confirm: typed});
+                flash(ok ? answer.message : answer.error, ok); refresh();
+              });
+              li.append(' ', data, ' ', erase);
+            }
+            ul.appendChild(li);
           }
           for (const s of document.querySelectorAll('select.members')) options(s, members.map((m) => [m.id, m.name]));
         }

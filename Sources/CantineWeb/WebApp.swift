@@ -29,6 +29,8 @@ public struct WebContext: Sendable {
     public var accounts: Accounts?
     /// Carries out the dashboard's actions (nil: they answer 503).
     public var perform: Performer?
+    /// Everything held about a member, as JSON (nil: their export answers 503).
+    public var exportMember: (@Sendable (String) throws -> Data)?
     /// The journal's live stream (nil: /api/stream answers 503).
     public var events: JournalStream?
     public var metrics: WebMetrics

@@ -139,7 +139,7 @@ struct Findings: AsyncParsableCommand {
             let config = try global.loadConfig()
             let store = try SiteClient(config: config, logger: global.logger).openStore()
             // The findings as the journal has them: the last snapshot plus the events after it.
-            let state = try CantineDaemon.Replay.rebuild(store: store, useSnapshot: true).state
+            let state = try CantineDaemon.Replay.rebuild(store: store, site: config.siteID, useSnapshot: true).state
             let tz = config.timeZone
             let rows = state.findings.values.filter { all || $0.open }.sorted { $0.raisedAt < $1.raisedAt }.map { f in
                 Row(

@@ -28,8 +28,11 @@ func perform(_ op: SiteOperation, _ global: GlobalOptions, _ output: OutputOptio
 
 struct Members: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Add, list, show, disable and enable members; grant plans.",
-        subcommands: [Add.self, List.self, Show.self, Disable.self, Enable.self, Plan.self])
+        abstract: "Add, list, show, disable and enable members; grant plans; export or erase their data.",
+        subcommands: [
+            Add.self, List.self, Show.self, Disable.self, Enable.self, Plan.self, ExportData.self, Erase.self,
+            Names.self,
+        ])
 
     struct Add: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(abstract: "Add a member (optionally with a plan).")

@@ -134,21 +134,24 @@ struct Replay: AsyncParsableCommand, HasGlobalOptions {
         }
         let store = try client.openStore()
         let live = try store.latestSnapshot()
-        let full = try CantineDaemon.Replay.rebuild(store: store, useSnapshot: false)
+        let full = try CantineDaemon.Replay.rebuild(store: store, site: config.siteID, useSnapshot: false)
         var report = Report(
             events: full.applied, seconds: full.seconds, lastSeq: full.lastSeq, digest: full.digest, liveSeq: live?.seq,
             liveDigest: live?.digest)
         if let live {
             let atLive =
                 live.seq == full.lastSeq
-                ? full : try CantineDaemon.Replay.rebuild(store: store, useSnapshot: false, through: live.seq)
+                ? full
+                : try CantineDaemon.Replay.rebuild(
+                    store: store, site: config.siteID, useSnapshot: false, through: live.seq)
             report.matches = atLive.digest == live.digest
         }
         if json {
             try printJSON(report)
         } else {
+            let base = full.fromSnapshot.map { " from the base snapshot at seq \($0) (compacted journal)" } ?? ""
             print(
-                "replayed \(report.events) events in \(String(format: "%.2f", report.seconds)) s; last seq \(report.lastSeq)"
+                "replayed \(report.events) events\(base) in \(String(format: "%.2f", report.seconds)) s; last seq \(report.lastSeq)"
             )
             print("state digest \(report.digest)")
             if let live, let matches = report.matches {

@@ -107,6 +107,10 @@ final class ServeProcess {
         try input.fileHandleForWriting.close()
         add.waitUntilExit()
         #expect(add.terminationStatus == 0)
+        // A badge number typed on the command line, refused then enrolled through the daemon.
+        let badge = "31415926535"
+        let memberArgs = ["members", "add", "Grace Hopper", "--id", "m-grace"]
+        let enroll = ["badges", "enroll", "--member", "m-grace", "--card", badge, "--format"]
         let (made, tokenOut, _) = try cantine(["tokens", "create", "t-log", "--role", "reader"], environment: env)
         let token = try #require(
             tokenOut.split(whereSeparator: \.isWhitespace).map(String.init).first { $0.count >= 32 })
@@ -124,10 +128,15 @@ final class ServeProcess {
         let cookie = try #require(signedIn.cookie)
         #expect(http("\(base)/api/desks", headers: ["Authorization": "Bearer \(token)"]).status == 200)
         #expect(http("\(base)/api/me", headers: ["Cookie": cookie]).status == 200)
+        #expect(try cantine(memberArgs, environment: env).0 == 0)
+        let (tooBig, _, tooBigError) = try cantine(enroll + ["h10301"], environment: env)
+        #expect(tooBig != 0 && tooBigError.contains("does not fit h10301"))
+        #expect(try cantine(enroll + ["h10302"], environment: env).0 == 0)
         #expect(daemon.signal(SIGTERM) == 0)
 
         let log = daemon.buffer
         #expect(log.contains("mqtt connected"))
+        #expect(!log.contains(badge), "a badge number is in the log")
         for secret in [mqttSecret, staffSecret, token, String(cookie.split(separator: "=").last ?? "")] {
             #expect(!log.contains(secret), "a secret is in the log")
         }

@@ -40,6 +40,7 @@ struct WebFixture {
             engine: runtime.engine, journal: runtime.journal, version: "test", store: runtime.store,
             accounts: accounts, perform: { op, source in try await runtime.perform(op, source: source) },
             metrics: metrics)
+        context.exportMember = { try JSONEncoder().encode(try runtime.export(member: $0)) }
     }
 
     /// The same site with the live streams attached.
@@ -293,6 +294,48 @@ func decodeList(_ response: TestResponse) throws -> [[String: Any]] {
             try f.runtime.store.revokeAPIToken("t-admin", nowUs: 0)
             try await client.execute(uri: "/api/desks", method: .get, headers: f.bearer(.admin)) { r in
                 #expect(r.status == .unauthorized)
+            }
+        }
+        f.runtime.close()
+    }
+
+    @Test func anAdminExportsAMembersDataThenErasesThem() async throws {
+        let f = try await WebFixture()
+        let app = Application(router: buildRouter(f.context))
+        try await app.test(.router) { client in
+            // Staff may not: personal data leaves the site, or goes for good, on an admin's word.
+            try await client.execute(uri: "/api/members/m-ada/export", method: .get, headers: f.bearer(.staff)) { r in
+                #expect(r.status == .forbidden)
+            }
+            try await client.execute(uri: "/api/members/m-ada/export", method: .get, headers: f.bearer(.admin)) { r in
+                #expect(r.status == .ok)
+                #expect(r.headers[.contentDisposition] == "attachment; filename=\"cantine-m-ada.json\"")
+                let export = try decode(r)
+                #expect((export["profile"] as? [String: Any])?["name"] as? String == "Ada Lovelace")
+                #expect((export["journal_profile"] as? [String: Any])?["email"] as? String == "ada@example.org")
+                #expect((export["access"] as? [Any])?.isEmpty == false)
+            }
+            try await client.execute(uri: "/api/members/m-nobody/export", method: .get, headers: f.bearer(.admin)) {
+                r in #expect(r.status == .notFound)
+            }
+            // Erasure needs the id typed again.
+            try await client.execute(
+                uri: "/api/members/m-ada/erase", method: .post, headers: f.form(.admin), body: body("confirm=m-adb")
+            ) { r in
+                #expect(r.status == .unprocessableContent)
+                let fields = try decode(r)["fields"] as? [String: String]
+                #expect(fields?["confirm"]?.contains("m-ada") == true)
+            }
+            #expect(f.runtime.store.memberName("m-ada") == "Ada Lovelace")
+            try await client.execute(
+                uri: "/api/members/m-ada/erase", method: .post, headers: f.form(.admin), body: body("confirm=m-ada")
+            ) { r in
+                #expect(r.status == .ok)
+            }
+            #expect(f.runtime.store.memberName("m-ada") == nil)
+            #expect(f.runtime.engine.read { $0.members["m-ada"] == nil })
+            try await client.execute(uri: "/api/members/m-ada/export", method: .get, headers: f.bearer(.admin)) { r in
+                #expect(r.status == .notFound)
             }
         }
         f.runtime.close()
