@@ -83,11 +83,7 @@ public enum Daemon {
             perform: { op, source in try await runtime.perform(op, source: source) }, events: events,
             metrics: metrics, components: { [mqtt] in mqtt.map { [$0.health(store: store)] } ?? [] },
             secureCookies: config.secureCookies)
-        web.exportMember = { id in
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            return try encoder.encode(try runtime.export(member: id))
-        }
+        web.exportMember = { try runtime.export(member: $0).json() }
         services.append(contentsOf: extraServices(runtime, hardware))
         let (serving, servingStarted) = AsyncStream<Void>.makeStream()
         services.append(

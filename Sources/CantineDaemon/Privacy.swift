@@ -34,6 +34,14 @@ public struct MemberExport: Codable, Sendable {
         case site, exportedAt = "exported_at", profile, journalProfile = "journal_profile", credentials, plans
         case bookings, access, journal, presentSince = "present_since"
     }
+
+    /// The export as people get it: pretty JSON, snake_case keys throughout.
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return try encoder.encode(self)
+    }
 }
 
 /// What a retention run did.

@@ -29,9 +29,7 @@ extension Members {
             let state = try? CantineDaemon.Replay.rebuild(store: store, site: config.siteID, useSnapshot: true).state
             let export = try Runtime.export(
                 member: id, store: store, site: config.siteID, calendar: calendar, state: state)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            let data = try encoder.encode(export)
+            let data = try export.json()
             if let output {
                 do {
                     try data.write(to: URL(fileURLWithPath: output), options: .atomic)

@@ -40,7 +40,7 @@ struct WebFixture {
             engine: runtime.engine, journal: runtime.journal, version: "test", store: runtime.store,
             accounts: accounts, perform: { op, source in try await runtime.perform(op, source: source) },
             metrics: metrics)
-        context.exportMember = { try JSONEncoder().encode(try runtime.export(member: $0)) }
+        context.exportMember = { try runtime.export(member: $0).json() }
     }
 
     /// The same site with the live streams attached.
