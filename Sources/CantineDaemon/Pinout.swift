@@ -89,14 +89,14 @@ public struct Pinout: Decodable, Equatable, Sendable {
     public static func parse(_ text: String, file: String) throws(ConfigError) -> Pinout {
         try Config.checkCharacters(text, file: "pinout \(file)")
         do {
-            return try TOMLDecoder(strictDecoding: true).decode(Pinout.self, from: text)
+            return try TOML.decode(Pinout.self, from: text, strict: true)
         } catch let error as TOMLParseError {
             throw ConfigError("pinout \(file):\(error.source.begin.line): \(error.description)")
         } catch let error as UnexpectedKeysError {
             let keys = error.keys.map { key, path in (path.map(\.stringValue) + [key]).joined(separator: ".") }.sorted()
             throw ConfigError("pinout \(file): unknown key \(keys.joined(separator: ", ")): see Hardware/pinout.toml")
         } catch let error as DecodingError {
-            throw ConfigError("pinout \(file): \(Config.describe(error, in: try? TOMLTable(string: text)))")
+            throw ConfigError("pinout \(file): \(TOML.describe(error, in: text))")
         } catch {
             throw ConfigError("pinout \(file): \(error)")
         }

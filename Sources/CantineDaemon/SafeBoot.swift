@@ -78,7 +78,7 @@ public struct RelayPlan: Decodable, Equatable, Sendable {
         do {
             let tables = doorTables(of: text)
             try Config.checkCharacters(tables, file: "config \(file)")
-            let gpio = try TOMLDecoder().decode(GPIOOnly.self, from: tables).gpio
+            let gpio = try TOML.decode(GPIOOnly.self, from: tables).gpio
             if let named = gpio?.pinout {
                 // The pinout holds the relays: read them from it alone.
                 let pinout = try Pinout.loadChecked(named, configFile: file)
@@ -90,7 +90,7 @@ public struct RelayPlan: Decodable, Equatable, Sendable {
                             failSecure: $0.failSecure)
                     })
             } else {
-                plan = try TOMLDecoder().decode(RelayPlan.self, from: tables)
+                plan = try TOML.decode(RelayPlan.self, from: tables)
             }
         } catch let error as ConfigError {
             throw error
