@@ -2,6 +2,7 @@
 // daemon refused, kill -9 loses nothing acknowledged, SIGTERM stops cleanly, and the
 // replayed journal equals the live state.
 
+import CantineStore
 import Foundation
 import Synchronization
 import Testing
@@ -75,12 +76,71 @@ final class ServeProcess {
         let (_, members, _) = try cantine(["members", "list"], environment: env)
         #expect(members.contains("m-ada") && members.contains("resident"))
 
-        // SIGTERM: graceful, exit 0, with a snapshot of the live state that replay must match.
+        // SIGTERM (once serving: the shutdown handler is in place): graceful, exit 0, with a
+        // snapshot of the live state that replay must match.
+        #expect(daemon.waitFor("listening on 127.0.0.1:\(port)"))
         #expect(daemon.signal(SIGTERM) == 0)
         #expect(daemon.buffer.contains("stopped"))
         let (replayed, replay, _) = try cantine(["replay"], environment: env)
         #expect(replayed == 0)
         #expect(replay.contains("matches the replay"))
+    }
+
+    /// kill -9 while the demo's day streams through the daemon at 600× (badges, contacts, desk
+    /// reports, timers) and members are added through its inbox: every addition the CLI was
+    /// told about is there after a restart, the relays are driven locked first, and the
+    /// journal replays to the state the restarted daemon snapshots.
+    @Test func kill9UnderTheDemosTrafficLosesNothingAcknowledged() throws {
+        let dir = NSTemporaryDirectory() + "cantine-kill9-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = Broker.freePort()
+        let demo = Process()
+        demo.executableURL = URL(fileURLWithPath: try cantineBinary())
+        demo.arguments = ["demo", "--no-mqtt", "--port", "\(port)", "--data", dir, "--speed", "600"]
+        demo.standardOutput = FileHandle.nullDevice
+        demo.standardError = FileHandle.nullDevice
+        try demo.run()
+        defer { if demo.isRunning { kill(demo.processIdentifier, SIGKILL) } }
+        let env = ["CANTINE_CONFIG": dir + "/cantine.toml"]
+        // Serving: its lock is held and its page answers (a demo deletes any old database first).
+        var serving = false
+        for _ in 0..<600 where !serving && demo.isRunning {
+            serving =
+                ProcessLock.isHeld(databasePath: dir + "/cantine.db")
+                && http("http://127.0.0.1:\(port)/display").status == 200
+            if !serving { usleep(50_000) }
+        }
+        try #require(serving, "the demo did not start (port \(port) taken?)")
+        // Members added while the day plays; each acknowledged only once durable.
+        var acknowledged: [String] = []
+        for n in 0..<8 {
+            let (status, out, _) = try cantine(
+                ["members", "add", "Kill Nine \(n)", "--id", "m-k\(n)"], environment: env)
+            if status == 0 && out.contains("added") { acknowledged.append("m-k\(n)") }
+        }
+        #expect(acknowledged.count == 8)
+        kill(demo.processIdentifier, SIGKILL)
+        demo.waitUntilExit()
+        #expect(demo.terminationReason == .uncaughtSignal)
+
+        var daemon = try ServeProcess(binary: try cantineBinary(), config: dir + "/cantine.toml")
+        #expect(daemon.waitFor("site open"))
+        // Locked before anything else: the relay lines are claimed locked before the site opens.
+        let lockedAt = daemon.buffer.range(of: "relay driven locked")?.lowerBound
+        let openAt = daemon.buffer.range(of: "site open")?.lowerBound
+        #expect(lockedAt != nil && openAt != nil && lockedAt! < openAt!)
+        #expect(daemon.waitFor("listening on 127.0.0.1:\(port)"))
+        let (_, members, _) = try cantine(["members", "list"], environment: env)
+        #expect(acknowledged.allSatisfy { members.contains($0) }, "\(members)")
+        #expect(daemon.signal(SIGTERM) == 0)
+        let (replayed, replay, _) = try cantine(["replay"], environment: env)
+        #expect(replayed == 0 && replay.contains("matches the replay"), "\(replay)")
+        let events = replay.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        #expect(events > 100, "\(replay)")  // the day had been streaming, not idle
+        // And it starts again from there (serving, so its shutdown handler is in place).
+        daemon = try ServeProcess(binary: try cantineBinary(), config: dir + "/cantine.toml")
+        #expect(daemon.waitFor("listening on 127.0.0.1:\(port)"))
+        #expect(daemon.signal(SIGTERM) == 0)
     }
 
     @Test func secretsNeverReachTheLogEvenAtTrace() throws {
