@@ -20,6 +20,11 @@ public struct SoakBenchResult: Codable, Sendable {
     public var rssMaxMB: Double
     /// Growth from start to end, per hour of soak.
     public var rssGrowthMBPerHour: Double
+    /// Of the resident memory, the anonymous part (heap and stacks) at start and end: the rest
+    /// is code and read-only data mapped from files (the binary, the Swift runtime, Foundation,
+    /// ICU), shared and reclaimable.
+    public var rssAnonStartMB: Double
+    public var rssAnonEndMB: Double
     public var fdsStart: Int
     public var fdsEnd: Int
     /// Events journaled, and the database with its WAL at the end.
@@ -32,16 +37,17 @@ public struct SoakBenchResult: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case minutes, speed, mqtt, rssStartMB = "rss_start_mb", rssEndMB = "rss_end_mb", rssMaxMB = "rss_max_mb"
-        case rssGrowthMBPerHour = "rss_growth_mb_per_hour", fdsStart = "fds_start", fdsEnd = "fds_end", events
+        case rssGrowthMBPerHour = "rss_growth_mb_per_hour", rssAnonStartMB = "rss_anon_start_mb"
+        case rssAnonEndMB = "rss_anon_end_mb", fdsStart = "fds_start", fdsEnd = "fds_end", events
         case journalMB = "journal_mb", requests, requestsFailed = "requests_failed", boards
     }
 }
 
 /// This process's resident memory (MB) and open file descriptors, from /proc.
 enum ProcessUsage {
-    static func rssMB() -> Double {
+    static func rssMB(_ field: String = "VmRSS:") -> Double {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
             let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         else { return 0 }
         return kb / 1024
@@ -99,6 +105,7 @@ struct SoakProbe: Service {
     func run() async throws {
         await pause(.milliseconds(Int(warmupSeconds * 1000)))
         let rssStart = ProcessUsage.rssMB()
+        let anonStart = ProcessUsage.rssMB("RssAnon:")
         let fdsStart = ProcessUsage.fds()
         var rssMax = rssStart
         let screen = try BenchScreen(port: port, record: false)
@@ -119,6 +126,7 @@ struct SoakProbe: Service {
         screen.close()
         await pause(.milliseconds(200))  // the screen's reader thread closes its socket
         let rssEnd = ProcessUsage.rssMB()
+        let anonEnd = ProcessUsage.rssMB("RssAnon:")
         let journal = ["", "-wal"].compactMap {
             (try? FileManager.default.attributesOfItem(atPath: database + $0))?[.size] as? Int
         }.reduce(0, +)
@@ -126,7 +134,8 @@ struct SoakProbe: Service {
             SoakBenchResult(
                 minutes: minutes, speed: speed, mqtt: mqtt, rssStartMB: rssStart, rssEndMB: rssEnd,
                 rssMaxMB: max(rssMax, rssEnd), rssGrowthMBPerHour: (rssEnd - rssStart) / max(minutes, 1e-9) * 60,
-                fdsStart: fdsStart, fdsEnd: ProcessUsage.fds(), events: runtime.engine.lastSeq,
+                rssAnonStartMB: anonStart, rssAnonEndMB: anonEnd, fdsStart: fdsStart, fdsEnd: ProcessUsage.fds(),
+                events: runtime.engine.lastSeq,
                 journalMB: Double(journal) / 1_048_576, requests: requests, requestsFailed: failed,
                 boards: screen.boards.withLock { $0 }))
         kill(getpid(), SIGTERM)

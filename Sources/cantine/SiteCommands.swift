@@ -207,6 +207,10 @@ struct BenchCommand: AsyncParsableCommand {
                         String(format: "%.1f / %.1f / %.1f", r.rssStartMB, r.rssEndMB, r.rssMaxMB),
                     ],
                     ["rss growth MB per hour", String(format: "%.2f", r.rssGrowthMBPerHour)],
+                    [
+                        "of which anonymous (heap): start / end",
+                        String(format: "%.1f / %.1f", r.rssAnonStartMB, r.rssAnonEndMB),
+                    ],
                     ["fds_start / fds_end", "\(r.fdsStart) / \(r.fdsEnd)"],
                     ["events / journal_mb", String(format: "%lld / %.1f", r.events, r.journalMB)],
                     ["requests (failed) / boards", "\(r.requests) (\(r.requestsFailed)) / \(r.boards)"],
