@@ -1,4 +1,5 @@
-// Reading the journal back (replay) and state snapshots (where replay starts from).
+// Reading the journal back (replay), state snapshots (where replay starts from) and compaction
+// (a base snapshot the journal then starts from).
 
 import CantineCore
 import Crypto
