@@ -66,6 +66,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .target(name: "CantineImport", dependencies: ["CantineCore", "CICal"]),
+        // The network of cantines: signed member records, summaries and visits over the site's
+        // broker (mosquitto bridges carry them to the hub).
+        .target(
+            name: "CantineNetwork",
+            dependencies: [
+                "CantineCore", "CantineStore", "CantineMQTT",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .target(
             name: "CantineWeb",
             dependencies: [
@@ -83,7 +93,7 @@ let package = Package(
             name: "CantineDaemon",
             dependencies: [
                 "CantineProtocol", "CantineCore", "CantineStore", "CantineGPIO", "CantineMQTT",
-                "CantineImport", "CantineWeb",
+                "CantineImport", "CantineWeb", "CantineNetwork",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -94,7 +104,7 @@ let package = Package(
             name: "cantine",
             dependencies: [
                 "CantineDaemon", "CantineCore", "CantineProtocol", "CantineStore", "CantineGPIO", "CantineImport",
-                "CantineWeb",
+                "CantineWeb", "CantineNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

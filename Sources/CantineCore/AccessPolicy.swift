@@ -1,6 +1,7 @@
 // The access policy: who may open which door, decided from the in-memory state alone.
 // credential → member → status → entitlement now (plan within its hours, else a booking
-// within its margin) → PIN after hours. Every outcome names its reason code.
+// within its margin) → PIN after hours; a badge no local member holds may be a visitor's
+// (Roaming.swift). Every outcome names its reason code.
 
 /// The outcome of a badge read.
 public enum AccessDecision: Equatable, Sendable {
@@ -17,7 +18,7 @@ public enum AccessPolicy {
         guard let token = badge.token else {
             return .denied(badge.fault == .unknownLength ? .unknownFormat : .parity, nil)
         }
-        guard let credential = state.credentials[token] else { return .denied(.unknownCard, nil) }
+        guard let credential = state.credentials[token] else { return decideVisitor(badge, in: state, now: now) }
         guard !credential.revoked else { return .denied(.revoked, credential.member) }
         guard let member = state.members[credential.member] else { return .denied(.unknownCard, nil) }
         guard member.status == .active else { return .denied(.disabled, member.id) }

@@ -18,6 +18,8 @@ public enum Notice: Equatable, Sendable {
     case programChanged
     case bookingsChanged
     case membersChanged
+    /// Visitors' records, or what other sites of the network say, changed.
+    case networkChanged
     /// A door alarm was raised (forced, held open, repeated denials).
     case alarm(DoorID, DoorAlarm)
     /// A door alarm cleared (the door closed, the reader went quiet).

@@ -58,6 +58,12 @@ public enum Event: Equatable, Sendable {
     case findingEnded(FindingRef)
     /// Staff resolved a finding.
     case findingResolved(FindingResolution)
+    /// A member record of another site of the network, verified at the edge.
+    case roamingRecord(RoamingRecord)
+    /// Another site of the network was heard live.
+    case siteHeard(SiteHeard)
+    /// Another site reported a visit of one of this site's members.
+    case visitReported(VisitReport)
 
     /// The name of the event in the journal's `kind` column.
     public var kind: String {
@@ -92,6 +98,9 @@ public enum Event: Equatable, Sendable {
         case .findingRaised: "finding.raised"
         case .findingEnded: "finding.ended"
         case .findingResolved: "finding.resolved"
+        case .roamingRecord: "network.record"
+        case .siteHeard: "network.site-heard"
+        case .visitReported: "network.visit"
         }
     }
 
@@ -126,6 +135,9 @@ public enum Event: Equatable, Sendable {
         case .findingRaised(let p): try encoder.encode(p)
         case .findingEnded(let p): try encoder.encode(p)
         case .findingResolved(let p): try encoder.encode(p)
+        case .roamingRecord(let p): try encoder.encode(p)
+        case .siteHeard(let p): try encoder.encode(p)
+        case .visitReported(let p): try encoder.encode(p)
         }
     }
 
@@ -163,6 +175,9 @@ public enum Event: Equatable, Sendable {
         case "finding.raised": return .findingRaised(try d(Finding.self))
         case "finding.ended": return .findingEnded(try d(FindingRef.self))
         case "finding.resolved": return .findingResolved(try d(FindingResolution.self))
+        case "network.record": return .roamingRecord(try d(RoamingRecord.self))
+        case "network.site-heard": return .siteHeard(try d(SiteHeard.self))
+        case "network.visit": return .visitReported(try d(VisitReport.self))
         default: throw UnknownEventKind(kind: kind)
         }
     }
@@ -234,16 +249,20 @@ public struct BadgePresented: Codable, Equatable, Sendable {
     /// Why the frame could not be decoded, with its raw bits, when it could not.
     public var unreadable: String?
     public var fault: FrameFault?
+    /// The card's network token (keyed with the network's shared secret), when the site is in
+    /// a network: how a visitor's badge is matched to their home site's record.
+    public var network: CredentialToken?
 
     public init(
         door: DoorID, token: CredentialToken?, format: WiegandFormat?, unreadable: String? = nil,
-        fault: FrameFault? = nil
+        fault: FrameFault? = nil, network: CredentialToken? = nil
     ) {
         self.door = door
         self.token = token
         self.format = format
         self.unreadable = unreadable
         self.fault = fault
+        self.network = network
     }
 }
 

@@ -160,6 +160,12 @@ public enum Reducer {
             return findingEnded(&s, ref, now: now)
         case .findingResolved(let r):
             return findingResolved(&s, r, now: now)
+        case .roamingRecord(let record):
+            return roamingRecord(&s, record, now: now)
+        case .siteHeard(let heard):
+            return siteHeard(&s, heard, now: now)
+        case .visitReported(let visit):
+            return visitReported(&s, visit)
         }
     }
 

@@ -130,6 +130,8 @@ public enum AccessReason: String, Codable, Sendable, CaseIterable {
     case booking = "granted.booking"
     /// A staff plan.
     case staff = "granted.staff"
+    /// A member of another site of the network, on their home site's record.
+    case visitor = "granted.visitor"
     /// Badge and the right PIN after hours.
     case pin = "granted.pin"
     /// The request-to-exit button.
@@ -158,6 +160,8 @@ public enum AccessReason: String, Codable, Sendable, CaseIterable {
     case wrongPIN = "denied.wrong_pin"
     case pinTimeout = "denied.pin_timeout"
     case unknownDoor = "denied.unknown_door"
+    /// A visitor whose home site has not been heard for longer than their record's ttl.
+    case staleVisitor = "denied.stale_visitor"
 
     public var granted: Bool { rawValue.hasPrefix("granted.") }
     public var pending: Bool { rawValue.hasPrefix("pending.") }
@@ -211,12 +215,15 @@ public struct State: Codable, Equatable, Sendable {
     /// Reconciliation findings: open ones, and resolved ones for a week.
     public var findings: [FindingID: Finding] = [:]
     public var counters = Counters()
+    /// Visitors and other sites of the network (nil for a site that never heard of one, so its
+    /// snapshots stay as they were).
+    public var network: NetworkState?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case layout, members, credentials, credentialTokens, bookings, sessions, doors, desks, rooms, nodes, present
-        case findings, counters
+        case findings, counters, network
     }
 
     /// Snapshots written before a field existed decode with it empty.
@@ -235,6 +242,7 @@ public struct State: Codable, Equatable, Sendable {
         present = try c.decode([MemberID: Instant].self, forKey: .present)
         findings = try c.decodeIfPresent([FindingID: Finding].self, forKey: .findings) ?? [:]
         counters = try c.decode(Counters.self, forKey: .counters)
+        network = try c.decodeIfPresent(NetworkState.self, forKey: .network)
     }
 
     /// Deterministic JSON of the whole state (sorted keys): the input of the state digest.

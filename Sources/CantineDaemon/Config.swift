@@ -1,8 +1,10 @@
-// The configuration file (TOML): site, database, HTTP, MQTT, GPIO, access rules, doors, desks, rooms.
+// The configuration file (TOML): site, database, HTTP, MQTT, GPIO, access rules, doors, desks, rooms,
+// the network of cantines.
 // Loaded once at start and validated; every error names the file, the key and what is
 // expected. Secrets can come from the environment with `${VARIABLE}` inside a string.
 
 import CantineCore
+import CantineNetwork
 import CantineProtocol
 import CantineWeb
 import Foundation
@@ -26,10 +28,11 @@ public struct Config: Codable, Equatable, Sendable {
     public var display: DisplaySection
     public var spaceapi: SpaceAPISection?
     public var retention: RetentionSection
+    public var network: NetworkSection?
 
     enum CodingKeys: String, CodingKey {
         case site, database, http, mqtt, gpio, access, sensors, zones, doors, desks, rooms, program, reconcile
-        case display, spaceapi, retention
+        case display, spaceapi, retention, network
     }
 
     /// Only `[site]` and `[database]` are required; other sections and lists may be left out.
@@ -51,7 +54,39 @@ public struct Config: Codable, Equatable, Sendable {
         display = try c.decodeIfPresent(DisplaySection.self, forKey: .display) ?? DisplaySection()
         spaceapi = try c.decodeIfPresent(SpaceAPISection.self, forKey: .spaceapi)
         retention = try c.decodeIfPresent(RetentionSection.self, forKey: .retention) ?? RetentionSection()
+        network = try c.decodeIfPresent(NetworkSection.self, forKey: .network)
     }
+
+    /// `[network]`: this site in a network of cantines (docs/network.md). Absent: a lone site.
+    public struct NetworkSection: Codable, Equatable, Sendable {
+        public var enabled: Bool?
+        /// This site's Ed25519 private key (`cantine network keygen` writes it).
+        public var keyFile: String
+        /// The network's shared secret for badge tokens (hex, 128 bits or more): the same card
+        /// gives the same token at every site, and never its number.
+        public var credentialSecret: String
+        /// How long other sites honour this site's members without hearing from it.
+        public var visitorTtlHours: Seconds?
+        /// A site not heard for this long is shown stale.
+        public var staleAfterS: Seconds?
+        /// This site's summary at least this often.
+        public var summaryEveryS: Seconds?
+        /// Publish this site's members' records so they can badge in elsewhere.
+        public var publishMembers: Bool?
+        /// The hub (`host:port`) and its CA, for `cantine network bridge-config`.
+        public var hub: String?
+        public var hubCaFile: String?
+        /// Every site's public key, by site id (this site's own included or not).
+        public var sites: [String: String]
+        enum CodingKeys: String, CodingKey {
+            case enabled, keyFile = "key_file", credentialSecret = "credential_secret"
+            case visitorTtlHours = "visitor_ttl_hours", staleAfterS = "stale_after_s", summaryEveryS = "summary_every_s"
+            case publishMembers = "publish_members", hub, hubCaFile = "hub_ca_file", sites
+        }
+    }
+
+    /// The network section when it is on.
+    public var activeNetwork: NetworkSection? { network.flatMap { $0.enabled ?? true ? $0 : nil } }
 
     /// `[retention]`: how long each kind of personal data is kept, in days (see
     /// docs/privacy.md for the defaults against the CNIL's guidance). Enforced daily.
@@ -536,13 +571,14 @@ extension Config {
             return "the line's volts (3.3, 5, 12)"
         case _ where key.hasSuffix("_s"):
             return "a number of seconds"
-        case "outbox_max_age_h", "presence_hours":
+        case "outbox_max_age_h", "presence_hours", "visitor_ttl_hours":
             return "a number of hours"
         case "booking_margin_min", "denied_alarm_count", "queue_size", "burst", "access_log_days", "journal_days",
             "bookings_days":
             return "an integer"
         case _ where key.hasSuffix("_active_low"), "enabled", "fail_secure", "pin_after_hours", "relock_on_close",
-            "persistent_session", "discovery", "names_in_events", "flyback_diode", "exit_button_hardwired":
+            "persistent_session", "discovery", "names_in_events", "flyback_diode", "exit_button_hardwired",
+            "publish_members":
             return "true or false"
         case "no_show_grace_min", "flapping_changes", "flapping_window_min", "overstay_grace_min", "slot_min",
             "bookable":
@@ -552,7 +588,7 @@ extension Config {
         case "lat", "lon":
             return "a number of degrees"
         case "site", "database", "http", "mqtt", "gpio", "access", "sensors", "program", "reconcile", "display",
-            "spaceapi", "retention":
+            "spaceapi", "retention", "network":
             return "a table ([\(key)])"
         case "zones", "doors", "desks", "rooms":
             return "an array of tables ([[\(key)]])"
@@ -669,6 +705,12 @@ extension Config {
             }
         }
         try slug("site.id", site.id)
+        guard site.id != "network" else {
+            throw fail("site.id", "'network' is reserved (cantine/network/ carries the other sites): choose another id")
+        }
+        if let network {
+            try network.validate(file: file, mqttEnabled: mqttEnabled)
+        }
         guard TimeZone(identifier: timeZone) != nil else {
             throw fail(
                 "site.time_zone", "'\(timeZone)' is not a known time zone: use an IANA name such as Europe/Paris")
@@ -904,5 +946,49 @@ enum TOML {
     /// `Config.describe` on a fresh parse of `text` (the error came from decoding it).
     static func describe(_ error: DecodingError, in text: String) -> String {
         (try? parse(text) { Config.describe(error, in: $0) }) ?? Config.describe(error, in: nil)
+    }
+}
+
+extension Config.NetworkSection {
+    /// Checks `[network]`: key file, shared secret, site keys, periods.
+    func validate(file: String, mqttEnabled: Bool) throws(ConfigError) {
+        func fail(_ key: String, _ what: String) -> ConfigError {
+            ConfigError("config \(file): network.\(key): \(what)")
+        }
+        guard enabled ?? true else { return }
+        guard mqttEnabled else {
+            throw ConfigError("config \(file): [network] needs MQTT (the bridge is the site's broker): enable [mqtt]")
+        }
+        guard FileManager.default.fileExists(atPath: keyFile) else {
+            throw fail(
+                "key_file", "file \(keyFile) does not exist: make it with `cantine network keygen -o \(keyFile)`")
+        }
+        guard credentialSecret.count >= 32, credentialSecret.count % 2 == 0,
+            credentialSecret.allSatisfy(\.isHexDigit)
+        else {
+            throw fail(
+                "credential_secret", "expected 32 or more hex digits, the same at every site (`openssl rand -hex 32`)")
+        }
+        for (id, key) in sites.sorted(by: { $0.key < $1.key }) {
+            guard Slug.isValid(id), id != "network" else {
+                throw fail("sites.\(id)", "'\(id)' is not a valid site id: use 1–64 of a-z 0-9 - _")
+            }
+            guard let raw = Data(base64Encoded: key), raw.count == 32 else {
+                throw fail("sites.\(id)", "expected the site's public key, as `cantine network keygen` printed it")
+            }
+        }
+        if let h = visitorTtlHours?.value, !(1...720).contains(h) {
+            throw fail("visitor_ttl_hours", "expected 1 to 720 hours (24 is usual)")
+        }
+        if let s = staleAfterS?.value, !(10...86_400).contains(s) {
+            throw fail("stale_after_s", "expected 10 to 86400 seconds")
+        }
+        if let s = summaryEveryS?.value, !(1...3600).contains(s) {
+            throw fail("summary_every_s", "expected 1 to 3600 seconds")
+        }
+        if let hub, let problem = BridgeConfig.checkHub(hub) { throw fail("hub", problem) }
+        if let ca = hubCaFile, !FileManager.default.fileExists(atPath: ca) {
+            throw fail("hub_ca_file", "file \(ca) does not exist")
+        }
     }
 }

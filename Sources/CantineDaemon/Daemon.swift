@@ -5,6 +5,7 @@
 import CantineCore
 import CantineGPIO
 import CantineMQTT
+import CantineNetwork
 import CantineWeb
 import Foundation
 import Logging
@@ -70,6 +71,9 @@ public enum Daemon {
                 services.append(service)
             } catch {
                 throw DaemonError(error.message)
+            }
+            if let network = config.activeNetwork {
+                services.append(try NetworkService(config: config, network: network, runtime: runtime, logger: logger))
             }
         }
         let store = runtime.store

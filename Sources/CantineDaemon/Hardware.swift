@@ -180,6 +180,7 @@ public final class DoorInput: Sendable {
     public let door: DoorID
     let engine: Engine
     let tokenizer: CredentialTokenizer
+    let networkTokenizer: CredentialTokenizer?
     let thirtySevenBit: WiegandFormat
     let metrics: DaemonMetrics
     let site: String
@@ -195,6 +196,7 @@ public final class DoorInput: Sendable {
         self.door = door
         engine = runtime.engine
         tokenizer = runtime.tokenizer
+        networkTokenizer = runtime.networkTokenizer
         metrics = runtime.metrics
         site = runtime.config.site.id
         let section = runtime.config.doors.first { $0.id == door.rawValue }
@@ -225,7 +227,8 @@ public final class DoorInput: Sendable {
             card = read
             let token = tokenizer.token(for: read)
             keypad.withLock { $0.badge = (token, nanos) }
-            badge = BadgePresented(door: door, token: token, format: read.format)
+            badge = BadgePresented(
+                door: door, token: token, format: read.format, network: networkTokenizer?.token(for: read))
         case .invalid(let error):
             // Never a badge number in the journal: the raw bits of a frame that decoded to none.
             let raw = "\(frame.count) bits: 0x\(String(frame.bits, radix: 16))"

@@ -56,6 +56,8 @@ public enum BrokerACL {
             user \(daemonUser ?? config.mqtt.username ?? "cantine")
             topic readwrite \(site)/#
             topic readwrite \(prefix)/#
+            # the network of cantines, brought in by the bridge (docs/network.md)
+            topic read cantine/network/#
 
             """
         let layout = config.layout

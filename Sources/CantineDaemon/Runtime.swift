@@ -125,6 +125,8 @@ public final class Runtime: Sendable {
     public let bus: NoticeBus
     public let timers: TimerQueue
     public let tokenizer: CredentialTokenizer
+    /// Tokens of the network (the secret every site of the network shares), when in one.
+    public let networkTokenizer: CredentialTokenizer?
     public let calendar: SiteCalendar
     public let logger: Logger
     /// What the state was rebuilt from at open.
@@ -182,6 +184,7 @@ public final class Runtime: Sendable {
         }
         tokenizer = CredentialTokenizer(
             secretHex: try store.metaSetIfAbsent("site_secret", CredentialTokenizer.newSecretHex()))
+        networkTokenizer = config.activeNetwork.map { CredentialTokenizer(secretHex: $0.credentialSecret) }
         guard let calendar = SiteCalendar(timeZone: config.timeZone) else {
             throw DaemonError("unknown time zone \(config.timeZone)")
         }

@@ -105,7 +105,7 @@ public final class MQTTPublisher: Sendable {
                 w.doors.insert(door)
                 w.events.append(item)
             case .access, .finding: w.events.append(item)
-            case .programChanged, .bookingsChanged, .membersChanged: return
+            case .programChanged, .bookingsChanged, .membersChanged, .networkChanged: return
             }
         }
         bell.yield()

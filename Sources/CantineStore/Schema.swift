@@ -222,6 +222,33 @@ extension Store {
                     );
                     """)
         }
+        m.registerMigration("v6") { db in
+            try db.execute(
+                sql: """
+                    -- The network of cantines (docs/network.md), none of it in the journal: what
+                    -- this site last published per member (the version receivers order by), what
+                    -- it last heard from each site (the network view), and refused messages.
+                    CREATE TABLE network_published (
+                        member_id TEXT PRIMARY KEY,
+                        site TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        digest TEXT NOT NULL
+                    );
+                    CREATE TABLE network_sites (
+                        id TEXT PRIMARY KEY,
+                        site TEXT NOT NULL,
+                        summary TEXT NOT NULL,
+                        heard_us INTEGER NOT NULL
+                    );
+                    CREATE TABLE network_rejections (
+                        id INTEGER PRIMARY KEY,
+                        site TEXT NOT NULL,
+                        at_us INTEGER NOT NULL,
+                        topic TEXT NOT NULL,
+                        reason TEXT NOT NULL
+                    );
+                    """)
+        }
         return m
     }()
 }

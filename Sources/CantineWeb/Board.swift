@@ -152,7 +152,7 @@ extension Notice {
     var changesBoard: Bool {
         switch self {
         case .deskChanged, .roomChanged, .occupancyChanged, .programChanged, .bookingsChanged: true
-        case .access, .doorChanged, .membersChanged, .alarm, .alarmCleared, .finding: false
+        case .access, .doorChanged, .membersChanged, .alarm, .alarmCleared, .finding, .networkChanged: false
         }
     }
 }

@@ -18,7 +18,7 @@ struct Cantine: AsyncParsableCommand {
         subcommands: [
             Serve.self, Demo.self, Init.self, Doctor.self, Replay.self, Members.self, Badges.self, Bookings.self,
             Sessions.self, Import.self, Export.self, Findings.self, Doors.self, Log.self, MQTT.self, Staff.self,
-            Tokens.self, Hardware.self, InstallService.self, JournalCommand.self, Retention.self,
+            Tokens.self, Hardware.self, InstallService.self, JournalCommand.self, Retention.self, Network.self,
             BenchCommand.self,
         ])
 }

@@ -28,7 +28,8 @@ final class Broker: @unchecked Sendable {
     /// - Parameters:
     ///   - users: user → password; with users, anonymous clients are refused.
     ///   - acl: the acl_file (`cantine mqtt acl` makes one).
-    init(users: [String: String] = [:], acl: String? = nil) throws {
+    ///   - extra: more configuration (a bridge section), appended.
+    init(users: [String: String] = [:], acl: String? = nil, extra: String = "") throws {
         // Open to all: mosquitto started as root drops to its own user, which must write here.
         try FileManager.default.createDirectory(
             atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
@@ -54,8 +55,20 @@ final class Broker: @unchecked Sendable {
             try run("/usr/bin/mosquitto_passwd", ["-U", dir + "/passwd"])
             conf += "allow_anonymous false\npassword_file \(dir)/passwd\n"
         }
-        try conf.write(toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
+        try (conf + extra).write(toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
         try startOnFreePorts()
+        base = try String(contentsOfFile: dir + "/m.conf", encoding: .utf8).replacingOccurrences(of: extra, with: "")
+    }
+
+    /// The configuration without what `extra` appended.
+    var base = ""
+
+    /// Stops the broker and starts it again on the same port (its persistence kept) with
+    /// `extra` in place of what was appended before.
+    func restart(extra: String) throws {
+        stop()
+        try (base + extra).write(toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
+        try start()
     }
 
     /// A broker run from docs/mosquitto/cantine.conf (the sample a site installs), with its

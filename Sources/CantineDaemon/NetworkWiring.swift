@@ -1,0 +1,72 @@
+// The network for the daemon: `[network]` turned into keys and settings, and the network
+// service built on an opened site (badge tokens from the network's shared secret).
+
+import CantineCore
+import CantineMQTT
+import CantineNetwork
+import CantineProtocol
+import CantineStore
+import Foundation
+import Logging
+
+extension Config.NetworkSection {
+    /// This site's keys: its private key from `key_file`, every site's public key.
+    public func keys(site: SiteID) throws(DaemonError) -> NetworkKeys {
+        guard let text = try? String(contentsOfFile: keyFile, encoding: .utf8) else {
+            throw DaemonError("network.key_file: cannot read \(keyFile) (permissions?)")
+        }
+        do {
+            let keys = try NetworkKeys(site: site, privateKey: text, peers: sites)
+            if let listed = sites[site.rawValue], listed != keys.publicKey {
+                throw DaemonError(
+                    "network.sites.\(site): this is not the public key of \(keyFile) (\(keys.publicKey)): fix one of them"
+                )
+            }
+            return keys
+        } catch let error as NetworkRejection {
+            throw DaemonError("network.key_file \(keyFile): \(error.reason)")
+        } catch let error as DaemonError {
+            throw error
+        } catch {
+            throw DaemonError("network: \(error)")
+        }
+    }
+
+    /// The service's settings for `site`.
+    public func settings(site: SiteID, name: String) throws(DaemonError) -> NetworkService.Settings {
+        NetworkService.Settings(
+            keys: try keys(site: site), siteName: name,
+            ttlSeconds: Int64((visitorTtlHours?.value ?? 24) * 3600),
+            summaryEvery: .milliseconds(Int64((summaryEveryS?.value ?? 60) * 1000)),
+            staleAfter: staleAfter, publishMembers: publishMembers ?? true)
+    }
+
+    /// A site not heard for this long is shown stale.
+    public var staleAfter: Span { .seconds(Int64(staleAfterS?.value ?? 180)) }
+}
+
+extension NetworkService {
+    /// The network service of a daemon, on the broker of `[mqtt]`.
+    public convenience init(config: Config, network: Config.NetworkSection, runtime: Runtime, logger: Logger)
+        throws(DaemonError)
+    {
+        let tokenizer = CredentialTokenizer(secretHex: network.credentialSecret)
+        do {
+            try self.init(
+                mqtt: config.mqttSettings, settings: try network.settings(site: config.siteID, name: config.site.name),
+                engine: runtime.engine, bus: runtime.bus, store: runtime.store, logger: logger,
+                networkToken: { record in
+                    guard let format = WiegandFormat(rawValue: record.format) else { return nil }
+                    return tokenizer.token(
+                        for: CardRead(
+                            format: format, facility: UInt32(record.facility), card: UInt64(record.cardNumber)))
+                })
+        } catch let error as MQTTError {
+            throw DaemonError(error.message)
+        } catch let error as DaemonError {
+            throw error
+        } catch {
+            throw DaemonError("network: \(error)")
+        }
+    }
+}

@@ -1,0 +1,274 @@
+// The network of cantines against real brokers: three sites (Paris, Nantes, Rennes), each with
+// its own SQLite file and its own mosquitto, joined to a hub mosquitto by the bridge sections
+// `cantine network bridge-config` writes, with the hub's generated ACL. A Paris member badges
+// in at Nantes; a revocation in Paris denies them there; the Nantes bridge is cut and
+// restored; forged, misplaced, malformed and oversized records are refused and alarmed.
+
+import CantineCore
+import CantineDaemon
+import CantineMQTT
+import CantineNetwork
+import CantineProtocol
+import CantineStore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+
+/// Three sites, their brokers bridged to a hub, their network services running.
+final class TestNetwork: @unchecked Sendable {
+    static let names = ["paris", "nantes", "rennes"]
+    static let secret = String(repeating: "5a", count: 32)
+    let dir = NSTemporaryDirectory() + "cantine-network-" + UUID().uuidString
+    let hub: Broker
+    var brokers: [String: Broker] = [:]
+    var bridges: [String: String] = [:]
+    var sites: [String: TestSite] = [:]
+    var runtimes: [String: Runtime] = [:]
+    var services: [String: NetworkService] = [:]
+    var keys: [String: String] = [:]
+
+    init(hubUsers extra: [String: String] = [:]) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var publicKeys: [String: String] = [:]
+        for name in Self.names {
+            keys[name] = NetworkKeys.newPrivateKey()
+            publicKeys[name] = NetworkKeys.publicKey(of: keys[name]!)
+            try keys[name]!.write(toFile: "\(dir)/\(name).key", atomically: true, encoding: .utf8)
+        }
+        var users = extra
+        for name in Self.names { users[name] = "pw-\(name)" }
+        hub = try Broker(users: users, acl: BridgeConfig.hubACL())
+        let sitesSection = publicKeys.sorted { $0.key < $1.key }.map { "\($0.key) = \"\($0.value)\"" }
+            .joined(separator: "\n")
+        for name in Self.names {
+            let bridge = BridgeConfig.bridge(
+                .init(site: SiteID(name), hub: "127.0.0.1:\(hub.port)", password: "pw-\(name)", caFile: nil))
+            bridges[name] = bridge
+            brokers[name] = try Broker(extra: bridge)
+            let site = try TestSite { text in
+                text.replacingOccurrences(of: "id = \"paris\"", with: "id = \"\(name)\"")
+                    .replacingOccurrences(of: "[mqtt]\nenabled = false", with: "[mqtt]\nenabled = true")
+                        + """
+
+                        [network]
+                        key_file = "\(self.dir)/\(name).key"
+                        credential_secret = "\(Self.secret)"
+                        summary_every_s = 3600
+
+                        [network.sites]
+                        \(sitesSection)
+
+                        """
+            }
+            sites[name] = site
+            let runtime = try site.open()
+            runtimes[name] = runtime
+            services[name] = try NetworkService(
+                mqtt: brokers[name]!.settings("cantine-\(name)", persistent: true),
+                settings: try site.config.network!.settings(site: SiteID(name), name: name.capitalized),
+                engine: runtime.engine, bus: runtime.bus, store: runtime.store, logger: Logger(label: "test"),
+                networkToken: { record in
+                    CredentialTokenizer(secretHex: Self.secret).token(
+                        for: CardRead(
+                            format: WiegandFormat(rawValue: record.format)!, facility: UInt32(record.facility),
+                            card: UInt64(record.cardNumber)))
+                })
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    subscript(_ name: String) -> Runtime { runtimes[name]! }
+
+    /// Runs every site's network service while `body` runs.
+    func run(_ body: () async throws -> Void) async throws {
+        let group = ServiceGroup(
+            services: Self.names.map { services[$0]! }, gracefulShutdownSignals: [], cancellationSignals: [],
+            logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                try await body()
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// Waits until `done` holds over `site`'s state.
+    func wait(_ site: String, until done: @escaping @Sendable (State) -> Bool) async -> Bool {
+        await self[site].engine.wait(on: self[site].bus, until: done)
+    }
+
+    /// Enrols a member at `site` with a resident plan and badge `card`.
+    func enrol(_ member: String, card: UInt64, at site: String) async throws {
+        let runtime = self[site]
+        _ = try await runtime.perform(.addMember(id: member, name: "Member \(member)", email: nil), source: "test")
+        _ = try await runtime.perform(
+            .grantPlan(member: member, kind: .residentMonthly, from: "today", days: 30), source: "test")
+        _ = try await runtime.perform(
+            .enrollBadge(member: member, format: .h10301, facility: 42, card: card, id: nil, pin: nil), source: "test")
+    }
+
+    /// The decision on `card` at `site`'s entrance.
+    func badge(_ card: UInt64, at site: String) -> AccessRecord? {
+        DoorInput(door: "entree", runtime: self[site]).frame(CantineDaemonTests.card(card))?.entry.access
+    }
+}
+
+extension State {
+    func visitor(_ id: String) -> Visitor? { network?.visitors[MemberID(id)] }
+}
+
+@Suite(.serialized) struct NetworkTests {
+    @Test func aParisMemberBadgesInAtNantesAndAParisRevocationDeniesThemThere() async throws {
+        let net = try TestNetwork()
+        try await net.run {
+            try await net.enrol("m-ada", card: 1234, at: "paris")
+            for site in ["nantes", "rennes"] {
+                #expect(await net.wait(site) { $0.visitor("m-ada@paris")?.record.credentials.count == 1 })
+            }
+            // Unknown at Nantes, let in on Paris's record; the visit goes back to Paris.
+            let visit = net.badge(1234, at: "nantes")
+            #expect(visit?.granted == true && visit?.reason == .visitor && visit?.member == "m-ada@paris")
+            #expect(net["nantes"].engine.read { $0.doors["entree"]?.lock } == .unlocked)
+            #expect(await net.wait("paris") { $0.network?.visitsReported["nantes"] != nil })
+            let reported = try net["paris"].store.read { db in
+                try String.fetchAll(db, sql: "SELECT payload FROM journal WHERE kind = 'network.visit'")
+            }
+            #expect(reported.count == 1 && reported[0].contains("\"member\":\"m-ada\""))
+            // A card nobody in the network holds stays unknown.
+            #expect(net.badge(999, at: "nantes")?.reason == .unknownCard)
+
+            // Revoked at home: denied everywhere, from the record, within the wait (10 s ≪ 60 s).
+            _ = try await net["paris"].perform(.setMemberStatus(member: "m-ada", active: false), source: "test")
+            for site in ["nantes", "rennes"] {
+                #expect(await net.wait(site) { $0.visitor("m-ada@paris")?.record.revoked == true })
+            }
+            let denied = net.badge(1234, at: "nantes")
+            #expect(denied?.granted == false && denied?.reason == .revoked)
+        }
+        // Replay at Nantes gives the live state, visitors included.
+        let nantes = net["nantes"]
+        let live = nantes.engine.read { $0 }
+        nantes.journal.flush()
+        let replayed = try Replay.rebuild(store: nantes.store, site: "nantes", useSnapshot: false)
+        #expect(replayed.state == live)
+    }
+
+    @Test func theNantesBridgeIsCutNantesKeepsDecidingThenCatchesUp() async throws {
+        let net = try TestNetwork()
+        try await net.run {
+            try await net.enrol("m-ada", card: 1234, at: "paris")
+            #expect(await net.wait("nantes") { $0.visitor("m-ada@paris")?.record.credentials.count == 1 })
+
+            // The Nantes broker comes back without its bridge: Nantes is cut from the network.
+            try net.brokers["nantes"]!.restart(extra: "")
+            _ = try await net["paris"].perform(.setMemberStatus(member: "m-ada", active: false), source: "test")
+            try await net.enrol("m-bob", card: 5678, at: "paris")
+            #expect(await net.wait("rennes") { $0.visitor("m-bob@paris")?.record.credentials.count == 1 })
+            #expect(await net.wait("rennes") { $0.visitor("m-ada@paris")?.record.revoked == true })
+            // Cut off, Nantes decides from what it has: Ada still in, Bob unknown.
+            #expect(net.badge(1234, at: "nantes")?.reason == .visitor)
+            #expect(net.badge(5678, at: "nantes")?.reason == .unknownCard)
+
+            // The bridge is back: the hub's session for Nantes hands over what it missed.
+            try net.brokers["nantes"]!.restart(extra: net.bridges["nantes"]!)
+            #expect(await net.wait("nantes") { $0.visitor("m-ada@paris")?.record.revoked == true })
+            #expect(await net.wait("nantes") { $0.visitor("m-bob@paris")?.record.credentials.count == 1 })
+            #expect(net.badge(1234, at: "nantes")?.reason == .revoked)
+            #expect(net.badge(5678, at: "nantes")?.reason == .visitor)
+        }
+    }
+
+    @Test func forgedMisplacedMalformedAndOversizedRecordsAreRefusedAndAlarmed() async throws {
+        let net = try TestNetwork(hubUsers: ["lyon": "pw-lyon"])
+        try await net.run {
+            let alarms = try Collector(net.brokers["nantes"]!, topics: ["cantine/nantes/events"])
+            let rennes = try MosquittoClient(
+                settings: net.hub.settings("rennes-tool", user: "rennes", password: "pw-rennes"))
+            try rennes.start()
+            defer { rennes.stop() }
+            #expect(rennes.wait(connected: true, timeout: 10))
+            let lyon = try MosquittoClient(settings: net.hub.settings("lyon-tool", user: "lyon", password: "pw-lyon"))
+            try lyon.start()
+            defer { lyon.stop() }
+            #expect(lyon.wait(connected: true, timeout: 10))
+
+            let record = RoamingRecord(
+                member: "m-eve", home: "rennes", version: 7, credentials: ["0011223344556677"], plans: [],
+                revoked: false, ttlSeconds: 86_400)
+            let rennesKeys = try NetworkKeys(site: "rennes", privateKey: net.keys["rennes"]!, peers: [:])
+            let forger = try NetworkKeys(site: "rennes", privateKey: NetworkKeys.newPrivateKey(), peers: [:])
+            // 1. Signed with a key that is not Rennes's.
+            rennes.publish("cantine/rennes/net/members/m-eve", forger.seal(.member, record), retain: true)
+            // 2. Rennes, validly signed, speaking for a Paris member.
+            var parisMember = record
+            parisMember.member = "m-ada"
+            parisMember.home = "paris"
+            rennes.publish("cantine/rennes/net/members/m-ada", rennesKeys.seal(.member, parisMember))
+            // 3. Not an envelope; 4. far too large.
+            rennes.publish("cantine/rennes/net/members/m-x", "{\"member\":\"m-x\"")
+            rennes.publish("cantine/rennes/net/members/m-y", [UInt8](repeating: 0x41, count: 20_000))
+            // 5. A site nobody configured a key for.
+            let lyonKeys = try NetworkKeys(site: "lyon", privateKey: NetworkKeys.newPrivateKey(), peers: [:])
+            var lyonRecord = record
+            lyonRecord.home = "lyon"
+            lyon.publish("cantine/lyon/net/members/m-eve", lyonKeys.seal(.member, lyonRecord))
+            // 6. Rennes writing under Paris's prefix: the hub's ACL drops it.
+            rennes.publish("cantine/paris/net/members/m-eve", rennesKeys.seal(.member, record))
+            // Then a sound record, after all of them: once it is in, the others were handled.
+            var sound = record
+            sound.member = "m-zoe"
+            rennes.publish("cantine/rennes/net/members/m-zoe", rennesKeys.seal(.member, sound))
+            #expect(await net.wait("nantes") { $0.visitor("m-zoe@rennes") != nil })
+
+            let refused = { (messages: [InboundMessage]) in messages.payloads("cantine/nantes/events").count >= 5 }
+            let events = alarms.waitFor(refused).payloads("cantine/nantes/events")
+            #expect(events.count == 5)
+            let expected = [
+                "bad signature", "only a member's home site speaks for them", "not a signed Cantine envelope",
+                "oversized member message", "unknown site 'lyon'",
+            ]
+            for phrase in expected {
+                #expect(events.contains { $0.contains(phrase) && $0.contains("network_message_refused") }, "\(phrase)")
+            }
+            let state = net["nantes"].engine.read { $0 }
+            #expect(state.visitor("m-eve@rennes") == nil && state.visitor("m-ada@rennes") == nil)
+            #expect(state.visitor("m-eve@paris") == nil && state.visitor("m-eve@lyon") == nil)
+            let kept = try net["nantes"].store.networkRejections()
+            #expect(kept.count == 5 && kept.allSatisfy { !$0.reason.contains("\n") })
+        }
+    }
+
+    @Test func everySitesPeopleAndDesksShowInTheNetworkViewStaleWhenSilent() async throws {
+        let net = try TestNetwork()
+        try await net.run {
+            try await net.enrol("m-ada", card: 1234, at: "paris")
+            #expect(await net.wait("nantes") { $0.visitor("m-ada@paris") != nil })
+            #expect(net.badge(1234, at: "paris")?.granted == true)
+            let nantes = net["nantes"]
+            let staleAfter = Span.seconds(180)
+            let view: @Sendable () -> NetworkStatus? = {
+                try? NetworkStatus.read(store: nantes.store, now: nantes.engine.now, staleAfter: staleAfter)
+            }
+            let heard = await nantes.engine.wait(on: nantes.bus) { _ in
+                view()?.sites.first { $0.summary.site == "paris" }?.summary.peoplePresent == 1
+            }
+            #expect(heard)
+            let sites = view()?.sites ?? []
+            #expect(Set(sites.map(\.summary.site.rawValue)) == Set(TestNetwork.names))
+            #expect(sites.allSatisfy { !$0.stale && $0.summary.capacity > 0 })
+            let paris = sites.first { $0.summary.site == "paris" }
+            #expect(paris?.summary.desksFree == 0 && paris?.summary.desksUnknown ?? 0 > 0)
+            // Silent for longer than stale_after: marked stale.
+            net.sites["nantes"]!.time.advance(.seconds(181))
+            let later = view()?.sites.first { $0.summary.site == "paris" }
+            #expect(later?.stale == true)
+        }
+    }
+}
