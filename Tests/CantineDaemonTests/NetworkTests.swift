@@ -272,3 +272,101 @@ extension State {
         }
     }
 }
+
+/// `[network]` in the config and the `cantine network` commands.
+@Suite struct NetworkConfigTests {
+    let dir = NSTemporaryDirectory() + "cantine-netconf-" + UUID().uuidString
+
+    func config(_ network: String, site: String = "paris") throws -> String {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try NetworkKeys.newPrivateKey().write(toFile: dir + "/k", atomically: true, encoding: .utf8)
+        return SampleConfig.text(databasePath: dir + "/cantine.db", simulated: true)
+            .replacingOccurrences(of: "id = \"paris\"", with: "id = \"\(site)\"") + "\n[network]\n" + network
+    }
+
+    func error(_ text: String) -> String? {
+        do {
+            _ = try Config.parse(text, file: "c.toml")
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    @Test func badNetworkSettingsAreNamedOnOneLine() throws {
+        let key = "key_file = \"\(dir)/k\"\n"
+        let secret = "credential_secret = \"\(TestNetwork.secret)\"\n"
+        let pub = NetworkKeys.publicKey(of: NetworkKeys.newPrivateKey())!
+        #expect(error(try config(key + secret + "[network.sites]\nnantes = \"\(pub)\"\n")) == nil)
+        #expect(
+            error(try config("key_file = \"\(dir)/none\"\n" + secret + "[network.sites]\n"))
+                == "config c.toml: network.key_file: file \(dir)/none does not exist: make it with `cantine network keygen -o \(dir)/none`"
+        )
+        #expect(
+            error(try config(key + "credential_secret = \"abc\"\n[network.sites]\n"))
+                == "config c.toml: network.credential_secret: expected 32 or more hex digits, the same at every site (`openssl rand -hex 32`)"
+        )
+        #expect(
+            error(try config(key + secret + "[network.sites]\nnantes = \"not-a-key\"\n"))
+                == "config c.toml: network.sites.nantes: expected the site's public key, as `cantine network keygen` printed it"
+        )
+        #expect(
+            error(try config(key + secret + "visitor_ttl_hours = 0\n[network.sites]\n"))
+                == "config c.toml: network.visitor_ttl_hours: expected 1 to 720 hours (24 is usual)")
+        #expect(
+            error(try config(key + secret + "hub = \"hub.example\"\n[network.sites]\n"))
+                == "config c.toml: network.hub: hub address 'hub.example': expected host:port, such as hub.cantine.coop:8883"
+        )
+        #expect(
+            error(try config(key + secret + "[network.sites]\n", site: "network"))
+                == "config c.toml: site.id: 'network' is reserved (cantine/network/ carries the other sites): choose another id"
+        )
+        #expect(
+            error(
+                try config(key + secret + "[network.sites]\n").replacingOccurrences(
+                    of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false"))
+                == "config c.toml: [network] needs MQTT (the bridge is the site's broker): enable [mqtt]")
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    @Test func theCommandsMakeKeysABridgeAHubAndShowTheNetwork() throws {
+        let site = try CLISite()
+        let keyFile = site.dir + "/network.key"
+        let (status, out, _) = try cantine(
+            ["network", "keygen", "-o", keyFile, "--site", "paris"], environment: site.env)
+        #expect(status == 0)
+        let key = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .newlines)
+        #expect(out == "paris = \"\(NetworkKeys.publicKey(of: key)!)\"\n")
+        let mode = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        // A second keygen does not replace the key.
+        let again = try cantine(["network", "keygen", "-o", keyFile], environment: site.env)
+        #expect(again.0 != 0 && again.2 == "cantine: \(keyFile) exists: keep it, or give --force to make a new key\n")
+
+        try
+            (try String(contentsOfFile: site.config, encoding: .utf8)
+            + "\n[network]\nkey_file = \"\(keyFile)\"\ncredential_secret = \"\(TestNetwork.secret)\"\nhub = \"hub.cantine.coop:8883\"\n[network.sites]\n")
+            .write(toFile: site.config, atomically: true, encoding: .utf8)
+        try "s3cret\n".write(toFile: site.dir + "/pw", atomically: true, encoding: .utf8)
+        let noCA = try cantine(
+            ["network", "bridge-config", "--password-file", site.dir + "/pw"], environment: site.env)
+        #expect(noCA.0 != 0 && noCA.2.contains("no CA for the hub's TLS"))
+        let bridge = try cantine(
+            ["network", "bridge-config", "--password-file", site.dir + "/pw", "--ca", "/etc/ssl/hub-ca.crt"],
+            environment: site.env)
+        #expect(bridge.0 == 0)
+        for line in [
+            "address hub.cantine.coop:8883", "remote_username paris", "remote_password s3cret", "cleansession false",
+            "topic cantine/paris/# out 1", "topic +/net/# in 1 cantine/network/ cantine/",
+            "bridge_cafile /etc/ssl/hub-ca.crt",
+        ] {
+            #expect(bridge.1.contains(line + "\n"), "\(line)")
+        }
+        let acl = try cantine(["network", "hub-config", "--acl"], environment: site.env)
+        #expect(acl.1.contains("pattern readwrite cantine/%u/#\n") && acl.1.contains("pattern read cantine/+/net/#\n"))
+
+        // Status before any site was heard: an empty table, then JSON.
+        let empty = try cantine(["network", "status", "--json"], environment: site.env)
+        #expect(empty.0 == 0 && empty.1.contains("\"sites\" : [\n\n  ]"))
+    }
+}
