@@ -55,6 +55,7 @@ extension NetworkService {
             try self.init(
                 mqtt: config.mqttSettings, settings: try network.settings(site: config.siteID, name: config.site.name),
                 engine: runtime.engine, bus: runtime.bus, store: runtime.store, logger: logger,
+                durable: { [journal = runtime.journal] in await journal.waitDurable(through: $0) },
                 networkToken: { record in
                     guard let format = WiegandFormat(rawValue: record.format) else { return nil }
                     return tokenizer.token(

@@ -51,6 +51,8 @@ public enum BridgeConfig {
             local_cleansession false
             keepalive_interval 30
             restart_timeout 2 30
+            # The bridge's up/down state stays on this broker ($SYS/broker/connection/...).
+            notifications_local_only true
             # This site's topics go out; the hub's ACL lets the site write nowhere else.
             topic cantine/\(s.site)/# out 1
             # Every site's network topics come in, under cantine/network/<site>/net/...

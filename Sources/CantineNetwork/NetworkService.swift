@@ -63,6 +63,9 @@ public final class NetworkService: Service, Sendable {
     let topics: NetworkTopics
     /// Network token of a badge (card number → keyed digest), computed by the daemon's tokenizer.
     let networkToken: @Sendable (CredentialRecord) -> CredentialToken?
+    /// Returns once the journal (and the records written with it) is durable through a sequence
+    /// number: badge records are read from the store only then.
+    let durable: @Sendable (Int64) async -> Void
     let pending = Mutex(Pending())
     let wake: AsyncStream<Void>.Continuation
     let wakes: AsyncStream<Void>
@@ -76,6 +79,7 @@ public final class NetworkService: Service, Sendable {
 
     public init(
         mqtt: MQTTSettings, settings: Settings, engine: Engine, bus: NoticeBus, store: Store, logger: Logger,
+        durable: @escaping @Sendable (Int64) async -> Void,
         networkToken: @escaping @Sendable (CredentialRecord) -> CredentialToken?
     ) throws(MQTTError) {
         var mqtt = mqtt
@@ -87,6 +91,7 @@ public final class NetworkService: Service, Sendable {
         self.store = store
         self.logger = logger
         self.networkToken = networkToken
+        self.durable = durable
         topics = NetworkTopics(site: engine.site)
         epoch = engine.lastSeq
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -109,7 +114,7 @@ public final class NetworkService: Service, Sendable {
         }
         defer { ticker.cancel() }
         await withGracefulShutdownHandler {
-            for await _ in wakes.cancelOnGracefulShutdown() { step() }
+            for await _ in wakes.cancelOnGracefulShutdown() { await step() }
         } onGracefulShutdown: { [wake] in
             wake.finish()
         }
@@ -135,13 +140,13 @@ public final class NetworkService: Service, Sendable {
     }
 
     /// Everything pending, in order: messages in, then records, visits and the summary out.
-    func step() {
+    func step() async {
         let now = pending.withLock { p -> Pending in
             defer { p = Pending() }
             return p
         }
         for message in now.inbound { receive(message) }
-        if now.members || now.republish { publishMembers(all: now.republish) }
+        if now.members || now.republish { await publishMembers(all: now.republish) }
         var unsent: [(topic: String, payload: [UInt8])] = []
         for visit in now.visits where client.publish(visit.topic, visit.payload, qos: 1) == nil {
             unsent.append(visit)
@@ -155,9 +160,28 @@ public final class NetworkService: Service, Sendable {
     /// Publishes the records of members whose content changed since last published (every
     /// record when `all`: after a reconnect, so a broker that lost its retained messages gets
     /// them again). A record's version is the journal sequence when its content changed.
-    func publishMembers(all: Bool) {
+    func publishMembers(all: Bool) async {
         guard settings.publishMembers else { return }
         let (records, seq) = engine.readWithSeq { (state, seq) in (Self.records(of: state), seq) }
+        // The badges' records are written with their journal entries: wait for them (a journal
+        // that cannot write, a full disk, defers publishing to the next round).
+        let written = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { [durable] in
+                await durable(seq)
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(2))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        guard written else {
+            pending.withLock { $0.members = true }
+            return
+        }
         do {
             let credentials = try store.activeCredentials()
             let published = try store.networkPublished()

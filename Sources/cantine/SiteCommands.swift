@@ -171,8 +171,42 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Measure performance figures (see docs/benchmarks.md).",
         subcommands: [
             JournalBench.self, DoorBench.self, IngestBench.self, ReconcileBench.self, DisplayBench.self,
-            SoakBench.self,
+            SoakBench.self, NetworkBench.self,
         ])
+
+    struct NetworkBench: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "network",
+            abstract:
+                "Three sites and a hub on bridged loopback brokers: revocation and occupancy propagation times.")
+        static var defaultLogLevel: Logger.Level { .error }
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Revocations and occupancy changes timed (each).") var samples = 200
+        @Option(help: "Directory for the scratch sites.") var dir = NSTemporaryDirectory()
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard (1...100_000).contains(samples) else { throw ValidationError("--samples \(samples): 1 to 100000") }
+        }
+
+        func run() async throws {
+            let r = try await Bench.network(samples: samples, directory: dir, logger: global.logger)
+            if json { return try printJSON(r) }
+            printTable(
+                ["figure", "p50_ms", "p99_ms", "max_ms"],
+                [
+                    [
+                        "revocation, Paris command → Nantes state", String(format: "%.1f", r.revocationP50Ms),
+                        String(format: "%.1f", r.revocationP99Ms), String(format: "%.1f", r.revocationMaxMs),
+                    ],
+                    [
+                        "occupancy, Paris badge → Nantes network view", String(format: "%.1f", r.occupancyP50Ms),
+                        String(format: "%.1f", r.occupancyP99Ms), String(format: "%.1f", r.occupancyMaxMs),
+                    ],
+                ])
+            print("samples \(r.samples) each, lost \(r.lost)")
+        }
+    }
 
     struct SoakBench: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(

@@ -162,7 +162,15 @@ final class Broker: @unchecked Sendable {
         let args = ["/usr/sbin/mosquitto", "-c", dir + "/m.conf"]
         var argv = args.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let rc = posix_spawn(&pid, args[0], nil, &attr, &argv, environ)
+        // Not the test runner's pipes: a broker left behind by a crashed test process must not
+        // keep `swift test` waiting for their end.
+        var files = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&files)
+        defer { posix_spawn_file_actions_destroy(&files) }
+        for fd in [Int32(0), 1, 2] {
+            posix_spawn_file_actions_addopen(&files, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        let rc = posix_spawn(&pid, args[0], &files, &attr, &argv, environ)
         guard rc == 0 else { throw MQTTError("cannot start mosquitto: \(String(cString: strerror(rc)))") }
         // Ready when *our* broker logs its listening socket (a port taken meanwhile by someone
         // else makes it exit instead) and accepts a connection.

@@ -68,6 +68,7 @@ final class TestNetwork: @unchecked Sendable {
                 mqtt: brokers[name]!.settings("cantine-\(name)", persistent: true),
                 settings: try site.config.network!.settings(site: SiteID(name), name: name.capitalized),
                 engine: runtime.engine, bus: runtime.bus, store: runtime.store, logger: Logger(label: "test"),
+                durable: { [journal = runtime.journal] in await journal.waitDurable(through: $0) },
                 networkToken: { record in
                     CredentialTokenizer(secretHex: Self.secret).token(
                         for: CardRead(
@@ -81,7 +82,8 @@ final class TestNetwork: @unchecked Sendable {
 
     subscript(_ name: String) -> Runtime { runtimes[name]! }
 
-    /// Runs every site's network service while `body` runs.
+    /// Runs every site's network service while `body` runs, from when every site has heard
+    /// every other's summary (the bridges are up and every service subscribed).
     func run(_ body: () async throws -> Void) async throws {
         let group = ServiceGroup(
             services: Self.names.map { services[$0]! }, gracefulShutdownSignals: [], cancellationSignals: [],
@@ -89,6 +91,13 @@ final class TestNetwork: @unchecked Sendable {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             do {
+                for name in Self.names {
+                    let runtime = self[name]
+                    let joined = await runtime.engine.wait(on: runtime.bus) { _ in
+                        (try? runtime.store.networkSites().count) == Self.names.count
+                    }
+                    try #require(joined, "\(name) did not hear every site")
+                }
                 try await body()
             } catch {
                 await group.triggerGracefulShutdown()
@@ -137,6 +146,7 @@ extension State {
             #expect(visit?.granted == true && visit?.reason == .visitor && visit?.member == "m-ada@paris")
             #expect(net["nantes"].engine.read { $0.doors["entree"]?.lock } == .unlocked)
             #expect(await net.wait("paris") { $0.network?.visitsReported["nantes"] != nil })
+            net["paris"].journal.flush()
             let reported = try net["paris"].store.read { db in
                 try String.fetchAll(db, sql: "SELECT payload FROM journal WHERE kind = 'network.visit'")
             }
