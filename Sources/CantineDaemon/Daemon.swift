@@ -88,6 +88,7 @@ public enum Daemon {
             metrics: metrics, components: { [mqtt] in mqtt.map { [$0.health(store: store)] } ?? [] },
             secureCookies: config.secureCookies)
         web.exportMember = { try runtime.export(member: $0).json() }
+        web.networkStaleAfter = config.activeNetwork?.staleAfter
         services.append(contentsOf: extraServices(runtime, hardware))
         let (serving, servingStarted) = AsyncStream<Void>.makeStream()
         services.append(

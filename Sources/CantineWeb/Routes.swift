@@ -54,6 +54,13 @@ func addAPIRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
         let lookup = names(ctx)
         return try json(engine.read { FindingView.all($0, includeResolved: all, names: lookup) })
     }
+    router.get("/api/network") { _, ctx -> Response in
+        _ = try ctx.require(.staff)
+        guard let staleAfter = context.networkStaleAfter else {
+            throw WebError(.notFound, "this site is in no network of cantines (see docs/network.md)")
+        }
+        return try json(try NetworkStatus.read(store: try needStore(context), now: engine.now, staleAfter: staleAfter))
+    }
     router.get("/api/access-log") { request, ctx -> Response in
         _ = try ctx.require(.staff)
         let store = try needStore(context)

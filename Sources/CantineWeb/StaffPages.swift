@@ -62,6 +62,10 @@ enum StaffPages {
         <small data-error-for="confirm"></small>
         <button type="submit">Unlock</button> <button type="button" data-cancel>Cancel</button></form></section>
         <section id="findings-panel"><h2>Findings</h2><ul id="findings"></ul></section>
+        <section id="network-panel" hidden><h2>Network</h2>
+        <table><thead><tr><th>site</th><th>people</th><th>visitors</th><th>desks free</th><th>occupied</th>
+        <th>unknown</th><th>last heard</th></tr></thead><tbody id="network"></tbody></table>
+        <ul id="network-refused"></ul></section>
         <section id="log-panel"><h2>Access log</h2>
         <form id="log-filter"><input name="q" placeholder="member name or id">
         <select name="door" id="log-door"><option value="">all doors</option></select>
@@ -109,6 +113,7 @@ enum StaffPages {
         .zone{margin:.3em 0}.desks{display:flex;flex-wrap:wrap;gap:4px}
         .desk{width:3.2em;padding:.3em 0;text-align:center;border-radius:4px;font-size:.85em;color:#000}
         .free{background:#8fd19e}.booked{background:#9ec5fe}.occupied{background:#f1aeb5}
+        tr.stale{color:#a00;font-style:italic}
         .occupied_unbooked{background:#ffc107}.unknown{background:#ccc}
         .legend i{display:inline-block;width:1em;height:1em;border-radius:2px;vertical-align:middle}
         .alarm{color:#b00020;font-weight:bold}.granted{color:#146c2e}.denied{color:#b00020}
@@ -298,9 +303,33 @@ enum StaffPages {
             renderFloor(desks); renderRooms(rooms); renderDoors(doors); renderFindings(findings);
             renderBookings(bookings); renderSessions(sessions);
             renderMembers(await get('/api/members')); renderCards(await get('/api/unknown-cards'));
+            await refreshNetwork();
             await loadLog();
             document.body.dataset.updates = String(Number(document.body.dataset.updates) + 1);
           } catch (e) { flash(String(e.message || e), false); }
+        }
+        async function refreshNetwork() {
+          const response = await fetch('/api/network', {headers: {accept: 'application/json'}});
+          if (!response.ok) { $('network-panel').hidden = true; return false; }
+          const view = await response.json();
+          $('network-panel').hidden = false;
+          const body = clear($('network'));
+          for (const s of view.sites) {
+            const tr = el('tr');
+            tr.className = s.stale ? 'stale' : '';
+            tr.dataset.site = s.summary.site;
+            const heard = s.heard_at ? hhmm(s.heard_at) + (s.stale ? ' (stale)' : '') : '-';
+            for (const text of [s.summary.name + ' (' + s.summary.site + ')', s.summary.people_present, s.summary.visitors,
+                s.summary.desks_free, s.summary.desks_occupied, s.summary.desks_unknown, heard]) {
+              tr.appendChild(el('td', String(text)));
+            }
+            body.appendChild(tr);
+          }
+          const refused = clear($('network-refused'));
+          for (const r of view.refused.slice(0, 5)) {
+            refused.appendChild(el('li', 'refused ' + hhmm(new Date(r.at_us / 1000).toISOString()) + ': ' + r.reason));
+          }
+          return true;
         }
         function later() { clearTimeout(refreshTimer); refreshTimer = setTimeout(refresh, 150); }
         function clearErrors(form) { for (const s of form.querySelectorAll('[data-error-for]')) s.textContent = ''; }
@@ -334,6 +363,8 @@ enum StaffPages {
           $('logout').addEventListener('click', async () => { await post('/logout'); location.href = '/login'; });
           await refresh();
           connect();
+          // Other sites' summaries come outside the journal's stream: looked at every 15 s.
+          setInterval(refreshNetwork, 15000);
         });
         """
 }

@@ -38,6 +38,9 @@ public struct WebContext: Sendable {
     public var components: @Sendable () -> [ComponentHealth]
     /// Mark the session cookie Secure (the dashboard is served over TLS by a proxy).
     public var secureCookies: Bool
+    /// In a network of cantines: after how long a silent site is shown stale (nil: a lone
+    /// site, /api/network answers 404).
+    public var networkStaleAfter: Span?
     let logins = LoginGate()
 
     public init(

@@ -299,6 +299,48 @@ func decodeList(_ response: TestResponse) throws -> [[String: Any]] {
         f.runtime.close()
     }
 
+    @Test func theNetworkViewShowsEverySiteStaleWhenSilentAndIsForStaffOnly() async throws {
+        var fixture = try await WebFixture()
+        let lone = Application(router: buildRouter(fixture.context))
+        let staff = fixture.bearer(.staff)
+        try await lone.test(.router) { client in
+            try await client.execute(uri: "/api/network", method: .get, headers: staff) { r in
+                #expect(r.status == .notFound)
+                #expect(errorOf(r) == "this site is in no network of cantines (see docs/network.md)")
+            }
+        }
+        fixture.context.networkStaleAfter = .seconds(180)
+        let f = fixture
+        let now = f.site.time.now()
+        let summary = { (site: String, people: Int) in
+            #"{"capacity":40,"count":3,"desks_free":10,"desks_occupied":4,"desks_unknown":0,"epoch":12,"name":"\#(site)","#
+                + #""people_present":\#(people),"sent_at":0,"site":"\#(site)","visitors":1}"#
+        }
+        try f.runtime.store.upsertNetworkSite(
+            NetworkSiteRow(id: "nantes", summary: summary("nantes", 7), heardUs: now.micros - 10_000_000), site: "paris"
+        )
+        try f.runtime.store.upsertNetworkSite(
+            NetworkSiteRow(id: "rennes", summary: summary("rennes", 2), heardUs: now.micros - 600_000_000),
+            site: "paris")
+        try f.runtime.store.addNetworkRejection(
+            atUs: now.micros, topic: "cantine/network/lyon/net/summary", reason: "unknown site 'lyon'", site: "paris")
+        let app = Application(router: buildRouter(f.context))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/network", method: .get) { r in #expect(r.status == .unauthorized) }
+            try await client.execute(uri: "/api/network", method: .get, headers: f.bearer(.staff)) { r in
+                #expect(r.status == .ok)
+                let view = try decode(r)
+                let sites = view["sites"] as? [[String: Any]] ?? []
+                #expect(sites.count == 2)
+                let stale = sites.map { ($0["summary"] as? [String: Any])?["site"] as? String ?? "" }
+                    .enumerated().filter { sites[$0.offset]["stale"] as? Bool == true }.map(\.element)
+                #expect(stale == ["rennes"])
+                #expect((sites.first?["summary"] as? [String: Any])?["people_present"] as? Int == 7)
+                #expect((view["refused"] as? [[String: Any]])?.first?["reason"] as? String == "unknown site 'lyon'")
+            }
+        }
+    }
+
     @Test func anAdminExportsAMembersDataThenErasesThem() async throws {
         let f = try await WebFixture()
         let app = Application(router: buildRouter(f.context))
