@@ -116,6 +116,7 @@ let package = Package(
             name: "CantineFuzz",
             dependencies: [
                 "CantineProtocol", "CantineCore", "CantineDaemon", "CantineImport", "CantineWeb", "DeskNode",
+                "CantineNetwork",
             ]
         ),
         .target(name: "CLibFuzzer"),

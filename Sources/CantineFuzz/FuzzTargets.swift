@@ -7,6 +7,7 @@
 import CantineCore
 import CantineDaemon
 import CantineImport
+@_spi(Fuzzing) import CantineNetwork
 import CantineProtocol
 @_spi(Fuzzing) import CantineWeb
 import DeskNode
@@ -46,6 +47,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case form
     /// The node's provisioning block, read from flash at boot.
     case provisioning
+    /// A message from another site of the network (signed envelope, record, summary, visit).
+    case network
 
     /// Runs one input.
     public func run(_ bytes: UnsafeRawBufferPointer) throws(FuzzFailure) -> FuzzOutcome {
@@ -59,6 +62,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .pinout: try Self.pinout(bytes)
         case .form: try Self.form(bytes)
         case .provisioning: try Self.provisioning(bytes)
+        case .network: try Self.network(bytes)
         }
     }
 
@@ -264,6 +268,52 @@ extension FuzzTarget {
                 return .refused
             }
         }
+    }
+
+    /// Keys of a fuzzing network: Nantes, whose messages Paris reads.
+    static let nantes = try! NetworkKeys(
+        site: "nantes", privateKey: Data(repeating: 7, count: 32).base64EncodedString(), peers: [:])
+    static let parisReads = try! NetworkKeys(
+        site: "paris", privateKey: Data(repeating: 9, count: 32).base64EncodedString(),
+        peers: ["nantes": nantes.publicKey])
+
+    /// The first byte picks the kind (low two bits) and whether the rest is a whole payload as
+    /// it came off the broker (bit 2 clear: envelope parsing and the signature check) or a body
+    /// that Nantes signs first (bit 2 set: past the signature, to the body's decoding and the
+    /// record's limits). A refusal is one line; what is taken in survives seal → open unchanged.
+    static func network(_ bytes: UnsafeRawBufferPointer) throws(FuzzFailure) -> FuzzOutcome {
+        guard let first = bytes.first else { return .refused }
+        let kind = [NetworkKind.member, .summary, .visit, .member][Int(first & 3)]
+        let rest = Array(bytes.dropFirst())
+        let payload = first & 4 == 0 ? rest : nantes.seal(kind, text: String(decoding: rest, as: UTF8.self))
+        // What was taken in, re-checked after the do: a property broken is not a refusal.
+        var check: () throws(FuzzFailure) -> Void = {}
+        do throws(NetworkRejection) {
+            switch kind {
+            case .member:
+                let record = try parisReads.open(payload, from: "nantes", kind: .member, as: RoamingRecord.self)
+                if let problem = RecordLimits.check(record, from: "nantes", leaf: record.member.rawValue) {
+                    throw problem
+                }
+                check = { () throws(FuzzFailure) in try same(record, kind) }
+            case .summary:
+                let summary = try parisReads.open(payload, from: "nantes", kind: .summary, as: SiteSummary.self)
+                check = { () throws(FuzzFailure) in try same(summary, kind) }
+            case .visit:
+                let visit = try parisReads.open(payload, from: "nantes", kind: .visit, as: VisitReport.self)
+                check = { () throws(FuzzFailure) in try same(visit, kind) }
+            }
+        } catch {
+            try oneLine(error.reason, "network refusal")
+            return .refused
+        }
+        try check()
+        return .accepted
+    }
+
+    static func same<Body: Codable & Equatable>(_ body: Body, _ kind: NetworkKind) throws(FuzzFailure) {
+        let again = try? parisReads.open(nantes.seal(kind, body), from: "nantes", kind: kind, as: Body.self)
+        guard again == body else { throw FuzzFailure("\(kind) \(body) does not survive seal → open") }
     }
 
     static func oneLine(_ message: String, _ what: String) throws(FuzzFailure) {
