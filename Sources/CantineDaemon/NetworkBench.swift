@@ -49,7 +49,7 @@ extension Bench {
         try passwords.write(toFile: dir + "/hub.passwd", atomically: true, encoding: .utf8)
         try BenchBroker.run("/usr/bin/mosquitto_passwd", ["-U", dir + "/hub.passwd"])
         try BridgeConfig.hubACL().write(toFile: dir + "/hub.acl", atomically: true, encoding: .utf8)
-        let hub = try BenchBroker { BridgeConfig.hub(port: $0, dir: dir, tls: nil) }
+        let hub = try BenchBroker { BridgeConfig.hub(port: $0, dir: dir, data: dir, tls: nil) }
         brokers.append(hub)
 
         var keys: [String: String] = [:]

@@ -72,9 +72,12 @@ public enum BridgeConfig {
         return out
     }
 
-    /// The hub's mosquitto configuration (listener, users, ACL, persistence) for the files in
-    /// `dir`; `tls` is (cafile, certfile, keyfile) or nil for plain MQTT on loopback.
-    public static func hub(port: Int, dir: String, tls: (ca: String, cert: String, key: String)?) -> String {
+    /// The hub's mosquitto configuration (listener, users, ACL, persistence) for the password
+    /// file and ACL in `dir`, persistence in `data`; `tls` is (cafile, certfile, keyfile) or nil
+    /// for plain MQTT on loopback.
+    public static func hub(port: Int, dir: String, data: String, tls: (ca: String, cert: String, key: String)?)
+        -> String
+    {
         var out = """
             # Cantine network hub: every site's broker bridges here. See docs/network.md.
             # Each site has a user named after its site id (mosquitto_passwd \(dir)/hub.passwd paris).
@@ -83,7 +86,7 @@ public enum BridgeConfig {
             password_file \(dir)/hub.passwd
             acl_file \(dir)/hub.acl
             persistence true
-            persistence_location \(dir)/
+            persistence_location \(data)/
             # Sites' sessions keep their QoS 1 messages while their link is down.
             max_queued_messages 100000
             message_size_limit 65536

@@ -73,6 +73,8 @@ struct Network: AsyncParsableCommand {
             commandName: "hub-config", abstract: "Print the hub's mosquitto config, or its ACL with --acl.")
         @Option(help: "Directory of the hub's password file, ACL and persistence.") var dir =
             "/etc/mosquitto/cantine-hub"
+        @Option(help: "Directory of the hub's persistence (its sites' sessions, retained messages).")
+        var data = "/var/lib/mosquitto/cantine-hub"
         @Option(help: "Port the hub listens on.") var port = 8883
         @Option(help: "TLS: CA, certificate and key files, comma-separated.") var tls: String?
         @Option(help: "A read-only user for the network's staff tools (repeatable).") var viewer: [String] = []
@@ -86,7 +88,7 @@ struct Network: AsyncParsableCommand {
             let files = tls?.split(separator: ",").map(String.init)
             if let files, files.count != 3 { throw CLIFailure(message: "--tls: expected ca.crt,server.crt,server.key") }
             print(
-                BridgeConfig.hub(port: port, dir: dir, tls: files.map { ($0[0], $0[1], $0[2]) }), terminator: "")
+                BridgeConfig.hub(port: port, dir: dir, data: data, tls: files.map { ($0[0], $0[1], $0[2]) }), terminator: "")
         }
     }
 

@@ -380,3 +380,17 @@ extension State {
         #expect(empty.0 == 0 && empty.1.contains("\"sites\" : [\n\n  ]"))
     }
 }
+
+extension NetworkConfigTests {
+    @Test func theHubSamplesAreWhatHubConfigWrites() throws {
+        let certs = "/etc/mosquitto/cantine-hub/certs/"
+        let conf = try cantine([
+            "network", "hub-config", "--dir", "/etc/mosquitto/cantine-hub", "--port", "8883", "--tls",
+            "\(certs)ca.crt,\(certs)server.crt,\(certs)server.key",
+        ])
+        let acl = try cantine(["network", "hub-config", "--acl", "--viewer", "network-staff"])
+        let docs = repoRoot.appendingPathComponent("docs/mosquitto")
+        #expect(conf.1 == (try String(contentsOf: docs.appendingPathComponent("hub.conf"), encoding: .utf8)))
+        #expect(acl.1 == (try String(contentsOf: docs.appendingPathComponent("hub.acl"), encoding: .utf8)))
+    }
+}
