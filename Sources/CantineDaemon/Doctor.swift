@@ -106,6 +106,22 @@ public enum Doctor {
             checks.append(Check(name: "mqtt", ok: true, detail: "disabled ([mqtt] enabled = false)"))
         }
 
+        if let network = config.activeNetwork {
+            // The key readable and matching its listed public key; the sites this one can verify.
+            do {
+                let keys = try network.keys(site: config.siteID)
+                let others = keys.knownSites.filter { $0 != config.siteID }.map(\.rawValue)
+                checks.append(
+                    Check(
+                        name: "network", ok: !others.isEmpty,
+                        detail: others.isEmpty
+                            ? "no other site in [network.sites]: add their public keys (docs/network.md)"
+                            : "key \(network.keyFile) ok; verifies \(others.joined(separator: ", "))"))
+            } catch {
+                checks.append(Check(name: "network", ok: false, detail: error.message))
+            }
+        }
+
         let now = Date()
         let sane = now > Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01
         checks.append(

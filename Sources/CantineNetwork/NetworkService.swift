@@ -74,6 +74,8 @@ public final class NetworkService: Service, Sendable {
     let epoch: Int64
     /// Messages refused since start.
     public let rejected = Atomic<Int>(0)
+    /// The last summary taken from each site (read from the store at the first of each).
+    let summaries = Mutex<[SiteID: SiteSummary]>([:])
     /// Visit reports kept for the broker at most (while it is down).
     static let maxQueuedVisits = 10_000
 
@@ -152,7 +154,7 @@ public final class NetworkService: Service, Sendable {
             unsent.append(visit)
         }
         if !unsent.isEmpty { pending.withLock { $0.visits = unsent + $0.visits } }
-        if now.summary || now.republish || now.members { publishSummary() }
+        if now.summary || now.republish { publishSummary() }
     }
 
     // MARK: Out
@@ -299,7 +301,9 @@ public final class NetworkService: Service, Sendable {
             throw NetworkRejection("summary of '\(summary.site.rawValue.oneLine)' published by '\(site)'")
         }
         let now = engine.now
-        let known = (try? store.networkSites())?.first { $0.id == site.rawValue }
+        let known =
+            summaries.withLock { $0[site] }
+            ?? (try? store.networkSites())?.first { $0.id == site.rawValue }
             .flatMap { try? JSONDecoder().decode(SiteSummary.self, from: Data($0.summary.utf8)) }
         if let known {
             // A retained summary seen before (reconnect) says nothing about the site now.
@@ -327,6 +331,7 @@ public final class NetworkService: Service, Sendable {
     }
 
     func keep(_ summary: SiteSummary, heardUs: Int64) {
+        summaries.withLock { $0[summary.site] = summary }
         let json = String(decoding: (try? JSONEncoder.sorted.encode(summary)) ?? Data(), as: UTF8.self)
         do {
             try store.upsertNetworkSite(

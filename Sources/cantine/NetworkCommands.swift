@@ -88,7 +88,8 @@ struct Network: AsyncParsableCommand {
             let files = tls?.split(separator: ",").map(String.init)
             if let files, files.count != 3 { throw CLIFailure(message: "--tls: expected ca.crt,server.crt,server.key") }
             print(
-                BridgeConfig.hub(port: port, dir: dir, data: data, tls: files.map { ($0[0], $0[1], $0[2]) }), terminator: "")
+                BridgeConfig.hub(port: port, dir: dir, data: data, tls: files.map { ($0[0], $0[1], $0[2]) }),
+                terminator: "")
         }
     }
 

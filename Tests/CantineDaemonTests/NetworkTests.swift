@@ -375,6 +375,15 @@ extension State {
         let acl = try cantine(["network", "hub-config", "--acl"], environment: site.env)
         #expect(acl.1.contains("pattern readwrite cantine/%u/#\n") && acl.1.contains("pattern read cantine/+/net/#\n"))
 
+        // The doctor checks the key and that there is another site to verify.
+        let alone = try cantine(["doctor"], environment: site.env).1
+        #expect(alone.contains("FAIL network   no other site in [network.sites]: add their public keys"), "\(alone)")
+        let nantes = NetworkKeys.publicKey(of: NetworkKeys.newPrivateKey())!
+        try (try String(contentsOfFile: site.config, encoding: .utf8) + "nantes = \"\(nantes)\"\n")
+            .write(toFile: site.config, atomically: true, encoding: .utf8)
+        let joined = try cantine(["doctor"], environment: site.env).1
+        #expect(joined.contains("OK   network   key \(keyFile) ok; verifies nantes"), "\(joined)")
+
         // Status before any site was heard: an empty table, then JSON.
         let empty = try cantine(["network", "status", "--json"], environment: site.env)
         #expect(empty.0 == 0 && empty.1.contains("\"sites\" : [\n\n  ]"))
