@@ -119,7 +119,7 @@ public final class MQTTPublisher: Sendable {
             var active = false
             if case .alarm = item.notice { active = true }
             let event = AlarmEvent(
-                id: id, door: door.rawValue, alarm: alarm.label, active: active, at: item.at.description)
+                id: id, alarm: alarm.label, active: active, door: door.rawValue, at: item.at.description)
             return message(event, at: item.at)
         case .access(let record):
             var event = AccessEvent(id: id, record: record)
@@ -309,7 +309,7 @@ public final class MQTTPublisher: Sendable {
         if alarm {
             send(
                 message(
-                    SystemAlarmEvent(
+                    AlarmEvent(
                         id: "\(engine.site)/journal/\(now.micros)", alarm: "journal_failing", active: error != nil,
                         detail: error, at: now.description),
                     at: now))
@@ -391,24 +391,31 @@ struct HealthState: Encodable {
     let at: String
 }
 
-/// An alarm of the daemon itself (not of a door), on `events`.
-struct SystemAlarmEvent: Encodable {
-    let id: String
-    let type = "alarm"
-    let alarm: String
-    let active: Bool
-    let detail: String?
-    let at: String
-}
+/// An alarm raised (`active` true) or cleared, as published on `events`: of a door (`door`),
+/// of the daemon itself (`detail`: why the journal fails), or of the network (`topic` of a
+/// refused message, `detail`: why). Absent fields are left out of the JSON.
+public struct AlarmEvent: Encodable, Sendable {
+    public let id: String
+    public let type = "alarm"
+    public let alarm: String
+    public let active: Bool
+    public let door: String?
+    public let topic: String?
+    public let detail: String?
+    public let at: String
 
-/// A door alarm raised (`active` true) or cleared, as published on `events`.
-struct AlarmEvent: Encodable {
-    let id: String
-    let type = "alarm"
-    let door: String
-    let alarm: String
-    let active: Bool
-    let at: String
+    public init(
+        id: String, alarm: String, active: Bool, door: String? = nil, topic: String? = nil, detail: String? = nil,
+        at: String
+    ) {
+        self.id = id
+        self.alarm = alarm
+        self.active = active
+        self.door = door
+        self.topic = topic
+        self.detail = detail
+        self.at = at
+    }
 }
 
 /// A reconciliation finding raised, ended or resolved, as published on `events` (a no-show

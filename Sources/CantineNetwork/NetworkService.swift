@@ -350,22 +350,11 @@ public final class NetworkService: Service, Sendable {
         logger.warning("network message refused: \(rejection.reason)", metadata: ["topic": "\(topic.oneLine)"])
         try? store.addNetworkRejection(
             atUs: now.micros, topic: topic.oneLine, reason: rejection.reason, site: engine.site.rawValue)
-        let alarm = NetworkAlarm(
-            id: "\(engine.site)/network/\(now.micros)", topic: topic.oneLine, reason: rejection.reason,
-            at: now.description)
+        let alarm = AlarmEvent(
+            id: "\(engine.site)/network/\(now.micros)", alarm: "network_message_refused", active: true,
+            topic: topic.oneLine, detail: rejection.reason, at: now.description)
         if let data = try? JSONEncoder.sorted.encode(alarm) {
             client.publish("cantine/\(engine.site)/events", Array(data), qos: 1)
         }
     }
-}
-
-/// A refused network message, as published on the site's `events` topic.
-struct NetworkAlarm: Encodable {
-    let id: String
-    let type = "alarm"
-    let alarm = "network_message_refused"
-    let active = true
-    let topic: String
-    let reason: String
-    let at: String
 }
