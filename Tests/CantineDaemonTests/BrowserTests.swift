@@ -311,15 +311,8 @@ extension Array where Element == UInt8 {
     @Test(.enabled(if: chromium != nil || ProcessInfo.processInfo.environment["CI"] != nil))
     func theDemoDaemonsPagesFollowItsDayLive() async throws {
         let executable = try #require(Self.chromium, "chromium is missing: run scripts/setup-deps")
-        let dir = NSTemporaryDirectory() + "cantine-demo-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let port = Int.random(in: 20_000..<40_000)
-        let demo = Process()
-        demo.executableURL = URL(fileURLWithPath: try cantineBinary())
-        demo.arguments = ["demo", "--no-mqtt", "--port", "\(port)", "--data", dir, "--speed", "600"]
-        demo.standardOutput = FileHandle.nullDevice
-        demo.standardError = FileHandle.nullDevice
-        try demo.run()
+        let running = try DemoProcess()
+        let (dir, port, demo) = (running.dir, running.port, running.process)
         defer {
             demo.terminate()
             demo.waitUntilExit()

@@ -120,7 +120,7 @@ import Testing
         }
         #expect(await runtime.engine.wait(on: runtime.bus) { $0.doors["entree"]?.alarms == [] })
         let granted = runtime.engine.read { $0.counters.granted }
-        var rng = SplitMix(seed: 5)
+        var rng = SplitMix64(seed: 5)
         let edges = WiegandSignal.edges(
             card(1234), d0: lines.d0, d1: lines.d1, start: gpioClock() + 1_000_000, using: &rng)
         wire.inject(edges)

@@ -3,6 +3,7 @@
 // mutated seeds from a fixed generator — so a regression shows up here before libFuzzer runs.
 
 import CantineFuzz
+import CantineGPIO
 import Foundation
 import Testing
 
@@ -31,7 +32,7 @@ import Testing
     @Test(arguments: FuzzTarget.allCases)
     func mutatedSeedsKeepEveryProperty(_ target: FuzzTarget) throws {
         let seeds = try Self.seeds(target)
-        var random = SplitMix(seed: 0xCA27_1E00 &+ UInt64(target.rawValue.utf8.count))
+        var random = SplitMix64(seed: 0xCA27_1E00 &+ UInt64(target.rawValue.utf8.count))
         for _ in 0..<100 {
             var input = seeds[Int(random.next() % UInt64(seeds.count))]
             for _ in 0...(random.next() % 8) {
@@ -45,19 +46,6 @@ import Testing
             }
             #expect(throws: Never.self, "\(input)") { _ = try target.run(input) }
         }
-    }
-}
-
-/// A small, fixed pseudo-random generator (reproducible mutations).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -11,6 +11,31 @@ import Testing
     import FoundationNetworking
 #endif
 
+/// `cantine demo` as a subprocess (no MQTT, its day at `speed`×) on `port`, in a scratch
+/// directory removed at the end; killed if still running.
+final class DemoProcess {
+    let dir = NSTemporaryDirectory() + "cantine-demo-" + UUID().uuidString
+    let port = Broker.freePort()
+    let process = Process()
+    var config: String { dir + "/cantine.toml" }
+
+    init(speed: Int = 600) throws {
+        process.executableURL = URL(fileURLWithPath: try cantineBinary())
+        process.arguments = ["demo", "--no-mqtt", "--port", "\(port)", "--data", dir, "--speed", "\(speed)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
 /// A running `cantine serve`, read line by line from its stderr log (no sleeps: reads block).
 final class ServeProcess {
     let process = Process()
@@ -91,16 +116,8 @@ final class ServeProcess {
     /// told about is there after a restart, the relays are driven locked first, and the
     /// journal replays to the state the restarted daemon snapshots.
     @Test func kill9UnderTheDemosTrafficLosesNothingAcknowledged() throws {
-        let dir = NSTemporaryDirectory() + "cantine-kill9-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let port = Broker.freePort()
-        let demo = Process()
-        demo.executableURL = URL(fileURLWithPath: try cantineBinary())
-        demo.arguments = ["demo", "--no-mqtt", "--port", "\(port)", "--data", dir, "--speed", "600"]
-        demo.standardOutput = FileHandle.nullDevice
-        demo.standardError = FileHandle.nullDevice
-        try demo.run()
-        defer { if demo.isRunning { kill(demo.processIdentifier, SIGKILL) } }
+        let running = try DemoProcess()
+        let (dir, port, demo) = (running.dir, running.port, running.process)
         let env = ["CANTINE_CONFIG": dir + "/cantine.toml"]
         // Serving: its lock is held and its page answers (a demo deletes any old database first).
         var serving = false
