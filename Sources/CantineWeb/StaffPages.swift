@@ -63,8 +63,9 @@ enum StaffPages {
         <button type="submit">Unlock</button> <button type="button" data-cancel>Cancel</button></form></section>
         <section id="findings-panel"><h2>Findings</h2><ul id="findings"></ul></section>
         <section id="network-panel" hidden><h2>Network</h2>
-        <table><thead><tr><th>site</th><th>people</th><th>visitors</th><th>desks free</th><th>occupied</th>
-        <th>unknown</th><th>last heard</th></tr></thead><tbody id="network"></tbody></table>
+        <table><thead><tr><th>site</th><th title="people present">in</th><th title="of them, visitors">visitors</th>
+        <th title="desks free / occupied / unknown">desks</th><th>heard</th></tr></thead>
+        <tbody id="network"></tbody></table>
         <ul id="network-refused"></ul></section>
         <section id="log-panel"><h2>Access log</h2>
         <form id="log-filter"><input name="q" placeholder="member name or id">
@@ -113,7 +114,7 @@ enum StaffPages {
         .zone{margin:.3em 0}.desks{display:flex;flex-wrap:wrap;gap:4px}
         .desk{width:3.2em;padding:.3em 0;text-align:center;border-radius:4px;font-size:.85em;color:#000}
         .free{background:#8fd19e}.booked{background:#9ec5fe}.occupied{background:#f1aeb5}
-        tr.stale{color:#a00;font-style:italic}
+        tr.stale{color:#a00;font-style:italic}#network-panel{overflow-x:auto}
         .occupied_unbooked{background:#ffc107}.unknown{background:#ccc}
         .legend i{display:inline-block;width:1em;height:1em;border-radius:2px;vertical-align:middle}
         .alarm{color:#b00020;font-weight:bold}.granted{color:#146c2e}.denied{color:#b00020}
@@ -319,8 +320,8 @@ enum StaffPages {
             tr.className = s.stale ? 'stale' : '';
             tr.dataset.site = s.summary.site;
             const heard = s.heard_at ? hhmm(s.heard_at) + (s.stale ? ' (stale)' : '') : '-';
-            for (const text of [s.summary.name + ' (' + s.summary.site + ')', s.summary.people_present, s.summary.visitors,
-                s.summary.desks_free, s.summary.desks_occupied, s.summary.desks_unknown, heard]) {
+            const desks = s.summary.desks_free + ' / ' + s.summary.desks_occupied + ' / ' + s.summary.desks_unknown;
+            for (const text of [s.summary.name, s.summary.people_present, s.summary.visitors, desks, heard]) {
               tr.appendChild(el('td', String(text)));
             }
             body.appendChild(tr);

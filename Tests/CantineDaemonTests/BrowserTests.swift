@@ -230,6 +230,15 @@ extension Array where Element == UInt8 {
             engine: runtime.engine, journal: runtime.journal, store: runtime.store, bus: runtime.bus)
         f = f.with(board: board, events: events)
         let time = f.site.time
+        // In a network: Nantes heard ten seconds ago, Rennes ten minutes ago (stale).
+        f.context.networkStaleAfter = .seconds(180)
+        for (site, ago) in [("nantes", Int64(10)), ("rennes", 600)] {
+            let summary =
+                #"{"capacity":40,"count":3,"desks_free":10,"desks_occupied":4,"desks_unknown":0,"epoch":1,"#
+                + #""name":"\#(site.capitalized)","people_present":5,"sent_at":0,"site":"\#(site)","visitors":0}"#
+            try runtime.store.upsertNetworkSite(
+                NetworkSiteRow(id: site, summary: summary, heardUs: time.now().micros - ago * 1_000_000), site: "paris")
+        }
         let watching = Task {
             async let b: Void = board.run(tick: .seconds(3600))
             async let e: Void = events.run(tick: .seconds(3600))
@@ -272,6 +281,13 @@ extension Array where Element == UInt8 {
                 try await browser.evaluate("document.querySelector('[data-desk=j06]').dataset.status") as? String
                     == "free")
             #expect(try await browser.screenshot(to: shots + "/staff.png") > 10_000)
+            // The network panel: both sites, Rennes marked stale.
+            #expect(try await browser.waitFor("document.querySelector('#network tr[data-site=rennes]') !== null"))
+            #expect(try await browser.evaluate("document.getElementById('network-panel').hidden") as? Bool == false)
+            #expect(
+                try await browser.evaluate(
+                    "[...document.querySelectorAll('#network tr.stale')].map((r) => r.dataset.site).join()")
+                    as? String == "rennes")
             try await browser.evaluate("window.stayed = true")
             let updates = try await browser.evaluate("Number(document.body.dataset.updates)") as? Int ?? 0
             // Someone sits at j06: the floor shows it occupied (no booking) on the open page.
