@@ -15,12 +15,16 @@ public enum BridgeConfig {
         public var password: String
         /// CA of the hub's TLS certificate; nil bridges in plain MQTT (loopback tests only).
         public var caFile: String?
+        /// Send only the site's network topics (`cantine/<site>/net/#`) to the hub, not its
+        /// desk reports and states: what a large network wants (docs/network.md, scale).
+        public var netOnly: Bool
 
-        public init(site: SiteID, hub: String, password: String, caFile: String?) {
+        public init(site: SiteID, hub: String, password: String, caFile: String?, netOnly: Bool = false) {
             self.site = site
             self.hub = hub
             self.password = password
             self.caFile = caFile
+            self.netOnly = netOnly
         }
     }
 
@@ -53,8 +57,9 @@ public enum BridgeConfig {
             restart_timeout 2 30
             # The bridge's up/down state stays on this broker ($SYS/broker/connection/...).
             notifications_local_only true
-            # This site's topics go out; the hub's ACL lets the site write nowhere else.
-            topic cantine/\(s.site)/# out 1
+            \(s.netOnly
+                ? "# This site's network topics go out; the hub's ACL lets the site write nowhere else.\ntopic net/# out 1 cantine/\(s.site)/ cantine/\(s.site)/"
+                : "# This site's topics go out; the hub's ACL lets the site write nowhere else.\ntopic cantine/\(s.site)/# out 1")
             # Every site's network topics come in, under cantine/network/<site>/net/...
             topic +/net/# in 1 cantine/network/ cantine/
 

@@ -43,6 +43,8 @@ struct Network: AsyncParsableCommand {
         @Option(help: "File holding this site's password on the hub.") var passwordFile: String
         @Option(help: "CA of the hub's certificate (default: [network] hub_ca_file).") var ca: String?
         @Flag(help: "No TLS: only for a hub on the same machine.") var plain = false
+        @Flag(help: "Send only this site's network topics (cantine/<site>/net/#), not its desks: for large networks.")
+        var netOnly = false
 
         func run() async throws {
             let config = try global.loadConfig()
@@ -63,7 +65,8 @@ struct Network: AsyncParsableCommand {
                     message: "no CA for the hub's TLS: give --ca FILE (or --plain for a hub on this machine)")
             }
             print(
-                BridgeConfig.bridge(.init(site: config.siteID, hub: hub, password: password, caFile: ca)),
+                BridgeConfig.bridge(
+                    .init(site: config.siteID, hub: hub, password: password, caFile: ca, netOnly: netOnly)),
                 terminator: "")
         }
     }

@@ -42,8 +42,11 @@ final class TestNetwork: @unchecked Sendable {
         let sitesSection = publicKeys.sorted { $0.key < $1.key }.map { "\($0.key) = \"\($0.value)\"" }
             .joined(separator: "\n")
         for name in Self.names {
+            // Rennes bridges only its network topics (the mapping for large networks).
             let bridge = BridgeConfig.bridge(
-                .init(site: SiteID(name), hub: "127.0.0.1:\(hub.port)", password: "pw-\(name)", caFile: nil))
+                .init(
+                    site: SiteID(name), hub: "127.0.0.1:\(hub.port)", password: "pw-\(name)", caFile: nil,
+                    netOnly: name == "rennes"))
             bridges[name] = bridge
             brokers[name] = try Broker(extra: bridge)
             let site = try TestSite { text in
