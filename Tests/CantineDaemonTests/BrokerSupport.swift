@@ -4,6 +4,7 @@
 
 import CantineCore
 import CantineMQTT
+import CantineNetwork
 import Foundation
 import Synchronization
 
@@ -81,6 +82,49 @@ final class Broker: @unchecked Sendable {
         var port = Broker.freePort()
         while port == self.port { port = Broker.freePort() }
         tlsPort = port
+        let certs = try makeCertificates()
+        let passwords = users.map { "\($0.key):\($0.value)" }.sorted().joined(separator: "\n") + "\n"
+        try passwords.write(toFile: dir + "/cantine.passwd", atomically: true, encoding: .utf8)
+        try run("/usr/bin/mosquitto_passwd", ["-U", dir + "/cantine.passwd"])
+        try acl.write(toFile: dir + "/cantine.acl", atomically: true, encoding: .utf8)
+        let sample = try String(
+            contentsOf: repoRoot.appendingPathComponent("docs/mosquitto/cantine.conf"), encoding: .utf8)
+        let conf =
+            sample
+            .replacingOccurrences(of: "/etc/mosquitto/", with: dir + "/")
+            .replacingOccurrences(of: "/var/lib/mosquitto/", with: dir + "/")
+            .replacingOccurrences(of: "listener 1883 127.0.0.1", with: "listener \(self.port) 127.0.0.1")
+            .replacingOccurrences(of: "listener 8883", with: "listener \(port) 127.0.0.1")
+            + "\nlog_dest file \(logPath)\nlog_type all\n"
+        try conf.write(toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
+        try startOnFreePorts()
+    }
+
+    /// The network's hub, run from the configuration and ACL `cantine network hub-config`
+    /// writes: TLS only (a test CA, a certificate for 127.0.0.1), a user per site.
+    init(hub users: [String: String]) throws {
+        try FileManager.default.createDirectory(
+            atPath: dir + "/certs", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        logPath = dir + "/mosquitto.log"
+        tlsPort = port
+        let certs = try makeCertificates()
+        let passwords = users.map { "\($0.key):\($0.value)" }.sorted().joined(separator: "\n") + "\n"
+        try passwords.write(toFile: dir + "/hub.passwd", atomically: true, encoding: .utf8)
+        try run("/usr/bin/mosquitto_passwd", ["-U", dir + "/hub.passwd"])
+        try BridgeConfig.hubACL().write(toFile: dir + "/hub.acl", atomically: true, encoding: .utf8)
+        let conf = BridgeConfig.hub(
+            port: port, dir: dir, data: dir, tls: (certs + "ca.crt", certs + "server.crt", certs + "server.key"))
+        try
+            (conf.replacingOccurrences(of: "listener \(port)\n", with: "listener \(port) 127.0.0.1\n")
+            + "log_dest file \(logPath)\nlog_type all\n")
+            .write(toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
+        try startOnFreePorts()
+        tlsPort = port
+    }
+
+    /// A test CA and a server certificate for 127.0.0.1 signed by it, in `dir`/certs/ (made with
+    /// openssl); returns that directory.
+    func makeCertificates() throws -> String {
         let certs = dir + "/certs/"
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         try run(
@@ -101,21 +145,7 @@ final class Broker: @unchecked Sendable {
         // mosquitto drops to its own user: it must read the key (a test key in a scratch dir).
         chmod(certs + "server.key", 0o644)
         caFile = certs + "ca.crt"
-        let passwords = users.map { "\($0.key):\($0.value)" }.sorted().joined(separator: "\n") + "\n"
-        try passwords.write(toFile: dir + "/cantine.passwd", atomically: true, encoding: .utf8)
-        try run("/usr/bin/mosquitto_passwd", ["-U", dir + "/cantine.passwd"])
-        try acl.write(toFile: dir + "/cantine.acl", atomically: true, encoding: .utf8)
-        let sample = try String(
-            contentsOf: repoRoot.appendingPathComponent("docs/mosquitto/cantine.conf"), encoding: .utf8)
-        let conf =
-            sample
-            .replacingOccurrences(of: "/etc/mosquitto/", with: dir + "/")
-            .replacingOccurrences(of: "/var/lib/mosquitto/", with: dir + "/")
-            .replacingOccurrences(of: "listener 1883 127.0.0.1", with: "listener \(self.port) 127.0.0.1")
-            .replacingOccurrences(of: "listener 8883", with: "listener \(port) 127.0.0.1")
-            + "\nlog_dest file \(logPath)\nlog_type all\n"
-        try conf.write(toFile: dir + "/m.conf", atomically: true, encoding: .utf8)
-        try startOnFreePorts()
+        return certs
     }
 
     deinit {

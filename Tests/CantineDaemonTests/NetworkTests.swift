@@ -1,6 +1,7 @@
 // The network of cantines against real brokers: three sites (Paris, Nantes, Rennes), each with
-// its own SQLite file and its own mosquitto, joined to a hub mosquitto by the bridge sections
-// `cantine network bridge-config` writes, with the hub's generated ACL. A Paris member badges
+// its own SQLite file and its own mosquitto, joined over TLS to a hub mosquitto by the bridge
+// sections `cantine network bridge-config` writes; the hub runs the config and ACL
+// `cantine network hub-config` writes. A Paris member badges
 // in at Nantes; a revocation in Paris denies them there; the Nantes bridge is cut and
 // restored; forged, misplaced, malformed and oversized records are refused and alarmed.
 
@@ -38,14 +39,14 @@ final class TestNetwork: @unchecked Sendable {
         }
         var users = extra
         for name in Self.names { users[name] = "pw-\(name)" }
-        hub = try Broker(users: users, acl: BridgeConfig.hubACL())
+        hub = try Broker(hub: users)
         let sitesSection = publicKeys.sorted { $0.key < $1.key }.map { "\($0.key) = \"\($0.value)\"" }
             .joined(separator: "\n")
         for name in Self.names {
             // Rennes bridges only its network topics (the mapping for large networks).
             let bridge = BridgeConfig.bridge(
                 .init(
-                    site: SiteID(name), hub: "127.0.0.1:\(hub.port)", password: "pw-\(name)", caFile: nil,
+                    site: SiteID(name), hub: "127.0.0.1:\(hub.port)", password: "pw-\(name)", caFile: hub.caFile,
                     netOnly: name == "rennes"))
             bridges[name] = bridge
             brokers[name] = try Broker(extra: bridge)
@@ -205,11 +206,12 @@ extension State {
         try await net.run {
             let alarms = try Collector(net.brokers["nantes"]!, topics: ["cantine/nantes/events"])
             let rennes = try MosquittoClient(
-                settings: net.hub.settings("rennes-tool", user: "rennes", password: "pw-rennes"))
+                settings: net.hub.settings("rennes-tool", user: "rennes", password: "pw-rennes", tls: true))
             try rennes.start()
             defer { rennes.stop() }
             #expect(rennes.wait(connected: true, timeout: 10))
-            let lyon = try MosquittoClient(settings: net.hub.settings("lyon-tool", user: "lyon", password: "pw-lyon"))
+            let lyon = try MosquittoClient(
+                settings: net.hub.settings("lyon-tool", user: "lyon", password: "pw-lyon", tls: true))
             try lyon.start()
             defer { lyon.stop() }
             #expect(lyon.wait(connected: true, timeout: 10))
