@@ -52,6 +52,8 @@ public final class NetworkService: Service, Sendable {
         var republish = false
         var inbound: [InboundMessage] = []
         var visits: [(topic: String, payload: [UInt8])] = []
+        /// Reports are waiting in the store's `network_outbox` (the broker was away).
+        var stored = false
     }
 
     public let settings: Settings
@@ -76,7 +78,7 @@ public final class NetworkService: Service, Sendable {
     public let rejected = Atomic<Int>(0)
     /// The last summary taken from each site (read from the store at the first of each).
     let summaries = Mutex<[SiteID: SiteSummary]>([:])
-    /// Visit reports kept for the broker at most (while it is down).
+    /// Visit reports held in memory at most before the next step stores them.
     static let maxQueuedVisits = 10_000
 
     public init(
@@ -149,11 +151,7 @@ public final class NetworkService: Service, Sendable {
         }
         for message in now.inbound { receive(message) }
         if now.members || now.republish { await publishMembers(all: now.republish) }
-        var unsent: [(topic: String, payload: [UInt8])] = []
-        for visit in now.visits where client.publish(visit.topic, visit.payload, qos: 1) == nil {
-            unsent.append(visit)
-        }
-        if !unsent.isEmpty { pending.withLock { $0.visits = unsent + $0.visits } }
+        sendVisits(now.visits, drain: now.republish || now.stored)
         if now.summary || now.republish { publishSummary() }
     }
 
@@ -257,6 +255,35 @@ public final class NetworkService: Service, Sendable {
             visitors: visitors, sentAt: engine.now)
         keep(summary, heardUs: engine.now.micros)
         client.publish(topics.summary, settings.keys.seal(.summary, summary), qos: 1, retain: true)
+    }
+
+    /// Sends visit reports in order: those waiting in the store first (after a reconnect),
+    /// then the new ones; what the broker does not take is written to the store, so a report
+    /// outlives a broker outage and a restart of the daemon.
+    func sendVisits(_ visits: [(topic: String, payload: [UInt8])], drain: Bool) {
+        var waiting = drain
+        do {
+            while waiting {
+                let batch = try store.networkOutbox()
+                if batch.isEmpty {
+                    waiting = false
+                    break
+                }
+                let taken = batch.prefix { client.publish($0.topic, $0.payload, qos: 1) != nil }
+                try store.networkOutboxDelete(ids: taken.map(\.id))
+                if taken.count < batch.count { break }
+            }
+            let unsent = waiting ? visits[...] : visits.drop { client.publish($0.topic, $0.payload, qos: 1) != nil }
+            if !unsent.isEmpty {
+                try store.networkOutboxAppend(Array(unsent), atUs: engine.now.micros, site: engine.site.rawValue)
+                logger.info(
+                    "network: broker away, visit reports kept for later", metadata: ["reports": "\(unsent.count)"])
+                waiting = true
+            }
+        } catch {
+            logger.error("network: visit reports not stored", metadata: ["error": "\(error)"])
+        }
+        if waiting { pending.withLock { $0.stored = true } }
     }
 
     /// The visit report of an access decision about a visitor, if it is one.

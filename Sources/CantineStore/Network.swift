@@ -4,6 +4,7 @@
 // retained messages on reconnect.
 
 import CantineCore
+import Foundation
 import GRDB
 
 /// A site of the network as last heard: its verified summary (JSON) and the local time it
@@ -96,6 +97,44 @@ extension Store {
             try NetworkRejectionRow.fetchAll(
                 db, sql: "SELECT at_us, topic, reason FROM network_rejections ORDER BY id DESC LIMIT ?",
                 arguments: [limit])
+        }
+    }
+
+    /// Keeps messages for the broker (visit reports while it is away), in order; beyond
+    /// `maxRows` the oldest go.
+    public func networkOutboxAppend(
+        _ messages: [(topic: String, payload: [UInt8])], atUs: Int64, site: String, maxRows: Int = 10_000
+    )
+        throws
+    {
+        try pool.write { db in
+            for m in messages {
+                try db.execute(
+                    sql: "INSERT INTO network_outbox(site, created_us, topic, payload) VALUES (?,?,?,?)",
+                    arguments: [site, atUs, m.topic, Data(m.payload)])
+            }
+            try db.execute(
+                sql: "DELETE FROM network_outbox WHERE id <= (SELECT max(id) FROM network_outbox) - ?",
+                arguments: [maxRows])
+        }
+    }
+
+    /// The oldest waiting messages, in order.
+    public func networkOutbox(limit: Int = 500) throws -> [(id: Int64, topic: String, payload: [UInt8])] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, topic, payload FROM network_outbox ORDER BY id LIMIT ?", arguments: [limit]
+            )
+            .map { row in (row["id"], row["topic"], [UInt8]((row["payload"] as Data?) ?? Data())) }
+        }
+    }
+
+    /// Forgets messages the broker took.
+    public func networkOutboxDelete(ids: [Int64]) throws {
+        guard let last = ids.max() else { return }
+        try pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM network_outbox WHERE id <= ? AND id >= ?", arguments: [last, ids.min() ?? last])
         }
     }
 

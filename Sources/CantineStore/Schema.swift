@@ -227,7 +227,8 @@ extension Store {
                 sql: """
                     -- The network of cantines (docs/network.md), none of it in the journal: what
                     -- this site last published per member (the version receivers order by), what
-                    -- it last heard from each site (the network view), and refused messages.
+                    -- it last heard from each site (the network view), refused messages, and visit
+                    -- reports waiting for the broker.
                     CREATE TABLE network_published (
                         member_id TEXT PRIMARY KEY,
                         site TEXT NOT NULL,
@@ -246,6 +247,14 @@ extension Store {
                         at_us INTEGER NOT NULL,
                         topic TEXT NOT NULL,
                         reason TEXT NOT NULL
+                    );
+                    -- Visit reports the broker could not take yet, in order (sent on reconnect).
+                    CREATE TABLE network_outbox (
+                        id INTEGER PRIMARY KEY,
+                        site TEXT NOT NULL,
+                        created_us INTEGER NOT NULL,
+                        topic TEXT NOT NULL,
+                        payload BLOB NOT NULL
                     );
                     """)
         }

@@ -192,12 +192,23 @@ extension State {
             #expect(net.badge(1234, at: "nantes")?.reason == .visitor)
             #expect(net.badge(5678, at: "nantes")?.reason == .unknownCard)
 
-            // The bridge is back: the hub's session for Nantes hands over what it missed.
+            // The bridge is back: the hub's session for Nantes hands over what it missed, and
+            // the bridge's session on the Nantes broker the visit made meanwhile.
             try net.brokers["nantes"]!.restart(extra: net.bridges["nantes"]!)
             #expect(await net.wait("nantes") { $0.visitor("m-ada@paris")?.record.revoked == true })
             #expect(await net.wait("nantes") { $0.visitor("m-bob@paris")?.record.credentials.count == 1 })
+            #expect(await net.wait("paris") { $0.network?.visitsReported["nantes"] != nil })
+            let first = net["paris"].engine.read { $0.network?.visitsReported["nantes"] ?? 0 }
             #expect(net.badge(1234, at: "nantes")?.reason == .revoked)
-            #expect(net.badge(5678, at: "nantes")?.reason == .visitor)
+
+            // Nantes's own broker down: Bob is let in from memory; his visit report waits in
+            // the Nantes store and reaches Paris when the broker is back.
+            net.brokers["nantes"]!.stop()
+            let visit = try #require(DoorInput(door: "entree", runtime: net["nantes"]).frame(card(5678)))
+            #expect(visit.entry.access?.reason == .visitor)
+            try net.brokers["nantes"]!.start()
+            #expect(await net.wait("paris") { ($0.network?.visitsReported["nantes"] ?? 0) == visit.entry.seq })
+            #expect(visit.entry.seq > first)
         }
     }
 
