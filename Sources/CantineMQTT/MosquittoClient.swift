@@ -74,6 +74,8 @@ public final class MosquittoClient: @unchecked Sendable {
 
     struct Callbacks {
         var connected = false
+        /// Subscriptions of this connection the broker has not acknowledged yet.
+        var unacknowledged = 0
         var subscriptions: [String] = []
         var onConnect: (@Sendable () -> Void)?
         var onMessage: (@Sendable (InboundMessage) -> Void)?
@@ -135,6 +137,7 @@ public final class MosquittoClient: @unchecked Sendable {
                 let (topics, callback) = client.callbacks.withLock { c in
                     c.connected = true
                     c.refusal = nil
+                    c.unacknowledged = c.subscriptions.count
                     return (c.subscriptions, c.onConnect)
                 }
                 // Renewed on every connect: a broker that lost our session has our topics again.
@@ -150,6 +153,11 @@ public final class MosquittoClient: @unchecked Sendable {
                 callback?(text)
                 client.signalChange()
             }
+        }
+        mosquitto_subscribe_callback_set(h) { _, userdata, _, _, _ in
+            guard let client = MosquittoClient.from(userdata) else { return }
+            client.callbacks.withLock { $0.unacknowledged = max(0, $0.unacknowledged - 1) }
+            client.signalChange()
         }
         mosquitto_disconnect_callback_set(h) { _, userdata, _ in
             guard let client = MosquittoClient.from(userdata) else { return }
@@ -207,9 +215,14 @@ public final class MosquittoClient: @unchecked Sendable {
         changed.unlock()
     }
 
-    /// Waits until the client is (or is no longer) connected; false on timeout.
+    /// True while connected with every subscription acknowledged by the broker: from then on
+    /// nothing published on those topics is missed.
+    public var isSubscribed: Bool { callbacks.withLock { $0.connected && $0.unacknowledged == 0 } }
+
+    /// Waits until the client is connected with its subscriptions in place (or is no longer
+    /// connected); false on timeout.
     public func wait(connected: Bool, timeout: Double) -> Bool {
-        wait(timeout: timeout) { $0.isConnected == connected }
+        wait(timeout: timeout) { connected ? $0.isSubscribed : !$0.isConnected }
     }
 
     /// Waits until `condition` holds, re-checked on every connect, refusal and disconnect;
@@ -222,6 +235,21 @@ public final class MosquittoClient: @unchecked Sendable {
             if !changed.wait(until: deadline) { return condition(self) }
         }
         return true
+    }
+
+    /// `wait(timeout:until:)` for async code: the wait runs on a thread of its own, so the
+    /// caller does not hold one of the concurrency pool's few threads while the work it waits
+    /// for (a service's task) may need one.
+    public func waitAsync(timeout: Double, until condition: @escaping @Sendable (MosquittoClient) -> Bool) async -> Bool
+    {
+        await withCheckedContinuation { c in
+            Thread { c.resume(returning: self.wait(timeout: timeout, until: condition)) }.start()
+        }
+    }
+
+    /// `wait(connected:timeout:)` for async code (see `waitAsync(timeout:until:)`).
+    public func waitAsync(connected: Bool, timeout: Double) async -> Bool {
+        await waitAsync(timeout: timeout) { connected ? $0.isSubscribed : !$0.isConnected }
     }
 
     /// Why the broker refused the last attempt (bad credentials, not authorised), if it did.

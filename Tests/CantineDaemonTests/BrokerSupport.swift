@@ -285,9 +285,17 @@ final class Collector: @unchecked Sendable {
 
     deinit { client.stop() }
 
-    /// Waits (up to 10 s) until `done` holds over the messages so far; returns them.
+    /// Waits (up to 10 s) until `done` holds over the messages so far; returns them. The wait
+    /// runs on a thread of its own: the test does not hold one of the concurrency pool's few
+    /// threads while the service it waits on needs one.
     @discardableResult
-    func waitFor(_ done: ([InboundMessage]) -> Bool) -> [InboundMessage] {
+    func waitFor(_ done: @escaping @Sendable ([InboundMessage]) -> Bool) async -> [InboundMessage] {
+        await withCheckedContinuation { c in
+            Thread { c.resume(returning: self.blockingWait(done)) }.start()
+        }
+    }
+
+    func blockingWait(_ done: ([InboundMessage]) -> Bool) -> [InboundMessage] {
         let deadline = Date(timeIntervalSinceNow: 10)
         received.lock()
         defer { received.unlock() }

@@ -255,8 +255,10 @@ extension State {
             rennes.publish("cantine/rennes/net/members/m-zoe", rennesKeys.seal(.member, sound))
             #expect(await net.wait("nantes") { $0.visitor("m-zoe@rennes") != nil })
 
-            let refused = { (messages: [InboundMessage]) in messages.payloads("cantine/nantes/events").count >= 5 }
-            let events = alarms.waitFor(refused).payloads("cantine/nantes/events")
+            let refused: @Sendable ([InboundMessage]) -> Bool = { messages in
+                messages.payloads("cantine/nantes/events").count >= 5
+            }
+            let events = await alarms.waitFor(refused).payloads("cantine/nantes/events")
             #expect(events.count == 5)
             let expected = [
                 "bad signature", "only a member's home site speaks for them", "not a signed Cantine envelope",
