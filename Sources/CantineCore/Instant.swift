@@ -11,6 +11,14 @@ public struct Instant: Hashable, Comparable, Sendable, Codable, CustomStringConv
     public init(seconds: Int64) { self.micros = seconds * 1_000_000 }
     public init(_ date: Date) { self.micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
 
+    /// The instant of a date read from outside (an imported file), nil unless it falls in the
+    /// years 1 to 9999 (beyond, microseconds since 1970 would not fit — found by fuzzing).
+    public init?(exactly date: Date) {
+        let seconds = date.timeIntervalSince1970
+        guard seconds.isFinite, (-62_135_596_800...253_402_300_799).contains(seconds) else { return nil }
+        self.init(date)
+    }
+
     public var date: Date { Date(timeIntervalSince1970: Double(micros) / 1_000_000) }
 
     public static func < (a: Instant, b: Instant) -> Bool { a.micros < b.micros }

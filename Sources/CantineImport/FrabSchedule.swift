@@ -97,9 +97,9 @@ public enum FrabSchedule {
 
     static func parseDate(_ text: String) -> Instant? {
         let f = ISO8601DateFormatter()
-        if let d = f.date(from: text) { return Instant(d) }
+        if let d = f.date(from: text) { return Instant(exactly: d) }
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: text).map(Instant.init)
+        return f.date(from: text).flatMap { Instant(exactly: $0) }
     }
 
     /// `HH:MM` or `HH:MM:SS` as minutes.
