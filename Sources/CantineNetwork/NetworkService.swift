@@ -51,7 +51,8 @@ public final class NetworkService: Service, Sendable {
         var summary = false
         var republish = false
         var inbound: [InboundMessage] = []
-        var visits: [(topic: String, payload: [UInt8])] = []
+        /// Access decisions about visitors, to report (signed off the engine's lock, in `step`).
+        var visits: [(record: AccessRecord, seq: Int64)] = []
         /// Reports are waiting in the store's `network_outbox` (the broker was away).
         var stored = false
     }
@@ -135,9 +136,9 @@ public final class NetworkService: Service, Sendable {
         case .membersChanged: kick { $0.members = true }
         case .occupancyChanged: kick { $0.summary = true }
         case .access(let record):
-            guard let visit = visitReport(record, seq: item.seq) else { return }
+            guard record.member?.rawValue.contains("@") == true else { return }
             kick { p in
-                if p.visits.count < Self.maxQueuedVisits { p.visits.append(visit) }
+                if p.visits.count < Self.maxQueuedVisits { p.visits.append((record, item.seq)) }
             }
         default: return
         }
@@ -151,7 +152,7 @@ public final class NetworkService: Service, Sendable {
         }
         for message in now.inbound { receive(message) }
         if now.members || now.republish { await publishMembers(all: now.republish) }
-        sendVisits(now.visits, drain: now.republish || now.stored)
+        sendVisits(now.visits.compactMap { visitReport($0.record, seq: $0.seq) }, drain: now.republish || now.stored)
         if now.summary || now.republish { publishSummary() }
     }
 
