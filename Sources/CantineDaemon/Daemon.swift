@@ -64,6 +64,7 @@ public enum Daemon {
             RetentionService(runtime: runtime),
         ]
         var mqtt: MQTTService?
+        var network: NetworkService?
         if config.mqttEnabled {
             do throws(MQTTError) {
                 let service = try MQTTService(config: config, runtime: runtime, logger: logger)
@@ -72,8 +73,10 @@ public enum Daemon {
             } catch {
                 throw DaemonError(error.message)
             }
-            if let network = config.activeNetwork {
-                services.append(try NetworkService(config: config, network: network, runtime: runtime, logger: logger))
+            if let section = config.activeNetwork {
+                let service = try NetworkService(config: config, network: section, runtime: runtime, logger: logger)
+                network = service
+                services.append(service)
             }
         }
         let store = runtime.store
@@ -85,7 +88,10 @@ public enum Daemon {
             engine: runtime.engine, journal: runtime.journal, version: cantineVersion, board: board,
             space: config.spaceInfo, store: store, accounts: Accounts(store: store),
             perform: { op, source in try await runtime.perform(op, source: source) }, events: events,
-            metrics: metrics, components: { [mqtt] in mqtt.map { [$0.health(store: store)] } ?? [] },
+            metrics: metrics,
+            components: { [mqtt, network] in
+                (mqtt.map { [$0.health(store: store)] } ?? []) + (network.map { [$0.health()] } ?? [])
+            },
             secureCookies: config.secureCookies)
         web.exportMember = { try runtime.export(member: $0).json() }
         web.networkStaleAfter = config.activeNetwork?.staleAfter

@@ -81,6 +81,10 @@ public final class NetworkService: Service, Sendable {
     let summaries = Mutex<[SiteID: SiteSummary]>([:])
     /// Visit reports held in memory at most before the next step stores them.
     static let maxQueuedVisits = 10_000
+    /// Inbound messages waiting for a step at most.
+    static let maxQueuedInbound = 10_000
+    /// Inbound messages dropped because too many were waiting.
+    public let dropped = Atomic<Int>(0)
 
     public init(
         mqtt: MQTTSettings, settings: Settings, engine: Engine, bus: NoticeBus, store: Store, logger: Logger,
@@ -108,7 +112,7 @@ public final class NetworkService: Service, Sendable {
         try client.start(
             subscriptions: topics.subscriptions,
             onConnect: { [weak self] in self?.kick { $0.republish = true } },
-            onMessage: { [weak self] message in self?.kick { $0.inbound.append(message) } })
+            onMessage: { [weak self] message in self?.take(message) })
         defer { client.stop() }
         kick { $0.members = true }
         let ticker = Task { [weak self, every = settings.summaryEvery] in
@@ -123,6 +127,18 @@ public final class NetworkService: Service, Sendable {
         } onGracefulShutdown: { [wake] in
             wake.finish()
         }
+    }
+
+    /// An inbound message, queued for the next step (on libmosquitto's thread: never waits).
+    /// Beyond `maxQueuedInbound` waiting (a flooding site), messages are dropped and counted;
+    /// retained records come again on the next reconnect.
+    func take(_ message: InboundMessage) {
+        let kept = pending.withLock { p -> Bool in
+            guard p.inbound.count < Self.maxQueuedInbound else { return false }
+            p.inbound.append(message)
+            return true
+        }
+        if kept { wake.yield() } else { dropped.add(1, ordering: .relaxed) }
     }
 
     func kick(_ change: (inout Pending) -> Void) {

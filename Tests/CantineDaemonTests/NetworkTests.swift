@@ -11,6 +11,7 @@ import CantineMQTT
 import CantineNetwork
 import CantineProtocol
 import CantineStore
+import CantineWeb
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -272,6 +273,8 @@ extension State {
             #expect(state.visitor("m-eve@paris") == nil && state.visitor("m-eve@lyon") == nil)
             let kept = try net["nantes"].store.networkRejections()
             #expect(kept.count == 5 && kept.allSatisfy { !$0.reason.contains("\n") })
+            let health = net.services["nantes"]!.health()
+            #expect(health.status == "ok" && health.values["refused"] == 5 && health.values["inbound_dropped"] == 0)
         }
     }
 
