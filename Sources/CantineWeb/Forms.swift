@@ -2,6 +2,7 @@
 // API client) and their checking: every field is checked before anything is done, and a
 // refused form answers 422 with one message per field, having changed nothing.
 
+import CantineCore
 import Foundation
 import Hummingbird
 
@@ -81,11 +82,19 @@ import Hummingbird
         return c
     }
 
-    /// A required `YYYY-MM-DD` date.
+    /// A required `YYYY-MM-DD` date (ASCII digits, a day the calendar has).
     @_spi(Fuzzing) public mutating func date(_ name: String, _ what: String = "the date") -> String {
         let v = required(name, what, max: 10)
-        if !v.isEmpty && v.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) == nil {
+        guard !v.isEmpty else { return v }
+        let shaped =
+            v.utf8.count == 10
+            && v.utf8.enumerated().allSatisfy { i, b in
+                i == 4 || i == 7 ? b == UInt8(ascii: "-") : (48...57).contains(b)
+            }
+        if !shaped {
             errors[name] = "\(what) must be written YYYY-MM-DD"
+        } else if LocalDate(v) == nil {
+            errors[name] = "\(what) \(v) is not a day of the calendar"
         }
         return v
     }

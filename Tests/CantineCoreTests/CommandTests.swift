@@ -90,6 +90,16 @@ import Testing
 @Suite struct SiteCalendarTests {
     let paris = SiteCalendar(timeZone: "Europe/Paris")!
 
+    @Test func datesAreFourTwoTwoASCIIDigitsOfARealDay() {
+        #expect(LocalDate("2028-02-29") == LocalDate(year: 2028, month: 2, day: 29))
+        for bad in [
+            "2026-02-29", "2026-04-31", "2026-13-01", "2026-00-10", "+202-11-21", "2026-+1-21", "2026-11-2",
+            "\u{0662}\u{0660}\u{0662}\u{0666}-11-21", "2026-11-21 ", "", "2026/11/21",
+        ] {
+            #expect(LocalDate(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func halfDaysAndDaysAreLocalTimeInWinterAndSummer() throws {
         let winter = LocalDate("2026-11-21")!
         let (amStart, amEnd) = try paris.deskWindow(.am, on: winter)

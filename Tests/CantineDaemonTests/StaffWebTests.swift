@@ -406,6 +406,19 @@ func decodeList(_ response: TestResponse) throws -> [[String: Any]] {
                 #expect(fields["start"] == "the start must be a time HH:MM")
                 #expect(fields["date"] == "the date must be written YYYY-MM-DD")
             }
+            for (date, message) in [
+                ("2026-02-30", "the date 2026-02-30 is not a day of the calendar"),
+                ("%D9%A2%D9%A0%D9%A2%D9%A6-11-21", "the date must be written YYYY-MM-DD"),  // Arabic-Indic digits
+            ] {
+                try await client.execute(
+                    uri: "/api/sessions", method: .post, headers: f.form(.staff),
+                    body: body("title=Talk&date=\(date)&start=10:00&end=11:00")
+                ) { r in
+                    #expect(r.status == .unprocessableContent)
+                    let fields = try decode(r)["fields"] as? [String: String] ?? [:]
+                    #expect(fields == ["date": message])
+                }
+            }
             try await client.execute(
                 uri: "/api/bookings", method: .post, headers: f.form(.staff),
                 body: body("member=m-nobody&desk=z99&date=2026-11-21")
