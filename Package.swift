@@ -34,6 +34,8 @@ let package = Package(
         .systemLibrary(
             name: "CICal", pkgConfig: "libical",
             providers: [.apt(["libical-dev"])]),
+        // glibc's heap statistics and SQLite's memory counter, for the soak bench.
+        .systemLibrary(name: "CMemoryStats", providers: [.apt(["libsqlite3-dev"])]),
 
         // Pure wire-level logic shared with the firmware (Embedded-Swift compatible).
         .target(name: "CantineProtocol"),
@@ -93,7 +95,7 @@ let package = Package(
             name: "CantineDaemon",
             dependencies: [
                 "CantineProtocol", "CantineCore", "CantineStore", "CantineGPIO", "CantineMQTT",
-                "CantineImport", "CantineWeb", "CantineNetwork",
+                "CantineImport", "CantineWeb", "CantineNetwork", "CMemoryStats",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,8 +1,10 @@
 // `cantine bench soak`: the whole demo daemon (simulated doors and sensors, MQTT when mosquitto
 // is there, HTTP) at 10× for N minutes, with an entrance screen on the live stream and a
 // dashboard polling the JSON; memory and file descriptors sampled at start, during, and end.
-// A leak shows as RSS growth per hour or fds that do not come back.
+// A leak shows as RSS growth per hour or fds that do not come back; the heap in use, SQLite's
+// own memory and the state's size, sampled every minute, tell a leak from caches filling.
 
+import CMemoryStats
 import CantineCore
 import Foundation
 import Logging
@@ -27,6 +29,20 @@ public struct SoakBenchResult: Codable, Sendable {
     public var rssAnonEndMB: Double
     public var fdsStart: Int
     public var fdsEnd: Int
+    /// What the descriptors open at the end and not at the start point to (and the reverse).
+    public var fdsOpened: [String]
+    public var fdsClosed: [String]
+    /// Bytes malloc has handed out and not had back (glibc's `mallinfo2`), SQLite's part of
+    /// them (`sqlite3_memory_used`: its page caches, statements, schema), and the site's state
+    /// as canonical JSON: at start and end.
+    public var heapInUseStartMB: Double
+    public var heapInUseEndMB: Double
+    public var sqliteStartMB: Double
+    public var sqliteEndMB: Double
+    public var stateStartKB: Double
+    public var stateEndKB: Double
+    /// One sample per minute of soak.
+    public var samples: [SoakSample]
     /// Events journaled, and the database with its WAL at the end.
     public var events: Int64
     public var journalMB: Double
@@ -40,6 +56,25 @@ public struct SoakBenchResult: Codable, Sendable {
         case rssGrowthMBPerHour = "rss_growth_mb_per_hour", rssAnonStartMB = "rss_anon_start_mb"
         case rssAnonEndMB = "rss_anon_end_mb", fdsStart = "fds_start", fdsEnd = "fds_end", events
         case journalMB = "journal_mb", requests, requestsFailed = "requests_failed", boards
+        case fdsOpened = "fds_opened", fdsClosed = "fds_closed", heapInUseStartMB = "heap_in_use_start_mb"
+        case heapInUseEndMB = "heap_in_use_end_mb", sqliteStartMB = "sqlite_start_mb", sqliteEndMB = "sqlite_end_mb"
+        case stateStartKB = "state_start_kb", stateEndKB = "state_end_kb", samples
+    }
+}
+
+/// The memory figures at one minute of a soak.
+public struct SoakSample: Codable, Sendable {
+    public var minute: Int
+    public var rssMB: Double
+    public var rssAnonMB: Double
+    public var heapInUseMB: Double
+    public var sqliteMB: Double
+    public var stateKB: Double
+    public var events: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case minute, rssMB = "rss_mb", rssAnonMB = "rss_anon_mb", heapInUseMB = "heap_in_use_mb"
+        case sqliteMB = "sqlite_mb", stateKB = "state_kb", events
     }
 }
 
@@ -53,8 +88,58 @@ enum ProcessUsage {
         return kb / 1024
     }
 
-    static func fds() -> Int {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).count
+    static func fds() -> Int { fdTargets().count }
+
+    /// What each open descriptor points to (`/path`, `anon_inode:[eventfd]`, `pipe`, and for
+    /// a TCP socket its ports and state, `tcp :8080 -> :41234 ESTABLISHED`), without inode
+    /// numbers so that kinds compare.
+    static func fdTargets() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        let tcp = tcpSockets()
+        return names.compactMap { fd in
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + fd) else {
+                return nil  // the directory's own descriptor, closed by now
+            }
+            if target.hasPrefix("socket:[") { return tcp[String(target.dropFirst(8).dropLast())] ?? "socket" }
+            return target.hasPrefix("pipe:") ? "pipe" : target
+        }.sorted()
+    }
+
+    /// TCP sockets by inode, from /proc/self/net/tcp and tcp6: `tcp :local -> :remote STATE`.
+    static func tcpSockets() -> [String: String] {
+        let states = ["01": "ESTABLISHED", "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT", "0A": "LISTEN"]
+        var out: [String: String] = [:]
+        for file in ["/proc/self/net/tcp", "/proc/self/net/tcp6"] {
+            let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+            for line in text.split(separator: "\n").dropFirst() {
+                let f = line.split(separator: " ")
+                guard f.count > 9 else { continue }
+                func port(_ address: Substring) -> String {
+                    address.split(separator: ":").last.flatMap { UInt16($0, radix: 16) }.map { ":\($0)" } ?? "?"
+                }
+                out[String(f[9])] = "tcp \(port(f[1])) -> \(port(f[2])) \(states[String(f[3])] ?? String(f[3]))"
+            }
+        }
+        return out
+    }
+
+    /// Bytes malloc has handed out (small blocks and mmapped ones), in MB.
+    static func heapInUseMB() -> Double {
+        let info = mallinfo2()
+        return Double(info.uordblks + info.hblkhd) / 1_048_576
+    }
+
+    /// Bytes SQLite's allocator holds (page caches, prepared statements, schemas), in MB.
+    static func sqliteMB() -> Double { Double(sqlite3_memory_used()) / 1_048_576 }
+
+    /// `a` minus `b`, as multisets.
+    static func difference(_ a: [String], _ b: [String]) -> [String] {
+        var left = b
+        return a.filter { item in
+            guard let i = left.firstIndex(of: item) else { return true }
+            left.remove(at: i)
+            return false
+        }
     }
 }
 
@@ -106,7 +191,11 @@ struct SoakProbe: Service {
         await pause(.milliseconds(Int(warmupSeconds * 1000)))
         let rssStart = ProcessUsage.rssMB()
         let anonStart = ProcessUsage.rssMB("RssAnon:")
-        let fdsStart = ProcessUsage.fds()
+        let fdsStart = ProcessUsage.fdTargets()
+        let heapStart = ProcessUsage.heapInUseMB()
+        let sqliteStart = ProcessUsage.sqliteMB()
+        let stateStart = stateKB()
+        var samples: [SoakSample] = []
         var rssMax = rssStart
         let screen = try BenchScreen(port: port, record: false)
         let clock = ContinuousClock()
@@ -121,12 +210,20 @@ struct SoakProbe: Service {
             if status != 200 && status != 404 { failed += 1 }  // 404: SpaceAPI not configured
             tick += 1
             if tick % 10 == 0 { rssMax = max(rssMax, ProcessUsage.rssMB()) }
+            if tick % 60 == 0 { samples.append(sample(minute: tick / 60)) }
             await pause(.seconds(1))
         }
         screen.close()
-        await pause(.milliseconds(200))  // the screen's reader thread closes its socket
+        // The server learns the screen has gone when it next writes to it (a keep-alive comes
+        // every 15 s; the write after the peer's reset fails): until then its side of the
+        // connection sits in CLOSE_WAIT. Wait for that, up to 45 s, so the end counts what stays.
+        await pause(.milliseconds(200))
+        for _ in 0..<45 where ProcessUsage.fdTargets().contains(where: { $0.hasSuffix("CLOSE_WAIT") }) {
+            await pause(.seconds(1))
+        }
         let rssEnd = ProcessUsage.rssMB()
         let anonEnd = ProcessUsage.rssMB("RssAnon:")
+        let fdsEnd = ProcessUsage.fdTargets()
         let journal = ["", "-wal"].compactMap {
             (try? FileManager.default.attributesOfItem(atPath: database + $0))?[.size] as? Int
         }.reduce(0, +)
@@ -134,12 +231,28 @@ struct SoakProbe: Service {
             SoakBenchResult(
                 minutes: minutes, speed: speed, mqtt: mqtt, rssStartMB: rssStart, rssEndMB: rssEnd,
                 rssMaxMB: max(rssMax, rssEnd), rssGrowthMBPerHour: (rssEnd - rssStart) / max(minutes, 1e-9) * 60,
-                rssAnonStartMB: anonStart, rssAnonEndMB: anonEnd, fdsStart: fdsStart, fdsEnd: ProcessUsage.fds(),
+                rssAnonStartMB: anonStart, rssAnonEndMB: anonEnd, fdsStart: fdsStart.count, fdsEnd: fdsEnd.count,
+                fdsOpened: ProcessUsage.difference(fdsEnd, fdsStart),
+                fdsClosed: ProcessUsage.difference(fdsStart, fdsEnd),
+                heapInUseStartMB: heapStart, heapInUseEndMB: ProcessUsage.heapInUseMB(), sqliteStartMB: sqliteStart,
+                sqliteEndMB: ProcessUsage.sqliteMB(), stateStartKB: stateStart, stateEndKB: stateKB(), samples: samples,
                 events: runtime.engine.lastSeq,
                 journalMB: Double(journal) / 1_048_576, requests: requests, requestsFailed: failed,
                 boards: screen.boards.withLock { $0 }))
         kill(getpid(), SIGTERM)
         try? await gracefulShutdown()
+    }
+}
+
+extension SoakProbe {
+    /// The site's state as canonical JSON, in KB: what the daemon must hold whatever it caches.
+    func stateKB() -> Double { Double(runtime.engine.read { $0.canonicalJSON().count }) / 1024 }
+
+    func sample(minute: Int) -> SoakSample {
+        SoakSample(
+            minute: minute, rssMB: ProcessUsage.rssMB(), rssAnonMB: ProcessUsage.rssMB("RssAnon:"),
+            heapInUseMB: ProcessUsage.heapInUseMB(), sqliteMB: ProcessUsage.sqliteMB(), stateKB: stateKB(),
+            events: runtime.engine.lastSeq)
     }
 }
 

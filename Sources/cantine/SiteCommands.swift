@@ -245,7 +245,19 @@ struct BenchCommand: AsyncParsableCommand {
                         "of which anonymous (heap): start / end",
                         String(format: "%.1f / %.1f", r.rssAnonStartMB, r.rssAnonEndMB),
                     ],
+                    [
+                        "heap in use (of which SQLite): start / end",
+                        String(
+                            format: "%.1f (%.1f) / %.1f (%.1f)", r.heapInUseStartMB, r.sqliteStartMB, r.heapInUseEndMB,
+                            r.sqliteEndMB),
+                    ],
+                    ["site state KB: start / end", String(format: "%.0f / %.0f", r.stateStartKB, r.stateEndKB)],
                     ["fds_start / fds_end", "\(r.fdsStart) / \(r.fdsEnd)"],
+                    [
+                        "fds opened / closed",
+                        (r.fdsOpened.isEmpty ? "-" : r.fdsOpened.joined(separator: ", ")) + " / "
+                            + (r.fdsClosed.isEmpty ? "-" : r.fdsClosed.joined(separator: ", ")),
+                    ],
                     ["events / journal_mb", String(format: "%lld / %.1f", r.events, r.journalMB)],
                     ["requests (failed) / boards", "\(r.requests) (\(r.requestsFailed)) / \(r.boards)"],
                 ])

@@ -83,3 +83,44 @@ import Testing
         runtime.close()
     }
 }
+
+/// The soak's own instruments: what it reports about descriptors and memory must be true.
+@Suite struct SoakInstrumentTests {
+    @Test func descriptorsAreNamedByKindAndTCPSocketsByPortAndState() throws {
+        let before = ProcessUsage.fdTargets()
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        try #require(bound && listen(fd, 1) == 0)
+        let port = UInt16(bigEndian: address.sin_port)
+        let during = ProcessUsage.fdTargets()
+        #expect(ProcessUsage.difference(during, before) == ["tcp :\(port) -> :0 LISTEN"])
+        #expect(ProcessUsage.difference(before, during).isEmpty)
+        #expect(ProcessUsage.fds() == during.count)
+    }
+
+    @Test func differenceIsAMultisetDifference() {
+        #expect(ProcessUsage.difference(["a", "a", "b", "c"], ["a", "c", "d"]) == ["a", "b"])
+        #expect(ProcessUsage.difference([], ["a"]).isEmpty)
+    }
+
+    /// 64 MB allocated then freed (other tests allocate meanwhile: a wide margin).
+    @Test func heapInUseCountsWhatIsAllocatedUntilItIsFreed() {
+        let before = ProcessUsage.heapInUseMB()
+        let block = UnsafeMutableRawPointer.allocate(byteCount: 64 << 20, alignment: 16)
+        block.initializeMemory(as: UInt8.self, repeating: 1, count: 64 << 20)
+        let during = ProcessUsage.heapInUseMB()
+        block.deallocate()
+        #expect(during - before >= 48)
+        #expect(during - ProcessUsage.heapInUseMB() >= 48)
+    }
+}
