@@ -8,7 +8,6 @@
 import CantineCore
 import CantineDaemon
 import CantineMQTT
-import CantineNetwork
 import CantineProtocol
 import CantineStore
 import CantineWeb
@@ -16,6 +15,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Testing
+
+@testable import CantineNetwork
 
 /// Three sites, their brokers bridged to a hub, their network services running.
 final class TestNetwork: @unchecked Sendable {
@@ -175,6 +176,23 @@ extension State {
         nantes.journal.flush()
         let replayed = try Replay.rebuild(store: nantes.store, site: "nantes", useSnapshot: false)
         #expect(replayed.state == live)
+    }
+
+    /// A site flooding faster than the service steps: past 10,000 waiting, messages are dropped
+    /// and counted (libmosquitto's thread never waits on us), and a step makes room again.
+    @Test func aFloodBeyondTheInboundBoundIsDroppedAndCounted() async throws {
+        let net = try TestNetwork()
+        let paris = net.services["paris"]!
+        // Paris's own summary back from the hub: taken in and ignored, so only the bound is at stake.
+        let echo = InboundMessage(topic: "cantine/network/paris/net/summary", payload: Array("{}".utf8))
+        for _ in 0..<(NetworkService.maxQueuedInbound + 3) { paris.take(echo) }
+        #expect(paris.dropped.load(ordering: .relaxed) == 3)
+        #expect(paris.pending.withLock { $0.inbound.count } == NetworkService.maxQueuedInbound)
+        await paris.step()
+        #expect(paris.pending.withLock { $0.inbound.isEmpty })
+        for _ in 0..<NetworkService.maxQueuedInbound { paris.take(echo) }
+        #expect(paris.dropped.load(ordering: .relaxed) == 3)
+        #expect(paris.rejected.load(ordering: .relaxed) == 0)
     }
 
     @Test func theNantesBridgeIsCutNantesKeepsDecidingThenCatchesUp() async throws {
