@@ -354,13 +354,18 @@ public enum Demo {
         }
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
 
-        var broker: LocalBroker?
-        if options.mqtt {
-            broker = LocalBroker.ensure(port: options.mqttPort, directory: dir, logger: logger)
-            if broker == nil {
-                logger.warning(
-                    "no MQTT broker on 127.0.0.1:\(options.mqttPort) and mosquitto is not installed: running without MQTT (apt install mosquitto)"
-                )
+        // A broker already listening on the port is used; else the demo starts its own.
+        var broker: MosquittoProcess?
+        if options.mqtt && !MosquittoClient.reachable(host: "127.0.0.1", port: options.mqttPort) {
+            do {
+                broker = try MosquittoProcess.start(port: options.mqttPort, directory: dir) {
+                    "listener \($0) 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                }
+                logger.info(
+                    "started mosquitto",
+                    metadata: ["mqtt.port": "\(options.mqttPort)", "pid": "\(broker!.process.processIdentifier)"])
+            } catch {
+                logger.warning("no MQTT broker on 127.0.0.1:\(options.mqttPort) (\(error)): running without MQTT")
                 text = text.replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
                 try text.write(toFile: configPath, atomically: true, encoding: .utf8)
             }
@@ -410,43 +415,5 @@ public enum Demo {
 
                         """.utf8))
             })
-    }
-}
-
-/// A mosquitto started by the demo (or one already listening).
-final class LocalBroker: Sendable {
-    let process: Process?
-
-    init(process: Process?) { self.process = process }
-
-    /// Uses a broker listening on `port`, or starts mosquitto there (with `extra` config lines);
-    /// nil when neither is possible.
-    static func ensure(port: Int, directory: String, logger: Logger, extra: String = "") -> LocalBroker? {
-        if MosquittoClient.reachable(host: "127.0.0.1", port: port) { return LocalBroker(process: nil) }
-        guard
-            let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
-                .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
-        else { return nil }
-        let conf = directory + "/mosquitto.conf"
-        try? "listener \(port) 127.0.0.1\nallow_anonymous true\npersistence false\n\(extra)".write(
-            toFile: conf, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["-c", conf]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return nil }
-        for _ in 0..<50 where !MosquittoClient.reachable(host: "127.0.0.1", port: port) { usleep(100_000) }
-        logger.info(
-            "started mosquitto", metadata: ["mqtt.port": "\(port)", "pid": "\(p.processIdentifier)"])
-        return LocalBroker(process: p)
-    }
-
-    /// Stops the broker we started. SIGKILL, because a child inherits the daemon's blocked
-    /// signal mask (SIGTERM among them); the demo broker keeps no persistence to lose.
-    func stop() {
-        guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
     }
 }

@@ -53,13 +53,13 @@ extension Bench {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/mosquitto_sub") else {
             throw DaemonError("mosquitto_sub not found: apt install mosquitto-clients")
         }
-        let port = freePort()
         // Unlimited queues and in-flight windows: the broker drops nothing and paces no one.
-        let unlimited = "max_inflight_messages 0\nmax_queued_messages 0\nmax_queued_bytes 0\nset_tcp_nodelay true\n"
-        guard let broker = LocalBroker.ensure(port: port, directory: dir, logger: logger, extra: unlimited) else {
-            throw DaemonError("cannot start mosquitto on 127.0.0.1:\(port): apt install mosquitto")
+        let broker = try MosquittoProcess.start(directory: dir) {
+            "listener \($0) 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                + "max_inflight_messages 0\nmax_queued_messages 0\nmax_queued_bytes 0\nset_tcp_nodelay true\n"
         }
         defer { broker.stop() }
+        let port = broker.port
 
         // One desk per node plus the probe's; no hysteresis, no flood limit: every report counts.
         let perZone = (nodes + 2) / 2
@@ -245,14 +245,6 @@ extension Bench {
                 pacedP99Ms: pct(pacedLatencies, 0.99), pacedProbes: pacedLatencies.count,
                 rejected: service.ingest.rejections.values.reduce(0, +), dropped: service.dropped)
         }
-    }
-
-    static func freePort() -> Int {
-        for _ in 0..<100 {
-            let port = Int.random(in: 20_000...60_000)
-            if !MosquittoClient.reachable(host: "127.0.0.1", port: port) { return port }
-        }
-        return 41_883
     }
 }
 

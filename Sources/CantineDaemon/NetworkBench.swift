@@ -41,15 +41,17 @@ extension Bench {
         let dir = directory + "/cantine-bench-network-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var brokers: [BenchBroker] = []
+        var brokers: [MosquittoProcess] = []
         defer { brokers.forEach { $0.stop() } }
 
         // The hub: a user per site, the generated ACL.
         let passwords = benchSites.map { "\($0):pw-\($0)" }.joined(separator: "\n") + "\n"
         try passwords.write(toFile: dir + "/hub.passwd", atomically: true, encoding: .utf8)
-        try BenchBroker.run("/usr/bin/mosquitto_passwd", ["-U", dir + "/hub.passwd"])
+        try MosquittoProcess.hashPasswords(dir + "/hub.passwd")
         try BridgeConfig.hubACL().write(toFile: dir + "/hub.acl", atomically: true, encoding: .utf8)
-        let hub = try BenchBroker { BridgeConfig.hub(port: $0, dir: dir, data: dir, tls: nil) }
+        let hub = try MosquittoProcess.start(directory: dir) {
+            BridgeConfig.hub(port: $0, dir: dir, data: dir, tls: nil)
+        }
         brokers.append(hub)
 
         var keys: [String: String] = [:]
@@ -62,7 +64,7 @@ extension Bench {
         for site in benchSites {
             let bridge = BridgeConfig.bridge(
                 .init(site: SiteID(site), hub: "127.0.0.1:\(hub.port)", password: "pw-\(site)", caFile: nil))
-            let broker = try BenchBroker {
+            let broker = try MosquittoProcess.start(directory: dir) {
                 "listener \($0) 127.0.0.1\nallow_anonymous true\npersistence false\n" + bridge
             }
             brokers.append(broker)
@@ -169,64 +171,5 @@ extension Bench {
             group.cancelAll()
             return first
         }
-    }
-}
-
-/// A mosquitto of the bench's own, killed at the end (it keeps nothing).
-final class BenchBroker: Sendable {
-    let process: Process
-
-    let port: Int
-
-    /// Starts mosquitto with `conf(port)` on a free port, moving to another port when the one
-    /// chosen was taken meanwhile (an outgoing connection's ephemeral port, say).
-    init(conf: (Int) -> String) throws {
-        guard
-            let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
-                .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
-        else { throw DaemonError("bench network needs mosquitto: apt install mosquitto") }
-        for _ in 0..<5 {
-            let port = Self.freePort()
-            let file = NSTemporaryDirectory() + "cantine-bench-mosquitto-\(port).conf"
-            try conf(port).write(toFile: file, atomically: true, encoding: .utf8)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["-c", file]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            for _ in 0..<100 where process.isRunning && !MosquittoClient.reachable(host: "127.0.0.1", port: port) {
-                usleep(50_000)
-            }
-            try? FileManager.default.removeItem(atPath: file)
-            if process.isRunning && MosquittoClient.reachable(host: "127.0.0.1", port: port) {
-                (self.process, self.port) = (process, port)
-                return
-            }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
-        throw DaemonError("bench network: mosquitto did not start on 127.0.0.1 (five ports tried)")
-    }
-
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    static func freePort() -> Int {
-        var port = Int.random(in: 20_000...60_000)
-        while MosquittoClient.reachable(host: "127.0.0.1", port: port) { port = Int.random(in: 20_000...60_000) }
-        return port
-    }
-
-    static func run(_ tool: String, _ args: [String]) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = args
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw DaemonError("\(tool) failed (is mosquitto installed?)") }
     }
 }
