@@ -156,20 +156,6 @@ extension Bench {
     static func wait(_ runtime: Runtime, until done: @escaping @Sendable (State) -> Bool) async
         -> ContinuousClock.Instant?
     {
-        let notices = runtime.bus.subscribe()
-        if runtime.engine.read(done) { return .now }
-        return await withTaskGroup(of: ContinuousClock.Instant?.self) { group in
-            group.addTask {
-                for await _ in notices where runtime.engine.read(done) { return .now }
-                return nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(10))
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        await runtime.wait(until: done) ? .now : nil
     }
 }

@@ -258,3 +258,27 @@ public final class Runtime: Sendable {
         return ok
     }
 }
+
+extension Runtime {
+    /// Waits on the notices until `done` holds over the state, at most `timeout`: true when it
+    /// did. (The benches and tests wait so: on what happened, never a fixed sleep.)
+    public func wait(upTo timeout: Duration = .seconds(10), until done: @escaping @Sendable (State) -> Bool) async
+        -> Bool
+    {
+        let notices = bus.subscribe()
+        if engine.read(done) { return true }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask { [engine] in
+                for await _ in notices where engine.read(done) { return true }
+                return false
+            }
+            group.addTask { [engine] in
+                try? await Task.sleep(for: timeout)
+                return engine.read(done)
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+}

@@ -409,24 +409,3 @@ enum SensorReportText {
         #"{"occupied":\#(occupied),"seq":\#(seq),"uptime_s":\#(1000 + seq),"fw":"1.0.0","rssi":-60}"#
     }
 }
-
-extension Engine {
-    /// Waits (up to 10 s) on the bus until `done` holds over the state; true when it did.
-    func wait(on bus: NoticeBus, until done: @escaping @Sendable (State) -> Bool) async -> Bool {
-        let notices = bus.subscribe()
-        if read(done) { return true }
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in notices where self.read(done) { return true }
-                return false
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(10))
-                return self.read(done)
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-    }
-}

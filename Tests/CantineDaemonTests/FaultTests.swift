@@ -103,7 +103,7 @@ import Testing
 
         // The chip goes away (a cable pulled, a USB GPIO board unplugged).
         wire.fail(with: GPIOError("gpiochip0: No such device"))
-        #expect(await runtime.engine.wait(on: runtime.bus) { $0.doors["entree"]?.alarms == [.readerOffline] })
+        #expect(await runtime.wait { $0.doors["entree"]?.alarms == [.readerOffline] })
         // Fail-secure: nothing drove the relay; the door is locked and shows so.
         #expect(relay.history == relayHistory && relay.active == RelayDriver.lockedLevel(failSecure: true))
         #expect(
@@ -118,7 +118,7 @@ import Testing
             gpioNanos.withLock { $0 += 10_000_000 }
             usleep(1_000)
         }
-        #expect(await runtime.engine.wait(on: runtime.bus) { $0.doors["entree"]?.alarms == [] })
+        #expect(await runtime.wait { $0.doors["entree"]?.alarms == [] })
         let granted = runtime.engine.read { $0.counters.granted }
         var rng = SplitMix64(seed: 5)
         let edges = WiegandSignal.edges(
@@ -134,7 +134,7 @@ import Testing
                 break
             }
         }
-        #expect(await runtime.engine.wait(on: runtime.bus) { $0.counters.granted == granted + 1 })
+        #expect(await runtime.wait { $0.counters.granted == granted + 1 })
         #expect(wire.dropped == 0)
         #expect(wire.reopened.succeeded == 1)
 

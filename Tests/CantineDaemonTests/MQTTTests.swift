@@ -123,7 +123,7 @@ func withMQTT(
             node.report(true)
             node.report(true)
             node.raw("cantine/paris/desks/j11/report", SensorReportText.make(occupied: true, seq: 1))  // marker
-            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j11"]?.occupancy == .occupied })
+            #expect(await runtime.wait { $0.desks["j11"]?.occupancy == .occupied })
             #expect(
                 runtime.engine.read { [$0.desks["j01"]?.lastSeq, $0.desks["j01"]?.occupancy == .occupied ? 1 : 0] } == [
                     2, 1,
@@ -143,7 +143,7 @@ func withMQTT(
             node.report(false)
             // A marker after them on the same connection: a fresh desk turns occupied at once.
             node.raw("cantine/paris/desks/j12/report", SensorReportText.make(occupied: true, seq: 1))
-            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j12"]?.occupancy == .occupied })
+            #expect(await runtime.wait { $0.desks["j12"]?.occupancy == .occupied })
             #expect(runtime.engine.read { $0.desks["j01"]?.lastSeq } == 3)
             let rejected = service.ingest.rejections
             #expect(rejected["not_json"] == 1 && rejected["wrong_type"] == 1 && rejected["too_large"] == 1)
@@ -162,13 +162,13 @@ func withMQTT(
 
             // The node's last will (here said for it): offline makes its desk unknown at once.
             node.raw("cantine/paris/nodes/node-j01/status", "offline", retain: true)
-            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j01"]?.occupancy == .unknown })
+            #expect(await runtime.wait { $0.desks["j01"]?.occupancy == .unknown })
             #expect(runtime.engine.read { $0.nodes["node-j01"]?.fw } == "1.0.0")
             // A status from a node no desk names is refused and counted, never a crash.
             node.raw("cantine/paris/nodes/node-zz/status", "online")
             node.raw("cantine/paris/nodes/node-j01/status", "maybe")
             node.raw("cantine/paris/desks/j10/report", SensorReportText.make(occupied: true, seq: 1))  // marker
-            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j10"]?.occupancy == .occupied })
+            #expect(await runtime.wait { $0.desks["j10"]?.occupancy == .occupied })
             #expect(service.ingest.rejections["unknown_node"] == 1 && service.ingest.rejections["bad_status"] == 1)
         }
         runtime.close()
@@ -185,7 +185,7 @@ func withMQTT(
             for i in 0..<30 { node.report(i % 2 == 0) }  // the test clock stands still: no refill
             // j02 has its own share: its report lands, after j01's (one connection keeps order).
             node.raw("cantine/paris/desks/j02/report", SensorReportText.make(occupied: true, seq: 1))
-            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j02"]?.lastSeq == 1 })
+            #expect(await runtime.wait { $0.desks["j02"]?.lastSeq == 1 })
             #expect(service.ingest.acceptedCount == 21)
             #expect(service.ingest.rejections["flood"] == 10)
         }
@@ -219,7 +219,7 @@ func withMQTT(
             for (i, node) in nodes.enumerated() {
                 node.raw("cantine/paris/desks/j0\(i + 5)/report", SensorReportText.make(occupied: true, seq: 1))
             }
-            let marked = await runtime.engine.wait(on: runtime.bus) { s in
+            let marked = await runtime.wait { s in
                 (5...8).allSatisfy { s.desks[DeskID("j0\($0)")]?.occupancy == .occupied }
             }
             #expect(marked)
@@ -282,7 +282,7 @@ func withMQTT(
             // node-j01 speaking for j02: the broker drops it. Its own report, sent after, lands.
             j01.raw("cantine/paris/desks/j02/report", SensorReportText.make(occupied: true, seq: 1))
             j01.report(true)
-            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j01"]?.occupancy == .occupied })
+            #expect(await runtime.wait { $0.desks["j01"]?.occupancy == .occupied })
             #expect(runtime.engine.read { $0.desks["j02"]?.lastSeq } == nil)
             #expect(service.ingest.acceptedCount == 1)
         }
@@ -355,7 +355,7 @@ func withMQTT(
             let j01 = try TestNode(broker, id: "node-j01", desk: "j01", password: "n1", tls: true)
             j01.raw("cantine/paris/desks/j02/report", SensorReportText.make(occupied: true, seq: 1))
             j01.report(true)
-            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j01"]?.occupancy == .occupied })
+            #expect(await runtime.wait { $0.desks["j01"]?.occupancy == .occupied })
             #expect(runtime.engine.read { $0.desks["j02"]?.lastSeq } == nil)
             #expect(service.ingest.acceptedCount == 1)
         }
@@ -382,7 +382,7 @@ func withMQTT(
             // The room's node speaking for a desk: the broker drops it. Its room's report lands.
             pir.raw("cantine/paris/desks/j01/report", SensorReportText.make(occupied: true, seq: 1))
             pir.raw("cantine/paris/rooms/salle-1/report", SensorReportText.make(occupied: true, seq: 2))
-            #expect(await runtime.engine.wait(on: runtime.bus) { $0.rooms["salle-1"]?.occupancy == .occupied })
+            #expect(await runtime.wait { $0.rooms["salle-1"]?.occupancy == .occupied })
             #expect(runtime.engine.read { $0.desks["j01"]?.lastSeq } == nil)
             #expect(runtime.engine.read { $0.nodes["salle-1-pir"]?.fw } == "1.0.0")
             await watch.waitFor { $0.payloads("cantine/paris/rooms/salle-1/state").last == "occupied" }
@@ -401,7 +401,7 @@ func withMQTT(
             let other = watch.client
             _ = other.publish("cantine/paris/rooms/cave/report", SensorReportText.make(occupied: true, seq: 1))
             _ = other.publish("cantine/paris/desks/j12/report", SensorReportText.make(occupied: true, seq: 1))
-            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j12"]?.occupancy == .occupied })
+            #expect(await runtime.wait { $0.desks["j12"]?.occupancy == .occupied })
             #expect(service.ingest.rejections["unknown_room"] == 1)
         }
         runtime.close()
@@ -424,7 +424,7 @@ func withMQTT(
             }
             // A marker on the same connection: a fresh desk turns occupied once all is handled.
             rogue.raw("cantine/paris/desks/j12/report", SensorReportText.make(occupied: true, seq: 1))
-            #expect(await runtime.engine.wait(on: runtime.bus) { $0.desks["j12"]?.occupancy == .occupied })
+            #expect(await runtime.wait { $0.desks["j12"]?.occupancy == .occupied })
             #expect(
                 runtime.engine.read { s in
                     s.findings.values.contains { $0.desk == "j01" && $0.detail == "contradicting" }

@@ -99,7 +99,7 @@ final class TestNetwork: @unchecked Sendable {
             do {
                 for name in Self.names {
                     let runtime = self[name]
-                    let joined = await runtime.engine.wait(on: runtime.bus) { _ in
+                    let joined = await runtime.wait { _ in
                         (try? runtime.store.networkSites().count) == Self.names.count
                     }
                     try #require(joined, "\(name) did not hear every site")
@@ -116,7 +116,7 @@ final class TestNetwork: @unchecked Sendable {
 
     /// Waits until `done` holds over `site`'s state.
     func wait(_ site: String, until done: @escaping @Sendable (State) -> Bool) async -> Bool {
-        await self[site].engine.wait(on: self[site].bus, until: done)
+        await self[site].wait(until: done)
     }
 
     /// Enrols a member at `site` with a resident plan and badge `card`.
@@ -307,7 +307,7 @@ extension State {
             let view: @Sendable () -> NetworkStatus? = {
                 try? NetworkStatus.read(store: nantes.store, now: nantes.engine.now, staleAfter: staleAfter)
             }
-            let heard = await nantes.engine.wait(on: nantes.bus) { _ in
+            let heard = await nantes.wait { _ in
                 view()?.sites.first { $0.summary.site == "paris" }?.summary.peoplePresent == 1
             }
             #expect(heard)
