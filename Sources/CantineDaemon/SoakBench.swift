@@ -90,35 +90,41 @@ enum ProcessUsage {
 
     static func fds() -> Int { fdTargets().count }
 
-    /// What each open descriptor points to (`/path`, `anon_inode:[eventfd]`, `pipe`, and for
-    /// a TCP socket its ports and state, `tcp :8080 -> :41234 ESTABLISHED`), without inode
-    /// numbers so that kinds compare.
+    /// What each open descriptor points to (`/path`, `anon_inode:[eventfd]`, `pipe`, a TCP or
+    /// UDP socket with its ports and state, `tcp :8080 -> :41234 ESTABLISHED`, a Unix socket
+    /// with its path if bound, `unix`), without inode numbers so that kinds compare.
     static func fdTargets() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        let tcp = tcpSockets()
+        let sockets = socketNames()
         return names.compactMap { fd in
             guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + fd) else {
                 return nil  // the directory's own descriptor, closed by now
             }
-            if target.hasPrefix("socket:[") { return tcp[String(target.dropFirst(8).dropLast())] ?? "socket" }
+            if target.hasPrefix("socket:[") { return sockets[String(target.dropFirst(8).dropLast())] ?? "socket" }
             return target.hasPrefix("pipe:") ? "pipe" : target
         }.sorted()
     }
 
-    /// TCP sockets by inode, from /proc/self/net/tcp and tcp6: `tcp :local -> :remote STATE`.
-    static func tcpSockets() -> [String: String] {
+    /// Sockets by inode, from /proc/self/net: `tcp :local -> :remote STATE`, `udp :local -> :remote`,
+    /// `unix /path` (or `unix` when unbound).
+    static func socketNames() -> [String: String] {
         let states = ["01": "ESTABLISHED", "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT", "0A": "LISTEN"]
+        func lines(_ file: String) -> [[Substring]] {
+            let text = (try? String(contentsOfFile: "/proc/self/net/" + file, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").dropFirst().map { $0.split(separator: " ") }
+        }
+        func port(_ address: Substring) -> String {
+            address.split(separator: ":").last.flatMap { UInt16($0, radix: 16) }.map { ":\($0)" } ?? "?"
+        }
         var out: [String: String] = [:]
-        for file in ["/proc/self/net/tcp", "/proc/self/net/tcp6"] {
-            let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
-            for line in text.split(separator: "\n").dropFirst() {
-                let f = line.split(separator: " ")
-                guard f.count > 9 else { continue }
-                func port(_ address: Substring) -> String {
-                    address.split(separator: ":").last.flatMap { UInt16($0, radix: 16) }.map { ":\($0)" } ?? "?"
-                }
-                out[String(f[9])] = "tcp \(port(f[1])) -> \(port(f[2])) \(states[String(f[3])] ?? String(f[3]))"
+        for proto in ["tcp", "tcp6", "udp", "udp6"] {
+            for f in lines(proto) where f.count > 9 {
+                let state = proto.hasPrefix("tcp") ? " " + (states[String(f[3])] ?? String(f[3])) : ""
+                out[String(f[9])] = "\(proto.prefix(3)) \(port(f[1])) -> \(port(f[2]))\(state)"
             }
+        }
+        for f in lines("unix") where f.count > 6 {
+            out[String(f[6])] = f.count > 7 ? "unix \(f[7])" : "unix"
         }
         return out
     }
@@ -216,11 +222,10 @@ struct SoakProbe: Service {
         screen.close()
         // The server learns the screen has gone when it next writes to it (a keep-alive comes
         // every 15 s; the write after the peer's reset fails): until then its side of the
-        // connection sits in CLOSE_WAIT. Wait for that, up to 45 s, so the end counts what stays.
+        // connection stays open (CLOSE_WAIT, then reset). Give it up to 45 s to come back to
+        // the start's count: a descriptor that leaked never does.
         await pause(.milliseconds(200))
-        for _ in 0..<45 where ProcessUsage.fdTargets().contains(where: { $0.hasSuffix("CLOSE_WAIT") }) {
-            await pause(.seconds(1))
-        }
+        for _ in 0..<45 where ProcessUsage.fds() > fdsStart.count { await pause(.seconds(1)) }
         let rssEnd = ProcessUsage.rssMB()
         let anonEnd = ProcessUsage.rssMB("RssAnon:")
         let fdsEnd = ProcessUsage.fdTargets()
