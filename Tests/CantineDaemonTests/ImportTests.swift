@@ -276,6 +276,10 @@ func committeeFeed(count: Int = 3, aperoStart: String = "183000", aperoTitle: St
     @Test func aFeedIsFetchedOverHTTPAndNamedFromItsSource() async throws {
         let router = Router()
         router.get("calendars/cantine.ics") { _, _ in committeeFeed() }
+        router.get("old.ics") { _, _ in
+            Response(status: .movedPermanently, headers: [.location: "/calendars/cantine.ics"])
+        }
+        router.get("huge.ics") { _, _ in String(repeating: "X", count: FeedSource.maxBytes + 1) }
         try await Application(router: router).test(.live) { client in
             let port = try #require(client.port)
             let text = try await FeedSource.text(of: "http://127.0.0.1:\(port)/calendars/cantine.ics")
@@ -283,6 +287,24 @@ func committeeFeed(count: Int = 3, aperoStart: String = "183000", aperoTitle: St
             await #expect(throws: ImportError("http://127.0.0.1:\(port)/none.ics: the server answered HTTP 404")) {
                 try await FeedSource.text(of: "http://127.0.0.1:\(port)/none.ics")
             }
+            // Redirects are followed; a feed too large is refused whole.
+            let moved = try await FeedSource.text(of: "http://127.0.0.1:\(port)/old.ics")
+            #expect(try ICSReader.events(in: moved, window: nil).count == 4)
+            await #expect(throws: ImportError("http://127.0.0.1:\(port)/huge.ics: more than the 16 MB a feed may have"))
+            {
+                try await FeedSource.text(of: "http://127.0.0.1:\(port)/huge.ics")
+            }
+        }
+        // Nothing listening: curl's own reason, on one line.
+        let closed = Broker.freePort()
+        do {
+            _ = try await FeedSource.text(of: "http://127.0.0.1:\(closed)/x.ics")
+            Issue.record("fetched from a closed port")
+        } catch {
+            #expect(
+                error.message.hasPrefix(
+                    "http://127.0.0.1:\(closed)/x.ics: cannot fetch (Failed to connect to 127.0.0.1"))
+            #expect(!error.message.contains("\n"))
         }
         #expect(FeedSource.feedName(for: "/home/staff/Réunions Été.ics") == "reunions-ete")
         #expect(
