@@ -4,6 +4,7 @@
 import ArgumentParser
 import CantineCore
 import CantineDaemon
+import CantineProtocol
 import CantineStore
 import Foundation
 
@@ -85,7 +86,44 @@ struct Log: AsyncParsableCommand, HasGlobalOptions {
 
 struct MQTT: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mqtt", abstract: "Broker helpers.", subcommands: [ACL.self])
+        commandName: "mqtt", abstract: "Broker helpers.", subcommands: [ACL.self, CheckReports.self])
+
+    struct CheckReports: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check-reports",
+            abstract: "Decode desk reports (one payload per line) as the daemon does; end with `N passed, N failed`.",
+            discussion: "mosquitto_sub -t 'cantine/paris/desks/+/report' | cantine mqtt check-reports")
+        @Argument(help: "A file of payloads, one per line (default: standard input).") var file: String?
+
+        func run() async throws {
+            let text: String
+            if let file {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw ValidationError("\(file): no such readable file")
+                }
+                text = String(decoding: data, as: UTF8.self)
+            } else {
+                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            }
+            var passed = 0
+            var failed = 0
+            for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where !line.isEmpty {
+                do {
+                    let r = try SensorReport.decode(Array(line.utf8))
+                    passed += 1
+                    print(
+                        "ok   \(n + 1): occupied=\(r.occupied) seq=\(r.seq) uptime_s=\(r.uptimeS) fw=\(r.fw)"
+                            + (r.distanceCm.map { " distance_cm=\($0)" } ?? "") + (r.rssi.map { " rssi=\($0)" } ?? ""))
+                } catch {
+                    failed += 1
+                    print("FAIL \(n + 1): \(error.message) [\(error.reason)]")
+                }
+            }
+            print("\(passed) passed, \(failed) failed")
+            if failed > 0 || passed == 0 { throw ExitCode(1) }
+        }
+    }
 
     struct ACL: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(

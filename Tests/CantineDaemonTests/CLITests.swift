@@ -234,3 +234,32 @@ final class CLISite {
         }
     }
 }
+
+extension CLITests {
+    /// What Firmware/test runs on the emulated node's reports: the daemon's decoder, line by line.
+    @Test func checkReportsDecodesEachLineAsTheDaemonDoes() throws {
+        let file = NSTemporaryDirectory() + "cantine-reports-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try """
+        {"occupied":true,"seq":1,"uptime_s":3,"fw":"1.0.0","distance_cm":120}
+        {"occupied":"yes","seq":2,"uptime_s":4,"fw":"1.0.0"}
+
+        {"occupied":false,"seq":3,"uptime_s":9,"fw":"1.0.0"}
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let (status, out, _) = try cantine(["mqtt", "check-reports", file])
+        #expect(status == 1)
+        #expect(
+            out == """
+                ok   1: occupied=true seq=1 uptime_s=3 fw=1.0.0 distance_cm=120
+                FAIL 2: key "occupied" has the wrong type [wrong_type]
+                ok   4: occupied=false seq=3 uptime_s=9 fw=1.0.0
+                2 passed, 1 failed
+
+                """)
+        try "{\"occupied\":false,\"seq\":3,\"uptime_s\":9,\"fw\":\"1.0.0\"}\n".write(
+            toFile: file, atomically: true, encoding: .utf8)
+        #expect(try cantine(["mqtt", "check-reports", file]).0 == 0)
+        let missing = try cantine(["mqtt", "check-reports", file + ".none"])
+        #expect(missing.0 != 0 && missing.2.contains("no such readable file"))
+    }
+}

@@ -4,9 +4,10 @@ UARTs: this script is the ESP-AT Wi-Fi module (it answers the AT commands, refus
 connection, drops the broker, then falls silent until the node pulses its reset line), the
 LD2410 radar (a trace of target frames, with UART noise and corrupt frames mixed in) and the
 pins (the radar's OUT pin). Each expectation on the node's AT/MQTT traffic is one check.
-Prints one line per check and exits 1 if any failed.
+Prints one line per check and exits 1 if any failed. With REPORTS, the payloads of every report
+the node published are written there, one per line (Firmware/test has the daemon decode them).
 
-  scenario.py IMAGE.elf PROVISION_TOOL
+  scenario.py IMAGE.elf PROVISION_TOOL [REPORTS]
 """
 import json, os, re, socket, struct, subprocess, sys, tempfile, threading, time
 
@@ -320,6 +321,9 @@ def day(image, tool, workdir):
         pattern = re.compile(r'\{"occupied":(true|false),"seq":\d+,"uptime_s":\d+,"fw":"1\.0\.0"(,"distance_cm":\d+)?\}')
         check("every report is the contract's JSON, byte for byte",
               all(pattern.fullmatch(e[2][1]) for _, e in reports(modem)))
+        if len(sys.argv) > 3:
+            with open(sys.argv[3], "w") as out:
+                out.writelines(e[2][1] + "\n" for _, e in reports(modem))
     finally:
         radar.stop = True
         status = finish(qemu, control)
