@@ -603,16 +603,17 @@ extension Config {
     /// a multi-line string that looks like such a header is refused too.)
     static func checkCharacters(_ text: String, file: String) throws(ConfigError) {
         // Lines split on every line break: "\r\n" is one Character, which a split on "\n" misses;
-        // a byte-order mark before the first line is skipped, as toml++ does.
+        // a byte-order mark before the first line is skipped, as toml++ does. The header is read
+        // as code points, as toml++ reads it: "[" and a combining mark after it are one Character.
         let body =
             text.unicodeScalars.first == "\u{FEFF}" ? Substring(text.unicodeScalars.dropFirst()) : Substring(text)
         let lines = body.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         for (number, content) in lines.enumerated() {
-            var rest = content.drop { $0 == " " || $0 == "\t" }
+            var rest = content.unicodeScalars.drop { $0 == " " || $0 == "\t" }
             guard rest.first == "[" else { continue }
             rest = rest.dropFirst()
             if rest.first == "[" { rest = rest.dropFirst() }
-            let first = rest.drop(while: { $0 == " " || $0 == "\t" }).unicodeScalars.first ?? "\n"
+            let first = rest.drop(while: { $0 == " " || $0 == "\t" }).first ?? "\n"
             let bare =
                 first.isASCII
                 && (first.properties.isAlphabetic || ("0"..."9").contains(first) || first == "-" || first == "_")

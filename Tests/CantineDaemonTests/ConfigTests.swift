@@ -63,6 +63,20 @@ import Testing
         #expect(error(text)?.hasPrefix("config c.toml:9: ") == true)
     }
 
+    /// toml++ asserts (aborts the process) on a header whose name starts with a character a
+    /// key cannot: such headers are refused first, read as code points like toml++ reads them
+    /// ("[" and a combining mark after it are one Swift Character: found by the fuzzer).
+    @Test func aTableHeaderTomlPlusPlusWouldAbortOnIsRefusedByLine() {
+        #expect(
+            error("[\u{0618}zones]\n" + sample)
+                == "config c.toml:1: a table header starts with '\u{0618}': write [name] on one line, with ASCII letters, digits, - and _, or a quoted name"
+        )
+        #expect(
+            error(sample + "\n[[ \u{00E9}t\u{00E9}]]\n")?.hasSuffix(
+                "a table header starts with 'é': write [name] on one line, with ASCII letters, digits, - and _, or a quoted name"
+            ) == true)
+    }
+
     @Test func refusesReferencesAndValuesThatMakeNoSense() {
         #expect(
             error(
