@@ -205,7 +205,8 @@ struct SoakProbe: Service {
         var rssMax = rssStart
         let screen = try BenchScreen(port: port, record: false)
         let clock = ContinuousClock()
-        let end = clock.now + .milliseconds(Int(minutes * 60_000))
+        let begin = clock.now
+        let end = begin + .milliseconds(Int(minutes * 60_000))
         var requests = 0
         var failed = 0
         var tick = 0
@@ -216,7 +217,8 @@ struct SoakProbe: Service {
             if status != 200 && status != 404 { failed += 1 }  // 404: SpaceAPI not configured
             tick += 1
             if tick % 10 == 0 { rssMax = max(rssMax, ProcessUsage.rssMB()) }
-            if tick % 60 == 0 { samples.append(sample(minute: tick / 60)) }
+            let minute = Int((clock.now - begin) / .seconds(60))
+            if minute > (samples.last?.minute ?? 0) { samples.append(sample(minute: minute)) }
             await pause(.seconds(1))
         }
         screen.close()
