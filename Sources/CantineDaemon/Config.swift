@@ -597,33 +597,85 @@ extension Config {
         }
     }
 
-    /// Refuses control characters TOML never allows (all but tab, LF and CR), and a table
-    /// header that does not start with a name (`[é…]`, `[ # …`): toml++ asserts on those rather
-    /// than failing (found by fuzzing), so the text is checked before it gets there. (A line of
-    /// a multi-line string that looks like such a header is refused too.)
+    /// Refuses control characters TOML never allows (all but tab, LF and CR), and what toml++
+    /// asserts on (aborting the process) rather than failing — found by fuzzing: a table header
+    /// that does not start with a name (`[é…]`, `[ # …`), and a `}` inside an array (`[3, }`).
+    /// The text is read as toml++ reads it: code points (`[` and a combining mark after it are
+    /// one Swift Character), strings and comments skipped, arrays and inline tables nested.
     static func checkCharacters(_ text: String, file: String) throws(ConfigError) {
-        // Lines split on every line break: "\r\n" is one Character, which a split on "\n" misses;
-        // a byte-order mark before the first line is skipped, as toml++ does. The header is read
-        // as code points, as toml++ reads it: "[" and a combining mark after it are one Character.
-        let body =
-            text.unicodeScalars.first == "\u{FEFF}" ? Substring(text.unicodeScalars.dropFirst()) : Substring(text)
-        let lines = body.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-        for (number, content) in lines.enumerated() {
-            var rest = content.unicodeScalars.drop { $0 == " " || $0 == "\t" }
-            guard rest.first == "[" else { continue }
-            rest = rest.dropFirst()
-            if rest.first == "[" { rest = rest.dropFirst() }
-            let first = rest.drop(while: { $0 == " " || $0 == "\t" }).first ?? "\n"
-            let bare =
-                first.isASCII
-                && (first.properties.isAlphabetic || ("0"..."9").contains(first) || first == "-" || first == "_")
-            if !bare && first != "\"" && first != "'" {
-                throw ConfigError(
-                    "\(file):\(number + 1): a table header starts with '\(String(first).oneLine)': write [name] on one line, with ASCII letters, digits, - and _, or a quoted name"
-                )
-            }
-        }
+        var scalars = Array(text.unicodeScalars)
+        if scalars.first == "\u{FEFF}" { scalars.removeFirst() }  // a byte-order mark, as toml++ skips it
+        var i = 0
         var line = 1
+        var lineStart = true  // nothing but blanks since the last line break
+        var open: [Unicode.Scalar] = []  // the arrays and inline tables the value is in
+        func at(_ k: Int) -> Unicode.Scalar { k < scalars.count ? scalars[k] : "\n" }
+        while i < scalars.count {
+            let c = scalars[i]
+            switch c {
+            case "\n":
+                line += 1
+                lineStart = true
+            case " ", "\t", "\r": break
+            case "#":
+                while i + 1 < scalars.count && scalars[i + 1] != "\n" { i += 1 }
+            case "\"", "'":
+                // A string, maybe multi-line (line breaks counted); escapes only in "…".
+                let quotes = at(i + 1) == c && at(i + 2) == c ? 3 : 1
+                i += quotes
+                while i < scalars.count {
+                    if scalars[i] == "\\" && c == "\"" {
+                        i += 1
+                        if at(i) == "\n" { line += 1 }
+                    } else if scalars[i] == "\n" && quotes == 1 {
+                        i -= 1  // an unterminated string ends with its line (toml++ says so)
+                        break
+                    } else if scalars[i] == "\n" {
+                        line += 1
+                    } else if scalars[i] == c && (quotes == 1 || (at(i + 1) == c && at(i + 2) == c)) {
+                        // A closing """ may carry one or two more quotes of the string's own.
+                        if quotes == 3 { while at(i + 3) == c && i + 3 < scalars.count { i += 1 } }
+                        i += quotes - 1
+                        break
+                    }
+                    i += 1
+                }
+                lineStart = false
+            case "[" where open.isEmpty && lineStart:
+                // A table header (`[name]` or `[[name]]`): a name must follow.
+                var k = i + 1
+                if at(k) == "[" { k += 1 }
+                while at(k) == " " || at(k) == "\t" { k += 1 }
+                let first = at(k)
+                let bare =
+                    first.isASCII
+                    && (first.properties.isAlphabetic || ("0"..."9").contains(first) || first == "-" || first == "_")
+                if !bare && first != "\"" && first != "'" {
+                    throw ConfigError(
+                        "\(file):\(line): a table header starts with '\(String(first).oneLine)': write [name] on one line, with ASCII letters, digits, - and _, or a quoted name"
+                    )
+                }
+                i = k - 1
+                lineStart = false
+            case "[", "{":
+                open.append(c)
+                lineStart = false
+            case "]":
+                if open.last == "[" { open.removeLast() }
+                lineStart = false
+            case "}":
+                if open.last == "[" {
+                    throw ConfigError(
+                        "\(file):\(line): '}' inside an array: an array is written [1, 2], a table {a = 1}")
+                }
+                if open.last == "{" { open.removeLast() }
+                lineStart = false
+            default:
+                lineStart = false
+            }
+            i += 1
+        }
+        line = 1
         var column = 0
         for scalar in text.unicodeScalars {
             column += 1

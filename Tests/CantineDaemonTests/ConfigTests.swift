@@ -75,6 +75,14 @@ import Testing
             error(sample + "\n[[ \u{00E9}t\u{00E9}]]\n")?.hasSuffix(
                 "a table header starts with 'é': write [name] on one line, with ASCII letters, digits, - and _, or a quoted name"
             ) == true)
+        // A '}' where an array holds values aborted toml++ too (`[3, }`, found by the fuzzer);
+        // brackets in strings and comments, and nested arrays at the start of a line, are fine.
+        #expect(
+            error("reserved = [3,\n  }\n" + sample)
+                == "config c.toml:2: '}' inside an array: an array is written [1, 2], a table {a = 1}")
+        #expect(
+            error("x = [\n  [ {b = 1} ],\n]\ny = \"\"\"\n[\n}\"\"\"\nz = [1, # }\n2]\n" + sample)?.contains(
+                "unknown key") == true)
     }
 
     @Test func refusesReferencesAndValuesThatMakeNoSense() {
