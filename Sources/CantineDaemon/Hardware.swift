@@ -96,19 +96,26 @@ public struct DoorHardware: Sendable {
         return levels
     }
 
-    /// Claims every door's relay line at its locked level.
-    public static func boot(_ config: Config, logger: Logger) throws(GPIOError) -> DoorHardware {
-        try boot(RelayPlan(config), logger: logger)
+    /// The relays' own re-lock deadlines on the machine's monotonic clock.
+    public static let monotonicDeadline: RelayDriver.Deadline = { delay, body in
+        DispatchQueue.global().asyncAfter(deadline: .now() + .microseconds(Int(delay.micros)), execute: body)
+    }
+
+    /// Claims every door's relay line at its locked level; `deadline` schedules each relay's
+    /// own re-lock (tests pass a manual one).
+    public static func boot(
+        _ config: Config, logger: Logger, deadline: @escaping RelayDriver.Deadline = monotonicDeadline
+    ) throws(GPIOError) -> DoorHardware {
+        try boot(RelayPlan(config), logger: logger, deadline: deadline)
     }
 
     /// Claims every relay line of `plan` at its locked level (before the rest of the config is read).
-    public static func boot(_ plan: RelayPlan, logger: Logger) throws(GPIOError) -> DoorHardware {
+    public static func boot(
+        _ plan: RelayPlan, logger: Logger, deadline: @escaping RelayDriver.Deadline = monotonicDeadline
+    ) throws(GPIOError) -> DoorHardware {
         var relays: [DoorID: RelayDriver] = [:]
         var simulated: [DoorID: SimulatedOutputLine] = [:]
         var chips: [String: GPIOChip] = [:]
-        let deadline: RelayDriver.Deadline = { delay, body in
-            DispatchQueue.global().asyncAfter(deadline: .now() + .microseconds(Int(delay.micros)), execute: body)
-        }
         for door in plan.relays {
             let failSecure = door.failSecure ?? true
             let locked = RelayDriver.lockedLevel(failSecure: failSecure)

@@ -18,7 +18,7 @@ import Testing
         let runtime = try Runtime.open(
             config: site.config, role: .daemon, mode: .create, time: time, version: "t", logger: Logger(label: "t"))
         try DemoSite.seed(runtime, today: today)
-        var gpio = try DoorHardware.boot(site.config, logger: Logger(label: "t"))
+        var gpio = try site.bootHardware()
         try gpio.openInputs(site.config, monotonic: { time.monotonicNanos() })
         let hardware = DemoHardware(runtime: runtime, inputs: gpio.inputs)
         hardware.heartbeat()

@@ -18,7 +18,7 @@ func key(_ value: UInt64) -> WiegandFrame { WiegandFrame(bits: value, count: 4) 
 @Suite struct DoorAccessTests {
     /// A site with Ada (resident, badge 42/1234) and the relays on simulated lines.
     func open(_ site: TestSite) async throws -> (Runtime, DoorHardware) {
-        let hardware = try DoorHardware.boot(site.config, logger: Logger(label: "t"))
+        let hardware = try site.bootHardware()
         let runtime = try site.open(relays: hardware.relays)
         _ = try await runtime.perform(.addMember(id: "m-ada", name: "Ada Lovelace", email: nil), source: "test")
         _ = try await runtime.perform(
@@ -150,6 +150,8 @@ func key(_ value: UInt64) -> WiegandFrame { WiegandFrame(bits: value, count: 4) 
                 .unlockDoor(door: "entree", by: "staff:alice", reason: " ", requestedAtUs: now), source: "cli")
         }
         #expect(hardware.simulatedRelays["entree"]?.history == [true])
+        site.deadlines.advance(.seconds(5))  // the relay's own cap ends the pulse
+        #expect(hardware.simulatedRelays["entree"]?.history == [true, false])
     }
 
     @Test func afterHoursTheBadgeThenThePINOnTheKeypadOpens() async throws {

@@ -16,19 +16,6 @@ import Testing
 @testable import CantineDaemon
 
 @Suite struct FaultTests {
-    /// Relay deadlines captured on a monotonic scale the test moves (the relay's own cap).
-    final class MonotonicDeadlines: @unchecked Sendable {
-        var pending: [(at: Int64, body: @Sendable () -> Void)] = []
-        var now: Int64 = 0
-        var deadline: RelayDriver.Deadline { { delay, body in self.pending.append((self.now + delay.micros, body)) } }
-        func advance(_ span: Span) {
-            now += span.micros
-            let due = pending.filter { $0.at <= now }
-            pending.removeAll { $0.at <= now }
-            due.forEach { $0.body() }
-        }
-    }
-
     func fireDue(_ runtime: Runtime, _ time: ManualTime) {
         for id in runtime.timers.takeDue(now: time.now()) { runtime.engine.submit(.timerFired(id), source: "timer") }
     }
@@ -36,7 +23,7 @@ import Testing
     @Test(arguments: [Int64(-3600), 3600])
     func aWallClockStepLosesNoTimerDoublesNoUnlockAndTheCapHolds(_ step: Int64) async throws {
         let site = try TestSite()
-        let deadlines = MonotonicDeadlines()
+        let deadlines = site.deadlines
         let line = SimulatedOutputLine(initiallyActive: false)
         let relay = RelayDriver(door: "entree", line: line, failSecure: true, deadline: deadlines.deadline)
         let runtime = try site.open(relays: ["entree": relay])
@@ -87,7 +74,7 @@ import Testing
         // time, moved by the test (a busy machine delays it, never makes it drop edges).
         let gpioNanos = Mutex<UInt64>(1_000_000_000)
         let gpioClock: @Sendable () -> UInt64 = { gpioNanos.withLock { $0 } }
-        var hardware = try DoorHardware.boot(site.config, logger: Logger(label: "t"))
+        var hardware = try site.bootHardware()
         try hardware.openInputs(site.config, monotonic: gpioClock)
         let runtime = try site.open(relays: hardware.relays)
         try await playADay(runtime, site.time)

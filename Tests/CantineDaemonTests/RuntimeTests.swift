@@ -17,6 +17,9 @@ final class TestSite: Sendable {
     let dir: String
     let config: Config
     let time = ManualTime(Instant(seconds: 1_795_251_600))  // 2026-11-21 10:00 Paris
+    /// The relays' own re-lock deadlines, fired only when the test moves them: a slow machine
+    /// never re-locks a door in the middle of a test.
+    let deadlines = MonotonicDeadlines()
 
     /// `edit` changes the sample config text before it is parsed.
     init(edit: (String) -> String = { $0 }) throws {
@@ -29,6 +32,11 @@ final class TestSite: Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
 
+    /// The simulated doors' relays, claimed locked, their re-lock deadlines on `deadlines`.
+    func bootHardware() throws(GPIOError) -> DoorHardware {
+        try DoorHardware.boot(config, logger: Logger(label: "t"), deadline: deadlines.deadline)
+    }
+
     func open(_ role: Runtime.Role = .daemon, relays: [DoorID: RelayDriver] = [:]) throws(DaemonError) -> Runtime {
         try Runtime.open(
             config: config, role: role, mode: .create, time: time, relays: relays, version: "test",
@@ -37,6 +45,31 @@ final class TestSite: Sendable {
 }
 
 func card(_ n: UInt64) -> WiegandFrame { try! Wiegand.encode(CardRead(format: .h10301, facility: 42, card: n)) }
+
+/// Relay deadlines captured on a monotonic scale the test moves (the relay's own cap).
+final class MonotonicDeadlines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var due: [(at: Int64, body: @Sendable () -> Void)] = []
+    private var now: Int64 = 0
+
+    var deadline: RelayDriver.Deadline {
+        { delay, body in self.lock.withLock { self.due.append((self.now + delay.micros, body)) } }
+    }
+
+    /// The delays still pending, from the current instant.
+    var pending: [Span] { lock.withLock { due.map { Span(micros: $0.at - now) } } }
+
+    /// Moves the scale on and runs what fell due, in order.
+    func advance(_ span: Span) {
+        let fire = lock.withLock {
+            now += span.micros
+            let fire = due.filter { $0.at <= now }.sorted { $0.at < $1.at }
+            due.removeAll { $0.at <= now }
+            return fire
+        }
+        fire.forEach { $0.body() }
+    }
+}
 
 /// Plays a little day: a member with a badge and bookings, badges, contacts, desks, timers.
 func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
@@ -180,32 +213,29 @@ func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
 }
 
 @Suite struct DoorHardwareTests {
-    /// Deadlines captured instead of scheduled: the test fires them.
-    final class ManualDeadlines: @unchecked Sendable {
-        var pending: [(Span, @Sendable () -> Void)] = []
-        var deadline: RelayDriver.Deadline { { delay, body in self.pending.append((delay, body)) } }
-    }
-
     @Test func theRelayReLocksByItselfCappedAtTenSeconds() {
         let line = SimulatedOutputLine(initiallyActive: false)
-        let deadlines = ManualDeadlines()
+        let deadlines = MonotonicDeadlines()
         let relay = RelayDriver(door: "entree", line: line, failSecure: true, deadline: deadlines.deadline)
         relay.apply(.unlock(.seconds(600)))
         #expect(line.active == true)  // fail-secure strike: energized = unlocked
-        #expect(deadlines.pending.map(\.0) == [Door.maxPulse])
-        deadlines.pending[0].1()
+        #expect(deadlines.pending == [Door.maxPulse])
+        deadlines.advance(.milliseconds(9_999))
+        #expect(line.active == true)
+        deadlines.advance(.milliseconds(1))
         #expect(line.active == false)
     }
 
     @Test func anOlderDeadlineDoesNotCutANewerPulseShort() {
         let line = SimulatedOutputLine(initiallyActive: false)
-        let deadlines = ManualDeadlines()
+        let deadlines = MonotonicDeadlines()
         let relay = RelayDriver(door: "entree", line: line, failSecure: true, deadline: deadlines.deadline)
         relay.apply(.unlock(.seconds(5)))
+        deadlines.advance(.seconds(2))
         relay.apply(.unlock(.seconds(5)))
-        deadlines.pending[0].1()
+        deadlines.advance(.seconds(3))  // the first pulse's end
         #expect(line.active == true)
-        deadlines.pending[1].1()
+        deadlines.advance(.seconds(2))
         #expect(line.active == false)
     }
 
@@ -220,7 +250,7 @@ func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
 
     @Test func bootClaimsEveryRelayAtItsLockedLevel() throws {
         let site = try TestSite()
-        let hardware = try DoorHardware.boot(site.config, logger: Logger(label: "t"))
+        let hardware = try site.bootHardware()
         #expect(hardware.simulatedRelays.count == 2)
         #expect(
             hardware.simulatedRelays.values.allSatisfy {
@@ -230,7 +260,7 @@ func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
 
     @Test func aGrantDrivesTheRelayThroughTheEngineAndTheTimerRelocksIt() async throws {
         let site = try TestSite()
-        let hardware = try DoorHardware.boot(site.config, logger: Logger(label: "t"))
+        let hardware = try site.bootHardware()
         let runtime = try site.open(relays: hardware.relays)
         try await playADay(runtime, site.time)
         let history = try #require(hardware.simulatedRelays["entree"]?.history)

@@ -18,7 +18,7 @@ import Testing
                 with: "id = \"j12\"\nzone = \"jardin\"\ngpio_line = 16\ngpio_active_low = true")
         }
         #expect(site.config.layout.desk("j12")?.sensor == .wired)
-        var gpio = try DoorHardware.boot(site.config, logger: Logger(label: "t"))
+        var gpio = try site.bootHardware()
         let time = site.time
         try gpio.openInputs(site.config, monotonic: { time.monotonicNanos() })
         let runtime = try site.open(relays: gpio.relays)
