@@ -61,6 +61,7 @@ public enum Daemon {
             TimerService(runtime: runtime),
             InboxService(runtime: runtime, interval: .milliseconds(100)),
             SnapshotService(runtime: runtime, every: Int64(config.database.snapshotEvery ?? 10_000)),
+            HeapTrimService(),
             RetentionService(runtime: runtime),
         ]
         var mqtt: MQTTService?

@@ -1,7 +1,9 @@
 // The daemon's own long-running services: the inbox (CLI requests while the daemon runs),
-// the timer service (feeds due timers back as events, reconciles every minute) and periodic
-// state snapshots. Each is a swift-service-lifecycle Service with a single run().
+// the timer service (feeds due timers back as events, reconciles every minute), periodic
+// state snapshots and the heap trim. Each is a swift-service-lifecycle Service with a single
+// run().
 
+import CMemoryStats
 import CantineCore
 import CantineGPIO
 import CantineStore
@@ -85,6 +87,18 @@ struct SnapshotService: Service {
             }
         }
         try? runtime.snapshot()
+    }
+}
+
+/// Every ten minutes, gives the heap pages freed since back to the system: glibc keeps them
+/// in its arenas otherwise (one per thread that allocated), and the RSS creeps up by the pages
+/// a burst of requests or a snapshot once needed.
+struct HeapTrimService: Service {
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await pause(.seconds(600))
+            malloc_trim(0)
+        }
     }
 }
 
