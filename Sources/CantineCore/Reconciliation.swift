@@ -69,6 +69,20 @@ public struct Finding: Codable, Equatable, Sendable {
     }
 
     public var open: Bool { resolution == nil }
+
+    /// How long a resolved finding stays in memory after staff acted.
+    public static let keepResolved = Span.seconds(7 * 86_400)
+    /// How long an unresolved finding stays once over (ended, or raised for a no-show, which
+    /// never ends): a site whose staff never look must not grow without bound.
+    public static let keepUnresolved = Span.seconds(30 * 86_400)
+
+    /// Whether the state still holds this finding at `now` (older ones are in the journal).
+    /// One whose condition still holds stays until it ends or staff act.
+    public func kept(at now: Instant) -> Bool {
+        if let resolution { return now - (resolution.at ?? now) < Self.keepResolved }
+        guard let over = endedAt ?? (kind == .noShow ? raisedAt : nil) else { return true }
+        return now - over < Self.keepUnresolved
+    }
 }
 
 /// A staff action on a finding.
@@ -415,10 +429,7 @@ extension Booking {
 extension Reducer {
     static func findingRaised(_ s: inout State, _ f: Finding, now: Instant) -> [Effect] {
         guard s.findings[f.id] == nil else { return [] }
-        // Keep resolved findings a week; open ones until staff act.
-        s.findings = s.findings.filter {
-            $0.value.open || now - ($0.value.resolution?.at ?? now) < .seconds(7 * 86_400)
-        }
+        s.findings = s.findings.filter { $0.value.kept(at: now) }
         s.findings[f.id] = f
         var effects: [Effect] = [.notify(.finding(f.id))]
         if f.kind == .noShow, let b = f.booking, s.bookings[b]?.status == .booked {

@@ -134,7 +134,7 @@ public enum Reducer {
 
         case .bookingCreated(let booking), .bookingChanged(let booking):
             // Keep a week of history in memory; older bookings live only in the store.
-            let horizon = now - .seconds(7 * 86_400)
+            let horizon = now - State.keepEnded
             s.bookings = s.bookings.filter { $0.value.end >= horizon }
             s.bookings[booking.id] = booking
             let next = booking.nextCheckpoint(after: now, rules: s.reconcileRules).map {
@@ -145,7 +145,7 @@ public enum Reducer {
             s.bookings[ref.booking]?.status = .cancelled
             return [.notify(.bookingsChanged), .notify(.occupancyChanged)]
         case .sessionScheduled(let session):
-            let horizon = now - .seconds(7 * 86_400)
+            let horizon = now - State.keepEnded
             s.sessions = s.sessions.filter { $0.value.end >= horizon }
             s.sessions[session.id] = session
             return [.notify(.programChanged)]

@@ -202,7 +202,9 @@ public struct State: Codable, Equatable, Sendable {
     public var credentials: [CredentialToken: Credential] = [:]
     /// Index of `credentials` by badge id.
     public var credentialTokens: [CredentialID: CredentialToken] = [:]
+    /// Bookings ended less than a week ago, and those to come (older ones are in the store).
     public var bookings: [BookingID: Booking] = [:]
+    /// Program sessions ended less than a week ago, and those to come.
     public var sessions: [SessionID: ProgramSession] = [:]
     public var doors: [DoorID: DoorState] = [:]
     public var desks: [DeskID: DeskState] = [:]
@@ -212,7 +214,8 @@ public struct State: Codable, Equatable, Sendable {
     public var nodes: [NodeID: NodeState] = [:]
     /// Members inside, with the time they came in.
     public var present: [MemberID: Instant] = [:]
-    /// Reconciliation findings: open ones, and resolved ones for a week.
+    /// Reconciliation findings: ongoing ones, those over for 30 days, resolved ones for a week
+    /// (`Finding.kept(at:)`).
     public var findings: [FindingID: Finding] = [:]
     public var counters = Counters()
     /// Visitors and other sites of the network (nil for a site that never heard of one, so its
@@ -220,6 +223,9 @@ public struct State: Codable, Equatable, Sendable {
     public var network: NetworkState?
 
     public init() {}
+
+    /// How long bookings and sessions stay in memory after they end (trimmed as new ones come).
+    public static let keepEnded = Span.seconds(7 * 86_400)
 
     enum CodingKeys: String, CodingKey {
         case layout, members, credentials, credentialTokens, bookings, sessions, doors, desks, rooms, nodes, present

@@ -342,3 +342,72 @@ final class Site: @unchecked Sendable {
         #expect(site.replayed() == site.state)
     }
 }
+
+/// What the state lets go of, so a site's memory does not grow with its history.
+@Suite struct StateHistoryTests {
+    static let day = Span.seconds(86_400)
+
+    func booking(_ id: BookingID, at start: Instant) -> Event {
+        .bookingCreated(
+            Booking(id: id, member: "ada", resource: .desk("f01"), start: start, end: start + .seconds(3600)))
+    }
+
+    func session(_ id: SessionID, at start: Instant) -> Event {
+        .sessionScheduled(
+            ProgramSession(id: id, title: "Talk", room: "salle-1", start: start, end: start + .seconds(3600)))
+    }
+
+    func finding(_ id: FindingID, _ kind: FindingKind, at t: Instant) -> Event {
+        .findingRaised(Finding(id: id, kind: kind, desk: "f01", detail: "test", raisedAt: t))
+    }
+
+    @Test func bookingsAndSessionsStayAWeekAfterTheyEnd() {
+        let t0 = Fixture.t0
+        var s = Fixture.state()
+        _ = Reducer.apply(&s, booking("bk-old", at: t0), now: t0)
+        _ = Reducer.apply(&s, session("s-old", at: t0), now: t0)
+        // A week after their end, to the second: still there.
+        let weekAfterEnd = t0 + .seconds(3600) + State.keepEnded
+        _ = Reducer.apply(&s, booking("bk-new", at: weekAfterEnd), now: weekAfterEnd)
+        _ = Reducer.apply(&s, session("s-new", at: weekAfterEnd), now: weekAfterEnd)
+        #expect(Set(s.bookings.keys) == ["bk-old", "bk-new"] && Set(s.sessions.keys) == ["s-old", "s-new"])
+        // A second more: let go of (the store keeps the booking record, the journal both).
+        let later = weekAfterEnd + .seconds(1)
+        _ = Reducer.apply(&s, booking("bk-next", at: later), now: later)
+        _ = Reducer.apply(&s, session("s-next", at: later), now: later)
+        #expect(Set(s.bookings.keys) == ["bk-new", "bk-next"] && Set(s.sessions.keys) == ["s-new", "s-next"])
+    }
+
+    @Test func findingsStayAWeekAfterStaffActAMonthAfterTheyAreOverAndWhileTheyHold() {
+        let t0 = Fixture.t0
+        let day = Self.day
+        var s = Fixture.state()
+        _ = Reducer.apply(&s, finding("f-sensor", .sensor, at: t0), now: t0)  // a sensor still silent
+        _ = Reducer.apply(&s, finding("f-noshow", .noShow, at: t0), now: t0)  // never "ends"
+        _ = Reducer.apply(&s, finding("f-walkin", .walkIn, at: t0), now: t0)
+        _ = Reducer.apply(&s, .findingEnded(FindingRef(finding: "f-walkin")), now: t0 + day)
+        _ = Reducer.apply(&s, finding("f-ghost", .ghost, at: t0), now: t0)
+        _ = Reducer.apply(
+            &s, .findingResolved(FindingResolution(finding: "f-ghost", action: .dismiss, by: "staff:alice")),
+            now: t0 + .seconds(3600))
+
+        func raise(_ id: FindingID, at t: Instant) -> Set<FindingID> {
+            _ = Reducer.apply(&s, finding(id, .capacity, at: t), now: t)
+            return Set(s.findings.keys)
+        }
+        // The dismissed ghost: kept a week after staff acted.
+        #expect(raise("f-1", at: t0 + .seconds(3600) + Finding.keepResolved - .seconds(1)).contains("f-ghost"))
+        #expect(!raise("f-2", at: t0 + .seconds(3600) + Finding.keepResolved).contains("f-ghost"))
+        // Nobody looked: the no-show goes 30 days after it was raised, the walk-in 30 days
+        // after it ended, the silent sensor stays while it is silent.
+        #expect(
+            raise("f-3", at: t0 + Finding.keepUnresolved)
+                == ["f-sensor", "f-walkin", "f-1", "f-2", "f-3"])
+        #expect(raise("f-4", at: t0 + day + Finding.keepUnresolved) == ["f-sensor", "f-1", "f-2", "f-3", "f-4"])
+        // Once the sensor is heard again, its finding goes 30 days later like the others.
+        let heard = t0 + day + Finding.keepUnresolved
+        _ = Reducer.apply(&s, .findingEnded(FindingRef(finding: "f-sensor")), now: heard)
+        #expect(raise("f-5", at: heard + Finding.keepUnresolved - .seconds(1)).contains("f-sensor"))
+        #expect(!raise("f-6", at: heard + Finding.keepUnresolved).contains("f-sensor"))
+    }
+}
