@@ -127,25 +127,8 @@ extension Runtime {
                 engine.lastSeq
             )
         }
-        let site = config.site.id
-        let lines = plan.lines
-        let write = RecordWrite { db in
-            for line in lines {
-                switch (line.change, line.item) {
-                case (.add, .booking(let b)), (.update, .booking(let b)):
-                    // An update books again (a cancelled item back in the feed included).
-                    try Self.bookingRecord(b, site: site, createdAt: now).save(db)
-                case (.cancel, .booking(let b)):
-                    try db.execute(
-                        sql: "UPDATE bookings SET status = 'cancelled' WHERE id = ?", arguments: [b.id.rawValue])
-                case (.add, .session(let s)), (.update, .session(let s)):
-                    try Self.sessionRecord(s, site: site).save(db)
-                case (.cancel, .session(let s)):
-                    try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [s.id.rawValue])
-                }
-            }
-        }
-        let applied = try engine.execute(command, source: source, attachment: write)
+        // The booking and session records follow from the journal entries (CantineStore/Projection).
+        let applied = try engine.execute(command, source: source)
         return (
             OperationResult(
                 message: (["imported — " + plan.summary(done: true)] + details).joined(separator: "\n"), id: feed),
@@ -171,24 +154,5 @@ extension Runtime {
                 "session '\(s.title)' \(s.room.map(\.rawValue) ?? "whole site") \(calendar.text(s.start))–\(calendar.text(s.end).suffix(5))"
         }
         return "\(mark) \(line.change.rawValue) \(what) (\(line.location))"
-    }
-
-    /// The record of a booking as made (`booked`; check-ins and releases live in the journal).
-    static func bookingRecord(_ b: Booking, site: String, createdAt: Instant) -> BookingRecord {
-        let (kind, id): (String, String) =
-            switch b.resource {
-            case .desk(let d): ("desk", d.rawValue)
-            case .room(let r): ("room", r.rawValue)
-            }
-        return BookingRecord(
-            id: b.id.rawValue, site: site, memberId: b.member.rawValue, resourceKind: kind, resourceId: id,
-            startUs: b.start.micros, endUs: b.end.micros, status: "booked", createdUs: createdAt.micros)
-    }
-
-    static func sessionRecord(_ s: ProgramSession, site: String) -> SessionRecord {
-        let speakers = String(decoding: (try? JSONEncoder().encode(s.speakers)) ?? Data("[]".utf8), as: UTF8.self)
-        return SessionRecord(
-            id: s.id.rawValue, site: site, title: s.title, roomId: s.room?.rawValue, startUs: s.start.micros,
-            endUs: s.end.micros, kind: s.kind.rawValue, track: s.track, speakers: speakers)
     }
 }

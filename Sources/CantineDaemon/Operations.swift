@@ -170,9 +170,7 @@ extension Runtime {
             return try book(member, .room(RoomID(room)), start, end, id, run)
 
         case .cancelBooking(let id):
-            let seq = try run(.cancelBooking(BookingID(id))) { db in
-                try db.execute(sql: "UPDATE bookings SET status = 'cancelled' WHERE id = ?", arguments: [id])
-            }
+            let seq = try run(.cancelBooking(BookingID(id))) { _ in }
             return (OperationResult(message: "booking \(id) cancelled", id: id), seq)
 
         case .addSession(
@@ -186,8 +184,7 @@ extension Runtime {
             guard engine.read({ $0.sessions[session.id] }) == nil else {
                 throw CommandError("session '\(session.id)' exists: change it with `cantine sessions edit`")
             }
-            let record = Self.sessionRecord(session, site: site)
-            let seq = try run(.scheduleSession(session)) { db in try record.save(db) }
+            let seq = try run(.scheduleSession(session)) { _ in }
             return (
                 OperationResult(message: "session \(session.id) '\(session.title)' scheduled", id: session.id.rawValue),
                 seq
@@ -234,9 +231,7 @@ extension Runtime {
             )
 
         case .removeSession(let id):
-            let seq = try run(.removeSession(SessionID(id))) { db in
-                try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id])
-            }
+            let seq = try run(.removeSession(SessionID(id))) { _ in }
             return (OperationResult(message: "session \(id) removed", id: id), seq)
 
         case .editSession(let id, let title, let room, let date, let startText, let endText):
@@ -253,8 +248,7 @@ extension Runtime {
                 try endText.map { t throws(CommandError) in try localTime(t, on: day) } ?? session.start + length
             if let title { session.title = title.trimmingCharacters(in: .whitespaces) }
             if let room { session.room = room.isEmpty || room == "none" ? nil : RoomID(room) }
-            let record = Self.sessionRecord(session, site: site)
-            let seq = try run(.scheduleSession(session)) { db in try record.save(db) }
+            let seq = try run(.scheduleSession(session)) { _ in }
             return (
                 OperationResult(
                     message:
@@ -281,7 +275,16 @@ extension Runtime {
         case .resolveFinding(let id, let action, let member, let by):
             let resolution = FindingResolution(
                 finding: FindingID(id), action: action, by: by, member: member.map { MemberID($0) }, at: now)
-            let applied = try engine.execute(.resolveFinding(resolution), source: source)
+            // Releasing a ghost cancels its booking inside the reducer: the record follows here.
+            let released = action == .release ? engine.read { $0.findings[FindingID(id)]?.booking } : nil
+            let applied = try engine.execute(
+                .resolveFinding(resolution), source: source,
+                attachment: released.map { booking in
+                    RecordWrite { db in
+                        try db.execute(
+                            sql: "UPDATE bookings SET status = 'cancelled' WHERE id = ?", arguments: [booking.rawValue])
+                    }
+                })
             let created = applied.compactMap { a -> String? in
                 if case .bookingCreated(let b) = a.entry.event { return b.id.rawValue }
                 return nil
@@ -299,13 +302,10 @@ extension Runtime {
         _ member: String, _ resource: BookedResource, _ start: Instant, _ end: Instant, _ id: String?,
         _ run: (Command, @escaping @Sendable (Database) throws -> Void) throws(CommandError) -> Int64
     ) throws(CommandError) -> (OperationResult, Int64) {
-        let site = config.site.id
-        let now = engine.now
         let booking = Booking(
             id: BookingID(id ?? OpaqueID.make("bk")), member: MemberID(member), resource: resource, start: start,
             end: end)
-        let record = Self.bookingRecord(booking, site: site, createdAt: now)
-        let seq = try run(.book(booking)) { db in try record.insert(db) }
+        let seq = try run(.book(booking)) { _ in }
         return (
             OperationResult(
                 message: "\(resource) booked for \(member) from \(calendar.text(start)) to \(calendar.text(end))",

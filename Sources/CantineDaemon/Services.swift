@@ -86,7 +86,7 @@ struct SnapshotService: Service {
                 }
             }
         }
-        try? runtime.snapshot()
+        _ = try? runtime.snapshot()
     }
 }
 

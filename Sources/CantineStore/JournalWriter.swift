@@ -2,6 +2,8 @@
 // dedicated thread writes everything queued so far in one transaction with synchronous=FULL,
 // so an entry reported durable survives kill -9 and power loss. On a write error (disk full,
 // read-only file) entries stay queued, the error is reported, and writing resumes once it can.
+// The access log and the booking and session records are projected from the entries in the
+// same transaction.
 
 import CantineCore
 import Foundation
@@ -186,6 +188,16 @@ public final class JournalWriter: JournalSink, Sendable {
                             e.seq, e.site.rawValue, a.at.micros, a.door.rawValue, a.member?.rawValue, a.granted,
                             a.reason.rawValue, a.plan?.rawValue,
                         ])
+                    }
+                    if Projection.projects(e.event) {
+                        do {
+                            try db.inSavepoint {
+                                try Projection.apply(e, db)
+                                return .commit
+                            }
+                        } catch {
+                            onRecordError("records for \(e.id): \(error)")
+                        }
                     }
                 }
                 if let records = item.attachment as? RecordWrite {

@@ -100,6 +100,45 @@ func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
 }
 
 @Suite struct RuntimeTests {
+    @Test func theBookingRecordsFollowTimersSensorsAndStaff() async throws {
+        let site = try TestSite()
+        let runtime = try site.open()
+        defer { runtime.close() }
+        func fireDue() {
+            for id in runtime.timers.takeDue(now: site.time.now()) {
+                runtime.engine.submit(.timerFired(id), source: "timer")
+            }
+        }
+        try await playADay(runtime, site.time)  // Ada's booking of f01 is released as a no-show
+        // Bob comes in; f02 occupied, then booked for Ada while she is out: checked in by the
+        // sensor, and a ghost (her desk taken while she is not inside).
+        _ = try await runtime.perform(.addMember(id: "m-bob", name: "Bob", email: nil), source: "test")
+        _ = try await runtime.perform(
+            .grantPlan(member: "m-bob", kind: .residentMonthly, from: "today", days: 1), source: "test")
+        _ = try await runtime.perform(
+            .enrollBadge(member: "m-bob", format: .h10301, facility: 42, card: 4321, id: "b-bob", pin: nil),
+            source: "test")
+        #expect(DoorInput(door: "entree", runtime: runtime).frame(card(4321))?.entry.access?.granted == true)
+        runtime.engine.submit(.deskReported(DeskReport(desk: "f02", occupied: true)), source: "sensor:node-f02")
+        site.time.advance(.seconds(60))
+        fireDue()
+        _ = try await runtime.perform(
+            .bookDesk(member: "m-ada", desk: "f02", date: "today", period: .day, days: 1, id: "bk-2"), source: "test")
+        runtime.engine.reconcile()
+        let ghost = try #require(
+            runtime.engine.read { $0.findings.values.first { $0.kind == .ghost && $0.booking == "bk-2" } })
+        func status(_ id: String) throws -> String? {
+            try runtime.store.read { try BookingRecord.fetchOne($0, key: id)?.status }
+        }
+        #expect(runtime.journal.flush())
+        #expect(try status("bk-1") == "released" && status("bk-2") == "checked-in")
+        _ = try await runtime.perform(
+            .resolveFinding(id: ghost.id.rawValue, action: .release, member: nil, by: "staff:alice"), source: "test")
+        #expect(runtime.journal.flush())
+        #expect(runtime.engine.read { $0.bookings["bk-2"]?.status } == .cancelled)
+        #expect(try status("bk-2") == "cancelled")
+    }
+
     @Test func replayingTheJournalGivesTheLiveState() async throws {
         let site = try TestSite()
         let runtime = try site.open()

@@ -154,6 +154,56 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         writer.close()
     }
 
+    @Test func bookingAndSessionRecordsFollowTheJournalWhateverBroughtTheEvent() async throws {
+        let dir = TempDir()
+        let store = try Store(path: dir.db, mode: .create)
+        final class Errors: @unchecked Sendable { var messages: [String] = [] }
+        let errors = Errors()
+        let writer = JournalWriter(store: store, durableSeq: 0, onRecordError: { errors.messages.append($0) })
+        let ada = MemberRecord(id: "ada", site: "paris", name: "Ada", email: nil, status: "active", createdUs: 0)
+        try await store.pool.write { try ada.insert($0) }
+        let t = Instant(seconds: 1_795_251_600)
+        func booking(_ id: BookingID, _ desk: DeskID, status: BookingStatus = .booked, member: MemberID = "ada")
+            -> Booking
+        {
+            Booking(
+                id: id, member: member, resource: .desk(desk), start: t, end: t + .seconds(3600), status: status)
+        }
+        let session = ProgramSession(
+            id: "s-1", title: "Open data", room: "salle-1", start: t, end: t + .seconds(2700), speakers: ["Ada"])
+        let events: [Event] = [
+            .bookingCreated(booking("bk-badge", "f01")),
+            .bookingCreated(booking("bk-noshow", "f02")),
+            .bookingCreated(booking("bk-cancel", "f03")),
+            .bookingCheckedIn(BookingCheckIn(booking: "bk-badge", by: "badge")),  // a badge at the door
+            .findingRaised(  // a timer: the no-show's grace is over
+                Finding(id: "fd-1", kind: .noShow, desk: "f02", booking: "bk-noshow", detail: "", raisedAt: t)),
+            .bookingCancelled(BookingRef(booking: "bk-cancel")),
+            .bookingCreated(booking("bk-attach", "f04", status: .checkedIn)),  // staff attach a walk-in
+            .bookingChanged(booking("bk-cancel", "f05")),  // booked again by an import, elsewhere
+            .bookingCreated(booking("bk-badge", "f09")),  // an old id again: the record stays as it was
+            .findingRaised(
+                Finding(id: "fd-2", kind: .noShow, desk: "f01", booking: "bk-badge", detail: "", raisedAt: t)),
+            .sessionScheduled(session),
+            .sessionScheduled(ProgramSession(id: "s-2", title: "Gone", room: nil, start: t, end: t + .seconds(60))),
+            .sessionRemoved(SessionRef(session: "s-2")),
+            .bookingCreated(booking("bk-nobody", "f06", member: "ghost")),  // no such member record
+        ]
+        for (i, e) in events.enumerated() { writer.enqueue([entry(Int64(i + 1), e)], attachment: nil) }
+        await writer.waitDurable(through: Int64(events.count))
+        let records = try store.read { try BookingRecord.order(Column("id")).fetchAll($0) }
+        #expect(
+            records.map { "\($0.id) \($0.resourceId) \($0.status)" } == [
+                "bk-attach f04 checked-in", "bk-badge f01 checked-in", "bk-cancel f05 booked", "bk-noshow f02 released",
+            ])
+        #expect(records.allSatisfy { $0.site == "paris" && $0.startUs == t.micros && $0.memberId == "ada" })
+        #expect(try store.read { try SessionRecord.fetchAll($0) } == [SessionRecord(session, site: "paris")])
+        // The record that could not be written is reported; its entry is in the journal anyway.
+        #expect(errors.messages.count == 1 && errors.messages[0].hasPrefix("records for paris/\(events.count)"))
+        #expect(try store.journalCount() == events.count)
+        writer.close()
+    }
+
     @Test func aFailingDiskKeepsEntriesQueuedAndWritesThemOnceItRecovers() async throws {
         let dir = TempDir()
         let store = try Store(path: dir.db, mode: .create)
