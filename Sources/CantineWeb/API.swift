@@ -80,6 +80,19 @@ struct BookingView: Codable, Equatable {
         status = b.status.rawValue
         imported = b.origin != nil
     }
+
+    /// A booking from the records (a day that memory no longer holds).
+    init(_ r: BookingRecord, name: String?) {
+        id = r.id
+        member = r.memberId
+        memberName = name
+        kind = r.resourceKind
+        resource = r.resourceId
+        start = Instant(micros: r.startUs).description
+        end = Instant(micros: r.endUs).description
+        status = r.status
+        imported = r.id.hasPrefix("imp-")  // ImportPlan's ids
+    }
 }
 
 /// A meeting room: booked now or not, what its sensor says, today's bookings.

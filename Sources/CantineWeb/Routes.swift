@@ -4,6 +4,7 @@
 import CantineCore
 import CantineStore
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 
@@ -95,9 +96,23 @@ func addAPIRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
             }
             return d
         }
+        let calendar = SiteCalendar.cached(engine.read { $0.layout?.timeZone } ?? "UTC")
+        // Memory holds a week of ended bookings (State.keepEnded): an older day is read from
+        // the records, which the journal keeps in step (CantineStore/Projection).
+        if let date, let store = context.store,
+            calendar.instant(date, hour: 0) + .seconds(86_400) < now - State.keepEnded
+        {
+            let (from, to) = (
+                calendar.instant(date, hour: 0), calendar.instant(calendar.adding(days: 1, to: date), hour: 0)
+            )
+            let records = try store.read { db in
+                try BookingRecord.filter(Column("start_us") < to.micros && Column("end_us") > from.micros)
+                    .order(Column("start_us"), Column("id")).fetchAll(db)
+            }
+            return try json(records.map { BookingView($0, name: lookup(MemberID($0.memberId))) })
+        }
         return try json(
             engine.read { state in
-                let calendar = SiteCalendar.cached(state.layout?.timeZone ?? "UTC")
                 return state.bookings.values
                     .filter { b in
                         if let date { return calendar.date(of: b.start) <= date && date <= calendar.date(of: b.end) }

@@ -251,6 +251,35 @@ func decodeList(_ response: TestResponse) throws -> [[String: Any]] {
         f.runtime.close()
     }
 
+    @Test func aDayMemoryNoLongerHoldsIsListedFromTheRecords() async throws {
+        let f = try await WebFixture()
+        // Ten days on, a new booking: memory lets go of the played day's (a week after they end).
+        f.site.time.advance(.seconds(10 * 86_400))
+        _ = try await f.runtime.perform(
+            .grantPlan(member: "m-ada", kind: .residentMonthly, from: "today", days: 1), source: "test")
+        _ = try await f.runtime.perform(
+            .bookDesk(member: "m-ada", desk: "f02", date: "today", period: .day, days: 1, id: "bk-later"),
+            source: "test")
+        #expect(f.runtime.engine.read { Set($0.bookings.keys) } == ["bk-later"])
+        #expect(f.runtime.journal.flush())
+        let app = Application(router: buildRouter(f.context))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/bookings?date=2026-11-21", method: .get, headers: f.bearer(.staff)) {
+                r in
+                let rows = try decodeList(r).map {
+                    "\($0["id"] as? String ?? "") \($0["resource"] as? String ?? "") \($0["status"] as? String ?? "") \($0["member_name"] as? String ?? "")"
+                }
+                #expect(rows == ["bk-1 f01 released Ada Lovelace", "bk-pm j02 booked Ada Lovelace"])
+            }
+            try await client.execute(uri: "/api/bookings?date=2026-12-01", method: .get, headers: f.bearer(.staff)) {
+                r in
+                let ids = try decodeList(r).map { $0["id"] as? String }
+                #expect(ids == ["bk-later"])
+            }
+        }
+        f.runtime.close()
+    }
+
     @Test func rolesGateWhatEachIdentityMayDo() async throws {
         let f = try await WebFixture()
         let app = Application(router: buildRouter(f.context))
