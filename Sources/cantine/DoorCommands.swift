@@ -92,7 +92,7 @@ struct MQTT: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "check-reports",
             abstract: "Decode desk reports (one payload per line) as the daemon does; end with `N passed, N failed`.",
-            discussion: "mosquitto_sub -t 'cantine/paris/desks/+/report' | cantine mqtt check-reports")
+            discussion: "mosquitto_sub -t 'cantine/<site>/desks/+/report' | cantine mqtt check-reports")
         @Argument(help: "A file of payloads, one per line (default: standard input).") var file: String?
 
         func run() async throws {

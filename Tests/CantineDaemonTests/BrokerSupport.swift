@@ -8,17 +8,16 @@ import CantineNetwork
 import Foundation
 import Synchronization
 
+@testable import CantineDaemon
+
 /// A mosquitto broker of the test's own on 127.0.0.1:`port`.
 final class Broker: @unchecked Sendable {
-    /// A port nothing listens on now (other tests run daemons and brokers in parallel).
     /// A free port when chosen; changed by `startOnFreePorts` if another process takes it first.
     var port: Int = Broker.freePort()
 
-    static func freePort() -> Int {
-        var port = Int.random(in: 20_000...60_000)
-        while MosquittoClient.reachable(host: "127.0.0.1", port: port) { port = Int.random(in: 20_000...60_000) }
-        return port
-    }
+    /// A port nothing listens on now (other tests run daemons and brokers in parallel).
+    static func freePort() -> Int { MosquittoProcess.freePort() }
+
     let dir = NSTemporaryDirectory() + "cantine-mqtt-" + UUID().uuidString
     var pid: pid_t = 0
     let logPath: String
