@@ -36,7 +36,7 @@ extension MQTTService {
                 outboxMaxAge: Span(seconds: (config.mqtt.outboxMaxAgeH?.value ?? 24) * 3600), version: cantineVersion),
             limits: config.sensorLimits, discoveryPrefix: config.mqtt.discoveryPrefix ?? "homeassistant",
             queueCapacity: config.mqtt.queueSize ?? 8192, logger: logger,
-            names: { store.publishableName($0.rawValue) })
+            names: { store.publishableName($0.rawValue) }, journalBacklog: { runtime.journalBacklog })
         let publisher = self.publisher
         runtime.journalHealth.watch { publisher.journal(failing: $0) }
     }

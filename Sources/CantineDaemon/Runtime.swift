@@ -135,6 +135,9 @@ public final class Runtime: Sendable {
     public let journalHealth = JournalHealth()
     let metrics = DaemonMetrics()
 
+    /// Journal entries applied (in memory) but not yet written.
+    public var journalBacklog: Int64 { engine.lastSeq - journal.durableSeq }
+
     /// Whether the runtime is the long-running daemon or a one-shot CLI command.
     public enum Role: Sendable { case daemon, tool }
 

@@ -22,11 +22,13 @@ public final class MQTTService: Service, Sendable {
     /// - Parameters:
     ///   - store: where the outbox and the announced discovery topics are kept (nil: no outbox).
     ///   - queueCapacity: inbound messages waiting for the ingest thread before new ones are dropped.
+    ///   - journalBacklog: journal entries not yet written; reports are shed past `limits.maxBacklog`.
     public init(
         settings: MQTTSettings, engine: Engine, bus: NoticeBus, store: Store?,
         options: PublishOptions = PublishOptions(),
         limits: SensorIngest.Limits = SensorIngest.Limits(), discoveryPrefix: String = "homeassistant",
-        queueCapacity: Int = 8192, logger: Logger, names: @escaping @Sendable (MemberID) -> String? = { _ in nil }
+        queueCapacity: Int = 8192, logger: Logger, names: @escaping @Sendable (MemberID) -> String? = { _ in nil },
+        journalBacklog: @escaping @Sendable () -> Int64 = { 0 }
     ) throws(MQTTError) {
         let topics = Topics(site: engine.site, discoveryPrefix: discoveryPrefix)
         self.topics = topics
@@ -35,7 +37,9 @@ public final class MQTTService: Service, Sendable {
             client: client, engine: engine, store: store, topics: topics, options: options, logger: logger, names: names
         )
         let publisher = self.publisher
-        ingest = SensorIngest(engine: engine, limits: limits, logger: logger) { publisher.homeAssistantOnline() }
+        ingest = SensorIngest(engine: engine, limits: limits, logger: logger, backlog: journalBacklog) {
+            publisher.homeAssistantOnline()
+        }
         queue = MessageQueue(capacity: queueCapacity)
         self.bus = bus
         self.logger = logger

@@ -1,7 +1,9 @@
 // Sensor input from MQTT: on its own thread, takes what the network thread queued and turns
 // desk and room reports and node status into journaled events. Every report is either accepted (one
 // journal event) or rejected with a reason code, counted, and logged at a bounded rate:
-// retained, malformed, flooding, unknown desk or room, duplicate, out of order, stale.
+// retained, malformed, flooding, unknown desk or room, duplicate, out of order, stale — or
+// shed while the journal is too far behind (a failing disk): doors never are, and a node's
+// next report after the journal catches up restores its desk.
 
 import CantineCore
 import CantineProtocol
@@ -24,6 +26,9 @@ public final class SensorIngest: Sendable {
         case unknownNode = "unknown_node"
         /// A topic under the prefix this version does not read.
         case unknownTopic = "unknown_topic"
+        /// The journal is `Limits.maxBacklog` entries or more behind (the disk failing): reports
+        /// are shed rather than held in memory without a bound.
+        case journalBacklog = "journal_backlog"
     }
 
     /// Per-desk (and per-room) flood limit: a token bucket of `burst` reports refilled at `perSecond`
@@ -31,9 +36,13 @@ public final class SensorIngest: Sendable {
     public struct Limits: Sendable {
         public var perSecond: Double
         public var burst: Double
-        public init(perSecond: Double = 2, burst: Double = 20) {
+        /// Journal entries not yet written past which reports are shed (a few hundred bytes each
+        /// in memory: the default holds some 10–20 MB, hours of a site's reports; an estimate).
+        public var maxBacklog: Int64
+        public init(perSecond: Double = 2, burst: Double = 20, maxBacklog: Int64 = 50_000) {
             self.perSecond = perSecond
             self.burst = burst
+            self.maxBacklog = maxBacklog
         }
     }
 
@@ -42,6 +51,8 @@ public final class SensorIngest: Sendable {
     let limits: Limits
     let logger: Logger
     let onHomeAssistantOnline: @Sendable () -> Void
+    /// Journal entries applied but not yet written.
+    let backlog: @Sendable () -> Int64
     let state = Mutex(Counts())
     let accepted = Counter(label: "cantine_mqtt_reports_total", dimensions: [("result", "accepted")])
 
@@ -56,11 +67,14 @@ public final class SensorIngest: Sendable {
         var logged: [String: (at: Instant, suppressed: Int)] = [:]
     }
 
+    /// - Parameter backlog: journal entries applied but not yet written (the daemon's: the
+    ///   engine's last sequence number less the writer's durable one).
     public init(
-        engine: Engine, limits: Limits = Limits(), logger: Logger,
+        engine: Engine, limits: Limits = Limits(), logger: Logger, backlog: @escaping @Sendable () -> Int64 = { 0 },
         onHomeAssistantOnline: @escaping @Sendable () -> Void = {}
     ) {
         self.engine = engine
+        self.backlog = backlog
         self.topics = Topics(site: engine.site)
         self.limits = limits
         self.logger = logger
@@ -116,6 +130,13 @@ public final class SensorIngest: Sendable {
             wire = try SensorReport.decode(message.payload)
         } catch {
             return reject(error.reason, topic, error.message)
+        }
+        let behind = backlog()
+        guard behind < limits.maxBacklog else {
+            return reject(
+                Rejection.journalBacklog.rawValue, topic,
+                "the journal is \(behind) entries behind (is the disk full or failing?): reports shed until it catches up; doors still decide"
+            )
         }
         guard admitRate(key) else {
             return reject(Rejection.flood.rawValue, topic, "more than \(limits.perSecond) reports/s: dropped")

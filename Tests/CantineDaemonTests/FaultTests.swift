@@ -1,10 +1,12 @@
 // Fault injection on a real site (SQLite file, injected clock, simulated GPIO driven through the
 // same ports as libgpiod): the wall clock stepped an hour either way, a reader that vanishes and
-// comes back, the journal's disk refusing writes. Each asserts nothing is lost and the doors
+// comes back, the journal's disk refusing writes (for long: sensor reports shed, never a
+// door). Each asserts nothing is lost and the doors
 // stay safe. (Broker restarts: MQTTTests; kill -9 and replay: ServeTests.)
 
 import CantineCore
 import CantineGPIO
+import CantineMQTT
 import CantineProtocol
 import CantineStore
 import Foundation
@@ -173,5 +175,51 @@ import Testing
         let replay = try Replay.rebuild(store: runtime.store, useSnapshot: false)
         #expect(replay.state == live)
         runtime.close()
+    }
+
+    @Test func aDiskFullForLongShedsSensorReportsPastTheBacklogBoundButNeverADoor() async throws {
+        let site = try TestSite()
+        let runtime = try site.open()
+        defer { runtime.close() }
+        try await playADay(runtime, site.time)
+        #expect(runtime.journal.flush())
+        let ingest = SensorIngest(
+            engine: runtime.engine, limits: SensorIngest.Limits(perSecond: 0, maxBacklog: 50),
+            logger: Logger(label: "t"), backlog: { runtime.journalBacklog })
+        var seq = 100
+        func report() {
+            seq += 1
+            let json = #"{"occupied":\#(seq % 2 == 0),"seq":\#(seq),"uptime_s":\#(1000 + seq),"fw":"1.0.0"}"#
+            ingest.handle(InboundMessage(topic: "cantine/paris/desks/f01/report", payload: Array(json.utf8)))
+        }
+        report()
+        #expect(ingest.acceptedCount == 1)
+
+        // The disk fills; the doors go on deciding, their entries held in memory.
+        try await runtime.store.pool.writeWithoutTransaction { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = \(pages)")
+        }
+        let entree = DoorInput(door: "entree", runtime: runtime)
+        for _ in 0..<300 { #expect(entree.frame(card(1234))?.entry.access?.granted == true) }
+        #expect(!runtime.journal.flush())
+        #expect(runtime.journalBacklog >= 50)
+        // Past the bound, reports are shed: not applied, not journaled, counted. A door still opens.
+        let last = runtime.engine.lastSeq
+        for _ in 0..<100 { report() }
+        #expect(ingest.rejections["journal_backlog"] == 100 && ingest.acceptedCount == 1)
+        #expect(runtime.engine.lastSeq == last)
+        #expect(entree.frame(card(1234))?.entry.access?.granted == true)
+        let live = runtime.engine.read { $0 }
+
+        // Space returns: the backlog is written, reports are taken again, replay equals live.
+        try await runtime.store.pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA max_page_count = 1073741823")
+        }
+        await runtime.journal.waitDurable(through: runtime.engine.lastSeq)
+        #expect(runtime.journalBacklog == 0)
+        #expect(try Replay.rebuild(store: runtime.store, useSnapshot: false).state == live)
+        report()
+        #expect(ingest.acceptedCount == 2)
     }
 }

@@ -22,7 +22,8 @@ func withMQTT(
     let service = try MQTTService(
         settings: broker.settings("cantine-paris", user: user, password: password, persistent: true, tls: tls),
         engine: runtime.engine, bus: runtime.bus, store: runtime.store, options: options, limits: limits,
-        logger: Logger(label: "test"), names: { runtime.store.memberName($0.rawValue) })
+        logger: Logger(label: "test"), names: { runtime.store.memberName($0.rawValue) },
+        journalBacklog: { runtime.journalBacklog })
     let group = ServiceGroup(
         services: [service], gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "test"))
     try await withThrowingTaskGroup(of: Void.self) { tasks in
