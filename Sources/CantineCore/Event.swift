@@ -42,6 +42,9 @@ public enum Event: Equatable, Sendable {
     case sensorConflict(SensorConflict)
     /// A desk sensor node said it is online or offline (its last will).
     case nodeStatus(NodeStatus)
+    /// The lines of wired desk sensors failed (their GPIO chip vanished): those desks are no
+    /// longer known until their lines are read again.
+    case wiredSensorFault(WiredSensorFault)
     case bookingCreated(Booking)
     /// A booking replaced by a new version of itself (an import's update).
     case bookingChanged(Booking)
@@ -84,6 +87,7 @@ public enum Event: Equatable, Sendable {
         case .credentialPINSet: "credential.pin-set"
         case .doorContact: "door.contact"
         case .readerFault: "door.reader-fault"
+        case .wiredSensorFault: "desk.wired-fault"
         case .deskReported: "desk.reported"
         case .roomReported: "room.reported"
         case .sensorConflict: "sensor.conflict"
@@ -121,6 +125,7 @@ public enum Event: Equatable, Sendable {
         case .credentialPINSet(let p): try encoder.encode(p)
         case .doorContact(let p): try encoder.encode(p)
         case .readerFault(let p): try encoder.encode(p)
+        case .wiredSensorFault(let p): try encoder.encode(p)
         case .deskReported(let p): try encoder.encode(p)
         case .roomReported(let p): try encoder.encode(p)
         case .sensorConflict(let p): try encoder.encode(p)
@@ -161,6 +166,7 @@ public enum Event: Equatable, Sendable {
         case "credential.pin-set": return .credentialPINSet(try d(CredentialPIN.self))
         case "door.contact": return .doorContact(try d(DoorContact.self))
         case "door.reader-fault": return .readerFault(try d(ReaderFault.self))
+        case "desk.wired-fault": return .wiredSensorFault(try d(WiredSensorFault.self))
         case "desk.reported": return .deskReported(try d(DeskReport.self))
         case "room.reported": return .roomReported(try d(RoomReport.self))
         case "sensor.conflict": return .sensorConflict(try d(SensorConflict.self))
@@ -318,6 +324,17 @@ public struct ReaderFault: Codable, Equatable, Sendable {
     public init(door: DoorID, failing: Bool, detail: String) {
         self.door = door
         self.failing = failing
+        self.detail = detail
+    }
+}
+
+public struct WiredSensorFault: Codable, Equatable, Sendable {
+    /// The wired desks whose lines failed.
+    public var desks: [DeskID]
+    /// What the GPIO adapter said (one line).
+    public var detail: String
+    public init(desks: [DeskID], detail: String) {
+        self.desks = desks
         self.detail = detail
     }
 }

@@ -131,6 +131,8 @@ public enum Reducer {
             return sensorConflict(&s, conflict, now: now)
         case .nodeStatus(let status):
             return nodeStatus(&s, status, now: now)
+        case .wiredSensorFault(let fault):
+            return wiredSensorFault(&s, fault, now: now)
 
         case .bookingCreated(let booking), .bookingChanged(let booking):
             // Keep a week of history in memory; older bookings live only in the store.

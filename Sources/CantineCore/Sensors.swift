@@ -270,6 +270,19 @@ extension Reducer {
         return effects
     }
 
+    /// Wired lines that failed: their desks are unknown (not free, not occupied) until the
+    /// lines are read again, which reports them afresh.
+    static func wiredSensorFault(_ s: inout State, _ fault: WiredSensorFault, now: Instant) -> [Effect] {
+        guard let layout = s.layout else { return [] }
+        var effects: [Effect] = []
+        for desk in fault.desks where layout.desk(desk)?.sensor == .wired {
+            if s[sensed: .desk(desk)]?.forget(at: now) == true {
+                effects += [.notify(SensedPlace.desk(desk).changed), .notify(.occupancyChanged)]
+            }
+        }
+        return effects
+    }
+
     /// Contradicting reports for a place: remembered for the reconciler (a sensor finding).
     static func sensorConflict(_ s: inout State, _ conflict: SensorConflict, now: Instant) -> [Effect] {
         guard let place = conflict.place, var sensed = s[sensed: place] else { return [] }

@@ -137,6 +137,7 @@ public enum Daemon {
     ) -> [(name: String, reader: EdgeReader<ChipDecoder>)] {
         hardware.inputs.map { chip in
             let doors = chip.doors.keys.sorted()
+            let desks = chip.desks.keys.sorted()
             let engine = runtime.engine
             let reader = EdgeReader(
                 source: chip.source, decoder: chip.decoder, deliver: router.handle,
@@ -147,6 +148,11 @@ public enum Daemon {
                     for door in doors {
                         engine.submit(
                             .readerFault(ReaderFault(door: door, failing: true, detail: error.message)), source: "gpio")
+                    }
+                    // Its wired desks are unknown until their lines are read again.
+                    if !desks.isEmpty {
+                        engine.submit(
+                            .wiredSensorFault(WiredSensorFault(desks: desks, detail: error.message)), source: "gpio")
                     }
                 },
                 onRecovered: {

@@ -81,7 +81,13 @@ public struct DeskEdgeDecoder: EdgeDecoding {
         return out
     }
 
-    public mutating func lostTrack() { unread = Set(desks.indices) }
+    /// The source failed: what was known of the lines is gone (the core forgets the desks too);
+    /// once back, each line's level is read and reported at once, as at start.
+    public mutating func lostTrack() {
+        present = desks.map { _ in nil }
+        pending = desks.map { _ in nil }
+        unread = Set(desks.indices)
+    }
 
     public mutating func handle(_ edges: [GPIOEdge]) -> [DeskSignal] {
         var batch: [Int: Int] = [:]

@@ -79,6 +79,22 @@ import Testing
         #expect(timers(fx).isEmpty)
     }
 
+    @Test func aWiredDeskWhoseLinesFailIsUnknownUntilItsLineIsReadAgain() {
+        var s = site()
+        _ = Reducer.apply(&s, .deskReported(DeskReport(desk: "f02", occupied: true)), now: t0)
+        _ = Reducer.apply(&s, report(true, seq: 1, uptime: 10), now: t0)
+        // The fault names both desks of the chip; only the wired one depends on its lines.
+        let fx = Reducer.apply(
+            &s, .wiredSensorFault(WiredSensorFault(desks: ["f01", "f02"], detail: "gpiochip0: No such device")),
+            now: t0 + .seconds(5))
+        #expect(s.desks["f02"]?.occupancy == .unknown && s.desks["f02"]?.since == t0 + .seconds(5))
+        #expect(s.desks["f01"]?.occupancy == .occupied)
+        #expect(fx == [.notify(.deskChanged("f02")), .notify(.occupancyChanged)])
+        // The line read again: its level counts at once, as at start.
+        _ = Reducer.apply(&s, .deskReported(DeskReport(desk: "f02", occupied: false)), now: t0 + .seconds(9))
+        #expect(s.desks["f02"]?.occupancy == .vacant)
+    }
+
     @Test func admissionSortsDuplicatesReorderingRebootsAndStaleReports() {
         var s = site()
         let at = t0 + .seconds(1000)

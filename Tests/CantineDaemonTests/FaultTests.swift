@@ -71,7 +71,12 @@ import Testing
     }
 
     @Test func aVanishedReaderKeepsItsDoorLockedRaisesAnAlarmAndReadsAgainWhenBack() async throws {
-        let site = try TestSite()
+        // Desk j12 wired to the same chip as the doors' readers.
+        let site = try TestSite {
+            $0.replacingOccurrences(
+                of: "id = \"j12\"\nzone = \"jardin\"\nnode = \"node-j12\"",
+                with: "id = \"j12\"\nzone = \"jardin\"\ngpio_line = 16\ngpio_active_low = true")
+        }
         // The GPIO side on its own manual monotonic clock: the reader thread runs on simulated
         // time, moved by the test (a busy machine delays it, never makes it drop edges).
         let gpioNanos = Mutex<UInt64>(1_000_000_000)
@@ -89,10 +94,15 @@ import Testing
         let lines = try #require(chip.doors["entree"])
         let relay = try #require(hardware.simulatedRelays["entree"])
         let relayHistory = relay.history
+        #expect(chip.desks["j12"] != nil)
+        // Its mat's resting level, read at start, is the desk's first state: vacant.
+        #expect(await runtime.wait { $0.desks["j12"]?.occupancy == .vacant })
 
         // The chip goes away (a cable pulled, a USB GPIO board unplugged).
         wire.fail(with: GPIOError("gpiochip0: No such device"))
         #expect(await runtime.wait { $0.doors["entree"]?.alarms == [.readerOffline] })
+        // The wired desk is not known any more: neither free nor taken on the screens.
+        #expect(await runtime.wait { $0.desks["j12"]?.occupancy == .unknown })
         // Fail-secure: nothing drove the relay; the door is locked and shows so.
         #expect(relay.history == relayHistory && relay.active == RelayDriver.lockedLevel(failSecure: true))
         #expect(
@@ -108,6 +118,8 @@ import Testing
             usleep(1_000)
         }
         #expect(await runtime.wait { $0.doors["entree"]?.alarms == [] })
+        // The mat's line is read again at once: the desk is known again, as at start.
+        #expect(await runtime.wait { $0.desks["j12"]?.occupancy == .vacant })
         let granted = runtime.engine.read { $0.counters.granted }
         var rng = SplitMix64(seed: 5)
         let edges = WiegandSignal.edges(
@@ -134,6 +146,10 @@ import Testing
         }
         // Both doors of the chip, down then up.
         #expect(faults.map { $0.contains(#""failing":true"#) } == [true, true, false, false], "\(faults)")
+        let wired = try runtime.store.read { db in
+            try String.fetchAll(db, sql: "SELECT payload FROM journal WHERE kind = 'desk.wired-fault'")
+        }
+        #expect(wired.count == 1 && wired[0].contains(#""desks":["j12"]"#), "\(wired)")
         runtime.close()
     }
 
