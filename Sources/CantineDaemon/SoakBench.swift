@@ -22,6 +22,9 @@ public struct SoakBenchResult: Codable, Sendable {
     public var rssMaxMB: Double
     /// Growth from start to end, per hour of soak.
     public var rssGrowthMBPerHour: Double
+    /// Growth per hour from the tenth minute to the end (nil for a soak of 15 minutes or less):
+    /// what goes on growing once every code path has run and the first pages are cached.
+    public var rssGrowthAfterWarmupMBPerHour: Double?
     /// Of the resident memory, the anonymous part (heap and stacks) at start and end: the rest
     /// is code and read-only data mapped from files (the binary, the Swift runtime, Foundation,
     /// ICU), shared and reclaimable.
@@ -54,6 +57,7 @@ public struct SoakBenchResult: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case minutes, speed, mqtt, rssStartMB = "rss_start_mb", rssEndMB = "rss_end_mb", rssMaxMB = "rss_max_mb"
         case rssGrowthMBPerHour = "rss_growth_mb_per_hour", rssAnonStartMB = "rss_anon_start_mb"
+        case rssGrowthAfterWarmupMBPerHour = "rss_growth_after_warmup_mb_per_hour"
         case rssAnonEndMB = "rss_anon_end_mb", fdsStart = "fds_start", fdsEnd = "fds_end", events
         case journalMB = "journal_mb", requests, requestsFailed = "requests_failed", boards
         case fdsOpened = "fds_opened", fdsClosed = "fds_closed", heapInUseStartMB = "heap_in_use_start_mb"
@@ -238,6 +242,9 @@ struct SoakProbe: Service {
             SoakBenchResult(
                 minutes: minutes, speed: speed, mqtt: mqtt, rssStartMB: rssStart, rssEndMB: rssEnd,
                 rssMaxMB: max(rssMax, rssEnd), rssGrowthMBPerHour: (rssEnd - rssStart) / max(minutes, 1e-9) * 60,
+                rssGrowthAfterWarmupMBPerHour: minutes > 15
+                    ? samples.first { $0.minute >= 10 }.map { (rssEnd - $0.rssMB) / (minutes - Double($0.minute)) * 60 }
+                    : nil,
                 rssAnonStartMB: anonStart, rssAnonEndMB: anonEnd, fdsStart: fdsStart.count, fdsEnd: fdsEnd.count,
                 fdsOpened: ProcessUsage.difference(fdsEnd, fdsStart),
                 fdsClosed: ProcessUsage.difference(fdsStart, fdsEnd),

@@ -242,6 +242,10 @@ struct BenchCommand: AsyncParsableCommand {
                     ],
                     ["rss growth MB per hour", String(format: "%.2f", r.rssGrowthMBPerHour)],
                     [
+                        "… after the first 10 minutes",
+                        r.rssGrowthAfterWarmupMBPerHour.map { String(format: "%.2f", $0) } ?? "– (soak too short)",
+                    ],
+                    [
                         "of which anonymous (heap): start / end",
                         String(format: "%.1f / %.1f", r.rssAnonStartMB, r.rssAnonEndMB),
                     ],

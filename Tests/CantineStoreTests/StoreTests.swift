@@ -84,8 +84,8 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
     @Test func theConnectionsKeepSmallPageCachesAndAtMostThreeReaders() throws {
         let dir = TempDir()
         let store = try Store(path: dir.db, mode: .create)
-        #expect(try store.pool.write { try Int.fetchOne($0, sql: "PRAGMA cache_size") } == -1024)
-        #expect(try store.pool.read { try Int.fetchOne($0, sql: "PRAGMA cache_size") } == -256)
+        #expect(try store.pool.write { try Int.fetchOne($0, sql: "PRAGMA cache_size") } == -512)
+        #expect(try store.pool.read { try Int.fetchOne($0, sql: "PRAGMA cache_size") } == -128)
         #expect(store.pool.configuration.maximumReaderCount == 3)
     }
 }
