@@ -39,8 +39,9 @@ public enum ICSReader {
     /// Most occurrences one recurring event may produce in a window (a guard against
     /// `FREQ=SECONDLY` and the like).
     public static let maxOccurrences = 5_000
-    /// Most occurrences expanded from a series' start to the window's end (a daily series
-    /// begun decades ago stays well under it).
+    /// Most occurrences expanded up to the window's end: from the series' start, or for a
+    /// daily, weekly or monthly series without COUNT from just before the window (see
+    /// `rebased`), so only a sub-daily rule or a COUNT can reach it.
     public static let maxExpansions = 50_000
 
     /// The occurrences of the VEVENTs of `text` that overlap `window`, in file order then
@@ -48,6 +49,14 @@ public enum ICSReader {
     /// dates are read in `timeZone`.
     public static func events(
         in text: String, timeZone: String = "Europe/Paris", window: (start: Instant, end: Instant)? = nil
+    ) throws(ImportError) -> [CalendarEvent] {
+        try events(in: text, timeZone: timeZone, window: window, rebasing: true)
+    }
+
+    /// `events(in:timeZone:window:)`; `rebasing: false` expands every series from its own
+    /// start (what the tests compare the rebased expansion with).
+    static func events(
+        in text: String, timeZone: String, window: (start: Instant, end: Instant)?, rebasing: Bool
     ) throws(ImportError) -> [CalendarEvent] {
         let lines = eventLines(text)
         guard text.range(of: "BEGIN:VCALENDAR", options: .caseInsensitive) != nil,
@@ -66,7 +75,8 @@ public enum ICSReader {
             throw ImportError("unknown time zone '\(timeZone)'")
         }
         let window = window ?? (Instant(seconds: 0), Instant(seconds: 4_102_444_800))
-        let reader = Reader(root: root, siteZone: siteZone, siteCalendar: SiteCalendar.cached(timeZone))
+        let reader = Reader(
+            root: root, siteZone: siteZone, siteCalendar: SiteCalendar.cached(timeZone), rebasing: rebasing)
 
         // Read every VEVENT first: overrides (RECURRENCE-ID) replace their master's occurrence.
         var components: [(OpaquePointer, Int)] = []
@@ -97,6 +107,68 @@ public enum ICSReader {
             out += try reader.occurrences(of: event, line: line, window: window, overridden: overridden)
         }
         return out
+    }
+
+    /// `dtstart` moved forward by whole periods of `rule` to the last one on or before the
+    /// date of `limit` (in UTC): libical iterates a series from its start at ~4 µs an
+    /// occurrence, so a weekly meeting begun in 1656 cost 19,000 steps for one week of
+    /// window. Only where that moves no occurrence from the limit on: no COUNT (it counts
+    /// from the real start); daily and weekly periods (whole days or weeks keep the weekday,
+    /// the time and the week's phase); monthly periods from a day of month up to 28 (the
+    /// day exists in every month). Yearly series stay as they are (at most a few thousand
+    /// steps, and a shifted year can change the weekday a BYWEEKNO rule takes from DTSTART).
+    /// libical's `icalrecur_iterator_set_start` is not used: in 3.0 it loses the phase of
+    /// hourly rules and of BYHOUR in daily ones.
+    static func rebased(_ dtstart: icaltimetype, _ rule: icalrecurrencetype, notAfter limit: Instant) -> icaltimetype {
+        guard rule.count == 0, isReal(dtstart) else { return dtstart }
+        let interval = max(1, Int(rule.interval))
+        let (q, r) = limit.micros.quotientAndRemainder(dividingBy: 86_400_000_000)
+        let limitDay = Int(r < 0 ? q - 1 : q)
+        let startDay = daysFromCivil(Int(dtstart.year), Int(dtstart.month), Int(dtstart.day))
+        var moved = dtstart
+        switch rule.freq {
+        case ICAL_DAILY_RECURRENCE, ICAL_WEEKLY_RECURRENCE:
+            let period = rule.freq == ICAL_WEEKLY_RECURRENCE ? 7 * interval : interval
+            let gap = limitDay - startDay
+            guard gap >= period else { return dtstart }
+            let (y, m, d) = civilFromDays(startDay + gap / period * period)
+            (moved.year, moved.month, moved.day) = (Int32(y), Int32(m), Int32(d))
+        case ICAL_MONTHLY_RECURRENCE:
+            guard dtstart.day <= 28 else { return dtstart }
+            let (ly, lm, _) = civilFromDays(limitDay)
+            let startMonth = Int(dtstart.year) * 12 + Int(dtstart.month) - 1
+            // The month before the limit's: its day ≤ 28 is then before the limit.
+            let gap = ly * 12 + lm - 2 - startMonth
+            guard gap >= interval else { return dtstart }
+            let month = startMonth + gap / interval * interval
+            (moved.year, moved.month) = (Int32(month / 12), Int32(month % 12 + 1))
+        default:
+            return dtstart
+        }
+        return moved
+    }
+
+    /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (libical's).
+    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The date `days` after 1970-01-01 (proleptic Gregorian).
+    static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// The line number of each `BEGIN:VEVENT`, in order (for messages only).
@@ -152,6 +224,7 @@ public enum ICSReader {
         let root: OpaquePointer
         let siteZone: OpaquePointer
         let siteCalendar: SiteCalendar
+        let rebasing: Bool
         let utc = icaltimezone_get_utc_timezone()
 
         /// The zone a time is in: its own (TZID resolved by libical, or UTC), a TZID parameter
@@ -289,7 +362,13 @@ public enum ICSReader {
             var starts: [icaltimetype] = [dtstart]
             if let rrule {
                 let rule = icalproperty_get_rrule(rrule)
-                guard let iterator = icalrecur_iterator_new(rule, dtstart) else {
+                // Occurrences starting over 3 days before the window, less the event's length,
+                // cannot reach it, whatever the zones' offsets (at most 14 h).
+                let first =
+                    rebasing
+                    ? ICSReader.rebased(dtstart, rule, notAfter: window.start - .seconds(length + 3 * 86_400))
+                    : dtstart
+                guard let iterator = icalrecur_iterator_new(rule, first) else {
                     throw ImportError("line \(line): event '\(uid)' has an RRULE libical cannot expand")
                 }
                 defer { icalrecur_iterator_free(iterator) }
