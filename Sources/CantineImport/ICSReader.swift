@@ -39,6 +39,10 @@ public enum ICSReader {
     /// Most occurrences one recurring event may produce in a window (a guard against
     /// `FREQ=SECONDLY` and the like).
     public static let maxOccurrences = 5_000
+    /// The longest event read, in seconds: a year (a booking is at most three weeks; an
+    /// event of centuries is a typo in DTEND, and would overlap any window from every one
+    /// of its occurrences).
+    public static let maxLength: Int64 = 366 * 86_400
     /// Most occurrences expanded up to the window's end: from the series' start, or for a
     /// daily, weekly or monthly series without COUNT from just before the window (see
     /// `rebased`), so only a sub-daily rule or a COUNT can reach it.
@@ -308,6 +312,11 @@ public enum ICSReader {
             guard length >= 0 else {
                 throw ImportError("line \(line): event '\(uid)' ends before it starts")
             }
+            guard length <= maxLength else {
+                throw ImportError(
+                    "line \(line): event '\(uid)' lasts \(length / 86_400) days (at most \(maxLength / 86_400)): check its DTEND or DURATION"
+                )
+            }
             let days = Int((length + 43_200) / 86_400)
             let summary = ICSReader.string(icalcomponent_get_summary(event)) ?? ""
             var categories: [String] = []
@@ -396,17 +405,19 @@ public enum ICSReader {
             var seen: Set<String> = []
             var out: [CalendarEvent] = []
             for t in starts {
+                var e = occurrence(t, key: uid)
+                guard overlaps(e) else { continue }
                 let s = stamp(t)
                 guard !excluded.contains(s), !overridden.contains(uid + "@" + s), seen.insert(s).inserted else {
                     continue
                 }
-                let e = occurrence(t, key: uid + "@" + s)
-                if overlaps(e) { out.append(e) }
-            }
-            guard out.count <= maxOccurrences else {
-                throw ImportError(
-                    "line \(line): event '\(uid)' has \(out.count) occurrences in the window (limit \(maxOccurrences)): shorten the window with --days"
-                )
+                e.key = uid + "@" + s
+                out.append(e)
+                guard out.count <= maxOccurrences else {
+                    throw ImportError(
+                        "line \(line): event '\(uid)' has over \(maxOccurrences) occurrences in the window: shorten the window with --days"
+                    )
+                }
             }
             return out.sorted { $0.start < $1.start }
         }

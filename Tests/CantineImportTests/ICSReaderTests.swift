@@ -200,7 +200,7 @@ func utc(_ events: [CalendarEvent]) -> [String] { events.map(\.start.description
             ])
     }
 
-    @Test func badInputGetsOneLineNamingWhereAndWhat() {
+    @Test func badInputGetsOneLineNamingWhereAndWhat() throws {
         #expect(throws: ImportError("not an iCalendar file: expected BEGIN:VCALENDAR … END:VCALENDAR")) {
             try ICSReader.events(in: "hello")
         }
@@ -228,6 +228,32 @@ func utc(_ events: [CalendarEvent]) -> [String] { events.map(\.start.description
         }
         #expect(throws: ImportError("line 4: Can't parse as RECUR value in RRULE property: FREQ=FOO")) {
             try ICSReader.events(in: ics("BEGIN:VEVENT\nUID:r\nDTSTART:20261121T100000Z\nRRULE:FREQ=FOO\nEND:VEVENT\n"))
+        }
+        // An event of centuries (a typo in DTEND) is refused, not overlapped by every occurrence.
+        #expect(
+            throws: ImportError(
+                "line 4: event 'long' lasts 146097 days (at most 366): check its DTEND or DURATION")
+        ) {
+            try ICSReader.events(
+                in: ics(
+                    "BEGIN:VEVENT\nUID:long\nDTSTART:16261121T100000Z\nDTEND:20261121T100000Z\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n"
+                ))
+        }
+        // A year is read: a weekly event of a year overlaps a week's window 53 times, no more.
+        let year = try ICSReader.events(
+            in: ics(
+                "BEGIN:VEVENT\nUID:year\nDTSTART:19001121T100000Z\nDTEND:19011121T100000Z\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n"
+            ),
+            window: (Instant(seconds: 1_795_219_200), Instant(seconds: 1_795_219_200 + 7 * 86_400)))
+        #expect(year.count == 53)
+        // More occurrences in the window than an import takes: refused, and told how to narrow it.
+        #expect(
+            throws: ImportError(
+                "line 4: event 'm' has over 5000 occurrences in the window: shorten the window with --days")
+        ) {
+            try ICSReader.events(
+                in: ics("BEGIN:VEVENT\nUID:m\nDTSTART:20261121T000000Z\nRRULE:FREQ=MINUTELY\nEND:VEVENT\n"),
+                window: (Instant(seconds: 1_795_219_200), Instant(seconds: 1_795_219_200 + 7 * 86_400)))
         }
         // An endless secondly rule is refused rather than expanded for ever.
         do {
