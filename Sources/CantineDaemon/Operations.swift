@@ -184,6 +184,11 @@ extension Runtime {
             guard engine.read({ $0.sessions[session.id] }) == nil else {
                 throw CommandError("session '\(session.id)' exists: change it with `cantine sessions edit`")
             }
+            if id != nil, let old = try record(SessionRecord.self, session.id.rawValue) {
+                throw CommandError(
+                    "session '\(session.id)' already exists ('\(old.title)' on \(calendar.text(Instant(micros: old.startUs)))): give another id, or leave --id out"
+                )
+            }
             let seq = try run(.scheduleSession(session)) { _ in }
             return (
                 OperationResult(message: "session \(session.id) '\(session.title)' scheduled", id: session.id.rawValue),
@@ -305,12 +310,29 @@ extension Runtime {
         let booking = Booking(
             id: BookingID(id ?? OpaqueID.make("bk")), member: MemberID(member), resource: resource, start: start,
             end: end)
+        if id != nil, engine.read({ $0.bookings[booking.id] }) == nil,
+            let old = try record(BookingRecord.self, booking.id.rawValue)
+        {
+            throw CommandError(
+                "booking '\(booking.id)' already exists (\(old.resourceKind) \(old.resourceId) from \(calendar.text(Instant(micros: old.startUs))), \(old.status)): give another id, or leave --id out"
+            )
+        }
         let seq = try run(.book(booking)) { _ in }
         return (
             OperationResult(
                 message: "\(resource) booked for \(member) from \(calendar.text(start)) to \(calendar.text(end))",
                 id: booking.id.rawValue), seq
         )
+    }
+
+    /// The record with `id`, if any. Memory keeps a week of ended bookings and sessions; an id
+    /// given by hand is also checked here, so a new booking never meets an old one's record.
+    private func record<R: CantineRecord & Sendable>(_ type: R.Type, _ id: String) throws(CommandError) -> R? {
+        do {
+            return try store.read { try R.fetchOne($0, key: id) }
+        } catch {
+            throw CommandError("cannot check id '\(id)' against the records: \(error)")
+        }
     }
 
     /// A PIN as typed on a reader's keypad: 4 to 8 digits.

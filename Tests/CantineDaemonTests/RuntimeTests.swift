@@ -139,6 +139,53 @@ func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
         #expect(try status("bk-2") == "cancelled")
     }
 
+    @Test func anIdGivenByHandIsCheckedAgainstTheRecordsMemoryLetGoOf() async throws {
+        let site = try TestSite()
+        let runtime = try site.open()
+        defer { runtime.close() }
+        try await playADay(runtime, site.time)  // bk-1: Ada's f01, released as a no-show
+        _ = try await runtime.perform(
+            .addSession(
+                title: "Open data", room: nil, date: "today", start: "18:00", end: "19:00", kind: .talk, track: nil,
+                speakers: [], id: "s-open"), source: "test")
+        #expect(runtime.journal.flush())
+        // Ten days on, a new booking and session: memory lets go of the old ones (a week after
+        // they ended); their records stay.
+        site.time.advance(.seconds(10 * 86_400))
+        _ = try await runtime.perform(
+            .grantPlan(member: "m-ada", kind: .residentMonthly, from: "today", days: 1), source: "test")
+        let added = try await runtime.perform(
+            .bookDesk(member: "m-ada", desk: "f02", date: "today", period: .am, days: 1, id: nil), source: "test")
+        _ = try await runtime.perform(
+            .addSession(
+                title: "Barcamp", room: nil, date: "today", start: "10:00", end: "11:00", kind: .talk, track: nil,
+                speakers: [], id: nil), source: "test")
+        #expect(added.id != "bk-1" && runtime.engine.read { $0.bookings[BookingID(added.id)] } != nil)
+        #expect(runtime.engine.read { $0.bookings["bk-1"] == nil && $0.sessions["s-open"] == nil })
+        await #expect(
+            throws: CommandError(
+                "booking 'bk-1' already exists (desk f01 from 2026-11-21 08:00, released): give another id, or leave --id out"
+            )
+        ) {
+            try await runtime.perform(
+                .bookDesk(member: "m-ada", desk: "f02", date: "today", period: .pm, days: 1, id: "bk-1"),
+                source: "test")
+        }
+        await #expect(
+            throws: CommandError(
+                "session 's-open' already exists ('Open data' on 2026-11-21 18:00): give another id, or leave --id out")
+        ) {
+            try await runtime.perform(
+                .addSession(
+                    title: "Other", room: nil, date: "today", start: "18:00", end: "19:00", kind: .talk, track: nil,
+                    speakers: [], id: "s-open"), source: "test")
+        }
+        #expect(runtime.journal.flush())
+        let old = try runtime.store.read { try BookingRecord.fetchOne($0, key: "bk-1") }
+        #expect(old?.resourceId == "f01" && old?.status == "released")
+        #expect(try runtime.store.read { try SessionRecord.fetchOne($0, key: "s-open")?.title } == "Open data")
+    }
+
     @Test func replayingTheJournalGivesTheLiveState() async throws {
         let site = try TestSite()
         let runtime = try site.open()
