@@ -21,18 +21,29 @@ import Hummingbird
             String(buffer: buffer), json: request.headers[.contentType]?.hasPrefix("application/json") == true)
     }
 
+    /// The most fields a body may have: the dashboard's largest form has ten; a body of
+    /// hundreds is refused before any is decoded or checked (as web frameworks bound them).
+    @_spi(Fuzzing) public static let maxFields = 64
+
     /// A body as its fields: a JSON object of strings (and numbers), or URL-encoded.
     @_spi(Fuzzing) public static func decode(_ text: String, json: Bool) throws -> Form {
+        func tooMany(_ count: Int) -> WebError {
+            WebError(
+                .badRequest, "the form has \(count) fields (at most \(maxFields)): send only the form's own fields")
+        }
         if json {
             guard let data = text.data(using: .utf8),
                 let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
             else { throw WebError(.badRequest, "the body is not a JSON object: send {\"field\": \"value\", ...}") }
+            guard object.count <= maxFields else { throw tooMany(object.count) }
             var values: [String: String] = [:]
             for (k, v) in object {
                 if let s = v as? String { values[k] = s } else if let n = v as? NSNumber { values[k] = n.stringValue }
             }
             return Form(values)
         }
+        let pairs = text.utf8.split(separator: UInt8(ascii: "&")).count
+        guard pairs <= maxFields else { throw tooMany(pairs) }
         return Form(parse(text))
     }
 

@@ -489,6 +489,34 @@ func decodeList(_ response: TestResponse) throws -> [[String: Any]] {
                 #expect(r.status == .contentTooLarge)
                 #expect(errorOf(r) == "the request body is too large (at most 64 KiB)")
             }
+            // A body of more fields than any form has is refused before any is read; 64 are read.
+            let padding = (1...99).map { "p\($0)=1" }
+            var json = f.bearer(.staff)
+            json[.contentType] = "application/json"
+            for (headers, text) in [
+                (f.form(.staff), (["reason=test", "confirm=yes"] + padding).joined(separator: "&")),
+                (
+                    json,
+                    "{"
+                        + (["\"reason\": \"test\"", "\"confirm\": \"yes\""] + padding.map { "\"\($0.dropLast(2))\": 1" })
+                        .joined(separator: ",") + "}"
+                ),
+            ] {
+                try await client.execute(
+                    uri: "/api/doors/entree/unlock", method: .post, headers: headers, body: body(text)
+                ) { r in
+                    #expect(r.status == .badRequest)
+                    #expect(errorOf(r) == "the form has 101 fields (at most 64): send only the form's own fields")
+                }
+            }
+            try await client.execute(
+                uri: "/api/doors/entree/unlock", method: .post, headers: f.form(.staff),
+                body: body((["reason=test"] + padding.prefix(63)).joined(separator: "&"))
+            ) { r in
+                #expect(r.status == .unprocessableContent)
+                let fields = try decode(r)["fields"] as? [String: String] ?? [:]
+                #expect(fields.keys.sorted() == ["confirm"])
+            }
             try await client.execute(
                 uri: "/api/access-log?since=yesterday", method: .get, headers: f.bearer(.staff)
             ) { r in
