@@ -10,6 +10,9 @@ import Foundation
     import CLibFuzzer
 #endif
 
+/// The variable that names the target for libFuzzer's child processes.
+let targetVariable = "CANTINE_FUZZ_TARGET"
+
 /// The target libFuzzer's callback runs (set once, before the driver starts).
 nonisolated(unsafe) var selected = FuzzTarget.report
 
@@ -30,13 +33,19 @@ nonisolated(unsafe) var selected = FuzzTarget.report
 enum FuzzMain {
     static func main() {
         let args = CommandLine.arguments
-        guard args.count >= 2, let target = FuzzTarget(rawValue: args[1]) else {
+        // libFuzzer's -merge=1 and -fork=N run this binary again with libFuzzer's arguments
+        // only: the target reaches those children through the environment.
+        let named = args.count >= 2 ? FuzzTarget(rawValue: args[1]) : nil
+        guard let target = named ?? ProcessInfo.processInfo.environment[targetVariable].flatMap(FuzzTarget.init)
+        else {
             let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
             fail("usage: cantine-fuzz TARGET [inputs...]: TARGET is one of \(names)")
         }
         selected = target
+        let rest = args.dropFirst(named == nil ? 1 : 2)
         #if FUZZING
-            var argv: [UnsafeMutablePointer<CChar>?] = ([args[0]] + args.dropFirst(2)).map { strdup($0) } + [nil]
+            setenv(targetVariable, target.rawValue, 1)
+            var argv: [UnsafeMutablePointer<CChar>?] = ([args[0]] + rest).map { strdup($0) } + [nil]
             var argc = CInt(argv.count - 1)
             let status = argv.withUnsafeMutableBufferPointer { buffer in
                 var base = buffer.baseAddress
@@ -44,7 +53,7 @@ enum FuzzMain {
             }
             exit(status)
         #else
-            replay(target, paths: Array(args.dropFirst(2)))
+            replay(target, paths: Array(rest))
         #endif
     }
 
