@@ -336,11 +336,12 @@ extension Array where Element == UInt8 {
         let base = "http://127.0.0.1:\(port)"
         let browser = try await Browser(executable: executable)
         defer { browser.quit() }
-        // The daemon takes a moment to seed the demo and listen.
+        // The demo serves (DemoProcess waits for that); its first board may take a moment.
         var up = false
         for _ in 0..<100 where !up {
-            // A demo that could not start (its random port taken) fails the test now, not later.
-            try #require(demo.isRunning, "the demo exited: port \(port) taken?")
+            // A demo that stopped fails the test now, not later.
+            try #require(
+                demo.isRunning, "the demo exited: \((try? String(contentsOfFile: running.log, encoding: .utf8)) ?? "")")
             try await browser.open(base + "/display")
             up = try await browser.waitFor("Number(document.body && document.body.dataset.boards) >= 1")
         }

@@ -12,19 +12,47 @@ import Testing
 #endif
 
 /// `cantine demo` as a subprocess (no MQTT, its day at `speed`×) on `port`, in a scratch
-/// directory removed at the end; killed if still running.
+/// directory removed at the end; killed if still running. The initializer returns once the
+/// demo serves (it prints its URLs then); a port taken between choosing it and the demo's
+/// bind (by any connection's ephemeral port) means another port, up to five times.
 final class DemoProcess {
     let dir = NSTemporaryDirectory() + "cantine-demo-" + UUID().uuidString
-    let port = Broker.freePort()
-    let process = Process()
+    private(set) var port = 0
+    private(set) var process = Process()
+    /// The demo's stderr (beside `dir`, which the demo recreates).
+    var log: String { dir + ".log" }
     var config: String { dir + "/cantine.toml" }
 
     init(speed: Int = 600) throws {
-        process.executableURL = URL(fileURLWithPath: try cantineBinary())
-        process.arguments = ["demo", "--no-mqtt", "--port", "\(port)", "--data", dir, "--speed", "\(speed)"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        for attempt in 1...5 {
+            port = Broker.freePort()
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: try cantineBinary())
+            process.arguments = ["demo", "--no-mqtt", "--port", "\(port)", "--data", dir, "--speed", "\(speed)"]
+            let out = Pipe()
+            process.standardOutput = out
+            FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: log)
+            try process.run()
+            // Blocking reads: the announcement, or the end of output when the demo exits.
+            var printed = ""
+            while !printed.contains("Ctrl-C stops the demo") {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                printed += String(decoding: chunk, as: UTF8.self)
+            }
+            if printed.contains("Ctrl-C stops the demo") {
+                out.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
+                return
+            }
+            process.waitUntilExit()
+            let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            guard said.contains("address already in use"), attempt < 5 else {
+                throw DemoFailed(
+                    "the demo exited (\(process.terminationStatus)) before serving: "
+                        + (said.split(separator: "\n").last.map(String.init) ?? "nothing on stderr"))
+            }
+        }
     }
 
     deinit {
@@ -33,7 +61,13 @@ final class DemoProcess {
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(atPath: dir)
+        try? FileManager.default.removeItem(atPath: log)
     }
+}
+
+struct DemoFailed: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// A running `cantine serve`, read line by line from its stderr log (no sleeps: reads block).
@@ -119,15 +153,9 @@ final class ServeProcess {
         let running = try DemoProcess()
         let (dir, port, demo) = (running.dir, running.port, running.process)
         let env = ["CANTINE_CONFIG": dir + "/cantine.toml"]
-        // Serving: its lock is held and its page answers (a demo deletes any old database first).
-        var serving = false
-        for _ in 0..<600 where !serving && demo.isRunning {
-            serving =
-                ProcessLock.isHeld(databasePath: dir + "/cantine.db")
-                && http("http://127.0.0.1:\(port)/display").status == 200
-            if !serving { usleep(50_000) }
-        }
-        try #require(serving, "the demo did not start (port \(port) taken?)")
+        // Serving: its lock is held and its page answers.
+        #expect(ProcessLock.isHeld(databasePath: dir + "/cantine.db"))
+        #expect(http("http://127.0.0.1:\(port)/display").status == 200)
         // Members added while the day plays; each acknowledged only once durable.
         var acknowledged: [String] = []
         for n in 0..<8 {
