@@ -1,7 +1,7 @@
 // iCalendar (RFC 5545) reading through libical: VEVENTs expanded into occurrences over a
 // window (RRULE, RDATE, EXDATE, RECURRENCE-ID overrides), times read in their VTIMEZONE, a
 // built-in zone or the site's zone when floating, all-day events as whole local days.
-// libical does the parsing; this file only walks what it built.
+// libical does the parsing (fed line by line, ICSLines.swift); this file walks what it built.
 
 import CICal
 import CantineCore
@@ -63,13 +63,15 @@ public enum ICSReader {
         in text: String, timeZone: String, window: (start: Instant, end: Instant)?, rebasing: Bool
     ) throws(ImportError) -> [CalendarEvent] {
         let lines = eventLines(text)
-        guard text.range(of: "BEGIN:VCALENDAR", options: .caseInsensitive) != nil,
-            let root = icalparser_parse_string(text)
-        else {
+        guard text.range(of: "BEGIN:VCALENDAR", options: .caseInsensitive) != nil else {
             throw ImportError("not an iCalendar file: expected BEGIN:VCALENDAR … END:VCALENDAR")
         }
-        defer { icalcomponent_free(root) }
-        guard icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT else {
+        let roots = try parse(text)
+        defer { roots.forEach { icalcomponent_free($0) } }
+        guard let root = roots.first else {
+            throw ImportError("not an iCalendar file: expected BEGIN:VCALENDAR … END:VCALENDAR")
+        }
+        guard roots.count == 1, icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT else {
             throw ImportError("not an iCalendar file: the top component is not one VCALENDAR")
         }
         if let message = firstError(root) {

@@ -188,6 +188,24 @@ final class CLISite {
         #expect(resolve == 1 && resolveErr == "cantine: no finding 'f-nope': see `cantine findings list`\n")
     }
 
+    /// libical writes its own warning to stderr for an END before any BEGIN; the user sees
+    /// only Cantine's line.
+    @Test func aBrokenCalendarIsOneLineOnStderrAndImportsNothing() throws {
+        let site = try CLISite(edit: CLISite.noMQTT)
+        let file = site.dir + "/broken.ics"
+        try
+            "END:VEVENT\r\nBEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20261121T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let (status, stdout, stderr) = try cantine(["import", "ics", file], environment: site.env)
+        #expect(status == 1 && stdout.isEmpty)
+        #expect(
+            stderr
+                == "cantine: line 1: 'END:VEVENT' ends a component that never began: every END needs its BEGIN before it; nothing was imported\n"
+        )
+        let (_, sessions, _) = try cantine(["sessions", "list"], environment: site.env)
+        #expect(!sessions.contains("x"), "\(sessions)")
+    }
+
     @Test func aCorruptedDatabaseIsOneLineAndLeftUntouched() throws {
         let site = try CLISite()
         let (dir, env) = (site.dir, site.env)

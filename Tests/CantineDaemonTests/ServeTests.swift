@@ -31,7 +31,7 @@ final class DemoProcess {
             process.arguments = ["demo", "--no-mqtt", "--port", "\(port)", "--data", dir, "--speed", "\(speed)"]
             let out = Pipe()
             process.standardOutput = out
-            FileManager.default.createFile(atPath: log, contents: nil)
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
             process.standardError = FileHandle(forWritingAtPath: log)
             try process.run()
             // Blocking reads: the announcement, or the end of output when the demo exits.

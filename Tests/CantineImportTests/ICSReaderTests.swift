@@ -200,6 +200,32 @@ func utc(_ events: [CalendarEvent]) -> [String] { events.map(\.start.description
             ])
     }
 
+    /// libical would print its own line to stderr for these (an END at level 0); the reader
+    /// refuses them first, naming the physical line (folded lines counted, CR-only files too).
+    @Test func anEndThatClosesNothingIsRefusedWithItsLine() throws {
+        let event = "BEGIN:VEVENT\nUID:x\nDTSTART:20261121T100000Z\nDESCRIPTION:a long\n  folded\n\tline\nEND:VEVENT\n"
+        let stray = { (line: Int, text: String) in
+            ImportError(
+                "line \(line): '\(text)' ends a component that never began: every END needs its BEGIN before it")
+        }
+        #expect(throws: stray(1, "END:VEVENT")) { try ICSReader.events(in: "END:VEVENT\r\n" + ics(event)) }
+        // After the calendar, a doubled END (any case, blanks before the colon): line 12.
+        #expect(throws: stray(12, "end \t:VCALENDAR")) { try ICSReader.events(in: ics(event) + "end \t:VCALENDAR\r\n") }
+        let crOnly = (ics(event) + "End;X=1:VCALENDAR").replacingOccurrences(of: "\r\n", with: "\r")
+        #expect(throws: stray(12, "End;X=1:VCALENDAR")) { try ICSReader.events(in: crOnly) }
+        // Names that only contain END are properties; the file reads.
+        let fine = ics(
+            "BEGIN:VEVENT\nUID:y\nSUMMARY:END:of the day\nX-END:1\nDTSTART:20261121T100000Z\nEND:VEVENT\n")
+        #expect(try ICSReader.events(in: fine).map(\.summary) == ["END:of the day"])
+        // Two calendars one after the other are not one calendar.
+        #expect(throws: ImportError("not an iCalendar file: the top component is not one VCALENDAR")) {
+            try ICSReader.events(in: ics(event) + ics(event))
+        }
+        #expect(throws: ImportError("not an iCalendar file: expected BEGIN:VCALENDAR … END:VCALENDAR")) {
+            try ICSReader.events(in: "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n")
+        }
+    }
+
     @Test func badInputGetsOneLineNamingWhereAndWhat() throws {
         #expect(throws: ImportError("not an iCalendar file: expected BEGIN:VCALENDAR … END:VCALENDAR")) {
             try ICSReader.events(in: "hello")
