@@ -1,7 +1,8 @@
 // `cantine demo`: the whole daemon on this machine with simulated hardware. A seeded La
 // Cantine (30 members, 24 desks in two zones, a meeting room, a barcamp grid today), a
 // deterministic day of traffic at `--speed`× (arrivals, lunch, departures, a no-show, a
-// walk-in, denied badges), a local mosquitto if there is one or can be started.
+// walk-in, denied badges) played day after day, a local mosquitto if there is one or can be
+// started.
 
 import CantineCore
 import CantineGPIO
@@ -94,13 +95,13 @@ public enum DemoSite {
 
     static func card(_ i: Int) -> CardRead { CardRead(format: .h10301, facility: facility, card: UInt64(1001 + i)) }
 
-    /// Seeds members, badges, plans, bookings and today's program.
+    /// Seeds members, badges and their standing plans, then `today` (`seedDay`).
     static func seed(_ runtime: Runtime, today: LocalDate) throws {
         let yesterday = runtime.calendar.adding(days: -1, to: today)
         let firstOfMonth = LocalDate(year: today.year, month: today.month, day: 1)
         func run(_ op: SiteOperation) throws { _ = try runtime.apply(op, source: "demo") }
         for (i, name) in names.enumerated() {
-            let member = "m-demo\(i < 10 ? "0" : "")\(i)"
+            let member = member(i)
             let first = name.split(separator: " ")[0].lowercased().folding(options: .diacriticInsensitive, locale: nil)
             try run(.addMember(id: member, name: name, email: "\(first)@example.org"))
             let read = card(i)
@@ -108,35 +109,61 @@ public enum DemoSite {
                 .enrollBadge(
                     member: member, format: read.format, facility: read.facility, card: read.card, id: "b-demo\(i)",
                     pin: nil))
-            let (kind, from): (PlanKind, LocalDate) =
-                switch role(i) {
-                case .resident, .absentResident, .noShow, .walkIn: (.residentMonthly, firstOfMonth)
-                case .day: (.dayPass, today)
-                case .am: (.halfDayAM, today)
-                case .pm: (.halfDayPM, today)
-                case .expired: (.dayPass, yesterday)
-                case .staff: (.staff, firstOfMonth)
+            switch role(i) {
+            case .resident, .absentResident, .noShow, .walkIn:
+                try run(.grantPlan(member: member, kind: .residentMonthly, from: firstOfMonth.description, days: 1))
+            case .staff:
+                try run(.grantPlan(member: member, kind: .staff, from: firstOfMonth.description, days: 1))
+            case .expired:
+                try run(.grantPlan(member: member, kind: .dayPass, from: yesterday.description, days: 1))
+            case .day, .am, .pm:
+                break
+            }
+        }
+        try seedDay(runtime, day: today)
+        runtime.journal.flush()
+    }
+
+    static func member(_ i: Int) -> String { "m-demo\(i < 10 ? "0" : "")\(i)" }
+
+    /// One day's passes, desk and room bookings and barcamp grid (ids end with the date: the
+    /// demo plays day after day); residents' monthly plans renew on the first of the month.
+    static func seedDay(_ runtime: Runtime, day: LocalDate) throws {
+        func run(_ op: SiteOperation) throws { _ = try runtime.apply(op, source: "demo") }
+        let date = day.description
+        for i in names.indices {
+            let member = member(i)
+            switch role(i) {
+            case .resident, .absentResident, .noShow, .walkIn:
+                let plans = runtime.engine.read { $0.members[MemberID(member)]?.plans ?? [] }
+                let start = runtime.calendar.instant(day, hour: 12)
+                if !plans.contains(where: { $0.validFrom <= start && ($0.validUntil.map { start < $0 } ?? true) }) {
+                    try run(.grantPlan(member: member, kind: .residentMonthly, from: date, days: 1))
                 }
-            try run(.grantPlan(member: member, kind: kind, from: from.description, days: 1))
-            let date = today.description
+            case .day: try run(.grantPlan(member: member, kind: .dayPass, from: date, days: 1))
+            case .am: try run(.grantPlan(member: member, kind: .halfDayAM, from: date, days: 1))
+            case .pm: try run(.grantPlan(member: member, kind: .halfDayPM, from: date, days: 1))
+            case .expired, .staff: break
+            }
+            let id = "bk-demo\(i)-\(date)"
             switch role(i) {
             case .resident(let desk?), .day(let desk), .noShow(let desk):
-                try run(.bookDesk(member: member, desk: desk, date: date, period: .day, days: 1, id: "bk-demo\(i)"))
+                try run(.bookDesk(member: member, desk: desk, date: date, period: .day, days: 1, id: id))
             case .am(let desk):
-                try run(.bookDesk(member: member, desk: desk, date: date, period: .am, days: 1, id: "bk-demo\(i)"))
+                try run(.bookDesk(member: member, desk: desk, date: date, period: .am, days: 1, id: id))
             case .pm(let desk):
-                try run(.bookDesk(member: member, desk: desk, date: date, period: .pm, days: 1, id: "bk-demo\(i)"))
+                try run(.bookDesk(member: member, desk: desk, date: date, period: .pm, days: 1, id: id))
             default: break
             }
         }
         try run(
             .bookRoom(
-                member: "m-demo01", room: "salle-1", date: today.description, start: "10:00", end: "12:00",
-                id: "bk-room-am"))
+                member: "m-demo01", room: "salle-1", date: date, start: "10:00", end: "12:00", id: "bk-room-am-\(date)")
+        )
         try run(
             .bookRoom(
-                member: "m-demo02", room: "salle-1", date: today.description, start: "14:00", end: "16:00",
-                id: "bk-room-pm"))
+                member: "m-demo02", room: "salle-1", date: date, start: "14:00", end: "16:00", id: "bk-room-pm-\(date)")
+        )
 
         let titles = [
             ("Open data et vin", "grande-salle"), ("Cartographie OpenStreetMap", "mezzanine"),
@@ -152,14 +179,13 @@ public enum DemoSite {
             let slot = slots[n / 2]
             try run(
                 .addSession(
-                    title: title, room: room, date: today.description, start: slot.0, end: slot.1, kind: .barcamp,
-                    track: nil, speakers: [], id: "s-demo\(n)"))
+                    title: title, room: room, date: date, start: slot.0, end: slot.1, kind: .barcamp,
+                    track: nil, speakers: [], id: "s-demo\(n)-\(date)"))
         }
         try run(
             .addSession(
-                title: "Déjeuner", room: nil, date: today.description, start: "12:30", end: "13:30", kind: .break,
-                track: nil, speakers: [], id: "s-demo-lunch"))
-        runtime.journal.flush()
+                title: "Déjeuner", room: nil, date: date, start: "12:30", end: "13:30", kind: .break,
+                track: nil, speakers: [], id: "s-demo-lunch-\(date)"))
     }
 
     /// The day's traffic, sorted by time.
@@ -300,29 +326,42 @@ final class DemoHardware: Sendable {
     }
 }
 
-/// Plays the demo day against the engine at `speed`× real time.
+/// Plays the demo day against the engine at `speed`× real time, then the next day (seeded once
+/// the night's heartbeats are over), and so on until the daemon stops.
 struct DemoTraffic: Service {
     let runtime: Runtime
     let hardware: DemoHardware
-    let actions: [(Instant, DemoAction)]
+    let firstDay: LocalDate
     let speed: Double
 
     func run() async throws {
         hardware.heartbeat()
-        var index = actions.firstIndex { $0.0 >= runtime.engine.now } ?? actions.endIndex
-        while index < actions.endIndex, !Task.isShuttingDownGracefully, !Task.isCancelled {
-            let (at, action) = actions[index]
-            let now = runtime.engine.now
-            if at > now {
-                let realSeconds = min((at - now).seconds / speed, 0.5)
-                await pause(.milliseconds(Int(realSeconds * 1000) + 1))
-                continue
+        var day = firstDay
+        while true {
+            let actions = DemoSite.day(runtime.calendar, today: day)
+            var index = actions.firstIndex { $0.0 >= runtime.engine.now } ?? actions.endIndex
+            while index < actions.endIndex {
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+                let (at, action) = actions[index]
+                let now = runtime.engine.now
+                if at > now {
+                    let realSeconds = min((at - now).seconds / speed, 0.5)
+                    await pause(.milliseconds(Int(realSeconds * 1000) + 1))
+                    continue
+                }
+                hardware.perform(action)
+                index += 1
             }
-            hardware.perform(action)
-            index += 1
+            day = runtime.calendar.adding(days: 1, to: day)
+            do {
+                try DemoSite.seedDay(runtime, day: day)
+            } catch {
+                runtime.logger.error("demo: cannot seed \(day) (\(error)); still serving until Ctrl-C")
+                try? await gracefulShutdown()
+                return
+            }
+            runtime.logger.info("demo: day over; \(day) is booked, its traffic starts at 08:00")
         }
-        runtime.logger.info("demo day over; still serving until Ctrl-C")
-        try? await gracefulShutdown()
     }
 }
 
@@ -382,7 +421,6 @@ public enum Demo {
         try DemoSite.seed(seeding, today: today)
         seeding.close()
 
-        let actions = DemoSite.day(calendar, today: today)
         let speed = options.speed
         let mqttLine =
             config.mqttEnabled
@@ -395,7 +433,7 @@ public enum Demo {
                     DemoTraffic(
                         runtime: runtime,
                         hardware: DemoHardware(runtime: runtime, inputs: hardware.inputs, opensDoors: speed <= 100),
-                        actions: actions, speed: speed)
+                        firstDay: today, speed: speed)
                 ] + extraServices(runtime)
             },
             ready: { _ in

@@ -1,5 +1,6 @@
 // The demo day, played on a manual clock through the real runtime: it must show what the
-// README promises (arrivals, a no-show, a walk-in, denials, everyone gone in the evening).
+// README promises (arrivals, a no-show, a walk-in, denials, everyone gone in the evening), and
+// the next day likewise (the demo plays day after day; residents' plans renew with the month).
 
 import CantineCore
 import CantineGPIO
@@ -13,7 +14,7 @@ import Testing
     @Test func theDemoDayPlaysOutAsAdvertised() throws {
         let site = try TestSite()
         let calendar = try #require(SiteCalendar(timeZone: "Europe/Paris"))
-        let today = LocalDate(year: 2026, month: 11, day: 21)
+        let today = LocalDate(year: 2026, month: 11, day: 30)
         let time = ManualTime(calendar.instant(today, hour: 7, minute: 30))
         let runtime = try Runtime.open(
             config: site.config, role: .daemon, mode: .create, time: time, version: "t", logger: Logger(label: "t"))
@@ -77,6 +78,21 @@ import Testing
         #expect(state.present.isEmpty)
         #expect(state.desks.values.allSatisfy { $0.occupancy == .vacant })
         #expect(state.counters.denied == 3)
+
+        // The next day, seeded as the demo's traffic does once the night is over: 1 December,
+        // when the residents' November plans have run out.
+        let tomorrow = calendar.adding(days: 1, to: today)
+        try DemoSite.seedDay(runtime, day: tomorrow)
+        actions = ArraySlice(DemoSite.day(calendar, today: tomorrow))
+        play(until: calendar.instant(tomorrow, hour: 11), &actions)
+        state = runtime.engine.read { $0 }
+        #expect(state.present.count >= 15)  // the residents too: their plans renewed
+        #expect(state.present["m-demo00"] != nil)
+        #expect(state.desks["j03"]?.occupancy == .vacant)
+        #expect(state.desks["j10"]?.occupancy == .occupied)
+        #expect(state.bookings[BookingID("bk-demo0-2026-12-01")] != nil)
+        #expect(state.sessions.count == 22)  // two days of the grid and lunch
+        #expect(state.counters.denied == 6)
 
         runtime.journal.flush()
         #expect(try Replay.rebuild(store: runtime.store, useSnapshot: false).state == state)
