@@ -447,8 +447,8 @@ public enum Demo {
                           health    \(base)/healthz
                           staff     \(base)/staff
                         \(mqttLine)  database  \(dbPath)
-                          sign in   echo 'a long passphrase' | cantine --config \(configPath) staff add admin --role admin --password-stdin
-                          try       cantine --config \(configPath) members list
+                          sign in   echo 'a long passphrase' | cantine staff add admin --role admin --password-stdin --config \(configPath)
+                          try       cantine members list --config \(configPath)
                         Ctrl-C stops the demo and everything it started.
 
                         """.utf8))

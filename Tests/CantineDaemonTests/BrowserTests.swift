@@ -185,7 +185,7 @@ final class Browser: @unchecked Sendable {
     }
 
     /// The value of a JavaScript expression in the page.
-    func evaluate(_ expression: String) async throws -> Any? {
+    @discardableResult func evaluate(_ expression: String) async throws -> Any? {
         let result = try await call("Runtime.evaluate", ["expression": expression, "returnByValue": true])
         return (result["result"] as? [String: Any])?["value"]
     }

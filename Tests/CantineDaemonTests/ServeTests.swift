@@ -19,6 +19,8 @@ final class DemoProcess {
     let dir = NSTemporaryDirectory() + "cantine-demo-" + UUID().uuidString
     private(set) var port = 0
     private(set) var process = Process()
+    /// What the demo printed on starting: its URLs and commands to try.
+    private(set) var banner = ""
     /// The demo's stderr (beside `dir`, which the demo recreates).
     var log: String { dir + ".log" }
     var config: String { dir + "/cantine.toml" }
@@ -42,6 +44,7 @@ final class DemoProcess {
                 printed += String(decoding: chunk, as: UTF8.self)
             }
             if printed.contains("Ctrl-C stops the demo") {
+                banner = printed
                 out.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
                 return
             }
@@ -156,6 +159,12 @@ final class ServeProcess {
         // Serving: its lock is held and its page answers.
         #expect(ProcessLock.isHeld(databasePath: dir + "/cantine.db"))
         #expect(http("http://127.0.0.1:\(port)/display").status == 200)
+        // The commands the banner offers work as printed.
+        let offered = running.banner.split(separator: "\n").first { $0.hasPrefix("  try ") }
+        let words = offered.map { $0.split(separator: " ").dropFirst(2).map(String.init) } ?? []
+        #expect(words.first == "members", "\(running.banner)")
+        let (tried, triedOut, triedErr) = try cantine(words, environment: [:])
+        #expect(tried == 0 && triedOut.contains("m-demo00"), "\(triedErr)")
         // Members added while the day plays; each acknowledged only once durable.
         var acknowledged: [String] = []
         for n in 0..<8 {
