@@ -127,7 +127,7 @@ public enum DemoSite {
     static func member(_ i: Int) -> String { "m-demo\(i < 10 ? "0" : "")\(i)" }
 
     /// One day's passes, desk and room bookings and barcamp grid (ids end with the date: the
-    /// demo plays day after day); residents' monthly plans renew on the first of the month.
+    /// demo plays day after day); a resident whose monthly plan has run out gets the next one.
     static func seedDay(_ runtime: Runtime, day: LocalDate) throws {
         func run(_ op: SiteOperation) throws { _ = try runtime.apply(op, source: "demo") }
         let date = day.description
