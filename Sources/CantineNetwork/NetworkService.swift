@@ -202,6 +202,17 @@ public final class NetworkService: Service, Sendable {
         do {
             let credentials = try store.activeCredentials()
             let published = try store.networkPublished()
+            // Plans and status come from the state read above, badges from the store read now
+            // (only it holds card numbers): a member changed in between would go out with new
+            // badges and old plans — a visitor refused elsewhere for a plan they hold. Then this
+            // round publishes nothing; the next (the change's notice queued it) reads both again.
+            guard engine.read({ Self.records(of: $0) }) == records else {
+                kick {
+                    $0.members = true
+                    $0.republish = $0.republish || all
+                }
+                return
+            }
             var tokens: [String: [CredentialToken]] = [:]
             for c in credentials {
                 if let token = networkToken(c) { tokens[c.memberId, default: []].append(token) }
