@@ -250,7 +250,11 @@ public enum ICSReader {
             if t.is_date != 0 {
                 return siteCalendar.instant(LocalDate(year: Int(t.year), month: Int(t.month), day: Int(t.day)), hour: 0)
             }
-            return Instant(seconds: Int64(icaltime_as_timet_with_zone(t, zone(t, tzid: tzid))))
+            // libical makes a time_t of whatever fields it read (an RDATE on day 0 of a month
+            // gave one past what an Instant holds: a trap, found by the fuzzer): kept within
+            // ±31,000 years, far outside any window, where the length checks refuse it.
+            let seconds = Int64(icaltime_as_timet_with_zone(t, zone(t, tzid: tzid)))
+            return Instant(seconds: min(max(seconds, -1_000_000_000_000), 1_000_000_000_000))
         }
 
         /// An occurrence's identity: `20261121` for a date, `20261121T130000Z` for a time.
