@@ -36,16 +36,16 @@ public struct ImportError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Reads iCalendar text with libical.
 public enum ICSReader {
-    /// Most occurrences one recurring event may produce in a window (a guard against
-    /// `FREQ=SECONDLY` and the like).
+    /// Most occurrences one recurring event may produce in a window (a guard against an
+    /// hourly rule over a long window).
     public static let maxOccurrences = 5_000
     /// The longest event read, in seconds: a year (a booking is at most three weeks; an
     /// event of centuries is a typo in DTEND, and would overlap any window from every one
     /// of its occurrences).
     public static let maxLength: Int64 = 366 * 86_400
     /// Most occurrences expanded up to the window's end: from the series' start, or for a
-    /// daily, weekly or monthly series without COUNT from just before the window (see
-    /// `rebased`), so only a sub-daily rule or a COUNT can reach it.
+    /// series without COUNT from just before the window (see `rebased`), so only a
+    /// sub-daily rule, a COUNT or a start before 1583 can reach it.
     public static let maxExpansions = 50_000
 
     /// The occurrences of the VEVENTs of `text` that overlap `window`, in file order then
@@ -54,13 +54,14 @@ public enum ICSReader {
     public static func events(
         in text: String, timeZone: String = "Europe/Paris", window: (start: Instant, end: Instant)? = nil
     ) throws(ImportError) -> [CalendarEvent] {
-        try events(in: text, timeZone: timeZone, window: window, rebasing: true)
+        try events(in: text, timeZone: timeZone, window: window, shortcuts: true)
     }
 
-    /// `events(in:timeZone:window:)`; `rebasing: false` expands every series from its own
-    /// start (what the tests compare the rebased expansion with).
+    /// `events(in:timeZone:window:)`; `shortcuts: false` expands every series from its own
+    /// start with its rule as written, neither `rebased` nor `bounded` (what the tests
+    /// compare the expansion with).
     static func events(
-        in text: String, timeZone: String, window: (start: Instant, end: Instant)?, rebasing: Bool
+        in text: String, timeZone: String, window: (start: Instant, end: Instant)?, shortcuts: Bool
     ) throws(ImportError) -> [CalendarEvent] {
         let lines = eventLines(text)
         guard text.range(of: "BEGIN:VCALENDAR", options: .caseInsensitive) != nil else {
@@ -82,7 +83,7 @@ public enum ICSReader {
         }
         let window = window ?? (Instant(seconds: 0), Instant(seconds: 4_102_444_800))
         let reader = Reader(
-            root: root, siteZone: siteZone, siteCalendar: SiteCalendar.cached(timeZone), rebasing: rebasing)
+            root: root, siteZone: siteZone, siteCalendar: SiteCalendar.cached(timeZone), shortcuts: shortcuts)
 
         // Read every VEVENT first: overrides (RECURRENCE-ID) replace their master's occurrence.
         var components: [(OpaquePointer, Int)] = []
@@ -115,38 +116,135 @@ public enum ICSReader {
         return out
     }
 
-    /// `dtstart` moved forward by whole periods of `rule` to the last one on or before the
-    /// date of `limit` (in UTC): libical iterates a series from its start at ~4 µs an
-    /// occurrence, so a weekly meeting begun in 1656 cost 19,000 steps for one week of
-    /// window. Only where that moves no occurrence from the limit on: no COUNT (it counts
-    /// from the real start); daily and weekly periods (whole days or weeks keep the weekday,
-    /// the time and the week's phase); monthly periods from a day of month up to 28 (the
-    /// day exists in every month). Yearly series stay as they are (at most a few thousand
-    /// steps, and a shifted year can change the weekday a BYWEEKNO rule takes from DTSTART).
+    /// Refuses what a coworking calendar never means and libical would step through for
+    /// minutes: repeats under an hour (an unproductive `FREQ=MINUTELY` rule took libical
+    /// 8 minutes to find nothing), and repeats under a day for an all-day event.
+    static func check(_ rule: icalrecurrencetype, allDay: Bool, line: Int, uid: String) throws(ImportError) {
+        let name = String(cString: icalrecur_freq_to_string(rule.freq))
+        switch rule.freq {
+        case ICAL_SECONDLY_RECURRENCE, ICAL_MINUTELY_RECURRENCE:
+            throw ImportError(
+                "line \(line): event '\(uid)' repeats FREQ=\(name): the most frequent repeat read is HOURLY (bookings are by the slot)"
+            )
+        case ICAL_HOURLY_RECURRENCE where allDay:
+            throw ImportError(
+                "line \(line): event '\(uid)' is all-day (its DTSTART is a date) but repeats FREQ=HOURLY: give it a time, or repeat it DAILY"
+            )
+        default:
+            return
+        }
+    }
+
+    /// Most steps libical is let take through the rules of one calendar (~1–2 µs each; a
+    /// file of eighty rules that each find nothing in 100,000 steps took 8 s).
+    public static let maxSteps = 200_000
+
+    /// What is left of `maxSteps` while a calendar is read.
+    final class StepBudget {
+        var left = maxSteps
+    }
+
+    /// The period of `rule` in seconds (a month as 31 days, a year as 366).
+    static func period(_ rule: icalrecurrencetype) -> Double {
+        let unit: Double =
+            switch rule.freq {
+            case ICAL_SECONDLY_RECURRENCE: 1
+            case ICAL_MINUTELY_RECURRENCE: 60
+            case ICAL_HOURLY_RECURRENCE: 3_600
+            case ICAL_DAILY_RECURRENCE: 86_400
+            case ICAL_WEEKLY_RECURRENCE: 7 * 86_400
+            case ICAL_MONTHLY_RECURRENCE: 31 * 86_400
+            default: 366 * 86_400
+            }
+        return unit * Double(max(1, rule.interval))
+    }
+
+    /// The fields of `t` read as UTC (zones' offsets are a day's error at most, on spans of
+    /// thousands of steps).
+    static func fieldSeconds(_ t: icaltimetype) -> Double {
+        Double(daysFromCivil(Int(t.year), Int(t.month), Int(t.day))) * 86_400
+            + Double(t.is_date != 0 ? 0 : t.hour * 3_600 + t.minute * 60 + t.second)
+    }
+
+    /// About how many steps libical takes through `rule` from `first` to `t`.
+    static func steps(_ rule: icalrecurrencetype, from first: icaltimetype, to t: icaltimetype) -> Int {
+        let n = (fieldSeconds(t) - fieldSeconds(first)) / period(rule)
+        return n.isFinite ? Int(min(max(n.rounded(.up), 0), Double(maxSteps))) : maxSteps
+    }
+
+    /// `rule` as libical is given it: without COUNT (the caller counts) and with an UNTIL no
+    /// later than two days after `end` (zones' offsets are under a day) nor than `steps`
+    /// periods after `first`. libical steps a rule until an occurrence passes UNTIL (or the
+    /// year 2582), whether its steps produce or not: `FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30`
+    /// took 8 s to find nothing, and a COUNT series (never rebased) may start in the year 1.
+    /// The UNTIL is a date for an all-day start, floating for a floating one, else UTC.
+    /// `stepCapped`: the step bound is the one that holds, so a series that ends before the
+    /// window may not really end there.
+    static func bounded(_ rule: icalrecurrencetype, from first: icaltimetype, to end: Instant, steps: Int) -> (
+        rule: icalrecurrencetype, stepCapped: Bool
+    ) {
+        let stepsEnd = fieldSeconds(first) + Double(steps) * period(rule)
+        let horizon = Double(end.micros / 1_000_000 + 2 * 86_400)
+        let allDay = first.is_date != 0
+        var until = icaltime_from_timet_with_zone(
+            time_t(min(stepsEnd, horizon)), allDay ? 1 : 0, icaltimezone_get_utc_timezone())
+        if allDay || first.zone == nil { until.zone = nil }
+        var bounded = rule
+        bounded.count = 0
+        let written = icaltime_is_null_time(rule.until) == 0
+        if !written || icaltime_compare(rule.until, until) > 0 {
+            bounded.until = until
+            return (bounded, stepsEnd < horizon)
+        }
+        return (bounded, false)
+    }
+
+    /// Years in which the Gregorian calendar repeats itself: 146,097 days, 20,871 weeks.
+    static let cycleYears = 400
+
+    /// `dtstart` moved forward by whole periods of `rule` to the last one on or before
+    /// `limit` (in UTC): libical iterates a series from its start at ~2–4 µs a step, so a
+    /// weekly meeting begun in 1656 cost 19,000 steps for one week of window. Only where
+    /// that moves no occurrence from the limit on: no COUNT (it counts from the real start);
+    /// daily and weekly periods (whole days or weeks keep the weekday, the time and the
+    /// week's phase); monthly periods from a day of month up to 28 (the day exists in every
+    /// month). Other monthly and yearly series move by whole 400-year cycles (weekdays,
+    /// leap days and week numbers repeat), at most 400 years of steps left. Not moved:
+    /// starts before 1583 (libical's calendar is Julian to October 1582, and its weeks
+    /// across the change keep no fixed phase) and sub-daily series (libical's HOURLY with
+    /// day filters keeps none either); `maxSteps` and `maxExpansions` bound those.
     /// libical's `icalrecur_iterator_set_start` is not used: in 3.0 it loses the phase of
     /// hourly rules and of BYHOUR in daily ones.
     static func rebased(_ dtstart: icaltimetype, _ rule: icalrecurrencetype, notAfter limit: Instant) -> icaltimetype {
-        guard rule.count == 0, isReal(dtstart) else { return dtstart }
+        guard rule.count == 0, isReal(dtstart), dtstart.year >= 1583 else { return dtstart }
         let interval = max(1, Int(rule.interval))
         let (q, r) = limit.micros.quotientAndRemainder(dividingBy: 86_400_000_000)
         let limitDay = Int(r < 0 ? q - 1 : q)
-        let startDay = daysFromCivil(Int(dtstart.year), Int(dtstart.month), Int(dtstart.day))
+        let (ly, lm, _) = civilFromDays(limitDay)
         var moved = dtstart
         switch rule.freq {
         case ICAL_DAILY_RECURRENCE, ICAL_WEEKLY_RECURRENCE:
             let period = rule.freq == ICAL_WEEKLY_RECURRENCE ? 7 * interval : interval
+            let startDay = daysFromCivil(Int(dtstart.year), Int(dtstart.month), Int(dtstart.day))
             let gap = limitDay - startDay
             guard gap >= period else { return dtstart }
             let (y, m, d) = civilFromDays(startDay + gap / period * period)
             (moved.year, moved.month, moved.day) = (Int32(y), Int32(m), Int32(d))
-        case ICAL_MONTHLY_RECURRENCE:
-            guard dtstart.day <= 28 else { return dtstart }
-            let (ly, lm, _) = civilFromDays(limitDay)
+        case ICAL_MONTHLY_RECURRENCE, ICAL_YEARLY_RECURRENCE:
+            // Up to the month before the limit's (monthly) or the year before (yearly): the
+            // moved start's whole first period is before the limit.
             let startMonth = Int(dtstart.year) * 12 + Int(dtstart.month) - 1
-            // The month before the limit's: its day ≤ 28 is then before the limit.
-            let gap = ly * 12 + lm - 2 - startMonth
-            guard gap >= interval else { return dtstart }
-            let month = startMonth + gap / interval * interval
+            let monthly = rule.freq == ICAL_MONTHLY_RECURRENCE
+            var period = monthly ? interval : 12 * interval
+            if !monthly || dtstart.day > 28 {
+                // The least common multiple of the period and the cycle, in months.
+                var (a, b) = (period, cycleYears * 12)
+                while b != 0 { (a, b) = (b, a % b) }
+                period = period / a * cycleYears * 12
+            }
+            let gap = (monthly ? ly * 12 + lm - 2 : ly * 12 - 1) - startMonth
+            guard gap >= period else { return dtstart }
+            let month = startMonth + gap / period * period
             (moved.year, moved.month) = (Int32(month / 12), Int32(month % 12 + 1))
         default:
             return dtstart
@@ -154,7 +252,7 @@ public enum ICSReader {
         return moved
     }
 
-    /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (libical's).
+    /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar.
     static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
@@ -210,6 +308,20 @@ public enum ICSReader {
         return nil
     }
 
+    /// Seconds from 1970 to the date-time `t` read in `zone`. libical keeps a zone's
+    /// transitions up to the year 2582 and works them out again on every call after it
+    /// (9 ms a call: a file of RDATEs in the year 2826 held the import for seconds), then
+    /// gives the standard offset whatever the season. Such a time is read 400·k years
+    /// earlier, between 2101 and 2500, and moved back by as many 146,097-day cycles: the
+    /// Gregorian calendar repeats every 400 years, and a zone's rules there are its last
+    /// ones, summer time included.
+    static func seconds(_ t: icaltimetype, in zone: OpaquePointer?) -> Int64 {
+        var t = t
+        let cycles = t.year > 2500 ? (Int(t.year) - 2101) / cycleYears : 0
+        t.year -= Int32(cycles * cycleYears)
+        return Int64(icaltime_as_timet_with_zone(t, zone)) + Int64(cycles) * 146_097 * 86_400
+    }
+
     /// Whether libical's reading of a date or date-time is a real one (libical takes
     /// `2026-13-45` as the date 20261345).
     static func isReal(_ t: icaltimetype) -> Bool {
@@ -230,7 +342,8 @@ public enum ICSReader {
         let root: OpaquePointer
         let siteZone: OpaquePointer
         let siteCalendar: SiteCalendar
-        let rebasing: Bool
+        let shortcuts: Bool
+        let budget = StepBudget()
         let utc = icaltimezone_get_utc_timezone()
 
         /// The zone a time is in: its own (TZID resolved by libical, or UTC), a TZID parameter
@@ -253,7 +366,7 @@ public enum ICSReader {
             // libical makes a time_t of whatever fields it read (an RDATE on day 0 of a month
             // gave one past what an Instant holds: a trap, found by the fuzzer): kept within
             // ±31,000 years, far outside any window, where the length checks refuse it.
-            let seconds = Int64(icaltime_as_timet_with_zone(t, zone(t, tzid: tzid)))
+            let seconds = ICSReader.seconds(t, in: zone(t, tzid: tzid))
             return Instant(seconds: min(max(seconds, -1_000_000_000_000), 1_000_000_000_000))
         }
 
@@ -264,7 +377,7 @@ public enum ICSReader {
                 return String(repeating: "0", count: max(0, w - s.count)) + s
             }
             if t.is_date != 0 { return pad(t.year, 4) + pad(t.month, 2) + pad(t.day, 2) }
-            let seconds = Int64(icaltime_as_timet_with_zone(t, zone(t, tzid: tzid)))
+            let seconds = ICSReader.seconds(t, in: zone(t, tzid: tzid))
             let u = icaltime_from_timet_with_zone(time_t(seconds), 0, utc)
             return pad(u.year, 4) + pad(u.month, 2) + pad(u.day, 2) + "T" + pad(u.hour, 2) + pad(u.minute, 2)
                 + pad(u.second, 2) + "Z"
@@ -376,30 +489,54 @@ public enum ICSReader {
             let excluded = Set(times(event, ICAL_EXDATE_PROPERTY).map { stamp($0.0, tzid: $0.1) })
             var starts: [icaltimetype] = [dtstart]
             if let rrule {
-                let rule = icalproperty_get_rrule(rrule)
+                let written = icalproperty_get_rrule(rrule)
+                try ICSReader.check(written, allDay: allDay, line: line, uid: uid)
                 // Occurrences starting over 3 days before the window, less the event's length,
                 // cannot reach it, whatever the zones' offsets (at most 14 h).
                 let first =
-                    rebasing
-                    ? ICSReader.rebased(dtstart, rule, notAfter: window.start - .seconds(length + 3 * 86_400))
+                    shortcuts
+                    ? ICSReader.rebased(dtstart, written, notAfter: window.start - .seconds(length + 3 * 86_400))
                     : dtstart
+                let allowance = budget.left
+                let (rule, stepCapped) =
+                    shortcuts
+                    ? ICSReader.bounded(written, from: first, to: window.end, steps: allowance) : (written, false)
                 guard let iterator = icalrecur_iterator_new(rule, first) else {
                     throw ImportError("line \(line): event '\(uid)' has an RRULE libical cannot expand")
                 }
                 defer { icalrecur_iterator_free(iterator) }
                 starts = []
-                var t = icalrecur_iterator_next(iterator)
-                while icaltime_is_null_time(t) == 0 {
+                // COUNT is counted here (`bounded` gives libical an UNTIL instead).
+                let count = written.count > 0 ? Int(written.count) : Int.max
+                var produced = 0
+                var pastWindow = false
+                var last = first
+                while produced < count {
+                    let t = icalrecur_iterator_next(iterator)
+                    guard icaltime_is_null_time(t) == 0 else {
+                        last = rule.until  // stepped to it, finding nothing more
+                        break
+                    }
+                    produced += 1
+                    last = t
                     var local = t
                     local.zone = dtstart.zone
-                    if instant(local) >= window.end { break }
+                    if instant(local) >= window.end {
+                        pastWindow = true
+                        break
+                    }
                     starts.append(local)
                     guard starts.count <= maxExpansions else {
                         throw ImportError(
                             "line \(line): event '\(uid)' repeats too often to expand (over \(maxExpansions) occurrences from its start to the end of the window)"
                         )
                     }
-                    t = icalrecur_iterator_next(iterator)
+                }
+                if shortcuts { budget.left -= min(allowance, ICSReader.steps(rule, from: first, to: last)) }
+                if stepCapped && !pastWindow && produced < count {
+                    throw ImportError(
+                        "line \(line): event '\(uid)' repeats too rarely to expand (\(allowance) steps of its rule from its DTSTART found \(produced) of its occurrences; a calendar's rules get \(maxSteps) in all): move its DTSTART nearer the window"
+                    )
                 }
             }
             for (t, tzid) in rdates {

@@ -273,19 +273,20 @@ func utc(_ events: [CalendarEvent]) -> [String] { events.map(\.start.description
             window: (Instant(seconds: 1_795_219_200), Instant(seconds: 1_795_219_200 + 7 * 86_400)))
         #expect(year.count == 53)
         // More occurrences in the window than an import takes: refused, and told how to narrow it.
+        let day = Instant(seconds: 1_795_219_200)
         #expect(
             throws: ImportError(
-                "line 4: event 'm' has over 5000 occurrences in the window: shorten the window with --days")
+                "line 4: event 'h' has over 5000 occurrences in the window: shorten the window with --days")
         ) {
             try ICSReader.events(
-                in: ics("BEGIN:VEVENT\nUID:m\nDTSTART:20261121T000000Z\nRRULE:FREQ=MINUTELY\nEND:VEVENT\n"),
-                window: (Instant(seconds: 1_795_219_200), Instant(seconds: 1_795_219_200 + 7 * 86_400)))
+                in: ics("BEGIN:VEVENT\nUID:h\nDTSTART:20261121T000000Z\nRRULE:FREQ=HOURLY\nEND:VEVENT\n"),
+                window: (day, day + .seconds(365 * 86_400)))
         }
-        // An endless secondly rule is refused rather than expanded for ever.
+        // A counted series is expanded from its start: more than an import expands, refused.
         do {
             _ = try ICSReader.events(
-                in: ics("BEGIN:VEVENT\nUID:s\nDTSTART:20261121T100000Z\nRRULE:FREQ=SECONDLY\nEND:VEVENT\n"))
-            Issue.record("an endless rule was expanded")
+                in: ics("BEGIN:VEVENT\nUID:c\nDTSTART:20200101T100000Z\nRRULE:FREQ=HOURLY;COUNT=60000\nEND:VEVENT\n"))
+            Issue.record("a long counted series was expanded")
         } catch {
             #expect(error.message.contains("repeats too often"), "\(error.message)")
         }

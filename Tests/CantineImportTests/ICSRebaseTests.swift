@@ -14,8 +14,8 @@ import Testing
     var week: (start: Instant, end: Instant) { (day - .seconds(3 * 86_400), day + .seconds(4 * 86_400)) }
 
     func both(_ text: String, window: (start: Instant, end: Instant)) throws -> ([String], [String]) {
-        let fast = try ICSReader.events(in: text, timeZone: "Europe/Paris", window: window, rebasing: true)
-        let full = try ICSReader.events(in: text, timeZone: "Europe/Paris", window: window, rebasing: false)
+        let fast = try ICSReader.events(in: text, timeZone: "Europe/Paris", window: window, shortcuts: true)
+        let full = try ICSReader.events(in: text, timeZone: "Europe/Paris", window: window, shortcuts: false)
         func show(_ e: [CalendarEvent]) -> [String] { e.map { "\($0.key) \($0.start) \($0.end)" } }
         return (show(fast), show(full))
     }
@@ -35,6 +35,13 @@ import Testing
             "FREQ=WEEKLY;BYDAY=SA;UNTIL=20261120T000000Z", "FREQ=MONTHLY", "FREQ=MONTHLY;INTERVAL=5",
             "FREQ=MONTHLY;BYDAY=3SA", "FREQ=MONTHLY;INTERVAL=7;BYDAY=-2SA", "FREQ=MONTHLY;BYMONTHDAY=-9,21",
             "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-7", "FREQ=YEARLY;BYMONTH=11;BYDAY=-2SA",
+            // Moved by whole 400-year cycles when they start before 1626.
+            "FREQ=MONTHLY;BYMONTHDAY=31", "FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=30,31", "FREQ=YEARLY",
+            "FREQ=YEARLY;INTERVAL=3;BYMONTH=11,12;BYDAY=SA", "FREQ=YEARLY;BYWEEKNO=47;BYDAY=SA,SU",
+            "FREQ=YEARLY;BYYEARDAY=325,-40", "FREQ=YEARLY;BYMONTH=11;BYDAY=SA;BYSETPOS=3,-1",
+            // Counted here rather than by libical (which is given an UNTIL instead).
+            "FREQ=DAILY;COUNT=3", "FREQ=DAILY;COUNT=40000", "FREQ=WEEKLY;BYDAY=SA,SU;COUNT=4000",
+            "FREQ=MONTHLY;BYDAY=2SA;COUNT=500", "FREQ=YEARLY;BYMONTH=11;BYDAY=-1SA;COUNT=120",
         ]
         let starts = [
             (":19900105T093000", ":19900105T110000"),  // floating: the site's zone
@@ -42,6 +49,8 @@ import Testing
             (":19300301T220000Z", ":19300302T010000Z"),  // crosses midnight, in UTC
             (";VALUE=DATE:19620219", ";VALUE=DATE:19620221"),  // two whole days
             (";TZID=America/New_York:20260104T230000", ";TZID=America/New_York:20260105T003000"),
+            (":16001121T180000", ":16001121T190000"),  // floating, moved by 400-year cycles
+            (";VALUE=DATE:15800229", nil),  // a leap day in libical's Julian years: not moved
         ]
         var compared = 0
         var found = 0
@@ -59,14 +68,38 @@ import Testing
                 }
             }
         }
-        #expect(compared > 150)
-        #expect(found > 1_000)
+        #expect(compared > 250)
+        #expect(found > 2_000)
+    }
+
+    @Test func hourlySeriesBoundedAtTheWindowExpandAsLibicalAlone() throws {
+        let rules = [
+            "FREQ=HOURLY;INTERVAL=5;BYMONTH=11;BYMONTHDAY=20,21,22", "FREQ=HOURLY;INTERVAL=7;BYDAY=SA",
+            "FREQ=HOURLY;INTERVAL=25;BYMONTH=11,12", "FREQ=HOURLY;INTERVAL=11;BYHOUR=9,10,11,12,13;BYDAY=MO,SA",
+            "FREQ=HOURLY;INTERVAL=3;BYMONTH=11;COUNT=400",
+        ]
+        let starts = [
+            (";TZID=Europe/Paris:20241117T183000", ";TZID=Europe/Paris:20241117T190000"),
+            (":20250330T013000", ":20250330T033000"),  // floating, across the spring change
+            (":20240229T220000Z", nil),
+        ]
+        var compared = 0
+        for rule in rules {
+            for (start, end) in starts {
+                let (fast, full) = try both(event(start, rule, end: end), window: week)
+                #expect(fast == full, "\(rule) from \(start)")
+                #expect(!full.isEmpty || rule.contains("COUNT"), "\(rule) from \(start)")
+                compared += 1
+            }
+        }
+        #expect(compared == 15)
     }
 
     @Test func aSeededRandomSetOfRulesExpandsTheSameBothWays() throws {
-        let freqs = ["DAILY", "WEEKLY", "MONTHLY"]
+        let freqs = ["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]
         let days = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
         var compared = 0
+        var found = 0
         // The case number, hashed with a salt per choice (Knuth's multiplicative hash): the
         // same spread of rules on every run, without a generator.
         for i in 0..<80 {
@@ -75,7 +108,7 @@ import Testing
                 salt += 1
                 return ((UInt64(i) &+ salt &* 1_000_003) &* 2_654_435_761 >> 11) % UInt64(n)
             }
-            let f = Int(pick(3))
+            let f = Int(pick(4))
             var rule = "FREQ=\(freqs[f]);INTERVAL=\(1 + pick(6))"
             if pick(2) == 0 {
                 let n = 1 + Int(pick(3))
@@ -87,8 +120,11 @@ import Testing
             }
             if f == 2 && pick(3) == 0 { rule += ";BYMONTHDAY=\(1 + pick(28))" }
             if pick(4) == 0 { rule += ";BYHOUR=\(pick(24)),\(pick(24))" }
+            if f == 3 && pick(2) == 0 { rule += ";BYMONTH=\(1 + pick(12))" }
             if pick(5) == 0 { rule += ";WKST=SU" }
-            let year = 1930 + Int(pick(96))
+            if pick(4) == 0 { rule += ";COUNT=\(1 + pick(3_000))" }
+            // Monthly and yearly series from before 1626 move by 400-year cycles.
+            let year = f >= 2 && pick(3) == 0 ? 1000 + Int(pick(600)) : 1930 + Int(pick(96))
             let start = String(
                 format: ";TZID=Europe/Paris:%04d%02d%02dT%02d%02d00", year, 1 + Int(pick(12)),
                 1 + Int(pick(28)), Int(pick(24)), Int(pick(4)) * 15)
@@ -101,15 +137,17 @@ import Testing
             do { (fast, full) = try both(text, window: window) } catch { continue }
             #expect(fast == full, "\(rule) from \(start)")
             compared += 1
+            found += full.count
         }
         #expect(compared > 60)
+        #expect(found > 15)
     }
 
     @Test func aDailySeriesBegunCenturiesAgoIsReadNotRefused() throws {
         // 82,000 days since 1801: over the expansion bound from its start, a few from the window's.
         let text = event(";TZID=Europe/Paris:18010101T090000", "FREQ=DAILY", end: ";TZID=Europe/Paris:18010101T100000")
         #expect(throws: ImportError.self) {
-            try ICSReader.events(in: text, timeZone: "Europe/Paris", window: week, rebasing: false)
+            try ICSReader.events(in: text, timeZone: "Europe/Paris", window: week, shortcuts: false)
         }
         let events = try ICSReader.events(in: text, window: (day, day + .seconds(2 * 86_400)))
         #expect(utc(events) == ["2026-11-21T08:00:00Z", "2026-11-22T08:00:00Z"])
@@ -136,6 +174,19 @@ import Testing
         #expect(moved("16561223T100000", "FREQ=WEEKLY;COUNT=3") == "16561223T100000")
         #expect(moved("20261120T100000", "FREQ=DAILY") == "20261121T100000")  // the limit's own day
         #expect(moved("20261125T100000", "FREQ=DAILY") == "20261125T100000")  // after it: not moved
+        // Not before 1583: libical's calendar is Julian to October 1582.
+        #expect(moved("15800229T100000", "FREQ=WEEKLY") == "15800229T100000")
+        #expect(moved("15830108T100000", "FREQ=WEEKLY") == "20261121T100000")
+        #expect(moved("19000101T071530", "FREQ=HOURLY;INTERVAL=5") == "19000101T071530")  // not moved
+        // Other monthly and yearly series: whole 400-year cycles, to before the limit's month
+        // (monthly) or year (yearly).
+        #expect(moved("16250513T030000", "FREQ=YEARLY") == "20250513T030000")
+        #expect(moved("15850513T030000", "FREQ=YEARLY") == "19850513T030000")
+        #expect(moved("09850513T030000", "FREQ=YEARLY") == "09850513T030000")  // a Julian start
+        #expect(moved("16261201T030000", "FREQ=YEARLY") == "16261201T030000")  // 2026: not before it
+        #expect(moved("15850513T030000", "FREQ=YEARLY;INTERVAL=3") == "15850513T030000")  // 1,200 years
+        #expect(moved("16000131T070000", "FREQ=MONTHLY") == "20000131T070000")
+        #expect(moved("16000131T070000", "FREQ=MONTHLY;INTERVAL=7") == "16000131T070000")  // 2,800
     }
 
     @Test func daysAndDatesRoundTripOnTheProlepticGregorianCalendar() {

@@ -1,0 +1,145 @@
+// What keeps a hostile calendar from holding an import for seconds or minutes (found by the
+// ICS fuzzer): rules libical would step through for ages are refused in one line, the rest
+// are given an UNTIL at the window, and times past libical's cached years are read 400·k
+// years earlier — each checked against libical's own reading.
+
+import CICal
+import CantineCore
+import Testing
+
+@testable import CantineImport
+
+@Suite struct ICSBoundsTests {
+    /// 2026-11-21T00:00:00Z and the week from it.
+    let day = Instant(seconds: 1_795_219_200)
+    var week: (start: Instant, end: Instant) { (day, day + .seconds(7 * 86_400)) }
+
+    func read(_ lines: String) throws(ImportError) -> [CalendarEvent] {
+        try ICSReader.events(in: ics("BEGIN:VEVENT\nUID:r\n" + lines + "END:VEVENT\n"), window: week)
+    }
+
+    func refusal(_ lines: String) -> String? {
+        do {
+            _ = try read(lines)
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    @Test func rulesNoCoworkingCalendarMeansAreRefusedInOneLine() {
+        #expect(
+            refusal("DTSTART:20261121T100000Z\nRRULE:FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=30\n")
+                == "line 4: event 'r' repeats FREQ=MINUTELY: the most frequent repeat read is HOURLY (bookings are by the slot)"
+        )
+        #expect(refusal("DTSTART:20261121T100000Z\nRRULE:FREQ=SECONDLY\n")?.contains("FREQ=SECONDLY") == true)
+        #expect(
+            refusal("DTSTART;VALUE=DATE:20261122\nRRULE:FREQ=HOURLY;BYMONTH=10;BYDAY=-1SU\n")
+                == "line 4: event 'r' is all-day (its DTSTART is a date) but repeats FREQ=HOURLY: give it a time, or repeat it DAILY"
+        )
+        // COUNT with UNTIL (which `bounded` could make): libical's parser refuses it first.
+        #expect(
+            refusal("DTSTART:20261121T100000Z\nRRULE:FREQ=DAILY;COUNT=3;UNTIL=20261130T000000Z\n")
+                == "line 4: Can't parse as RECUR value in RRULE property: FREQ=DAILY;COUNT=3;UNTIL=20261130T000000Z")
+    }
+
+    @Test func aRuleThatNeverProducesEndsAtTheWindow() throws {
+        // libical alone stepped this for 8 s (to the year 2582); bounded, it stops two days
+        // after the window, having found nothing (libical gives no DTSTART the rule rejects).
+        let events = try read("DTSTART:20261121T100000Z\nRRULE:FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30\n")
+        #expect(events.isEmpty)
+        let matching = try read("DTSTART:20261121T100000Z\nRRULE:FREQ=HOURLY;BYMONTH=2,11;BYMONTHDAY=30,21;BYHOUR=10\n")
+        #expect(utc(matching) == ["2026-11-21T10:00:00Z"])
+        let rule = icalrecurrencetype_from_string("FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30")
+        let start = icaltime_from_string("20261121T100000Z")
+        let (bounded, capped) = ICSReader.bounded(rule, from: start, to: week.end, steps: 100_000)
+        #expect(String(cString: icaltime_as_ical_string(bounded.until)) == "20261130T000000Z")
+        #expect(!capped)
+    }
+
+    @Test func theUntilGivenToLibicalKeepsTheStartsKindAndAnEarlierUntil() {
+        func until(_ rule: String, _ start: String, end: Instant) -> (String, Int32, Bool) {
+            let (r, capped) = ICSReader.bounded(
+                icalrecurrencetype_from_string(rule), from: icaltime_from_string(start), to: end, steps: 100_000)
+            return (String(cString: icaltime_as_ical_string(r.until)), r.count, capped)
+        }
+        // A date for an all-day start, floating fields for a floating one.
+        #expect(until("FREQ=DAILY", "20261121", end: week.end) == ("20261130", 0, false))
+        #expect(until("FREQ=DAILY", "20261121T100000", end: week.end) == ("20261130T000000", 0, false))
+        // An earlier UNTIL is kept, a later one replaced.
+        #expect(until("FREQ=DAILY;UNTIL=20261124T000000Z", "20261121T100000Z", end: week.end).0 == "20261124T000000Z")
+        #expect(until("FREQ=DAILY;UNTIL=20301124T000000Z", "20261121T100000Z", end: week.end).0 == "20261130T000000Z")
+        // COUNT is left to the caller; 100,000 hours from 2010 end before the window.
+        #expect(until("FREQ=HOURLY;COUNT=7", "20100101T000000Z", end: week.end) == ("20210529T160000Z", 0, true))
+    }
+
+    @Test func aCountedSeriesFromLongAgoIsReadWhenItEndsAndRefusedWhenItCannotBeKnown() throws {
+        // Three days in the year 1: counted in three steps, over long before the window.
+        #expect(try read("DTSTART:00010101T100000Z\nRRULE:FREQ=DAILY;COUNT=3\n").isEmpty)
+        // Three hours in 2010: the same.
+        #expect(try read("DTSTART:20100101T100000Z\nRRULE:FREQ=HOURLY;COUNT=3\n").isEmpty)
+        // A counted series that finds nothing in the calendar's 200,000 steps: whether it
+        // reaches the window is not known without stepping for seconds more.
+        #expect(
+            refusal("DTSTART:10000101T100000Z\nRRULE:FREQ=DAILY;COUNT=3;BYMONTH=2;BYMONTHDAY=30\n")
+                == "line 4: event 'r' repeats too rarely to expand (200000 steps of its rule from its DTSTART found 0 of its occurrences; a calendar's rules get 200000 in all): move its DTSTART nearer the window"
+        )
+        // Sparse but found within the bound (7,800 hours): three hours on 22 Nov (the
+        // DTSTART the rule rejects is not one).
+        let sparse = try read("DTSTART:20260101T100000Z\nRRULE:FREQ=HOURLY;COUNT=3;BYMONTH=11;BYMONTHDAY=22\n")
+        #expect(utc(sparse) == ["2026-11-22T00:00:00Z", "2026-11-22T01:00:00Z", "2026-11-22T02:00:00Z"])
+    }
+
+    @Test func aCalendarsRulesShareOneBudgetOfSteps() throws {
+        // Hours from 2010 to the window: about 147,000 steps, read; a second such event gets
+        // what is left of the 200,000 and is refused with its line. Eighty events that each
+        // took 100,000 steps to find nothing held an import for 8 s before.
+        let sparse = "RRULE:FREQ=HOURLY;COUNT=2;BYMONTH=11;BYMONTHDAY=22;BYHOUR=9,10\nDTSTART:20100101T100000Z\n"
+        let one = try ICSReader.events(in: ics("BEGIN:VEVENT\nUID:a\n" + sparse + "END:VEVENT\n"), window: week)
+        #expect(utc(one).isEmpty)  // 2010's two hours: long before the window, found
+        let late = "RRULE:FREQ=HOURLY;COUNT=40;BYMONTH=11;BYMONTHDAY=22;BYHOUR=9,10\nDTSTART:20100101T100000Z\n"
+        let once = try ICSReader.events(in: ics("BEGIN:VEVENT\nUID:a\n" + late + "END:VEVENT\n"), window: week)
+        #expect(utc(once) == ["2026-11-22T09:00:00Z", "2026-11-22T10:00:00Z"])
+        do {
+            _ = try ICSReader.events(
+                in: ics("BEGIN:VEVENT\nUID:a\n" + late + "END:VEVENT\nBEGIN:VEVENT\nUID:b\n" + late + "END:VEVENT\n"),
+                window: week)
+            Issue.record("two events of 147,000 steps each were expanded")
+        } catch {
+            #expect(error.message.hasPrefix("line 9: event 'b' repeats too rarely to expand ("), "\(error.message)")
+        }
+    }
+
+    @Test func aTimeAfterTheYear2582IsReadWithItsZonesSummerTime() {
+        // libical works a zone's transitions out again on every call past 2582 (9 ms each)
+        // and gives the standard offset there; read 400·k years earlier and moved back, a
+        // time keeps its season's offset.
+        func offsetHours(_ text: String, _ zoneName: String) -> Int64 {
+            let t = icaltime_from_string(text)
+            let fields = Int64(icaltime_as_timet_with_zone(t, icaltimezone_get_utc_timezone()))
+            return (fields - ICSReader.seconds(t, in: icaltimezone_get_builtin_timezone(zoneName))) / 3_600
+        }
+        #expect(offsetHours("26000115T120000", "Europe/Paris") == 1)
+        #expect(offsetHours("26000715T120000", "Europe/Paris") == 2)
+        #expect(offsetHours("28261124T150000", "Europe/Paris") == 1)
+        #expect(offsetHours("99990715T120000", "Europe/Paris") == 2)
+        #expect(offsetHours("99991231T235959", "Europe/Paris") == 1)
+        #expect(offsetHours("28260115T120000", "America/New_York") == -5)
+        #expect(offsetHours("28260715T120000", "America/New_York") == -4)
+        #expect(offsetHours("28260115T120000", "Australia/Sydney") == 11)
+        #expect(offsetHours("28260715T120000", "Australia/Sydney") == 10)
+        // Where libical has the transitions (to 2582), moved and unmoved readings agree to
+        // the second, on both sides of a change.
+        for zoneName in ["Europe/Paris", "America/New_York", "Australia/Sydney"] {
+            let zone = icaltimezone_get_builtin_timezone(zoneName)
+            for text in ["25010115T120000", "25010715T120000", "25820328T023000", "25821031T023000", "25821231T235959"]
+            {
+                let t = icaltime_from_string(text)
+                #expect(ICSReader.seconds(t, in: zone) == Int64(icaltime_as_timet_with_zone(t, zone)), "\(text)")
+            }
+        }
+        // Within the cached years nothing moves.
+        let t = icaltime_from_string("20261121T100000")
+        #expect(ICSReader.seconds(t, in: icaltimezone_get_builtin_timezone("Europe/Paris")) == 1_795_251_600)
+    }
+}
