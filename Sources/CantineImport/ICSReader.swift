@@ -43,9 +43,10 @@ public enum ICSReader {
     /// event of centuries is a typo in DTEND, and would overlap any window from every one
     /// of its occurrences).
     public static let maxLength: Int64 = 366 * 86_400
-    /// Most occurrences expanded up to the window's end: from the series' start, or for a
-    /// series without COUNT from just before the window (see `rebased`), so only a
-    /// sub-daily rule, a COUNT or a start before 1583 can reach it.
+    /// Most occurrences the series of one calendar expand to, up to the window's end: from
+    /// a series' start, or for a series without COUNT from just before the window (see
+    /// `rebased`), so only sub-daily rules, COUNTs or starts before 1583 reach it (eighty
+    /// yearly series from 985, 83,000 occurrences, took 2.3 s under ASan).
     public static let maxExpansions = 50_000
 
     /// The occurrences of the VEVENTs of `text` that overlap `window`, in file order then
@@ -139,9 +140,10 @@ public enum ICSReader {
     /// file of eighty rules that each find nothing in 100,000 steps took 8 s).
     public static let maxSteps = 200_000
 
-    /// What is left of `maxSteps` while a calendar is read.
+    /// What is left of `maxSteps` and `maxExpansions` while a calendar is read.
     final class StepBudget {
         var left = maxSteps
+        var expansions = maxExpansions
     }
 
     /// The period of `rule` in seconds (a month as 31 days, a year as 366).
@@ -526,9 +528,10 @@ public enum ICSReader {
                         break
                     }
                     starts.append(local)
-                    guard starts.count <= maxExpansions else {
+                    budget.expansions -= 1
+                    guard budget.expansions >= 0 else {
                         throw ImportError(
-                            "line \(line): event '\(uid)' repeats too often to expand (over \(maxExpansions) occurrences from its start to the end of the window)"
+                            "line \(line): event '\(uid)' repeats too often to expand (the calendar's series reach over \(maxExpansions) occurrences from their starts to the end of the window)"
                         )
                     }
                 }

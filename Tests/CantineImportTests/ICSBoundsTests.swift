@@ -110,6 +110,24 @@ import Testing
         }
     }
 
+    @Test func aCalendarsSeriesShareOneBudgetOfOccurrences() throws {
+        // A counted daily series from 1920 expands to 39,000 occurrences before the window:
+        // read alone; the second of two goes over the calendar's 50,000 and is refused.
+        let counted = "DTSTART:19200101T100000Z\nRRULE:FREQ=DAILY;COUNT=40000\n"
+        let one = try ICSReader.events(in: ics("BEGIN:VEVENT\nUID:a\n" + counted + "END:VEVENT\n"), window: week)
+        #expect(one.count == 7)
+        #expect(
+            throws: ImportError(
+                "line 9: event 'b' repeats too often to expand (the calendar's series reach over 50000 occurrences from their starts to the end of the window)"
+            )
+        ) {
+            try ICSReader.events(
+                in: ics(
+                    "BEGIN:VEVENT\nUID:a\n" + counted + "END:VEVENT\nBEGIN:VEVENT\nUID:b\n" + counted + "END:VEVENT\n"),
+                window: week)
+        }
+    }
+
     @Test func aTimeAfterTheYear2582IsReadWithItsZonesSummerTime() {
         // libical works a zone's transitions out again on every call past 2582 (9 ms each)
         // and gives the standard offset there; read 400·k years earlier and moved back, a
