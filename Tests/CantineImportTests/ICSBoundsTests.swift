@@ -57,9 +57,45 @@ import Testing
         ) { try ICSReader.events(in: zone("FREQ=HOURLY"), window: week) }
         #expect(throws: ImportError.self) { try ICSReader.events(in: zone("FREQ=MINUTELY"), window: week) }
         #expect(throws: ImportError.self) { try ICSReader.events(in: zone("FREQ=DAILY"), window: week) }
-        // A yearly observance is read (UTC+1 all year: 09:00Z).
-        let events = try ICSReader.events(in: zone("FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU"), window: week)
-        #expect(utc(events) == ["2026-11-21T09:00:00Z"])
+        // Yearly, but every day of the year: libical would work out 740,000 changes (1.9 s).
+        #expect(
+            throws: ImportError(
+                "time zone 'Odd' changes more than twice in the first two years of RRULE:FREQ=YEARLY;BYDAY=MO,TU,WE,TH,FR,SA,SU: a zone's observance changes once a year"
+            )
+        ) { try ICSReader.events(in: zone("FREQ=YEARLY;BYDAY=MO,TU,WE,TH,FR,SA,SU"), window: week) }
+        // Yearly observances as Outlook, Apple and vzic write them are read (UTC+1: 09:00Z).
+        for rule in [
+            "FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10",
+            "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=8,9,10,11,12,13,14;BYDAY=SU",
+            "FREQ=YEARLY;INTERVAL=2;BYMONTH=4;BYDAY=1SU",
+        ] {
+            let events = try ICSReader.events(in: zone(rule), window: week)
+            #expect(utc(events) == ["2026-11-21T09:00:00Z"], "\(rule)")
+        }
+    }
+
+    @Test func aCalendarsZonesShareOneBudgetOfChanges() throws {
+        // Observances from 1601 (Outlook's): 982 years each to 2583, 101 of them is too many.
+        func zones(_ n: Int, from start: String) -> String {
+            var extra = ""
+            for i in 0..<n {
+                extra +=
+                    "BEGIN:VTIMEZONE\nTZID:Z\(i)\nBEGIN:STANDARD\nDTSTART:\(start)\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0100\n"
+                    + "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\nEND:STANDARD\nEND:VTIMEZONE\n"
+            }
+            return ics("BEGIN:VEVENT\nUID:e\nDTSTART;TZID=Z0:20261121T100000\nEND:VEVENT\n", extra: extra)
+        }
+        #expect(try ICSReader.events(in: zones(100, from: "16010101T030000"), window: week).count == 1)
+        do {
+            _ = try ICSReader.events(in: zones(102, from: "16010101T030000"), window: week)
+            Issue.record("102 zones from 1601 were read")
+        } catch {
+            #expect(
+                error.message.hasSuffix(
+                    "': the calendar's zones hold over 100000 changes from their observances' starts: start them nearer our time (Outlook's start in 1601)"
+                ), "\(error.message)")
+        }
+        #expect(throws: ImportError.self) { try ICSReader.events(in: zones(40, from: "00010101T000000"), window: week) }
     }
 
     @Test func aRuleThatNeverProducesEndsAtTheWindow() throws {
