@@ -46,8 +46,9 @@ public enum ICSReader {
     /// Most occurrences the series of one calendar expand to, up to the window's end: from
     /// a series' start, or for a series without COUNT from just before the window (see
     /// `rebased`), so only sub-daily rules, COUNTs or starts before 1583 reach it (eighty
-    /// yearly series from 985, 83,000 occurrences, took 2.3 s under ASan).
-    public static let maxExpansions = 50_000
+    /// yearly series from 985, 83,000 occurrences, took 2.3 s under ASan; a real calendar's
+    /// few hundred series over a 90-day window make a few thousand).
+    public static let maxExpansions = 20_000
 
     /// The occurrences of the VEVENTs of `text` that overlap `window`, in file order then
     /// time. Cancelled events (STATUS:CANCELLED) are left out. Floating times and all-day
@@ -120,8 +121,8 @@ public enum ICSReader {
 
     /// Most zone changes the VTIMEZONEs of one calendar may hold, counted as a year each
     /// for every yearly observance from its DTSTART to 2583 (libical's last year): Outlook's
-    /// zones start in 1601, two observances each.
-    public static let maxZoneChanges = 100_000
+    /// zones start in 1601, two observances each: twenty such zones fit.
+    public static let maxZoneChanges = 20_000
 
     /// Refuses VTIMEZONEs that libical would take seconds and hundreds of megabytes to work
     /// out: libical expands a zone's changes step by step from each observance's DTSTART to
@@ -200,8 +201,8 @@ public enum ICSReader {
     }
 
     /// Most steps libical is let take through the rules of one calendar (~1–2 µs each; a
-    /// file of eighty rules that each find nothing in 100,000 steps took 8 s).
-    public static let maxSteps = 200_000
+    /// file of eighty rules that each found nothing in 100,000 steps took 8 s).
+    public static let maxSteps = 100_000
 
     /// What is left of `maxSteps` and `maxExpansions` while a calendar is read.
     final class StepBudget {

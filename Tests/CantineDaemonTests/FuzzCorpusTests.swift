@@ -1,6 +1,8 @@
 // The fuzz targets in the ordinary test run: every committed seed (and every crash found and
-// fixed, kept beside them) replays through its target, and each target takes a hundred
-// mutated seeds from a fixed generator — so a regression shows up here before libFuzzer runs.
+// fixed, kept beside them) replays through its target, as does every slow input found and
+// fixed (Tests/FuzzRegressions: kept out of the seeds, where libFuzzer would spend its time
+// mutating them), and each target takes a hundred mutated seeds from a fixed generator — so
+// a regression shows up here before libFuzzer runs.
 
 import CantineFuzz
 import CantineGPIO
@@ -9,9 +11,11 @@ import Testing
 
 @Suite struct FuzzCorpusTests {
     static let corpus = repoRoot.appendingPathComponent("Tests/FuzzCorpus")
+    static let regressions = repoRoot.appendingPathComponent("Tests/FuzzRegressions")
 
-    static func seeds(_ target: FuzzTarget) throws -> [[UInt8]] {
-        let dir = corpus.appendingPathComponent(target.rawValue)
+    static func seeds(_ target: FuzzTarget, in root: URL = corpus) throws -> [[UInt8]] {
+        let dir = root.appendingPathComponent(target.rawValue)
+        guard FileManager.default.fileExists(atPath: dir.path) else { return [] }
         return try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted().map {
             Array(try Data(contentsOf: dir.appendingPathComponent($0)))
         }
@@ -22,7 +26,7 @@ import Testing
         let seeds = try Self.seeds(target)
         #expect(seeds.count >= 2, "Tests/FuzzCorpus/\(target.rawValue) needs seeds")
         var outcomes: [FuzzOutcome] = []
-        for seed in seeds {
+        for seed in try seeds + Self.seeds(target, in: Self.regressions) {
             #expect(throws: Never.self) { outcomes.append(try target.run(seed)) }
         }
         // A corpus only of refusals would never reach past the parser's first check.

@@ -69,7 +69,7 @@ import Testing
             }
         }
         #expect(compared > 250)
-        #expect(found > 2_000)
+        #expect(found > 1_500)
     }
 
     @Test func hourlySeriesBoundedAtTheWindowExpandAsLibicalAlone() throws {
