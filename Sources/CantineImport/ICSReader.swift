@@ -150,6 +150,9 @@ public enum ICSReader {
                                 "time zone '\(tzid)' changes FREQ=\(String(cString: icalrecur_freq_to_string(rule.freq))): a zone's observances repeat yearly (RRULE:FREQ=YEARLY;...)"
                             )
                         }
+                        if let reason = barren(rule) {
+                            throw ImportError("time zone '\(tzid)' has an RRULE that never occurs: \(reason)")
+                        }
                         guard isReal(start) else { break }
                         // Its first two calendar years.
                         var sample = rule
@@ -183,7 +186,8 @@ public enum ICSReader {
 
     /// Refuses what a coworking calendar never means and libical would step through for
     /// minutes: repeats under an hour (an unproductive `FREQ=MINUTELY` rule took libical
-    /// 8 minutes to find nothing), and repeats under a day for an all-day event.
+    /// 8 minutes to find nothing), repeats under a day for an all-day event, and rules that
+    /// never occur (`barren`).
     static func check(_ rule: icalrecurrencetype, allDay: Bool, line: Int, uid: String) throws(ImportError) {
         let name = String(cString: icalrecur_freq_to_string(rule.freq))
         switch rule.freq {
@@ -196,7 +200,9 @@ public enum ICSReader {
                 "line \(line): event '\(uid)' is all-day (its DTSTART is a date) but repeats FREQ=HOURLY: give it a time, or repeat it DAILY"
             )
         default:
-            return
+            if let reason = barren(rule) {
+                throw ImportError("line \(line): event '\(uid)' has an RRULE that never occurs: \(reason)")
+            }
         }
     }
 

@@ -139,7 +139,7 @@ import Testing
             compared += 1
             found += full.count
         }
-        #expect(compared > 60)
+        #expect(compared > 50)
         #expect(found > 15)
     }
 
