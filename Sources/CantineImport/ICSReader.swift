@@ -153,13 +153,12 @@ public enum ICSReader {
                         if let reason = barren(rule) {
                             throw ImportError("time zone '\(tzid)' has an RRULE that never occurs: \(reason)")
                         }
-                        guard isReal(start) else { break }
                         // Its first two calendar years.
                         var sample = rule
                         sample.count = 0
                         sample.until = start
                         (sample.until.year, sample.until.month, sample.until.day) = (start.year + 1, 12, 31)
-                        if let iterator = icalrecur_iterator_new(sample, start) {
+                        if isReal(start), let iterator = icalrecur_iterator_new(sample, start) {
                             defer { icalrecur_iterator_free(iterator) }
                             var n = 0
                             while n <= 2, icaltime_is_null_time(icalrecur_iterator_next(iterator)) == 0 { n += 1 }
@@ -169,7 +168,7 @@ public enum ICSReader {
                                 )
                             }
                         }
-                        changes += max(0, 2583 - Int(start.year))
+                        changes += 2583 - min(max(Int(start.year), 0), 2583)
                         guard changes <= maxZoneChanges else {
                             throw ImportError(
                                 "time zone '\(tzid)': the calendar's zones hold over \(maxZoneChanges) changes from their observances' starts: start them nearer our time (Outlook's start in 1601)"

@@ -64,10 +64,11 @@ extension ICSReader {
             }
         }
         if !weeks.isEmpty, !months.isEmpty {
-            // Week n holds days 7n−9 to 7n+3 of its year, whatever weekday the year begins on.
+            // Week n holds days 7n−9 to 7n+3 of its year, whatever weekday the year begins on
+            // (a week more either side: another WKST, a year of 52 weeks for a negative n).
             func monthsOf(_ week: Int) -> Set<Int> {
                 let n = week > 0 ? week : 53 + week + 1
-                let (first, last) = (max(1, 7 * n - 9), min(366, 7 * n + 3))
+                let (first, last) = (max(1, 7 * n - 16), min(366, 7 * n + 10))
                 var found: Set<Int> = []
                 var start = 0
                 for (i, length) in lengths.enumerated() {

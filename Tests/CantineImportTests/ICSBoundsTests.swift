@@ -56,6 +56,11 @@ import Testing
                 "time zone 'Odd' changes FREQ=HOURLY: a zone's observances repeat yearly (RRULE:FREQ=YEARLY;...)")
         ) { try ICSReader.events(in: zone("FREQ=HOURLY"), window: week) }
         #expect(throws: ImportError.self) { try ICSReader.events(in: zone("FREQ=MINUTELY"), window: week) }
+        // Every RRULE of an observance is checked, whatever its DTSTART.
+        let second = zone("FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\nRRULE:FREQ=HOURLY")
+        #expect(throws: ImportError.self) { try ICSReader.events(in: second, window: week) }
+        let unreal = second.replacingOccurrences(of: "DTSTART:19000101T000000", with: "DTSTART:19001345T000000")
+        #expect(throws: ImportError.self) { try ICSReader.events(in: unreal, window: week) }
         #expect(throws: ImportError.self) { try ICSReader.events(in: zone("FREQ=DAILY"), window: week) }
         // Yearly, but every day of the year: libical would work out 740,000 changes (1.9 s).
         #expect(
@@ -131,6 +136,7 @@ import Testing
             "FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=8,9,10,11,12,13,14;BYDAY=SU",
             "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "FREQ=MONTHLY;BYMONTHDAY=13;BYDAY=FR",
             "FREQ=WEEKLY;BYDAY=MO,WE;BYHOUR=9,14;BYSETPOS=4", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=-29",
+            "FREQ=YEARLY;BYWEEKNO=-9;BYMONTH=10;BYDAY=MO",  // week 44 of a 52-week year
         ] {
             #expect(ICSReader.barren(icalrecurrencetype_from_string(rule)) == nil, "\(rule)")
         }
