@@ -12,9 +12,8 @@ extension ICSReader {
     /// the sizes of months, years and weeks.
     static func barren(_ rule: icalrecurrencetype) -> String? {
         guard rule.rscale == nil else { return "RSCALE (a non-Gregorian calendar) is not read" }
-        let days = values(rule.by_day).map {
-            (weekday: icalrecurrencetype_day_day_of_week($0), position: Int(icalrecurrencetype_day_position($0)))
-        }
+        // Each BYDAY's number: 0 for every such weekday of the period, n for the nth.
+        let days = values(rule.by_day).map { Int(icalrecurrencetype_day_position($0)) }
         let months = values(rule.by_month).map { Int(icalrecurrencetype_month_month($0)) }
         let monthDays = values(rule.by_month_day).map(Int.init)
         let yearDays = values(rule.by_year_day).map(Int.init)
@@ -24,14 +23,14 @@ extension ICSReader {
         let yearly = rule.freq == ICAL_YEARLY_RECURRENCE
         let inMonth = monthly || (yearly && !months.isEmpty)
 
-        if let day = days.first(where: { $0.position != 0 }) {
+        if let position = days.first(where: { $0 != 0 }) {
             let limit = inMonth ? 5 : 53
             guard monthly || yearly else {
-                return "a numbered BYDAY (\(day.position)) is only for MONTHLY and YEARLY rules"
+                return "a numbered BYDAY (\(position)) is only for MONTHLY and YEARLY rules"
             }
-            guard abs(day.position) <= limit else {
+            guard abs(position) <= limit else {
                 return
-                    "BYDAY=\(day.position)… asks for a weekday past the \(limit)th of a \(inMonth ? "month" : "year")"
+                    "BYDAY=\(position)… asks for a weekday past the \(inMonth ? "5th of a month" : "53rd of a year")"
             }
             guard monthDays.isEmpty, yearDays.isEmpty, weeks.isEmpty else {
                 return "a numbered BYDAY with BYMONTHDAY, BYYEARDAY or BYWEEKNO: say the day one way"
@@ -94,7 +93,7 @@ extension ICSReader {
             if !monthDays.isEmpty {
                 most = min(most, monthDays.count * (yearly ? named.count : 1))
             } else if !days.isEmpty && yearDays.isEmpty && weeks.isEmpty {
-                let perDay = days.map { $0.position != 0 ? 1 : (monthly ? 5 : yearly ? 53 : 1) }
+                let perDay = days.map { $0 != 0 ? 1 : (monthly ? 5 : yearly ? 53 : 1) }
                 most = min(most, perDay.reduce(0, +) * (yearly && !months.isEmpty ? months.count : 1))
             }
             for count in [values(rule.by_hour).count, values(rule.by_minute).count, values(rule.by_second).count]
@@ -108,8 +107,9 @@ extension ICSReader {
         return nil
     }
 
-    /// The values of one of libical's `BY…` arrays (a C array, imported as a tuple, ended by
-    /// `ICAL_RECURRENCE_ARRAY_MAX` unless full).
+    /// The values of one of libical's `BY…` arrays: `array` is the C `short` array, imported
+    /// as a tuple of `Int16` (not an `Any`: its bytes would be the box's), ended by
+    /// `ICAL_RECURRENCE_ARRAY_MAX` unless full.
     static func values<T>(_ array: T) -> [Int16] {
         withUnsafeBytes(of: array) { raw in
             Array(raw.bindMemory(to: Int16.self).prefix { $0 != Int16(ICAL_RECURRENCE_ARRAY_MAX.rawValue) })

@@ -111,7 +111,7 @@ import Testing
             ("FREQ=YEARLY;BYMONTH=4,6;BYMONTHDAY=-31", "BYMONTHDAY=-31 is in none of its months"),
             ("FREQ=MONTHLY;BYDAY=6SU", "BYDAY=6… asks for a weekday past the 5th of a month"),
             ("FREQ=YEARLY;BYMONTH=10;BYDAY=21SU", "BYDAY=21… asks for a weekday past the 5th of a month"),
-            ("FREQ=YEARLY;BYDAY=-54MO", "BYDAY=-54… asks for a weekday past the 53th of a year"),
+            ("FREQ=YEARLY;BYDAY=-54MO", "BYDAY=-54… asks for a weekday past the 53rd of a year"),
             ("FREQ=HOURLY;BYMONTH=10;BYDAY=-1SU", "a numbered BYDAY (-1) is only for MONTHLY and YEARLY rules"),
             (
                 "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=1SU",
