@@ -230,8 +230,11 @@ public enum ICSReader {
         return unit * Double(max(1, rule.interval))
     }
 
-    /// The fields of `t` read as UTC (zones' offsets are a day's error at most, on spans of
-    /// thousands of steps).
+    /// How far a time's fields read as UTC may be from its instant, in seconds: five days (a
+    /// UTC offset as written is at most 99:59; a real zone's, 14 h).
+    static let fieldsMargin: Double = 5 * 86_400
+
+    /// The fields of `t` read as UTC (within `fieldsMargin` of its instant).
     static func fieldSeconds(_ t: icaltimetype) -> Double {
         Double(daysFromCivil(Int(t.year), Int(t.month), Int(t.day))) * 86_400
             + Double(t.is_date != 0 ? 0 : t.hour * 3_600 + t.minute * 60 + t.second)
@@ -244,7 +247,8 @@ public enum ICSReader {
     }
 
     /// `rule` as libical is given it: without COUNT (the caller counts) and with an UNTIL no
-    /// later than two days after `end` (zones' offsets are under a day) nor than `steps`
+    /// later than two days after `end` (in UTC for a zoned start, which libical compares as
+    /// instants; a floating or all-day start is read in the site's zone) nor than `steps`
     /// periods after `first`. libical steps a rule until an occurrence passes UNTIL (or the
     /// year 2582), whether its steps produce or not: `FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30`
     /// took 8 s to find nothing, and a COUNT series (never rebased) may start in the year 1.
@@ -559,14 +563,16 @@ public enum ICSReader {
             // the occurrences that an override replaces.
             let excluded = Set(times(event, ICAL_EXDATE_PROPERTY).map { stamp($0.0, tzid: $0.1) })
             var starts: [icaltimetype] = [dtstart]
+            let end = Double(window.end.micros / 1_000_000)
             if let rrule {
                 let written = icalproperty_get_rrule(rrule)
                 try ICSReader.check(written, allDay: allDay, line: line, uid: uid)
-                // Occurrences starting over 3 days before the window, less the event's length,
-                // cannot reach it, whatever the zones' offsets (at most 14 h).
+                // Occurrences starting over `fieldsMargin` before the window, less the event's
+                // length, cannot reach it, whatever the zone.
                 let first =
                     shortcuts
-                    ? ICSReader.rebased(dtstart, written, notAfter: window.start - .seconds(length + 3 * 86_400))
+                    ? ICSReader.rebased(
+                        dtstart, written, notAfter: window.start - .seconds(length + Int64(ICSReader.fieldsMargin)))
                     : dtstart
                 let allowance = budget.left
                 let (rule, stepCapped) =
@@ -592,7 +598,12 @@ public enum ICSReader {
                     last = t
                     var local = t
                     local.zone = dtstart.zone
-                    if instant(local) >= window.end {
+                    // The zone is asked only near the window's end (libical's conversion is most
+                    // of what an occurrence costs).
+                    let fields = ICSReader.fieldSeconds(local)
+                    if fields >= end + ICSReader.fieldsMargin
+                        || (fields > end - ICSReader.fieldsMargin && instant(local) >= window.end)
+                    {
                         pastWindow = true
                         break
                     }
@@ -619,7 +630,10 @@ public enum ICSReader {
             }
             var seen: Set<String> = []
             var out: [CalendarEvent] = []
+            let start = Double(window.start.micros / 1_000_000)
             for t in starts {
+                // Long before the window: no occurrence to build, no zone to ask.
+                if ICSReader.fieldSeconds(t) + Double(length) + ICSReader.fieldsMargin < start { continue }
                 var e = occurrence(t, key: uid)
                 guard overlaps(e) else { continue }
                 let s = stamp(t)

@@ -268,3 +268,25 @@ import Testing
         #expect(ICSReader.seconds(t, in: icaltimezone_get_builtin_timezone("Europe/Paris")) == 1_795_251_600)
     }
 }
+
+@Suite struct ICSFarOffsetTests {
+    /// 2026-11-21T00:00:00Z and the week from it.
+    let day = Instant(seconds: 1_795_219_200)
+
+    @Test func aZoneOfExtremeOffsetLosesNoOccurrenceToTheShortcuts() throws {
+        // Offsets as written go to 99:59: the shortcuts' margins (five days) must cover them.
+        for offset in ["+9959", "-9959", "+1400", "-1200"] {
+            let text = ics(
+                "BEGIN:VEVENT\nUID:far\nDTSTART;TZID=Far:20200101T100000\nDTEND;TZID=Far:20200101T110000\n"
+                    + "RRULE:FREQ=DAILY\nEND:VEVENT\n",
+                extra: "BEGIN:VTIMEZONE\nTZID:Far\nBEGIN:STANDARD\nDTSTART:19700101T000000\nTZOFFSETFROM:\(offset)\n"
+                    + "TZOFFSETTO:\(offset)\nEND:STANDARD\nEND:VTIMEZONE\n")
+            for window in [(day, day + .seconds(86_400)), (day, day + .seconds(3 * 86_400))] {
+                let fast = try ICSReader.events(in: text, timeZone: "Europe/Paris", window: window, shortcuts: true)
+                let full = try ICSReader.events(in: text, timeZone: "Europe/Paris", window: window, shortcuts: false)
+                #expect(fast.map(\.key) == full.map(\.key), "\(offset)")
+                #expect(!full.isEmpty, "\(offset)")
+            }
+        }
+    }
+}
