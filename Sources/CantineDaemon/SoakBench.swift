@@ -1,6 +1,7 @@
 // `cantine bench soak`: the whole demo daemon (simulated doors and sensors, MQTT when mosquitto
 // is there, HTTP) at 10× for N minutes, with an entrance screen on the live stream and a
-// dashboard polling the JSON; memory and file descriptors sampled at start, during, and end.
+// dashboard polling the JSON; memory and file descriptors sampled at start (once the load has
+// reached the daemon a first time), during, and end.
 // A leak shows as RSS growth per hour or fds that do not come back; the heap in use, SQLite's
 // own memory and the state's size, sampled every minute, tell a leak from caches filling.
 
@@ -16,7 +17,10 @@ public struct SoakBenchResult: Codable, Sendable {
     public var minutes: Double
     public var speed: Double
     public var mqtt: Bool
-    /// Resident memory once serving (after the warm-up), at the end, and the most seen.
+    /// Resident memory of the daemon started and idle, before the soak's load first reached it.
+    public var rssBeforeLoadMB: Double
+    /// Resident memory once the load has reached the daemon (a screen served its first board
+    /// and left, each of the dashboard's requests answered once), at the end, and the most seen.
     public var rssStartMB: Double
     public var rssEndMB: Double
     public var rssMaxMB: Double
@@ -55,7 +59,8 @@ public struct SoakBenchResult: Codable, Sendable {
     public var boards: Int
 
     enum CodingKeys: String, CodingKey {
-        case minutes, speed, mqtt, rssStartMB = "rss_start_mb", rssEndMB = "rss_end_mb", rssMaxMB = "rss_max_mb"
+        case minutes, speed, mqtt, rssBeforeLoadMB = "rss_before_load_mb", rssStartMB = "rss_start_mb", rssEndMB =
+            "rss_end_mb", rssMaxMB = "rss_max_mb"
         case rssGrowthMBPerHour = "rss_growth_mb_per_hour", rssAnonStartMB = "rss_anon_start_mb"
         case rssGrowthAfterWarmupMBPerHour = "rss_growth_after_warmup_mb_per_hour"
         case rssAnonEndMB = "rss_anon_end_mb", fdsStart = "fds_start", fdsEnd = "fds_end", events
@@ -198,7 +203,18 @@ struct SoakProbe: Service {
     let done: @Sendable (SoakBenchResult) -> Void
 
     func run() async throws {
+        let paths = ["/display/board.json", "/healthz", "/spaceapi.json", "/display"]
         await pause(.milliseconds(Int(warmupSeconds * 1000)))
+        let fdsIdle = ProcessUsage.fds()
+        let rssBeforeLoad = ProcessUsage.rssMB()
+        // One round of the load before the start figures: the first screen and the first of
+        // each request run code, fill lazy globals and fault pages in once, however long the
+        // soak. The start is then a daemon that has served its load, as the end is.
+        let first = try BenchScreen(port: port, record: false)
+        for path in paths { _ = LoopbackHTTP.get(port: port, path: path) }
+        for _ in 0..<100 where first.boards.withLock({ $0 }) == 0 { await pause(.milliseconds(100)) }
+        first.close()
+        await descriptorsSettle(to: fdsIdle)
         let rssStart = ProcessUsage.rssMB()
         let anonStart = ProcessUsage.rssMB("RssAnon:")
         let fdsStart = ProcessUsage.fdTargets()
@@ -214,7 +230,6 @@ struct SoakProbe: Service {
         var requests = 0
         var failed = 0
         var tick = 0
-        let paths = ["/display/board.json", "/healthz", "/spaceapi.json", "/display"]
         while clock.now < end, !Task.isShuttingDownGracefully, !Task.isCancelled {
             let status = LoopbackHTTP.get(port: port, path: paths[tick % paths.count])
             requests += 1
@@ -226,12 +241,7 @@ struct SoakProbe: Service {
             await pause(.seconds(1))
         }
         screen.close()
-        // The server learns the screen has gone when it next writes to it (a keep-alive comes
-        // every 15 s; the write after the peer's reset fails): until then its side of the
-        // connection stays open (CLOSE_WAIT, then reset). Give it up to 45 s to come back to
-        // the start's count: a descriptor that leaked never does.
-        await pause(.milliseconds(200))
-        for _ in 0..<45 where ProcessUsage.fds() > fdsStart.count { await pause(.seconds(1)) }
+        await descriptorsSettle(to: fdsStart.count)
         let rssEnd = ProcessUsage.rssMB()
         let anonEnd = ProcessUsage.rssMB("RssAnon:")
         let fdsEnd = ProcessUsage.fdTargets()
@@ -240,7 +250,8 @@ struct SoakProbe: Service {
         }.reduce(0, +)
         done(
             SoakBenchResult(
-                minutes: minutes, speed: speed, mqtt: mqtt, rssStartMB: rssStart, rssEndMB: rssEnd,
+                minutes: minutes, speed: speed, mqtt: mqtt, rssBeforeLoadMB: rssBeforeLoad, rssStartMB: rssStart,
+                rssEndMB: rssEnd,
                 rssMaxMB: max(rssMax, rssEnd), rssGrowthMBPerHour: (rssEnd - rssStart) / max(minutes, 1e-9) * 60,
                 rssGrowthAfterWarmupMBPerHour: minutes > 15
                     ? samples.first { $0.minute >= 10 }.map { (rssEnd - $0.rssMB) / (minutes - Double($0.minute)) * 60 }
@@ -259,6 +270,15 @@ struct SoakProbe: Service {
 }
 
 extension SoakProbe {
+    /// Waits until no more than `count` descriptors are open, up to 45 s. The server learns a
+    /// screen has gone when it next writes to it (a keep-alive comes every 15 s; the write after
+    /// the peer's reset fails): until then its side of the connection stays open (CLOSE_WAIT,
+    /// then reset). A descriptor that leaked never comes back.
+    func descriptorsSettle(to count: Int) async {
+        await pause(.milliseconds(200))
+        for _ in 0..<45 where ProcessUsage.fds() > count { await pause(.seconds(1)) }
+    }
+
     /// The site's state as canonical JSON, in KB: what the daemon must hold whatever it caches.
     func stateKB() -> Double { Double(runtime.engine.read { $0.canonicalJSON().count }) / 1024 }
 

@@ -236,6 +236,7 @@ struct BenchCommand: AsyncParsableCommand {
                         "minutes at ×speed (mqtt)",
                         String(format: "%.1f at ×%.0f (%@)", r.minutes, r.speed, r.mqtt ? "on" : "off"),
                     ],
+                    ["rss before the load first came", String(format: "%.1f", r.rssBeforeLoadMB)],
                     [
                         "rss_start_mb / rss_end_mb / max",
                         String(format: "%.1f / %.1f / %.1f", r.rssStartMB, r.rssEndMB, r.rssMaxMB),
