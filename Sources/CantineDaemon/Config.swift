@@ -4,6 +4,7 @@
 // expected. Secrets can come from the environment with `${VARIABLE}` inside a string.
 
 import CantineCore
+import CantineGPIO
 import CantineNetwork
 import CantineProtocol
 import CantineWeb
@@ -326,7 +327,13 @@ public struct Config: Codable, Equatable, Sendable {
         public var wiegand37: String?
         public var heldOpenS: Seconds?
         public var relockOnClose: Bool?
+        /// Pulls requested on D0/D1, the contact and the exit button (`pull-up`, `pull-down`,
+        /// `disabled`); by default up for lines that rest high, down for lines that rest low.
+        public var dataBias: String?
+        public var contactBias: String?
+        public var exitButtonBias: String?
         enum CodingKeys: String, CodingKey {
+            case dataBias = "data_bias", contactBias = "contact_bias", exitButtonBias = "exit_button_bias"
             case id, name, direction, chip, d0Line = "d0_line", d1Line = "d1_line", relayLine = "relay_line"
             case relayActiveLow = "relay_active_low", contactLine = "contact_line", contactActiveLow =
                 "contact_active_low"
@@ -347,8 +354,11 @@ public struct Config: Codable, Equatable, Sendable {
         public var chip: String?
         /// The wired sensor's line reads low when someone is present (default: high).
         public var gpioActiveLow: Bool?
+        /// The pull requested on the wired sensor's line (by default towards "nobody there").
+        public var gpioBias: String?
         enum CodingKeys: String, CodingKey {
             case id, name, zone, node, gpioLine = "gpio_line", chip, gpioActiveLow = "gpio_active_low"
+            case gpioBias = "gpio_bias"
         }
     }
 
@@ -401,7 +411,30 @@ extension Config {
     public var mqttHost: String { mqtt.host ?? "127.0.0.1" }
     public var mqttPort: Int { mqtt.port ?? 1883 }
     public var gpioSimulated: Bool { (gpio.mode ?? "real") == "simulated" }
-    public var defaultChip: String { gpio.chip ?? "gpiochip0" }
+    /// The chip lines are on unless a door or desk names another: by default the 40-pin
+    /// header's, found by its label (`ChipSelection`).
+    public var defaultChip: String { gpio.chip ?? ChipSelection.header }
+
+    /// A door's input lines, with the pulls requested on them.
+    public func lines(of door: DoorSection) -> DoorLines {
+        let contactActiveLow = door.contactActiveLow ?? true
+        let exitActiveLow = door.exitButtonActiveLow ?? true
+        return DoorLines(
+            door: DoorID(door.id), d0: door.d0Line, d1: door.d1Line, contact: door.contactLine,
+            contactActiveLow: contactActiveLow, exitButton: door.exitButtonLine, exitButtonActiveLow: exitActiveLow,
+            dataBias: door.dataBias.flatMap(Bias.init(rawValue:)) ?? .pullUp,
+            contactBias: door.contactBias.flatMap(Bias.init(rawValue:)) ?? Bias.resting(activeLow: contactActiveLow),
+            exitButtonBias: door.exitButtonBias.flatMap(Bias.init(rawValue:)) ?? Bias.resting(activeLow: exitActiveLow))
+    }
+
+    /// A desk's wired sensor line, with its pull (nil for a desk with a node).
+    public func lines(of desk: DeskSection) -> DeskLines? {
+        guard let line = desk.gpioLine else { return nil }
+        let activeLow = desk.gpioActiveLow ?? false
+        return DeskLines(
+            desk: DeskID(desk.id), line: line, activeLow: activeLow,
+            bias: desk.gpioBias.flatMap(Bias.init(rawValue:)) ?? Bias.resting(activeLow: activeLow))
+    }
     public var gapTimeoutNanos: UInt64 { UInt64(gpio.gapTimeoutMs ?? 25) * 1_000_000 }
     /// The settle time of wired desk sensors (`[gpio] desk_settle_ms`, 50 ms by default).
     public var deskSettleNanos: UInt64 {
@@ -911,12 +944,19 @@ extension Config {
             }
         }
 
+        func bias(_ key: String, _ value: String?, activeLow: Bool) throws(ConfigError) {
+            guard let value else { return }
+            guard let b = Bias(rawValue: value) else {
+                throw fail(key, "expected \"pull-up\", \"pull-down\" or \"disabled\"")
+            }
+            if let problem = b.problem(activeLow: activeLow) { throw fail(key, problem) }
+        }
         var lines: [String: String] = [:]  // "chip:line" -> key using it
         func claim(_ key: String, chip: String, line: Int?) throws(ConfigError) {
             guard let line else { return }
             guard (0...511).contains(line) else { throw fail(key, "expected a GPIO line offset between 0 and 511") }
             if let other = lines["\(chip):\(line)"] {
-                throw fail(key, "line \(line) of \(chip) is already used by \(other)")
+                throw fail(key, "line \(line) of \(ChipSelection.describe(chip)) is already used by \(other)")
             }
             lines["\(chip):\(line)"] = key
         }
@@ -938,6 +978,15 @@ extension Config {
             if let w = d.wiegand37, !["h10302", "h10304"].contains(w) {
                 throw fail("\(k).wiegand_37", "expected \"h10302\" or \"h10304\"")
             }
+            if !gpioSimulated && gpio.pinout == nil && d.relayActiveLow == nil {
+                throw fail(
+                    "\(k).relay_active_low",
+                    "state the relay's polarity: true when its input switches it on low (most optocoupled relay modules), false when high; then check with the daemon stopped that the strike has no voltage"
+                )
+            }
+            try bias("\(k).data_bias", d.dataBias, activeLow: true)
+            try bias("\(k).contact_bias", d.contactBias, activeLow: d.contactActiveLow ?? true)
+            try bias("\(k).exit_button_bias", d.exitButtonBias, activeLow: d.exitButtonActiveLow ?? true)
             let chip = d.chip ?? defaultChip
             try claim("\(k).d0_line", chip: chip, line: d.d0Line)
             try claim("\(k).d1_line", chip: chip, line: d.d1Line)

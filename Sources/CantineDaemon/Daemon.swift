@@ -157,6 +157,8 @@ public enum Daemon {
                 },
                 onRecovered: {
                     logger.notice("GPIO reader back", metadata: ["gpio.chip": "\(chip.chip)"])
+                    // The chip's relay requests died with it: claimed again, locked.
+                    hardware.reclaimRelays(on: chip.chip)
                     for door in doors {
                         engine.submit(
                             .readerFault(ReaderFault(door: door, failing: false, detail: "reopened")), source: "gpio")

@@ -15,7 +15,10 @@ public struct Check: Codable, Sendable, Equatable {
 
 public enum Doctor {
     /// Runs every check that applies. A broken config stops the checks that need it.
-    public static func run(configPath: String) -> [Check] {
+    /// `kernel` and `board`: the machine's (tests pass a folder and a simulated board).
+    public static func run(
+        configPath: String, kernel: GPIOKernel = GPIOKernel(), board: any GPIOBoard = LibgpiodBoard()
+    ) -> [Check] {
         var checks: [Check] = []
         let config: Config
         do {
@@ -75,21 +78,8 @@ public enum Doctor {
                 Check(name: "gpio", ok: true, detail: "simulated (gpio.mode = \"simulated\"): no hardware used"))
         } else {
             let chips = Set(config.doors.map { $0.chip ?? config.defaultChip })
-            for name in chips.sorted() {
-                do {
-                    let chip = try GPIOChip(name: name)
-                    checks.append(
-                        Check(name: "gpio", ok: true, detail: "\(name) (\(chip.label)): \(chip.lineCount) lines"))
-                } catch {
-                    let present = GPIOChip.available()
-                    checks.append(
-                        Check(
-                            name: "gpio", ok: false,
-                            detail: error.message
-                                + (present.isEmpty
-                                    ? "; no /dev/gpiochip* here" : "; present: \(present.joined(separator: ", "))")))
-                }
-            }
+                .union(config.desks.filter { $0.gpioLine != nil }.map { $0.chip ?? config.defaultChip })
+            checks += kernel.checks(chips: chips.sorted(), board: board)
         }
 
         if config.mqttEnabled {

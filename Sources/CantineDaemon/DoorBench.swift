@@ -2,8 +2,11 @@
 // sensor path under load. Simulated edges at real reader timing go through the edge port
 // (SimulatedEdgeSource), the reader thread, the Wiegand decoder, the policy and the relay
 // port; latency runs from the frame's last bit edge to the relay write, minus the gap
-// timeout that has to pass before a frame is known to be over. Then a pure decoder run over
-// jittered frames counts misdecodes and corrupted frames that would have opened the door.
+// timeout that has to pass before a frame is known to be over. Then jittered frames go through
+// the twin of a loaded Pi's kernel (late IRQ threads, preemption between poll and read), read
+// as the adapter reads them (`EdgeBatch`, falling-only D0/D1) and decoded: misdecodes and
+// corrupted frames that would have opened the door are counted, and so are the frames a
+// both-edge request of D0/D1 would have lost on the same edges and the same kernel.
 
 import CantineCore
 import CantineGPIO
@@ -21,8 +24,11 @@ public struct DoorBenchResult: Codable, Sendable {
         public var corrupted: Int
         public var misdecodes: Int
         public var parityGrants: Int
+        /// Frames that did not come out as sent when D0/D1 were requested for both edges.
+        public var bothEdgeLost: Int
         enum CodingKeys: String, CodingKey {
             case bitPeriodMs = "bit_period_ms", frames, corrupted, misdecodes, parityGrants = "parity_grants"
+            case bothEdgeLost = "both_edge_lost"
         }
     }
 
@@ -44,6 +50,8 @@ public struct DoorBenchResult: Codable, Sendable {
     public var frames: Int
     public var misdecodes: Int
     public var parityGrants: Int
+    /// Of `frames`, how many a both-edge request of D0/D1 would have lost (same edges, same kernel).
+    public var bothEdgeLost: Int
     public var decoder: [DecoderRun]
 
     enum CodingKeys: String, CodingKey {
@@ -51,7 +59,7 @@ public struct DoorBenchResult: Codable, Sendable {
         case maxUs = "max_us", wakeP50Us = "wake_p50_us", decideP50Us = "decide_p50_us"
         case decideP99Us = "decide_p99_us", grants, droppedEdges = "dropped_edges", sensorReportsPerS =
             "sensor_reports_per_s"
-        case frames, misdecodes, parityGrants = "parity_grants", decoder
+        case frames, misdecodes, parityGrants = "parity_grants", bothEdgeLost = "both_edge_lost", decoder
     }
 }
 
@@ -70,6 +78,8 @@ final class TimedRelayLine: OutputLine, Sendable {
         writes.withLock { $0.append(now) }
         signal.signal()
     }
+
+    func reclaim(initiallyActive: Bool) throws(GPIOError) {}
 }
 
 extension Bench {
@@ -137,8 +147,10 @@ extension Bench {
 
         // 3. Frames at reader timing through the edge port, the reader thread and the engine.
         let clock = SystemTime()
-        let source = SimulatedEdgeSource(clock: { clock.monotonicNanos() })
-        let lines = DoorLines(door: "entree", d0: 17, d1: 27)
+        let lines = DoorLines(door: "entree", d0: 17, d1: 27, dataBias: .pullUp)
+        // Instant IRQ threads here: the latency measured is this code's, not the kernel model's.
+        let source = SimulatedEdgeSource(
+            clock: { clock.monotonicNanos() }, levels: [17: true, 27: true], requests: lines.requests, kernel: .instant)
         let input = DoorInput(door: "entree", runtime: runtime)
         let delivered = Mutex<[UInt64]>([])
         let reader = EdgeReader(
@@ -174,7 +186,7 @@ extension Bench {
         sensorsDone.wait()
         let sensorRateAchieved = Double(sent.withLock { $0 }) / seconds(ContinuousClock.now - sensorStart)
 
-        // 4. The pure decoder over jittered frames at 1 ms and 2 ms bit periods.
+        // 4. Jittered frames at 1 ms and 2 ms bit periods through the kernel's twin and the decoder.
         let state = runtime.engine.read { $0 }
         let runs = [1, 2].map { ms in
             decoderRun(
@@ -189,11 +201,13 @@ extension Bench {
             grants: line.writes.withLock { $0.count }, droppedEdges: source.dropped,
             sensorReportsPerS: sensorRateAchieved, frames: runs.map(\.frames).reduce(0, +),
             misdecodes: runs.map(\.misdecodes).reduce(0, +), parityGrants: runs.map(\.parityGrants).reduce(0, +),
-            decoder: runs)
+            bothEdgeLost: runs.map(\.bothEdgeLost).reduce(0, +), decoder: runs)
     }
 
-    /// Feeds `frames` jittered frames (26, 34 and 37 bits; one in a hundred with a flipped bit)
-    /// to the decoder, then classifies and decides each one as the door would.
+    /// Plays `frames` jittered frames (26, 34 and 37 bits; one in a hundred with a flipped bit)
+    /// through the twin of a loaded Pi's kernel, read as the adapter reads (`EdgeBatch`) and
+    /// decoded as the door decodes, then classifies and decides each one as the door would. The
+    /// same edges on the same kernel with D0/D1 requested for both edges give `bothEdgeLost`.
     static func decoderRun(
         bitPeriodMs: Int, frames: Int, gap: UInt64, cards: [CardRead], state: State, tokenizer: CredentialTokenizer,
         seed: UInt64
@@ -202,9 +216,11 @@ extension Bench {
         var timing = ReaderTiming()
         let period = UInt64(bitPeriodMs) * 1_000_000
         timing.bitPeriodNanos = period...period
-        var decoder = WiegandDecoder(gapTimeoutNanos: gap)
         var run = DoorBenchResult.DecoderRun(
-            bitPeriodMs: bitPeriodMs, frames: 0, corrupted: 0, misdecodes: 0, parityGrants: 0)
+            bitPeriodMs: bitPeriodMs, frames: 0, corrupted: 0, misdecodes: 0, parityGrants: 0, bothEdgeLost: 0)
+        let lines = DoorLines(door: "entree", d0: 17, d1: 27, dataBias: .pullUp)
+        var sent: [(read: CardRead, frame: WiegandFrame, corrupt: Bool)] = []
+        var edges: [GPIOEdge] = []
         var t: UInt64 = 1_000_000_000
         for i in 0..<frames {
             let read: CardRead
@@ -227,23 +243,45 @@ extension Bench {
                     count: frame.count)
                 run.corrupted += 1
             }
-            var bursts: [WiegandBurst] = []
-            var last = t
-            for edge in WiegandSignal.edges(frame, d0: 0, d1: 1, start: t, timing: timing, using: &rng)
-            where !edge.rising {
-                if let b = decoder.edge(edge.line == 0 ? .d0 : .d1, atNanos: edge.nanos) { bursts.append(b) }
-                last = edge.nanos
+            let frameEdges = WiegandSignal.edges(
+                frame, d0: lines.d0, d1: lines.d1, start: t, timing: timing, using: &rng)
+            edges += frameEdges
+            sent.append((read, frame, corrupt))
+            t = (frameEdges.last?.nanos ?? t) + gap + UInt64.random(in: 1_000_000...50_000_000, using: &rng)
+        }
+        run.frames = sent.count
+        let end = t
+        /// One signal per frame (frames are further apart than the gap), in order.
+        func play(_ requests: [InputRequest]) -> [DoorSignal] {
+            let clock = Mutex<UInt64>(1_000_000_000)
+            let source = SimulatedEdgeSource(
+                clock: { clock.withLock { $0 } }, levels: [lines.d0: true, lines.d1: true], requests: requests,
+                kernel: .loadedPi)
+            source.inject(edges)
+            var decoder = DoorEdgeDecoder(doors: [lines], gapTimeoutNanos: gap)
+            var signals: [DoorSignal] = []
+            var now: UInt64 = 1_000_000_000
+            while now <= end {
+                clock.withLock { $0 = now }
+                let batch = (try? EdgeBatch.take(from: source, until: now, probe: nil)) ?? []
+                signals += decoder.handle(batch) + decoder.poll(now: now)
+                now += 500_000
             }
-            if let b = decoder.poll(nowNanos: last + gap) { bursts.append(b) }
-            t = last + gap + UInt64.random(in: 1_000_000...50_000_000, using: &rng)
-            run.frames += 1
-            guard bursts.count == 1, case .frame(let got, _) = bursts[0] else {
+            return signals
+        }
+        let got = play(lines.requests)
+        let both = play(
+            lines.requests.map { InputRequest(line: $0.line, edges: .both, bias: $0.bias) })
+        for (i, expected) in sent.enumerated() {
+            if i >= both.count || both[i] != .frame("entree", expected.frame, lastEdgeNanos: both[i].lastEdge) {
+                run.bothEdgeLost += 1
+            }
+            guard i < got.count, case .frame(_, let frame, _) = got[i] else {
                 run.misdecodes += 1
                 continue
             }
-            let input = WiegandInput.classify(got)
-            switch (input, corrupt) {
-            case (.card(let decoded), false) where decoded == read: break
+            switch (WiegandInput.classify(frame), expected.corrupt) {
+            case (.card(let decoded), false) where decoded == expected.read: break
             case (.invalid, true): break
             case (.card(let decoded), true):
                 // A corrupted frame read as a card: a misdecode, and a parity grant if it opens.
@@ -253,6 +291,12 @@ extension Bench {
             default: run.misdecodes += 1
             }
         }
+        run.misdecodes += max(0, got.count - sent.count)
         return run
     }
+}
+
+extension DoorSignal {
+    /// A frame's last edge (0 for other signals).
+    var lastEdge: UInt64 { if case .frame(_, _, let last) = self { last } else { 0 } }
 }

@@ -28,10 +28,14 @@ public struct DoorHardware: Sendable {
     public var relays: [DoorID: RelayDriver]
     /// Simulated lines by door (empty with real hardware): tests and the demo inspect them.
     public var simulatedRelays: [DoorID: SimulatedOutputLine]
+    /// The chip spec each relay is on (its relays are requested again when the chip returns).
+    public var relayChips: [DoorID: String] = [:]
     /// Input lines, one entry per chip.
     public var inputs: [ChipInputs] = []
-    /// Open chips, kept alive while their lines are in use.
-    var chips: [GPIOChip]
+    /// Where chips come from: libgpiod, or the simulated board.
+    public let board: any GPIOBoard
+    /// Open chips by spec, kept alive while their lines are in use.
+    var chips: [String: any GPIOChipPort]
 
     /// Requests every input line (after the relays are locked): the doors' readers, contacts
     /// and exit buttons, and wired desk sensors. `monotonic` is the clock of simulated edges.
@@ -41,16 +45,11 @@ public struct DoorHardware: Sendable {
         var doorsByChip: [String: [DoorLines]] = [:]
         var desksByChip: [String: [DeskLines]] = [:]
         for door in config.doors {
-            doorsByChip[door.chip ?? config.defaultChip, default: []].append(
-                DoorLines(
-                    door: DoorID(door.id), d0: door.d0Line, d1: door.d1Line, contact: door.contactLine,
-                    contactActiveLow: door.contactActiveLow ?? true, exitButton: door.exitButtonLine,
-                    exitButtonActiveLow: door.exitButtonActiveLow ?? true))
+            doorsByChip[door.chip ?? config.defaultChip, default: []].append(config.lines(of: door))
         }
         for desk in config.desks {
-            guard let line = desk.gpioLine else { continue }
-            desksByChip[desk.chip ?? config.defaultChip, default: []].append(
-                DeskLines(desk: DeskID(desk.id), line: line, activeLow: desk.gpioActiveLow ?? false))
+            guard let lines = config.lines(of: desk) else { continue }
+            desksByChip[desk.chip ?? config.defaultChip, default: []].append(lines)
         }
         for name in Set(doorsByChip.keys).union(desksByChip.keys).sorted() {
             let doors = doorsByChip[name] ?? []
@@ -58,21 +57,17 @@ public struct DoorHardware: Sendable {
             let decoder = ChipDecoder(
                 doors: DoorEdgeDecoder(doors: doors, gapTimeoutNanos: config.gapTimeoutNanos),
                 desks: DeskEdgeDecoder(desks: desks, settleNanos: config.deskSettleNanos))
+            let chip = try chip(name)
             let source: any EdgeSource
             var simulated: SimulatedEdgeSource?
-            if config.gpioSimulated {
-                let sim = SimulatedEdgeSource(clock: monotonic, levels: Self.restingLevels(doors: doors, desks: desks))
-                simulated = sim
-                source = sim
+            if let sim = chip as? SimulatedChip {
+                let twin = try sim.inputSource(
+                    decoder.requests, consumer: "cantine", resting: Self.restingLevels(doors: doors, desks: desks),
+                    clock: monotonic)
+                simulated = twin
+                source = twin
             } else {
-                let chip: GPIOChip
-                if let open = chips.first(where: { $0.name == name }) {
-                    chip = open
-                } else {
-                    chip = try GPIOChip(name: name)
-                    chips.append(chip)
-                }
-                source = try LibgpiodEdgeSource(chip: chip, offsets: decoder.lines, consumer: "cantine")
+                source = try chip.inputs(decoder.requests, consumer: "cantine")
             }
             inputs.append(
                 ChipInputs(
@@ -82,14 +77,22 @@ public struct DoorHardware: Sendable {
         }
     }
 
-    /// The wire at rest, for the simulated twin: contacts closed, buttons released, nobody
-    /// at the wired desks (an active-low line rests high).
+    /// The chip `spec` names, opened once and checked to be what it claims.
+    mutating func chip(_ spec: String) throws(GPIOError) -> any GPIOChipPort {
+        if let open = chips[spec] { return open }
+        let chip = try ChipSelection.open(spec, on: board)
+        chips[spec] = chip
+        return chip
+    }
+
+    /// What drives the wire at rest, for the simulated twin: readers idle their data lines
+    /// high, contacts closed, nobody at the wired desks. Buttons at rest drive nothing: the
+    /// line floats to its pull, as a real open switch leaves it.
     static func restingLevels(doors: [DoorLines], desks: [DeskLines]) -> [Int: Bool] {
         var levels: [Int: Bool] = [:]
         for d in doors {
             if let c = d.contact { levels[c] = !d.contactActiveLow }
-            if let e = d.exitButton { levels[e] = d.exitButtonActiveLow }
-            levels[d.d0] = true  // Wiegand data lines idle high
+            levels[d.d0] = true
             levels[d.d1] = true
         }
         for d in desks { levels[d.line] = d.activeLow }
@@ -101,54 +104,64 @@ public struct DoorHardware: Sendable {
         DispatchQueue.global().asyncAfter(deadline: .now() + .microseconds(Int(delay.micros)), execute: body)
     }
 
+    /// The board a plan runs on: libgpiod's chips, or a simulated Raspberry Pi 4.
+    public static func board(simulated: Bool) -> any GPIOBoard {
+        simulated ? SimulatedBoard.raspberryPi4(clock: { SystemTime().monotonicNanos() }) : LibgpiodBoard()
+    }
+
     /// Claims every door's relay line at its locked level; `deadline` schedules each relay's
     /// own re-lock (tests pass a manual one).
     public static func boot(
-        _ config: Config, logger: Logger, deadline: @escaping RelayDriver.Deadline = monotonicDeadline
+        _ config: Config, logger: Logger, deadline: @escaping RelayDriver.Deadline = monotonicDeadline,
+        board: (any GPIOBoard)? = nil
     ) throws(GPIOError) -> DoorHardware {
-        try boot(RelayPlan(config), logger: logger, deadline: deadline)
+        try boot(RelayPlan(config), logger: logger, deadline: deadline, board: board)
     }
 
-    /// Claims every relay line of `plan` at its locked level (before the rest of the config is read).
+    /// Claims every relay line of `plan` at its locked level (before the rest of the config is
+    /// read). Every relay is tried even when one fails (a busy line, a missing chip): the
+    /// others are locked, then the first failure is thrown.
     public static func boot(
-        _ plan: RelayPlan, logger: Logger, deadline: @escaping RelayDriver.Deadline = monotonicDeadline
+        _ plan: RelayPlan, logger: Logger, deadline: @escaping RelayDriver.Deadline = monotonicDeadline,
+        board: (any GPIOBoard)? = nil
     ) throws(GPIOError) -> DoorHardware {
-        var relays: [DoorID: RelayDriver] = [:]
-        var simulated: [DoorID: SimulatedOutputLine] = [:]
-        var chips: [String: GPIOChip] = [:]
+        var hardware = DoorHardware(
+            relays: [:], simulatedRelays: [:], board: board ?? Self.board(simulated: plan.simulated), chips: [:])
+        var failures: [GPIOError] = []
         for door in plan.relays {
+            let id = DoorID(door.id)
             let failSecure = door.failSecure ?? true
             let locked = RelayDriver.lockedLevel(failSecure: failSecure)
+            let spec = door.chip ?? plan.defaultChip
             let line: any OutputLine
-            if plan.simulated {
-                let sim = SimulatedOutputLine(initiallyActive: locked)
-                simulated[DoorID(door.id)] = sim
-                line = sim
-            } else {
-                let name = door.chip ?? plan.defaultChip
-                let chip: GPIOChip
-                if let open = chips[name] {
-                    chip = open
-                } else {
-                    chip = try GPIOChip(name: name)
-                    chips[name] = chip
-                }
-                line = try chip.output(
+            do throws(GPIOError) {
+                line = try hardware.chip(spec).output(
                     line: door.relayLine, consumer: "cantine-\(door.id)", activeLow: door.relayActiveLow ?? false,
                     initiallyActive: locked)
+            } catch {
+                logger.critical("relay not claimed", metadata: ["door": "\(id)", "error": "\(error)"])
+                failures.append(error)
+                continue
             }
-            let id = DoorID(door.id)
-            relays[id] = RelayDriver(
+            if let sim = line as? SimulatedOutputLine { hardware.simulatedRelays[id] = sim }
+            hardware.relayChips[id] = spec
+            hardware.relays[id] = RelayDriver(
                 door: id, line: line, failSecure: failSecure, deadline: deadline,
                 onError: { logger.critical("relay failure", metadata: ["door": "\(id)", "error": "\($0)"]) })
             logger.info(
                 "relay driven locked", metadata: ["door": "\(id)", "gpio": plan.simulated ? "simulated" : "libgpiod"])
         }
-        return DoorHardware(relays: relays, simulatedRelays: simulated, chips: Array(chips.values))
+        if let first = failures.first { throw first }
+        return hardware
     }
 
     /// Drives every relay locked (shutdown).
     public func lockAll() { relays.values.forEach { $0.lockNow() } }
+
+    /// Requests the relays on chip `spec` again, locked (the chip went away and came back).
+    public func reclaimRelays(on spec: String) {
+        for (id, chip) in relayChips where chip == spec { relays[id]?.reclaim() }
+    }
 }
 
 /// Routes a chip's signals: door signals to their `DoorInput`, wired desk levels to the

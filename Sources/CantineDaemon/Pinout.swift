@@ -5,14 +5,16 @@
 // `cantine hardware check FILE` runs the checks; the daemon reads the lines from it when
 // `[gpio] pinout` names it, and refuses a pinout that fails a check.
 
+import CantineGPIO
 import Foundation
 import TOMLKit
 
 /// A site's GPIO pinout.
 public struct Pinout: Decodable, Equatable, Sendable {
-    /// Board family: `raspberry-pi-40pin` (BCM lines 0–27 of gpiochip0).
+    /// Board family: `raspberry-pi-40pin` (BCM lines 0–27 of the header's chip).
     public var board: String
-    /// The GPIO chip the lines belong to.
+    /// The GPIO chip the lines belong to; by default the 40-pin header's, found by its label
+    /// (`pinctrl-rp1`, `pinctrl-bcm2711`, `pinctrl-bcm2835`) whatever its number.
     public var chip: String?
     /// Lines the board uses for something else (console UART, I²C …): never assigned.
     public var reserved: [Int]?
@@ -44,7 +46,13 @@ public struct Pinout: Decodable, Equatable, Sendable {
         public var exitButtonHardwired: Bool?
         /// The strike's own fused supply (never the board's).
         public var strikeSupply: String?
+        /// Pulls requested on D0/D1, the contact and the exit button (`pull-up`, `pull-down`,
+        /// `disabled`); defaults: `Pinout.defaultDataBias`, `Bias.resting`.
+        public var dataBias: String?
+        public var contactBias: String?
+        public var exitButtonBias: String?
         enum CodingKeys: String, CodingKey {
+            case dataBias = "data_bias", contactBias = "contact_bias", exitButtonBias = "exit_button_bias"
             case id, d0, d1, relay, relayActiveLow = "relay_active_low", contact
             case contactActiveLow = "contact_active_low", exitButton = "exit_button"
             case exitButtonActiveLow = "exit_button_active_low", failSecure = "fail_secure"
@@ -61,12 +69,29 @@ public struct Pinout: Decodable, Equatable, Sendable {
         public var activeLow: Bool?
         public var inputLevelV: Volts
         public var levelShifting: String?
+        /// The pull requested on the line; by default towards "nobody there", none behind a buffer.
+        public var bias: String?
         enum CodingKeys: String, CodingKey {
             case id, line, activeLow = "active_low", inputLevelV = "input_level_v", levelShifting = "level_shifting"
+            case bias
         }
     }
 
-    public var chipName: String { chip ?? "gpiochip0" }
+    /// The pull of an input that rests high (Wiegand data, a switch to ground) behind
+    /// `shifting`: none behind a buffer or divider (a driven output sets the level), else up
+    /// (an optocoupler's or a reader's open collector, a bare switch).
+    public static func restingBias(activeLow: Bool, shifting: String?) -> Bias {
+        ["buffer", "divider"].contains(shifting ?? "none") ? .disabled : Bias.resting(activeLow: activeLow)
+    }
+
+    /// The pulls a door's inputs are requested with: stated, or the default.
+    public static func biases(_ d: Door) -> (data: String, contact: String, exit: String) {
+        (
+            d.dataBias ?? restingBias(activeLow: true, shifting: d.levelShifting).rawValue,
+            d.contactBias ?? Bias.resting(activeLow: d.contactActiveLow ?? true).rawValue,
+            d.exitButtonBias ?? Bias.resting(activeLow: d.exitButtonActiveLow ?? true).rawValue
+        )
+    }
 
     /// Reads a pinout file; errors are one line naming the file and what is wrong.
     public static func load(path: String) throws(ConfigError) -> Pinout {
@@ -207,6 +232,33 @@ extension Pinout {
         }
         record("every relay declares its driver, flyback diode and strike supply", drive)
         record(
+            "every relay states its polarity",
+            doors.filter { $0.relayActiveLow == nil }.map {
+                "door \($0.id) relay (GPIO\($0.relay)): set relay_active_low (true for optocoupled relay modules such as the SRD-05VDC boards, which switch on when IN is low), then check that the strike has no voltage with the daemon stopped (SAFETY.md)"
+            })
+        var pulls: [String] = []
+        func pull(_ what: String, _ value: String?, activeLow: Bool) {
+            guard let value else { return }
+            guard let bias = Bias(rawValue: value) else {
+                pulls.append("\(what): bias \"\(value)\": expected pull-up, pull-down or disabled")
+                return
+            }
+            if let problem = bias.problem(activeLow: activeLow) { pulls.append("\(what): \(problem)") }
+        }
+        for d in doors {
+            pull("door \(d.id) data_bias (GPIO\(d.d0), GPIO\(d.d1))", d.dataBias, activeLow: true)
+            if let c = d.contact {
+                pull("door \(d.id) contact_bias (GPIO\(c))", d.contactBias, activeLow: d.contactActiveLow ?? true)
+            }
+            if let e = d.exitButton {
+                pull(
+                    "door \(d.id) exit_button_bias (GPIO\(e))", d.exitButtonBias,
+                    activeLow: d.exitButtonActiveLow ?? true)
+            }
+        }
+        for d in desks { pull("desk \(d.id) bias (GPIO\(d.line))", d.bias, activeLow: d.activeLow ?? false) }
+        record("every input's pull holds it at rest when its wire is cut", pulls)
+        record(
             "every exit button is hard-wired for egress",
             doors.filter { $0.exitButtonHardwired != true }.map {
                 "door \($0.id): set exit_button_hardwired = true once the button cuts the strike's power by wire (egress must not depend on software)"
@@ -286,7 +338,11 @@ extension Pinout {
                     "pinout \(named): door '\(d.id)' has no [[doors]] entry in \(file): add one with id = \"\(d.id)\"")
             }
             let k = "doors[\(i)]"
-            try set(t, "chip", t["chip"] == nil ? pinout.chipName : nil, at: k)
+            let biases = Self.biases(d)
+            try set(t, "chip", t["chip"] == nil ? pinout.chip : nil, at: k)
+            try set(t, "data_bias", biases.data, at: k)
+            try set(t, "contact_bias", d.contact == nil ? nil : biases.contact, at: k)
+            try set(t, "exit_button_bias", d.exitButton == nil ? nil : biases.exit, at: k)
             try set(t, "d0_line", d.d0, at: k)
             try set(t, "d1_line", d.d1, at: k)
             try set(t, "relay_line", d.relay, at: k)
@@ -304,7 +360,9 @@ extension Pinout {
                     "pinout \(named): desk '\(d.id)' has no [[desks]] entry in \(file): add one with id = \"\(d.id)\"")
             }
             let k = "desks[\(i)]"
-            try set(t, "chip", t["chip"] == nil ? pinout.chipName : nil, at: k)
+            let bias = d.bias ?? Self.restingBias(activeLow: d.activeLow ?? false, shifting: d.levelShifting).rawValue
+            try set(t, "chip", t["chip"] == nil ? pinout.chip : nil, at: k)
+            try set(t, "gpio_bias", bias, at: k)
             try set(t, "gpio_line", d.line, at: k)
             try set(t, "gpio_active_low", d.activeLow, at: k)
         }

@@ -106,7 +106,8 @@ public enum SampleConfig {
 
             [gpio]
             mode = "\(simulated ? "simulated" : "real")"   # "real" (libgpiod) or "simulated" (no hardware)
-            chip = "gpiochip0"           # default chip for the lines below (see `gpiodetect`)
+            # chip = "pinctrl-bcm2711"   # the lines' chip, by label; default: the 40-pin header's,
+            #                            # found by its label on any Pi (`gpiodetect` lists chips)
             gap_timeout_ms = 25          # silence that ends a Wiegand frame
             desk_settle_ms = 50          # a wired desk sensor's level must hold this long (bounce)
 
@@ -143,7 +144,7 @@ public enum SampleConfig {
             d0_line = 17                 # Wiegand D0 (green), through a level shifter: readers are 5 V
             d1_line = 27                 # Wiegand D1 (white)
             relay_line = 22              # strike relay
-            relay_active_low = false
+            relay_active_low = true      # optocoupled relay modules switch on when IN is low
             contact_line = 23            # door contact (reed switch)
             contact_active_low = true
             exit_button_line = 24        # request-to-exit button
@@ -160,6 +161,7 @@ public enum SampleConfig {
             d0_line = 5
             d1_line = 6
             relay_line = 13
+            relay_active_low = true
             exit_button_line = 19
             exit_button_active_low = true
             pulse_s = 3

@@ -10,11 +10,14 @@ public struct DeskLines: Sendable, Equatable {
     public var line: Int
     /// The line reads low when someone is present (a mat switching to ground, pulled up).
     public var activeLow: Bool
+    /// The pull requested on the line (nil: left as it is).
+    public var bias: Bias?
 
-    public init(desk: DeskID, line: Int, activeLow: Bool = false) {
+    public init(desk: DeskID, line: Int, activeLow: Bool = false, bias: Bias? = nil) {
         self.desk = desk
         self.line = line
         self.activeLow = activeLow
+        self.bias = bias
     }
 }
 
@@ -58,6 +61,8 @@ public struct DeskEdgeDecoder: EdgeDecoding {
     }
 
     public var lines: [Int] { desks.map(\.line) }
+    /// Both edges: a level's edge named late is still the level now, which is what counts here.
+    public var requests: [InputRequest] { desks.map { InputRequest(line: $0.line, edges: .both, bias: $0.bias) } }
     public var linesToRead: [Int] { unread.sorted().map { desks[$0].line } }
 
     public var deadline: UInt64? { pending.compactMap { $0.map { $0.since + settleNanos } }.min() }

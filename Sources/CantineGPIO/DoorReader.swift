@@ -1,5 +1,6 @@
-// From a chip's edges to door signals: Wiegand frames per reader, the door contact
-// (debounced) and the request-to-exit button. `DoorEdgeDecoder` is pure (edges and time in,
+// From a chip's edges to door signals: Wiegand frames per reader (D0/D1 requested for falling
+// edges only), the door contact (debounced, its level read at start and after a lossy batch)
+// and the request-to-exit button. `DoorEdgeDecoder` is pure (edges and time in,
 // signals out); `EdgeReader` runs it on a dedicated thread against an EdgeSource.
 
 import CantineCore
@@ -16,10 +17,15 @@ public struct DoorLines: Sendable, Equatable {
     public var exitButton: Int?
     /// The button pulls its line low when pressed.
     public var exitButtonActiveLow: Bool
+    /// The pulls requested on D0/D1, the contact and the button (nil: left as they are).
+    public var dataBias: Bias?
+    public var contactBias: Bias?
+    public var exitButtonBias: Bias?
 
     public init(
         door: DoorID, d0: Int, d1: Int, contact: Int? = nil, contactActiveLow: Bool = true, exitButton: Int? = nil,
-        exitButtonActiveLow: Bool = true
+        exitButtonActiveLow: Bool = true, dataBias: Bias? = nil, contactBias: Bias? = nil,
+        exitButtonBias: Bias? = nil
     ) {
         self.door = door
         self.d0 = d0
@@ -28,10 +34,26 @@ public struct DoorLines: Sendable, Equatable {
         self.contactActiveLow = contactActiveLow
         self.exitButton = exitButton
         self.exitButtonActiveLow = exitButtonActiveLow
+        self.dataBias = dataBias
+        self.contactBias = contactBias
+        self.exitButtonBias = exitButtonBias
     }
 
     /// Every input line of the door.
     public var lines: [Int] { [d0, d1] + [contact, exitButton].compactMap { $0 } }
+
+    /// How the lines are requested. A Wiegand bit is the falling edge of a ~50 µs pulse: asked
+    /// for both edges, the v1 kernel names an edge by the level its IRQ thread reads, which is
+    /// often high again by then — the bit would be reported RISING and lost. Falling-only
+    /// requests are stamped FALLING in the hard interrupt. Contact and button need both edges.
+    public var requests: [InputRequest] {
+        [
+            InputRequest(line: d0, edges: .falling, bias: dataBias),
+            InputRequest(line: d1, edges: .falling, bias: dataBias),
+        ]
+            + [contact.map { InputRequest(line: $0, edges: .both, bias: contactBias) }].compactMap { $0 }
+            + [exitButton.map { InputRequest(line: $0, edges: .both, bias: exitButtonBias) }].compactMap { $0 }
+    }
 }
 
 /// What a door's inputs say.
@@ -64,6 +86,8 @@ public struct DoorEdgeDecoder: EdgeDecoding {
     /// Per door: the debounced contact state, and a change waiting to settle.
     var contactOpen: [Bool?]
     var contactPending: [(open: Bool, since: UInt64)?]
+    /// Doors whose contact level must be read: at start, after a lossy batch or a failure.
+    var contactUnread: Set<Int>
     var lastExit: [UInt64?]
 
     public init(doors: [DoorLines], gapTimeoutNanos: UInt64 = 25_000_000) {
@@ -72,6 +96,7 @@ public struct DoorEdgeDecoder: EdgeDecoding {
         contactOpen = doors.map { _ in nil }
         contactPending = doors.map { _ in nil }
         lastExit = doors.map { _ in nil }
+        contactUnread = Set(doors.indices.filter { doors[$0].contact != nil })
         for (i, d) in doors.enumerated() {
             roles[d.d0] = (i, .d0)
             roles[d.d1] = (i, .d1)
@@ -82,6 +107,33 @@ public struct DoorEdgeDecoder: EdgeDecoding {
 
     /// Every line the decoder listens to.
     public var lines: [Int] { doors.flatMap(\.lines) }
+    public var requests: [InputRequest] { doors.flatMap(\.requests) }
+    /// Contacts whose level is not known: a door propped open when the daemon starts sends
+    /// no edge until it closes, so its level is read.
+    public var linesToRead: [Int] { contactUnread.sorted().compactMap { doors[$0].contact } }
+
+    /// A contact's level read at start (or after a lossy batch): the door's state at once.
+    public mutating func take(levels: [Int: Bool], now: UInt64) -> [DoorSignal] {
+        var out: [DoorSignal] = []
+        for i in contactUnread.sorted() {
+            guard let line = doors[i].contact, let high = levels[line] else { continue }
+            contactUnread.remove(i)
+            let open = high == doors[i].contactActiveLow
+            contactPending[i] = nil
+            if contactOpen[i] != open {
+                contactOpen[i] = open
+                out.append(.contact(doors[i].door, open: open, nanos: now))
+            }
+        }
+        return out
+    }
+
+    /// The source failed: contacts are read again once it is back.
+    public mutating func lostTrack() {
+        contactUnread = Set(doors.indices.filter { doors[$0].contact != nil })
+        contactPending = doors.map { _ in nil }
+        contactOpen = doors.map { _ in nil }
+    }
 
     /// The earliest time `poll` has something to complete (a frame end, a contact settling).
     public var deadline: UInt64? {
@@ -93,6 +145,11 @@ public struct DoorEdgeDecoder: EdgeDecoding {
     /// Feeds edges in timestamp order.
     public mutating func handle(_ edges: [GPIOEdge]) -> [DoorSignal] {
         var out: [DoorSignal] = []
+        var contactEdges: [Int: Int] = [:]
+        defer {
+            // A full buffer may have dropped the contact's last edges: its level will be read.
+            for (i, n) in contactEdges where n >= GPIOEdge.lineBuffer { contactUnread.insert(i) }
+        }
         for edge in edges {
             guard let (i, role) = roles[edge.line] else { continue }
             let door = doors[i]
@@ -103,6 +160,7 @@ public struct DoorEdgeDecoder: EdgeDecoding {
                     out.append(signal(door.door, burst))
                 }
             case .contact:
+                contactEdges[i, default: 0] += 1
                 let active = edge.rising != door.contactActiveLow
                 let open = !active
                 if contactOpen[i] == open {

@@ -1,7 +1,8 @@
 // One chip's input lines, decoded on one thread: `EdgeDecoding` is what a pure decoder offers
 // (edges and time in, signals out), `ChipDecoder` joins the doors and wired desks that share a
 // chip (a line can be requested once per process), and `EdgeReader` runs a decoder on its own
-// thread against an EdgeSource, starting from the lines' levels read once.
+// thread against an EdgeSource, starting from the lines' levels read once, reading every
+// line until none has events left before decoding (`EdgeBatch`).
 
 import CantineCore
 import Foundation
@@ -12,6 +13,8 @@ public protocol EdgeDecoding: Sendable {
     associatedtype Signal: Sendable
     /// Every line the decoder listens to.
     var lines: [Int] { get }
+    /// How each line is requested: its edges and its bias.
+    var requests: [InputRequest] { get }
     /// Lines whose level the decoder needs read now: a wired sensor's resting level at start,
     /// or after a batch that may have overflowed the kernel's buffer.
     var linesToRead: [Int] { get }
@@ -50,14 +53,19 @@ public struct ChipDecoder: EdgeDecoding {
     }
 
     public var lines: [Int] { doors.lines + desks.lines }
-    public var linesToRead: [Int] { desks.linesToRead }
+    public var requests: [InputRequest] { doors.requests + desks.requests }
+    public var linesToRead: [Int] { doors.linesToRead + desks.linesToRead }
     public var deadline: UInt64? { [doors.deadline, desks.deadline].compactMap { $0 }.min() }
 
     public mutating func take(levels: [Int: Bool], now: UInt64) -> [InputSignal] {
-        desks.take(levels: levels, now: now).map(InputSignal.desk)
+        doors.take(levels: levels, now: now).map(InputSignal.door)
+            + desks.take(levels: levels, now: now).map(InputSignal.desk)
     }
 
-    public mutating func lostTrack() { desks.lostTrack() }
+    public mutating func lostTrack() {
+        doors.lostTrack()
+        desks.lostTrack()
+    }
 
     public mutating func handle(_ edges: [GPIOEdge]) -> [InputSignal] {
         doors.handle(edges).map(InputSignal.door) + desks.handle(edges).map(InputSignal.desk)
@@ -127,8 +135,8 @@ public final class EdgeReader<Decoder: EdgeDecoding>: Sendable {
                     let now = source.nowNanos()
                     decoder.withLock { $0.take(levels: levels, now: now) }.forEach(deliver)
                 }
-                let deadline = decoder.withLock { $0.deadline }
-                let edges = try source.wait(until: deadline)
+                let (deadline, probe) = decoder.withLock { ($0.deadline, $0.lines.first) }
+                let edges = try EdgeBatch.take(from: source, until: deadline, probe: probe)
                 let now = source.nowNanos()
                 let signals = decoder.withLock { d in d.handle(edges) + d.poll(now: now) }
                 signals.forEach(deliver)

@@ -1,6 +1,7 @@
-// Ports of the GPIO edge: an output line (the relay) and a chip's input lines delivering
-// edges (readers, contacts, exit buttons, wired desk sensors). Implemented by libgpiod (the
-// board) and by a simulated twin (tests, the demo).
+// Ports of the GPIO edge: a board's chips (found by label, since chip numbers move between
+// boards and kernels), an output line (the relay) and a chip's input lines delivering edges
+// (readers, contacts, exit buttons, wired desk sensors). Implemented by libgpiod (the board)
+// and by a simulated twin that behaves like the v1 kernel (tests, the demo).
 
 import CantineCore
 
@@ -14,6 +15,60 @@ public struct GPIOError: Error, Equatable, Sendable, CustomStringConvertible {
 /// A GPIO output line. `active` is the logical level (active-low is handled by the line).
 public protocol OutputLine: Sendable {
     func set(active: Bool) throws(GPIOError)
+    /// Requests the line again at `initiallyActive` after its chip went away and came back
+    /// (the old request is dead); throws while the chip is still gone.
+    func reclaim(initiallyActive: Bool) throws(GPIOError)
+}
+
+/// Which edges of an input line the kernel reports.
+public enum EdgeKind: Sendable, Equatable {
+    /// Falling edges only: the kernel stamps FALLING in the hard interrupt, whatever the level
+    /// is by the time its thread runs (Wiegand D0/D1, whose ~50 µs pulses may be over by then).
+    case falling
+    /// Both edges: the v1 kernel reads the line's level in its IRQ thread to name the edge,
+    /// so a short pulse read late comes out RISING, or two edges merge into one.
+    case both
+}
+
+/// The pull a line is requested with (libgpiod's bias flags, Linux 5.5+).
+public enum Bias: String, Sendable, Equatable, CaseIterable {
+    case pullUp = "pull-up"
+    case pullDown = "pull-down"
+    /// No internal pull: an external resistor or a driven signal sets the level.
+    case disabled
+}
+
+extension Bias {
+    /// The pull that holds an input at rest when nothing drives it: up for a line that rests
+    /// high (active-low: a switch to ground, an open-collector output), down for one that rests
+    /// low. A cut wire then reads "at rest" — for a door contact wired to read closed low,
+    /// that is "open", which raises the door's alarms.
+    public static func resting(activeLow: Bool) -> Bias { activeLow ? .pullUp : .pullDown }
+
+    /// Why this pull is wrong for a line that is active low (or high), nil when it is not:
+    /// pulled towards its active level, a floating or cut wire reads active forever.
+    public func problem(activeLow: Bool) -> String? {
+        switch (self, activeLow) {
+        case (.pullDown, true):
+            "pull-down on a line that rests high: a cut wire or an open switch would read active; use \"pull-up\" (or \"disabled\" with an external pull-up)"
+        case (.pullUp, false):
+            "pull-up on a line that rests low: a cut wire would read active; use \"pull-down\" (or \"disabled\" with an external pull-down)"
+        default: nil
+        }
+    }
+}
+
+/// How one input line is requested.
+public struct InputRequest: Sendable, Equatable {
+    public var line: Int
+    public var edges: EdgeKind
+    /// Nil leaves the line's pull as it is (the SoC's power-on default on a Pi).
+    public var bias: Bias?
+    public init(line: Int, edges: EdgeKind, bias: Bias?) {
+        self.line = line
+        self.edges = edges
+        self.bias = bias
+    }
 }
 
 /// An edge on an input line, with the kernel's CLOCK_MONOTONIC timestamp.
@@ -23,7 +78,7 @@ public struct GPIOEdge: Sendable, Equatable {
 
     /// Line offset on its chip.
     public var line: Int
-    /// Rising (low → high) or falling (high → low), as seen on the wire.
+    /// Rising (low → high) or falling (high → low), as the kernel reported it.
     public var rising: Bool
     public var nanos: UInt64
 
@@ -34,13 +89,16 @@ public struct GPIOEdge: Sendable, Equatable {
     }
 }
 
-/// Input lines of one chip delivering edge events: libgpiod, or its simulated twin.
-/// `wait` is called from one dedicated thread, never from the cooperative pool.
+/// Input lines of one chip delivering edge events: libgpiod, or its simulated twin. Called
+/// from one dedicated thread, never from the cooperative pool. `EdgeBatch` is how they are read.
 public protocol EdgeSource: AnyObject, Sendable {
-    /// Blocks until edges are available, `deadline` (monotonic ns) passes or `wake()` is
-    /// called; returns every pending edge, oldest first (empty on timeout or wake).
-    func wait(until deadline: UInt64?) throws(GPIOError) -> [GPIOEdge]
-    /// Interrupts `wait` (shutdown).
+    /// Blocks until some line has events, `deadline` (monotonic ns) passes or `wake()` is
+    /// called; returns the lines that have events (empty on timeout or wake). A chip that goes
+    /// away may never wake it (older v1 kernels): callers always give a deadline.
+    func poll(until deadline: UInt64) throws(GPIOError) -> [Int]
+    /// The events buffered for `line` (at most `GPIOEdge.lineBuffer`), oldest first.
+    func read(line: Int) throws(GPIOError) -> [GPIOEdge]
+    /// Interrupts `poll` (shutdown).
     func wake()
     /// Now, on the clock of the edges' timestamps.
     func nowNanos() -> UInt64
@@ -49,4 +107,103 @@ public protocol EdgeSource: AnyObject, Sendable {
     /// Opens the chip and requests the lines again after a failure (a chip that vanished and
     /// came back); throws while it is still gone. Edges in flight are lost.
     func reopen() throws(GPIOError)
+}
+
+/// One read of a chip's input lines: wait for events, then drain every line until none has
+/// any left, so edges of two lines are decoded in timestamp order even when the thread was
+/// preempted between `poll` and the reads.
+public enum EdgeBatch {
+    /// Longest single wait: a chip that vanished without waking the poll is noticed within it.
+    public static let maxWaitNanos: UInt64 = 1_000_000_000
+    /// Rounds of zero-timeout polls at most (an edge storm cannot hold the thread forever).
+    static let maxRounds = 64
+
+    /// Waits up to `deadline` (capped at `maxWaitNanos` from now) and returns every pending
+    /// edge, oldest first. When the cap passes with nothing, `probe` is read: a vanished chip
+    /// then throws instead of being waited on forever.
+    public static func take(
+        from source: some EdgeSource, until deadline: UInt64?, probe: Int?
+    ) throws(GPIOError) -> [GPIOEdge] {
+        let now = source.nowNanos()
+        let cap = now &+ maxWaitNanos
+        let until = min(deadline ?? cap, cap)
+        var ready = try source.poll(until: until)
+        if ready.isEmpty {
+            if let probe, deadline.map({ $0 > until }) ?? true, source.nowNanos() >= until {
+                _ = try source.levels(of: [probe])
+            }
+            return []
+        }
+        var edges: [GPIOEdge] = []
+        var rounds = 0
+        while !ready.isEmpty && rounds < maxRounds {
+            for line in ready { edges += try source.read(line: line) }
+            ready = try source.poll(until: 0)
+            rounds += 1
+        }
+        return edges.sorted { $0.nanos < $1.nanos }
+    }
+}
+
+/// An open GPIO chip: libgpiod's, or one of the simulated board's.
+public protocol GPIOChipPort: AnyObject, Sendable {
+    /// The name it was opened by (`gpiochip0`).
+    var name: String { get }
+    /// The driver's label (`pinctrl-bcm2711`): stable across kernels, unlike the number.
+    var label: String { get }
+    var lineCount: Int { get }
+    /// Requests `line` as an output, at `initiallyActive` from the first instant.
+    func output(line: Int, consumer: String, activeLow: Bool, initiallyActive: Bool) throws(GPIOError)
+        -> any OutputLine
+    /// Requests input lines for edge events.
+    func inputs(_ requests: [InputRequest], consumer: String) throws(GPIOError) -> any EdgeSource
+}
+
+/// Where chips come from: `/dev/gpiochip*` through libgpiod, or the simulated board.
+public protocol GPIOBoard: Sendable {
+    /// Chips present, by name.
+    func chipNames() -> [String]
+    /// Opens a chip by name (`gpiochip0`) or path.
+    func open(name: String) throws(GPIOError) -> any GPIOChipPort
+}
+
+/// Which chip a config means: the 40-pin header's (found by label), a chip by label, or a
+/// chip by name — which must then be the header's, since numbers move between boards and
+/// kernels (on an early Raspberry Pi 5 kernel `gpiochip0` is an unrelated SoC bank on which
+/// every line exists: the relay would drive the wrong pin and no badge would ever arrive).
+public enum ChipSelection {
+    /// The spec meaning the header's chip, whatever its number.
+    public static let header = "header"
+    /// Labels of the 40-pin header's chip: Pi 5 (RP1), Pi 4, Pi 0–3.
+    public static let headerLabels = ["pinctrl-rp1", "pinctrl-bcm2711", "pinctrl-bcm2835"]
+
+    /// A spec as errors name it.
+    public static func describe(_ spec: String) -> String { spec == header ? "the header's chip" : spec }
+
+    /// Opens the chip `spec` names on `board`, refusing one that is not what it claims.
+    public static func open(_ spec: String, on board: any GPIOBoard) throws(GPIOError) -> any GPIOChipPort {
+        let byName = spec.hasPrefix("/") || spec.hasPrefix("gpiochip")
+        if byName {
+            let chip = try board.open(name: spec)
+            guard headerLabels.contains(chip.label) else {
+                throw GPIOError(
+                    "\(spec) is '\(chip.label)', not the 40-pin header's chip (\(headerLabels.joined(separator: ", "))): remove `chip` from the config to find the header by its label, or name this chip by its label to use it"
+                )
+            }
+            return chip
+        }
+        let wanted = spec == header ? headerLabels : [spec]
+        var seen: [String] = []
+        for name in board.chipNames() {
+            guard let chip = try? board.open(name: name) else { continue }
+            if wanted.contains(chip.label) { return chip }
+            seen.append("\(name) '\(chip.label)'")
+        }
+        let what =
+            spec == header
+            ? "the 40-pin header's chip (\(headerLabels.joined(separator: ", ")))" : "a chip labelled '\(spec)'"
+        throw GPIOError(
+            "no GPIO chip here is \(what): \(seen.isEmpty ? "no /dev/gpiochip* at all (not a Pi? set gpio.mode = \"simulated\")" : "present: \(seen.joined(separator: ", ")); set chip to one of their labels")"
+        )
+    }
 }

@@ -1,13 +1,29 @@
 // The real GPIO adapter: libgpiod v1 (1.6.x, as shipped by Debian 12 / Raspberry Pi OS
-// bookworm). Owns the chip and line handles and frees them in deinit.
+// bookworm). Owns the chip and line handles and frees them in deinit. Read against libgpiod
+// 1.6 (core.c) and the kernel's v1 uAPI (gpiolib-cdev.c): D0/D1 are requested for falling
+// edges only, inputs with the bias the pinout states, and a chip is found by its label.
 
 import CGPIOD
 import Foundation
 import Glibc
 import Synchronization
 
+/// `/dev/gpiochip*` through libgpiod.
+public struct LibgpiodBoard: GPIOBoard {
+    public init() {}
+
+    public func chipNames() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/dev")) ?? []
+        return names.filter { $0.hasPrefix("gpiochip") }.sorted {
+            $0.count == $1.count ? $0 < $1 : $0.count < $1.count
+        }
+    }
+
+    public func open(name: String) throws(GPIOError) -> any GPIOChipPort { try GPIOChip(name: name) }
+}
+
 /// An open GPIO chip (`/dev/gpiochipN`).
-public final class GPIOChip: @unchecked Sendable {
+public final class GPIOChip: GPIOChipPort, @unchecked Sendable {
     let handle: OpaquePointer
     public let name: String
 
@@ -27,20 +43,36 @@ public final class GPIOChip: @unchecked Sendable {
     /// The chip's label (e.g. `pinctrl-bcm2711`).
     public var label: String { String(cString: gpiod_chip_label(handle)) }
 
-    /// Requests `offset` as an output, initially at `initiallyActive`.
-    public func output(
-        line offset: Int, consumer: String, activeLow: Bool, initiallyActive: Bool
-    ) throws(GPIOError) -> LibgpiodOutputLine {
+    func line(_ offset: Int) throws(GPIOError) -> OpaquePointer {
         guard offset >= 0, offset < lineCount, let line = gpiod_chip_get_line(handle, UInt32(offset)) else {
             throw GPIOError(
                 "line \(offset) does not exist on \(name) (it has \(lineCount) lines): fix the line number in the config"
             )
         }
+        return line
+    }
+
+    /// Requests `offset` as an output, initially at `initiallyActive`.
+    public func output(
+        line offset: Int, consumer: String, activeLow: Bool, initiallyActive: Bool
+    ) throws(GPIOError) -> any OutputLine {
+        let line = try request(output: offset, consumer: consumer, activeLow: activeLow, active: initiallyActive)
+        return LibgpiodOutputLine(chip: self, line: line, offset: offset, consumer: consumer, activeLow: activeLow)
+    }
+
+    func request(output offset: Int, consumer: String, activeLow: Bool, active: Bool) throws(GPIOError)
+        -> OpaquePointer
+    {
+        let line = try line(offset)
         let flags: Int32 = activeLow ? Int32(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) : 0
-        if gpiod_line_request_output_flags(line, consumer, flags, initiallyActive ? 1 : 0) != 0 {
+        if gpiod_line_request_output_flags(line, consumer, flags, active ? 1 : 0) != 0 {
             throw Self.explain(errno: errno, chip: name, line: offset)
         }
-        return LibgpiodOutputLine(chip: self, line: line, offset: offset)
+        return line
+    }
+
+    public func inputs(_ requests: [InputRequest], consumer: String) throws(GPIOError) -> any EdgeSource {
+        try LibgpiodEdgeSource(chip: self, requests: requests, consumer: consumer)
     }
 
     static func explain(errno code: Int32, chip: String, line: Int? = nil) -> GPIOError {
@@ -51,92 +83,127 @@ public final class GPIOChip: @unchecked Sendable {
                 "\(what) not found: check the chip name (`gpiodetect` lists chips) or set gpio.mode = \"simulated\"")
         case EACCES, EPERM:
             return GPIOError(
-                "permission denied on \(what): add the cantine user to group gpio (usermod -aG gpio cantine)")
+                "permission denied on \(what): add the cantine user to group gpio (usermod -aG gpio cantine; `cantine install-service` creates the group and its udev rule)"
+            )
         case EBUSY:
             return GPIOError("\(what) is busy (held by another program or a kernel driver): see `gpioinfo \(chip)`")
+        case EINVAL where line != nil:
+            return GPIOError(
+                "\(what): the kernel refused the request (bias flags need Linux 5.5+): update the kernel or set the input's bias to \"disabled\" with an external resistor"
+            )
         default:
             return GPIOError("\(what): \(String(cString: strerror(code)))")
         }
     }
 
     /// Chip names present on this machine (`/dev/gpiochip*`).
-    public static func available() -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/dev")) ?? []
-        return names.filter { $0.hasPrefix("gpiochip") }.sorted()
-    }
+    public static func available() -> [String] { LibgpiodBoard().chipNames() }
 }
 
-/// A requested libgpiod output line; released in deinit.
+/// A requested libgpiod output line; released in deinit (the kernel then keeps or drops the
+/// level as its driver does: see Hardware/SAFETY.md).
 public final class LibgpiodOutputLine: OutputLine, @unchecked Sendable {
-    let chip: GPIOChip
-    let line: OpaquePointer
+    struct Held: @unchecked Sendable {
+        var chip: GPIOChip
+        var line: OpaquePointer?
+    }
+    let held: Mutex<Held>
     let offset: Int
-    let lock = Mutex(())
+    let consumer: String
+    let activeLow: Bool
 
-    init(chip: GPIOChip, line: OpaquePointer, offset: Int) {
-        self.chip = chip
-        self.line = line
+    init(chip: GPIOChip, line: OpaquePointer, offset: Int, consumer: String, activeLow: Bool) {
+        held = Mutex(Held(chip: chip, line: line))
         self.offset = offset
+        self.consumer = consumer
+        self.activeLow = activeLow
     }
 
-    deinit { gpiod_line_release(line) }
+    deinit { held.withLock { $0.line.map(gpiod_line_release) } }
 
     public func set(active: Bool) throws(GPIOError) {
-        let rc = lock.withLock { _ in gpiod_line_set_value(line, active ? 1 : 0) }
-        if rc != 0 { throw GPIOChip.explain(errno: errno, chip: chip.name, line: offset) }
+        try held.withLock { (h: inout Held) throws(GPIOError) in
+            guard let line = h.line else {
+                throw GPIOError("line \(offset) of \(h.chip.name) is not held (its chip went away): waiting for it")
+            }
+            if gpiod_line_set_value(line, active ? 1 : 0) != 0 {
+                throw GPIOChip.explain(errno: errno, chip: h.chip.name, line: offset)
+            }
+        }
+    }
+
+    public func reclaim(initiallyActive: Bool) throws(GPIOError) {
+        try held.withLock { (h: inout Held) throws(GPIOError) in
+            h.line.map(gpiod_line_release)
+            h.line = nil
+            let fresh = try GPIOChip(name: h.chip.name)
+            h.line = try fresh.request(
+                output: offset, consumer: consumer, activeLow: activeLow, active: initiallyActive)
+            h.chip = fresh
+        }
     }
 }
 
-/// Input lines of one chip requested for both-edge events (libgpiod v1), read on the
-/// caller's dedicated thread: `poll(2)` over every line's event fd plus a self-pipe that
-/// `wake()` writes to, then up to 16 events per line per read (the v1 kernel buffer) so
-/// nothing is left to overflow. Timestamps are the kernel's (CLOCK_MONOTONIC since Linux 5.7).
+/// Input lines of one chip requested for edge events (libgpiod v1), read on the caller's
+/// dedicated thread: `poll(2)` over every line's event fd plus a self-pipe that `wake()`
+/// writes to, then up to 16 events per line per read (the v1 kernel buffer). Timestamps are
+/// the kernel's (CLOCK_MONOTONIC since Linux 5.7).
 public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
     // `chip` and `lines` change only in reopen(), on the reader's thread, like every other use.
     var chip: GPIOChip
     var lines: [(offset: Int, line: OpaquePointer, fd: Int32)]
-    let offsets: [Int]
+    let requests: [InputRequest]
     let consumer: String
-    /// Self-pipe: `wake()` writes to [1], `wait` polls [0].
+    /// Self-pipe: `wake()` writes to [1], `poll` watches [0].
     let wakePipe: (read: Int32, write: Int32)
 
-    /// Requests `offsets` on `chip` for rising and falling edge events.
-    public init(chip: GPIOChip, offsets: [Int], consumer: String) throws(GPIOError) {
+    /// Requests each line for the edges and with the bias it names.
+    public init(chip: GPIOChip, requests: [InputRequest], consumer: String) throws(GPIOError) {
         self.chip = chip
-        self.offsets = offsets
+        self.requests = requests
         self.consumer = consumer
-        let requested = try Self.request(offsets, on: chip, consumer: consumer)
+        let requested = try Self.request(requests, on: chip, consumer: consumer)
         lines = requested
         var pipeFDs: [Int32] = [-1, -1]
-        guard pipe(&pipeFDs) == 0 else {
+        guard cantine_pipe2(&pipeFDs, O_CLOEXEC | O_NONBLOCK) == 0 else {
             requested.forEach { gpiod_line_release($0.line) }
             throw GPIOError("cannot create a pipe for the GPIO reader: \(String(cString: strerror(errno)))")
-        }
-        for fd in pipeFDs {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         }
         wakePipe = (pipeFDs[0], pipeFDs[1])
     }
 
+    static func flags(_ bias: Bias?) -> Int32 {
+        switch bias {
+        case .pullUp: Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP)
+        case .pullDown: Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN)
+        case .disabled: Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE)
+        case nil: 0
+        }
+    }
+
     static func request(
-        _ offsets: [Int], on chip: GPIOChip, consumer: String
+        _ requests: [InputRequest], on chip: GPIOChip, consumer: String
     ) throws(GPIOError) -> [(offset: Int, line: OpaquePointer, fd: Int32)] {
         var requested: [(offset: Int, line: OpaquePointer, fd: Int32)] = []
-        for offset in offsets {
-            guard offset >= 0, offset < chip.lineCount, let line = gpiod_chip_get_line(chip.handle, UInt32(offset))
-            else {
+        for r in requests {
+            let line: OpaquePointer
+            do throws(GPIOError) {
+                line = try chip.line(r.line)
+            } catch {
                 requested.forEach { gpiod_line_release($0.line) }
-                throw GPIOError(
-                    "line \(offset) does not exist on \(chip.name) (it has \(chip.lineCount) lines): fix the line number in the config"
-                )
+                throw error
             }
-            if gpiod_line_request_both_edges_events_flags(line, consumer, 0) != 0 {
+            let rc =
+                switch r.edges {
+                case .falling: gpiod_line_request_falling_edge_events_flags(line, consumer, flags(r.bias))
+                case .both: gpiod_line_request_both_edges_events_flags(line, consumer, flags(r.bias))
+                }
+            if rc != 0 {
                 let code = errno
                 requested.forEach { gpiod_line_release($0.line) }
-                throw GPIOChip.explain(errno: code, chip: chip.name, line: offset)
+                throw GPIOChip.explain(errno: code, chip: chip.name, line: r.line)
             }
-            requested.append((offset, line, gpiod_line_event_get_fd(line)))
+            requested.append((r.line, line, gpiod_line_event_get_fd(line)))
         }
         return requested
     }
@@ -151,7 +218,7 @@ public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
         lines.forEach { gpiod_line_release($0.line) }
         lines = []
         let fresh = try GPIOChip(name: chip.name)
-        lines = try Self.request(offsets, on: fresh, consumer: consumer)
+        lines = try Self.request(requests, on: fresh, consumer: consumer)
         chip = fresh
     }
 
@@ -179,24 +246,19 @@ public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
         _ = write(wakePipe.write, &one, 1)
     }
 
-    public func wait(until deadline: UInt64?) throws(GPIOError) -> [GPIOEdge] {
+    public func poll(until deadline: UInt64) throws(GPIOError) -> [Int] {
         var fds = lines.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
         fds.append(pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0))
-        let timeout: Int32
-        if let deadline {
-            let now = nowNanos()
-            timeout = deadline <= now ? 0 : Int32(min((deadline - now + 999_999) / 1_000_000, 1000))
-        } else {
-            timeout = -1
-        }
+        let now = nowNanos()
+        let timeout = deadline <= now ? 0 : Int32(min((deadline - now + 999_999) / 1_000_000, 1000))
         var rc: Int32
-        repeat { rc = poll(&fds, nfds_t(fds.count), timeout) } while rc < 0 && errno == EINTR
+        repeat { rc = Glibc.poll(&fds, nfds_t(fds.count), timeout) } while rc < 0 && errno == EINTR
         guard rc >= 0 else {
             throw GPIOError("polling GPIO lines of \(chip.name): \(String(cString: strerror(errno)))")
         }
         if fds[lines.count].revents != 0 {  // the self-pipe, polled last
             var drain = [UInt8](repeating: 0, count: 64)
-            _ = read(wakePipe.read, &drain, drain.count)
+            _ = Glibc.read(wakePipe.read, &drain, drain.count)
         }
         // A line whose chip went away reports an error or a hang-up instead of events.
         for (i, entry) in lines.enumerated() where fds[i].revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 {
@@ -204,20 +266,18 @@ public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
                 "line \(entry.offset) of \(chip.name) stopped answering (the chip went away?): check the reader's wiring and the board"
             )
         }
-        var edges: [GPIOEdge] = []
-        var buffer = [gpiod_line_event](repeating: gpiod_line_event(), count: 16)
-        for (i, entry) in lines.enumerated() where fds[i].revents & Int16(POLLIN) != 0 {
-            let n = gpiod_line_event_read_multiple(entry.line, &buffer, 16)
-            guard n >= 0 else {
-                throw GPIOChip.explain(errno: errno, chip: chip.name, line: entry.offset)
-            }
-            for event in buffer.prefix(Int(n)) {
-                let nanos = UInt64(event.ts.tv_sec) * 1_000_000_000 + UInt64(event.ts.tv_nsec)
-                edges.append(
-                    GPIOEdge(line: entry.offset, rising: event.event_type == GPIOD_LINE_EVENT_RISING_EDGE, nanos: nanos)
-                )
-            }
+        return lines.indices.filter { fds[$0].revents & Int16(POLLIN) != 0 }.map { lines[$0].offset }
+    }
+
+    public func read(line offset: Int) throws(GPIOError) -> [GPIOEdge] {
+        guard let entry = lines.first(where: { $0.offset == offset }) else { return [] }
+        var buffer = [gpiod_line_event](repeating: gpiod_line_event(), count: GPIOEdge.lineBuffer)
+        let n = gpiod_line_event_read_multiple(entry.line, &buffer, UInt32(GPIOEdge.lineBuffer))
+        guard n >= 0 else { throw GPIOChip.explain(errno: errno, chip: chip.name, line: offset) }
+        return buffer.prefix(Int(n)).map { event in
+            GPIOEdge(
+                line: offset, rising: event.event_type == GPIOD_LINE_EVENT_RISING_EDGE,
+                nanos: UInt64(event.ts.tv_sec) * 1_000_000_000 + UInt64(event.ts.tv_nsec))
         }
-        return edges.sorted { $0.nanos < $1.nanos }
     }
 }

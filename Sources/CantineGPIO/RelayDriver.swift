@@ -34,29 +34,48 @@ public final class RelayDriver: Sendable {
         self.onError = onError
     }
 
-    /// Carries out a relay command from the reducer.
+    /// Carries out a relay command from the reducer. The line is driven inside the generation
+    /// lock, and an unlock's re-lock is armed before the relay moves: a `lockNow()` from
+    /// another thread (shutdown) lands wholly before or wholly after, never in between.
     public func apply(_ command: RelayCommand) {
         switch command {
         case .lock:
-            generation.withLock { $0 += 1 }
-            drive(locked: true)
+            lockNow()
         case .unlock(let pulse):
             let pulse = min(pulse, Door.maxPulse)
-            let gen = generation.withLock { g -> Int in
+            generation.withLock { g in
                 g += 1
-                return g
-            }
-            drive(locked: false)
-            deadline(pulse) { [self] in
-                if generation.withLock({ $0 == gen }) { drive(locked: true) }
+                let gen = g
+                deadline(pulse) { [self] in
+                    generation.withLock { if $0 == gen { drive(locked: true) } }
+                }
+                drive(locked: false)
             }
         }
     }
 
-    /// Drives the locked level now (safe boot, shutdown).
+    /// Drives the locked level now (safe boot, shutdown), cancelling a pulse's re-lock.
     public func lockNow() {
-        generation.withLock { $0 += 1 }
-        drive(locked: true)
+        generation.withLock { g in
+            g += 1
+            drive(locked: true)
+        }
+    }
+
+    /// Requests the line again at its locked level after its chip came back, cancelling any
+    /// pulse; false (reported through `onError`) while the chip is still gone.
+    @discardableResult
+    public func reclaim() -> Bool {
+        generation.withLock { g in
+            g += 1
+            do throws(GPIOError) {
+                try line.reclaim(initiallyActive: Self.lockedLevel(failSecure: failSecure))
+                return true
+            } catch {
+                onError(error)
+                return false
+            }
+        }
     }
 
     private func drive(locked: Bool) {

@@ -1,5 +1,7 @@
 // `cantine install-service`: installs the daemon as a hardened systemd service — the unit file,
-// a dedicated system user in the gpio group, the data directory — and enables it. `--root DIR`
+// a dedicated system user in the gpio group (created, with its udev rule, where the system has
+// none), the data directory, and the kernel settings the doors need (`GPIOKernel`: released
+// outputs return to inputs) — and enables it. `--root DIR`
 // writes the files under DIR instead (packaging, tests) and runs nothing.
 
 import ArgumentParser
@@ -62,6 +64,11 @@ struct InstallService: ParsableCommand {
             throw CLIFailure(message: "cannot write \(unitPath) or \(prefix + data): \(error.localizedDescription)")
         }
         Swift.print("wrote \(unitPath)")
+        do {
+            for line in try GPIOKernel(root: prefix).apply() { Swift.print(line) }
+        } catch {
+            throw CLIFailure(message: "cannot set the kernel's GPIO settings: \(error.localizedDescription)")
+        }
         guard root == nil else {
             Swift.print(
                 "next (on the target): create user \(user) in group gpio, chown \(data), systemctl enable --now cantine"
@@ -79,6 +86,9 @@ struct InstallService: ParsableCommand {
                     "gpio", user,
                 ])
         }
+        // The rule gives the chips to group gpio now, not only from the next boot.
+        _ = Self.succeeds("/usr/bin/udevadm", ["control", "--reload-rules"])
+        _ = Self.succeeds("/usr/bin/udevadm", ["trigger", "--subsystem-match=gpio"])
         try Self.run("/usr/bin/chown", ["-R", "\(user):\(user)", data])
         // The config holds secrets (MQTT password): readable by root and the service only.
         try Self.run("/usr/bin/chgrp", [user, config])

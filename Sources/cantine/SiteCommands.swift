@@ -340,8 +340,9 @@ struct BenchCommand: AsyncParsableCommand {
                     ],
                     ["sensor reports/s meanwhile", String(format: "%.0f", r.sensorReportsPerS)],
                     ["dropped edges", "\(r.droppedEdges)"],
-                    ["decoder frames (1 ms + 2 ms)", "\(r.frames)"], ["misdecodes", "\(r.misdecodes)"],
-                    ["parity_grants", "\(r.parityGrants)"],
+                    ["decoder frames through a loaded Pi's kernel (1 ms + 2 ms)", "\(r.frames)"],
+                    ["misdecodes", "\(r.misdecodes)"], ["parity_grants", "\(r.parityGrants)"],
+                    ["frames a both-edge D0/D1 request would have lost", "\(r.bothEdgeLost)"],
                 ])
         }
     }

@@ -243,12 +243,13 @@ final class CLISite {
         let env = site.env
         let (status, out, _) = try cantine(["doctor"], environment: env)
         if FileManager.default.fileExists(atPath: "/dev/gpiochip0") {
-            #expect(out.contains("OK   gpio      gpiochip0"))
+            #expect(out.contains("gpio      the header's chip: gpiochip"))
         } else {
             #expect(status == 1)
             #expect(
                 out.contains(
-                    "FAIL gpio      GPIO chip gpiochip0 not found: check the chip name (`gpiodetect` lists chips)"))
+                    "FAIL gpio      no GPIO chip here is the 40-pin header's chip (pinctrl-rp1, pinctrl-bcm2711, pinctrl-bcm2835): no /dev/gpiochip* at all (not a Pi? set gpio.mode = \"simulated\")"
+                ))
         }
     }
 }

@@ -93,7 +93,8 @@ import Testing
                 == "config c.toml: desks[23].zone: no zone 'cave': add a [[zones]] entry with id = \"cave\"")
         #expect(
             error(sample.replacingOccurrences(of: "relay_line = 13", with: "relay_line = 22"))
-                == "config c.toml: doors[1].relay_line: line 22 of gpiochip0 is already used by doors[0].relay_line")
+                == "config c.toml: doors[1].relay_line: line 22 of the header's chip is already used by doors[0].relay_line"
+        )
         #expect(
             error(sample.replacingOccurrences(of: "id = \"paris\"", with: "id = \"Paris 1\""))
                 == "config c.toml: site.id: 'Paris 1' is not a valid id: use 1–64 of a-z 0-9 - _ (lower case)")
@@ -238,7 +239,7 @@ import Testing
             "node = \"node-f01\"", "node = \"node-f01\"\ngpio_active_low = true",
             "desks[0].gpio_active_low: only a wired sensor has a line"
         ),
-        ("node = \"node-f02\"", "gpio_line = 17", "desks[1].gpio_line: line 17 of gpiochip0 is already"),
+        ("node = \"node-f02\"", "gpio_line = 17", "desks[1].gpio_line: line 17 of the header's chip is already"),
     ])
     func badAccessRulesAreOneLineErrors(old: String, new: String, message: String) {
         #expect(sample.contains(old))

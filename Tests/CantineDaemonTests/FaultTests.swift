@@ -98,8 +98,15 @@ import Testing
         // Its mat's resting level, read at start, is the desk's first state: vacant.
         #expect(await runtime.wait { $0.desks["j12"]?.occupancy == .vacant })
 
-        // The chip goes away (a cable pulled, a USB GPIO board unplugged).
-        wire.fail(with: GPIOError("gpiochip0: No such device"))
+        // The chip goes away (a cable pulled, a driver unbound): its line requests die, relays'
+        // too, and — as on older kernels — the reader blocked in poll is not woken. Its capped
+        // wait (a second on its clock) ends, the probe read fails.
+        let gpio = try #require((hardware.board as? SimulatedBoard)?.chip("gpiochip0"))
+        gpio.vanish()
+        for _ in 0..<400 where runtime.engine.read({ $0.doors["entree"]?.alarms }) != [.readerOffline] {
+            gpioNanos.withLock { $0 += 10_000_000 }
+            usleep(2_000)
+        }
         #expect(await runtime.wait { $0.doors["entree"]?.alarms == [.readerOffline] })
         // The wired desk is not known any more: neither free nor taken on the screens.
         #expect(await runtime.wait { $0.desks["j12"]?.occupancy == .unknown })
@@ -111,13 +118,14 @@ import Testing
             ))
 
         // It comes back: reopened on the next retry (a second on the reader's clock), the alarm
-        // cleared, a badge reads again.
-        wire.fail(with: nil)
+        // cleared, the relays claimed again at their locked level, a badge reads again.
+        gpio.reappear()
         for _ in 0..<10_000 where wire.reopened.succeeded == 0 {
             gpioNanos.withLock { $0 += 10_000_000 }
             usleep(1_000)
         }
         #expect(await runtime.wait { $0.doors["entree"]?.alarms == [] })
+        #expect(gpio.drivenLevel(22) == true)  // relay_active_low: locked is the pin high
         // The mat's line is read again at once: the desk is known again, as at start.
         #expect(await runtime.wait { $0.desks["j12"]?.occupancy == .vacant })
         let granted = runtime.engine.read { $0.counters.granted }
@@ -136,6 +144,7 @@ import Testing
             }
         }
         #expect(await runtime.wait { $0.counters.granted == granted + 1 })
+        #expect(relay.history.last == !RelayDriver.lockedLevel(failSecure: true))  // the reclaimed relay unlocks
         #expect(wire.dropped == 0)
         #expect(wire.reopened.succeeded == 1)
 

@@ -19,6 +19,7 @@ func pinoutText(_ edit: (String) -> String = { $0 }) -> String {
         d0 = 17
         d1 = 27
         relay = 22
+        relay_active_low = true
         contact = 23
         exit_button = 24
         fail_secure = true
@@ -41,10 +42,36 @@ func failures(_ text: String) throws -> [String] {
 }
 
 @Suite struct PinoutTests {
+    @Test func aRelayMustStateItsPolarityAndAnInputsPullMustHoldItAtRest() throws {
+        let unstated = try failures(pinoutText { $0.replacingOccurrences(of: "relay_active_low = true\n", with: "") })
+        #expect(
+            unstated == [
+                "door entree relay (GPIO22): set relay_active_low (true for optocoupled relay modules such as the SRD-05VDC boards, which switch on when IN is low), then check that the strike has no voltage with the daemon stopped (SAFETY.md)"
+            ])
+        let pulledDown = try failures(
+            pinoutText {
+                $0.replacingOccurrences(of: "contact = 23\n", with: "contact = 23\ncontact_bias = \"pull-down\"\n")
+            })
+        #expect(
+            pulledDown == [
+                "door entree contact_bias (GPIO23): pull-down on a line that rests high: a cut wire or an open switch would read active; use \"pull-up\" (or \"disabled\" with an external pull-up)"
+            ])
+        let typo = try failures(
+            pinoutText { $0.replacingOccurrences(of: "line = 16\n", with: "line = 16\nbias = \"up\"\n") })
+        #expect(typo == ["desk w01 bias (GPIO16): bias \"up\": expected pull-up, pull-down or disabled"])
+        // Defaults: up for lines resting high, none behind a buffer (its output drives the line).
+        let pinout = try Pinout.parse(pinoutText(), file: "p.toml")
+        let door = try #require(pinout.doors?.first)
+        #expect(Pinout.biases(door) == ("pull-up", "pull-up", "pull-up"))
+        var buffered = door
+        buffered.levelShifting = "buffer"
+        #expect(Pinout.biases(buffered).data == "disabled")
+    }
+
     @Test func theShippedPinoutPassesEveryCheck() throws {
         let pinout = try Pinout.load(path: repoRoot.appendingPathComponent("Hardware/pinout.toml").path)
         let checks = pinout.check()
-        #expect(checks.count == 8 && checks.allSatisfy(\.passed))
+        #expect(checks.count == 10 && checks.allSatisfy(\.passed))
         #expect(pinout.doors?.map(\.id) == ["entree", "sortie"])
     }
 
@@ -116,7 +143,11 @@ func failures(_ text: String) throws -> [String] {
         let config = try Config.load(path: path)
         let entree = try #require(config.doors.first { $0.id == "entree" })
         #expect(entree.d0Line == 17 && entree.d1Line == 27 && entree.relayLine == 22 && entree.contactLine == 23)
-        #expect(entree.exitButtonLine == 24 && entree.failSecure == true && entree.chip == "gpiochip0")
+        // No chip in the pinout: the header's, found by its label.
+        #expect(entree.exitButtonLine == 24 && entree.failSecure == true && entree.chip == nil)
+        #expect(entree.relayActiveLow == true)
+        #expect(entree.dataBias == "pull-up" && entree.contactBias == "pull-up" && entree.exitButtonBias == "pull-up")
+        #expect(config.lines(of: entree).contactBias == .pullUp)
         let sortie = try #require(config.doors.first { $0.id == "sortie" })
         #expect(sortie.relayLine == 13 && sortie.exitButtonLine == 19)
         let plan = try RelayPlan.parse(text, file: path)
@@ -160,11 +191,11 @@ func failures(_ text: String) throws -> [String] {
         #expect(
             out.contains(
                 "FAIL no pin is used twice\n     GPIO17 used twice: door entree Wiegand D0 and desk w01 sensor"))
-        #expect(out.hasSuffix("7 passed, 1 failed\n"))
+        #expect(out.hasSuffix("9 passed, 1 failed\n"))
         let (good, okOut, _) = try cantine([
             "hardware", "check", repoRoot.appendingPathComponent("Hardware/pinout.toml").path,
         ])
-        #expect(good == 0 && okOut.hasSuffix("8 passed, 0 failed\n"))
+        #expect(good == 0 && okOut.hasSuffix("10 passed, 0 failed\n"))
         let (missing, _, err) = try cantine(["hardware", "check", dir + "/none.toml"])
         #expect(missing != 0 && err.contains("cannot read the file"))
     }

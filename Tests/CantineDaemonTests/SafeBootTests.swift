@@ -2,6 +2,7 @@
 // the config file is parsed, so a mistake elsewhere in the file never leaves a door unlocked.
 
 import CantineCore
+import CantineGPIO
 import Foundation
 import Logging
 import Synchronization
@@ -88,11 +89,13 @@ final class RecordingLog: Sendable {
         let log = RecordingLog()
         #expect(
             throws: ConfigError(
-                "config \(path): doors[1].relay_line: line 22 of gpiochip0 is already used by doors[0].relay_line")
+                "config \(path): doors[1].relay_line: line 22 of the header's chip is already used by doors[0].relay_line"
+            )
         ) {
             try SafeBoot.start(configPath: path, environment: [:], logger: log.logger)
         }
-        #expect(log.lines.isEmpty)
+        // Two doors claim line 22: its locked level is not known, so nothing drives it.
+        #expect(log.lines == ["door tables refused; every relay that could be read is locked"])
         try? FileManager.default.removeItem(atPath: dir)
     }
 
@@ -107,4 +110,92 @@ final class RecordingLog: Sendable {
         }
         try? FileManager.default.removeItem(atPath: dir)
     }
+
+    /// A real config (libgpiod mode) on a simulated Raspberry Pi 4 whose kernel keeps released
+    /// outputs (Raspberry Pi OS's default): the daemon unlocks, dies during the pulse, and is
+    /// restarted with a door table broken by an edit.
+    @Test(arguments: [
+        // The other door's table is not TOML any more: the entrance's relay is read as usual.
+        ("relay_line = 13", "relay_line = 13 13"),
+        // The entrance's own table is broken (an unclosed string): its relay is read line by line.
+        ("name = \"Entrée\"", "name = \"Entrée"),
+        // A relay line written as a string: that door is refused, the other locked.
+        ("relay_line = 13", "relay_line = \"13\""),
+    ])
+    func aDaemonKilledDuringAPulseAndRestartedWithABrokenDoorTableEndsLocked(old: String, new: String) throws {
+        let clock = TestClockNanos()
+        let board = SimulatedBoard.raspberryPi4(clock: clock.read)
+        let chip = try #require(board.chip("gpiochip0"))
+        try write { $0.replacingOccurrences(of: "mode = \"simulated\"", with: "mode = \"real\"") }
+        let log = RecordingLog()
+        let (hardware, _) = try SafeBoot.start(configPath: path, environment: [:], logger: log.logger, board: board)
+        #expect(chip.drivenLevel(22) == true)  // relay_active_low: locked is the pin high
+        hardware.relays["entree"]?.apply(.unlock(.seconds(5)))
+        #expect(chip.drivenLevel(22) == false)  // the strike powered
+        chip.processDied()  // kill -9 during the pulse: no re-lock ever runs
+        #expect(chip.drivenLevel(22) == false)  // the kernel keeps the line driven: still unlocked
+
+        try write {
+            $0.replacingOccurrences(of: "mode = \"simulated\"", with: "mode = \"real\"")
+                .replacingOccurrences(of: old, with: new)
+        }
+        let restart = RecordingLog()
+        #expect(throws: ConfigError.self) {
+            try SafeBoot.start(configPath: path, environment: [:], logger: restart.logger, board: board)
+        }
+        #expect(chip.drivenLevel(22) == true, "\(restart.lines)")  // locked before the error
+        #expect(restart.lines.contains("relay driven locked entree"))
+        #expect(restart.lines.last == "door tables refused; every relay that could be read is locked")
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// A pinout that fails a check still has its relays locked before the daemon refuses it.
+    @Test func aPinoutThatFailsACheckHasItsRelaysLockedFirst() throws {
+        let board = SimulatedBoard.raspberryPi4(clock: TestClockNanos().read)
+        let chip = try #require(board.chip("gpiochip0"))
+        try write { $0 }
+        let shipped = try String(contentsOf: repoRoot.appendingPathComponent("Hardware/pinout.toml"), encoding: .utf8)
+        try shipped.replacingOccurrences(of: "exit_button_hardwired = true", with: "exit_button_hardwired = false")
+            .write(toFile: dir + "/pinout.toml", atomically: true, encoding: .utf8)
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "mode = \"simulated\"", with: "mode = \"real\"\npinout = \"pinout.toml\"")
+        for key in ["d0_line", "d1_line", "relay_line", "relay_active_low", "contact_line", "contact_active_low"] {
+            text = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix(key + " ") }
+                .joined(separator: "\n")
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let log = RecordingLog()
+        #expect {
+            try SafeBoot.start(configPath: path, environment: [:], logger: log.logger, board: board)
+        } throws: {
+            ($0 as? ConfigError)?.message.contains("set exit_button_hardwired = true") == true
+        }
+        #expect(chip.drivenLevel(22) == true && chip.drivenLevel(13) == true)
+        #expect(log.lines.prefix(2) == ["relay driven locked entree", "relay driven locked sortie"])
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// One relay on a busy line does not stop the others from being locked.
+    @Test func aBusyRelayLineDoesNotStopTheOtherDoorsLocking() throws {
+        let board = SimulatedBoard.raspberryPi4(clock: TestClockNanos().read)
+        let chip = try #require(board.chip("gpiochip0"))
+        _ = try chip.request(output: 22, consumer: "another-program", activeLow: false, initiallyActive: false)
+        try write { $0.replacingOccurrences(of: "mode = \"simulated\"", with: "mode = \"real\"") }
+        let log = RecordingLog()
+        #expect {
+            try SafeBoot.start(configPath: path, environment: [:], logger: log.logger, board: board)
+        } throws: {
+            ($0 as? DaemonError)?.message
+                == "line 22 of gpiochip0 is busy (held by another-program): see `gpioinfo gpiochip0`"
+        }
+        #expect(chip.drivenLevel(13) == true)
+        #expect(log.lines == ["relay not claimed entree", "relay driven locked sortie"])
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+/// A monotonic clock for the simulated chips (time does not matter to these tests).
+final class TestClockNanos: Sendable {
+    let now = Mutex<UInt64>(1_000_000_000)
+    func read() -> UInt64 { now.withLock { $0 } }
 }

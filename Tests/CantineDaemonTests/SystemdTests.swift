@@ -3,6 +3,7 @@
 // `cantine install-service` writes.
 
 import CantineDaemon
+import CantineGPIO
 import CantineMQTT
 import Foundation
 import Testing
@@ -110,5 +111,60 @@ final class NotifySocket {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let n = recv(fd, &buffer, buffer.count, 0)
         return n > 0 ? String(decoding: buffer[..<n], as: UTF8.self) : nil
+    }
+
+    /// A Raspberry Pi OS root as the kernel leaves it: released outputs persist. The doctor
+    /// names the setting and its fix; install-service sets it (now and from the next boot),
+    /// gives the chips to group gpio, and a second run changes nothing.
+    @Test func theKernelKeepingReleasedOutputsIsNamedByTheDoctorAndFixedByInstallService() throws {
+        let root = NSTemporaryDirectory() + "cantine-kernel-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fm = FileManager.default
+        for dir in ["/boot/firmware", "/sys/module/pinctrl_bcm2835/parameters", "/proc/sys/kernel", "/etc"] {
+            try fm.createDirectory(atPath: root + dir, withIntermediateDirectories: true)
+        }
+        try "[all]\ndtparam=audio=on\n".write(
+            toFile: root + "/boot/firmware/config.txt", atomically: true, encoding: .utf8)
+        try "Y\n".write(
+            toFile: root + "/sys/module/pinctrl_bcm2835/parameters/persist_gpio_outputs", atomically: true,
+            encoding: .utf8)
+        try "6.6.51+rpt-rpi-v8\n".write(toFile: root + "/proc/sys/kernel/osrelease", atomically: true, encoding: .utf8)
+        let kernel = GPIOKernel(root: root)
+        let board = SimulatedBoard.raspberryPi4(clock: { 0 })
+        let before = kernel.checks(chips: [ChipSelection.header], board: board)
+        #expect(before.map(\.ok) == [true, false])
+        #expect(before[0].detail == "the header's chip: gpiochip0 (pinctrl-bcm2711), 58 lines")
+        #expect(
+            before[1].detail.hasPrefix(
+                "pinctrl_bcm2835.persist_gpio_outputs=Y: a released relay line keeps its level, so a crash during an unlock pulse leaves the strike powered until the daemon is back: add dtparam=strict_gpiod to /boot/firmware/config.txt and reboot"
+            ))
+
+        let binary = try cantineBinary()
+        let (status, out, err) = try cantine(["install-service", "--root", root, "--binary", binary])
+        #expect(status == 0, "\(err)")
+        #expect(out.contains("added dtparam=strict_gpiod to /boot/firmware/config.txt (in force from the next boot)"))
+        #expect(out.contains("wrote /etc/udev/rules.d/60-cantine-gpio.rules"))
+        let config = try String(contentsOfFile: root + "/boot/firmware/config.txt", encoding: .utf8)
+        #expect(
+            config.hasPrefix("[all]\ndtparam=audio=on\n\n[all]\n# Cantine:")
+                && config.hasSuffix("dtparam=strict_gpiod\n"))
+        let rule = try String(contentsOfFile: root + GPIOKernel.udevRulePath, encoding: .utf8)
+        #expect(rule.contains(#"SUBSYSTEM=="gpio", KERNEL=="gpiochip*", GROUP="gpio", MODE="0660""#))
+        #expect(kernel.persistence().map(\.persists) == [false])
+        #expect(
+            kernel.checks(chips: [], board: board).map(\.detail) == [
+                "released outputs return to inputs (persist_gpio_outputs=N)"
+            ])
+        let (again, againOut, _) = try cantine(["install-service", "--root", root, "--binary", binary])
+        #expect(again == 0 && !againOut.contains("added") && !againOut.contains("udev"))
+        #expect(try String(contentsOfFile: root + "/boot/firmware/config.txt", encoding: .utf8) == config)
+
+        // An old kernel, and a chip named by number that is not the header's.
+        try "5.4.83-v7l+\n".write(toFile: root + "/proc/sys/kernel/osrelease", atomically: true, encoding: .utf8)
+        let pi5 = SimulatedBoard.raspberryPi5Early(clock: { 0 })
+        let old = kernel.checks(chips: ["gpiochip0"], board: pi5)
+        #expect(old.map(\.ok) == [false, true, false])
+        #expect(old[0].detail.hasPrefix("gpiochip0 is 'gpio-brcmstb@107d508500', not the 40-pin header's chip"))
+        #expect(old[2].detail.hasPrefix("kernel 5.4: input pulls need 5.5"))
     }
 }
