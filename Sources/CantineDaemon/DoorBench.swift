@@ -263,7 +263,7 @@ extension Bench {
             var now: UInt64 = 1_000_000_000
             while now <= end {
                 clock.withLock { $0 = now }
-                let batch = (try? EdgeBatch.take(from: source, until: now, probe: nil)) ?? []
+                let batch = (try? EdgeBatch.take(from: source, until: now)) ?? []
                 signals += decoder.handle(batch) + decoder.poll(now: now)
                 now += 500_000
             }

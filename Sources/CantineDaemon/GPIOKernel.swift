@@ -48,9 +48,19 @@ public struct GPIOKernel: Sendable {
     /// Whether the firmware config sets strict_gpiod (in force from the next boot).
     public var strictAtBoot: Bool {
         guard let path = bootConfig, let text = read(path) else { return false }
-        return text.split(separator: "\n").contains {
-            $0.trimmingCharacters(in: .whitespaces).hasPrefix(Self.strictLine)
+        // The firmware's last word wins: `dtparam=strict_gpiod`, `=on`, `=true`, `=1` or `=yes`.
+        var strict = false
+        for line in text.split(separator: "\n") {
+            let l = line.prefix { $0 != "#" }.trimmingCharacters(in: .whitespaces)
+            guard l.hasPrefix(Self.strictLine) else { continue }
+            let rest = l.dropFirst(Self.strictLine.count)
+            if rest.isEmpty {
+                strict = true
+            } else if rest.hasPrefix("=") {
+                strict = ["on", "true", "1", "yes"].contains(rest.dropFirst().lowercased())
+            }
         }
+        return strict
     }
 
     /// The kernel's release (`6.6.51+rpt-rpi-2712`), as major and minor.
@@ -70,9 +80,11 @@ public struct GPIOKernel: Sendable {
     /// The doctor's checks of the kernel side of the doors.
     public func checks(chips: [String], board: any GPIOBoard) -> [Check] {
         var out: [Check] = []
+        var piChip = false
         for spec in chips {
             do throws(GPIOError) {
                 let chip = try ChipSelection.open(spec, on: board)
+                piChip = piChip || ChipSelection.headerLabels.contains(chip.label)
                 out.append(
                     Check(
                         name: "gpio", ok: true,
@@ -95,6 +107,13 @@ public struct GPIOKernel: Sendable {
         } else if !persistence().isEmpty {
             out.append(
                 Check(name: "gpio", ok: true, detail: "released outputs return to inputs (persist_gpio_outputs=N)"))
+        } else if piChip {
+            out.append(
+                Check(
+                    name: "gpio", ok: false,
+                    detail:
+                        "this Raspberry Pi kernel has no persist_gpio_outputs parameter: older Pi kernels keep a released output at its last level, which cannot be turned off: update the kernel (Raspberry Pi OS bookworm, 2024 or later), add \(Self.strictLine), and run the kill test of Hardware/SAFETY.md"
+                ))
         }
         if let (major, minor) = release, (major, minor) < (5, 10) {
             out.append(

@@ -30,6 +30,8 @@ public struct DoorHardware: Sendable {
     public var simulatedRelays: [DoorID: SimulatedOutputLine]
     /// The chip spec each relay is on (its relays are requested again when the chip returns).
     public var relayChips: [DoorID: String] = [:]
+    /// Relay lines whose polarity is not known, held undriven (as inputs) rather than guessed.
+    public var floated: [DoorID: any HeldLine] = [:]
     /// Input lines, one entry per chip.
     public var inputs: [ChipInputs] = []
     /// Where chips come from: libgpiod, or the simulated board.
@@ -120,7 +122,9 @@ public struct DoorHardware: Sendable {
 
     /// Claims every relay line of `plan` at its locked level (before the rest of the config is
     /// read). Every relay is tried even when one fails (a busy line, a missing chip): the
-    /// others are locked, then the first failure is thrown.
+    /// others are locked, then the first failure is thrown. A relay whose polarity is not
+    /// stated (real GPIO) is not driven to a guess: its line is held as an input, which leaves
+    /// every accepted relay driver off (a fail-secure strike locked).
     public static func boot(
         _ plan: RelayPlan, logger: Logger, deadline: @escaping RelayDriver.Deadline = monotonicDeadline,
         board: (any GPIOBoard)? = nil
@@ -133,6 +137,18 @@ public struct DoorHardware: Sendable {
             let failSecure = door.failSecure ?? true
             let locked = RelayDriver.lockedLevel(failSecure: failSecure)
             let spec = door.chip ?? plan.defaultChip
+            if door.relayActiveLow == nil && !plan.simulated {
+                do throws(GPIOError) {
+                    hardware.floated[id] = try hardware.chip(spec).float(
+                        line: door.relayLine, consumer: "cantine-\(door.id)")
+                    logger.critical(
+                        "relay polarity not stated: line left undriven (relay off)", metadata: ["door": "\(id)"])
+                } catch {
+                    logger.critical("relay not claimed", metadata: ["door": "\(id)", "error": "\(error)"])
+                    failures.append(error)
+                }
+                continue
+            }
             let line: any OutputLine
             do throws(GPIOError) {
                 line = try hardware.chip(spec).output(

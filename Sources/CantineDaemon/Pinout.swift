@@ -339,7 +339,12 @@ extension Pinout {
             }
             let k = "doors[\(i)]"
             let biases = Self.biases(d)
-            try set(t, "chip", t["chip"] == nil ? pinout.chip : nil, at: k)
+            if t["chip"] != nil {
+                throw ConfigError(
+                    "config \(file): \(k).chip: the pinout \(named) gives the chip of every line: remove it from the config"
+                )
+            }
+            try set(t, "chip", pinout.chip, at: k)
             try set(t, "data_bias", biases.data, at: k)
             try set(t, "contact_bias", d.contact == nil ? nil : biases.contact, at: k)
             try set(t, "exit_button_bias", d.exitButton == nil ? nil : biases.exit, at: k)
@@ -361,7 +366,12 @@ extension Pinout {
             }
             let k = "desks[\(i)]"
             let bias = d.bias ?? Self.restingBias(activeLow: d.activeLow ?? false, shifting: d.levelShifting).rawValue
-            try set(t, "chip", t["chip"] == nil ? pinout.chip : nil, at: k)
+            if t["chip"] != nil {
+                throw ConfigError(
+                    "config \(file): \(k).chip: the pinout \(named) gives the chip of every line: remove it from the config"
+                )
+            }
+            try set(t, "chip", pinout.chip, at: k)
             try set(t, "gpio_bias", bias, at: k)
             try set(t, "gpio_line", d.line, at: k)
             try set(t, "gpio_active_low", d.activeLow, at: k)

@@ -97,6 +97,11 @@ public struct RelayPlan: Decodable, Equatable, Sendable {
         }
         var used: [String: String] = [:]
         for (i, door) in plan.relays.enumerated() {
+            if door.relayActiveLow == nil && !plan.simulated {
+                throw ConfigError(
+                    "config \(file): doors[\(i)].relay_active_low: state the relay's polarity (true when its input switches it on low, as optocoupled relay modules do); the line is left undriven until then"
+                )
+            }
             let line = "\(door.chip ?? plan.defaultChip):\(door.relayLine)"
             if let other = used[line] {
                 throw ConfigError(
@@ -177,23 +182,35 @@ extension RelayPlan {
         return out
     }
 
-    /// One relay from a `[[doors]]` chunk: decoded whole, else key by key from its lines.
+    /// One relay from a `[[doors]]` chunk: decoded whole, else key by key from its lines. Its
+    /// line or chip written twice or unreadable (odd quotes) leaves the relay out. A polarity
+    /// or strike type that is missing, written twice or unreadable (`fail_secure = flase`) is
+    /// not guessed: the relay comes back with neither, and its line is held undriven — the
+    /// relay off, the lock in its unpowered state, as the building's choice of lock intends.
     static func salvageRelay(_ chunk: String, lineKey: String = "relay_line") -> Relay? {
         struct One: Decodable { var doors: [Relay] }
         if lineKey == "relay_line", let one = try? TOML.decode(One.self, from: chunk), let relay = one.doors.first {
             return relay
         }
         var keys: [String: String] = [:]
+        var twice: Set<String> = []
         for line in chunk.split(separator: "\n") {
-            if let (key, value) = keyValue(line), keys[key] == nil { keys[key] = value }
+            guard let (key, value) = keyValue(line) else { continue }
+            if keys[key] != nil { twice.insert(key) }
+            keys[key] = value
         }
-        guard let id = keys["id"].flatMap(stringValue), let line = keys[lineKey].flatMap({ Int($0) }) else {
-            return nil
-        }
+        guard twice.isDisjoint(with: ["id", lineKey, "chip"]), let id = keys["id"].flatMap(stringValue),
+            let line = keys[lineKey].flatMap({ Int($0) })
+        else { return nil }
+        let chip = keys["chip"].map(stringValue)
+        if chip == .some(nil) { return nil }
+        let activeLow = keys["relay_active_low"].flatMap { Bool($0) }
+        let failSecure = keys["fail_secure"].map { Bool($0) }
+        let sure =
+            activeLow != nil && failSecure != .some(nil) && twice.isDisjoint(with: ["relay_active_low", "fail_secure"])
         return Relay(
-            id: id, chip: keys["chip"].flatMap(stringValue), relayLine: line,
-            relayActiveLow: keys["relay_active_low"].flatMap { Bool($0) },
-            failSecure: keys["fail_secure"].flatMap { Bool($0) })
+            id: id, chip: chip ?? nil, relayLine: line, relayActiveLow: sure ? activeLow : nil,
+            failSecure: sure ? failSecure ?? nil : nil)
     }
 
     static func salvageGPIO(_ chunk: String) -> GPIO {

@@ -135,8 +135,8 @@ public final class EdgeReader<Decoder: EdgeDecoding>: Sendable {
                     let now = source.nowNanos()
                     decoder.withLock { $0.take(levels: levels, now: now) }.forEach(deliver)
                 }
-                let (deadline, probe) = decoder.withLock { ($0.deadline, $0.lines.first) }
-                let edges = try EdgeBatch.take(from: source, until: deadline, probe: probe)
+                let deadline = decoder.withLock { $0.deadline }
+                let edges = try EdgeBatch.take(from: source, until: deadline)
                 let now = source.nowNanos()
                 let signals = decoder.withLock { d in d.handle(edges) + d.poll(now: now) }
                 signals.forEach(deliver)

@@ -104,6 +104,9 @@ public protocol EdgeSource: AnyObject, Sendable {
     func nowNanos() -> UInt64
     /// The wire level (true = high) of each of `lines`, read now.
     func levels(of lines: [Int]) throws(GPIOError) -> [Int: Bool]
+    /// Throws when the chip is gone. Asked of the chip itself: on older kernels a line of a
+    /// removed chip still reads (as low) without an error.
+    func probe() throws(GPIOError)
     /// Opens the chip and requests the lines again after a failure (a chip that vanished and
     /// came back); throws while it is still gone. Edges in flight are lost.
     func reopen() throws(GPIOError)
@@ -119,19 +122,15 @@ public enum EdgeBatch {
     static let maxRounds = 64
 
     /// Waits up to `deadline` (capped at `maxWaitNanos` from now) and returns every pending
-    /// edge, oldest first. When the cap passes with nothing, `probe` is read: a vanished chip
-    /// then throws instead of being waited on forever.
-    public static func take(
-        from source: some EdgeSource, until deadline: UInt64?, probe: Int?
-    ) throws(GPIOError) -> [GPIOEdge] {
+    /// edge, oldest first. When the cap passes with nothing, the chip is probed: a vanished
+    /// chip then throws instead of being waited on forever.
+    public static func take(from source: some EdgeSource, until deadline: UInt64?) throws(GPIOError) -> [GPIOEdge] {
         let now = source.nowNanos()
         let cap = now &+ maxWaitNanos
         let until = min(deadline ?? cap, cap)
         var ready = try source.poll(until: until)
         if ready.isEmpty {
-            if let probe, deadline.map({ $0 > until }) ?? true, source.nowNanos() >= until {
-                _ = try source.levels(of: [probe])
-            }
+            if deadline.map({ $0 > until }) ?? true, source.nowNanos() >= until { try source.probe() }
             return []
         }
         var edges: [GPIOEdge] = []
@@ -157,7 +156,14 @@ public protocol GPIOChipPort: AnyObject, Sendable {
         -> any OutputLine
     /// Requests input lines for edge events.
     func inputs(_ requests: [InputRequest], consumer: String) throws(GPIOError) -> any EdgeSource
+    /// Requests `line` as a plain input and holds it (released when the result is dropped): a
+    /// relay line whose polarity is not known is left undriven — every relay driver this
+    /// project accepts is off then — rather than driven to a guess.
+    func float(line: Int, consumer: String) throws(GPIOError) -> any HeldLine
 }
+
+/// A line held by a request and driven by nothing.
+public protocol HeldLine: AnyObject, Sendable {}
 
 /// Where chips come from: `/dev/gpiochip*` through libgpiod, or the simulated board.
 public protocol GPIOBoard: Sendable {

@@ -75,6 +75,28 @@ public final class GPIOChip: GPIOChipPort, @unchecked Sendable {
         try LibgpiodEdgeSource(chip: self, requests: requests, consumer: consumer)
     }
 
+    public func float(line offset: Int, consumer: String) throws(GPIOError) -> any HeldLine {
+        let line = try line(offset)
+        if gpiod_line_request_input(line, consumer) != 0 { throw Self.explain(errno: errno, chip: name, line: offset) }
+        return LibgpiodHeldLine(chip: self, line: line)
+    }
+
+    /// The same chip opened again after it went away — refused if its label changed (chip
+    /// numbers can move when a chip comes back).
+    func reopened() throws(GPIOError) -> GPIOChip {
+        let fresh = try GPIOChip(name: name)
+        guard fresh.label == label else {
+            throw GPIOError(
+                "\(name) came back as '\(fresh.label)', not '\(label)': not using it; restart the daemon once the board is right"
+            )
+        }
+        return fresh
+    }
+
+    /// Whether the chip still answers: a chip-fd ioctl (line info), which fails with ENODEV
+    /// once the chip is gone — unlike a line's value, which on older kernels still reads (as low).
+    func answers(_ line: OpaquePointer) -> Bool { gpiod_line_update(line) == 0 }
+
     static func explain(errno code: Int32, chip: String, line: Int? = nil) -> GPIOError {
         let what = line.map { "line \($0) of \(chip)" } ?? "GPIO chip \(chip)"
         switch code {
@@ -98,6 +120,17 @@ public final class GPIOChip: GPIOChipPort, @unchecked Sendable {
 
     /// Chip names present on this machine (`/dev/gpiochip*`).
     public static func available() -> [String] { LibgpiodBoard().chipNames() }
+}
+
+/// A line requested as an input and held; released in deinit.
+final class LibgpiodHeldLine: HeldLine, @unchecked Sendable {
+    let chip: GPIOChip
+    let line: OpaquePointer
+    init(chip: GPIOChip, line: OpaquePointer) {
+        self.chip = chip
+        self.line = line
+    }
+    deinit { gpiod_line_release(line) }
 }
 
 /// A requested libgpiod output line; released in deinit (the kernel then keeps or drops the
@@ -134,9 +167,16 @@ public final class LibgpiodOutputLine: OutputLine, @unchecked Sendable {
 
     public func reclaim(initiallyActive: Bool) throws(GPIOError) {
         try held.withLock { (h: inout Held) throws(GPIOError) in
+            // Still alive (the chip never went): drive it, never release a live request.
+            if let line = h.line, h.chip.answers(line) {
+                if gpiod_line_set_value(line, initiallyActive ? 1 : 0) != 0 {
+                    throw GPIOChip.explain(errno: errno, chip: h.chip.name, line: offset)
+                }
+                return
+            }
             h.line.map(gpiod_line_release)
             h.line = nil
-            let fresh = try GPIOChip(name: h.chip.name)
+            let fresh = try h.chip.reopened()
             h.line = try fresh.request(
                 output: offset, consumer: consumer, activeLow: activeLow, active: initiallyActive)
             h.chip = fresh
@@ -217,7 +257,7 @@ public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
     public func reopen() throws(GPIOError) {
         lines.forEach { gpiod_line_release($0.line) }
         lines = []
-        let fresh = try GPIOChip(name: chip.name)
+        let fresh = try chip.reopened()
         lines = try Self.request(requests, on: fresh, consumer: consumer)
         chip = fresh
     }
@@ -239,6 +279,15 @@ public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
             out[offset] = value == 1
         }
         return out
+    }
+
+    public func probe() throws(GPIOError) {
+        guard let first = lines.first else { return }
+        if !chip.answers(first.line) {
+            throw GPIOError(
+                "\(chip.name) stopped answering (the chip went away?): check the board; the reader retries every second"
+            )
+        }
     }
 
     public func wake() {

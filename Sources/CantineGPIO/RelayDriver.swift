@@ -9,7 +9,8 @@ import Synchronization
 /// Drives one door's relay line.
 public final class RelayDriver: Sendable {
     /// Runs `body` after `delay` on a monotonic clock (DispatchQueue in production,
-    /// a manual scheduler in tests).
+    /// a manual scheduler in tests). It is called under the driver's lock and must not run
+    /// `body` before returning; likewise `onError` must not call back into the driver.
     public typealias Deadline = @Sendable (_ delay: Span, _ body: @escaping @Sendable () -> Void) -> Void
 
     public let door: DoorID
@@ -67,9 +68,9 @@ public final class RelayDriver: Sendable {
     @discardableResult
     public func reclaim() -> Bool {
         generation.withLock { g in
-            g += 1
             do throws(GPIOError) {
                 try line.reclaim(initiallyActive: Self.lockedLevel(failSecure: failSecure))
+                g += 1  // locked now: a pending pulse's re-lock has nothing left to do
                 return true
             } catch {
                 onError(error)

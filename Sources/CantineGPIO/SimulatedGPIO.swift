@@ -233,6 +233,16 @@ public final class SimulatedChip: GPIOChipPort, Sendable {
         return source
     }
 
+    public func float(line: Int, consumer: String) throws(GPIOError) -> any HeldLine {
+        try inner.withLock { (s: inout Inner) throws(GPIOError) in
+            try check(line, consumer: consumer, &s)
+            s.outputs[line] = nil
+        }
+        return SimulatedHeldLine(chip: self, line: line)
+    }
+
+    func releaseHeld(_ line: Int) { inner.withLock { _ = $0.held.removeValue(forKey: line) } }
+
     /// Writes an output's level (from its line's request).
     func drive(_ line: Int, physical: Bool, by request: SimulatedOutputLine) throws(GPIOError) {
         try inner.withLock { (s: inout Inner) throws(GPIOError) in
@@ -293,6 +303,17 @@ public final class SimulatedChip: GPIOChipPort, Sendable {
             for r in source.requests where s.held[r.line] == nil { s.held[r.line] = "cantine" }
         }
     }
+}
+
+/// A line of a simulated chip held as an input (released when dropped).
+final class SimulatedHeldLine: HeldLine {
+    let chip: SimulatedChip
+    let line: Int
+    init(chip: SimulatedChip, line: Int) {
+        self.chip = chip
+        self.line = line
+    }
+    deinit { chip.releaseHeld(line) }
 }
 
 /// A simulated output line: remembers its logical level and history; on a chip, drives the
@@ -365,8 +386,9 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
         var pull: Bool
         /// What drives the line now (nil: nobody, it floats to its pull).
         var drive: Bool?
-        /// Scheduled changes of the drive, oldest first.
+        /// Scheduled changes of the drive, oldest first; those before `head` have happened.
         var scheduled: [(nanos: UInt64, drive: Bool?)] = []
+        var head = 0
         /// The IRQ thread of the last interrupt runs at this time; an edge before it is latched.
         var busyUntil: UInt64?
         var latched = false
@@ -379,8 +401,22 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
         /// The level at `t`, from the drive now and the changes scheduled by then.
         func level(at t: UInt64) -> Bool {
             var d = drive
-            for c in scheduled where c.nanos <= t { d = c.drive }
+            for c in scheduled[head...] {
+                guard c.nanos <= t else { break }
+                d = c.drive
+            }
             return d ?? pull
+        }
+
+        /// The next change still to happen.
+        var nextChange: UInt64? { head < scheduled.count ? scheduled[head].nanos : nil }
+
+        /// Forgets the changes that have happened, now and then (long benches schedule many).
+        mutating func compact() {
+            if head > 4096 && head * 2 > scheduled.count {
+                scheduled.removeFirst(head)
+                head = 0
+            }
         }
     }
 
@@ -500,7 +536,10 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
             for c in changes {
                 s.lines[c.line]?.scheduled.append((c.nanos, c.drive))
             }
-            for l in Set(changes.map(\.line)) { s.lines[l]?.scheduled.sort { $0.nanos < $1.nanos } }
+            for l in Set(changes.map(\.line)) {
+                guard let head = s.lines[l]?.head else { continue }
+                s.lines[l]?.scheduled[head...].sort { $0.nanos < $1.nanos }
+            }
         }
         signal.signal()
     }
@@ -512,20 +551,17 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
     /// queue the events whose time has come.
     static func arrive(_ s: inout Inner, now: UInt64, kernel: KernelTiming) {
         for l in s.lines.keys.sorted() {
-            guard var line = s.lines[l] else { continue }
-            var due = 0
-            for change in line.scheduled {
-                guard change.nanos <= now else { break }
-                due += 1
+            guard var line = s.lines.removeValue(forKey: l) else { continue }  // mutated alone, no copy
+            while line.head < line.scheduled.count, line.scheduled[line.head].nanos <= now {
+                let change = line.scheduled[line.head]
+                line.head += 1  // happened: `level(at:)` starts after it
                 let before = line.level
                 line.drive = change.drive
                 let after = line.level
                 guard before != after else { continue }  // no transition, no interrupt
-                line.scheduled.removeFirst(due)
-                due = 0
                 interrupt(&line, l, at: change.nanos, rising: after, &s.rng, kernel)
             }
-            line.scheduled.removeFirst(due)
+            line.compact()
             fireLatched(&line, l, before: now, &s.rng, kernel)
             var arrived = 0
             for (arrival, edge) in line.inFlight {
@@ -593,20 +629,20 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
     public func poll(until deadline: UInt64) throws(GPIOError) -> [Int] {
         while true {
             let now = clock()
-            let (ready, next, woken) = try inner.withLock {
-                (s: inout Inner) throws(GPIOError) -> ([Int], UInt64?, Bool) in
-                if let f = s.failure { throw f }
-                if s.closed { throw GPIOError("lines not requested: reopen first") }
+            let (ready, next, woken) = inner.withLock { s -> ([Int], UInt64?, Bool) in
+                defer { s.woken = false }
+                // A chip that went away delivers nothing and, like an older kernel, does not
+                // end the poll: only `read`, `levels` and `probe` fail.
+                if s.closed { return ([], nil, s.woken) }
                 Self.arrive(&s, now: now, kernel: kernel)
                 let ready = s.lines.keys.sorted().filter { !(s.lines[$0]?.buffer.isEmpty ?? true) }
                 if !ready.isEmpty {
                     s.readHorizon = now + kernel.preemption(&s.rng)
                 }
                 let next = s.lines.values.compactMap { l in
-                    [l.scheduled.first?.nanos, l.inFlight.first?.arrival, l.latched ? l.busyUntil : nil]
+                    [l.nextChange, l.inFlight.first?.arrival, l.latched ? l.busyUntil : nil]
                         .compactMap { $0 }.min()
                 }.min()
-                defer { s.woken = false }
                 return (ready, next, s.woken)
             }
             if !ready.isEmpty || woken { return ready }
@@ -638,6 +674,13 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
         }
     }
 
+    public func probe() throws(GPIOError) {
+        try inner.withLock { (s: inout Inner) throws(GPIOError) in
+            if let f = s.failure { throw f }
+            if s.closed { throw GPIOError("lines not requested: reopen first") }
+        }
+    }
+
     public func wake() {
         inner.withLock { s in
             s.woken = true
@@ -653,7 +696,7 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
         return inner.withLock { s in
             s.parked == s.wakes
                 && s.lines.values.allSatisfy { l in
-                    l.buffer.isEmpty && !(l.scheduled.first.map { $0.nanos <= now } ?? false)
+                    l.buffer.isEmpty && !(l.nextChange.map { $0 <= now } ?? false)
                         && !(l.inFlight.first.map { $0.arrival <= now } ?? false)
                         && !(l.latched && (l.busyUntil ?? .max) <= now)
                 }

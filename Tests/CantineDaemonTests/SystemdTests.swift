@@ -159,12 +159,22 @@ final class NotifySocket {
         #expect(again == 0 && !againOut.contains("added") && !againOut.contains("udev"))
         #expect(try String(contentsOfFile: root + "/boot/firmware/config.txt", encoding: .utf8) == config)
 
+        // The firmware's last word counts, and `=off` is off.
+        try (config + "dtparam=strict_gpiod=off\n").write(
+            toFile: root + "/boot/firmware/config.txt", atomically: true, encoding: .utf8)
+        #expect(!kernel.strictAtBoot)
+        // A Pi kernel without the parameter (older ones keep released outputs, for good).
+        try fm.removeItem(atPath: root + "/sys/module/pinctrl_bcm2835")
+        #expect(
+            kernel.checks(chips: [ChipSelection.header], board: board).last?.detail.hasPrefix(
+                "this Raspberry Pi kernel has no persist_gpio_outputs parameter") == true)
+
         // An old kernel, and a chip named by number that is not the header's.
         try "5.4.83-v7l+\n".write(toFile: root + "/proc/sys/kernel/osrelease", atomically: true, encoding: .utf8)
         let pi5 = SimulatedBoard.raspberryPi5Early(clock: { 0 })
         let old = kernel.checks(chips: ["gpiochip0"], board: pi5)
-        #expect(old.map(\.ok) == [false, true, false])
+        #expect(old.map(\.ok) == [false, false])
         #expect(old[0].detail.hasPrefix("gpiochip0 is 'gpio-brcmstb@107d508500', not the 40-pin header's chip"))
-        #expect(old[2].detail.hasPrefix("kernel 5.4: input pulls need 5.5"))
+        #expect(old[1].detail.hasPrefix("kernel 5.4: input pulls need 5.5"))
     }
 }

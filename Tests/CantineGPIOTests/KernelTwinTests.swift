@@ -81,7 +81,7 @@ func decoded(_ signals: [DoorSignal]) -> [WiegandFrame] {
                 clock.set(t)
                 let batch: [GPIOEdge]
                 if drainEveryLine {
-                    batch = try EdgeBatch.take(from: source, until: t, probe: nil)
+                    batch = try EdgeBatch.take(from: source, until: t)
                 } else {
                     batch = try source.poll(until: t).flatMap { try source.read(line: $0) }.sorted {
                         $0.nanos < $1.nanos
