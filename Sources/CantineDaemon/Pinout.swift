@@ -95,6 +95,12 @@ public struct Pinout: Decodable, Equatable, Sendable {
 
     /// Reads a pinout file; errors are one line naming the file and what is wrong.
     public static func load(path: String) throws(ConfigError) -> Pinout {
+        let text = try text(path: path)
+        return try parse(text, file: path)
+    }
+
+    /// A pinout file's text: a regular file of at most 1 MB (never a device that reads forever).
+    static func text(path: String) throws(ConfigError) -> String {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         if let attributes,
             attributes[.type] as? FileAttributeType != .typeRegular
@@ -107,7 +113,7 @@ public struct Pinout: Decodable, Equatable, Sendable {
         else {
             throw ConfigError("pinout \(path): cannot read the file (does it exist? see Hardware/pinout.toml)")
         }
-        return try parse(text, file: path)
+        return text
     }
 
     /// Parses pinout text; `file` names it in errors.

@@ -144,8 +144,7 @@ extension RelayPlan {
             let path = Pinout.path(named, configFile: file)
             if let pinout = try? Pinout.load(path: path) {
                 relays = RelayPlan(gpio: gpio, pinout: pinout).relays
-            } else if let data = FileManager.default.contents(atPath: path) {
-                let pinoutText = String(decoding: data, as: UTF8.self)
+            } else if let pinoutText = try? Pinout.text(path: path) {
                 let chip = pinoutText.split(separator: "\n").lazy.compactMap { keyValue($0) }
                     .first { $0.key == "chip" }.flatMap { stringValue($0.value) }
                 relays = tableChunks(of: pinoutText).filter { $0.header == "[[doors]]" }.compactMap {

@@ -199,6 +199,8 @@ extension FuzzTarget {
             _ = try RelayPlan.parse(text, file: "fuzz.toml")
         } catch {
             try oneLine(error.message, "relay plan error")
+            // Refused: safe boot then locks what it can still read, line by line.
+            _ = RelayPlan.salvage(text, file: "fuzz.toml")
         }
         do {
             _ = try Config.parse(text, file: "fuzz.toml", environment: ["CANTINE_SECRET": "s3cret"])

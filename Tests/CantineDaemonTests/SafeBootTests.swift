@@ -162,6 +162,14 @@ final class RecordingLog: Sendable {
         try? FileManager.default.removeItem(atPath: dir)
     }
 
+    /// A pinout that is not a file (a device that reads forever) is refused, and the salvage
+    /// that follows does not read it either.
+    @Test func aPinoutThatIsADeviceIsNeverRead() throws {
+        let text = "[gpio]\nmode = \"real\"\npinout = \"/dev/zero\"\n\n[[doors]]\nid = \"entree\"\n"
+        #expect(throws: ConfigError.self) { try RelayPlan.parse(text, file: "/etc/cantine/cantine.toml") }
+        #expect(RelayPlan.salvage(text, file: "/etc/cantine/cantine.toml").relays.isEmpty)
+    }
+
     /// A pinout that fails a check still has its relays locked before the daemon refuses it.
     @Test func aPinoutThatFailsACheckHasItsRelaysLockedFirst() throws {
         let board = SimulatedBoard.raspberryPi4(clock: TestClockNanos().read)
