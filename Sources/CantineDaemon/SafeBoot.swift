@@ -60,20 +60,8 @@ public struct RelayPlan: Decodable, Equatable, Sendable {
 
     /// The `[gpio]` and `[[doors]]` tables of a config text, and nothing else.
     public static func doorTables(of text: String) -> String {
-        var keep = false
-        var out: [Substring] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            if trimmed.hasPrefix("[") {
-                let header = trimmed.prefix { $0 != "#" }.trimmingCharacters(in: .whitespaces)
-                    .replacingOccurrences(of: " ", with: "")
-                if header.hasSuffix("]") && !header.contains("=") {
-                    keep = header == "[gpio]" || header == "[[doors]]"
-                }
-            }
-            if keep { out.append(line) }
-        }
-        return out.joined(separator: "\n")
+        tableChunks(of: text).filter { $0.header == "[gpio]" || $0.header == "[[doors]]" }.map(\.text)
+            .joined(separator: "\n")
     }
 
     /// Reads the relay plan from a config text; `file` names it in errors.

@@ -117,9 +117,6 @@ public final class GPIOChip: GPIOChipPort, @unchecked Sendable {
             return GPIOError("\(what): \(String(cString: strerror(code)))")
         }
     }
-
-    /// Chip names present on this machine (`/dev/gpiochip*`).
-    public static func available() -> [String] { LibgpiodBoard().chipNames() }
 }
 
 /// A line requested as an input and held; released in deinit.
