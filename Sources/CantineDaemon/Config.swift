@@ -1034,7 +1034,10 @@ extension Config {
 /// start; it is what let the fuzzer run the config and pinout targets for long.
 enum TOML {
     /// Parses `text` and hands the table to `body`, then empties it.
+    /// Every text is first checked for what toml++ asserts on (`Config.checkCharacters`), so
+    /// no path — the config, a pinout, safe boot's salvage of a refused one — can abort on it.
     static func parse<T>(_ text: String, _ body: (TOMLTable) throws -> T) throws -> T {
+        try Config.checkCharacters(text, file: "TOML")
         let table = try TOMLTable(string: text)
         defer { table.clear() }
         return try body(table)
