@@ -89,6 +89,14 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [
+                .embedInCode("Assets/common.js"),
+                .embedInCode("Assets/display/display.html"), .embedInCode("Assets/display/display.css"),
+                .embedInCode("Assets/display/display.js"),
+                .embedInCode("Assets/staff/staff.html"), .embedInCode("Assets/staff/staff.css"),
+                .embedInCode("Assets/staff/staff.js"),
+                .embedInCode("Assets/login/login.html"), .embedInCode("Assets/login/login.css"),
             ]),
         // Wiring: config → ServiceGroup; the only place that picks real vs simulated adapters.
         .target(

@@ -98,10 +98,11 @@ struct AccessGuard: RouterMiddleware {
     let accounts: Accounts?
     let clock: @Sendable () -> Instant
 
-    /// Paths anyone may GET: the entrance display, SpaceAPI, health, the sign-in page.
+    /// Paths anyone may GET: the entrance display, SpaceAPI, health, the sign-in page, and the
+    /// helpers the pages' scripts share.
     static func isPublic(_ path: String) -> Bool {
         path == "/healthz" || path == "/display" || path.hasPrefix("/display/") || path == "/spaceapi.json"
-            || path == "/login" || path == "/login.css" || path == "/favicon.ico"
+            || path == "/login" || path == "/login.css" || path == "/common.js" || path == "/favicon.ico"
     }
 
     static let cookieName = "cantine_session"

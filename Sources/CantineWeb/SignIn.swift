@@ -11,7 +11,7 @@ func addAuthRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
         Response(status: .seeOther, headers: [.location: "/staff"])
     }
     router.get("/login") { request, _ -> Response in
-        html(StaffPages.login(next: safeNext(request.uri.queryParameters["next"].map(String.init)), error: nil))
+        html(Asset.loginPage(next: safeNext(request.uri.queryParameters["next"].map(String.init)), error: nil))
     }
     router.post("/login") { request, ctx -> Response in
         guard let accounts = context.accounts else {
@@ -23,7 +23,7 @@ func addAuthRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
         let password = form.values["password"] ?? ""
         guard !username.isEmpty, !password.isEmpty else {
             return html(
-                StaffPages.login(next: next, error: "Give your username and your password."),
+                Asset.loginPage(next: next, error: "Give your username and your password."),
                 status: .unprocessableContent)
         }
         let now = context.engine.now
@@ -32,7 +32,7 @@ func addAuthRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
         if let until = context.logins.withLock({ $0.retryAfter(keys, now: now) }) {
             let wait = max(1, (until - now).micros / 1_000_000)
             var response = html(
-                StaffPages.login(
+                Asset.loginPage(
                     next: next, error: "Too many failed attempts: try again in \((wait + 59) / 60) min."),
                 status: .tooManyRequests)
             response.headers[.retryAfter] = "\(wait)"
@@ -42,7 +42,7 @@ func addAuthRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
         let staff = await Task.detached { accounts.verify(username: username, password: password) }.value
         guard let staff else {
             context.logins.withLock { $0.failed(keys, now: now) }
-            return html(StaffPages.login(next: next, error: "Wrong username or password."), status: .unauthorized)
+            return html(Asset.loginPage(next: next, error: "Wrong username or password."), status: .unauthorized)
         }
         context.logins.withLock { $0.succeeded(["user:\(username)"]) }
         let token = try accounts.openSession(for: staff, now: now)
@@ -65,18 +65,18 @@ func addAuthRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
     }
     router.get("/staff") { _, ctx -> Response in
         _ = try ctx.require(.staff)
-        return html(StaffPages.dashboard)
+        return html(Asset.staffPage.text)
     }
     router.get("/login.css") { _, _ -> Response in
-        asset(StaffPages.loginStyle, type: "text/css; charset=utf-8")
+        Asset.loginStyle.response
     }
     router.get("/staff/app.js") { _, ctx -> Response in
         _ = try ctx.require(.staff)
-        return asset(StaffPages.script, type: "text/javascript; charset=utf-8")
+        return Asset.staffScript.response
     }
     router.get("/staff/style.css") { _, ctx -> Response in
         _ = try ctx.require(.staff)
-        return asset(StaffPages.style, type: "text/css; charset=utf-8")
+        return Asset.staffStyle.response
     }
 }
 
@@ -86,10 +86,4 @@ func safeNext(_ next: String?) -> String {
         next.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
     else { return "/staff" }
     return next
-}
-
-func asset(_ text: String, type: String) -> Response {
-    Response(
-        status: .ok, headers: [.contentType: type, .cacheControl: "no-cache", .xContentTypeOptions: "nosniff"],
-        body: .init(byteBuffer: ByteBuffer(string: text)))
 }

@@ -135,13 +135,16 @@ func addPublicRoutes(_ router: Router<WebRequestContext>, _ context: WebContext)
         return try json(health, status: context.journal.lastError == nil ? .ok : .serviceUnavailable)
     }
     router.get("/display") { _, _ -> Response in
-        html(DisplayPage.html, framing: true)
+        html(Asset.displayPage.text, framing: true)
     }
     router.get("/display/style.css") { _, _ -> Response in
-        asset(DisplayPage.style, type: "text/css; charset=utf-8")
+        Asset.displayStyle.response
     }
     router.get("/display/app.js") { _, _ -> Response in
-        asset(DisplayPage.script, type: "text/javascript; charset=utf-8")
+        Asset.displayScript.response
+    }
+    router.get("/common.js") { _, _ -> Response in
+        Asset.common.response
     }
     router.get("/display/board.json") { _, _ -> Response in
         let now = context.engine.now

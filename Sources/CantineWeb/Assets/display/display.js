@@ -1,0 +1,78 @@
+"use strict";
+// The entrance blackboard: listens to /display/stream (EventSource reconnects by itself and
+// sends Last-Event-ID), renders each board with textContent only (titles are never HTML),
+// keeps a clock in the site's time zone and greets members for a few seconds.
+// Uses $ and el from /common.js.
+const T = {
+  fr: { today: "Aujourd'hui", desks: "Postes libres", rooms: "Salles", now: "en cours",
+        next: "ensuite", starting: "vient de commencer : entrez !", pause: "Pause",
+        freeUntil: "libre jusqu'à", busyUntil: "occupée jusqu'à", freeDay: "libre",
+        busy: "occupée", present: "présents", welcome: n => "Bienvenue, " + n + " !",
+        offline: "reconnexion…", empty: "Pas de session aujourd'hui : le bar est ouvert." },
+  en: { today: "Today", desks: "Free desks", rooms: "Rooms", now: "now", next: "next",
+        starting: "just started: come in!", pause: "Break", freeUntil: "free until",
+        busyUntil: "busy until", freeDay: "free", busy: "busy", present: "present",
+        welcome: n => "Welcome, " + n + "!", offline: "reconnecting…",
+        empty: "No sessions today: the bar is open." }
+};
+let t = T.fr, zone = "Europe/Paris", locale = "fr";
+function tick() {
+  $("clock").textContent = new Intl.DateTimeFormat(locale, { timeZone: zone, hour: "2-digit", minute: "2-digit" }).format(new Date());
+}
+function render(b) {
+  locale = b.locale === "en" ? "en" : "fr"; t = T[locale]; zone = b.time_zone;
+  document.documentElement.lang = locale;
+  const day = new Intl.DateTimeFormat(locale, { timeZone: zone, weekday: "long", day: "numeric", month: "long" }).format(new Date(b.date + "T12:00:00Z"));
+  $("title").textContent = b.site + " · " + day;
+  $("desks-title").textContent = t.desks; $("rooms-title").textContent = t.rooms;
+  const grid = $("grid");
+  grid.replaceChildren();
+  grid.style.gridTemplateColumns = "auto repeat(" + Math.max(1, b.columns.length) + ", 1fr)";
+  if (b.rows.length === 0) { grid.append(el("div", "empty", t.empty)); }
+  else {
+    grid.append(el("div", "head", ""));
+    for (const c of b.columns) grid.append(el("div", "head", c.name));
+    for (const r of b.rows) {
+      grid.append(el("div", "time", r.start + "–" + r.end));
+      const brk = r.cells.find(c => c.room === null || c.room === undefined);
+      if (brk) { grid.append(el("div", "break cell " + brk.state, brk.title || t.pause)); continue; }
+      for (const col of b.columns) {
+        const c = r.cells.find(x => x.room === col.room);
+        if (!c) { grid.append(el("div", "cell", "")); continue; }
+        const cell = el("div", "cell " + c.state, c.title);
+        cell.dataset.session = c.id;
+        if (c.state === "now") cell.append(el("span", "tag", c.starting ? t.starting : t.now));
+        if (c.state === "next") cell.append(el("span", "tag", t.next));
+        if (c.speakers.length) cell.append(el("span", "who", c.speakers.join(", ")));
+        grid.append(cell);
+      }
+    }
+  }
+  const zones = $("zones"); zones.replaceChildren();
+  for (const z of b.zones) {
+    const line = el("div", "line"); line.dataset.zone = z.zone;
+    line.append(el("span", "", z.name), el("span", z.free > 0 ? "free" : "busy", z.free + " / " + z.total));
+    zones.append(line);
+  }
+  const rooms = $("rooms"); rooms.replaceChildren();
+  for (const r of b.rooms) {
+    const line = el("div", "line"); line.dataset.room = r.room;
+    const what = r.busy ? (r.until ? t.busyUntil + " " + r.until : t.busy)
+                        : (r.until ? t.freeUntil + " " + r.until : t.freeDay);
+    line.append(el("span", "", r.name), el("span", r.busy ? "busy" : "free", what));
+    rooms.append(line);
+  }
+  $("people").replaceChildren(el("span", "", t.present), el("span", "", b.people_present + " / " + b.capacity));
+  document.body.dataset.boards = String(Number(document.body.dataset.boards) + 1);
+  tick();
+}
+let hide;
+function welcome(name) {
+  const w = $("welcome"); w.textContent = t.welcome(name); w.style.display = "block";
+  clearTimeout(hide); hide = setTimeout(() => { w.style.display = "none"; }, 8000);
+}
+const source = new EventSource("/display/stream");
+source.addEventListener("board", e => { $("offline").style.display = "none"; document.body.dataset.seq = e.lastEventId; render(JSON.parse(e.data)); });
+source.addEventListener("welcome", e => welcome(JSON.parse(e.data).name));
+source.onerror = () => { const o = $("offline"); o.textContent = t.offline; o.style.display = "block"; };
+setInterval(tick, 1000);

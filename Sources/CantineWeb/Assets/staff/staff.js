@@ -1,0 +1,234 @@
+'use strict';
+// The staff dashboard: reads /api/*, listens to /api/stream, posts actions with the CSRF token.
+// Uses $, el and clear from /common.js.
+let me = null;
+let refreshTimer = null;
+function hhmm(iso) {
+  return iso ? new Date(iso).toLocaleTimeString('fr-FR', {hour: '2-digit', minute: '2-digit', timeZone: me.time_zone}) : '';
+}
+async function get(path) {
+  const r = await fetch(path, {credentials: 'same-origin', headers: {Accept: 'application/json'}});
+  if (r.status === 401) { location.href = '/login?next=/staff'; throw new Error('signed out'); }
+  if (!r.ok) throw new Error((await r.json()).error || r.statusText);
+  return r.json();
+}
+async function post(path, fields) {
+  const body = new URLSearchParams(fields || {});
+  const r = await fetch(path, {method: 'POST', credentials: 'same-origin', body,
+    headers: {'X-CSRF-Token': me.csrf, 'Content-Type': 'application/x-www-form-urlencoded'}});
+  const answer = await r.json().catch(() => ({error: r.statusText}));
+  return {ok: r.ok, answer};
+}
+function flash(text, ok) { const f = $('flash'); f.textContent = text; f.className = ok ? 'ok' : 'error'; }
+function options(select, items, blank) {
+  const keep = select.value;
+  clear(select);
+  if (blank !== undefined) select.appendChild(new Option(blank, ''));
+  for (const [value, label] of items) select.appendChild(new Option(label, value));
+  if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+}
+
+function renderFloor(desks) {
+  const floor = clear($('floor'));
+  const zones = new Map();
+  for (const d of desks) { if (!zones.has(d.zone)) zones.set(d.zone, []); zones.get(d.zone).push(d); }
+  for (const [zone, list] of zones) {
+    const z = el('div', 'zone'); z.appendChild(el('h3', null, zone));
+    const row = el('div', 'desks');
+    for (const d of list) {
+      const cell = el('span', 'desk ' + d.status, d.desk);
+      cell.dataset.desk = d.desk; cell.dataset.status = d.status;
+      cell.title = d.name + ': ' + d.status.replace('_', ' ') + (d.booking ? ' — ' + (d.booking.member_name || d.booking.member) : '');
+      row.appendChild(cell);
+    }
+    z.appendChild(row); floor.appendChild(z);
+  }
+  options($('desk-choice'), desks.map((d) => [d.desk, d.desk + ' (' + d.zone + ')']));
+}
+function renderRooms(rooms) {
+  const ul = clear($('rooms'));
+  for (const r of rooms) {
+    const text = r.name + ': ' + (r.busy ? 'busy until ' + hhmm(r.until) : r.until ? 'free until ' + hhmm(r.until) : 'free')
+      + (r.occupancy ? ' — sensor: ' + r.occupancy : '');
+    ul.appendChild(el('li', null, text));
+  }
+  for (const s of document.querySelectorAll('.room-choice')) options(s, rooms.map((r) => [r.room, r.name]), 'whole site');
+}
+function renderDoors(doors) {
+  const ul = clear($('doors'));
+  for (const d of doors) {
+    const li = el('li', null, d.name + ': ' + d.state);
+    li.dataset.door = d.door;
+    if (d.alarms.length) li.appendChild(el('span', 'alarm', ' alarm: ' + d.alarms.join(', ')));
+    const b = el('button', null, 'Unlock…'); b.type = 'button';
+    b.addEventListener('click', () => {
+      const f = $('unlock-form'); f.hidden = false; f.dataset.action = '/api/doors/' + encodeURIComponent(d.door) + '/unlock';
+      $('unlock-door').textContent = d.name; f.reset();
+    });
+    li.append(' ', b); ul.appendChild(li);
+  }
+  options($('log-door'), doors.map((d) => [d.door, d.name]), 'all doors');
+}
+function renderFindings(findings) {
+  const ul = clear($('findings'));
+  if (!findings.length) ul.appendChild(el('li', null, 'Nothing to look at.'));
+  for (const f of findings) {
+    const li = el('li', null, f.kind + ' — ' + (f.desk || f.room || '') + ': ' + f.detail
+      + (f.member_name ? ' (' + f.member_name + ')' : '') + ' since ' + hhmm(f.raised_at));
+    li.dataset.finding = f.id;
+    for (const action of f.actions) {
+      const b = el('button', null, action); b.type = 'button';
+      b.addEventListener('click', async () => {
+        const fields = {action};
+        if (action === 'attach') { const m = prompt('Member id of the walk-in'); if (!m) return; fields.member = m; }
+        const {ok, answer} = await post('/api/findings/' + encodeURIComponent(f.id) + '/resolve', fields);
+        flash(ok ? answer.message : answer.error, ok); refresh();
+      });
+      li.append(' ', b);
+    }
+    ul.appendChild(li);
+  }
+}
+async function loadLog() {
+  const params = new URLSearchParams(new FormData($('log-filter')));
+  for (const [k, v] of [...params]) if (!v) params.delete(k);
+  const rows = await get('/api/access-log?' + params.toString());
+  const body = clear($('log'));
+  for (const r of rows) {
+    const tr = el('tr');
+    tr.append(el('td', null, hhmm(r.at)), el('td', null, r.door), el('td', null, r.member_name || r.member || '—'),
+      el('td', r.granted ? 'granted' : 'denied', r.reason));
+    body.appendChild(tr);
+  }
+}
+function renderBookings(bookings) {
+  const ul = clear($('bookings'));
+  for (const b of bookings) {
+    const li = el('li', null, b.resource + ' — ' + (b.member_name || b.member) + ', ' + hhmm(b.start) + '–' + hhmm(b.end) + ' (' + b.status + ')');
+    const c = el('button', null, 'Cancel'); c.type = 'button';
+    c.addEventListener('click', async () => {
+      const {ok, answer} = await post('/api/bookings/' + encodeURIComponent(b.id) + '/cancel');
+      flash(ok ? answer.message : answer.error, ok); refresh();
+    });
+    li.append(' ', c); ul.appendChild(li);
+  }
+}
+function renderSessions(sessions) {
+  const ul = clear($('sessions'));
+  for (const s of sessions) {
+    const li = el('li', null, s.start + '–' + s.end + ' ' + s.title + (s.room ? ' (' + s.room + ')' : ''));
+    li.dataset.session = s.id;
+    const edit = el('button', null, 'Move…'); edit.type = 'button';
+    edit.addEventListener('click', async () => {
+      const start = prompt('New start (HH:MM)', s.start); if (!start) return;
+      const end = prompt('New end (HH:MM)', s.end); if (!end) return;
+      const {ok, answer} = await post('/api/sessions/' + encodeURIComponent(s.id), {start, end});
+      flash(ok ? answer.message : answer.error, ok); refresh();
+    });
+    const del = el('button', null, 'Remove'); del.type = 'button';
+    del.addEventListener('click', async () => {
+      const {ok, answer} = await post('/api/sessions/' + encodeURIComponent(s.id) + '/delete');
+      flash(ok ? answer.message : answer.error, ok); refresh();
+    });
+    li.append(' ', edit, ' ', del); ul.appendChild(li);
+  }
+}
+function renderMembers(members) {
+  const ul = clear($('members'));
+  for (const m of members) {
+    const badges = m.badges.filter((b) => !b.revoked).map((b) => b.id).join(', ');
+    const li = el('li', null, m.name + ' (' + m.id + ') — ' + m.status + (m.plan ? ', ' + m.plan : '')
+      + (m.present ? ', inside' : '') + (badges ? ' — badges: ' + badges : ''));
+    li.dataset.member = m.id;
+    if (document.body.classList.contains('admin')) {
+      // Their rights: a copy of everything held about them, and erasure (typed id to confirm).
+      const data = el('a', null, 'export'); data.href = '/api/members/' + encodeURIComponent(m.id) + '/export';
+      data.download = m.id + '.json';
+      const erase = el('button', null, 'erase'); erase.type = 'button';
+      erase.addEventListener('click', async () => {
+        const typed = prompt('Erasing ' + m.name + ' cannot be undone. Type their id (' + m.id + ') to confirm:');
+        if (typed === null) return;
+        const {ok, answer} = await post('/api/members/' + encodeURIComponent(m.id) + '/erase', {confirm: typed});
+        flash(ok ? answer.message : answer.error, ok); refresh();
+      });
+      li.append(' ', data, ' ', erase);
+    }
+    ul.appendChild(li);
+  }
+  for (const s of document.querySelectorAll('select.members')) options(s, members.map((m) => [m.id, m.name]));
+}
+function renderCards(cards) {
+  options($('unknown-cards'), cards.map((c) => [String(c.seq), hhmm(new Date(c.at_us / 1000).toISOString()) + ' at ' + c.door + ': ' + c.facility + '/' + c.card_number]));
+}
+async function refresh() {
+  try {
+    const [occ, desks, rooms, doors, findings, bookings, sessions] = await Promise.all([
+      get('/api/occupancy'), get('/api/desks'), get('/api/rooms'), get('/api/doors'), get('/api/findings'),
+      get('/api/bookings'), get('/api/sessions/today')]);
+    $('people').textContent = occ.people_present + ' / ' + occ.capacity + ' present';
+    renderFloor(desks); renderRooms(rooms); renderDoors(doors); renderFindings(findings);
+    renderBookings(bookings); renderSessions(sessions);
+    renderMembers(await get('/api/members')); renderCards(await get('/api/unknown-cards'));
+    await refreshNetwork();
+    await loadLog();
+    document.body.dataset.updates = String(Number(document.body.dataset.updates) + 1);
+  } catch (e) { flash(String(e.message || e), false); }
+}
+async function refreshNetwork() {
+  const response = await fetch('/api/network', {headers: {accept: 'application/json'}});
+  if (!response.ok) { $('network-panel').hidden = true; return false; }
+  const view = await response.json();
+  $('network-panel').hidden = false;
+  const body = clear($('network'));
+  for (const s of view.sites) {
+    const tr = el('tr');
+    tr.className = s.stale ? 'stale' : '';
+    tr.dataset.site = s.summary.site;
+    const heard = s.heard_at ? hhmm(s.heard_at) + (s.stale ? ' (stale)' : '') : '-';
+    const desks = s.summary.desks_free + ' / ' + s.summary.desks_occupied + ' / ' + s.summary.desks_unknown;
+    for (const text of [s.summary.name, s.summary.people_present, s.summary.visitors, desks, heard]) {
+      tr.appendChild(el('td', null, String(text)));
+    }
+    body.appendChild(tr);
+  }
+  const refused = clear($('network-refused'));
+  for (const r of view.refused.slice(0, 5)) {
+    refused.appendChild(el('li', null, 'refused ' + hhmm(new Date(r.at_us / 1000).toISOString()) + ': ' + r.reason));
+  }
+  return true;
+}
+function later() { clearTimeout(refreshTimer); refreshTimer = setTimeout(refresh, 150); }
+function clearErrors(form) { for (const s of form.querySelectorAll('[data-error-for]')) s.textContent = ''; }
+async function submit(form) {
+  clearErrors(form);
+  const {ok, answer} = await post(form.dataset.action, new FormData(form));
+  if (ok) { flash(answer.message, true); form.reset(); if (form.id === 'unlock-form') form.hidden = true; later(); return; }
+  flash(answer.error, false);
+  for (const [field, message] of Object.entries(answer.fields || {})) {
+    const slot = form.querySelector('[data-error-for="' + field + '"]'); if (slot) slot.textContent = message;
+  }
+}
+function connect() {
+  const source = new EventSource('/api/stream');
+  source.onopen = () => { $('live').textContent = 'live'; $('live').className = 'on'; later(); };
+  source.onerror = () => { $('live').textContent = 'reconnecting…'; $('live').className = 'off'; };
+  source.onmessage = later;
+  source.addEventListener('reset', later);
+}
+document.addEventListener('DOMContentLoaded', async () => {
+  me = await get('/api/me');
+  $('who').textContent = me.display_name + ' (' + me.role + ')';
+  if (me.role === 'admin') document.body.classList.add('admin');
+  const today = new Date().toISOString().slice(0, 10);
+  for (const d of document.querySelectorAll('input.today')) d.value = today;
+  for (const form of document.querySelectorAll('form.action, #unlock-form')) {
+    form.addEventListener('submit', (e) => { e.preventDefault(); submit(form); });
+  }
+  $('unlock-form').querySelector('[data-cancel]').addEventListener('click', () => { $('unlock-form').hidden = true; });
+  $('log-filter').addEventListener('submit', (e) => { e.preventDefault(); loadLog(); });
+  $('logout').addEventListener('click', async () => { await post('/logout'); location.href = '/login'; });
+  await refresh();
+  connect();
+  // Other sites' summaries come outside the journal's stream: looked at every 15 s.
+  setInterval(refreshNetwork, 15000);
+});
