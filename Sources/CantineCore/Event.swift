@@ -68,125 +68,136 @@ public enum Event: Equatable, Sendable {
     /// Another site reported a visit of one of this site's members.
     case visitReported(VisitReport)
 
-    /// The name of the event in the journal's `kind` column.
-    public var kind: String {
+    /// The event's kind and payload: the one place an event is taken apart for the journal.
+    /// A new case must be named here (the switch is exhaustive), and its new `EventKind` then
+    /// needs a decoding in `decode` (exhaustive too): a forgotten kind does not compile.
+    public var parts: (kind: EventKind, payload: any Encodable) {
         switch self {
-        case .daemonStarted: "daemon.started"
-        case .layoutApplied: "layout.applied"
-        case .memberRegistered: "member.registered"
-        case .memberDisabled: "member.disabled"
-        case .memberEnabled: "member.enabled"
-        case .memberErased: "member.erased"
-        case .planGranted: "plan.granted"
-        case .credentialEnrolled: "credential.enrolled"
-        case .credentialRevoked: "credential.revoked"
-        case .badgePresented: "badge.presented"
-        case .pinEntered: "door.pin-entered"
-        case .exitRequested: "door.exit-requested"
-        case .remoteUnlock: "door.remote-unlock"
-        case .credentialPINSet: "credential.pin-set"
-        case .doorContact: "door.contact"
-        case .readerFault: "door.reader-fault"
-        case .wiredSensorFault: "desk.wired-fault"
-        case .deskReported: "desk.reported"
-        case .roomReported: "room.reported"
-        case .sensorConflict: "sensor.conflict"
-        case .nodeStatus: "node.status"
-        case .bookingCreated: "booking.created"
-        case .bookingChanged: "booking.changed"
-        case .bookingCancelled: "booking.cancelled"
-        case .sessionScheduled: "session.scheduled"
-        case .sessionRemoved: "session.removed"
-        case .timerFired: "timer.fired"
-        case .bookingCheckedIn: "booking.checked-in"
-        case .findingRaised: "finding.raised"
-        case .findingEnded: "finding.ended"
-        case .findingResolved: "finding.resolved"
-        case .roamingRecord: "network.record"
-        case .siteHeard: "network.site-heard"
-        case .visitReported: "network.visit"
+        case .daemonStarted(let p): (.daemonStarted, p)
+        case .layoutApplied(let p): (.layoutApplied, p)
+        case .memberRegistered(let p): (.memberRegistered, p)
+        case .memberDisabled(let p): (.memberDisabled, p)
+        case .memberEnabled(let p): (.memberEnabled, p)
+        case .memberErased(let p): (.memberErased, p)
+        case .planGranted(let p): (.planGranted, p)
+        case .credentialEnrolled(let p): (.credentialEnrolled, p)
+        case .credentialRevoked(let p): (.credentialRevoked, p)
+        case .badgePresented(let p): (.badgePresented, p)
+        case .pinEntered(let p): (.pinEntered, p)
+        case .exitRequested(let p): (.exitRequested, p)
+        case .remoteUnlock(let p): (.remoteUnlock, p)
+        case .credentialPINSet(let p): (.credentialPINSet, p)
+        case .doorContact(let p): (.doorContact, p)
+        case .readerFault(let p): (.readerFault, p)
+        case .wiredSensorFault(let p): (.wiredSensorFault, p)
+        case .deskReported(let p): (.deskReported, p)
+        case .roomReported(let p): (.roomReported, p)
+        case .sensorConflict(let p): (.sensorConflict, p)
+        case .nodeStatus(let p): (.nodeStatus, p)
+        case .bookingCreated(let p): (.bookingCreated, p)
+        case .bookingChanged(let p): (.bookingChanged, p)
+        case .bookingCancelled(let p): (.bookingCancelled, p)
+        case .sessionScheduled(let p): (.sessionScheduled, p)
+        case .sessionRemoved(let p): (.sessionRemoved, p)
+        case .timerFired(let p): (.timerFired, p)
+        case .bookingCheckedIn(let p): (.bookingCheckedIn, p)
+        case .findingRaised(let p): (.findingRaised, p)
+        case .findingEnded(let p): (.findingEnded, p)
+        case .findingResolved(let p): (.findingResolved, p)
+        case .roamingRecord(let p): (.roamingRecord, p)
+        case .siteHeard(let p): (.siteHeard, p)
+        case .visitReported(let p): (.visitReported, p)
         }
     }
 
+    /// The name of the event in the journal's `kind` column.
+    public var kind: String { parts.kind.rawValue }
+
     /// Encodes the payload (without the kind) as JSON.
     public func encodePayload(with encoder: JSONEncoder) throws -> Data {
-        switch self {
-        case .daemonStarted(let p): try encoder.encode(p)
-        case .layoutApplied(let p): try encoder.encode(p)
-        case .memberRegistered(let p), .memberDisabled(let p), .memberEnabled(let p), .memberErased(let p):
-            try encoder.encode(p)
-        case .planGranted(let p): try encoder.encode(p)
-        case .credentialEnrolled(let p): try encoder.encode(p)
-        case .credentialRevoked(let p): try encoder.encode(p)
-        case .badgePresented(let p): try encoder.encode(p)
-        case .pinEntered(let p): try encoder.encode(p)
-        case .exitRequested(let p): try encoder.encode(p)
-        case .remoteUnlock(let p): try encoder.encode(p)
-        case .credentialPINSet(let p): try encoder.encode(p)
-        case .doorContact(let p): try encoder.encode(p)
-        case .readerFault(let p): try encoder.encode(p)
-        case .wiredSensorFault(let p): try encoder.encode(p)
-        case .deskReported(let p): try encoder.encode(p)
-        case .roomReported(let p): try encoder.encode(p)
-        case .sensorConflict(let p): try encoder.encode(p)
-        case .nodeStatus(let p): try encoder.encode(p)
-        case .bookingCreated(let p): try encoder.encode(p)
-        case .bookingChanged(let p): try encoder.encode(p)
-        case .bookingCancelled(let p): try encoder.encode(p)
-        case .sessionScheduled(let p): try encoder.encode(p)
-        case .sessionRemoved(let p): try encoder.encode(p)
-        case .timerFired(let p): try encoder.encode(p)
-        case .bookingCheckedIn(let p): try encoder.encode(p)
-        case .findingRaised(let p): try encoder.encode(p)
-        case .findingEnded(let p): try encoder.encode(p)
-        case .findingResolved(let p): try encoder.encode(p)
-        case .roamingRecord(let p): try encoder.encode(p)
-        case .siteHeard(let p): try encoder.encode(p)
-        case .visitReported(let p): try encoder.encode(p)
-        }
+        try encoder.encode(parts.payload)
     }
 
     /// Decodes an event from its journal kind and JSON payload.
     public static func decode(kind: String, payload: Data, with decoder: JSONDecoder) throws -> Event {
+        guard let kind = EventKind(rawValue: kind) else { throw UnknownEventKind(kind: kind) }
         func d<T: Decodable>(_ t: T.Type) throws -> T { try decoder.decode(t, from: payload) }
         switch kind {
-        case "daemon.started": return .daemonStarted(try d(DaemonStarted.self))
-        case "layout.applied": return .layoutApplied(try d(SiteLayout.self))
-        case "member.registered": return .memberRegistered(try d(MemberRef.self))
-        case "member.disabled": return .memberDisabled(try d(MemberRef.self))
-        case "member.enabled": return .memberEnabled(try d(MemberRef.self))
-        case "member.erased": return .memberErased(try d(MemberRef.self))
-        case "plan.granted": return .planGranted(try d(PlanGranted.self))
-        case "credential.enrolled": return .credentialEnrolled(try d(Credential.self))
-        case "credential.revoked": return .credentialRevoked(try d(CredentialRef.self))
-        case "badge.presented": return .badgePresented(try d(BadgePresented.self))
-        case "door.pin-entered": return .pinEntered(try d(PINEntered.self))
-        case "door.exit-requested": return .exitRequested(try d(DoorRef.self))
-        case "door.remote-unlock": return .remoteUnlock(try d(RemoteUnlock.self))
-        case "credential.pin-set": return .credentialPINSet(try d(CredentialPIN.self))
-        case "door.contact": return .doorContact(try d(DoorContact.self))
-        case "door.reader-fault": return .readerFault(try d(ReaderFault.self))
-        case "desk.wired-fault": return .wiredSensorFault(try d(WiredSensorFault.self))
-        case "desk.reported": return .deskReported(try d(DeskReport.self))
-        case "room.reported": return .roomReported(try d(RoomReport.self))
-        case "sensor.conflict": return .sensorConflict(try d(SensorConflict.self))
-        case "node.status": return .nodeStatus(try d(NodeStatus.self))
-        case "booking.created": return .bookingCreated(try d(Booking.self))
-        case "booking.changed": return .bookingChanged(try d(Booking.self))
-        case "booking.cancelled": return .bookingCancelled(try d(BookingRef.self))
-        case "session.scheduled": return .sessionScheduled(try d(ProgramSession.self))
-        case "session.removed": return .sessionRemoved(try d(SessionRef.self))
-        case "timer.fired": return .timerFired(try d(TimerID.self))
-        case "booking.checked-in": return .bookingCheckedIn(try d(BookingCheckIn.self))
-        case "finding.raised": return .findingRaised(try d(Finding.self))
-        case "finding.ended": return .findingEnded(try d(FindingRef.self))
-        case "finding.resolved": return .findingResolved(try d(FindingResolution.self))
-        case "network.record": return .roamingRecord(try d(RoamingRecord.self))
-        case "network.site-heard": return .siteHeard(try d(SiteHeard.self))
-        case "network.visit": return .visitReported(try d(VisitReport.self))
-        default: throw UnknownEventKind(kind: kind)
+        case .daemonStarted: return .daemonStarted(try d(DaemonStarted.self))
+        case .layoutApplied: return .layoutApplied(try d(SiteLayout.self))
+        case .memberRegistered: return .memberRegistered(try d(MemberRef.self))
+        case .memberDisabled: return .memberDisabled(try d(MemberRef.self))
+        case .memberEnabled: return .memberEnabled(try d(MemberRef.self))
+        case .memberErased: return .memberErased(try d(MemberRef.self))
+        case .planGranted: return .planGranted(try d(PlanGranted.self))
+        case .credentialEnrolled: return .credentialEnrolled(try d(Credential.self))
+        case .credentialRevoked: return .credentialRevoked(try d(CredentialRef.self))
+        case .badgePresented: return .badgePresented(try d(BadgePresented.self))
+        case .pinEntered: return .pinEntered(try d(PINEntered.self))
+        case .exitRequested: return .exitRequested(try d(DoorRef.self))
+        case .remoteUnlock: return .remoteUnlock(try d(RemoteUnlock.self))
+        case .credentialPINSet: return .credentialPINSet(try d(CredentialPIN.self))
+        case .doorContact: return .doorContact(try d(DoorContact.self))
+        case .readerFault: return .readerFault(try d(ReaderFault.self))
+        case .wiredSensorFault: return .wiredSensorFault(try d(WiredSensorFault.self))
+        case .deskReported: return .deskReported(try d(DeskReport.self))
+        case .roomReported: return .roomReported(try d(RoomReport.self))
+        case .sensorConflict: return .sensorConflict(try d(SensorConflict.self))
+        case .nodeStatus: return .nodeStatus(try d(NodeStatus.self))
+        case .bookingCreated: return .bookingCreated(try d(Booking.self))
+        case .bookingChanged: return .bookingChanged(try d(Booking.self))
+        case .bookingCancelled: return .bookingCancelled(try d(BookingRef.self))
+        case .sessionScheduled: return .sessionScheduled(try d(ProgramSession.self))
+        case .sessionRemoved: return .sessionRemoved(try d(SessionRef.self))
+        case .timerFired: return .timerFired(try d(TimerID.self))
+        case .bookingCheckedIn: return .bookingCheckedIn(try d(BookingCheckIn.self))
+        case .findingRaised: return .findingRaised(try d(Finding.self))
+        case .findingEnded: return .findingEnded(try d(FindingRef.self))
+        case .findingResolved: return .findingResolved(try d(FindingResolution.self))
+        case .roamingRecord: return .roamingRecord(try d(RoamingRecord.self))
+        case .siteHeard: return .siteHeard(try d(SiteHeard.self))
+        case .visitReported: return .visitReported(try d(VisitReport.self))
         }
     }
+}
+
+/// Every kind of event, by its name in the journal's `kind` column (never renamed: old
+/// journals are read by it).
+public enum EventKind: String, CaseIterable, Sendable {
+    case daemonStarted = "daemon.started"
+    case layoutApplied = "layout.applied"
+    case memberRegistered = "member.registered"
+    case memberDisabled = "member.disabled"
+    case memberEnabled = "member.enabled"
+    case memberErased = "member.erased"
+    case planGranted = "plan.granted"
+    case credentialEnrolled = "credential.enrolled"
+    case credentialRevoked = "credential.revoked"
+    case badgePresented = "badge.presented"
+    case pinEntered = "door.pin-entered"
+    case exitRequested = "door.exit-requested"
+    case remoteUnlock = "door.remote-unlock"
+    case credentialPINSet = "credential.pin-set"
+    case doorContact = "door.contact"
+    case readerFault = "door.reader-fault"
+    case wiredSensorFault = "desk.wired-fault"
+    case deskReported = "desk.reported"
+    case roomReported = "room.reported"
+    case sensorConflict = "sensor.conflict"
+    case nodeStatus = "node.status"
+    case bookingCreated = "booking.created"
+    case bookingChanged = "booking.changed"
+    case bookingCancelled = "booking.cancelled"
+    case sessionScheduled = "session.scheduled"
+    case sessionRemoved = "session.removed"
+    case timerFired = "timer.fired"
+    case bookingCheckedIn = "booking.checked-in"
+    case findingRaised = "finding.raised"
+    case findingEnded = "finding.ended"
+    case findingResolved = "finding.resolved"
+    case roamingRecord = "network.record"
+    case siteHeard = "network.site-heard"
+    case visitReported = "network.visit"
 }
 
 /// A journal row of a kind this version does not know (written by a newer Cantine).
