@@ -110,11 +110,30 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
+        // `cantine demo`: a whole simulated site (doors, sensors, members, a day's program) on
+        // the daemon, and the local mosquitto it (and the benches) start.
+        .target(
+            name: "CantineDemo",
+            dependencies: [
+                "CantineProtocol", "CantineCore", "CantineStore", "CantineGPIO", "CantineMQTT", "CantineDaemon",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        // `cantine bench`: the seven benches whose figures docs/benchmarks.md records.
+        .target(
+            name: "CantineBench",
+            dependencies: [
+                "CantineProtocol", "CantineCore", "CantineStore", "CantineGPIO", "CantineMQTT", "CantineNetwork",
+                "CantineWeb", "CantineDaemon", "CantineDemo", "CMemoryStats",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .executableTarget(
             name: "cantine",
             dependencies: [
-                "CantineDaemon", "CantineCore", "CantineProtocol", "CantineStore", "CantineGPIO", "CantineImport",
-                "CantineWeb", "CantineNetwork",
+                "CantineDaemon", "CantineDemo", "CantineBench", "CantineCore", "CantineProtocol", "CantineStore",
+                "CantineGPIO", "CantineImport", "CantineWeb", "CantineNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -141,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "CantineDaemonTests",
             dependencies: [
-                "CantineDaemon", "cantine", "CantineFuzz",
+                "CantineDaemon", "CantineDemo", "CantineBench", "cantine", "CantineFuzz",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

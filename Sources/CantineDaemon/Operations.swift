@@ -42,7 +42,7 @@ extension Runtime {
     }
 
     /// Applies an operation; its journal entries are queued (not yet durable).
-    func apply(_ op: SiteOperation, source: EventSource) throws(CommandError) -> (OperationResult, Int64) {
+    public func apply(_ op: SiteOperation, source: EventSource) throws(CommandError) -> (OperationResult, Int64) {
         let site = config.site.id
         let now = engine.now
         /// Executes one command with its record writes; returns the last journal seq.

@@ -104,7 +104,7 @@ struct HeapTrimService: Service {
 
 /// Sleeps for `duration`, returning early on graceful shutdown (and at once when cancelled:
 /// loops around it check `Task.isCancelled` too, or a cancelled group would spin).
-func pause(_ duration: Duration) async {
+public func pause(_ duration: Duration) async {
     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
 }
 

@@ -9,6 +9,7 @@ import Foundation
 import Synchronization
 
 @testable import CantineDaemon
+@testable import CantineDemo
 
 /// A mosquitto broker of the test's own on 127.0.0.1:`port`.
 final class Broker: @unchecked Sendable {

@@ -8,7 +8,9 @@ import Foundation
 import Logging
 import Testing
 
+@testable import CantineBench
 @testable import CantineDaemon
+@testable import CantineDemo
 
 @Suite struct DemoTests {
     @Test func theDemoDayPlaysOutAsAdvertised() throws {

@@ -10,6 +10,7 @@ import Foundation
 import Logging
 import Testing
 
+@testable import CantineBench
 @testable import CantineDaemon
 
 /// A 4-bit keypad frame.

@@ -4,6 +4,8 @@
 // node meanwhile times report → desk state leaving the daemon. Figures, not assertions.
 
 import CantineCore
+import CantineDaemon
+import CantineDemo
 import CantineMQTT
 import CantineProtocol
 import Foundation

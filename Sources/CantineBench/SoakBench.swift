@@ -7,6 +7,8 @@
 
 import CMemoryStats
 import CantineCore
+import CantineDaemon
+import CantineDemo
 import Foundation
 import Logging
 import ServiceLifecycle

@@ -3,6 +3,7 @@
 // sensor, 2,000 bookings, 200 members inside. Pure core code, no I/O: figures, not assertions.
 
 import CantineCore
+import CantineDaemon
 import CantineGPIO
 import Foundation
 

@@ -5,6 +5,7 @@
 // started.
 
 import CantineCore
+import CantineDaemon
 import CantineGPIO
 import CantineMQTT
 import CantineProtocol

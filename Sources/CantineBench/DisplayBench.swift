@@ -5,6 +5,7 @@
 // on demand.
 
 import CantineCore
+import CantineDaemon
 import CantineWeb
 import Foundation
 import Hummingbird

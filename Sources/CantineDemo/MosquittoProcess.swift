@@ -3,14 +3,15 @@
 // for until they accept a connection, and killed with SIGKILL at the end (a child inherits the
 // daemon's blocked signal mask, SIGTERM among them; these brokers keep nothing worth a clean exit).
 
+import CantineDaemon
 import CantineMQTT
 import Foundation
 
 /// A mosquitto this process started.
-final class MosquittoProcess: Sendable {
+public final class MosquittoProcess: Sendable {
     let process: Process
     /// The loopback port it listens on.
-    let port: Int
+    public let port: Int
 
     private init(process: Process, port: Int) {
         self.process = process
@@ -18,13 +19,13 @@ final class MosquittoProcess: Sendable {
     }
 
     /// mosquitto's binary, nil when it is not installed.
-    static var binary: String? {
+    public static var binary: String? {
         ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// A loopback port nothing listens on now.
-    static func freePort() -> Int {
+    public static func freePort() -> Int {
         var port = Int.random(in: 20_000...60_000)
         while MosquittoClient.reachable(host: "127.0.0.1", port: port) { port = Int.random(in: 20_000...60_000) }
         return port
@@ -34,7 +35,7 @@ final class MosquittoProcess: Sendable {
     /// or, without one, on a free port — another one (five tries) when the port chosen was
     /// taken meanwhile (an outgoing connection's ephemeral port, say). Waits up to 5 s for it
     /// to accept connections.
-    static func start(port fixed: Int? = nil, directory: String, conf: (Int) -> String) throws(DaemonError)
+    public static func start(port fixed: Int? = nil, directory: String, conf: (Int) -> String) throws(DaemonError)
         -> MosquittoProcess
     {
         guard let binary else { throw DaemonError("mosquitto is not installed: apt install mosquitto") }
@@ -65,7 +66,7 @@ final class MosquittoProcess: Sendable {
     }
 
     /// Hashes a mosquitto password file in place (`mosquitto_passwd -U`).
-    static func hashPasswords(_ file: String) throws(DaemonError) {
+    public static func hashPasswords(_ file: String) throws(DaemonError) {
         let tool = "/usr/bin/mosquitto_passwd"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tool)
@@ -76,7 +77,7 @@ final class MosquittoProcess: Sendable {
     }
 
     /// Kills it (SIGKILL) and waits for it to go.
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

@@ -5,6 +5,8 @@
 // occupancy change at Paris to reach Nantes's network view. Figures, not assertions.
 
 import CantineCore
+import CantineDaemon
+import CantineDemo
 import CantineMQTT
 import CantineNetwork
 import CantineProtocol

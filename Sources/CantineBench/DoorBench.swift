@@ -9,6 +9,7 @@
 // both-edge request of D0/D1 would have lost on the same edges and the same kernel.
 
 import CantineCore
+import CantineDaemon
 import CantineGPIO
 import CantineProtocol
 import CantineStore

@@ -2,6 +2,7 @@
 // and the time to replay the journal from the first entry. Figures, not assertions.
 
 import CantineCore
+import CantineDaemon
 import CantineProtocol
 import CantineStore
 import Foundation

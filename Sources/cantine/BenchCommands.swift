@@ -1,0 +1,314 @@
+// `cantine bench <name>`: the benches of CantineBench, each printing its figures (or --json)
+// as docs/benchmarks.md records them.
+
+import ArgumentParser
+import CantineBench
+import CantineCore
+import CantineDaemon
+import CantineStore
+import Foundation
+import Logging
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure performance figures (see docs/benchmarks.md).",
+        subcommands: [
+            JournalBench.self, DoorBench.self, IngestBench.self, ReconcileBench.self, DisplayBench.self,
+            SoakBench.self, NetworkBench.self,
+        ])
+
+    struct NetworkBench: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "network",
+            abstract:
+                "Three sites and a hub on bridged loopback brokers: revocation and occupancy propagation times.")
+        static var defaultLogLevel: Logger.Level { .error }
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Revocations and occupancy changes timed (each).") var samples = 200
+        @Option(help: "Directory for the scratch sites.") var dir = NSTemporaryDirectory()
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard (1...100_000).contains(samples) else { throw ValidationError("--samples \(samples): 1 to 100000") }
+        }
+
+        func run() async throws {
+            let r = try await Bench.network(samples: samples, directory: dir, logger: global.logger)
+            if json { return try printJSON(r) }
+            printTable(
+                ["figure", "p50_ms", "p99_ms", "max_ms"],
+                [
+                    [
+                        "revocation, Paris command → Nantes state", String(format: "%.1f", r.revocationP50Ms),
+                        String(format: "%.1f", r.revocationP99Ms), String(format: "%.1f", r.revocationMaxMs),
+                    ],
+                    [
+                        "occupancy, Paris badge → Nantes network view", String(format: "%.1f", r.occupancyP50Ms),
+                        String(format: "%.1f", r.occupancyP99Ms), String(format: "%.1f", r.occupancyMaxMs),
+                    ],
+                ])
+            print("samples \(r.samples) each, lost \(r.lost)")
+        }
+    }
+
+    struct SoakBench: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "soak",
+            abstract:
+                "Run the demo daemon at 10× for N minutes with a screen and a polling dashboard; report memory, file descriptors and journal size."
+        )
+        static var defaultLogLevel: Logger.Level { .error }
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Minutes of real time (the demo day at 10× lasts about 100).") var minutes = 10.0
+        @Option(help: "Times faster than real time.") var speed = 10.0
+        @Option(help: "Directory for the scratch site.") var dir = NSTemporaryDirectory()
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard minutes > 0, minutes <= 7 * 24 * 60 else { throw ValidationError("--minutes \(minutes): 0 to 10080") }
+            guard speed >= 1, speed <= 1000 else { throw ValidationError("--speed \(speed): 1 to 1000") }
+        }
+
+        func run() async throws {
+            let r = try await Bench.soak(minutes: minutes, speed: speed, directory: dir, logger: global.logger)
+            if json { return try printJSON(r) }
+            printTable(
+                ["figure", "value"],
+                [
+                    [
+                        "minutes at ×speed (mqtt)",
+                        String(format: "%.1f at ×%.0f (%@)", r.minutes, r.speed, r.mqtt ? "on" : "off"),
+                    ],
+                    ["rss before the load first came", String(format: "%.1f", r.rssBeforeLoadMB)],
+                    [
+                        "rss_start_mb / rss_end_mb / max",
+                        String(format: "%.1f / %.1f / %.1f", r.rssStartMB, r.rssEndMB, r.rssMaxMB),
+                    ],
+                    ["rss growth MB per hour", String(format: "%.2f", r.rssGrowthMBPerHour)],
+                    [
+                        "… after the first 10 minutes",
+                        r.rssGrowthAfterWarmupMBPerHour.map { String(format: "%.2f", $0) } ?? "– (soak too short)",
+                    ],
+                    [
+                        "of which anonymous (heap): start / end",
+                        String(format: "%.1f / %.1f", r.rssAnonStartMB, r.rssAnonEndMB),
+                    ],
+                    [
+                        "heap in use (of which SQLite): start / end",
+                        String(
+                            format: "%.1f (%.1f) / %.1f (%.1f)", r.heapInUseStartMB, r.sqliteStartMB, r.heapInUseEndMB,
+                            r.sqliteEndMB),
+                    ],
+                    ["site state KB: start / end", String(format: "%.0f / %.0f", r.stateStartKB, r.stateEndKB)],
+                    ["fds_start / fds_end", "\(r.fdsStart) / \(r.fdsEnd)"],
+                    [
+                        "fds opened / closed",
+                        (r.fdsOpened.isEmpty ? "-" : r.fdsOpened.joined(separator: ", ")) + " / "
+                            + (r.fdsClosed.isEmpty ? "-" : r.fdsClosed.joined(separator: ", ")),
+                    ],
+                    ["events / journal_mb", String(format: "%lld / %.1f", r.events, r.journalMB)],
+                    ["requests (failed) / boards", "\(r.requests) (\(r.requestsFailed)) / \(r.boards)"],
+                ])
+        }
+    }
+
+    struct JournalBench: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "journal", abstract: "Durable group-committed append throughput and replay time.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Number of events.") var events = 1_000_000
+        @Option(help: "Directory for the scratch database.") var dir = NSTemporaryDirectory()
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard events >= 1000 else { throw ValidationError("--events \(events): expected at least 1000") }
+        }
+
+        func run() async throws {
+            let r = try Bench.journal(events: events, directory: dir, logger: global.logger)
+            if json {
+                try printJSON(r)
+            } else {
+                printTable(
+                    ["figure", "value"],
+                    [
+                        ["events", "\(r.events)"], ["append_per_s (durable)", String(format: "%.0f", r.appendPerS)],
+                        ["commits", "\(r.batches)"], ["replay_s", String(format: "%.2f", r.replayS)],
+                        ["replay_per_s", String(format: "%.0f", r.replayPerS)],
+                        ["db_mb", String(format: "%.1f", r.dbMB)],
+                        ["replay digest = live digest", r.digestMatches ? "yes" : "NO"],
+                    ])
+            }
+        }
+    }
+
+    struct DoorBench: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "door",
+            abstract: "Badge-to-relay latency with 100k members under sensor load; decoder misdecodes.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Members (each with a plan and a badge) in the database.") var members = 100_000
+        @Option(help: "Frames timed through the reader thread to the relay.") var samples = 500
+        @Option(help: "Frames through the pure decoder, per bit period (1 ms and 2 ms).") var decoderFrames = 100_000
+        @Option(help: "Desk sensor reports per second submitted meanwhile.") var sensorRate = 2000
+        @Option(help: "Directory for the scratch database.") var dir = NSTemporaryDirectory()
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard members >= 10 else { throw ValidationError("--members \(members): expected at least 10") }
+            guard samples >= 10 else { throw ValidationError("--samples \(samples): expected at least 10") }
+            guard decoderFrames >= 100 else { throw ValidationError("--decoder-frames: expected at least 100") }
+            guard (0...100_000).contains(sensorRate) else { throw ValidationError("--sensor-rate: 0 to 100000") }
+        }
+
+        func run() async throws {
+            let r = try Bench.door(
+                members: members, samples: samples, decoderFrames: decoderFrames, sensorRate: sensorRate,
+                directory: dir, logger: global.logger)
+            if json { return try printJSON(r) }
+            printTable(
+                ["figure", "value"],
+                [
+                    ["members", "\(r.members) (seeded in \(String(format: "%.1f", r.seedS)) s)"],
+                    ["samples (granted frames)", "\(r.samples)"],
+                    [
+                        "p50_us (last bit edge → relay, minus \(r.gapTimeoutMs) ms gap)",
+                        String(format: "%.0f", r.p50Us),
+                    ],
+                    ["p99_us", String(format: "%.0f", r.p99Us)], ["max_us", String(format: "%.0f", r.maxUs)],
+                    ["  of which reader wake-up after the gap, p50 µs", String(format: "%.0f", r.wakeP50Us)],
+                    [
+                        "  of which decode → relay, p50 / p99 µs",
+                        String(format: "%.0f / %.0f", r.decideP50Us, r.decideP99Us),
+                    ],
+                    ["sensor reports/s meanwhile", String(format: "%.0f", r.sensorReportsPerS)],
+                    ["dropped edges", "\(r.droppedEdges)"],
+                    ["decoder frames through a loaded Pi's kernel (1 ms + 2 ms)", "\(r.frames)"],
+                    ["misdecodes", "\(r.misdecodes)"], ["parity_grants", "\(r.parityGrants)"],
+                    ["frames a both-edge D0/D1 request would have lost", "\(r.bothEdgeLost)"],
+                ])
+        }
+    }
+}
+
+extension BenchCommand {
+    struct ReconcileBench: ParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "reconcile",
+            abstract: "A full reconciliation pass: 500 desks, 10 rooms, 2,000 bookings, 200 members inside.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Desks.") var desks = 500
+        @Option(help: "Bookings (the first of each day's desks are room bookings).") var bookings = 2000
+        @Option(help: "Members inside.") var present = 200
+        @Option(help: "Timed passes.") var passes = 200
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard (20...100_000).contains(desks) else {
+                throw ValidationError("--desks \(desks): expected 20 to 100000")
+            }
+            guard (0...1_000_000).contains(bookings) else { throw ValidationError("--bookings: 0 to 1000000") }
+            guard (0...100_000).contains(present) else { throw ValidationError("--present: 0 to 100000") }
+            guard (1...100_000).contains(passes) else { throw ValidationError("--passes: 1 to 100000") }
+        }
+
+        func run() throws {
+            let r = Bench.reconcile(desks: desks, bookings: bookings, present: present, passes: passes)
+            if json { return try printJSON(r) }
+            printTable(
+                ["figure", "value"],
+                [
+                    ["desks / rooms / bookings / inside", "\(r.desks) / \(r.rooms) / \(r.bookings) / \(r.present)"],
+                    [
+                        "first_pass_us (finds everything)",
+                        String(format: "%.0f (%d events)", r.firstPassUs, r.firstPassEvents),
+                    ],
+                    ["pass_us (median of \(r.passes))", String(format: "%.0f", r.passUs)],
+                    ["max_pass_us", String(format: "%.0f", r.maxPassUs)],
+                    ["steady_events (0: stable)", "\(r.steadyEvents)"],
+                ])
+        }
+    }
+
+    struct IngestBench: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "ingest",
+            abstract: "Desk reports through a real mosquitto into the daemon, against mosquitto_sub on the same stream."
+        )
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Reports published in all.") var reports = 200_000
+        @Option(help: "Simulated nodes (one desk each).") var nodes = 50
+        @Option(help: "Reports per second offered in the paced phase.") var pacedRate = 2000
+        @Option(help: "Seconds of the paced phase.") var pacedSeconds = 5
+        @Option(help: "Directory for the scratch database and broker.") var dir = NSTemporaryDirectory()
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard reports >= 1000 else { throw ValidationError("--reports \(reports): expected at least 1000") }
+            guard (2...196).contains(nodes) else { throw ValidationError("--nodes \(nodes): expected 2 to 196") }
+            guard (100...50_000).contains(pacedRate) else {
+                throw ValidationError("--paced-rate \(pacedRate): expected 100 to 50000 reports/s")
+            }
+            guard (1...600).contains(pacedSeconds) else {
+                throw ValidationError("--paced-seconds \(pacedSeconds): expected 1 to 600")
+            }
+        }
+
+        func run() async throws {
+            let r = try await Bench.ingest(
+                reports: reports, nodes: nodes, pacedPerS: pacedRate, pacedSeconds: pacedSeconds, directory: dir,
+                logger: global.logger)
+            if json { return try printJSON(r) }
+            printTable(
+                ["figure", "value"],
+                [
+                    ["reports (nodes)", "\(r.reports) (\(r.nodes))"],
+                    ["ingest_per_s (applied, journaled durably, states out)", String(format: "%.0f", r.ingestPerS)],
+                    ["mosquitto_sub_per_s (same stream)", String(format: "%.0f", r.mosquittoSubPerS)],
+                    ["ratio", String(format: "%.2f", r.ratio)],
+                    [
+                        "p50_ms / p99_ms (report → desk state out, \(r.probes) probes)",
+                        String(format: "%.1f / %.1f", r.p50Ms, r.p99Ms),
+                    ],
+                    [
+                        "paced: p50_ms / p99_ms at \(r.pacedPerS) reports/s (\(r.pacedProbes) probes)",
+                        String(format: "%.1f / %.1f", r.pacedP50Ms, r.pacedP99Ms),
+                    ],
+                    ["rejected / dropped", "\(r.rejected) / \(r.dropped)"],
+                ])
+        }
+    }
+}
+
+extension BenchCommand {
+    struct DisplayBench: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "display",
+            abstract: "Screens on /display's live stream: state change → board received by every screen.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Concurrent SSE clients.") var clients = 100
+        @Option(help: "Desk changes injected, one after the other.") var changes = 300
+        @Option(help: "Directory for the scratch database.") var dir = NSTemporaryDirectory()
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard (1...1000).contains(clients) else { throw ValidationError("--clients \(clients): 1 to 1000") }
+            guard changes >= 10 else { throw ValidationError("--changes \(changes): expected at least 10") }
+        }
+
+        func run() async throws {
+            var logger = global.logger
+            logger.logLevel = global.level(default: .error)
+            let r = try await Bench.display(clients: clients, changes: changes, directory: dir, logger: logger)
+            if json { return try printJSON(r) }
+            printTable(
+                ["figure", "value"],
+                [
+                    ["clients", "\(r.clients)"], ["changes", "\(r.changes)"],
+                    ["p50_ms (state change → all screens)", String(format: "%.2f", r.p50Ms)],
+                    ["p99_ms", String(format: "%.2f", r.p99Ms)], ["max_ms", String(format: "%.2f", r.maxMs)],
+                    ["missed (2 s)", "\(r.missed)"],
+                ])
+        }
+    }
+}

@@ -1,0 +1,98 @@
+// `cantine bookings`: add, list, cancel. Changes go through SiteClient; reads go to SQLite.
+
+import ArgumentParser
+import CantineCore
+import CantineDaemon
+import CantineProtocol
+import CantineStore
+import Foundation
+import GRDB
+
+struct Bookings: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Book desks and the meeting room; list and cancel bookings.",
+        subcommands: [Add.self, List.self, Cancel.self])
+
+    struct Add: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            abstract: "Book a desk (half-day, day or up to 21 days) or a room (a time slot).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Member id.") var member: String
+        @Option(help: "Desk id.") var desk: String?
+        @Option(help: "Room id.") var room: String?
+        @Option(help: "Date (YYYY-MM-DD, today, tomorrow).") var date = "today"
+        @Option(help: "Desk period: am, pm or day.") var period = DeskPeriod.day
+        @Option(help: "Consecutive days for a desk (1–21).") var days = 1
+        @Option(help: "Room slot start (HH:MM).") var start: String?
+        @Option(help: "Room slot end (HH:MM).") var end: String?
+        @Option(help: "Booking id (default: a fresh opaque id).") var id: String?
+
+        mutating func validate() throws {
+            switch (desk, room) {
+            case (nil, nil), (.some, .some): throw ValidationError("give --desk or --room (one of them)")
+            case (nil, .some):
+                if start == nil || end == nil {
+                    throw ValidationError("a room booking needs --start and --end (HH:MM)")
+                }
+            case (.some, nil): break
+            }
+        }
+
+        func run() async throws {
+            if let desk {
+                try await perform(
+                    .bookDesk(member: member, desk: desk, date: date, period: period, days: days, id: id), global,
+                    output)
+            } else if let room, let start, let end {
+                try await perform(
+                    .bookRoom(member: member, room: room, date: date, start: start, end: end, id: id), global, output)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(abstract: "List the bookings of a day.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Date (YYYY-MM-DD, today, tomorrow).") var date = "today"
+
+        struct Row: Codable {
+            var id: String
+            var member: String
+            var resource: String
+            var start: String
+            var end: String
+            var status: String
+        }
+
+        func run() async throws {
+            let config = try global.loadConfig()
+            let (from, to) = try dayBounds(date, config)
+            let store = try SiteClient(config: config, logger: global.logger).openStore()
+            let tz = config.timeZone
+            let rows = try store.read { db in
+                try BookingRecord.filter(Column("start_us") < to.micros && Column("end_us") > from.micros)
+                    .order(Column("start_us")).fetchAll(db)
+                    .map {
+                        Row(
+                            id: $0.id, member: $0.memberId, resource: "\($0.resourceKind) \($0.resourceId)",
+                            start: localText(Instant(micros: $0.startUs), tz),
+                            end: localText(Instant(micros: $0.endUs), tz), status: $0.status)
+                    }
+            }
+            if output.json { return try printJSON(rows) }
+            printTable(
+                ["ID", "MEMBER", "WHAT", "FROM", "TO", "STATUS"],
+                rows.map { [$0.id, $0.member, $0.resource, $0.start, $0.end, $0.status] })
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(abstract: "Cancel a booking.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Booking id.") var id: String
+        func run() async throws { try await perform(.cancelBooking(id: id), global, output) }
+    }
+}
