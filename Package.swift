@@ -84,7 +84,6 @@ let package = Package(
                 "CantineCore", "CantineStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -135,7 +134,6 @@ let package = Package(
                 "CantineDaemon", "CantineDemo", "CantineBench", "CantineCore", "CantineProtocol", "CantineStore",
                 "CantineGPIO", "CantineImport", "CantineWeb", "CantineNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 

@@ -281,7 +281,7 @@ public final class DoorInput: Sendable {
             let read = UnknownRead(
                 seq: applied.entry.seq, atUs: applied.entry.wall.micros, door: door.rawValue,
                 format: card.format.rawValue, facility: Int64(card.facility), cardNumber: Int64(card.card))
-            return RecordWrite { db in try read.insert(db, site: site) }
+            return RecordWrite.unknownRead(read, site: site)
         }
     }
 

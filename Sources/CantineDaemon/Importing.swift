@@ -6,7 +6,6 @@ import CantineCore
 import CantineImport
 import CantineStore
 import Foundation
-import GRDB
 
 extension Runtime {
     /// Reads an iCalendar feed into import candidates over `window`.
@@ -23,12 +22,7 @@ extension Runtime {
         let layout = engine.read { $0.layout }
         let emails: [String: String]
         if target == .bookings && member == nil {
-            emails =
-                (try? store.read { db in
-                    try MemberRecord.fetchAll(db).reduce(into: [String: String]()) { map, m in
-                        if let e = m.email { map[e.lowercased()] = m.id }
-                    }
-                }) ?? [:]
+            emails = (try? store.memberIDsByEmail()) ?? [:]
         } else {
             emails = [:]
         }

@@ -6,7 +6,6 @@ import CantineCore
 import CantineProtocol
 import CantineStore
 import Foundation
-import GRDB
 import Synchronization
 
 extension Runtime {
@@ -46,11 +45,8 @@ extension Runtime {
         let site = config.site.id
         let now = engine.now
         /// Executes one command with its record writes; returns the last journal seq.
-        func run(_ command: Command, records: @escaping @Sendable (Database) throws -> Void) throws(CommandError)
-            -> Int64
-        {
-            try engine.execute(command, source: source, attachment: RecordWrite(records)).last?.entry.seq
-                ?? engine.lastSeq
+        func run(_ command: Command, records: RecordWrite = .nothing) throws(CommandError) -> Int64 {
+            try engine.execute(command, source: source, attachment: records).last?.entry.seq ?? engine.lastSeq
         }
 
         switch op {
@@ -71,31 +67,24 @@ extension Runtime {
             } catch {
                 throw CommandError("cannot seal the profile of \(member): \(error)")
             }
-            let seq = try run(.registerMember(member, sealed: sealed)) { db in
-                try MemberRecord(
-                    id: member.rawValue, site: site, name: name, email: email, status: "active", createdUs: now.micros
-                ).insert(db)
-                try MemberKeys.insert(key, member: member.rawValue, site: site, createdUs: now.micros, db)
-            }
+            let record = MemberRecord(
+                id: member.rawValue, site: site, name: name, email: email, status: "active", createdUs: now.micros)
+            let seq = try run(.registerMember(member, sealed: sealed), records: .addMember(record, key: key))
             return (OperationResult(message: "member \(member) added (\(name))", id: member.rawValue), seq)
 
         case .setMemberStatus(let member, let active):
             let status: MemberStatus = active ? .active : .disabled
-            let seq = try run(.setMemberStatus(MemberID(member), status)) { db in
-                try db.execute(sql: "UPDATE members SET status = ? WHERE id = ?", arguments: [status.rawValue, member])
-            }
+            let seq = try run(.setMemberStatus(MemberID(member), status), records: .memberStatus(member, status))
             return (OperationResult(message: "member \(member) \(active ? "enabled" : "disabled")", id: member), seq)
 
         case .grantPlan(let member, let kind, let from, let days):
             let date = try localDate(from, now: now)
             let (start, end) = try calendar.planWindow(kind, from: date, days: days)
             let plan = Plan(id: PlanID(OpaqueID.make("p")), kind: kind, validFrom: start, validUntil: end)
-            let seq = try run(.grantPlan(MemberID(member), plan)) { db in
-                try PlanRecord(
-                    id: plan.id.rawValue, site: site, memberId: member, kind: kind.rawValue, validFromUs: start.micros,
-                    validUntilUs: end?.micros
-                ).insert(db)
-            }
+            let record = PlanRecord(
+                id: plan.id.rawValue, site: site, memberId: member, kind: kind.rawValue, validFromUs: start.micros,
+                validUntilUs: end?.micros)
+            let seq = try run(.grantPlan(MemberID(member), plan), records: .addPlan(record))
             let until = end.map { " until \(calendar.text($0))" } ?? ""
             return (
                 OperationResult(
@@ -116,13 +105,11 @@ extension Runtime {
             let credential = Credential(
                 id: CredentialID(id ?? OpaqueID.make("b")), member: MemberID(member), format: format, token: token,
                 pin: try pin.map { text throws(CommandError) in tokenizer.pinDigest(try Self.pin(text), badge: token) })
-            let seq = try run(.enrollCredential(credential)) { db in
-                try CredentialRecord(
-                    id: credential.id.rawValue, site: site, memberId: member, format: format.rawValue,
-                    facility: Int64(facility), cardNumber: Int64(card), token: credential.token.rawValue,
-                    enrolledUs: now.micros
-                ).insert(db)
-            }
+            let record = CredentialRecord(
+                id: credential.id.rawValue, site: site, memberId: member, format: format.rawValue,
+                facility: Int64(facility), cardNumber: Int64(card), token: credential.token.rawValue,
+                enrolledUs: now.micros)
+            let seq = try run(.enrollCredential(credential), records: .addCredential(record))
             return (
                 OperationResult(message: "badge \(credential.id) enrolled for \(member)", id: credential.id.rawValue),
                 seq
@@ -135,7 +122,7 @@ extension Runtime {
             let digest = try text.map { text throws(CommandError) in
                 tokenizer.pinDigest(try Self.pin(text), badge: credential.token)
             }
-            let seq = try run(.setPIN(credential.id, digest)) { _ in }
+            let seq = try run(.setPIN(credential.id, digest))
             return (OperationResult(message: "PIN of badge \(id) \(digest == nil ? "removed" : "set")", id: id), seq)
 
         case .unlockDoor(let door, let by, let reason, let requestedAtUs):
@@ -145,7 +132,7 @@ extension Runtime {
                     "remote unlock of \(door) not carried out: the request is \(Int(age.seconds)) s old (limit \(Int(config.remoteUnlockMaxAge.seconds)) s); send it again"
                 )
             }
-            let seq = try run(.remoteUnlock(RemoteUnlock(door: DoorID(door), by: by, reason: reason))) { _ in }
+            let seq = try run(.remoteUnlock(RemoteUnlock(door: DoorID(door), by: by, reason: reason)))
             let pulse = engine.read { $0.layout?.door(DoorID(door))?.pulse.seconds } ?? 0
             return (
                 OperationResult(
@@ -154,9 +141,7 @@ extension Runtime {
             )
 
         case .revokeBadge(let id):
-            let seq = try run(.revokeCredential(CredentialID(id))) { db in
-                try db.execute(sql: "UPDATE credentials SET revoked_us = ? WHERE id = ?", arguments: [now.micros, id])
-            }
+            let seq = try run(.revokeCredential(CredentialID(id)), records: .revokeCredential(id, at: now))
             return (OperationResult(message: "badge \(id) revoked", id: id), seq)
 
         case .bookDesk(let member, let desk, let date, let period, let days, let id):
@@ -170,7 +155,7 @@ extension Runtime {
             return try book(member, .room(RoomID(room)), start, end, id, run)
 
         case .cancelBooking(let id):
-            let seq = try run(.cancelBooking(BookingID(id))) { _ in }
+            let seq = try run(.cancelBooking(BookingID(id)))
             return (OperationResult(message: "booking \(id) cancelled", id: id), seq)
 
         case .addSession(
@@ -184,12 +169,12 @@ extension Runtime {
             guard engine.read({ $0.sessions[session.id] }) == nil else {
                 throw CommandError("session '\(session.id)' exists: change it with `cantine sessions edit`")
             }
-            if id != nil, let old = try record(SessionRecord.self, session.id.rawValue) {
+            if id != nil, let old = try record({ try store.session(session.id.rawValue) }, session.id.rawValue) {
                 throw CommandError(
                     "session '\(session.id)' already exists ('\(old.title)' on \(calendar.text(Instant(micros: old.startUs)))): give another id, or leave --id out"
                 )
             }
-            let seq = try run(.scheduleSession(session)) { _ in }
+            let seq = try run(.scheduleSession(session))
             return (
                 OperationResult(message: "session \(session.id) '\(session.title)' scheduled", id: session.id.rawValue),
                 seq
@@ -203,10 +188,8 @@ extension Runtime {
                 throw CommandError("no member '\(member)': nothing erased (see `cantine members list`)")
             }
             let counts = Mutex(ErasureCounts())
-            let seq = try run(.eraseMember(MemberID(member))) { db in
-                let n = try Store.eraseRecords(member: member, db)
-                counts.withLock { $0 = n }
-            }
+            let seq = try run(
+                .eraseMember(MemberID(member)), records: .eraseMember(member) { n in counts.withLock { $0 = n } })
             journal.flush()
             let n = counts.withLock { $0 }
             return (
@@ -218,12 +201,9 @@ extension Runtime {
 
         case .setNamePublishing(let member, let allowed):
             do {
-                let changed = try store.pool.write { db in
-                    try db.execute(
-                        sql: "UPDATE members SET publish_name = ? WHERE id = ?", arguments: [allowed, member])
-                    return db.changesCount
+                guard try store.setNamePublishing(member: member, allowed: allowed) else {
+                    throw CommandError("no member '\(member)': see `cantine members list`")
                 }
-                guard changed == 1 else { throw CommandError("no member '\(member)': see `cantine members list`") }
             } catch let error as CommandError {
                 throw error
             } catch {
@@ -236,7 +216,7 @@ extension Runtime {
             )
 
         case .removeSession(let id):
-            let seq = try run(.removeSession(SessionID(id))) { _ in }
+            let seq = try run(.removeSession(SessionID(id)))
             return (OperationResult(message: "session \(id) removed", id: id), seq)
 
         case .editSession(let id, let title, let room, let date, let startText, let endText):
@@ -253,7 +233,7 @@ extension Runtime {
                 try endText.map { t throws(CommandError) in try localTime(t, on: day) } ?? session.start + length
             if let title { session.title = title.trimmingCharacters(in: .whitespaces) }
             if let room { session.room = room.isEmpty || room == "none" ? nil : RoomID(room) }
-            let seq = try run(.scheduleSession(session)) { _ in }
+            let seq = try run(.scheduleSession(session))
             return (
                 OperationResult(
                     message:
@@ -284,12 +264,7 @@ extension Runtime {
             let released = action == .release ? engine.read { $0.findings[FindingID(id)]?.booking } : nil
             let applied = try engine.execute(
                 .resolveFinding(resolution), source: source,
-                attachment: released.map { booking in
-                    RecordWrite { db in
-                        try db.execute(
-                            sql: "UPDATE bookings SET status = 'cancelled' WHERE id = ?", arguments: [booking.rawValue])
-                    }
-                })
+                attachment: released.map { RecordWrite.cancelBooking($0.rawValue) })
             let created = applied.compactMap { a -> String? in
                 if case .bookingCreated(let b) = a.entry.event { return b.id.rawValue }
                 return nil
@@ -305,19 +280,19 @@ extension Runtime {
 
     private func book(
         _ member: String, _ resource: BookedResource, _ start: Instant, _ end: Instant, _ id: String?,
-        _ run: (Command, @escaping @Sendable (Database) throws -> Void) throws(CommandError) -> Int64
+        _ run: (Command, RecordWrite) throws(CommandError) -> Int64
     ) throws(CommandError) -> (OperationResult, Int64) {
         let booking = Booking(
             id: BookingID(id ?? OpaqueID.make("bk")), member: MemberID(member), resource: resource, start: start,
             end: end)
         if id != nil, engine.read({ $0.bookings[booking.id] }) == nil,
-            let old = try record(BookingRecord.self, booking.id.rawValue)
+            let old = try record({ try store.booking(booking.id.rawValue) }, booking.id.rawValue)
         {
             throw CommandError(
                 "booking '\(booking.id)' already exists (\(old.resourceKind) \(old.resourceId) from \(calendar.text(Instant(micros: old.startUs))), \(old.status)): give another id, or leave --id out"
             )
         }
-        let seq = try run(.book(booking)) { _ in }
+        let seq = try run(.book(booking), .nothing)
         return (
             OperationResult(
                 message: "\(resource) booked for \(member) from \(calendar.text(start)) to \(calendar.text(end))",
@@ -327,9 +302,9 @@ extension Runtime {
 
     /// The record with `id`, if any. Memory keeps a week of ended bookings and sessions; an id
     /// given by hand is also checked here, so a new booking never meets an old one's record.
-    private func record<R: CantineRecord & Sendable>(_ type: R.Type, _ id: String) throws(CommandError) -> R? {
+    private func record<R>(_ read: () throws -> R?, _ id: String) throws(CommandError) -> R? {
         do {
-            return try store.read { try R.fetchOne($0, key: id) }
+            return try read()
         } catch {
             throw CommandError("cannot check id '\(id)' against the records: \(error)")
         }

@@ -5,7 +5,6 @@
 import CantineCore
 import CantineStore
 import Foundation
-import GRDB
 import ServiceLifecycle
 
 /// Everything Cantine holds about one member (`cantine members export`, the dashboard).
@@ -69,21 +68,7 @@ extension Runtime {
     public static func export(member: String, store: Store, site: SiteID, calendar: SiteCalendar, state: State?)
         throws -> MemberExport
     {
-        struct Rows: Sendable {
-            var profile: MemberRecord?
-            var key: Data?
-            var credentials: [CredentialRecord] = []
-            var plans: [PlanRecord] = []
-            var bookings: [BookingRecord] = []
-        }
-        let rows = try store.read { db in
-            Rows(
-                profile: try MemberRecord.fetchOne(db, key: member), key: try MemberKeys.key(member: member, db),
-                credentials: try CredentialRecord.filter(Column("member_id") == member).fetchAll(db),
-                plans: try PlanRecord.filter(Column("member_id") == member).fetchAll(db),
-                bookings: try BookingRecord.filter(Column("member_id") == member).fetchAll(db))
-        }
-        guard let profile = rows.profile else {
+        guard let rows = try store.memberRecords(member) else {
             throw DaemonError("no member '\(member)': nothing to export (see `cantine members list`)")
         }
         let access = try store.accessLog(AccessLogQuery(member: member, limit: Int.max))
@@ -112,7 +97,8 @@ extension Runtime {
         var opened: SealedProfile?
         if let sealed, let key = rows.key { opened = MemberKeys.open(sealed, key: key, member: member) }
         return MemberExport(
-            site: site.rawValue, exportedAt: calendar.text(Instant(Date())), profile: profile, journalProfile: opened,
+            site: site.rawValue, exportedAt: calendar.text(Instant(Date())), profile: rows.profile,
+            journalProfile: opened,
             credentials: rows.credentials, plans: rows.plans, bookings: rows.bookings, access: access,
             journal: journal, presentSince: state?.present[MemberID(member)].map(calendar.text))
     }
@@ -143,14 +129,7 @@ extension Runtime {
     /// The last entry of the journal's prefix written before `cutoff` (a wall-clock step makes
     /// later entries look older: the prefix stops at the first entry at or after the cutoff).
     func lastSeq(before cutoff: Instant) throws -> Int64 {
-        try store.read { db in
-            if let first = try Int64.fetchOne(
-                db, sql: "SELECT min(seq) FROM journal WHERE wall_us >= ?", arguments: [cutoff.micros])
-            {
-                return first - 1
-            }
-            return try Int64.fetchOne(db, sql: "SELECT max(seq) FROM journal") ?? 0
-        }
+        try store.lastSeq(before: cutoff)
     }
 
     /// Makes the fold of the journal through `seq` its base snapshot and drops those entries.

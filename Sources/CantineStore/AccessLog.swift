@@ -66,7 +66,7 @@ public struct UnknownRead: Codable, Equatable, Sendable {
     public static let keepAtMost = 100
 
     /// Records the read and prunes old ones (inside the journal writer's transaction).
-    public func insert(_ db: Database, site: String) throws {
+    func insert(_ db: Database, site: String) throws {
         try db.execute(
             sql: """
                 INSERT OR REPLACE INTO unknown_reads(seq, site, at_us, door, format, facility, card_number)

@@ -13,7 +13,7 @@ import Synchronization
 /// Record writes that must commit with a batch of journal entries (a command's personal data).
 public struct RecordWrite: JournalAttachment {
     let body: @Sendable (Database) throws -> Void
-    public init(_ body: @escaping @Sendable (Database) throws -> Void) { self.body = body }
+    init(_ body: @escaping @Sendable (Database) throws -> Void) { self.body = body }
 }
 
 /// The journal's writer: a `JournalSink` that group-commits on its own thread.

@@ -41,14 +41,14 @@ public enum MemberKeys {
     }
 
     /// Stores a member's key (in the transaction that registers them).
-    public static func insert(_ key: Data, member: String, site: String, createdUs: Int64, _ db: Database) throws {
+    static func insert(_ key: Data, member: String, site: String, createdUs: Int64, _ db: Database) throws {
         try db.execute(
             sql: "INSERT INTO member_keys(member_id, site, key, created_us) VALUES (?,?,?,?)",
             arguments: [member, site, key, createdUs])
     }
 
     /// A member's key; nil once erased (or for members registered before keys existed).
-    public static func key(member: String, _ db: Database) throws -> Data? {
+    static func key(member: String, _ db: Database) throws -> Data? {
         try Data.fetchOne(db, sql: "SELECT key FROM member_keys WHERE member_id = ?", arguments: [member])
     }
 }
@@ -85,7 +85,7 @@ extension Store {
     /// Deletes every record about `member` (inside the transaction that journals the erasure):
     /// profile, key, badges (and the unknown reads of those cards), plans, bookings, access
     /// log rows, MQTT messages still queued that name them.
-    public static func eraseRecords(member: String, _ db: Database) throws -> ErasureCounts {
+    static func eraseRecords(member: String, _ db: Database) throws -> ErasureCounts {
         var n = ErasureCounts()
         func delete(_ sql: String, _ arguments: StatementArguments) throws -> Int {
             try db.execute(sql: sql, arguments: arguments)

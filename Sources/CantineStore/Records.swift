@@ -138,7 +138,7 @@ public struct SessionRecord: CantineRecord, Equatable {
 
 extension Store {
     /// Reads records with a GRDB request closure.
-    public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
         try pool.read(body)
     }
 

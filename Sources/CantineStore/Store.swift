@@ -16,7 +16,7 @@ public final class Store: Sendable {
     /// Path of the SQLite file.
     public let path: String
     /// The WAL pool: one writer, concurrent readers.
-    public let pool: DatabasePool
+    let pool: DatabasePool
 
     /// How to open the database.
     public enum Mode: Sendable {

@@ -6,7 +6,6 @@
 import CantineCore
 import CantineStore
 import Foundation
-import GRDB
 
 /// A desk on the staff floor view.
 struct DeskView: Codable, Equatable {
@@ -233,9 +232,7 @@ struct MemberView: Codable, Equatable {
     }
 
     static func all(_ store: Store, state: State, now: Instant) throws -> [MemberView] {
-        let (members, credentials) = try store.read { db in
-            (try MemberRecord.order(Column("name"), Column("id")).fetchAll(db), try CredentialRecord.fetchAll(db))
-        }
+        let (members, credentials) = (try store.members(), try store.credentials())
         let badges = Dictionary(grouping: credentials, by: \.memberId)
         return members.map { m in
             let id = MemberID(m.id)

@@ -4,7 +4,6 @@
 import CantineCore
 import CantineStore
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 
@@ -105,10 +104,7 @@ func addAPIRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
             let (from, to) = (
                 calendar.instant(date, hour: 0), calendar.instant(calendar.adding(days: 1, to: date), hour: 0)
             )
-            let records = try store.read { db in
-                try BookingRecord.filter(Column("start_us") < to.micros && Column("end_us") > from.micros)
-                    .order(Column("start_us"), Column("id")).fetchAll(db)
-            }
+            let records = try store.bookings(overlapping: from, to)
             return try json(records.map { BookingView($0, name: lookup(MemberID($0.memberId))) })
         }
         return try json(

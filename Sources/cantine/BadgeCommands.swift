@@ -6,7 +6,6 @@ import CantineDaemon
 import CantineProtocol
 import CantineStore
 import Foundation
-import GRDB
 
 struct Badges: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -101,15 +100,12 @@ struct Badges: AsyncParsableCommand {
             let config = try global.loadConfig()
             let store = try SiteClient(config: config, logger: global.logger).openStore()
             let member = self.member
-            let rows = try store.read { db in
-                try CredentialRecord.order(Column("member_id")).fetchAll(db)
-                    .filter { member == nil || $0.memberId == member }
-                    .map {
-                        Row(
-                            id: $0.id, member: $0.memberId, format: $0.format,
-                            card: Self.mask($0.facility, $0.cardNumber), revoked: $0.revokedUs != nil)
-                    }
-            }
+            let rows = try store.credentials(member: member)
+                .map {
+                    Row(
+                        id: $0.id, member: $0.memberId, format: $0.format,
+                        card: Self.mask($0.facility, $0.cardNumber), revoked: $0.revokedUs != nil)
+                }
             if output.json { return try printJSON(rows) }
             printTable(
                 ["ID", "MEMBER", "FORMAT", "CARD", "STATE"],

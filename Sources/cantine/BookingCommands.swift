@@ -6,7 +6,6 @@ import CantineDaemon
 import CantineProtocol
 import CantineStore
 import Foundation
-import GRDB
 
 struct Bookings: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -71,16 +70,13 @@ struct Bookings: AsyncParsableCommand {
             let (from, to) = try dayBounds(date, config)
             let store = try SiteClient(config: config, logger: global.logger).openStore()
             let tz = config.timeZone
-            let rows = try store.read { db in
-                try BookingRecord.filter(Column("start_us") < to.micros && Column("end_us") > from.micros)
-                    .order(Column("start_us")).fetchAll(db)
-                    .map {
-                        Row(
-                            id: $0.id, member: $0.memberId, resource: "\($0.resourceKind) \($0.resourceId)",
-                            start: localText(Instant(micros: $0.startUs), tz),
-                            end: localText(Instant(micros: $0.endUs), tz), status: $0.status)
-                    }
-            }
+            let rows = try store.bookings(overlapping: from, to)
+                .map {
+                    Row(
+                        id: $0.id, member: $0.memberId, resource: "\($0.resourceKind) \($0.resourceId)",
+                        start: localText(Instant(micros: $0.startUs), tz),
+                        end: localText(Instant(micros: $0.endUs), tz), status: $0.status)
+                }
             if output.json { return try printJSON(rows) }
             printTable(
                 ["ID", "MEMBER", "WHAT", "FROM", "TO", "STATUS"],

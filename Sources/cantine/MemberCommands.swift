@@ -8,7 +8,6 @@ import CantineDaemon
 import CantineProtocol
 import CantineStore
 import Foundation
-import GRDB
 
 extension PlanKind: ExpressibleByArgument {}
 extension WiegandFormat: ExpressibleByArgument {}
@@ -75,22 +74,19 @@ struct Members: AsyncParsableCommand {
     }
 
     static func rows(_ store: Store, timeZone: String, only id: String? = nil) throws -> [Row] {
-        try store.read { db in
-            let members = try MemberRecord.order(Column("name")).fetchAll(db).filter { id == nil || $0.id == id }
-            return try members.map { m in
-                let plans = try PlanRecord.filter(Column("member_id") == m.id).order(Column("valid_from_us")).fetchAll(
-                    db)
-                let badges = try CredentialRecord.filter(Column("member_id") == m.id && Column("revoked_us") == nil)
-                    .fetchAll(db)
-                return Row(
-                    id: m.id, name: m.name, email: m.email, status: m.status,
-                    plans: plans.map {
-                        PlanRow(
-                            id: $0.id, kind: $0.kind, from: localText(Instant(micros: $0.validFromUs), timeZone),
-                            until: $0.validUntilUs.map { localText(Instant(micros: $0), timeZone) })
-                    },
-                    badges: badges.map(\.id))
-            }
+        let members = try store.members().filter { id == nil || $0.id == id }
+        let badges = Dictionary(grouping: try store.credentials().filter { $0.revokedUs == nil }, by: \.memberId)
+        return try members.map { m in
+            let plans = try store.plans(member: m.id)
+            let badges = badges[m.id] ?? []
+            return Row(
+                id: m.id, name: m.name, email: m.email, status: m.status,
+                plans: plans.map {
+                    PlanRow(
+                        id: $0.id, kind: $0.kind, from: localText(Instant(micros: $0.validFromUs), timeZone),
+                        until: $0.validUntilUs.map { localText(Instant(micros: $0), timeZone) })
+                },
+                badges: badges.map(\.id))
         }
     }
 

@@ -7,7 +7,6 @@ import CantineDaemon
 import CantineImport
 import CantineStore
 import Foundation
-import GRDB
 
 extension CalendarTarget: ExpressibleByArgument {}
 extension FindingAction: ExpressibleByArgument {}
@@ -80,9 +79,7 @@ struct Export: AsyncParsableCommand, HasGlobalOptions {
         let config = try global.loadConfig()
         let (from, to) = try dayBounds(date, config)
         let store = try SiteClient(config: config, logger: global.logger).openStore()
-        let sessions = try store.read { db in
-            try SessionRecord.filter(Column("start_us") < to.micros && Column("end_us") > from.micros).fetchAll(db)
-        }.map { r in
+        let sessions = try store.sessions(overlapping: from, to).map { r in
             ProgramSession(
                 id: SessionID(r.id), title: r.title, room: r.roomId.map { RoomID($0) },
                 start: Instant(micros: r.startUs),

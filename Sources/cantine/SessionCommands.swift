@@ -7,7 +7,6 @@ import CantineDaemon
 import CantineProtocol
 import CantineStore
 import Foundation
-import GRDB
 
 struct Sessions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -115,16 +114,13 @@ struct Sessions: AsyncParsableCommand {
             let (from, to) = try dayBounds(date, config)
             let store = try SiteClient(config: config, logger: global.logger).openStore()
             let tz = config.timeZone
-            let rows = try store.read { db in
-                try SessionRecord.filter(Column("start_us") < to.micros && Column("end_us") > from.micros)
-                    .order(Column("start_us"), Column("room_id")).fetchAll(db)
-                    .map {
-                        Row(
-                            id: $0.id, title: $0.title, room: $0.roomId,
-                            start: localText(Instant(micros: $0.startUs), tz),
-                            end: localText(Instant(micros: $0.endUs), tz), kind: $0.kind)
-                    }
-            }
+            let rows = try store.sessions(overlapping: from, to)
+                .map {
+                    Row(
+                        id: $0.id, title: $0.title, room: $0.roomId,
+                        start: localText(Instant(micros: $0.startUs), tz),
+                        end: localText(Instant(micros: $0.endUs), tz), kind: $0.kind)
+                }
             if output.json { return try printJSON(rows) }
             printTable(
                 ["ID", "FROM", "TO", "ROOM", "KIND", "TITLE"],

@@ -8,7 +8,6 @@ import CantineCore
 import CantineGPIO
 import CantineMQTT
 import CantineProtocol
-import CantineStore
 import Foundation
 import GRDB
 import Logging
@@ -16,6 +15,7 @@ import Synchronization
 import Testing
 
 @testable import CantineDaemon
+@testable import CantineStore
 
 @Suite struct FaultTests {
     func fireDue(_ runtime: Runtime, _ time: ManualTime) {

@@ -4,7 +4,6 @@
 
 import CantineCore
 import CantineImport
-import CantineStore
 import Foundation
 import GRDB
 import Hummingbird
@@ -12,6 +11,7 @@ import HummingbirdTesting
 import Testing
 
 @testable import CantineDaemon
+@testable import CantineStore
 
 /// A weekly committee in the meeting room (organised by Ada) and an evening event.
 func committeeFeed(count: Int = 3, aperoStart: String = "183000", aperoTitle: String = "Apéro du réseau") -> String {

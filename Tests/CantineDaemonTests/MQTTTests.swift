@@ -6,12 +6,13 @@
 import CantineCore
 import CantineDaemon
 import CantineMQTT
-import CantineStore
 import Foundation
 import GRDB
 import Logging
 import ServiceLifecycle
 import Testing
+
+@testable import CantineStore
 
 /// Runs the MQTT service of `runtime` against `broker` while `body` runs, then shuts it down.
 func withMQTT(

@@ -9,14 +9,15 @@ import CantineCore
 import CantineDaemon
 import CantineMQTT
 import CantineProtocol
-import CantineStore
 import CantineWeb
 import Foundation
+import GRDB
 import Logging
 import ServiceLifecycle
 import Testing
 
 @testable import CantineNetwork
+@testable import CantineStore
 
 /// Three sites, their brokers bridged to a hub, their network services running.
 final class TestNetwork: @unchecked Sendable {

@@ -6,7 +6,6 @@
 
 import CantineCore
 import CantineProtocol
-import CantineStore
 import Foundation
 import GRDB
 import Logging
@@ -14,6 +13,7 @@ import Synchronization
 import Testing
 
 @testable import CantineDaemon
+@testable import CantineStore
 
 @Suite struct PrivacyTests {
     static let name = "Grace Brewster Hopperzz"

@@ -4,13 +4,13 @@
 import CantineCore
 import CantineGPIO
 import CantineProtocol
-import CantineStore
 import Foundation
 import GRDB
 import Logging
 import Testing
 
 @testable import CantineDaemon
+@testable import CantineStore
 
 /// A temporary site: config + database in a fresh directory.
 final class TestSite: Sendable {

@@ -2,10 +2,11 @@
 // group commit with record attachments, recovery from write failures, the process lock.
 
 import CantineCore
-import CantineStore
 import Foundation
 import GRDB
 import Testing
+
+@testable import CantineStore
 
 /// A fresh directory per test, removed afterwards.
 final class TempDir {
