@@ -436,17 +436,19 @@ struct FindingEvent: Encodable {
     let action: String?
     let at: String
 
+    /// The event of a finding's change, from its one view (`FindingView`).
     init(id: String, finding f: Finding, at: Instant) {
+        let view = FindingView(f)
         self.id = id
-        finding = f.id.rawValue
-        kind = f.kind.rawValue
-        state = f.resolution != nil ? "resolved" : f.endedAt != nil ? "ended" : "raised"
-        desk = f.desk?.rawValue
-        room = f.room?.rawValue
-        booking = f.booking?.rawValue
-        member = f.member?.rawValue
-        detail = f.detail
-        action = f.resolution?.action.rawValue
+        finding = view.id
+        kind = view.kind
+        state = view.state
+        desk = view.desk
+        room = view.room
+        booking = view.booking
+        member = view.member
+        detail = view.detail
+        action = view.resolution
         self.at = at.description
     }
 }

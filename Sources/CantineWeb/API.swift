@@ -173,46 +173,6 @@ struct SessionView: Codable, Equatable {
     }
 }
 
-/// A reconciliation finding with what staff can do about it.
-struct FindingView: Codable, Equatable {
-    var id: String
-    var kind: String
-    var desk: String?
-    var room: String?
-    var booking: String?
-    var member: String?
-    var memberName: String?
-    var detail: String
-    var raisedAt: String
-    var endedAt: String?
-    var resolution: String?
-    var resolvedBy: String?
-    /// The actions that apply (`confirm`, `release`, `attach`, `dismiss`).
-    var actions: [String]
-
-    /// What a finding offers, as the core's rules accept them.
-    static func actions(_ f: Finding) -> [FindingAction] {
-        var out: [FindingAction] = [.confirm]
-        if f.kind == .ghost && f.booking != nil { out.append(.release) }
-        if f.kind == .walkIn && f.desk != nil { out.append(.attach) }
-        out.append(.dismiss)
-        return out
-    }
-
-    static func all(_ state: State, includeResolved: Bool, names: (MemberID) -> String?) -> [FindingView] {
-        state.findings.values.filter { includeResolved || $0.open }
-            .sorted { ($0.raisedAt, $0.id.rawValue) > ($1.raisedAt, $1.id.rawValue) }
-            .map { f in
-                FindingView(
-                    id: f.id.rawValue, kind: f.kind.rawValue, desk: f.desk?.rawValue, room: f.room?.rawValue,
-                    booking: f.booking?.rawValue, member: f.member?.rawValue, memberName: f.member.flatMap(names),
-                    detail: f.detail, raisedAt: f.raisedAt.description, endedAt: f.endedAt?.description,
-                    resolution: f.resolution?.action.rawValue, resolvedBy: f.resolution?.by,
-                    actions: f.open ? actions(f).map(\.rawValue) : [])
-            }
-    }
-}
-
 /// A member with their badges (personal data: staff only).
 struct MemberView: Codable, Equatable {
     var id: String

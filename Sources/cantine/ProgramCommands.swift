@@ -119,41 +119,23 @@ struct Findings: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         @Flag(help: "Include resolved findings.") var all = false
 
-        struct Row: Codable {
-            var id: String
-            var kind: String
-            var desk: String?
-            var room: String?
-            var booking: String?
-            var member: String?
-            var detail: String
-            var raised: String
-            var ended: String?
-            var resolution: String?
-        }
-
         func run() async throws {
             let config = try global.loadConfig()
             let store = try SiteClient(config: config, logger: global.logger).openStore()
             // The findings as the journal has them: the last snapshot plus the events after it.
             let state = try CantineDaemon.Replay.rebuild(store: store, site: config.siteID, useSnapshot: true).state
             let tz = config.timeZone
-            let rows = state.findings.values.filter { all || $0.open }.sorted { $0.raisedAt < $1.raisedAt }.map { f in
-                Row(
-                    id: f.id.rawValue, kind: f.kind.rawValue, desk: f.desk?.rawValue, room: f.room?.rawValue,
-                    booking: f.booking?.rawValue,
-                    member: f.member?.rawValue, detail: f.detail, raised: localText(f.raisedAt, tz),
-                    ended: f.endedAt.map { localText($0, tz) },
-                    resolution: f.resolution.map { "\($0.action.rawValue) by \($0.by)" })
-            }
-            if output.json { return try printJSON(rows) }
-            if rows.isEmpty { return print(all ? "no findings" : "no open findings") }
+            let findings = state.findings.values.filter { all || $0.open }.sorted { $0.raisedAt < $1.raisedAt }
+            if output.json { return try printJSON(findings.map { FindingView($0) }) }
+            if findings.isEmpty { return print(all ? "no findings" : "no open findings") }
             printTable(
                 ["ID", "KIND", "WHERE", "DETAIL", "RAISED", "STATE"],
-                rows.map {
+                findings.map { f in
                     [
-                        $0.id, $0.kind, $0.desk ?? $0.room ?? "—", $0.detail, $0.raised,
-                        $0.resolution ?? $0.ended.map { "open, ended \($0.suffix(5))" } ?? "open",
+                        f.id.rawValue, f.kind.rawValue, f.desk?.rawValue ?? f.room?.rawValue ?? "—", f.detail,
+                        localText(f.raisedAt, tz),
+                        f.resolution.map { "\($0.action.rawValue) by \($0.by)" }
+                            ?? f.endedAt.map { "open, ended \(localText($0, tz).suffix(5))" } ?? "open",
                     ]
                 })
         }
