@@ -97,11 +97,22 @@ let package = Package(
                 .embedInCode("Assets/staff/staff.js"),
                 .embedInCode("Assets/login/login.html"), .embedInCode("Assets/login/login.css"),
             ]),
+        // The application layer: a site opened (store, journal, engine) and its use cases —
+        // operations, imports, privacy, replay, its timers and inbox. The edges work through it.
+        .target(
+            name: "CantineSite",
+            dependencies: [
+                "CantineProtocol", "CantineCore", "CantineStore", "CantineImport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // Wiring: config → ServiceGroup; the only place that picks real vs simulated adapters.
         .target(
             name: "CantineDaemon",
             dependencies: [
-                "CantineProtocol", "CantineCore", "CantineStore", "CantineGPIO", "CantineMQTT",
+                "CantineProtocol", "CantineCore", "CantineStore", "CantineSite", "CantineGPIO", "CantineMQTT",
                 "CantineImport", "CantineWeb", "CantineNetwork", "CMemoryStats",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -114,7 +125,8 @@ let package = Package(
         .target(
             name: "CantineDemo",
             dependencies: [
-                "CantineProtocol", "CantineCore", "CantineStore", "CantineGPIO", "CantineMQTT", "CantineDaemon",
+                "CantineProtocol", "CantineCore", "CantineStore", "CantineSite", "CantineGPIO", "CantineMQTT",
+                "CantineDaemon",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
@@ -122,8 +134,8 @@ let package = Package(
         .target(
             name: "CantineBench",
             dependencies: [
-                "CantineProtocol", "CantineCore", "CantineStore", "CantineGPIO", "CantineMQTT", "CantineNetwork",
-                "CantineWeb", "CantineDaemon", "CantineDemo", "CMemoryStats",
+                "CantineProtocol", "CantineCore", "CantineStore", "CantineSite", "CantineGPIO", "CantineMQTT",
+                "CantineNetwork", "CantineWeb", "CantineDaemon", "CantineDemo", "CMemoryStats",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -131,8 +143,8 @@ let package = Package(
         .executableTarget(
             name: "cantine",
             dependencies: [
-                "CantineDaemon", "CantineDemo", "CantineBench", "CantineCore", "CantineProtocol", "CantineStore",
-                "CantineGPIO", "CantineImport", "CantineWeb", "CantineNetwork",
+                "CantineDaemon", "CantineDemo", "CantineBench", "CantineSite", "CantineCore", "CantineProtocol",
+                "CantineStore", "CantineGPIO", "CantineImport", "CantineWeb", "CantineNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -142,8 +154,8 @@ let package = Package(
         .target(
             name: "CantineFuzz",
             dependencies: [
-                "CantineProtocol", "CantineCore", "CantineDaemon", "CantineImport", "CantineWeb", "DeskNode",
-                "CantineNetwork",
+                "CantineProtocol", "CantineCore", "CantineSite", "CantineDaemon", "CantineImport", "CantineWeb",
+                "DeskNode", "CantineNetwork",
             ]
         ),
         .target(name: "CLibFuzzer"),
@@ -158,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "CantineDaemonTests",
             dependencies: [
-                "CantineDaemon", "CantineDemo", "CantineBench", "cantine", "CantineFuzz",
+                "CantineSite", "CantineDaemon", "CantineDemo", "CantineBench", "cantine", "CantineFuzz",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

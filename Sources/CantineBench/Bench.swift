@@ -4,6 +4,7 @@
 import CantineCore
 import CantineDaemon
 import CantineProtocol
+import CantineSite
 import CantineStore
 import Foundation
 import Logging
@@ -40,7 +41,7 @@ public enum Bench {
         let text = SampleConfig.text(databasePath: dir + "/bench.db", simulated: true)
             .replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
         let config = try Config.parse(text, file: "bench.toml")
-        let runtime = try Runtime.open(
+        let runtime = try Site.open(
             config: config, role: .daemon, mode: .create, version: cantineVersion, logger: logger)
         _ = try runtime.apply(.addMember(id: "m-bench", name: "Bench", email: nil), source: "bench")
         _ = try runtime.apply(.grantPlan(member: "m-bench", kind: .staff, from: "2026-01-01", days: 1), source: "bench")

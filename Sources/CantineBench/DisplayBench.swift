@@ -6,6 +6,7 @@
 
 import CantineCore
 import CantineDaemon
+import CantineSite
 import CantineWeb
 import Foundation
 import Hummingbird
@@ -95,7 +96,7 @@ extension Bench {
             .replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
         let config = try Config.parse(text, file: "bench.toml")
         let time = ManualTime(Instant(Date()))
-        let runtime = try Runtime.open(
+        let runtime = try Site.open(
             config: config, role: .daemon, mode: .create, time: time, version: cantineVersion, logger: logger)
         defer { runtime.close() }
         let board = BoardStream(engine: runtime.engine, bus: runtime.bus, settings: config.boardSettings)

@@ -12,6 +12,7 @@ import CantineCore
 import CantineDaemon
 import CantineGPIO
 import CantineProtocol
+import CantineSite
 import CantineStore
 import Foundation
 import Logging
@@ -98,7 +99,7 @@ extension Bench {
         let gap = config.gapTimeoutNanos
         let line = TimedRelayLine(failSecure: true)
         let relay = RelayDriver(door: "entree", line: line, failSecure: true, deadline: { _, _ in })
-        let runtime = try Runtime.open(
+        let runtime = try Site.open(
             config: config, role: .daemon, mode: .create, relays: ["entree": relay], version: cantineVersion,
             logger: logger)
         defer { runtime.close() }

@@ -8,6 +8,7 @@ import CantineDaemon
 import CantineDemo
 import CantineMQTT
 import CantineProtocol
+import CantineSite
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -76,7 +77,7 @@ extension Bench {
         let desks = config.desks.map(\.id)
         let probeDesk = desks.last!
         let loadDesks = Array(desks.prefix(nodes))
-        let runtime = try Runtime.open(
+        let runtime = try Site.open(
             config: config, role: .daemon, mode: .create, version: cantineVersion, logger: logger)
         defer { runtime.close() }
         let service = try MQTTService(config: config, runtime: runtime, logger: logger)

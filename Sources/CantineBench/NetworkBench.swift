@@ -10,6 +10,7 @@ import CantineDemo
 import CantineMQTT
 import CantineNetwork
 import CantineProtocol
+import CantineSite
 import CantineStore
 import Foundation
 import Logging
@@ -60,7 +61,7 @@ extension Bench {
         for site in benchSites { keys[site] = NetworkKeys.newPrivateKey() }
         let sitesSection = benchSites.map { "\($0) = \"\(NetworkKeys.publicKey(of: keys[$0]!)!)\"" }
             .joined(separator: "\n")
-        var runtimes: [String: Runtime] = [:]
+        var runtimes: [String: Site] = [:]
         var services: [any Service] = []
         let secret = CredentialTokenizer.newSecretHex()
         for site in benchSites {
@@ -78,7 +79,7 @@ extension Bench {
                 .replacingOccurrences(of: "id = \"paris\"", with: "id = \"\(site)\"")
                 + "\n[network]\nkey_file = \"\(dir)/\(site).key\"\ncredential_secret = \"\(secret)\"\n[network.sites]\n\(sitesSection)\n"
             let config = try Config.parse(text, file: "\(site).toml")
-            let runtime = try Runtime.open(
+            let runtime = try Site.open(
                 config: config, role: .daemon, mode: .create, version: cantineVersion, logger: logger)
             runtimes[site] = runtime
             services.append(
@@ -110,7 +111,7 @@ extension Bench {
 
     /// Times `samples` revocations (Paris's command to Nantes's state) and as many occupancy
     /// changes (a badge at Paris's door to Nantes's network view).
-    static func measure(paris: Runtime, nantes: Runtime, samples: Int) async throws -> NetworkBenchResult {
+    static func measure(paris: Site, nantes: Site, samples: Int) async throws -> NetworkBenchResult {
         var lost = 0
         // Warm up: the record reaches Nantes once before timing.
         let first = await wait(nantes) { $0.network?.visitors["m-bench@paris"]?.record.credentials.isEmpty == false }
@@ -155,7 +156,7 @@ extension Bench {
     }
 
     /// Waits (up to 10 s) on `runtime`'s notices until `done` holds; when it did, or nil.
-    static func wait(_ runtime: Runtime, until done: @escaping @Sendable (State) -> Bool) async
+    static func wait(_ runtime: Site, until done: @escaping @Sendable (State) -> Bool) async
         -> ContinuousClock.Instant?
     {
         await runtime.wait(until: done) ? .now : nil

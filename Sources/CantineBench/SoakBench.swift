@@ -9,6 +9,7 @@ import CMemoryStats
 import CantineCore
 import CantineDaemon
 import CantineDemo
+import CantineSite
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -195,7 +196,7 @@ extension Bench {
 /// second, samples every 10 s; at the end it reports and stops the daemon with SIGTERM (the
 /// real shutdown path).
 struct SoakProbe: Service {
-    let runtime: Runtime
+    let runtime: Site
     let port: Int
     let minutes: Double
     let speed: Double

@@ -1,5 +1,5 @@
 // Operations: what people ask of the site (the CLI, the staff dashboard), with their
-// personal data. Pure values: the daemon's Runtime performs them (validated core commands
+// personal data. Pure values: the daemon's Site performs them (validated core commands
 // plus the record writes that go with them); the CLI sends them through the inbox.
 
 import CantineProtocol

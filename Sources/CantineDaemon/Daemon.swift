@@ -6,6 +6,7 @@ import CantineCore
 import CantineGPIO
 import CantineMQTT
 import CantineNetwork
+import CantineSite
 import CantineWeb
 import Foundation
 import Logging
@@ -23,8 +24,8 @@ public enum Daemon {
     ///   - ready: called once everything is started, with the URLs served.
     public static func run(
         config: Config, hardware booted: DoorHardware? = nil, logger: Logger, time: any TimeSource = SystemTime(),
-        extraServices: @Sendable (Runtime, DoorHardware) -> [any Service] = { _, _ in [] },
-        ready: @escaping @Sendable (Runtime) -> Void = { _ in }
+        extraServices: @Sendable (Site, DoorHardware) -> [any Service] = { _, _ in [] },
+        ready: @escaping @Sendable (Site) -> Void = { _ in }
     ) async throws(DaemonError) {
         // 1. Doors first: every relay line claimed at its locked level, then the inputs.
         var hardware: DoorHardware
@@ -42,7 +43,7 @@ public enum Daemon {
 
         // 2. The site: lock, store, replay, journal, engine (metrics exported from the start).
         let metrics = WebMetrics.process
-        let runtime = try Runtime.open(
+        let runtime = try Site.open(
             config: config, role: .daemon, time: time, relays: hardware.relays, version: cantineVersion, logger: logger)
         defer { runtime.close() }
         logger.info(
@@ -133,7 +134,7 @@ public enum Daemon {
     /// alarm (journaled and published) and is reopened every second until it answers; the
     /// relays are on their own lines and stay as they are: locked.
     static func readers(
-        _ hardware: DoorHardware, runtime: Runtime, router: InputRouter, logger: Logger
+        _ hardware: DoorHardware, runtime: Site, router: InputRouter, logger: Logger
     ) -> [(name: String, reader: EdgeReader<ChipDecoder>)] {
         hardware.inputs.map { chip in
             let doors = chip.doors.keys.sorted()

@@ -5,9 +5,11 @@
 import CantineCore
 import CantineGPIO
 import CantineProtocol
+import CantineSite
 import CantineStore
 import Foundation
 import Logging
+import Metrics
 import Synchronization
 
 /// The input lines of one chip and the decoder of their signals.
@@ -185,15 +187,13 @@ public struct DoorHardware: Sendable {
 public final class InputRouter: Sendable {
     let doors: [DoorID: DoorInput]
     let engine: Engine
-    let metrics: DaemonMetrics
 
-    public init(runtime: Runtime) {
+    public init(runtime: Site) {
         doors = Dictionary(
-            uniqueKeysWithValues: runtime.config.doors.map {
-                (DoorID($0.id), DoorInput(door: DoorID($0.id), runtime: runtime))
+            uniqueKeysWithValues: runtime.settings.layout.doors.map {
+                ($0.id, DoorInput(door: $0.id, runtime: runtime))
             })
         engine = runtime.engine
-        metrics = runtime.metrics
     }
 
     /// Carries out a signal (called on the chip's reader thread).
@@ -211,6 +211,13 @@ public final class InputRouter: Sendable {
     }
 }
 
+/// Metrics of the doors' inputs (swift-metrics; exported once a backend is bootstrapped).
+struct DoorMetrics: Sendable {
+    let decision = Metrics.Timer(label: "cantine_access_decision_seconds")
+    let noise = Counter(label: "cantine_wiegand_noise_total")
+    let keys = Counter(label: "cantine_keypad_keys_total")
+}
+
 /// The input side of one door: frames, keys, exit button and contact become journaled events.
 public final class DoorInput: Sendable {
     public let door: DoorID
@@ -218,7 +225,7 @@ public final class DoorInput: Sendable {
     let tokenizer: CredentialTokenizer
     let networkTokenizer: CredentialTokenizer?
     let thirtySevenBit: WiegandFormat
-    let metrics: DaemonMetrics
+    let metrics = DoorMetrics()
     let site: String
     /// The PIN being typed and the badge it will go with.
     let keypad = Mutex<Keypad>(Keypad())
@@ -228,15 +235,13 @@ public final class DoorInput: Sendable {
         var badge: (token: CredentialToken, nanos: UInt64)?
     }
 
-    public init(door: DoorID, runtime: Runtime) {
+    public init(door: DoorID, runtime: Site) {
         self.door = door
         engine = runtime.engine
         tokenizer = runtime.tokenizer
         networkTokenizer = runtime.networkTokenizer
-        metrics = runtime.metrics
-        site = runtime.config.site.id
-        let section = runtime.config.doors.first { $0.id == door.rawValue }
-        thirtySevenBit = section?.wiegand37.flatMap(WiegandFormat.init(rawValue:)) ?? .h10304
+        site = runtime.settings.site.rawValue
+        thirtySevenBit = runtime.settings.wiegand37[door] ?? .h10304
     }
 
     /// Carries out what the door's inputs said (called on the reader thread).

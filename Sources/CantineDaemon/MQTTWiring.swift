@@ -4,6 +4,7 @@
 
 import CantineCore
 import CantineMQTT
+import CantineSite
 import CantineStore
 import CantineWeb
 import Logging
@@ -27,7 +28,7 @@ extension MQTTService {
     /// The MQTT service of a daemon: the broker of `[mqtt]`, the outbox in the site's store,
     /// members' names in events only when `names_in_events` says so, and only of members who
     /// agreed (`cantine members names ID --allow`).
-    public convenience init(config: Config, runtime: Runtime, logger: Logger) throws(MQTTError) {
+    public convenience init(config: Config, runtime: Site, logger: Logger) throws(MQTTError) {
         let store = runtime.store
         try self.init(
             settings: config.mqttSettings, engine: runtime.engine, bus: runtime.bus, store: store,

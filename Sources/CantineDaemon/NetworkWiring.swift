@@ -5,6 +5,7 @@ import CantineCore
 import CantineMQTT
 import CantineNetwork
 import CantineProtocol
+import CantineSite
 import CantineStore
 import CantineWeb
 import Foundation
@@ -62,7 +63,7 @@ extension NetworkService {
     }
 
     /// The network service of a daemon, on the broker of `[mqtt]`.
-    public convenience init(config: Config, network: Config.NetworkSection, runtime: Runtime, logger: Logger)
+    public convenience init(config: Config, network: Config.NetworkSection, runtime: Site, logger: Logger)
         throws(DaemonError)
     {
         let tokenizer = CredentialTokenizer(secretHex: network.credentialSecret)

@@ -3,6 +3,7 @@
 // the lock — it is the journal's only writer — and are performed locally otherwise.
 
 import CantineCore
+import CantineSite
 import CantineStore
 import Foundation
 import Logging
@@ -23,7 +24,7 @@ public struct SiteClient: Sendable {
         if ProcessLock.isHeld(databasePath: path) {
             return try await viaDaemon(op, timeout: timeout)
         }
-        let runtime = try Runtime.open(config: config, role: .tool, version: cantineVersion, logger: logger)
+        let runtime = try Site.open(config: config, role: .tool, version: cantineVersion, logger: logger)
         defer { runtime.close() }
         return try await runtime.perform(op, source: "cli")
     }

@@ -9,6 +9,7 @@ import CantineDaemon
 import CantineGPIO
 import CantineMQTT
 import CantineProtocol
+import CantineSite
 import CantineStore
 import Foundation
 import Logging
@@ -97,7 +98,7 @@ public enum DemoSite {
     static func card(_ i: Int) -> CardRead { CardRead(format: .h10301, facility: facility, card: UInt64(1001 + i)) }
 
     /// Seeds members, badges and their standing plans, then `today` (`seedDay`).
-    static func seed(_ runtime: Runtime, today: LocalDate) throws {
+    static func seed(_ runtime: Site, today: LocalDate) throws {
         let yesterday = runtime.calendar.adding(days: -1, to: today)
         let firstOfMonth = LocalDate(year: today.year, month: today.month, day: 1)
         func run(_ op: SiteOperation) throws { _ = try runtime.apply(op, source: "demo") }
@@ -129,7 +130,7 @@ public enum DemoSite {
 
     /// One day's passes, desk and room bookings and barcamp grid (ids end with the date: the
     /// demo plays day after day); a resident whose monthly plan has run out gets the next one.
-    static func seedDay(_ runtime: Runtime, day: LocalDate) throws {
+    static func seedDay(_ runtime: Site, day: LocalDate) throws {
         func run(_ op: SiteOperation) throws { _ = try runtime.apply(op, source: "demo") }
         let date = day.description
         for i in names.indices {
@@ -268,7 +269,7 @@ public enum DemoSite {
 /// timed edges (decoded by the daemon's reader threads like a real reader's), desk nodes report
 /// straight to the engine (their MQTT path comes with the MQTT issue).
 final class DemoHardware: Sendable {
-    let runtime: Runtime
+    let runtime: Site
     let wires: [String: (source: SimulatedEdgeSource, lines: DoorLines)]
     let rng = Mutex(SplitMix64(seed: 26))
     /// Whether people push doors open after a grant. The wire runs in real time (a frame takes
@@ -276,7 +277,7 @@ final class DemoHardware: Sendable {
     /// a frame in real time, and every opening would look forced.
     let opensDoors: Bool
 
-    init(runtime: Runtime, inputs: [ChipInputs], opensDoors: Bool = true) {
+    init(runtime: Site, inputs: [ChipInputs], opensDoors: Bool = true) {
         self.runtime = runtime
         self.opensDoors = opensDoors
         var wires: [String: (SimulatedEdgeSource, DoorLines)] = [:]
@@ -293,7 +294,9 @@ final class DemoHardware: Sendable {
     /// Every node reports what it sees (at the start: nobody is in yet).
     func heartbeat() {
         let seen = self.seen.withLock { $0 }
-        for desk in runtime.config.desks { report(desk.id, occupied: seen[desk.id] ?? false) }
+        for desk in runtime.settings.layout.desks {
+            report(desk.id.rawValue, occupied: seen[desk.id.rawValue] ?? false)
+        }
     }
 
     func perform(_ action: DemoAction) {
@@ -330,7 +333,7 @@ final class DemoHardware: Sendable {
 /// Plays the demo day against the engine at `speed`× real time, then the next day (seeded once
 /// the night's heartbeats are over), and so on until the daemon stops.
 struct DemoTraffic: Service {
-    let runtime: Runtime
+    let runtime: Site
     let hardware: DemoHardware
     let firstDay: LocalDate
     let speed: Double
@@ -373,7 +376,7 @@ public enum Demo {
     ///   - announce: print the banner with the URLs once serving.
     public static func run(
         _ options: DemoOptions, logger: Logger, announce: Bool = true,
-        extraServices: @escaping @Sendable (Runtime) -> [any Service] = { _ in [] }
+        extraServices: @escaping @Sendable (Site) -> [any Service] = { _ in [] }
     ) async throws {
         let fm = FileManager.default
         let dir = URL(fileURLWithPath: options.dataDirectory).standardizedFileURL.path
@@ -417,7 +420,7 @@ public enum Demo {
         let today = calendar.date(of: Instant(Date()))
         let time = AcceleratedTime(origin: calendar.instant(today, hour: 7, minute: 30), speed: options.speed)
 
-        let seeding = try Runtime.open(
+        let seeding = try Site.open(
             config: config, role: .tool, mode: .create, time: time, version: cantineVersion, logger: logger)
         try DemoSite.seed(seeding, today: today)
         seeding.close()

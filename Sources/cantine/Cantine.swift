@@ -5,6 +5,7 @@ import CantineCore
 import CantineDaemon
 import CantineGPIO
 import CantineImport
+import CantineSite
 import CantineStore
 import CantineWeb
 import Foundation

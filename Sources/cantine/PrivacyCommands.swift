@@ -5,6 +5,7 @@
 import ArgumentParser
 import CantineCore
 import CantineDaemon
+import CantineSite
 import CantineStore
 import Foundation
 
@@ -26,8 +27,8 @@ extension Members {
             guard let calendar = SiteCalendar(timeZone: config.timeZone) else {
                 throw CLIFailure(message: "unknown time zone \(config.timeZone) in [site] time_zone")
             }
-            let state = try? CantineDaemon.Replay.rebuild(store: store, site: config.siteID, useSnapshot: true).state
-            let export = try Runtime.export(
+            let state = try? CantineSite.Replay.rebuild(store: store, site: config.siteID, useSnapshot: true).state
+            let export = try Site.export(
                 member: id, store: store, site: config.siteID, calendar: calendar, state: state)
             let data = try export.json()
             if let output {

@@ -5,6 +5,7 @@ import ArgumentParser
 import CantineCore
 import CantineDaemon
 import CantineImport
+import CantineSite
 import CantineStore
 import Foundation
 
@@ -123,7 +124,7 @@ struct Findings: AsyncParsableCommand {
             let config = try global.loadConfig()
             let store = try SiteClient(config: config, logger: global.logger).openStore()
             // The findings as the journal has them: the last snapshot plus the events after it.
-            let state = try CantineDaemon.Replay.rebuild(store: store, site: config.siteID, useSnapshot: true).state
+            let state = try CantineSite.Replay.rebuild(store: store, site: config.siteID, useSnapshot: true).state
             let tz = config.timeZone
             let findings = state.findings.values.filter { all || $0.open }.sorted { $0.raisedAt < $1.raisedAt }
             if output.json { return try printJSON(findings.map { FindingView($0) }) }

@@ -4,6 +4,7 @@ import ArgumentParser
 import CantineCore
 import CantineDaemon
 import CantineDemo
+import CantineSite
 import CantineStore
 import Foundation
 import Logging
@@ -78,7 +79,7 @@ struct Init: AsyncParsableCommand, HasGlobalOptions {
             throw CLIFailure(message: "cannot write \(path) or create \(dbDir): \(error.localizedDescription)")
         }
         let config = try Config.load(path: path)
-        let runtime = try Runtime.open(
+        let runtime = try Site.open(
             config: config, role: .tool, mode: .create, version: cantineVersion, logger: global.logger)
         runtime.close()
         print(
@@ -135,7 +136,7 @@ struct Replay: AsyncParsableCommand, HasGlobalOptions {
         }
         let store = try client.openStore()
         let live = try store.latestSnapshot()
-        let full = try CantineDaemon.Replay.rebuild(store: store, site: config.siteID, useSnapshot: false)
+        let full = try CantineSite.Replay.rebuild(store: store, site: config.siteID, useSnapshot: false)
         var report = Report(
             events: full.applied, seconds: full.seconds, lastSeq: full.lastSeq, digest: full.digest, liveSeq: live?.seq,
             liveDigest: live?.digest)
@@ -143,7 +144,7 @@ struct Replay: AsyncParsableCommand, HasGlobalOptions {
             let atLive =
                 live.seq == full.lastSeq
                 ? full
-                : try CantineDaemon.Replay.rebuild(
+                : try CantineSite.Replay.rebuild(
                     store: store, site: config.siteID, useSnapshot: false, through: live.seq)
             report.matches = atLive.digest == live.digest
         }

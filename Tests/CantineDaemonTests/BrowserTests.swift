@@ -4,6 +4,7 @@
 // change on the open pages without a reload.
 
 import CantineCore
+import CantineSite
 import CantineStore
 import CantineWeb
 import Foundation

@@ -4,6 +4,7 @@
 
 import CantineCore
 import CantineGPIO
+import CantineSite
 import Foundation
 import Logging
 import Testing
@@ -18,7 +19,7 @@ import Testing
         let calendar = try #require(SiteCalendar(timeZone: "Europe/Paris"))
         let today = LocalDate(year: 2026, month: 11, day: 30)
         let time = ManualTime(calendar.instant(today, hour: 7, minute: 30))
-        let runtime = try Runtime.open(
+        let runtime = try Site.open(
             config: site.config, role: .daemon, mode: .create, time: time, version: "t", logger: Logger(label: "t"))
         try DemoSite.seed(runtime, today: today)
         var gpio = try site.bootHardware()

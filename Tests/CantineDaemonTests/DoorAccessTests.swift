@@ -5,6 +5,7 @@
 import CantineCore
 import CantineGPIO
 import CantineProtocol
+import CantineSite
 import CantineStore
 import Foundation
 import Logging
@@ -18,7 +19,7 @@ func key(_ value: UInt64) -> WiegandFrame { WiegandFrame(bits: value, count: 4) 
 
 @Suite struct DoorAccessTests {
     /// A site with Ada (resident, badge 42/1234) and the relays on simulated lines.
-    func open(_ site: TestSite) async throws -> (Runtime, DoorHardware) {
+    func open(_ site: TestSite) async throws -> (Site, DoorHardware) {
         let hardware = try site.bootHardware()
         let runtime = try site.open(relays: hardware.relays)
         _ = try await runtime.perform(.addMember(id: "m-ada", name: "Ada Lovelace", email: nil), source: "test")

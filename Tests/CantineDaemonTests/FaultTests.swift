@@ -8,6 +8,7 @@ import CantineCore
 import CantineGPIO
 import CantineMQTT
 import CantineProtocol
+import CantineSite
 import Foundation
 import GRDB
 import Logging
@@ -18,7 +19,7 @@ import Testing
 @testable import CantineStore
 
 @Suite struct FaultTests {
-    func fireDue(_ runtime: Runtime, _ time: ManualTime) {
+    func fireDue(_ runtime: Site, _ time: ManualTime) {
         for id in runtime.timers.takeDue(now: time.now()) { runtime.engine.submit(.timerFired(id), source: "timer") }
     }
 

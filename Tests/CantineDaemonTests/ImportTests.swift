@@ -4,6 +4,7 @@
 
 import CantineCore
 import CantineImport
+import CantineSite
 import Foundation
 import GRDB
 import Hummingbird
@@ -42,7 +43,7 @@ func committeeFeed(count: Int = 3, aperoStart: String = "183000", aperoTitle: St
 }
 
 @Suite struct ImportTests {
-    func site() async throws -> (TestSite, Runtime) {
+    func site() async throws -> (TestSite, Site) {
         let site = try TestSite()
         let runtime = try site.open()
         _ = try await runtime.perform(
@@ -53,7 +54,7 @@ func committeeFeed(count: Int = 3, aperoStart: String = "183000", aperoTitle: St
     }
 
     func importICS(
-        _ runtime: Runtime, _ text: String, as target: CalendarTarget = .sessions, feed: String = "cal",
+        _ runtime: Site, _ text: String, as target: CalendarTarget = .sessions, feed: String = "cal",
         dryRun: Bool = false
     ) async throws -> OperationResult {
         try await runtime.perform(
@@ -62,7 +63,7 @@ func committeeFeed(count: Int = 3, aperoStart: String = "183000", aperoTitle: St
             source: "test")
     }
 
-    func sessionRecords(_ runtime: Runtime) throws -> [SessionRecord] {
+    func sessionRecords(_ runtime: Site) throws -> [SessionRecord] {
         try runtime.store.read { db in try SessionRecord.order(Column("start_us")).fetchAll(db) }
     }
 
@@ -197,7 +198,7 @@ func committeeFeed(count: Int = 3, aperoStart: String = "183000", aperoTitle: St
         // Export as frab JSON: read back, the same talks at the same times in the same rooms.
         let site = FrabSchedule.Site(
             id: "cantine", name: "La Cantine", timeZone: "Europe/Paris",
-            rooms: runtime.config.rooms.map { ($0.id, $0.name) }, language: "fr")
+            rooms: runtime.settings.layout.rooms.map { ($0.id.rawValue, $0.name) }, language: "fr")
         let exported = FrabSchedule.export(sessions, date: LocalDate("2026-11-21")!, site: site)
         let talks = try FrabSchedule.talks(in: exported)
         #expect(talks.map(\.title) == ["Ouverture", "Open data et vin", "Atelier soudure"])

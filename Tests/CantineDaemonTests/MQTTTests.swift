@@ -6,6 +6,7 @@
 import CantineCore
 import CantineDaemon
 import CantineMQTT
+import CantineSite
 import Foundation
 import GRDB
 import Logging
@@ -16,7 +17,7 @@ import Testing
 
 /// Runs the MQTT service of `runtime` against `broker` while `body` runs, then shuts it down.
 func withMQTT(
-    _ runtime: Runtime, _ broker: Broker, user: String? = nil, password: String? = nil, tls: Bool = false,
+    _ runtime: Site, _ broker: Broker, user: String? = nil, password: String? = nil, tls: Bool = false,
     limits: SensorIngest.Limits = SensorIngest.Limits(perSecond: 0), options: PublishOptions = PublishOptions(),
     _ body: (MQTTService) async throws -> Void
 ) async throws {
@@ -457,7 +458,7 @@ func withMQTT(
         let smaller = try Config.parse(
             SampleConfig.text(databasePath: site.config.database.path, simulated: true, desksPerZone: 11),
             file: "smaller.toml")
-        runtime = try Runtime.open(
+        runtime = try Site.open(
             config: smaller, role: .daemon, time: site.time, version: "test", logger: Logger(label: "test"))
         try await withMQTT(runtime, broker) { _ in
             await watch.waitFor { $0.payloads(f12).last == "" }

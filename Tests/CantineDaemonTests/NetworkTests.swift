@@ -9,6 +9,7 @@ import CantineCore
 import CantineDaemon
 import CantineMQTT
 import CantineProtocol
+import CantineSite
 import CantineWeb
 import Foundation
 import GRDB
@@ -28,7 +29,7 @@ final class TestNetwork: @unchecked Sendable {
     var brokers: [String: Broker] = [:]
     var bridges: [String: String] = [:]
     var sites: [String: TestSite] = [:]
-    var runtimes: [String: Runtime] = [:]
+    var runtimes: [String: Site] = [:]
     var services: [String: NetworkService] = [:]
     var keys: [String: String] = [:]
     /// Run once by a site's network service before its next wait for durability: between its
@@ -93,7 +94,7 @@ final class TestNetwork: @unchecked Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
 
-    subscript(_ name: String) -> Runtime { runtimes[name]! }
+    subscript(_ name: String) -> Site { runtimes[name]! }
 
     /// Runs every site's network service while `body` runs, from when every site has heard
     /// every other's summary (the bridges are up and every service subscribed).

@@ -6,6 +6,7 @@
 
 import CantineCore
 import CantineProtocol
+import CantineSite
 import Foundation
 import GRDB
 import Logging
@@ -49,7 +50,7 @@ import Testing
     }
 
     /// Grace: a member with a plan, a badge first seen as an unknown card, a booking, entries.
-    func seedGrace(_ runtime: Runtime, _ time: ManualTime) async throws -> String {
+    func seedGrace(_ runtime: Site, _ time: ManualTime) async throws -> String {
         let entree = DoorInput(door: "entree", runtime: runtime)
         let frame = try Wiegand.encode(Self.read)
         #expect(entree.frame(frame)?.entry.access?.granted == false)  // unknown card: kept for enrollment
@@ -85,7 +86,7 @@ import Testing
             try String.fetchAll(db, sql: "SELECT CAST(payload AS TEXT) FROM journal").joined()
         }
         #expect(!journalText.contains("Hopperzz") && !journalText.contains(Self.email))
-        #expect(throws: DaemonError.self) { try runtime.export(member: "m-nobody") }
+        #expect(throws: SiteError.self) { try runtime.export(member: "m-nobody") }
     }
 
     @Test func anErasedMemberLeavesNoNameEmailOrBadgeNumberInTheFileTheWALOrTheJournal() async throws {
@@ -278,7 +279,7 @@ import Testing
 }
 
 /// A second day after `playADay`: Ada comes back, a desk is used, she leaves.
-func playADay2(_ runtime: Runtime, _ time: ManualTime) async throws {
+func playADay2(_ runtime: Site, _ time: ManualTime) async throws {
     _ = try await runtime.perform(
         .grantPlan(member: "m-ada", kind: .dayPass, from: "today", days: 1), source: "test")
     let entree = DoorInput(door: "entree", runtime: runtime)

@@ -4,6 +4,7 @@
 import CantineCore
 import CantineGPIO
 import CantineProtocol
+import CantineSite
 import Foundation
 import GRDB
 import Logging
@@ -37,8 +38,8 @@ final class TestSite: Sendable {
         try DoorHardware.boot(config, logger: Logger(label: "t"), deadline: deadlines.deadline)
     }
 
-    func open(_ role: Runtime.Role = .daemon, relays: [DoorID: RelayDriver] = [:]) throws(DaemonError) -> Runtime {
-        try Runtime.open(
+    func open(_ role: Site.Role = .daemon, relays: [DoorID: RelayDriver] = [:]) throws(DaemonError) -> Site {
+        try Site.open(
             config: config, role: role, mode: .create, time: time, relays: relays, version: "test",
             logger: Logger(label: "test"))
     }
@@ -72,7 +73,7 @@ final class MonotonicDeadlines: @unchecked Sendable {
 }
 
 /// Plays a little day: a member with a badge and bookings, badges, contacts, desks, timers.
-func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
+func playADay(_ runtime: Site, _ time: ManualTime) async throws {
     _ = try await runtime.perform(
         .addMember(id: "m-ada", name: "Ada Lovelace", email: "ada@example.org"), source: "test")
     _ = try await runtime.perform(
@@ -248,7 +249,7 @@ func playADay(_ runtime: Runtime, _ time: ManualTime) async throws {
         var other = site.config
         other.site.id = "nantes"
         #expect(throws: DaemonError.self) {
-            try Runtime.open(config: other, role: .tool, time: site.time, version: "t", logger: Logger(label: "t"))
+            try Site.open(config: other, role: .tool, time: site.time, version: "t", logger: Logger(label: "t"))
         }
     }
 

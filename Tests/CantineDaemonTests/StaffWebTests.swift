@@ -3,6 +3,7 @@
 // tokens, every API read endpoint, the dashboard's actions with their form errors, /metrics.
 
 import CantineCore
+import CantineSite
 import CantineStore
 import CantineWeb
 import Foundation
@@ -16,7 +17,7 @@ import Testing
 /// A site that played a day, with an admin and a staff account and a token per role.
 struct WebFixture {
     let site: TestSite
-    let runtime: Runtime
+    let runtime: Site
     var context: WebContext
     var tokens: [Role: String] = [:]
 

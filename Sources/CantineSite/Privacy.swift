@@ -57,11 +57,11 @@ public struct RetentionReport: Codable, Sendable {
     }
 }
 
-extension Runtime {
+extension Site {
     /// Everything held about `member`, or an error naming the unknown member.
     public func export(member: String) throws -> MemberExport {
         try Self.export(
-            member: member, store: store, site: config.siteID, calendar: calendar, state: engine.read { $0 })
+            member: member, store: store, site: settings.site, calendar: calendar, state: engine.read { $0 })
     }
 
     /// `export(member:)` from the database alone (the CLI, with or without a daemon).
@@ -69,7 +69,7 @@ extension Runtime {
         throws -> MemberExport
     {
         guard let rows = try store.memberRecords(member) else {
-            throw DaemonError("no member '\(member)': nothing to export (see `cantine members list`)")
+            throw SiteError(.notFound, "no member '\(member)': nothing to export (see `cantine members list`)")
         }
         let access = try store.accessLog(AccessLogQuery(member: member, limit: Int.max))
         // Journal entries naming them: by id, or by one of their badge tokens.
@@ -137,9 +137,9 @@ extension Runtime {
         await journal.waitDurable(through: min(seq, engine.lastSeq))
         let base = try store.journalBase()
         guard seq > base else { return CompactionResult(base: base, deleted: 0, deskDays: 0) }
-        let replay = try Replay.rebuild(store: store, site: config.siteID, useSnapshot: true, through: seq)
+        let replay = try Replay.rebuild(store: store, site: settings.site, useSnapshot: true, through: seq)
         let result = try store.compact(
-            through: replay.lastSeq, site: config.siteID, taken: engine.now, state: replay.state, calendar: calendar)
+            through: replay.lastSeq, site: settings.site, taken: engine.now, state: replay.state, calendar: calendar)
         logger.notice(
             "journal compacted",
             metadata: ["base": "\(result.base)", "deleted": "\(result.deleted)", "desk_days": "\(result.deskDays)"])
@@ -154,9 +154,10 @@ extension Runtime {
         let today = calendar.date(of: now)
         func daysAgo(_ n: Int) -> Instant { calendar.instant(calendar.adding(days: -n, to: today), hour: 0) }
         do {
-            let compaction = try await compact(through: try lastSeq(before: daysAgo(config.journalDays)))
+            let compaction = try await compact(through: try lastSeq(before: daysAgo(settings.retention.journalDays)))
             let pruned = try store.pruneRecords(
-                accessBefore: daysAgo(config.accessLogDays), bookingsBefore: daysAgo(config.bookingsDays),
+                accessBefore: daysAgo(settings.retention.accessLogDays),
+                bookingsBefore: daysAgo(settings.retention.bookingsDays),
                 unknownBefore: now - .seconds(86_400))
             return RetentionReport(compaction: compaction.deleted > 0 ? compaction : nil, pruned: pruned)
         } catch {
@@ -166,10 +167,12 @@ extension Runtime {
 }
 
 /// Applies retention at start and then every day.
-struct RetentionService: Service {
-    let runtime: Runtime
+public struct RetentionService: Service {
+    let runtime: Site
 
-    func run() async throws {
+    public init(runtime: Site) { self.runtime = runtime }
+
+    public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let report = try await runtime.enforceRetention()

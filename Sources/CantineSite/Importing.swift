@@ -7,7 +7,7 @@ import CantineImport
 import CantineStore
 import Foundation
 
-extension Runtime {
+extension Site {
     /// Reads an iCalendar feed into import candidates over `window`.
     func candidates(
         calendarText text: String, feed: String, target: CalendarTarget, member: String?,
@@ -15,7 +15,7 @@ extension Runtime {
     ) throws(CommandError) -> [ImportCandidate] {
         let events: [CalendarEvent]
         do {
-            events = try ICSReader.events(in: text, timeZone: config.timeZone, window: window)
+            events = try ICSReader.events(in: text, timeZone: settings.timeZone, window: window)
         } catch {
             throw CommandError("\(error.message); nothing was imported")
         }

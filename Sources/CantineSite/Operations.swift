@@ -8,7 +8,7 @@ import CantineStore
 import Foundation
 import Synchronization
 
-extension Runtime {
+extension Site {
     /// Performs an operation and waits until it is durable in the journal.
     public func perform(_ op: SiteOperation, source: EventSource) async throws(CommandError) -> OperationResult {
         switch op {
@@ -42,7 +42,7 @@ extension Runtime {
 
     /// Applies an operation; its journal entries are queued (not yet durable).
     public func apply(_ op: SiteOperation, source: EventSource) throws(CommandError) -> (OperationResult, Int64) {
-        let site = config.site.id
+        let site = settings.site.rawValue
         let now = engine.now
         /// Executes one command with its record writes; returns the last journal seq.
         func run(_ command: Command, records: RecordWrite = .nothing) throws(CommandError) -> Int64 {
@@ -127,9 +127,9 @@ extension Runtime {
 
         case .unlockDoor(let door, let by, let reason, let requestedAtUs):
             let age = now - Instant(micros: requestedAtUs)
-            guard age <= config.remoteUnlockMaxAge else {
+            guard age <= settings.remoteUnlockMaxAge else {
                 throw CommandError(
-                    "remote unlock of \(door) not carried out: the request is \(Int(age.seconds)) s old (limit \(Int(config.remoteUnlockMaxAge.seconds)) s); send it again"
+                    "remote unlock of \(door) not carried out: the request is \(Int(age.seconds)) s old (limit \(Int(settings.remoteUnlockMaxAge.seconds)) s); send it again"
                 )
             }
             let seq = try run(.remoteUnlock(RemoteUnlock(door: DoorID(door), by: by, reason: reason)))

@@ -1,9 +1,11 @@
-// Opening a site: take the database lock, open and migrate the store, rebuild the state
-// (snapshot + journal tail), start the journal writer and the engine, journal the layout.
-// Used by `serve`, `demo`, and by CLI commands when no daemon is running.
+// The site: the application layer the edges (web, CLI, MQTT, GPIO) work through. Opening one
+// takes the database lock, opens and migrates the store, rebuilds the state (snapshot +
+// journal tail), starts the journal writer and the engine and journals the layout. Used by
+// `serve`, `demo`, and by CLI commands when no daemon is running. Its use cases are in this
+// module's other files: operations, imports, privacy, replay.
 
 import CantineCore
-import CantineGPIO
+import CantineProtocol
 import CantineStore
 import Foundation
 import Logging
@@ -21,12 +23,73 @@ public struct SystemTime: TimeSource {
     }
 }
 
-/// A one-line error from opening or running the daemon.
-public struct DaemonError: Error, Equatable, Sendable, CustomStringConvertible {
+/// A one-line error of the site, with what kind of failure it is (the web answers a status
+/// by it, the CLI an exit code).
+public struct SiteError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What kind of failure.
+    public enum Code: Sendable, Equatable {
+        /// What was named does not exist.
+        case notFound
+        /// The site cannot do it now (its database, its journal).
+        case unavailable
+        /// Anything else.
+        case failed
+    }
+    public let code: Code
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public init(_ code: Code = .failed, _ message: String) {
+        self.code = code
+        self.message = message
+    }
     public var description: String { message }
 }
+
+/// What a site needs to know of its configuration, resolved (no defaults left to apply).
+public struct SiteSettings: Sendable, Equatable {
+    public var site: SiteID
+    /// The SQLite file (its directory must exist).
+    public var databasePath: String
+    /// IANA name, e.g. `Europe/Paris`.
+    public var timeZone: String
+    public var layout: SiteLayout
+    /// The secret every site of the network shares (nil: not in a network).
+    public var networkCredentialSecret: String?
+    /// A remote unlock older than this is not carried out.
+    public var remoteUnlockMaxAge: Span
+    /// Days personal data and history are kept.
+    public var retention: Retention
+    /// The 37-bit Wiegand format of each door whose reader sends one other than H10304.
+    public var wiegand37: [DoorID: WiegandFormat]
+
+    /// How long each kind of data is kept, in days.
+    public struct Retention: Sendable, Equatable {
+        public var accessLogDays: Int
+        public var journalDays: Int
+        public var bookingsDays: Int
+        public init(accessLogDays: Int, journalDays: Int, bookingsDays: Int) {
+            self.accessLogDays = accessLogDays
+            self.journalDays = journalDays
+            self.bookingsDays = bookingsDays
+        }
+    }
+
+    public init(
+        site: SiteID, databasePath: String, timeZone: String, layout: SiteLayout, networkCredentialSecret: String?,
+        remoteUnlockMaxAge: Span, retention: Retention, wiegand37: [DoorID: WiegandFormat] = [:]
+    ) {
+        self.wiegand37 = wiegand37
+        self.site = site
+        self.databasePath = databasePath
+        self.timeZone = timeZone
+        self.layout = layout
+        self.networkCredentialSecret = networkCredentialSecret
+        self.remoteUnlockMaxAge = remoteUnlockMaxAge
+        self.retention = retention
+    }
+}
+
+/// Drives a door's relay (the GPIO edge's relay drivers; nothing in a CLI tool).
+public typealias RelayPort = @Sendable (DoorID, RelayCommand) -> Void
 
 /// Who wants to know that the journal is failing or writing again (the MQTT publisher).
 public final class JournalHealth: Sendable {
@@ -93,8 +156,8 @@ public final class TimerQueue: Sendable {
     }
 }
 
-/// Metrics of the daemon (swift-metrics; exported once a backend is bootstrapped).
-struct DaemonMetrics: Sendable {
+/// Metrics of the site (swift-metrics; exported once a backend is bootstrapped).
+struct SiteMetrics: Sendable {
     let events = Counter(label: "cantine_events_total")
     /// Access decisions by reason (`granted.plan`, `denied.unknown_card`, …), made once.
     let access: [AccessReason: Counter] = Dictionary(
@@ -110,14 +173,11 @@ struct DaemonMetrics: Sendable {
             )
         })
     let journalErrors = Counter(label: "cantine_journal_errors_total")
-    let decision = Metrics.Timer(label: "cantine_access_decision_seconds")
-    let noise = Counter(label: "cantine_wiegand_noise_total")
-    let keys = Counter(label: "cantine_keypad_keys_total")
 }
 
 /// An opened site: store, journal, engine and the edges' plumbing.
-public final class Runtime: Sendable {
-    public let config: Config
+public final class Site: Sendable {
+    public let settings: SiteSettings
     public let store: Store
     public let lock: ProcessLock
     public let journal: JournalWriter
@@ -133,7 +193,7 @@ public final class Runtime: Sendable {
     public let recovered: ReplayResult
     /// Told when the journal starts failing (why) and when it writes again (nil).
     public let journalHealth = JournalHealth()
-    let metrics = DaemonMetrics()
+    let metrics = SiteMetrics()
 
     /// Journal entries applied (in memory) but not yet written.
     public var journalBacklog: Int64 { engine.lastSeq - journal.durableSeq }
@@ -141,59 +201,62 @@ public final class Runtime: Sendable {
     /// Whether the runtime is the long-running daemon or a one-shot CLI command.
     public enum Role: Sendable { case daemon, tool }
 
-    /// Opens the site described by `config`.
+    /// Opens the site `settings` describe.
     /// - Parameters:
-    ///   - relays: relay drivers by door, already driven locked (daemon only).
+    ///   - relays: drives the doors' relays, already driven locked (daemon only).
     public static func open(
-        config: Config, role: Role, mode: Store.Mode = .existing, time: any TimeSource = SystemTime(),
-        relays: [DoorID: RelayDriver] = [:], version: String, logger: Logger
-    ) throws(DaemonError) -> Runtime {
+        _ settings: SiteSettings, role: Role, mode: Store.Mode = .existing, time: any TimeSource = SystemTime(),
+        relays: @escaping RelayPort = { _, _ in }, version: String, logger: Logger
+    ) throws(SiteError) -> Site {
         do {
-            return try Runtime(
-                config: config, role: role, mode: mode, time: time, relays: relays, version: version, logger: logger)
-        } catch let e as DaemonError {
+            return try Site(
+                settings: settings, role: role, mode: mode, time: time, relays: relays, version: version,
+                logger: logger)
+        } catch let e as SiteError {
             throw e
         } catch let e as StoreError {
-            throw DaemonError(e.message)
+            throw SiteError(.unavailable, e.message)
         } catch let e as JournalReadError {
-            throw DaemonError("\(e): restore a backup, or run `cantine doctor`")
+            throw SiteError(.unavailable, "\(e): restore a backup, or run `cantine doctor`")
         } catch {
-            throw DaemonError("cannot open the site: \(error)")
+            throw SiteError(.unavailable, "cannot open the site: \(error)")
         }
     }
 
     init(
-        config: Config, role: Role, mode: Store.Mode, time: any TimeSource, relays: [DoorID: RelayDriver],
+        settings: SiteSettings, role: Role, mode: Store.Mode, time: any TimeSource, relays: @escaping RelayPort,
         version: String, logger: Logger
     ) throws {
-        let path = config.database.path
+        let path = settings.databasePath
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: dir) else {
-            throw DaemonError(
+            throw SiteError(
+                .unavailable,
                 "database directory \(dir) does not exist: create it (mkdir -p \(dir)) or change [database] path")
         }
         if mode == .existing && !FileManager.default.fileExists(atPath: path) {
-            throw DaemonError("no database at \(path): run `cantine init` first")
+            throw SiteError(.unavailable, "no database at \(path): run `cantine init` first")
         }
-        self.config = config
+        self.settings = settings
         self.logger = logger
         lock = try ProcessLock(databasePath: path)
         store = try Store(path: path, mode: mode)
-        let site = try store.metaSetIfAbsent("site", config.site.id)
-        guard site == config.site.id else {
-            throw DaemonError(
-                "database \(path) belongs to site '\(site)' but the config says site.id = \"\(config.site.id)\": fix the config or the database path"
+        let site = try store.metaSetIfAbsent("site", settings.site.rawValue)
+        guard site == settings.site.rawValue else {
+            throw SiteError(
+                .unavailable,
+                "database \(path) belongs to site '\(site)' but the config says site.id = \"\(settings.site)\": fix the config or the database path"
             )
         }
         tokenizer = CredentialTokenizer(
             secretHex: try store.metaSetIfAbsent("site_secret", CredentialTokenizer.newSecretHex()))
-        networkTokenizer = config.activeNetwork.map { CredentialTokenizer(secretHex: $0.credentialSecret) }
-        guard let calendar = SiteCalendar(timeZone: config.timeZone) else {
-            throw DaemonError("unknown time zone \(config.timeZone)")
+        networkTokenizer = settings.networkCredentialSecret.map { CredentialTokenizer(secretHex: $0) }
+        guard let calendar = SiteCalendar(timeZone: settings.timeZone) else {
+            throw SiteError(.failed, "unknown time zone \(settings.timeZone)")
         }
         self.calendar = calendar
 
-        recovered = try Replay.rebuild(store: store, site: config.siteID, useSnapshot: true)
+        recovered = try Replay.rebuild(store: store, site: settings.site, useSnapshot: true)
         let metrics = self.metrics
         let journalLogger = logger
         journal = JournalWriter(
@@ -215,12 +278,12 @@ public final class Runtime: Sendable {
         self.bus = bus
         self.timers = timers
         engine = Engine(
-            site: config.siteID, state: recovered.state, lastSeq: recovered.lastSeq, time: time, journal: journal,
+            site: settings.site, state: recovered.state, lastSeq: recovered.lastSeq, time: time, journal: journal,
             onEffects: { entry, effects in
                 metrics.events.increment()
                 for effect in effects {
                     switch effect {
-                    case .relay(let door, let command): relays[door]?.apply(command)
+                    case .relay(let door, let command): relays(door, command)
                     case .schedule(let id, let at): timers.schedule(id, at: at)
                     case .notify(let notice):
                         if case .access(let record) = notice {
@@ -234,7 +297,7 @@ public final class Runtime: Sendable {
         if role == .daemon {
             engine.submit(.daemonStarted(DaemonStarted(version: version)), source: "daemon")
         }
-        let layout = config.layout
+        let layout = settings.layout
         if engine.read({ $0.layout }) != layout {
             engine.submit(.layoutApplied(layout), source: "config")
         }
@@ -246,10 +309,10 @@ public final class Runtime: Sendable {
     public func snapshot() throws -> Int64 {
         let (state, seq) = engine.readWithSeq { $0 }
         while journal.durableSeq < seq {
-            if !journal.flush() { throw DaemonError("journal not writable: \(journal.lastError ?? "?")") }
+            if !journal.flush() { throw SiteError(.unavailable, "journal not writable: \(journal.lastError ?? "?")") }
         }
         try store.saveSnapshot(
-            seq: seq, site: config.siteID, taken: engine.now, digest: StateDigest.of(state), state: state)
+            seq: seq, site: settings.site, taken: engine.now, digest: StateDigest.of(state), state: state)
         return seq
     }
 
@@ -262,7 +325,7 @@ public final class Runtime: Sendable {
     }
 }
 
-extension Runtime {
+extension Site {
     /// Waits on the notices until `done` holds over the state, at most `timeout`: true when it
     /// did. (The benches and tests wait so: on what happened, never a fixed sleep.)
     public func wait(upTo timeout: Duration = .seconds(10), until done: @escaping @Sendable (State) -> Bool) async

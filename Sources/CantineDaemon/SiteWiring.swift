@@ -1,0 +1,50 @@
+// The site as the daemon opens it: its settings resolved from the config, its relays the GPIO
+// edge's drivers, its errors worded as the daemon's.
+
+import CantineCore
+import CantineGPIO
+import CantineProtocol
+import CantineSite
+import CantineStore
+import Logging
+
+/// A one-line error from opening or running the daemon.
+public struct DaemonError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension Config {
+    /// What the site needs of the config.
+    public var siteSettings: SiteSettings {
+        SiteSettings(
+            site: siteID, databasePath: database.path, timeZone: timeZone, layout: layout,
+            networkCredentialSecret: activeNetwork?.credentialSecret, remoteUnlockMaxAge: remoteUnlockMaxAge,
+            retention: .init(accessLogDays: accessLogDays, journalDays: journalDays, bookingsDays: bookingsDays),
+            wiegand37: Dictionary(
+                uniqueKeysWithValues: doors.compactMap { d in
+                    d.wiegand37.flatMap(WiegandFormat.init(rawValue:)).map { (DoorID(d.id), $0) }
+                }))
+    }
+}
+
+extension Site {
+    /// Opens the site described by `config`.
+    /// - Parameters:
+    ///   - relays: relay drivers by door, already driven locked (daemon only).
+    public static func open(
+        config: Config, role: Role, mode: Store.Mode = .existing, time: any TimeSource = SystemTime(),
+        relays: [DoorID: RelayDriver] = [:], version: String, logger: Logger
+    ) throws(DaemonError) -> Site {
+        do throws(SiteError) {
+            return try Site.open(
+                config.siteSettings, role: role, mode: mode, time: time,
+                relays: { door, command in
+                    relays[door]?.apply(command)
+                }, version: version, logger: logger)
+        } catch {
+            throw DaemonError(error.message)
+        }
+    }
+}
