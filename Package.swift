@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "CantineWeb",
             dependencies: [
-                "CantineCore", "CantineStore",
+                "CantineCore", "CantineStore", "CantineSite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),

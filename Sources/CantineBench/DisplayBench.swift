@@ -101,7 +101,7 @@ extension Bench {
         defer { runtime.close() }
         let board = BoardStream(engine: runtime.engine, bus: runtime.bus, settings: config.boardSettings)
         let context = WebContext(
-            engine: runtime.engine, journal: runtime.journal, version: cantineVersion, board: board)
+            site: runtime, version: cantineVersion, board: board)
         // Cancelling the server at the end logs the open streams it cut: not news here.
         var quiet = logger
         quiet.logLevel = .critical

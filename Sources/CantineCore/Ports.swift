@@ -18,3 +18,26 @@ public protocol JournalSink: Sendable {
     /// Queues entries (consecutive, one command's worth) and their attachment for one commit.
     func enqueue(_ entries: [JournalEntry], attachment: (any JournalAttachment)?)
 }
+
+/// How one part of the daemon is doing (/healthz and /metrics).
+public struct ComponentHealth: Codable, Sendable, Equatable {
+    public var name: String
+    /// `ok`, `degraded` or `down`.
+    public var status: String
+    /// What is wrong, and what to do about it, when it is not ok.
+    public var detail: String?
+    /// Figures exported as `cantine_<name>_<key>` gauges (`connected`, `outbox_depth`).
+    public var values: [String: Double]
+
+    public init(name: String, status: String, detail: String? = nil, values: [String: Double] = [:]) {
+        self.name = name
+        self.status = status
+        self.detail = detail
+        self.values = values
+    }
+}
+
+/// A part of the daemon that says how it is doing (MQTT, the network of cantines).
+public protocol HealthReporting: Sendable {
+    func health() -> ComponentHealth
+}

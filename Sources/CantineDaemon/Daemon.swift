@@ -85,17 +85,12 @@ public enum Daemon {
         let board = BoardStream(
             engine: runtime.engine, bus: runtime.bus, settings: config.boardSettings,
             names: { store.memberName($0.rawValue) })
-        let events = JournalStream(engine: runtime.engine, journal: runtime.journal, store: store, bus: runtime.bus)
+        let events = JournalStream(site: runtime)
+        let components: [any HealthReporting] = [mqtt as (any HealthReporting)?, network].compactMap { $0 }
         var web = WebContext(
-            engine: runtime.engine, journal: runtime.journal, version: cantineVersion, board: board,
-            space: config.spaceInfo, store: store, accounts: Accounts(store: store),
-            perform: { op, source in try await runtime.perform(op, source: source) }, events: events,
-            metrics: metrics,
-            components: { [mqtt, network] in
-                (mqtt.map { [$0.health(store: store)] } ?? []) + (network.map { [$0.health()] } ?? [])
-            },
+            site: runtime, version: cantineVersion, board: board, space: config.spaceInfo,
+            accounts: Accounts(store: store), events: events, metrics: metrics, components: components,
             secureCookies: config.secureCookies)
-        web.exportMember = { try runtime.export(member: $0).json() }
         web.networkStaleAfter = config.activeNetwork?.staleAfter
         services.append(contentsOf: extraServices(runtime, hardware))
         let (serving, servingStarted) = AsyncStream<Void>.makeStream()

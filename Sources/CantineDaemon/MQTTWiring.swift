@@ -1,6 +1,5 @@
-// MQTT for the daemon: the broker settings and sensor limits of the config, the MQTT
-// service built on an opened site (outbox in its store, names from its member records), and
-// its health as the web edge reports it.
+// MQTT for the daemon: the broker settings and sensor limits of the config, and the MQTT
+// service built on an opened site (outbox in its store, names from its member records).
 
 import CantineCore
 import CantineMQTT
@@ -75,24 +74,5 @@ public enum BrokerACL {
                 """
         }
         return out
-    }
-}
-
-extension MQTTService {
-    /// How the broker connection is doing, for /healthz and /metrics: connected or not (and
-    /// why not), and how many messages wait in the outbox for the broker to return.
-    func health(store: Store) -> ComponentHealth {
-        let depth = (try? store.outboxCount()) ?? 0
-        let values: [String: Double] = [
-            "connected": client.isConnected ? 1 : 0, "outbox_depth": Double(depth), "inbound_dropped": Double(dropped),
-        ]
-        if client.isConnected {
-            return ComponentHealth(name: "mqtt", status: "ok", values: values)
-        }
-        let why = client.refusal ?? client.lastError ?? "broker unreachable"
-        return ComponentHealth(
-            name: "mqtt", status: "degraded",
-            detail: "\(why): doors keep working; check the broker at \(client.settings.host):\(client.settings.port)",
-            values: values)
     }
 }

@@ -48,20 +48,6 @@ extension Config.NetworkSection {
 }
 
 extension NetworkService {
-    /// How the network is doing, for /healthz and /metrics: connected to the site's broker,
-    /// messages refused (forged, misplaced, malformed) and dropped (a flood) since start.
-    public func health() -> ComponentHealth {
-        let values: [String: Double] = [
-            "connected": client.isConnected ? 1 : 0,
-            "refused": Double(rejected.load(ordering: .relaxed)),
-            "inbound_dropped": Double(dropped.load(ordering: .relaxed)),
-        ]
-        if client.isConnected { return ComponentHealth(name: "network", status: "ok", values: values) }
-        return ComponentHealth(
-            name: "network", status: "degraded",
-            detail: "not connected to the site's broker: visitors are decided from what the site has", values: values)
-    }
-
     /// The network service of a daemon, on the broker of `[mqtt]`.
     public convenience init(config: Config, network: Config.NetworkSection, runtime: Site, logger: Logger)
         throws(DaemonError)

@@ -18,6 +18,8 @@ public final class MQTTService: Service, Sendable {
     let bus: NoticeBus
     let topics: Topics
     let logger: Logger
+    /// The outbox's store (nil: no outbox).
+    let store: Store?
 
     /// - Parameters:
     ///   - store: where the outbox and the announced discovery topics are kept (nil: no outbox).
@@ -43,6 +45,7 @@ public final class MQTTService: Service, Sendable {
         queue = MessageQueue(capacity: queueCapacity)
         self.bus = bus
         self.logger = logger
+        self.store = store
     }
 
     /// Inbound messages dropped because the ingest thread was `queueCapacity` behind.
@@ -88,5 +91,24 @@ public final class MQTTService: Service, Sendable {
         await publisher.shutDown()
         client.stop()
         queue.close()
+    }
+}
+
+extension MQTTService: HealthReporting {
+    /// How the broker connection is doing, for /healthz and /metrics: connected or not (and
+    /// why not), and how many messages wait in the outbox for the broker to return.
+    public func health() -> ComponentHealth {
+        let depth = (try? store?.outboxCount()) ?? 0
+        let values: [String: Double] = [
+            "connected": client.isConnected ? 1 : 0, "outbox_depth": Double(depth), "inbound_dropped": Double(dropped),
+        ]
+        if client.isConnected {
+            return ComponentHealth(name: "mqtt", status: "ok", values: values)
+        }
+        let why = client.refusal ?? client.lastError ?? "broker unreachable"
+        return ComponentHealth(
+            name: "mqtt", status: "degraded",
+            detail: "\(why): doors keep working; check the broker at \(client.settings.host):\(client.settings.port)",
+            values: values)
     }
 }

@@ -413,3 +413,19 @@ public final class NetworkService: Service, Sendable {
         }
     }
 }
+
+extension NetworkService: HealthReporting {
+    /// How the network is doing, for /healthz and /metrics: connected to the site's broker,
+    /// messages refused (forged, misplaced, malformed) and dropped (a flood) since start.
+    public func health() -> ComponentHealth {
+        let values: [String: Double] = [
+            "connected": client.isConnected ? 1 : 0,
+            "refused": Double(rejected.load(ordering: .relaxed)),
+            "inbound_dropped": Double(dropped.load(ordering: .relaxed)),
+        ]
+        if client.isConnected { return ComponentHealth(name: "network", status: "ok", values: values) }
+        return ComponentHealth(
+            name: "network", status: "degraded",
+            detail: "not connected to the site's broker: visitors are decided from what the site has", values: values)
+    }
+}

@@ -163,3 +163,47 @@ extension RecordWrite {
         RecordWrite { db in counted(try Store.eraseRecords(member: member, db)) }
     }
 }
+
+/// The records the web reads besides the state: personal data and history. The store is
+/// one; the web's tests use an in-memory one.
+public protocol SiteRecords: Sendable {
+    /// A member's name; nil when unknown or erased.
+    func memberName(_ id: String) -> String?
+    /// Every member, by name then id.
+    func members() throws -> [MemberRecord]
+    /// Badges, by member then id; only `member`'s when given.
+    func credentials(member: String?) throws -> [CredentialRecord]
+    /// Bookings that overlap `[from, to)`, by start then id.
+    func bookings(overlapping from: Instant, _ to: Instant) throws -> [BookingRecord]
+    /// Access decisions, newest first, filtered by `query`.
+    func accessLog(_ query: AccessLogQuery) throws -> [AccessLogRow]
+    /// Cards nobody holds read after `afterSeq` (at `door`, since `sinceUs`), oldest first.
+    func unknownReads(afterSeq: Int64, door: String?, sinceUs: Int64) throws -> [UnknownRead]
+    /// The other sites of the network as last heard, and the messages refused.
+    func networkStatus(now: Instant, staleAfter: Span) throws -> NetworkStatus
+    /// Journal rows after `after` through `through`, at most `limit`, oldest first.
+    func rawEntries(after afterSeq: Int64, through throughSeq: Int64, limit: Int) throws -> [Store.RawEntry]
+}
+
+extension Store: SiteRecords {
+    public func networkStatus(now: Instant, staleAfter: Span) throws -> NetworkStatus {
+        try NetworkStatus.read(store: self, now: now, staleAfter: staleAfter)
+    }
+}
+
+/// Staff accounts, browser sessions and API tokens as the web keeps them. The store is one;
+/// the web's tests use an in-memory one.
+public protocol AccountRecords: Sendable {
+    func addStaff(_ record: StaffRecord) throws
+    func setStaffPassword(_ username: String, hash: String) throws
+    func staff(_ username: String) throws -> StaffRecord?
+    func openWebSession(_ record: WebSessionRecord) throws
+    /// The session with this token hash and its staff member, if it is open at `nowUs`.
+    func webSession(tokenHash: String, nowUs: Int64) throws -> (WebSessionRecord, StaffRecord)?
+    func closeWebSession(tokenHash: String) throws
+    func addAPIToken(_ record: APITokenRecord) throws
+    /// The token with this hash, if not revoked.
+    func apiToken(hash: String) throws -> APITokenRecord?
+}
+
+extension Store: AccountRecords {}

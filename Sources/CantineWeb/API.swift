@@ -4,6 +4,7 @@
 // state (and of the store's personal data where a name is shown).
 
 import CantineCore
+import CantineSite
 import CantineStore
 import Foundation
 
@@ -191,8 +192,8 @@ struct MemberView: Codable, Equatable {
         var revoked: Bool
     }
 
-    static func all(_ store: Store, state: State, now: Instant) throws -> [MemberView] {
-        let (members, credentials) = (try store.members(), try store.credentials())
+    static func all(_ records: any SiteRecords, state: State, now: Instant) throws -> [MemberView] {
+        let (members, credentials) = (try records.members(), try records.credentials(member: nil))
         let badges = Dictionary(grouping: credentials, by: \.memberId)
         return members.map { m in
             let id = MemberID(m.id)

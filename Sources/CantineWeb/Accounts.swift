@@ -42,15 +42,15 @@ public struct AccountError: Error, Equatable, Sendable, CustomStringConvertible 
     public var description: String { message }
 }
 
-/// Accounts, sessions and tokens over the site's store.
+/// Accounts, sessions and tokens over the site's records.
 public struct Accounts: Sendable {
-    public let store: Store
+    let store: any AccountRecords
     /// bcrypt cost of new password hashes (12 in production; tests use the minimum, 4).
     public let bcryptCost: UInt8
     /// How long a browser session lasts.
     public let sessionLifetime: Span
 
-    public init(store: Store, bcryptCost: UInt8 = 12, sessionLifetime: Span = .minutes(12 * 60)) {
+    public init(store: any AccountRecords, bcryptCost: UInt8 = 12, sessionLifetime: Span = .minutes(12 * 60)) {
         self.store = store
         self.bcryptCost = bcryptCost
         self.sessionLifetime = sessionLifetime

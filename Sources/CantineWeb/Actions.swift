@@ -5,6 +5,7 @@
 
 import CantineCore
 import CantineProtocol
+import CantineSite
 import Foundation
 import Hummingbird
 
@@ -13,11 +14,8 @@ func addActionRoutes(_ router: Router<WebRequestContext>, _ context: WebContext)
 
     /// Runs `op` for the caller; a refusal is a 422 with the operation's own sentence.
     @Sendable func run(_ op: SiteOperation, _ who: Identity) async throws -> Response {
-        guard let perform = context.perform else {
-            throw WebError(.serviceUnavailable, "actions are not available on this server")
-        }
         do {
-            let result = try await perform(op, EventSource("web:\(who.name)"))
+            let result = try await context.site.perform(op, source: EventSource("web:\(who.name)"))
             return try json(ActionResult(ok: true, message: result.message, id: result.id))
         } catch let error as CommandError {
             throw WebError(.unprocessableContent, error.message)
@@ -90,14 +88,11 @@ func addActionRoutes(_ router: Router<WebRequestContext>, _ context: WebContext)
         _ = try ctx.require(.admin)
         let id = ctx.parameters.get("id") ?? ""
         try exists("member", id, { $0.members[MemberID(id)] != nil }, hint: "GET /api/members")
-        guard let export = context.exportMember else {
-            throw WebError(.serviceUnavailable, "exports are not available on this server")
-        }
-        let data: Data
+        let data: [UInt8]
         do {
-            data = try export(id)
-        } catch {
-            throw WebError(.unprocessableContent, "\(error)")
+            data = try context.site.exportJSON(member: id)
+        } catch let error as SiteError {
+            throw WebError(error.code == .notFound ? .notFound : .serviceUnavailable, error.message)
         }
         return Response(
             status: .ok,
@@ -194,7 +189,8 @@ func addActionRoutes(_ router: Router<WebRequestContext>, _ context: WebContext)
         if let read = form.optional("read") {
             // Enroll the card a reader saw and refused (GET /api/unknown-cards).
             let seq = Int64(read) ?? -1
-            let found = try? needStore(context).unknownReads(afterSeq: seq - 1).first { $0.seq == seq }
+            let found = try? context.site.records.unknownReads(afterSeq: seq - 1, door: nil, sinceUs: 0)
+                .first { $0.seq == seq }
             if let found, let format = WiegandFormat(rawValue: found.format) {
                 card = (format, UInt32(clamping: found.facility), UInt64(clamping: found.cardNumber))
             } else {

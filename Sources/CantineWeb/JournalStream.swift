@@ -6,26 +6,25 @@
 // client; each client reads what is new.
 
 import CantineCore
+import CantineSite
 import CantineStore
 import Foundation
 import Synchronization
 
 /// Fans the journal out to API clients.
 public final class JournalStream: Sendable {
+    let site: any SiteService
     let engine: Engine
-    let journal: JournalWriter
-    let store: Store
     let bus: NoticeBus
     let clients = Mutex<(next: Int, wakes: [Int: AsyncStream<Bool>.Continuation])>((0, [:]))
 
     /// A client further behind than this is told to reload (`event: reset`) instead.
     public static let maxCatchUp = 5000
 
-    public init(engine: Engine, journal: JournalWriter, store: Store, bus: NoticeBus) {
-        self.engine = engine
-        self.journal = journal
-        self.store = store
-        self.bus = bus
+    public init(site: some SiteService) {
+        self.site = site
+        engine = site.engine
+        bus = site.bus
     }
 
     /// Clients connected now.
@@ -71,7 +70,7 @@ public final class JournalStream: Sendable {
             return c.next
         }
         let task = Task {
-            var last = journal.durableSeq
+            var last = site.journalProgress.durableSeq
             out.yield("retry: 2000\n\n")
             if let after = lastEventID {
                 if after > last || last - after > Int64(Self.maxCatchUp) {
@@ -82,8 +81,9 @@ public final class JournalStream: Sendable {
             }
             for await ping in wakes {
                 let target = engine.lastSeq
-                if target > journal.durableSeq && journal.lastError == nil {
-                    await journal.waitDurable(through: target)
+                let progress = site.journalProgress
+                if target > progress.durableSeq && progress.error == nil {
+                    await site.waitDurable(through: target)
                 }
                 let before = last
                 last = send(after: last, out)
@@ -102,9 +102,10 @@ public final class JournalStream: Sendable {
     /// Sends the durable entries after `after`; returns the last seq sent.
     func send(after: Int64, _ out: AsyncStream<String>.Continuation) -> Int64 {
         var last = after
-        let durable = journal.durableSeq
+        let durable = site.journalProgress.durableSeq
         while last < durable {
-            guard let rows = try? store.rawEntries(after: last, through: durable, limit: 500), !rows.isEmpty else {
+            guard let rows = try? site.records.rawEntries(after: last, through: durable, limit: 500), !rows.isEmpty
+            else {
                 break
             }
             for row in rows {

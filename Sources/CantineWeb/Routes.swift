@@ -2,6 +2,7 @@
 // token; the guard has checked it before a handler runs).
 
 import CantineCore
+import CantineSite
 import CantineStore
 import Foundation
 import HTTPTypes
@@ -11,8 +12,9 @@ func addAPIRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
     let engine = context.engine
     /// Member names for staff; a reader token sees opaque ids only.
     @Sendable func names(_ ctx: WebRequestContext) -> @Sendable (MemberID) -> String? {
-        guard let store = context.store, (ctx.identity?.role ?? .reader) >= .staff else { return { _ in nil } }
-        return { store.memberName($0.rawValue) }
+        guard (ctx.identity?.role ?? .reader) >= .staff else { return { _ in nil } }
+        let records = context.site.records
+        return { records.memberName($0.rawValue) }
     }
     router.get("/api/me") { _, ctx -> Response in
         let me = try ctx.require(.reader)
@@ -59,11 +61,10 @@ func addAPIRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
         guard let staleAfter = context.networkStaleAfter else {
             throw WebError(.notFound, "this site is in no network of cantines (see docs/network.md)")
         }
-        return try json(try NetworkStatus.read(store: try needStore(context), now: engine.now, staleAfter: staleAfter))
+        return try json(try context.site.records.networkStatus(now: engine.now, staleAfter: staleAfter))
     }
     router.get("/api/access-log") { request, ctx -> Response in
         _ = try ctx.require(.staff)
-        let store = try needStore(context)
         let q = request.uri.queryParameters
         var query = AccessLogQuery(limit: 50)
         query.member = q["member"].map(String.init)
@@ -83,7 +84,7 @@ func addAPIRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
             }
             query[keyPath: keyPath] = Instant(date).micros
         }
-        let rows = try store.accessLog(query).map(AccessLogView.init)
+        let rows = try context.site.records.accessLog(query).map(AccessLogView.init)
         return try json(rows)
     }
     router.get("/api/bookings") { request, ctx -> Response in
@@ -98,13 +99,13 @@ func addAPIRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
         let calendar = SiteCalendar.cached(engine.read { $0.layout?.timeZone } ?? "UTC")
         // Memory holds a week of ended bookings (State.keepEnded): an older day is read from
         // the records, which the journal keeps in step (CantineStore/Projection).
-        if let date, let store = context.store,
+        if let date,
             calendar.instant(date, hour: 0) + .seconds(86_400) < now - State.keepEnded
         {
             let (from, to) = (
                 calendar.instant(date, hour: 0), calendar.instant(calendar.adding(days: 1, to: date), hour: 0)
             )
-            let records = try store.bookings(overlapping: from, to)
+            let records = try context.site.records.bookings(overlapping: from, to)
             return try json(records.map { BookingView($0, name: lookup(MemberID($0.memberId))) })
         }
         return try json(
@@ -120,16 +121,15 @@ func addAPIRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
     }
     router.get("/api/members") { _, ctx -> Response in
         _ = try ctx.require(.staff)
-        let store = try needStore(context)
         let now = engine.now
         let state = engine.read { $0 }
-        return try json(try MemberView.all(store, state: state, now: now))
+        return try json(try MemberView.all(context.site.records, state: state, now: now))
     }
     router.get("/api/unknown-cards") { _, ctx -> Response in
         _ = try ctx.require(.staff)
-        let store = try needStore(context)
         let since = (engine.now - .minutes(24 * 60)).micros
-        return try json(Array(try store.unknownReads(afterSeq: 0, sinceUs: since).reversed().prefix(20)))
+        let reads = try context.site.records.unknownReads(afterSeq: 0, door: nil, sinceUs: since)
+        return try json(Array(reads.reversed().prefix(20)))
     }
     router.get("/api/stream") { request, _ -> Response in
         guard let events = context.events else {
@@ -154,11 +154,6 @@ func addAPIRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: text)))
     }
-}
-
-func needStore(_ context: WebContext) throws -> Store {
-    guard let store = context.store else { throw WebError(.serviceUnavailable, "the site's records are not open") }
-    return store
 }
 
 /// Who is signed in (the dashboard reads its CSRF token here).

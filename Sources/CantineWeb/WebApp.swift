@@ -4,6 +4,7 @@
 // dashboard's actions and /metrics. Every error is a one-line JSON answer.
 
 import CantineCore
+import CantineSite
 import CantineStore
 import Foundation
 import HTTPTypes
@@ -11,31 +12,24 @@ import Hummingbird
 import Logging
 import Synchronization
 
-/// Performs an operation for the signed-in staff member (the daemon's runtime).
-public typealias Performer = @Sendable (SiteOperation, EventSource) async throws -> OperationResult
-
-/// What the web edge reads from the running daemon.
+/// What the web edge works with: the running site (through `SiteService`, never the daemon),
+/// and the edge's own parts.
 public struct WebContext: Sendable {
-    public let engine: Engine
-    public let journal: JournalWriter
+    /// The running site: its state, records, operations.
+    public let site: any SiteService
     public let version: String
     /// The blackboard's live stream (nil: /display/stream answers 503).
     public let board: BoardStream?
     public let boardSettings: BoardSettings
     /// SpaceAPI facts from `[spaceapi]` (nil: /spaceapi.json answers 404).
     public let space: SpaceInfo?
-    /// Personal data and accounts (nil: only the public pages work).
-    public var store: Store?
+    /// Staff accounts (nil: only the public pages work).
     public var accounts: Accounts?
-    /// Carries out the dashboard's actions (nil: they answer 503).
-    public var perform: Performer?
-    /// Everything held about a member, as JSON (nil: their export answers 503).
-    public var exportMember: (@Sendable (String) throws -> Data)?
     /// The journal's live stream (nil: /api/stream answers 503).
     public var events: JournalStream?
     public var metrics: WebMetrics
-    /// Components the daemon reports on besides the journal (MQTT, GPIO readers).
-    public var components: @Sendable () -> [ComponentHealth]
+    /// Components the daemon reports on besides the journal (MQTT, the network).
+    public var components: [any HealthReporting]
     /// Mark the session cookie Secure (the dashboard is served over TLS by a proxy).
     public var secureCookies: Bool
     /// In a network of cantines: after how long a silent site is shown stale (nil: a lone
@@ -44,39 +38,39 @@ public struct WebContext: Sendable {
     let logins = LoginGate()
 
     public init(
-        engine: Engine, journal: JournalWriter, version: String, board: BoardStream? = nil,
-        boardSettings: BoardSettings = BoardSettings(), space: SpaceInfo? = nil, store: Store? = nil,
-        accounts: Accounts? = nil, perform: Performer? = nil, events: JournalStream? = nil,
-        metrics: WebMetrics = WebMetrics(), components: @escaping @Sendable () -> [ComponentHealth] = { [] },
+        site: some SiteService, version: String, board: BoardStream? = nil,
+        boardSettings: BoardSettings = BoardSettings(), space: SpaceInfo? = nil, accounts: Accounts? = nil,
+        events: JournalStream? = nil, metrics: WebMetrics = WebMetrics(), components: [any HealthReporting] = [],
         secureCookies: Bool = false
     ) {
-        self.engine = engine
-        self.journal = journal
+        self.site = site
         self.version = version
         self.board = board
         self.boardSettings = board?.settings ?? boardSettings
         self.space = space
-        self.store = store
         self.accounts = accounts
-        self.perform = perform
         self.events = events
         self.metrics = metrics
         self.components = components
         self.secureCookies = secureCookies
     }
 
+    /// The live state and the site's clock.
+    var engine: Engine { site.engine }
+
     /// Every component's health, the journal first.
     func health() -> [ComponentHealth] {
+        let progress = site.journalProgress
+        let lag = Double(engine.lastSeq - progress.durableSeq)
         let journalHealth: ComponentHealth
-        if let error = journal.lastError {
+        if let error = progress.error {
             journalHealth = ComponentHealth(
                 name: "journal", status: "down", detail: "\(error): doors keep deciding; free space on the data disk",
-                values: ["lag": Double(engine.lastSeq - journal.durableSeq)])
+                values: ["lag": lag])
         } else {
-            journalHealth = ComponentHealth(
-                name: "journal", status: "ok", values: ["lag": Double(engine.lastSeq - journal.durableSeq)])
+            journalHealth = ComponentHealth(name: "journal", status: "ok", values: ["lag": lag])
         }
-        return [journalHealth] + components()
+        return [journalHealth] + components.map { $0.health() }
     }
 
     /// Open SSE streams by kind.
@@ -130,9 +124,9 @@ func addPublicRoutes(_ router: Router<WebRequestContext>, _ context: WebContext)
             ? "down" : components.contains { $0.status != "ok" } ? "degraded" : "ok"
         let health = Health(
             status: worst, version: context.version, site: context.engine.site.rawValue,
-            lastSeq: context.engine.lastSeq, durableSeq: context.journal.durableSeq,
-            journalError: context.journal.lastError, components: components)
-        return try json(health, status: context.journal.lastError == nil ? .ok : .serviceUnavailable)
+            lastSeq: context.engine.lastSeq, durableSeq: context.site.journalProgress.durableSeq,
+            journalError: context.site.journalProgress.error, components: components)
+        return try json(health, status: context.site.journalProgress.error == nil ? .ok : .serviceUnavailable)
     }
     router.get("/display") { _, _ -> Response in
         html(Asset.displayPage.text, framing: true)

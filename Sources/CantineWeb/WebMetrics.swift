@@ -8,24 +8,6 @@ import CoreMetrics
 import Foundation
 import Prometheus
 
-/// How one part of the daemon is doing (/healthz and /metrics).
-public struct ComponentHealth: Codable, Sendable, Equatable {
-    public var name: String
-    /// `ok`, `degraded` or `down`.
-    public var status: String
-    /// What is wrong, and what to do about it, when it is not ok.
-    public var detail: String?
-    /// Figures exported as `cantine_<name>_<key>` gauges (`connected`, `outbox_depth`).
-    public var values: [String: Double]
-
-    public init(name: String, status: String, detail: String? = nil, values: [String: Double] = [:]) {
-        self.name = name
-        self.status = status
-        self.detail = detail
-        self.values = values
-    }
-}
-
 /// The Prometheus registry the daemon's metrics go to, and the scrape.
 public final class WebMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry

@@ -227,8 +227,7 @@ extension Array where Element == UInt8 {
         let board = BoardStream(
             engine: runtime.engine, bus: runtime.bus, settings: BoardSettings(locale: "fr"),
             names: { runtime.store.memberName($0.rawValue) })
-        let events = JournalStream(
-            engine: runtime.engine, journal: runtime.journal, store: runtime.store, bus: runtime.bus)
+        let events = JournalStream(site: runtime)
         f = f.with(board: board, events: events)
         let time = f.site.time
         // In a network: Nantes heard ten seconds ago, Rennes ten minutes ago (stale).

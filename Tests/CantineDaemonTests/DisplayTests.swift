@@ -151,7 +151,7 @@ final class StreamReader: @unchecked Sendable {
             lat: 48.87, lon: 2.34, email: "bonjour@lacantine.example",
             calendarURL: "https://lacantine.example/program.ics")
         let plain = Application(
-            router: buildRouter(WebContext(engine: runtime.engine, journal: runtime.journal, version: "t")))
+            router: buildRouter(WebContext(site: runtime, version: "t")))
         try await plain.test(.router) { client in
             try await client.execute(uri: "/display", method: .get) { response in
                 #expect(response.status == .ok)
@@ -182,7 +182,7 @@ final class StreamReader: @unchecked Sendable {
         }
         let app = Application(
             router: buildRouter(
-                WebContext(engine: runtime.engine, journal: runtime.journal, version: "t", space: info)))
+                WebContext(site: runtime, version: "t", space: info)))
         try await app.test(.router) { client in
             try await client.execute(uri: "/spaceapi.json", method: .get) { response in
                 #expect(response.status == .ok)
@@ -220,7 +220,7 @@ final class StreamReader: @unchecked Sendable {
         let watching = Task { await board.run(tick: .seconds(3600)) }
         let app = Application(
             router: buildRouter(
-                WebContext(engine: runtime.engine, journal: runtime.journal, version: "t", board: board))
+                WebContext(site: runtime, version: "t", board: board))
         )
         try await app.test(.live) { client in
             let port = try #require(client.port)

@@ -36,20 +36,15 @@ struct WebFixture {
         for role in Role.allCases {
             tokens[role] = try accounts.createToken(id: "t-\(role.rawValue)", name: nil, role: role, now: now)
         }
-        let runtime = runtime
-        context = WebContext(
-            engine: runtime.engine, journal: runtime.journal, version: "test", store: runtime.store,
-            accounts: accounts, perform: { op, source in try await runtime.perform(op, source: source) },
-            metrics: metrics)
-        context.exportMember = { try runtime.export(member: $0).json() }
+        context = WebContext(site: runtime, version: "test", accounts: accounts, metrics: metrics)
     }
 
     /// The same site with the live streams attached.
     func with(board: BoardStream, events: JournalStream) -> WebFixture {
         var copy = self
         copy.context = WebContext(
-            engine: context.engine, journal: context.journal, version: "test", board: board, store: context.store,
-            accounts: context.accounts, perform: context.perform, events: events, metrics: context.metrics)
+            site: runtime, version: "test", board: board, accounts: context.accounts, events: events,
+            metrics: context.metrics)
         return copy
     }
 
@@ -684,8 +679,7 @@ func decodeList(_ response: TestResponse) throws -> [[String: Any]] {
     @Test func theEventStreamCatchesUpFromLastEventIDThenGoesLive() async throws {
         let f = try await WebFixture()
         f.runtime.journal.flush()
-        let events = JournalStream(
-            engine: f.runtime.engine, journal: f.runtime.journal, store: f.runtime.store, bus: f.runtime.bus)
+        let events = JournalStream(site: f.runtime)
         var context = f.context
         context.events = events
         let watching = Task { await events.run(tick: .seconds(3600)) }

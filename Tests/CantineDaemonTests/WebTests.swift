@@ -16,7 +16,7 @@ import Testing
         try await playADay(runtime, site.time)
         runtime.engine.submit(.deskReported(DeskReport(desk: "j01", occupied: true)), source: "sensor:node-j01")
         let app = Application(
-            router: buildRouter(WebContext(engine: runtime.engine, journal: runtime.journal, version: "test")))
+            router: buildRouter(WebContext(site: runtime, version: "test")))
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
@@ -32,7 +32,7 @@ import Testing
         let token = try accounts.createToken(id: "grafana", name: nil, role: .reader, now: site.time.now())
         let secured = Application(
             router: buildRouter(
-                WebContext(engine: runtime.engine, journal: runtime.journal, version: "test", accounts: accounts)))
+                WebContext(site: runtime, version: "test", accounts: accounts)))
         try await secured.test(.router) { client in
             try await client.execute(
                 uri: "/api/occupancy", method: .get, headers: [.authorization: "Bearer \(token)"]
