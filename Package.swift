@@ -166,6 +166,14 @@ let package = Package(
         .testTarget(name: "CantineCoreTests", dependencies: ["CantineCore"]),
         .testTarget(name: "CantineStoreTests", dependencies: ["CantineStore"]),
         .testTarget(name: "CantineImportTests", dependencies: ["CantineImport"]),
+        .testTarget(
+            name: "CantineWebTests",
+            dependencies: [
+                "CantineWeb", "CantineSite", "CantineStore", "CantineCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         .testTarget(name: "CantineGPIOTests", dependencies: ["CantineGPIO", "CantineProtocol", "CantineCore"]),
         .testTarget(
             name: "CantineDaemonTests",

@@ -150,6 +150,11 @@ public struct NetworkStatus: Codable, Sendable, Equatable {
     public var sites: [NetworkSite]
     public var refused: [NetworkRejectionRow]
 
+    public init(sites: [NetworkSite], refused: [NetworkRejectionRow]) {
+        self.sites = sites
+        self.refused = refused
+    }
+
     /// Reads the view from `store` as of `now`.
     public static func read(store: Store, now: Instant, staleAfter: Span) throws -> NetworkStatus {
         let sites = try store.networkSites().compactMap {

@@ -9,7 +9,9 @@ import CantineSite
 import Foundation
 import Hummingbird
 
-func addActionRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
+/// The dashboard's actions (POST; staff or admin, a CSRF token with a session).
+func actionRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
+    let router = RouteCollection(context: WebRequestContext.self)
     let engine = context.engine
 
     /// Runs `op` for the caller; a refusal is a 422 with the operation's own sentence.
@@ -215,6 +217,7 @@ func addActionRoutes(_ router: Router<WebRequestContext>, _ context: WebContext)
         try exists("badge", id, { $0.credential(id: CredentialID(id)) != nil }, hint: "GET /api/members")
         return try await run(.revokeBadge(id: id), who)
     }
+    return router
 }
 
 /// What an action answers when it was carried out.

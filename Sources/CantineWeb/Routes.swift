@@ -8,7 +8,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-func addAPIRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
+/// The read API: JSON views of the state and records, the event stream, /metrics.
+func readRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
+    let router = RouteCollection(context: WebRequestContext.self)
     let engine = context.engine
     /// Member names for staff; a reader token sees opaque ids only.
     @Sendable func names(_ ctx: WebRequestContext) -> @Sendable (MemberID) -> String? {
@@ -154,6 +156,7 @@ func addAPIRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: text)))
     }
+    return router
 }
 
 /// Who is signed in (the dashboard reads its CSRF token here).

@@ -6,7 +6,9 @@ import CantineCore
 import Foundation
 import Hummingbird
 
-func addAuthRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
+/// Signing in and out, and the staff pages.
+func signInRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
+    let router = RouteCollection(context: WebRequestContext.self)
     router.get("/") { _, _ -> Response in
         Response(status: .seeOther, headers: [.location: "/staff"])
     }
@@ -78,6 +80,7 @@ func addAuthRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
         _ = try ctx.require(.staff)
         return Asset.staffStyle.response
     }
+    return router
 }
 
 /// Where to go after signing in: a path of this site only (never another host).

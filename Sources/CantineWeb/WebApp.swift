@@ -109,14 +109,16 @@ public func buildRouter(_ context: WebContext, logger: Logger = Logger(label: "c
     let router = Router(context: WebRequestContext.self)
     router.add(middleware: ErrorBody(logger: logger))
     router.add(middleware: AccessGuard(accounts: context.accounts, clock: { context.engine.now }))
-    addPublicRoutes(router, context)
-    addAuthRoutes(router, context)
-    addAPIRoutes(router, context)
-    addActionRoutes(router, context)
+    router.addRoutes(publicRoutes(context))
+    router.addRoutes(signInRoutes(context))
+    router.addRoutes(readRoutes(context))
+    router.addRoutes(actionRoutes(context))
     return router
 }
 
-func addPublicRoutes(_ router: Router<WebRequestContext>, _ context: WebContext) {
+/// What anyone may GET: health, the entrance display, SpaceAPI, the shared script.
+func publicRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
+    let router = RouteCollection(context: WebRequestContext.self)
     router.get("/healthz") { _, _ -> Response in
         let components = context.health()
         let worst =
@@ -160,6 +162,7 @@ func addPublicRoutes(_ router: Router<WebRequestContext>, _ context: WebContext)
         response.headers[.accessControlAllowOrigin] = "*"
         return response
     }
+    return router
 }
 
 /// The HTTP application (a Service for the daemon's ServiceGroup).
