@@ -5,8 +5,27 @@ import Foundation
 
 /// A one-line, user-facing reason a command was refused.
 public struct CommandError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What kind of refusal: the web answers its status by it (404, 409, 422, 503).
+    public enum Code: Sendable, Equatable {
+        /// The request itself is wrong (a bad date, a title too long, no reason given).
+        case invalid
+        /// What it names does not exist.
+        case notFound
+        /// The state does not allow it (already booked, already revoked, a disabled member).
+        case conflict
+        /// It came too late (a remote unlock asked for too long ago).
+        case stale
+        /// The site cannot carry it out now (its database, its journal).
+        case unavailable
+    }
+    public let code: Code
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// A refusal of a wrong request (`invalid`).
+    public init(_ message: String) { self.init(.invalid, message) }
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
     public var description: String { message }
 }
 
@@ -46,7 +65,7 @@ public enum CommandRules {
         switch command {
         case .registerMember(let id, let sealed):
             guard id.isSlug else { throw CommandError("member id '\(id)' is not valid: use 1–64 of a-z 0-9 - _") }
-            guard state.members[id] == nil else { throw CommandError("member '\(id)' already exists") }
+            guard state.members[id] == nil else { throw CommandError(.conflict, "member '\(id)' already exists") }
             return [.memberRegistered(MemberRef(member: id, sealed: sealed))]
 
         case .eraseMember(let id):
@@ -55,7 +74,9 @@ public enum CommandRules {
 
         case .setMemberStatus(let id, let status):
             let member = try member(id, in: state)
-            guard member.status != status else { throw CommandError("member '\(id)' is already \(status.rawValue)") }
+            guard member.status != status else {
+                throw CommandError(.conflict, "member '\(id)' is already \(status.rawValue)")
+            }
             return [status == .active ? .memberEnabled(MemberRef(member: id)) : .memberDisabled(MemberRef(member: id))]
 
         case .grantPlan(let id, let plan):
@@ -64,7 +85,7 @@ public enum CommandRules {
                 throw CommandError("plan id '\(plan.id)' is not valid: use 1–64 of a-z 0-9 - _")
             }
             guard !member.plans.contains(where: { $0.id == plan.id }) else {
-                throw CommandError("member '\(id)' already has a plan '\(plan.id)'")
+                throw CommandError(.conflict, "member '\(id)' already has a plan '\(plan.id)'")
             }
             if let until = plan.validUntil, until <= plan.validFrom {
                 throw CommandError("plan '\(plan.id)' ends before it starts")
@@ -77,10 +98,11 @@ public enum CommandRules {
                 throw CommandError("badge id '\(credential.id)' is not valid: use 1–64 of a-z 0-9 - _")
             }
             guard state.credential(id: credential.id) == nil else {
-                throw CommandError("badge id '\(credential.id)' is already used")
+                throw CommandError(.conflict, "badge id '\(credential.id)' is already used")
             }
             if let existing = state.credentials[credential.token], !existing.revoked {
                 throw CommandError(
+                    .conflict,
                     "this badge is already enrolled to member '\(existing.member)' as '\(existing.id)': revoke it first"
                 )
             }
@@ -88,22 +110,22 @@ public enum CommandRules {
 
         case .revokeCredential(let id):
             guard let credential = state.credential(id: id) else {
-                throw CommandError("no badge '\(id)': see `cantine badges list`")
+                throw CommandError(.notFound, "no badge '\(id)': see `cantine badges list`")
             }
-            guard !credential.revoked else { throw CommandError("badge '\(id)' is already revoked") }
+            guard !credential.revoked else { throw CommandError(.conflict, "badge '\(id)' is already revoked") }
             return [.credentialRevoked(CredentialRef(credential: id))]
 
         case .setPIN(let id, let digest):
             guard let credential = state.credential(id: id) else {
-                throw CommandError("no badge '\(id)': see `cantine badges list`")
+                throw CommandError(.notFound, "no badge '\(id)': see `cantine badges list`")
             }
-            guard !credential.revoked else { throw CommandError("badge '\(id)' is revoked") }
+            guard !credential.revoked else { throw CommandError(.conflict, "badge '\(id)' is revoked") }
             return [.credentialPINSet(CredentialPIN(credential: id, digest: digest))]
 
         case .remoteUnlock(let request):
             guard state.layout?.door(request.door) != nil else {
                 let known = state.layout?.doors.map(\.id.rawValue).joined(separator: ", ") ?? ""
-                throw CommandError("no door '\(request.door)': the doors are \(known)")
+                throw CommandError(.notFound, "no door '\(request.door)': the doors are \(known)")
             }
             let reason = request.reason.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !reason.isEmpty, reason.count <= 200 else {
@@ -115,13 +137,15 @@ public enum CommandRules {
         case .book(let booking):
             guard booking.id.isSlug else { throw CommandError("booking id '\(booking.id)' is not valid") }
             guard state.bookings[booking.id] == nil else {
-                throw CommandError("booking '\(booking.id)' already exists")
+                throw CommandError(.conflict, "booking '\(booking.id)' already exists")
             }
             try checkBooking(booking, in: state, calendar: calendar)
             return [.bookingCreated(booking)]
 
         case .rebook(var booking):
-            guard let old = state.bookings[booking.id] else { throw CommandError("no booking '\(booking.id)'") }
+            guard let old = state.bookings[booking.id] else {
+                throw CommandError(.notFound, "no booking '\(booking.id)'")
+            }
             // A check-in stands while the booking keeps its resource and has begun.
             let keepsCheckIn = old.status == .checkedIn && booking.resource == old.resource && booking.start <= now
             booking.status = keepsCheckIn ? .checkedIn : .booked
@@ -129,8 +153,10 @@ public enum CommandRules {
             return [.bookingChanged(booking)]
 
         case .cancelBooking(let id):
-            guard let booking = state.bookings[id] else { throw CommandError("no booking '\(id)'") }
-            guard booking.status != .cancelled else { throw CommandError("booking '\(id)' is already cancelled") }
+            guard let booking = state.bookings[id] else { throw CommandError(.notFound, "no booking '\(id)'") }
+            guard booking.status != .cancelled else {
+                throw CommandError(.conflict, "booking '\(id)' is already cancelled")
+            }
             return [.bookingCancelled(BookingRef(booking: id))]
 
         case .scheduleSession(let session):
@@ -141,19 +167,19 @@ public enum CommandRules {
             }
             if let room = session.room {
                 guard state.layout?.room(room) != nil else {
-                    throw CommandError("no room '\(room)' in the layout: see the [[rooms]] of the config")
+                    throw CommandError(.notFound, "no room '\(room)' in the layout: see the [[rooms]] of the config")
                 }
                 if let clash = state.sessions.values.first(where: {
                     $0.id != session.id && $0.room == room && $0.start < session.end && session.start < $0.end
                 }) {
                     throw CommandError(
-                        "room '\(room)' already has '\(clash.title)' at that time (session '\(clash.id)')")
+                        .conflict, "room '\(room)' already has '\(clash.title)' at that time (session '\(clash.id)')")
                 }
             }
             return [.sessionScheduled(session)]
 
         case .removeSession(let id):
-            guard state.sessions[id] != nil else { throw CommandError("no session '\(id)'") }
+            guard state.sessions[id] != nil else { throw CommandError(.notFound, "no session '\(id)'") }
             return [.sessionRemoved(SessionRef(session: id))]
 
         case .resolveFinding(let r):
@@ -168,7 +194,7 @@ public enum CommandRules {
                     produced = try Self.events(for: command, in: scratch, now: now)
                 } catch {
                     let label = i < labels.count ? labels[i] : "item \(i + 1)"
-                    throw CommandError("\(label): \(error.message); nothing was changed")
+                    throw CommandError(error.code, "\(label): \(error.message); nothing was changed")
                 }
                 for event in produced { _ = Reducer.apply(&scratch, event, now: now) }
                 events += produced
@@ -181,16 +207,16 @@ public enum CommandRules {
     /// the layout, an end after the start, and no other booking holding the resource meanwhile.
     static func checkBooking(_ booking: Booking, in state: State, calendar: SiteCalendar) throws(CommandError) {
         let member = try member(booking.member, in: state)
-        guard member.status == .active else { throw CommandError("member '\(member.id)' is disabled") }
+        guard member.status == .active else { throw CommandError(.conflict, "member '\(member.id)' is disabled") }
         guard booking.end > booking.start else { throw CommandError("a booking must end after it starts") }
         switch booking.resource {
         case .desk(let desk):
             guard state.layout?.desk(desk) != nil else {
-                throw CommandError("no desk '\(desk)' in the layout: see the [[desks]] of the config")
+                throw CommandError(.notFound, "no desk '\(desk)' in the layout: see the [[desks]] of the config")
             }
         case .room(let id):
             guard let room = state.layout?.room(id) else {
-                throw CommandError("no room '\(id)' in the layout: see the [[rooms]] of the config")
+                throw CommandError(.notFound, "no room '\(id)' in the layout: see the [[rooms]] of the config")
             }
             if let slot = room.slot {
                 let minutes = Int(slot.seconds / 60)
@@ -205,6 +231,7 @@ public enum CommandRules {
         }
         guard member.plan(at: booking.start) != nil else {
             throw CommandError(
+                .conflict,
                 "member '\(member.id)' has no plan valid at \(calendar.text(booking.start)): grant one with `cantine members plan`"
             )
         }
@@ -213,6 +240,7 @@ public enum CommandRules {
                 && $0.overlaps(booking.start, booking.end)
         }) {
             throw CommandError(
+                .conflict,
                 "\(booking.resource) is already booked from \(calendar.text(clash.start)) to \(calendar.text(clash.end)) (booking '\(clash.id)')"
             )
         }
@@ -229,6 +257,7 @@ public enum CommandRules {
             let instants = [booking.start] + others.map(\.start).filter { $0 > booking.start }
             if let full = instants.first(where: { t in others.count { $0.start <= t && t < $0.end } >= cap }) {
                 throw CommandError(
+                    .conflict,
                     "zone \(zone.id) is fully booked at \(calendar.text(full)) (\(cap) of its desks may be booked at once): pick another zone or time"
                 )
             }
@@ -240,10 +269,11 @@ public enum CommandRules {
         _ r: FindingResolution, in state: State, calendar: SiteCalendar, now: Instant
     ) throws(CommandError) -> [Event] {
         guard let f = state.findings[r.finding] else {
-            throw CommandError("no finding '\(r.finding)': see `cantine findings list`")
+            throw CommandError(.notFound, "no finding '\(r.finding)': see `cantine findings list`")
         }
         guard f.open else {
-            throw CommandError("finding '\(f.id)' is already resolved (\(f.resolution?.action.rawValue ?? ""))")
+            throw CommandError(
+                .conflict, "finding '\(f.id)' is already resolved (\(f.resolution?.action.rawValue ?? ""))")
         }
         guard !r.by.isEmpty else { throw CommandError("resolving a finding needs the name of who does it") }
         switch r.action {
@@ -268,7 +298,7 @@ public enum CommandRules {
             }
             guard let id = r.member else { throw CommandError("attach needs the member (--member ID)") }
             let member = try member(id, in: state)
-            guard member.status == .active else { throw CommandError("member '\(id)' is disabled") }
+            guard member.status == .active else { throw CommandError(.conflict, "member '\(id)' is disabled") }
             let since = f.raisedAt
             let (_, dayEnd) = try calendar.deskWindow(.day, on: calendar.date(of: now))
             let end = max(dayEnd, now + .minutes(60))
@@ -288,7 +318,7 @@ public enum CommandRules {
 
     static func member(_ id: MemberID, in state: State) throws(CommandError) -> Member {
         guard let m = state.members[id] else {
-            throw CommandError("no member '\(id)': see `cantine members list`")
+            throw CommandError(.notFound, "no member '\(id)': see `cantine members list`")
         }
         return m
     }

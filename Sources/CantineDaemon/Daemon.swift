@@ -10,6 +10,7 @@ import CantineSite
 import CantineWeb
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// The version of this build.
@@ -111,15 +112,14 @@ public enum Daemon {
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         do {
             try await group.run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            runtime.bus.finish()
+            throw DaemonError(
+                "cannot listen on \(config.httpHost):\(config.httpPort): address already in use: choose another port ([http] port or --port) or stop the other program"
+            )
         } catch {
             runtime.bus.finish()
-            let text = "\(error)"
-            if text.contains("Address already in use") {
-                throw DaemonError(
-                    "cannot listen on \(config.httpHost):\(config.httpPort): address already in use: choose another port ([http] port or --port) or stop the other program"
-                )
-            }
-            throw DaemonError("daemon stopped: \(text)")
+            throw DaemonError("daemon stopped: \(error)")
         }
         runtime.bus.finish()
         logger.info("stopped", metadata: ["journal.last_seq": "\(runtime.engine.lastSeq)"])

@@ -17,7 +17,7 @@ extension Site {
             do {
                 seq = try snapshot()
             } catch {
-                throw CommandError("cannot write a snapshot: \(error)")
+                throw CommandError(.unavailable, "cannot write a snapshot: \(error)")
             }
             return OperationResult(message: "snapshot of the live state at seq \(seq)", id: "\(seq)")
         case .compactJournal(let before):
@@ -65,7 +65,7 @@ extension Site {
                 sealed = try MemberKeys.seal(
                     SealedProfile(name: name, email: email), key: key, member: member.rawValue)
             } catch {
-                throw CommandError("cannot seal the profile of \(member): \(error)")
+                throw CommandError(.unavailable, "cannot seal the profile of \(member): \(error)")
             }
             let record = MemberRecord(
                 id: member.rawValue, site: site, name: name, email: email, status: "active", createdUs: now.micros)
@@ -117,7 +117,7 @@ extension Site {
 
         case .setBadgePIN(let id, let text):
             guard let credential = engine.read({ $0.credential(id: CredentialID(id)) }) else {
-                throw CommandError("no badge '\(id)': see `cantine badges list`")
+                throw CommandError(.notFound, "no badge '\(id)': see `cantine badges list`")
             }
             let digest = try text.map { text throws(CommandError) in
                 tokenizer.pinDigest(try Self.pin(text), badge: credential.token)
@@ -129,6 +129,7 @@ extension Site {
             let age = now - Instant(micros: requestedAtUs)
             guard age <= settings.remoteUnlockMaxAge else {
                 throw CommandError(
+                    .stale,
                     "remote unlock of \(door) not carried out: the request is \(Int(age.seconds)) s old (limit \(Int(settings.remoteUnlockMaxAge.seconds)) s); send it again"
                 )
             }
@@ -171,6 +172,7 @@ extension Site {
             }
             if id != nil, let old = try record({ try store.session(session.id.rawValue) }, session.id.rawValue) {
                 throw CommandError(
+                    .conflict,
                     "session '\(session.id)' already exists ('\(old.title)' on \(calendar.text(Instant(micros: old.startUs)))): give another id, or leave --id out"
                 )
             }
@@ -185,7 +187,7 @@ extension Site {
 
         case .eraseMember(let member):
             guard engine.read({ $0.members[MemberID(member)] }) != nil else {
-                throw CommandError("no member '\(member)': nothing erased (see `cantine members list`)")
+                throw CommandError(.notFound, "no member '\(member)': nothing erased (see `cantine members list`)")
             }
             let counts = Mutex(ErasureCounts())
             let seq = try run(
@@ -202,12 +204,12 @@ extension Site {
         case .setNamePublishing(let member, let allowed):
             do {
                 guard try store.setNamePublishing(member: member, allowed: allowed) else {
-                    throw CommandError("no member '\(member)': see `cantine members list`")
+                    throw CommandError(.notFound, "no member '\(member)': see `cantine members list`")
                 }
             } catch let error as CommandError {
                 throw error
             } catch {
-                throw CommandError("cannot record the choice of \(member): \(error)")
+                throw CommandError(.unavailable, "cannot record the choice of \(member): \(error)")
             }
             return (
                 OperationResult(
@@ -221,7 +223,7 @@ extension Site {
 
         case .editSession(let id, let title, let room, let date, let startText, let endText):
             guard var session = engine.read({ $0.sessions[SessionID(id)] }) else {
-                throw CommandError("no session '\(id)': see `cantine sessions list`")
+                throw CommandError(.notFound, "no session '\(id)': see `cantine sessions list`")
             }
             let day =
                 try date.map { d throws(CommandError) in try localDate(d, now: now) }
@@ -289,6 +291,7 @@ extension Site {
             let old = try record({ try store.booking(booking.id.rawValue) }, booking.id.rawValue)
         {
             throw CommandError(
+                .conflict,
                 "booking '\(booking.id)' already exists (\(old.resourceKind) \(old.resourceId) from \(calendar.text(Instant(micros: old.startUs))), \(old.status)): give another id, or leave --id out"
             )
         }
@@ -306,7 +309,7 @@ extension Site {
         do {
             return try read()
         } catch {
-            throw CommandError("cannot check id '\(id)' against the records: \(error)")
+            throw CommandError(.unavailable, "cannot check id '\(id)' against the records: \(error)")
         }
     }
 

@@ -122,7 +122,7 @@ extension Site {
         } catch let error as CommandError {
             throw error
         } catch {
-            throw CommandError("cannot compact the journal: \(error); nothing changed")
+            throw CommandError(.unavailable, "cannot compact the journal: \(error); nothing changed")
         }
     }
 

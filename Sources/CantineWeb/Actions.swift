@@ -14,27 +14,21 @@ func actionRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
     let router = RouteCollection(context: WebRequestContext.self)
     let engine = context.engine
 
-    /// Runs `op` for the caller; a refusal is a 422 with the operation's own sentence.
+    /// Runs `op` for the caller; a refusal is answered with the operation's own sentence and
+    /// the status of its code (the site alone says whether what is named exists).
     @Sendable func run(_ op: SiteOperation, _ who: Identity) async throws -> Response {
+        let result: OperationResult
         do {
-            let result = try await context.site.perform(op, source: EventSource("web:\(who.name)"))
-            return try json(ActionResult(ok: true, message: result.message, id: result.id))
-        } catch let error as CommandError {
-            throw WebError(.unprocessableContent, error.message)
-        } catch let error as WebError {
-            throw error
+            result = try await context.site.perform(op, source: EventSource("web:\(who.name)"))
         } catch {
-            throw WebError(.unprocessableContent, "\(error)")
+            throw WebError(status(of: error), error.message)
         }
-    }
-    @Sendable func exists(_ what: String, _ id: String, _ test: (State) -> Bool, hint: String) throws {
-        guard engine.read(test) else { throw WebError(.notFound, "no \(what) '\(id)': see \(hint)") }
+        return try json(ActionResult(ok: true, message: result.message, id: result.id))
     }
 
     router.post("/api/doors/{door}/unlock") { request, ctx -> Response in
         let who = try ctx.require(.staff)
         let door = ctx.parameters.get("door") ?? ""
-        try exists("door", door, { $0.layout?.door(DoorID(door)) != nil }, hint: "GET /api/doors")
         var form = try await Form.read(request, context: ctx)
         let reason = form.required("reason", "a reason (it goes in the access log)")
         if form.optional("confirm") != "yes" {
@@ -48,7 +42,6 @@ func actionRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
     router.post("/api/findings/{id}/resolve") { request, ctx -> Response in
         let who = try ctx.require(.staff)
         let id = ctx.parameters.get("id") ?? ""
-        try exists("finding", id, { $0.findings[FindingID(id)] != nil }, hint: "GET /api/findings")
         var form = try await Form.read(request, context: ctx)
         let action = form.choice("action", FindingAction.self, "the action")
         let member = form.optional("member")
@@ -89,7 +82,6 @@ func actionRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
     router.get("/api/members/{id}/export") { _, ctx -> Response in
         _ = try ctx.require(.admin)
         let id = ctx.parameters.get("id") ?? ""
-        try exists("member", id, { $0.members[MemberID(id)] != nil }, hint: "GET /api/members")
         let data: [UInt8]
         do {
             data = try context.site.exportJSON(member: id)
@@ -107,7 +99,6 @@ func actionRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
     router.post("/api/members/{id}/erase") { request, ctx -> Response in
         let who = try ctx.require(.admin)
         let id = ctx.parameters.get("id") ?? ""
-        try exists("member", id, { $0.members[MemberID(id)] != nil }, hint: "GET /api/members")
         var form = try await Form.read(request, context: ctx)
         if form.optional("confirm") != id {
             form.errors["confirm"] = "type the member's id (\(id)) to confirm: erasure cannot be undone"
@@ -119,7 +110,6 @@ func actionRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
     router.post("/api/bookings/{id}/cancel") { _, ctx -> Response in
         let who = try ctx.require(.staff)
         let id = ctx.parameters.get("id") ?? ""
-        try exists("booking", id, { $0.bookings[BookingID(id)] != nil }, hint: "GET /api/bookings")
         return try await run(.cancelBooking(id: id), who)
     }
 
@@ -146,7 +136,6 @@ func actionRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
     router.post("/api/sessions/{id}") { request, ctx -> Response in
         let who = try ctx.require(.staff)
         let id = ctx.parameters.get("id") ?? ""
-        try exists("session", id, { $0.sessions[SessionID(id)] != nil }, hint: "GET /api/sessions/today")
         var form = try await Form.read(request, context: ctx)
         let title = form.optional("title")
         if let title, title.count > 120 { form.errors["title"] = "the title is too long (at most 120 characters)" }
@@ -164,7 +153,6 @@ func actionRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
     router.post("/api/sessions/{id}/delete") { _, ctx -> Response in
         let who = try ctx.require(.staff)
         let id = ctx.parameters.get("id") ?? ""
-        try exists("session", id, { $0.sessions[SessionID(id)] != nil }, hint: "GET /api/sessions/today")
         return try await run(.removeSession(id: id), who)
     }
 
@@ -214,7 +202,6 @@ func actionRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
     router.post("/api/badges/{id}/revoke") { _, ctx -> Response in
         let who = try ctx.require(.admin)
         let id = ctx.parameters.get("id") ?? ""
-        try exists("badge", id, { $0.credential(id: CredentialID(id)) != nil }, hint: "GET /api/members")
         return try await run(.revokeBadge(id: id), who)
     }
     return router
@@ -225,4 +212,14 @@ struct ActionResult: Codable {
     var ok: Bool
     var message: String
     var id: String
+}
+
+/// The status answering a refused operation.
+func status(of error: CommandError) -> HTTPResponse.Status {
+    switch error.code {
+    case .notFound: .notFound
+    case .conflict, .stale: .conflict
+    case .invalid: .unprocessableContent
+    case .unavailable: .serviceUnavailable
+    }
 }

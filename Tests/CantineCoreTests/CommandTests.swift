@@ -41,10 +41,10 @@ import Testing
     }
 
     @Test func refusesBookingsThatReferToNothingOrNobody() {
-        #expect(throws: CommandError("no member 'bob': see `cantine members list`")) {
+        #expect(throws: CommandError(.notFound, "no member 'bob': see `cantine members list`")) {
             try events(booking("b1", 0, 60, member: "bob"))
         }
-        #expect(throws: CommandError("no desk 'z99' in the layout: see the [[desks]] of the config")) {
+        #expect(throws: CommandError(.notFound, "no desk 'z99' in the layout: see the [[desks]] of the config")) {
             try events(booking("b1", 0, 60, desk: "z99"))
         }
         #expect(throws: CommandError("a booking must end after it starts")) { try events(booking("b1", 60, 60)) }
@@ -58,7 +58,9 @@ import Testing
         var s = self.s
         for e: Event in [.memberRegistered(MemberRef(member: "bob"))] { _ = Reducer.apply(&s, e, now: t0) }
         let again = Command.enrollCredential(Credential(id: "b2", member: "bob", format: .h10301, token: Fixture.token))
-        #expect(throws: CommandError("this badge is already enrolled to member 'ada' as 'b1': revoke it first")) {
+        #expect(
+            throws: CommandError(.conflict, "this badge is already enrolled to member 'ada' as 'b1': revoke it first")
+        ) {
             try CommandRules.events(for: again, in: s, now: t0)
         }
         _ = Reducer.apply(&s, .credentialRevoked(CredentialRef(credential: "b1")), now: t0)
@@ -83,7 +85,7 @@ import Testing
     @Test func refusesIdsThatAreNotSlugs() {
         #expect(throws: CommandError.self) { try events(.registerMember("Ada Lovelace")) }
         #expect(throws: CommandError.self) { try events(.registerMember("")) }
-        #expect(throws: CommandError("member 'ada' already exists")) { try events(.registerMember("ada")) }
+        #expect(throws: CommandError(.conflict, "member 'ada' already exists")) { try events(.registerMember("ada")) }
     }
 }
 

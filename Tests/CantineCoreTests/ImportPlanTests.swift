@@ -32,6 +32,7 @@ import Testing
         let state = site.state
         #expect(
             throws: CommandError(
+                .conflict,
                 "line b: desk f02 is already booked from 2026-11-21 11:00 to 2026-11-21 12:00 (booking 'bk-hand'); nothing was changed"
             )
         ) {
@@ -124,6 +125,7 @@ import Testing
         try site.book("am", "bob", desk: desks[0], from: t0, to: t0 + .minutes(180))
         #expect(
             throws: CommandError(
+                .conflict,
                 "zone \(zone) is fully booked at 2026-11-21 10:00 (1 of its desks may be booked at once): pick another zone or time"
             )
         ) { try site.book("early", "dan", desk: desks[1], from: t0 - .minutes(60), to: t0 + .minutes(30)) }

@@ -141,7 +141,7 @@ func key(_ value: UInt64) -> WiegandFrame { WiegandFrame(bits: value, count: 4) 
 
         await #expect(
             throws: CommandError(
-                "remote unlock of entree not carried out: the request is 31 s old (limit 30 s); send it again")
+                .stale, "remote unlock of entree not carried out: the request is 31 s old (limit 30 s); send it again")
         ) {
             try await runtime.perform(
                 .unlockDoor(door: "entree", by: "staff:alice", reason: "late", requestedAtUs: now - 31_000_000),

@@ -119,6 +119,7 @@ func committeeFeed(count: Int = 3, aperoStart: String = "183000", aperoTitle: St
         let seq = runtime.engine.lastSeq
         await #expect(
             throws: CommandError(
+                .conflict,
                 "line 4: room salle-1 is already booked from 2026-11-30 11:00 to 2026-11-30 12:00 (booking 'bk-hand'); nothing was changed"
             )
         ) { try await importICS(runtime, committeeFeed(), as: .bookings) }
@@ -258,7 +259,7 @@ func committeeFeed(count: Int = 3, aperoStart: String = "183000", aperoTitle: St
         #expect(try sessionRecords(runtime).map(\.roomId) == ["mezzanine", "grande-salle"])
         // Into an occupied slot: refused with the session in the way.
         await #expect(
-            throws: CommandError("room 'mezzanine' already has 'Soudure' at that time (session 's-2')")
+            throws: CommandError(.conflict, "room 'mezzanine' already has 'Soudure' at that time (session 's-2')")
         ) {
             try await runtime.perform(
                 .editSession(id: "s-1", title: nil, room: "mezzanine", date: nil, start: "11:30", end: "12:15"),

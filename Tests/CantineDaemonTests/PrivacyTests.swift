@@ -126,7 +126,8 @@ import Testing
         defer { reopened.close() }
         reopened.journal.flush()
         let before = try reopened.store.journalCount()
-        await #expect(throws: CommandError("no member '\(id)': nothing erased (see `cantine members list`)")) {
+        await #expect(throws: CommandError(.notFound, "no member '\(id)': nothing erased (see `cantine members list`)"))
+        {
             try await reopened.perform(.eraseMember(member: id), source: "test")
         }
         #expect(try reopened.store.journalCount() == before)

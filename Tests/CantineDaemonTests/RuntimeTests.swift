@@ -165,6 +165,7 @@ func playADay(_ runtime: Site, _ time: ManualTime) async throws {
         #expect(runtime.engine.read { $0.bookings["bk-1"] == nil && $0.sessions["s-open"] == nil })
         await #expect(
             throws: CommandError(
+                .conflict,
                 "booking 'bk-1' already exists (desk f01 from 2026-11-21 08:00, released): give another id, or leave --id out"
             )
         ) {
@@ -174,6 +175,7 @@ func playADay(_ runtime: Site, _ time: ManualTime) async throws {
         }
         await #expect(
             throws: CommandError(
+                .conflict,
                 "session 's-open' already exists ('Open data' on 2026-11-21 18:00): give another id, or leave --id out")
         ) {
             try await runtime.perform(
@@ -299,7 +301,11 @@ func playADay(_ runtime: Site, _ time: ManualTime) async throws {
                 "'25:00' is not a time: use HH:MM (24 h), e.g. 14:30"
             ),
         ] {
-            await #expect(throws: CommandError(message)) { try await runtime.perform(op, source: "test") }
+            await #expect {
+                try await runtime.perform(op, source: "test")
+            } throws: {
+                ($0 as? CommandError)?.message == message
+            }
         }
         #expect(runtime.engine.lastSeq == before)
         #expect(try runtime.store.read { try MemberRecord.fetchCount($0) } == 0)

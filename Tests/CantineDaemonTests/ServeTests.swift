@@ -107,6 +107,33 @@ final class ServeProcess {
 }
 
 @Suite struct ServeTests {
+    /// A port something else listens on: the daemon says so in one line (a typed error, not
+    /// a match on the text of NIO's).
+    @Test func aPortInUseIsOneLineNamingIt() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
+                bind(fd, p, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, p, &length) == 0
+            }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let site = try CLISite { CLISite.noMQTT($0).replacingOccurrences(of: "port = 8080", with: "port = \(port)") }
+        let (status, _, stderr) = try cantine(["serve"], environment: site.env)
+        #expect(status == 1)
+        // The log lines of the start, then the error as the last line.
+        #expect(
+            stderr.split(separator: "\n").last.map(String.init)
+                == "cantine: cannot listen on 127.0.0.1:\(port): address already in use: choose another port ([http] port or --port) or stop the other program"
+        )
+    }
+
     @Test func theDaemonServesTheCLIAndSurvivesKill9() throws {
         let port = Int.random(in: 20_000...60_000)
         let site = try CLISite { CLISite.noMQTT($0).replacingOccurrences(of: "port = 8080", with: "port = \(port)") }

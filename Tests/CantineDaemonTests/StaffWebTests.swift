@@ -451,22 +451,23 @@ func decodeList(_ response: TestResponse) throws -> [[String: Any]] {
                 let fields = try decode(r)["fields"] as? [String: String] ?? [:]
                 #expect(fields == ["member": "no member 'm-nobody'", "desk": "no desk 'z99'"])
             }
-            // The runtime's own refusal (a desk already booked) is a 422 with its sentence.
+            // The site's own refusal (a desk already booked) is a 409 with its sentence.
             try await client.execute(
                 uri: "/api/bookings", method: .post, headers: f.form(.staff),
                 body: body("member=m-ada&desk=j02&date=2026-11-21&period=day")
             ) { r in
-                #expect(r.status == .unprocessableContent)
+                #expect(r.status == .conflict)
                 #expect(errorOf(r)?.contains("j02") == true)
             }
-            for (path, text) in [
-                ("/api/doors/cellar/unlock", "no door 'cellar': see GET /api/doors"),
-                ("/api/findings/nope/resolve", "no finding 'nope': see GET /api/findings"),
-                ("/api/bookings/nope/cancel", "no booking 'nope': see GET /api/bookings"),
-                ("/api/sessions/nope/delete", "no session 'nope': see GET /api/sessions/today"),
-                ("/api/badges/nope/revoke", "no badge 'nope': see GET /api/members"),
+            // Whether what a path names exists is the site's to say (no pre-check in the web).
+            for (path, form, text) in [
+                ("/api/doors/cellar/unlock", "reason=r&confirm=yes", "no door 'cellar': the doors are entree, sortie"),
+                ("/api/findings/nope/resolve", "action=confirm", "no finding 'nope': see `cantine findings list`"),
+                ("/api/bookings/nope/cancel", "x=1", "no booking 'nope'"),
+                ("/api/sessions/nope/delete", "x=1", "no session 'nope'"),
+                ("/api/badges/nope/revoke", "x=1", "no badge 'nope': see `cantine badges list`"),
             ] {
-                try await client.execute(uri: path, method: .post, headers: f.form(.admin), body: body("x=1")) { r in
+                try await client.execute(uri: path, method: .post, headers: f.form(.admin), body: body(form)) { r in
                     #expect(r.status == .notFound, "\(path)")
                     #expect(errorOf(r) == text)
                 }

@@ -90,13 +90,6 @@ import Testing
                 #expect(body.contains(#""reason""#) && body.contains(#""confirm""#))
             }
             #expect(f.site.performed.withLock { $0.isEmpty })
-            // An unknown door: 404 from the state, before any operation.
-            try await client.execute(
-                uri: "/api/doors/cave/unlock", method: .post, headers: f.headers(.staff, form: true),
-                body: ByteBuffer(string: "reason=livraison&confirm=yes")
-            ) { response in
-                #expect(response.status == .notFound)
-            }
             // A reader may not act.
             try await client.execute(
                 uri: "/api/doors/entree/unlock", method: .post, headers: f.headers(.reader, form: true),
@@ -124,16 +117,25 @@ import Testing
         #expect(handed.first?.source == "web:t-staff")
     }
 
-    @Test func aRefusalIsA422WithTheSitesOwnSentence() async throws {
+    @Test(arguments: [
+        (CommandError(.conflict, "desk f01 is already booked from 09:00 to 13:00"), HTTPResponse.Status.conflict),
+        (CommandError(.notFound, "no finding 'fd-1': see `cantine findings list`"), .notFound),
+        (CommandError("attach needs the member (--member ID)"), .unprocessableContent),
+        (CommandError(.stale, "remote unlock of entree not carried out: the request is 40 s old"), .conflict),
+        (CommandError(.unavailable, "cannot record the choice of m-ada: disk I/O error"), .serviceUnavailable),
+    ])
+    func aRefusalIsAnsweredWithItsSentenceAndTheStatusOfItsCode(refusal: CommandError, status: HTTPResponse.Status)
+        async throws
+    {
         let f = try Fixture()
-        f.site.answer.withLock { $0 = .failure(CommandError("desk f01 is already booked from 09:00 to 13:00")) }
+        f.site.answer.withLock { $0 = .failure(refusal) }
         try await Application(router: buildRouter(f.context)).test(.router) { client in
             try await client.execute(
                 uri: "/api/findings/fd-1/resolve", method: .post, headers: f.headers(.staff, form: true),
                 body: ByteBuffer(string: "action=attach&member=m-ada")
             ) { response in
-                #expect(response.status == .unprocessableContent)
-                #expect(String(buffer: response.body).contains("already booked from 09:00 to 13:00"))
+                #expect(response.status == status)
+                #expect(String(buffer: response.body).contains(refusal.message))
             }
         }
         guard case .resolveFinding(let id, let action, let member, _)? = f.site.performed.withLock({ $0.first?.op })
