@@ -98,6 +98,13 @@ let package = Package(
                 .embedInCode("Assets/staff/staff.js"),
                 .embedInCode("Assets/login/login.html"), .embedInCode("Assets/login/login.css"),
             ]),
+        // The configuration: the TOML file and the pinout, their guard against what toml++
+        // aborts on, `${VAR}` substitution, validation, the commented sample.
+        .target(
+            name: "CantineConfig",
+            dependencies: [
+                "CantineProtocol", "CantineCore", .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
         // The application layer: a site opened (store, journal, engine) and its use cases —
         // operations, imports, privacy, replay, its timers and inbox. The edges work through it.
         .target(
@@ -113,22 +120,21 @@ let package = Package(
         .target(
             name: "CantineDaemon",
             dependencies: [
-                "CantineProtocol", "CantineCore", "CantineStore", "CantineSite", "CantineGPIO", "CantineMQTT",
-                "CantineImport", "CantineWeb", "CantineNetwork", "CMemoryStats",
+                "CantineProtocol", "CantineCore", "CantineStore", "CantineConfig", "CantineSite", "CantineGPIO",
+                "CantineMQTT", "CantineImport", "CantineWeb", "CantineNetwork", "CMemoryStats",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
         // `cantine demo`: a whole simulated site (doors, sensors, members, a day's program) on
         // the daemon, and the local mosquitto it (and the benches) start.
         .target(
             name: "CantineDemo",
             dependencies: [
-                "CantineProtocol", "CantineCore", "CantineStore", "CantineSite", "CantineGPIO", "CantineMQTT",
-                "CantineDaemon",
+                "CantineProtocol", "CantineCore", "CantineStore", "CantineConfig", "CantineSite", "CantineGPIO",
+                "CantineMQTT", "CantineDaemon",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
@@ -136,8 +142,8 @@ let package = Package(
         .target(
             name: "CantineBench",
             dependencies: [
-                "CantineProtocol", "CantineCore", "CantineStore", "CantineSite", "CantineGPIO", "CantineMQTT",
-                "CantineNetwork", "CantineWeb", "CantineDaemon", "CantineDemo", "CMemoryStats",
+                "CantineProtocol", "CantineCore", "CantineStore", "CantineConfig", "CantineSite", "CantineGPIO",
+                "CantineMQTT", "CantineNetwork", "CantineWeb", "CantineDaemon", "CantineDemo", "CMemoryStats",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -145,8 +151,8 @@ let package = Package(
         .executableTarget(
             name: "cantine",
             dependencies: [
-                "CantineDaemon", "CantineDemo", "CantineBench", "CantineSite", "CantineCore", "CantineProtocol",
-                "CantineStore", "CantineGPIO", "CantineImport", "CantineWeb", "CantineNetwork",
+                "CantineDaemon", "CantineDemo", "CantineBench", "CantineConfig", "CantineSite", "CantineCore",
+                "CantineProtocol", "CantineStore", "CantineGPIO", "CantineImport", "CantineWeb", "CantineNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -156,8 +162,8 @@ let package = Package(
         .target(
             name: "CantineFuzz",
             dependencies: [
-                "CantineProtocol", "CantineCore", "CantineSite", "CantineDaemon", "CantineImport", "CantineWeb",
-                "DeskNode", "CantineNetwork",
+                "CantineProtocol", "CantineCore", "CantineConfig", "CantineSite", "CantineDaemon", "CantineImport",
+                "CantineWeb", "DeskNode", "CantineNetwork",
             ]
         ),
         .target(name: "CLibFuzzer"),
@@ -180,7 +186,8 @@ let package = Package(
         .testTarget(
             name: "CantineDaemonTests",
             dependencies: [
-                "CantineSite", "CantineDaemon", "CantineDemo", "CantineBench", "cantine", "CantineFuzz",
+                "CantineConfig", "CantineSite", "CantineDaemon", "CantineDemo", "CantineBench", "cantine",
+                "CantineFuzz",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,6 +1,7 @@
 // `cantine bench journal`: durable, group-committed append throughput through the engine,
 // and the time to replay the journal from the first entry. Figures, not assertions.
 
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineProtocol

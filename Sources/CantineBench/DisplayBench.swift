@@ -4,6 +4,7 @@
 // real sockets, real board rendering; the clock is manual only so hysteresis timers can fire
 // on demand.
 
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineSite

@@ -8,6 +8,7 @@
 // corrupted frames that would have opened the door are counted, and so are the frames a
 // both-edge request of D0/D1 would have lost on the same edges and the same kernel.
 
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineGPIO

@@ -3,6 +3,7 @@
 // journaled, states published) while `mosquitto_sub` receives the same stream; a probe
 // node meanwhile times report → desk state leaving the daemon. Figures, not assertions.
 
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineDemo

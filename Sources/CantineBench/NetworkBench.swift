@@ -4,6 +4,7 @@
 // revocation at Paris takes to reach Nantes's state (from the command at Paris), and an
 // occupancy change at Paris to reach Nantes's network view. Figures, not assertions.
 
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineDemo

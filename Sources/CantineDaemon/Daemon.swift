@@ -2,6 +2,7 @@
 // one ServiceGroup (graceful on SIGTERM/SIGINT, stopped in reverse order), and the relays
 // locked again on the way out.
 
+import CantineConfig
 import CantineCore
 import CantineGPIO
 import CantineMQTT

@@ -1,5 +1,6 @@
 // `cantine doctor`: checks an installation, one line per check, each failure with its fix.
 
+import CantineConfig
 import CantineCore
 import CantineGPIO
 import CantineMQTT

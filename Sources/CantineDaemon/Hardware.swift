@@ -2,6 +2,7 @@
 // Relays are requested with their locked level as initial value, so a door is driven locked
 // the moment its line is claimed, before anything else of the daemon starts.
 
+import CantineConfig
 import CantineCore
 import CantineGPIO
 import CantineProtocol

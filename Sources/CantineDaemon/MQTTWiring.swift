@@ -1,6 +1,7 @@
 // MQTT for the daemon: the broker settings and sensor limits of the config, and the MQTT
 // service built on an opened site (outbox in its store, names from its member records).
 
+import CantineConfig
 import CantineCore
 import CantineMQTT
 import CantineSite

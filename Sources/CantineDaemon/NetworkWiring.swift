@@ -1,6 +1,7 @@
 // The network for the daemon: `[network]` turned into keys and settings, and the network
 // service built on an opened site (badge tokens from the network's shared secret).
 
+import CantineConfig
 import CantineCore
 import CantineMQTT
 import CantineNetwork

@@ -7,11 +7,11 @@
 // Raspberry Pi a released output keeps its last level, so a door left unlocked by a crash
 // would otherwise stay unlocked while the config is being fixed.
 
+import CantineConfig
 import CantineCore
 import CantineGPIO
 import Foundation
 import Logging
-import TOMLKit
 
 /// What locking the relays needs to know: for each door, its relay line and levels.
 public struct RelayPlan: Decodable, Equatable, Sendable {

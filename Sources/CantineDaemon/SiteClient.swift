@@ -2,6 +2,7 @@
 // them run beside the daemon). Changes go through the daemon's inbox when a daemon holds
 // the lock — it is the journal's only writer — and are performed locally otherwise.
 
+import CantineConfig
 import CantineCore
 import CantineSite
 import CantineStore

@@ -1,6 +1,7 @@
 // The site as the daemon opens it: its settings resolved from the config, its relays the GPIO
 // edge's drivers, its errors worded as the daemon's.
 
+import CantineConfig
 import CantineCore
 import CantineGPIO
 import CantineProtocol

@@ -4,6 +4,7 @@
 // walk-in, denied badges) played day after day, a local mosquitto if there is one or can be
 // started.
 
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineGPIO

@@ -4,6 +4,7 @@
 // never wedges. A broken property throws `FuzzFailure`; `cantine-fuzz` turns it into a crash
 // for libFuzzer, the corpus tests into a failed expectation.
 
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineImport

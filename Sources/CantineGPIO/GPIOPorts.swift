@@ -30,34 +30,6 @@ public enum EdgeKind: Sendable, Equatable {
     case both
 }
 
-/// The pull a line is requested with (libgpiod's bias flags, Linux 5.5+).
-public enum Bias: String, Sendable, Equatable, CaseIterable {
-    case pullUp = "pull-up"
-    case pullDown = "pull-down"
-    /// No internal pull: an external resistor or a driven signal sets the level.
-    case disabled
-}
-
-extension Bias {
-    /// The pull that holds an input at rest when nothing drives it: up for a line that rests
-    /// high (active-low: a switch to ground, an open-collector output), down for one that rests
-    /// low. A cut wire then reads "at rest" — for a door contact wired to read closed low,
-    /// that is "open", which raises the door's alarms.
-    public static func resting(activeLow: Bool) -> Bias { activeLow ? .pullUp : .pullDown }
-
-    /// Why this pull is wrong for a line that is active low (or high), nil when it is not:
-    /// pulled towards its active level, a floating or cut wire reads active forever.
-    public func problem(activeLow: Bool) -> String? {
-        switch (self, activeLow) {
-        case (.pullDown, true):
-            "pull-down on a line that rests high: a cut wire or an open switch would read active; use \"pull-up\" (or \"disabled\" with an external pull-up)"
-        case (.pullUp, false):
-            "pull-up on a line that rests low: a cut wire would read active; use \"pull-down\" (or \"disabled\" with an external pull-down)"
-        default: nil
-        }
-    }
-}
-
 /// How one input line is requested.
 public struct InputRequest: Sendable, Equatable {
     public var line: Int
@@ -179,12 +151,12 @@ public protocol GPIOBoard: Sendable {
 /// every line exists: the relay would drive the wrong pin and no badge would ever arrive).
 public enum ChipSelection {
     /// The spec meaning the header's chip, whatever its number.
-    public static let header = "header"
+    public static let header = ChipSpec.header
     /// Labels of the 40-pin header's chip: Pi 5 (RP1), Pi 4, Pi 0–3.
     public static let headerLabels = ["pinctrl-rp1", "pinctrl-bcm2711", "pinctrl-bcm2835"]
 
     /// A spec as errors name it.
-    public static func describe(_ spec: String) -> String { spec == header ? "the header's chip" : spec }
+    public static func describe(_ spec: String) -> String { ChipSpec.describe(spec) }
 
     /// Opens the chip `spec` names on `board`, refusing one that is not what it claims.
     public static func open(_ spec: String, on board: any GPIOBoard) throws(GPIOError) -> any GPIOChipPort {

@@ -4,6 +4,7 @@
 // edges only, inputs with the bias the pinout states, and a chip is found by its label.
 
 import CGPIOD
+import CantineCore
 import Foundation
 import Glibc
 import Synchronization

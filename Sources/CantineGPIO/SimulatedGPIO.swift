@@ -7,6 +7,7 @@
 // released output keeps its level where the driver persists outputs; chips carry labels that
 // differ by board, and one that vanishes does not wake its readers.
 
+import CantineCore
 import CantineProtocol
 import Dispatch
 import Foundation

@@ -28,15 +28,6 @@ public enum BridgeConfig {
         }
     }
 
-    /// Checks a hub address (`host:port`); nil when sound, else what is wrong.
-    public static func checkHub(_ hub: String) -> String? {
-        let parts = hub.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[0].contains(where: { $0 == " " || $0 == "#" }),
-            let port = Int(parts[1]), (1...65535).contains(port)
-        else { return "hub address '\(hub.oneLine)': expected host:port, such as hub.cantine.coop:8883" }
-        return nil
-    }
-
     /// The bridge section for `site`'s mosquitto (a file in /etc/mosquitto/conf.d/): the site's
     /// own prefix out, every site's network topics in under `cantine/network/`, QoS 1, a
     /// persistent session on the hub so nothing is lost while the link is down.

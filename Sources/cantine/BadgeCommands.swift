@@ -1,6 +1,7 @@
 // `cantine badges`: enroll, pin, list, revoke. Changes go through SiteClient; reads go to SQLite.
 
 import ArgumentParser
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineProtocol

@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import CantineBench
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineStore

@@ -1,6 +1,7 @@
 // The `cantine` command: subcommands, global options and how errors are worded.
 
 import ArgumentParser
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineGPIO

@@ -2,6 +2,7 @@
 // wires a door to it: one line per check, then `N passed, N failed`.
 
 import ArgumentParser
+import CantineConfig
 import CantineDaemon
 
 struct Hardware: ParsableCommand {

@@ -51,7 +51,7 @@ struct Network: AsyncParsableCommand {
             guard let hub = hub ?? config.network?.hub else {
                 throw CLIFailure(message: "no hub: give --hub host:port or set [network] hub")
             }
-            if let problem = BridgeConfig.checkHub(hub) { throw CLIFailure(message: problem) }
+            if let problem = HubAddress.problem(hub) { throw CLIFailure(message: problem) }
             guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
                 throw CLIFailure(message: "cannot read --password-file \(passwordFile)")
             }

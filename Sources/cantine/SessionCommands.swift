@@ -2,6 +2,7 @@
 // SiteClient; reads go to SQLite.
 
 import ArgumentParser
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineProtocol

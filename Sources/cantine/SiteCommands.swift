@@ -1,6 +1,7 @@
 // Site-level commands: serve, demo, init, doctor, replay.
 
 import ArgumentParser
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineDemo

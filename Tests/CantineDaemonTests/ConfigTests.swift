@@ -1,5 +1,6 @@
 // Config errors: each names the file, the key and what is expected.
 
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineWeb

@@ -3,6 +3,7 @@
 // mid-stream with nothing lost and the outbox drained in order, Home Assistant discovery,
 // the ACL, refused credentials, and `offline` on shutdown.
 
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineMQTT

@@ -5,6 +5,7 @@
 // in at Nantes; a revocation in Paris denies them there; the Nantes bridge is cut and
 // restored; forged, misplaced, malformed and oversized records are refused and alarmed.
 
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineMQTT

@@ -1,5 +1,6 @@
 // The pinout: the shipped Hardware/pinout.toml passes, broken ones fail naming pin and use,
 // the daemon's config and safe boot take their lines from it, and the CLI prints the tally.
+import CantineConfig
 import CantineDaemon
 import Foundation
 import Testing

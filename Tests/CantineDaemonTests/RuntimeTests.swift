@@ -1,6 +1,7 @@
 // The opened site on a real SQLite file with an injected clock: replay equals live, restarts
 // recover the same state, a second daemon is refused, operations keep personal data apart.
 
+import CantineConfig
 import CantineCore
 import CantineGPIO
 import CantineProtocol

@@ -1,6 +1,7 @@
 // Safe boot: the relays are driven locked from the door tables alone, before the rest of
 // the config file is parsed, so a mistake elsewhere in the file never leaves a door unlocked.
 
+import CantineConfig
 import CantineCore
 import CantineGPIO
 import Foundation

@@ -5,7 +5,7 @@
 // `cantine hardware check FILE` runs the checks; the daemon reads the lines from it when
 // `[gpio] pinout` names it, and refuses a pinout that fails a check.
 
-import CantineGPIO
+import CantineCore
 import Foundation
 import TOMLKit
 
@@ -100,7 +100,7 @@ public struct Pinout: Decodable, Equatable, Sendable {
     }
 
     /// A pinout file's text: a regular file of at most 1 MB (never a device that reads forever).
-    static func text(path: String) throws(ConfigError) -> String {
+    public static func text(path: String) throws(ConfigError) -> String {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         if let attributes,
             attributes[.type] as? FileAttributeType != .typeRegular
@@ -298,14 +298,14 @@ extension Pinout {
 
 extension Pinout {
     /// The pinout a config file names in `[gpio] pinout`, relative to the config's folder.
-    static func path(_ named: String, configFile: String) -> String {
+    public static func path(_ named: String, configFile: String) -> String {
         named.hasPrefix("/")
             ? named : URL(fileURLWithPath: configFile).deletingLastPathComponent().appendingPathComponent(named).path
     }
 
     /// Loads the pinout a config names and refuses it when a check fails (a door is a safety
     /// device: an unsafe wiring declaration does not start).
-    static func loadChecked(_ named: String, configFile: String) throws(ConfigError) -> Pinout {
+    public static func loadChecked(_ named: String, configFile: String) throws(ConfigError) -> Pinout {
         let path = path(named, configFile: configFile)
         let pinout = try load(path: path)
         if let failure = pinout.check().compactMap(\.failure).first {

@@ -4,10 +4,7 @@
 // expected. Secrets can come from the environment with `${VARIABLE}` inside a string.
 
 import CantineCore
-import CantineGPIO
-import CantineNetwork
 import CantineProtocol
-import CantineWeb
 import Foundation
 import TOMLKit
 
@@ -133,22 +130,6 @@ public struct Config: Codable, Equatable, Sendable {
         public var calendarURL: String?
         enum CodingKeys: String, CodingKey {
             case url, logo, address, lat, lon, email, phone, calendarURL = "calendar_url"
-        }
-    }
-
-    /// How the blackboard is shown.
-    public var boardSettings: BoardSettings {
-        BoardSettings(
-            locale: locale == "en" ? "en" : "fr", lateStart: .minutes(Int64(display.lateStartMin ?? 10)),
-            welcome: display.welcome ?? true)
-    }
-
-    /// SpaceAPI facts, when `[spaceapi]` is there.
-    public var spaceInfo: SpaceInfo? {
-        spaceapi.map {
-            SpaceInfo(
-                url: $0.url, logo: $0.logo, address: $0.address, lat: $0.lat, lon: $0.lon, email: $0.email,
-                phone: $0.phone, calendarURL: $0.calendarURL)
         }
     }
 
@@ -412,29 +393,9 @@ extension Config {
     public var mqttPort: Int { mqtt.port ?? 1883 }
     public var gpioSimulated: Bool { (gpio.mode ?? "real") == "simulated" }
     /// The chip lines are on unless a door or desk names another: by default the 40-pin
-    /// header's, found by its label (`ChipSelection`).
-    public var defaultChip: String { gpio.chip ?? ChipSelection.header }
+    /// header's, found by its label (`ChipSpec`).
+    public var defaultChip: String { gpio.chip ?? ChipSpec.header }
 
-    /// A door's input lines, with the pulls requested on them.
-    public func lines(of door: DoorSection) -> DoorLines {
-        let contactActiveLow = door.contactActiveLow ?? true
-        let exitActiveLow = door.exitButtonActiveLow ?? true
-        return DoorLines(
-            door: DoorID(door.id), d0: door.d0Line, d1: door.d1Line, contact: door.contactLine,
-            contactActiveLow: contactActiveLow, exitButton: door.exitButtonLine, exitButtonActiveLow: exitActiveLow,
-            dataBias: door.dataBias.flatMap(Bias.init(rawValue:)) ?? .pullUp,
-            contactBias: door.contactBias.flatMap(Bias.init(rawValue:)) ?? Bias.resting(activeLow: contactActiveLow),
-            exitButtonBias: door.exitButtonBias.flatMap(Bias.init(rawValue:)) ?? Bias.resting(activeLow: exitActiveLow))
-    }
-
-    /// A desk's wired sensor line, with its pull (nil for a desk with a node).
-    public func lines(of desk: DeskSection) -> DeskLines? {
-        guard let line = desk.gpioLine else { return nil }
-        let activeLow = desk.gpioActiveLow ?? false
-        return DeskLines(
-            desk: DeskID(desk.id), line: line, activeLow: activeLow,
-            bias: desk.gpioBias.flatMap(Bias.init(rawValue:)) ?? Bias.resting(activeLow: activeLow))
-    }
     public var gapTimeoutNanos: UInt64 { UInt64(gpio.gapTimeoutMs ?? 25) * 1_000_000 }
     /// The settle time of wired desk sensors (`[gpio] desk_settle_ms`, 50 ms by default).
     public var deskSettleNanos: UInt64 {
@@ -635,7 +596,7 @@ extension Config {
     /// that does not start with a name (`[é…]`, `[ # …`), and a `}` inside an array (`[3, }`).
     /// The text is read as toml++ reads it: code points (`[` and a combining mark after it are
     /// one Swift Character), strings and comments skipped, arrays and inline tables nested.
-    static func checkCharacters(_ text: String, file: String) throws(ConfigError) {
+    public static func checkCharacters(_ text: String, file: String) throws(ConfigError) {
         var scalars = Array(text.unicodeScalars)
         if scalars.first == "\u{FEFF}" { scalars.removeFirst() }  // a byte-order mark, as toml++ skips it
         var i = 0
@@ -956,7 +917,7 @@ extension Config {
             guard let line else { return }
             guard (0...511).contains(line) else { throw fail(key, "expected a GPIO line offset between 0 and 511") }
             if let other = lines["\(chip):\(line)"] {
-                throw fail(key, "line \(line) of \(ChipSelection.describe(chip)) is already used by \(other)")
+                throw fail(key, "line \(line) of \(ChipSpec.describe(chip)) is already used by \(other)")
             }
             lines["\(chip):\(line)"] = key
         }
@@ -1032,11 +993,11 @@ extension Config {
 /// freed (the class has no deinit), ~20 KB per parse of the sample config. Emptying the table
 /// when done frees its nodes (about two thirds of that). Harmless for a config read once per
 /// start; it is what let the fuzzer run the config and pinout targets for long.
-enum TOML {
+public enum TOML {
     /// Parses `text` and hands the table to `body`, then empties it.
     /// Every text is first checked for what toml++ asserts on (`Config.checkCharacters`), so
     /// no path — the config, a pinout, safe boot's salvage of a refused one — can abort on it.
-    static func parse<T>(_ text: String, _ body: (TOMLTable) throws -> T) throws -> T {
+    public static func parse<T>(_ text: String, _ body: (TOMLTable) throws -> T) throws -> T {
         try Config.checkCharacters(text, file: "TOML")
         let table = try TOMLTable(string: text)
         defer { table.clear() }
@@ -1044,7 +1005,7 @@ enum TOML {
     }
 
     /// Decodes `T` from `text` (with unknown keys refused when `strict`).
-    static func decode<T: Decodable>(_ type: T.Type, from text: String, strict: Bool = false) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from text: String, strict: Bool = false) throws -> T {
         try parse(text) { try TOMLDecoder(strictDecoding: strict).decode(type, from: $0) }
     }
 
@@ -1091,7 +1052,7 @@ extension Config.NetworkSection {
         if let s = summaryEveryS?.value, !(1...3600).contains(s) {
             throw fail("summary_every_s", "expected 1 to 3600 seconds")
         }
-        if let hub, let problem = BridgeConfig.checkHub(hub) { throw fail("hub", problem) }
+        if let hub, let problem = HubAddress.problem(hub) { throw fail("hub", problem) }
         if let ca = hubCaFile, !FileManager.default.fileExists(atPath: ca) {
             throw fail("hub_ca_file", "file \(ca) does not exist")
         }
