@@ -307,7 +307,7 @@ public enum CommandRules {
                     && $0.overlaps(since, end)
             }) {
                 throw CommandError(
-                    "desk \(desk) is booked by booking '\(clash.id)' meanwhile: confirm the walk-in instead")
+                    .conflict, "desk \(desk) is booked by booking '\(clash.id)' meanwhile: confirm the walk-in instead")
             }
             let booking = Booking(
                 id: BookingID("walk-in-\(desk)-\(since.micros / 1_000_000)"), member: id, resource: .desk(desk),

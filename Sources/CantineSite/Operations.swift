@@ -34,7 +34,8 @@ extension Site {
             do throws(StoreError) {
                 try store.truncateWAL()
             } catch {
-                throw CommandError("\(result.message); but the WAL still holds old pages: \(error.message)")
+                throw CommandError(
+                    .unavailable, "\(result.message); but the WAL still holds old pages: \(error.message)")
             }
         }
         return result
@@ -168,7 +169,7 @@ extension Site {
                 end: try localTime(endText, on: day),
                 kind: kind, track: track, speakers: speakers)
             guard engine.read({ $0.sessions[session.id] }) == nil else {
-                throw CommandError("session '\(session.id)' exists: change it with `cantine sessions edit`")
+                throw CommandError(.conflict, "session '\(session.id)' exists: change it with `cantine sessions edit`")
             }
             if id != nil, let old = try record({ try store.session(session.id.rawValue) }, session.id.rawValue) {
                 throw CommandError(

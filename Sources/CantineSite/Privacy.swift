@@ -161,7 +161,7 @@ extension Site {
                 unknownBefore: now - .seconds(86_400))
             return RetentionReport(compaction: compaction.deleted > 0 ? compaction : nil, pruned: pruned)
         } catch {
-            throw CommandError("retention could not be applied: \(error); run `cantine doctor`")
+            throw CommandError(.unavailable, "retention could not be applied: \(error); run `cantine doctor`")
         }
     }
 }

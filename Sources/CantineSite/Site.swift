@@ -24,7 +24,7 @@ public struct SystemTime: TimeSource {
 }
 
 /// A one-line error of the site, with what kind of failure it is (the web answers a status
-/// by it, the CLI an exit code).
+/// by it).
 public struct SiteError: Error, Equatable, Sendable, CustomStringConvertible {
     /// What kind of failure.
     public enum Code: Sendable, Equatable {

@@ -12,17 +12,17 @@ extension Store {
         try pool.read { try MemberRecord.order(Column("name"), Column("id")).fetchAll($0) }
     }
 
-    /// Everything the records hold about a member, read at one instant; nil when unknown.
+    /// Everything the records hold about a member, read at one instant, each kind in the order
+    /// it was written; nil when unknown.
     public func memberRecords(_ member: String) throws -> MemberRecords? {
         try pool.read { db in
             guard let profile = try MemberRecord.fetchOne(db, key: member) else { return nil }
             return MemberRecords(
                 profile: profile, key: try MemberKeys.key(member: member, db),
-                credentials: try CredentialRecord.filter(Column("member_id") == member).order(Column("id")).fetchAll(
+                credentials: try CredentialRecord.filter(Column("member_id") == member).order(Column.rowID).fetchAll(
                     db),
-                plans: try PlanRecord.filter(Column("member_id") == member).order(Column("valid_from_us")).fetchAll(db),
-                bookings: try BookingRecord.filter(Column("member_id") == member).order(Column("start_us"))
-                    .fetchAll(db))
+                plans: try PlanRecord.filter(Column("member_id") == member).order(Column.rowID).fetchAll(db),
+                bookings: try BookingRecord.filter(Column("member_id") == member).order(Column.rowID).fetchAll(db))
         }
     }
 
@@ -35,10 +35,10 @@ extension Store {
         }
     }
 
-    /// Badges, by member then id; only `member`'s when given.
+    /// Badges, by member then in the order they were enrolled; only `member`'s when given.
     public func credentials(member: String? = nil) throws -> [CredentialRecord] {
         try pool.read { db in
-            var request = CredentialRecord.order(Column("member_id"), Column("id"))
+            var request = CredentialRecord.order(Column("member_id"), Column.rowID)
             if let member { request = request.filter(Column("member_id") == member) }
             return try request.fetchAll(db)
         }
@@ -171,7 +171,7 @@ public protocol SiteRecords: Sendable {
     func memberName(_ id: String) -> String?
     /// Every member, by name then id.
     func members() throws -> [MemberRecord]
-    /// Badges, by member then id; only `member`'s when given.
+    /// Badges, by member then in the order they were enrolled; only `member`'s when given.
     func credentials(member: String?) throws -> [CredentialRecord]
     /// Bookings that overlap `[from, to)`, by start then id.
     func bookings(overlapping from: Instant, _ to: Instant) throws -> [BookingRecord]

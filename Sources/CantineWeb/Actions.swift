@@ -1,7 +1,8 @@
 // The dashboard's actions (POST, a session with its CSRF token or a staff/admin token): each
-// checks its form field by field, answers 404 for an id that does not exist, and hands one
-// operation to the runtime, which validates it against the state and journals it with its
-// records in one transaction — or changes nothing and says why (422).
+// checks its form field by field and hands one operation to the site, which validates it
+// against the state and journals it with its records in one transaction — or changes nothing
+// and says why, answered with the status of the refusal's code (404 for what does not exist,
+// 409 for what the state does not allow, 422 for a wrong request, 503 when it cannot write).
 
 import CantineCore
 import CantineProtocol
@@ -46,6 +47,9 @@ func actionRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
         let action = form.choice("action", FindingAction.self, "the action")
         let member = form.optional("member")
         if action == .attach && member == nil { form.errors["member"] = "attach needs the member the walk-in is" }
+        if let member, !engine.read({ $0.members[MemberID(member)] != nil }) {
+            form.errors["member"] = "no member '\(member)'"
+        }
         try form.check()
         guard let action else { throw WebError(.unprocessableContent, "the action is required") }
         return try await run(.resolveFinding(id: id, action: action, member: member, by: "staff:\(who.name)"), who)

@@ -265,7 +265,7 @@ func committeeFeed(count: Int = 3, aperoStart: String = "183000", aperoTitle: St
                 .editSession(id: "s-1", title: nil, room: "mezzanine", date: nil, start: "11:30", end: "12:15"),
                 source: "test")
         }
-        await #expect(throws: CommandError("session 's-2' exists: change it with `cantine sessions edit`")) {
+        await #expect(throws: CommandError(.conflict, "session 's-2' exists: change it with `cantine sessions edit`")) {
             try await runtime.perform(
                 .addSession(
                     title: "x", room: "salle-1", date: "today", start: "16:00", end: "17:00", kind: .barcamp,
