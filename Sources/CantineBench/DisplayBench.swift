@@ -100,7 +100,7 @@ extension Bench {
         let runtime = try Site.open(
             config: config, role: .daemon, mode: .create, time: time, version: cantineVersion, logger: logger)
         defer { runtime.close() }
-        let board = BoardStream(engine: runtime.engine, bus: runtime.bus, settings: config.boardSettings)
+        let board = BoardStream(engine: runtime.engine, bus: runtime.bus, settings: config.settings.boardSettings)
         let context = WebContext(
             site: runtime, version: cantineVersion, board: board)
         // Cancelling the server at the end logs the open streams it cut: not news here.

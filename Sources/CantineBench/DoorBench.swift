@@ -97,7 +97,7 @@ extension Bench {
         let text = SampleConfig.text(databasePath: dir + "/bench.db", simulated: true)
             .replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
         let config = try Config.parse(text, file: "bench.toml")
-        let gap = config.gapTimeoutNanos
+        let gap: UInt64 = config.settings.gpio.gapTimeoutNanos
         let line = TimedRelayLine(failSecure: true)
         let relay = RelayDriver(door: "entree", line: line, failSecure: true, deadline: { _, _ in })
         let runtime = try Site.open(

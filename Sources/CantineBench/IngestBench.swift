@@ -81,7 +81,7 @@ extension Bench {
         let runtime = try Site.open(
             config: config, role: .daemon, mode: .create, version: cantineVersion, logger: logger)
         defer { runtime.close() }
-        let service = try MQTTService(config: config, runtime: runtime, logger: logger)
+        let service = try MQTTService(settings: config.settings, runtime: runtime, logger: logger)
         let group = ServiceGroup(
             services: [service], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
         let topics = Topics(site: config.siteID)

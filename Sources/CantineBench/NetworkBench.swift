@@ -84,7 +84,8 @@ extension Bench {
                 config: config, role: .daemon, mode: .create, version: cantineVersion, logger: logger)
             runtimes[site] = runtime
             services.append(
-                try NetworkService(config: config, network: config.network!, runtime: runtime, logger: logger))
+                try NetworkService(
+                    settings: config.settings, network: config.settings.network!, runtime: runtime, logger: logger))
         }
         defer { runtimes.values.forEach { _ = $0.close() } }
         let paris = runtimes["paris"]!

@@ -88,8 +88,8 @@ public struct Pinout: Decodable, Equatable, Sendable {
     public static func biases(_ d: Door) -> (data: String, contact: String, exit: String) {
         (
             d.dataBias ?? restingBias(activeLow: true, shifting: d.levelShifting).rawValue,
-            d.contactBias ?? Bias.resting(activeLow: d.contactActiveLow ?? true).rawValue,
-            d.exitButtonBias ?? Bias.resting(activeLow: d.exitButtonActiveLow ?? true).rawValue
+            d.contactBias ?? Bias.resting(activeLow: Defaults.contactActiveLow.or(d.contactActiveLow)).rawValue,
+            d.exitButtonBias ?? Bias.resting(activeLow: Defaults.exitButtonActiveLow.or(d.exitButtonActiveLow)).rawValue
         )
     }
 
@@ -254,15 +254,19 @@ extension Pinout {
         for d in doors {
             pull("door \(d.id) data_bias (GPIO\(d.d0), GPIO\(d.d1))", d.dataBias, activeLow: true)
             if let c = d.contact {
-                pull("door \(d.id) contact_bias (GPIO\(c))", d.contactBias, activeLow: d.contactActiveLow ?? true)
+                pull(
+                    "door \(d.id) contact_bias (GPIO\(c))", d.contactBias,
+                    activeLow: Defaults.contactActiveLow.or(d.contactActiveLow))
             }
             if let e = d.exitButton {
                 pull(
                     "door \(d.id) exit_button_bias (GPIO\(e))", d.exitButtonBias,
-                    activeLow: d.exitButtonActiveLow ?? true)
+                    activeLow: Defaults.exitButtonActiveLow.or(d.exitButtonActiveLow))
             }
         }
-        for d in desks { pull("desk \(d.id) bias (GPIO\(d.line))", d.bias, activeLow: d.activeLow ?? false) }
+        for d in desks {
+            pull("desk \(d.id) bias (GPIO\(d.line))", d.bias, activeLow: Defaults.gpioActiveLow.or(d.activeLow))
+        }
         record("every input's pull holds it at rest when its wire is cut", pulls)
         record(
             "every exit button is hard-wired for egress",
@@ -371,7 +375,10 @@ extension Pinout {
                     "pinout \(named): desk '\(d.id)' has no [[desks]] entry in \(file): add one with id = \"\(d.id)\"")
             }
             let k = "desks[\(i)]"
-            let bias = d.bias ?? Self.restingBias(activeLow: d.activeLow ?? false, shifting: d.levelShifting).rawValue
+            let bias =
+                d.bias
+                ?? Self.restingBias(activeLow: Defaults.gpioActiveLow.or(d.activeLow), shifting: d.levelShifting)
+                .rawValue
             if t["chip"] != nil {
                 throw ConfigError(
                     "config \(file): \(k).chip: the pinout \(named) gives the chip of every line: remove it from the config"

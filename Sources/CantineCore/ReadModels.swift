@@ -63,3 +63,17 @@ public struct FindingView: Codable, Equatable, Sendable {
             .map { FindingView($0, memberName: $0.member.flatMap(names)) }
     }
 }
+
+/// One check of an installation (`cantine doctor`): its name, whether it passed, and the
+/// detail — for a failure, what to do.
+public struct Check: Codable, Sendable, Equatable {
+    public var name: String
+    public var ok: Bool
+    public var detail: String
+
+    public init(name: String, ok: Bool, detail: String) {
+        self.name = name
+        self.ok = ok
+        self.detail = detail
+    }
+}

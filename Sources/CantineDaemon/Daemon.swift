@@ -43,6 +43,7 @@ public enum Daemon {
         }
         defer { hardware.lockAll() }
 
+        let settings = config.settings
         // 2. The site: lock, store, replay, journal, engine (metrics exported from the start).
         let metrics = WebMetrics.process
         let runtime = try Site.open(
@@ -63,41 +64,41 @@ public enum Daemon {
             EdgeReaderService(readers: readers),
             TimerService(runtime: runtime),
             InboxService(runtime: runtime, interval: .milliseconds(100)),
-            SnapshotService(runtime: runtime, every: Int64(config.database.snapshotEvery ?? 10_000)),
+            SnapshotService(runtime: runtime, every: Int64(settings.database.snapshotEvery)),
             HeapTrimService(),
             RetentionService(runtime: runtime),
         ]
         var mqtt: MQTTService?
         var network: NetworkService?
-        if config.mqttEnabled {
+        if settings.mqtt.enabled {
             do throws(MQTTError) {
-                let service = try MQTTService(config: config, runtime: runtime, logger: logger)
+                let service = try MQTTService(settings: settings, runtime: runtime, logger: logger)
                 mqtt = service
                 services.append(service)
             } catch {
                 throw DaemonError(error.message)
             }
-            if let section = config.activeNetwork {
-                let service = try NetworkService(config: config, network: section, runtime: runtime, logger: logger)
+            if let section = settings.network {
+                let service = try NetworkService(settings: settings, network: section, runtime: runtime, logger: logger)
                 network = service
                 services.append(service)
             }
         }
         let store = runtime.store
         let board = BoardStream(
-            engine: runtime.engine, bus: runtime.bus, settings: config.boardSettings,
+            engine: runtime.engine, bus: runtime.bus, settings: settings.boardSettings,
             names: { store.memberName($0.rawValue) })
         let events = JournalStream(site: runtime)
         let components: [any HealthReporting] = [mqtt as (any HealthReporting)?, network].compactMap { $0 }
         var web = WebContext(
-            site: runtime, version: cantineVersion, board: board, space: config.spaceInfo,
+            site: runtime, version: cantineVersion, board: board, space: settings.spaceInfo,
             accounts: Accounts(store: store), events: events, metrics: metrics, components: components,
-            secureCookies: config.secureCookies)
-        web.networkStaleAfter = config.activeNetwork?.staleAfter
+            secureCookies: settings.http.secureCookies)
+        web.networkStaleAfter = settings.network?.staleAfter
         services.append(contentsOf: extraServices(runtime, hardware))
         let (serving, servingStarted) = AsyncStream<Void>.makeStream()
         services.append(
-            buildApplication(web, host: config.httpHost, port: config.httpPort, logger: logger) {
+            buildApplication(web, host: settings.http.host, port: settings.http.port, logger: logger) {
                 ready(runtime)
                 servingStarted.yield()
             })
@@ -116,7 +117,7 @@ public enum Daemon {
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             runtime.bus.finish()
             throw DaemonError(
-                "cannot listen on \(config.httpHost):\(config.httpPort): address already in use: choose another port ([http] port or --port) or stop the other program"
+                "cannot listen on \(settings.http.host):\(settings.http.port): address already in use: choose another port ([http] port or --port) or stop the other program"
             )
         } catch {
             runtime.bus.finish()

@@ -7,13 +7,6 @@ import CantineMQTT
 import CantineStore
 import Foundation
 
-/// One doctor check.
-public struct Check: Codable, Sendable, Equatable {
-    public var name: String
-    public var ok: Bool
-    public var detail: String
-}
-
 public enum Doctor {
     /// Runs every check that applies. A broken config stops the checks that need it.
     /// `kernel` and `board`: the machine's (tests pass a folder and a simulated board).
@@ -74,30 +67,30 @@ public enum Doctor {
                 Check(name: "database", ok: false, detail: "\(path): \(error): run `cantine init` or restore a backup"))
         }
 
-        if config.gpioSimulated {
+        let settings = config.settings
+        if settings.gpio.simulated {
             checks.append(
                 Check(name: "gpio", ok: true, detail: "simulated (gpio.mode = \"simulated\"): no hardware used"))
         } else {
-            let chips = Set(config.doors.map { $0.chip ?? config.defaultChip })
-                .union(config.desks.filter { $0.gpioLine != nil }.map { $0.chip ?? config.defaultChip })
+            let chips = Set(settings.doors.map(\.chip)).union(settings.desks.map(\.chip))
             checks += kernel.checks(chips: chips.sorted(), board: board)
         }
 
-        if config.mqttEnabled {
+        if settings.mqtt.enabled {
             // A real connect with the daemon's credentials and TLS files: refusals are named.
-            let settings = config.mqttSettings
-            let problem = MosquittoClient.probe(settings)
+            let broker = MQTTSettings(settings)
+            let problem = MosquittoClient.probe(broker)
             checks.append(
                 Check(
                     name: "mqtt", ok: problem == nil,
                     detail: problem
-                        ?? "broker \(settings.broker) accepts \(settings.username.map { "user '\($0)'" } ?? "anonymous clients")\(settings.caFile == nil ? "" : " over TLS")"
+                        ?? "broker \(broker.broker) accepts \(broker.username.map { "user '\($0)'" } ?? "anonymous clients")\(broker.caFile == nil ? "" : " over TLS")"
                 ))
         } else {
             checks.append(Check(name: "mqtt", ok: true, detail: "disabled ([mqtt] enabled = false)"))
         }
 
-        if let network = config.activeNetwork {
+        if let network = settings.network {
             // The key readable and matching its listed public key; the sites this one can verify.
             do {
                 let keys = try network.keys(site: config.siteID)
@@ -119,7 +112,7 @@ public enum Doctor {
             Check(
                 name: "clock", ok: sane,
                 detail: sane
-                    ? "system time \(now.formatted(.iso8601)), site time zone \(config.timeZone)"
+                    ? "system time \(now.formatted(.iso8601)), site time zone \(settings.site.timeZone)"
                     : "system time \(now.formatted(.iso8601)) is in the past: enable NTP (timedatectl set-ntp true) or fit a real-time clock"
             ))
         return checks

@@ -49,19 +49,15 @@ public struct DoorHardware: Sendable {
     ) throws(GPIOError) {
         var doorsByChip: [String: [DoorLines]] = [:]
         var desksByChip: [String: [DeskLines]] = [:]
-        for door in config.doors {
-            doorsByChip[door.chip ?? config.defaultChip, default: []].append(config.lines(of: door))
-        }
-        for desk in config.desks {
-            guard let lines = config.lines(of: desk) else { continue }
-            desksByChip[desk.chip ?? config.defaultChip, default: []].append(lines)
-        }
+        let settings = config.settings
+        for door in settings.doors { doorsByChip[door.chip, default: []].append(DoorLines(door)) }
+        for desk in settings.desks { desksByChip[desk.chip, default: []].append(DeskLines(desk)) }
         for name in Set(doorsByChip.keys).union(desksByChip.keys).sorted() {
             let doors = doorsByChip[name] ?? []
             let desks = desksByChip[name] ?? []
             let decoder = ChipDecoder(
-                doors: DoorEdgeDecoder(doors: doors, gapTimeoutNanos: config.gapTimeoutNanos),
-                desks: DeskEdgeDecoder(desks: desks, settleNanos: config.deskSettleNanos))
+                doors: DoorEdgeDecoder(doors: doors, gapTimeoutNanos: settings.gpio.gapTimeoutNanos),
+                desks: DeskEdgeDecoder(desks: desks, settleNanos: settings.gpio.deskSettleNanos))
             let chip = try chip(name)
             let source: any EdgeSource
             var simulated: SimulatedEdgeSource?
@@ -137,7 +133,7 @@ public struct DoorHardware: Sendable {
         var failures: [GPIOError] = []
         for door in plan.relays {
             let id = DoorID(door.id)
-            let failSecure = door.failSecure ?? true
+            let failSecure = Defaults.failSecure.or(door.failSecure)
             let locked = RelayDriver.lockedLevel(failSecure: failSecure)
             let spec = door.chip ?? plan.defaultChip
             if door.relayActiveLow == nil && !plan.simulated {

@@ -12,7 +12,7 @@ import CantineWeb
 import Foundation
 import Logging
 
-extension Config.NetworkSection {
+extension Settings.Network {
     /// This site's keys: its private key from `key_file`, every site's public key.
     public func keys(site: SiteID) throws(DaemonError) -> NetworkKeys {
         guard let text = try? String(contentsOfFile: keyFile, encoding: .utf8) else {
@@ -38,25 +38,23 @@ extension Config.NetworkSection {
     /// The service's settings for `site`.
     public func settings(site: SiteID, name: String) throws(DaemonError) -> NetworkService.Settings {
         NetworkService.Settings(
-            keys: try keys(site: site), siteName: name,
-            ttlSeconds: Int64((visitorTtlHours?.value ?? 24) * 3600),
-            summaryEvery: .milliseconds(Int64((summaryEveryS?.value ?? 60) * 1000)),
-            staleAfter: staleAfter, publishMembers: publishMembers ?? true)
+            keys: try keys(site: site), siteName: name, ttlSeconds: visitorTTL.micros / 1_000_000,
+            summaryEvery: .microseconds(summaryEvery.micros), staleAfter: staleAfter, publishMembers: publishMembers)
     }
-
-    /// A site not heard for this long is shown stale.
-    public var staleAfter: Span { .seconds(Int64(staleAfterS?.value ?? 180)) }
 }
 
 extension NetworkService {
     /// The network service of a daemon, on the broker of `[mqtt]`.
-    public convenience init(config: Config, network: Config.NetworkSection, runtime: Site, logger: Logger)
+    public convenience init(
+        settings: CantineConfig.Settings, network: CantineConfig.Settings.Network, runtime: Site, logger: Logger
+    )
         throws(DaemonError)
     {
         let tokenizer = CredentialTokenizer(secretHex: network.credentialSecret)
         do {
             try self.init(
-                mqtt: config.mqttSettings, settings: try network.settings(site: config.siteID, name: config.site.name),
+                mqtt: MQTTSettings(settings),
+                settings: try network.settings(site: settings.site.id, name: settings.site.name),
                 engine: runtime.engine, bus: runtime.bus, store: runtime.store, logger: logger,
                 durable: { [journal = runtime.journal] in await journal.waitDurable(through: $0) },
                 networkToken: { record in

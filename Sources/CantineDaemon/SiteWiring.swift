@@ -16,17 +16,17 @@ public struct DaemonError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-extension Config {
+extension Settings {
     /// What the site needs of the config.
     public var siteSettings: SiteSettings {
         SiteSettings(
-            site: siteID, databasePath: database.path, timeZone: timeZone, layout: layout,
-            networkCredentialSecret: activeNetwork?.credentialSecret, remoteUnlockMaxAge: remoteUnlockMaxAge,
-            retention: .init(accessLogDays: accessLogDays, journalDays: journalDays, bookingsDays: bookingsDays),
+            site: site.id, databasePath: database.path, timeZone: site.timeZone, layout: layout,
+            networkCredentialSecret: network?.credentialSecret, remoteUnlockMaxAge: remoteUnlockMaxAge,
+            retention: .init(
+                accessLogDays: retention.accessLogDays, journalDays: retention.journalDays,
+                bookingsDays: retention.bookingsDays),
             wiegand37: Dictionary(
-                uniqueKeysWithValues: doors.compactMap { d in
-                    d.wiegand37.flatMap(WiegandFormat.init(rawValue:)).map { (DoorID(d.id), $0) }
-                }))
+                uniqueKeysWithValues: doors.compactMap { d in d.wiegand37.map { (d.door, $0) } }))
     }
 }
 
@@ -40,7 +40,7 @@ extension Site {
     ) throws(DaemonError) -> Site {
         do throws(SiteError) {
             return try Site.open(
-                config.siteSettings, role: role, mode: mode, time: time,
+                config.settings.siteSettings, role: role, mode: mode, time: time,
                 relays: { door, command in
                     relays[door]?.apply(command)
                 }, version: version, logger: logger)

@@ -417,7 +417,8 @@ public enum Demo {
         defer { broker?.stop() }
 
         let config = try Config.load(path: configPath)
-        guard let calendar = SiteCalendar(timeZone: config.timeZone) else { throw DaemonError("bad time zone") }
+        let settings = config.settings
+        guard let calendar = SiteCalendar(timeZone: settings.site.timeZone) else { throw DaemonError("bad time zone") }
         let today = calendar.date(of: Instant(Date()))
         let time = AcceleratedTime(origin: calendar.instant(today, hour: 7, minute: 30), speed: options.speed)
 
@@ -428,7 +429,7 @@ public enum Demo {
 
         let speed = options.speed
         let mqttLine =
-            config.mqttEnabled
+            settings.mqtt.enabled
             ? "  mqtt      mosquitto_sub -h 127.0.0.1 -p \(options.mqttPort) -t 'cantine/\(config.site.id)/#' -v\n"
             : "  mqtt      off\n"
         try await Daemon.run(
@@ -443,7 +444,7 @@ public enum Demo {
             },
             ready: { _ in
                 guard announce else { return }
-                let base = "http://\(config.httpHost):\(config.httpPort)"
+                let base = "http://\(settings.http.host):\(settings.http.port)"
                 FileHandle.standardOutput.write(
                     Data(
                         """

@@ -104,7 +104,7 @@ struct Network: AsyncParsableCommand {
 
         func run() async throws {
             let config = try global.loadConfig()
-            guard let network = config.network else {
+            guard let network = config.settings.network else {
                 throw CLIFailure(message: "this site is in no network: add [network] to the config (docs/network.md)")
             }
             let store = try Store(path: config.database.path)

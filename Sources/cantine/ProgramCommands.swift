@@ -89,7 +89,7 @@ struct Export: AsyncParsableCommand, HasGlobalOptions {
         }
         let site = FrabSchedule.Site(
             id: config.site.id, name: config.site.name, timeZone: config.timeZone,
-            rooms: config.rooms.map { ($0.id, $0.name) }, language: String((config.site.locale ?? "fr").prefix(2)))
+            rooms: config.rooms.map { ($0.id, $0.name) }, language: config.settings.site.locale)
         let calendar = SiteCalendar.cached(config.timeZone)
         let data: Data =
             switch format {

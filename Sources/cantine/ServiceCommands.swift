@@ -6,6 +6,7 @@
 
 import ArgumentParser
 import CantineDaemon
+import CantineGPIO
 import Foundation
 
 struct InstallService: ParsableCommand {

@@ -17,7 +17,7 @@ struct Sessions: AsyncParsableCommand {
     /// Start and end from `--slot N` (the config's `[program] slots`) or `--start`/`--end`.
     static func times(slot: Int?, start: String?, end: String?, _ config: Config) throws -> (String?, String?) {
         guard let slot else { return (start, end) }
-        let slots = config.programSlots
+        let slots = config.settings.program
         guard !slots.isEmpty else {
             throw CLIFailure(
                 message: "--slot needs the barcamp grid: add [program] slots = [\"10:00-10:45\", …] to the config")

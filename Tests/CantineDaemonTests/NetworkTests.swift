@@ -78,7 +78,7 @@ final class TestNetwork: @unchecked Sendable {
             runtimes[name] = runtime
             services[name] = try NetworkService(
                 mqtt: brokers[name]!.settings("cantine-\(name)", persistent: true),
-                settings: try site.config.network!.settings(site: SiteID(name), name: name.capitalized),
+                settings: try site.config.settings.network!.settings(site: SiteID(name), name: name.capitalized),
                 engine: runtime.engine, bus: runtime.bus, store: runtime.store, logger: Logger(label: "test"),
                 durable: { [journal = runtime.journal, hooks] seq in
                     if let hook = hooks.take(name) { await hook() }
@@ -424,7 +424,7 @@ extension State {
         )
         #expect(
             error(try config(key + secret + "visitor_ttl_hours = 0\n[network.sites]\n"))
-                == "config c.toml: network.visitor_ttl_hours: expected 1 to 720 hours (24 is usual)")
+                == "config c.toml: network.visitor_ttl_hours: expected 1 to 720 hours (24 by default)")
         #expect(
             error(try config(key + secret + "hub = \"hub.example\"\n[network.sites]\n"))
                 == "config c.toml: network.hub: hub address 'hub.example': expected host:port, such as hub.cantine.coop:8883"

@@ -148,7 +148,7 @@ func failures(_ text: String) throws -> [String] {
         #expect(entree.exitButtonLine == 24 && entree.failSecure == true && entree.chip == nil)
         #expect(entree.relayActiveLow == true)
         #expect(entree.dataBias == "pull-up" && entree.contactBias == "pull-up" && entree.exitButtonBias == "pull-up")
-        #expect(config.lines(of: entree).contactBias == .pullUp)
+        #expect(config.settings.doors.first { $0.door == "entree" }?.contactBias == .pullUp)
         let sortie = try #require(config.doors.first { $0.id == "sortie" })
         #expect(sortie.relayLine == 13 && sortie.exitButtonLine == 19)
         let plan = try RelayPlan.parse(text, file: path)

@@ -17,7 +17,7 @@ import Testing
                 of: "id = \"j12\"\nzone = \"jardin\"\nnode = \"node-j12\"",
                 with: "id = \"j12\"\nzone = \"jardin\"\ngpio_line = 16\ngpio_active_low = true")
         }
-        #expect(site.config.layout.desk("j12")?.sensor == .wired)
+        #expect(site.config.settings.layout.desk("j12")?.sensor == .wired)
         var gpio = try site.bootHardware()
         let time = site.time
         try gpio.openInputs(site.config, monotonic: { time.monotonicNanos() })

@@ -4,7 +4,7 @@
 // group owning /dev/gpiochip* (plain Debian has none), and a kernel with bias flags and
 // CLOCK_MONOTONIC event timestamps. Every path is under `root` ("" on the target).
 
-import CantineGPIO
+import CantineCore
 import Foundation
 
 /// The kernel's GPIO settings under a root folder.

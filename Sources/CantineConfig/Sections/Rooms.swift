@@ -1,0 +1,35 @@
+// `[[rooms]]`: the rooms rented by the slot, their capacity, and an optional occupancy sensor.
+
+import CantineCore
+
+extension Config {
+    /// A `[[rooms]]` entry as written.
+    public struct RoomSection: Codable, Equatable, Sendable {
+        public var id: String
+        public var name: String
+        public var capacity: Int?
+        /// Bookings are whole slots of this many minutes from the opening hour.
+        public var slotMin: Int?
+        /// MQTT node id of the room's occupancy sensor (reports on `rooms/<id>/report`); none by default.
+        public var node: String?
+        enum CodingKeys: String, CodingKey { case id, name, capacity, slotMin = "slot_min", node }
+    }
+}
+
+extension Config.RoomSection {
+    /// The room as the core sees it.
+    var room: Room {
+        Room(
+            id: RoomID(id), name: name, capacity: Defaults.roomCapacity.or(capacity),
+            slot: slotMin.map { .minutes(Int64($0)) },
+            sensor: node.map { .node(NodeID($0)) })
+    }
+
+    func validate(_ check: Checks, index: Int) throws(ConfigError) {
+        let k = "rooms[\(index)]"
+        try check.slug("\(k).id", id)
+        try Defaults.roomCapacity.check(capacity, at: "\(k).capacity", file: check.file)
+        try Defaults.slotMinutes.check(slotMin, at: "\(k).slot_min", file: check.file)
+        if let node { try check.slug("\(k).node", node) }
+    }
+}
