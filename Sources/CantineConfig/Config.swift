@@ -65,11 +65,12 @@ public struct Config: Codable, Equatable, Sendable {
         path: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigError) -> Config {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw ConfigError("config \(path): file not found: create one with `cantine init --config \(path)`")
+            throw ConfigError(
+                .unreadable, "config \(path): file not found: create one with `cantine init --config \(path)`")
         }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
         else {
-            throw ConfigError("config \(path): cannot read the file (permissions? UTF-8?)")
+            throw ConfigError(.unreadable, "config \(path): cannot read the file (permissions? UTF-8?)")
         }
         return try parse(text, file: path, environment: environment)
     }

@@ -7,9 +7,21 @@ import TOMLKit
 
 /// A configuration error: one line naming the file, the key and what is expected.
 public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What kind of failure.
+    public enum Code: Sendable, Equatable {
+        /// The file is missing or cannot be read.
+        case unreadable
+        /// The file says something wrong (syntax, an unknown key, a value out of range, a clash).
+        case invalid
+    }
+    public let code: Code
     public let message: String
     /// Control characters quoted from the input are escaped: the message stays one line.
-    public init(_ message: String) { self.message = message.oneLine }
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message.oneLine
+    }
+    public init(_ message: String) { self.init(.invalid, message) }
     public var description: String { message }
 }
 

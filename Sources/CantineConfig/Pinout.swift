@@ -111,7 +111,8 @@ public struct Pinout: Decodable, Equatable, Sendable {
         }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
         else {
-            throw ConfigError("pinout \(path): cannot read the file (does it exist? see Hardware/pinout.toml)")
+            throw ConfigError(
+                .unreadable, "pinout \(path): cannot read the file (does it exist? see Hardware/pinout.toml)")
         }
         return text
     }

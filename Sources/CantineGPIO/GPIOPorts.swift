@@ -7,8 +7,28 @@ import CantineCore
 
 /// A one-line GPIO error naming the chip or line and the likely fix.
 public struct GPIOError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What kind of failure; the simulated chips answer the same codes as the kernel.
+    public enum Code: Sendable, Equatable {
+        /// No such chip or line (a wrong name or number in the config).
+        case notFound
+        /// The line is held by another program or a kernel driver.
+        case busy
+        /// The user may not open the chip (not in group gpio).
+        case denied
+        /// The chip went away (unplugged, driver unbound): wait for it to come back.
+        case gone
+        /// The request itself is wrong (a chip that is not what it claims, bias on an old kernel).
+        case invalid
+        /// Anything else.
+        case failed
+    }
+    public let code: Code
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+    public init(_ message: String) { self.init(.failed, message) }
     public var description: String { message }
 }
 
@@ -165,6 +185,7 @@ public enum ChipSelection {
             let chip = try board.open(name: spec)
             guard headerLabels.contains(chip.label) else {
                 throw GPIOError(
+                    .invalid,
                     "\(spec) is '\(chip.label)', not the 40-pin header's chip (\(headerLabels.joined(separator: ", "))): remove `chip` from the config to find the header by its label, or name this chip by its label to use it"
                 )
             }
@@ -181,6 +202,7 @@ public enum ChipSelection {
             spec == header
             ? "the 40-pin header's chip (\(headerLabels.joined(separator: ", ")))" : "a chip labelled '\(spec)'"
         throw GPIOError(
+            .notFound,
             "no GPIO chip here is \(what): \(seen.isEmpty ? "no /dev/gpiochip* at all (not a Pi? set gpio.mode = \"simulated\")" : "present: \(seen.joined(separator: ", ")); set chip to one of their labels")"
         )
     }

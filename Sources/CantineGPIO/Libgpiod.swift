@@ -47,6 +47,7 @@ public final class GPIOChip: GPIOChipPort, @unchecked Sendable {
     func line(_ offset: Int) throws(GPIOError) -> OpaquePointer {
         guard offset >= 0, offset < lineCount, let line = gpiod_chip_get_line(handle, UInt32(offset)) else {
             throw GPIOError(
+                .notFound,
                 "line \(offset) does not exist on \(name) (it has \(lineCount) lines): fix the line number in the config"
             )
         }
@@ -88,6 +89,7 @@ public final class GPIOChip: GPIOChipPort, @unchecked Sendable {
         let fresh = try GPIOChip(name: name)
         guard fresh.label == label else {
             throw GPIOError(
+                .invalid,
                 "\(name) came back as '\(fresh.label)', not '\(label)': not using it; restart the daemon once the board is right"
             )
         }
@@ -103,15 +105,19 @@ public final class GPIOChip: GPIOChipPort, @unchecked Sendable {
         switch code {
         case ENOENT, ENODEV:
             return GPIOError(
+                .notFound,
                 "\(what) not found: check the chip name (`gpiodetect` lists chips) or set gpio.mode = \"simulated\"")
         case EACCES, EPERM:
             return GPIOError(
+                .denied,
                 "permission denied on \(what): add the cantine user to group gpio (usermod -aG gpio cantine; `cantine install-service` creates the group and its udev rule)"
             )
         case EBUSY:
-            return GPIOError("\(what) is busy (held by another program or a kernel driver): see `gpioinfo \(chip)`")
+            return GPIOError(
+                .busy, "\(what) is busy (held by another program or a kernel driver): see `gpioinfo \(chip)`")
         case EINVAL where line != nil:
             return GPIOError(
+                .invalid,
                 "\(what): the kernel refused the request (bias flags need Linux 5.5+): update the kernel or set the input's bias to \"disabled\" with an external resistor"
             )
         default:
@@ -155,7 +161,8 @@ public final class LibgpiodOutputLine: OutputLine, @unchecked Sendable {
     public func set(active: Bool) throws(GPIOError) {
         try held.withLock { (h: inout Held) throws(GPIOError) in
             guard let line = h.line else {
-                throw GPIOError("line \(offset) of \(h.chip.name) is not held (its chip went away): waiting for it")
+                throw GPIOError(
+                    .gone, "line \(offset) of \(h.chip.name) is not held (its chip went away): waiting for it")
             }
             if gpiod_line_set_value(line, active ? 1 : 0) != 0 {
                 throw GPIOChip.explain(errno: errno, chip: h.chip.name, line: offset)
@@ -270,7 +277,7 @@ public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
         var out: [Int: Bool] = [:]
         for offset in offsets {
             guard let entry = lines.first(where: { $0.offset == offset }) else {
-                throw GPIOError("line \(offset) of \(chip.name) was not requested for input")
+                throw GPIOError(.invalid, "line \(offset) of \(chip.name) was not requested for input")
             }
             let value = gpiod_line_get_value(entry.line)
             guard value >= 0 else { throw GPIOChip.explain(errno: errno, chip: chip.name, line: offset) }
@@ -283,6 +290,7 @@ public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
         guard let first = lines.first else { return }
         if !chip.answers(first.line) {
             throw GPIOError(
+                .gone,
                 "\(chip.name) stopped answering (the chip went away?): check the board; the reader retries every second"
             )
         }
@@ -310,6 +318,7 @@ public final class LibgpiodEdgeSource: EdgeSource, @unchecked Sendable {
         // A line whose chip went away reports an error or a hang-up instead of events.
         for (i, entry) in lines.enumerated() where fds[i].revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 {
             throw GPIOError(
+                .gone,
                 "line \(entry.offset) of \(chip.name) stopped answering (the chip went away?): check the reader's wiring and the board"
             )
         }

@@ -101,6 +101,7 @@ public final class SimulatedBoard: GPIOBoard, Sendable {
         let bare = name.hasPrefix("/dev/") ? String(name.dropFirst(5)) : name
         guard let chip = chips.first(where: { $0.name == bare }), chip.isPresent else {
             throw GPIOError(
+                .notFound,
                 "GPIO chip \(name) not found: check the chip name (`gpiodetect` lists chips) or set gpio.mode = \"simulated\""
             )
         }
@@ -168,14 +169,15 @@ public final class SimulatedChip: GPIOChipPort, Sendable {
     }
 
     func check(_ line: Int, consumer: String, _ s: inout Inner) throws(GPIOError) {
-        guard s.present else { throw GPIOError("GPIO chip \(name) not found: it went away") }
+        guard s.present else { throw GPIOError(.gone, "GPIO chip \(name) not found: it went away") }
         guard line >= 0, line < lineCount else {
             throw GPIOError(
+                .notFound,
                 "line \(line) does not exist on \(name) (it has \(lineCount) lines): fix the line number in the config")
         }
         if let holder = s.held[line] {
             throw GPIOError(
-                "line \(line) of \(name) is busy (held by \(holder)): see `gpioinfo \(name)`")
+                .busy, "line \(line) of \(name) is busy (held by \(holder)): see `gpioinfo \(name)`")
         }
         s.held[line] = consumer
     }
@@ -248,7 +250,7 @@ public final class SimulatedChip: GPIOChipPort, Sendable {
     func drive(_ line: Int, physical: Bool, by request: SimulatedOutputLine) throws(GPIOError) {
         try inner.withLock { (s: inout Inner) throws(GPIOError) in
             guard s.present, s.requests.contains(where: { $0 === request }) else {
-                throw GPIOError("line \(line) of \(name): the request is gone (the chip went away?)")
+                throw GPIOError(.gone, "line \(line) of \(name): the request is gone (the chip went away?)")
             }
             s.outputs[line] = physical
         }
@@ -276,7 +278,7 @@ public final class SimulatedChip: GPIOChipPort, Sendable {
             s.requests = []
             return s.sources
         }
-        sources.forEach { $0.fail(with: GPIOError("GPIO chip \(name) went away"), wake: false) }
+        sources.forEach { $0.fail(with: GPIOError(.gone, "GPIO chip \(name) went away"), wake: false) }
     }
 
     /// The chip is back: its lines can be requested again (old requests stay dead).
@@ -300,7 +302,7 @@ public final class SimulatedChip: GPIOChipPort, Sendable {
 
     func reopen(_ source: SimulatedEdgeSource) throws(GPIOError) {
         try inner.withLock { (s: inout Inner) throws(GPIOError) in
-            guard s.present else { throw GPIOError("GPIO chip \(name) not found: it went away") }
+            guard s.present else { throw GPIOError(.gone, "GPIO chip \(name) not found: it went away") }
             for r in source.requests where s.held[r.line] == nil { s.held[r.line] = "cantine" }
         }
     }
@@ -481,11 +483,11 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
         let now = clock()
         return try inner.withLock { (s: inout Inner) throws(GPIOError) -> [Int: Bool] in
             if let f = s.failure { throw f }
-            if s.closed { throw GPIOError("lines not requested: reopen first") }
+            if s.closed { throw GPIOError(.invalid, "lines not requested: reopen first") }
             Self.arrive(&s, now: now, kernel: kernel)
             var out: [Int: Bool] = [:]
             for l in lines {
-                guard let line = s.lines[l] else { throw GPIOError("line \(l) was not requested for input") }
+                guard let line = s.lines[l] else { throw GPIOError(.invalid, "line \(l) was not requested for input") }
                 out[l] = line.level
             }
             return out
@@ -666,7 +668,7 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
         let now = clock()
         return try inner.withLock { (s: inout Inner) throws(GPIOError) -> [GPIOEdge] in
             if let f = s.failure { throw f }
-            if s.closed { throw GPIOError("lines not requested: reopen first") }
+            if s.closed { throw GPIOError(.invalid, "lines not requested: reopen first") }
             // A preempted thread reads later than it polled: what arrived meanwhile is read too.
             Self.arrive(&s, now: max(now, s.readHorizon), kernel: kernel)
             guard let buffer = s.lines[l]?.buffer else { return [] }
@@ -678,7 +680,7 @@ public final class SimulatedEdgeSource: EdgeSource, Sendable {
     public func probe() throws(GPIOError) {
         try inner.withLock { (s: inout Inner) throws(GPIOError) in
             if let f = s.failure { throw f }
-            if s.closed { throw GPIOError("lines not requested: reopen first") }
+            if s.closed { throw GPIOError(.invalid, "lines not requested: reopen first") }
         }
     }
 

@@ -9,9 +9,35 @@ import Synchronization
 
 /// A one-line MQTT error.
 public struct MQTTError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What kind of failure.
+    public enum Code: Sendable, Equatable {
+        /// The settings are wrong (TLS files, a client id, arguments): fix the config.
+        case invalid
+        /// The broker cannot be reached or dropped the connection: retried.
+        case unavailable
+        /// The broker refused these credentials or this client.
+        case denied
+        /// Anything else.
+        case failed
+    }
+    public let code: Code
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+    public init(_ message: String) { self.init(.failed, message) }
     public var description: String { message }
+
+    /// The code of a libmosquitto return code.
+    static func code(of rc: Int32) -> Code {
+        switch mosq_err_t(rc) {
+        case MOSQ_ERR_INVAL, MOSQ_ERR_PAYLOAD_SIZE, MOSQ_ERR_MALFORMED_UTF8, MOSQ_ERR_TLS: .invalid
+        case MOSQ_ERR_NO_CONN, MOSQ_ERR_CONN_LOST, MOSQ_ERR_ERRNO, MOSQ_ERR_EAI, MOSQ_ERR_KEEPALIVE: .unavailable
+        case MOSQ_ERR_CONN_REFUSED, MOSQ_ERR_AUTH, MOSQ_ERR_ACL_DENIED: .denied
+        default: .failed
+        }
+    }
 }
 
 /// Connection settings.
@@ -119,17 +145,18 @@ public final class MosquittoClient: @unchecked Sendable {
                 ("mqtt.ca_file", ca), ("mqtt.cert_file", settings.certFile), ("mqtt.key_file", settings.keyFile),
             ] {
                 if let file, !FileManager.default.isReadableFile(atPath: file) {
-                    throw MQTTError("MQTT TLS: cannot read \(file) (\(key)): check the path and its permissions")
+                    throw MQTTError(
+                        .invalid, "MQTT TLS: cannot read \(file) (\(key)): check the path and its permissions")
                 }
             }
             if (settings.certFile == nil) != (settings.keyFile == nil) {
-                throw MQTTError("MQTT TLS: a client certificate needs both mqtt.cert_file and mqtt.key_file")
+                throw MQTTError(.invalid, "MQTT TLS: a client certificate needs both mqtt.cert_file and mqtt.key_file")
             }
             try check(
                 mosquitto_tls_set(h, ca, nil, settings.certFile, settings.keyFile, nil),
                 "TLS files (\(ca)\(settings.certFile.map { ", \($0)" } ?? ""))")
         } else if settings.certFile != nil || settings.keyFile != nil {
-            throw MQTTError("MQTT TLS: mqtt.cert_file and mqtt.key_file need mqtt.ca_file (the broker's CA)")
+            throw MQTTError(.invalid, "MQTT TLS: mqtt.cert_file and mqtt.key_file need mqtt.ca_file (the broker's CA)")
         }
         mosquitto_connect_callback_set(h) { mosq, userdata, rc in
             guard let client = MosquittoClient.from(userdata) else { return }
@@ -202,7 +229,7 @@ public final class MosquittoClient: @unchecked Sendable {
 
     func check(_ rc: Int32, _ what: String) throws(MQTTError) {
         guard rc == MOSQ_ERR_SUCCESS.rawValue else {
-            throw MQTTError("MQTT \(what): \(String(cString: mosquitto_strerror(rc)))")
+            throw MQTTError(MQTTError.code(of: rc), "MQTT \(what): \(String(cString: mosquitto_strerror(rc)))")
         }
     }
 

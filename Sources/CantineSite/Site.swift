@@ -215,7 +215,7 @@ public final class Site: Sendable {
         } catch let e as SiteError {
             throw e
         } catch let e as StoreError {
-            throw SiteError(.unavailable, e.message)
+            throw SiteError(e.code == .notFound ? .notFound : .unavailable, e.message)
         } catch let e as JournalReadError {
             throw SiteError(.unavailable, "\(e): restore a backup, or run `cantine doctor`")
         } catch {

@@ -74,6 +74,7 @@ extension Store {
         try pool.write { db in
             if try StaffRecord.fetchOne(db, key: record.username) != nil {
                 throw StoreError(
+                    .conflict,
                     "staff account '\(record.username)' already exists: pick another username, or use `cantine staff password`"
                 )
             }
@@ -85,7 +86,7 @@ extension Store {
     public func setStaffPassword(_ username: String, hash: String) throws {
         try pool.write { db in
             guard var record = try StaffRecord.fetchOne(db, key: username) else {
-                throw StoreError("no staff account '\(username)': see `cantine staff list`")
+                throw StoreError(.notFound, "no staff account '\(username)': see `cantine staff list`")
             }
             record.passwordHash = hash
             try record.update(db)
@@ -132,7 +133,7 @@ extension Store {
     public func addAPIToken(_ record: APITokenRecord) throws {
         try pool.write { db in
             if try APITokenRecord.fetchOne(db, key: record.id) != nil {
-                throw StoreError("API token '\(record.id)' already exists: pick another id")
+                throw StoreError(.conflict, "API token '\(record.id)' already exists: pick another id")
             }
             try record.insert(db)
         }
@@ -154,7 +155,7 @@ extension Store {
     public func revokeAPIToken(_ id: String, nowUs: Int64) throws {
         try pool.write { db in
             guard var record = try APITokenRecord.fetchOne(db, key: id) else {
-                throw StoreError("no API token '\(id)': see `cantine tokens list`")
+                throw StoreError(.notFound, "no API token '\(id)': see `cantine tokens list`")
             }
             guard record.revokedUs == nil else { return }
             record.revokedUs = nowUs

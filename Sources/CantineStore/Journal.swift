@@ -168,6 +168,7 @@ extension Store {
                 let base = try Int64.fetchOne(db, sql: "SELECT seq FROM journal_base") ?? 0
                 if through < base {
                     throw StoreError(
+                        .notFound,
                         "the journal was compacted through entry \(base): a replay can stop at \(base) at the earliest")
                 }
                 if useSnapshot {
@@ -188,16 +189,19 @@ extension Store {
                         arguments: [base])
                 else {
                     throw StoreError(
+                        .corrupt,
                         "the journal's base snapshot (entry \(base)) is missing: restore the database from a backup")
                 }
                 let other = SiteID(row[1] as String)
                 guard other == site else {
                     throw StoreError(
+                        .corrupt,
                         "the journal's base snapshot is from site '\(other)', this site is '\(site)': wrong database file? check [database] path"
                     )
                 }
                 guard let snap = Self.snapshot(row), StateDigest.of(snap.state) == snap.digest else {
                     throw StoreError(
+                        .corrupt,
                         "the journal's base snapshot (entry \(base)) cannot be read by cantine \(Store.schemaVersion): written by another version? upgrade cantine"
                     )
                 }

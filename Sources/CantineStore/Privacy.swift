@@ -120,11 +120,11 @@ extension Store {
             } catch let error as DatabaseError {
                 throw Self.explain(error, path: path)
             } catch {
-                throw StoreError("cannot checkpoint \(path): \(error)")
+                throw StoreError(.unavailable, "cannot checkpoint \(path): \(error)")
             }
             usleep(20_000)
         }
-        throw StoreError("cannot truncate the WAL of \(path): readers keep it busy; try again")
+        throw StoreError(.unavailable, "cannot truncate the WAL of \(path): readers keep it busy; try again")
     }
 
     /// Deletes records past their retention: access log rows before `accessBefore`, bookings

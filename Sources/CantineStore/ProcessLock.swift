@@ -29,6 +29,7 @@ public final class ProcessLock: @unchecked Sendable {
             fd = -1
             let who = holder.isEmpty ? "another cantine process" : "another cantine process (pid \(holder))"
             throw StoreError(
+                .unavailable,
                 "database \(databasePath) is in use by \(who): stop it first (e.g. systemctl stop cantine)")
         }
         let pid = "\(getpid())\n"

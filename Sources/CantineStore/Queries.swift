@@ -44,11 +44,12 @@ extension Store {
         }
     }
 
-    /// A member's plans, oldest first.
-    public func plans(member: String) throws -> [PlanRecord] {
-        try pool.read {
-            try PlanRecord.filter(Column("member_id") == member).order(Column("valid_from_us"), Column("id"))
-                .fetchAll($0)
+    /// Plans, by member then oldest first; only `member`'s when given.
+    public func plans(member: String? = nil) throws -> [PlanRecord] {
+        try pool.read { db in
+            var request = PlanRecord.order(Column("member_id"), Column("valid_from_us"), Column("id"))
+            if let member { request = request.filter(Column("member_id") == member) }
+            return try request.fetchAll(db)
         }
     }
 
@@ -173,6 +174,8 @@ public protocol SiteRecords: Sendable {
     func members() throws -> [MemberRecord]
     /// Badges, by member then in the order they were enrolled; only `member`'s when given.
     func credentials(member: String?) throws -> [CredentialRecord]
+    /// Plans, by member then oldest first; only `member`'s when given.
+    func plans(member: String?) throws -> [PlanRecord]
     /// Bookings that overlap `[from, to)`, by start then id.
     func bookings(overlapping from: Instant, _ to: Instant) throws -> [BookingRecord]
     /// Access decisions, newest first, filtered by `query`.

@@ -6,8 +6,26 @@ import GRDB
 
 /// A one-line, user-facing store error.
 public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What kind of failure: the site answers its own code from it.
+    public enum Code: Sendable, Equatable {
+        /// What was named does not exist (the database, an account, a token).
+        case notFound
+        /// It exists already.
+        case conflict
+        /// The file is not a Cantine database, or is damaged.
+        case corrupt
+        /// It cannot be done now (permissions, a full disk, another process, readers).
+        case unavailable
+        /// Anything else.
+        case failed
+    }
+    public let code: Code
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+    public init(_ message: String) { self.init(.failed, message) }
     public var description: String { message }
 }
 
@@ -34,11 +52,12 @@ public final class Store: Sendable {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
             throw StoreError(
+                .notFound,
                 "database directory \(dir) does not exist: create it (mkdir -p \(dir)) or change [database] path")
         }
         let exists = FileManager.default.fileExists(atPath: path)
         if mode == .existing && !exists {
-            throw StoreError("no database at \(path): run `cantine init` first")
+            throw StoreError(.notFound, "no database at \(path): run `cantine init` first")
         }
         var config = Configuration()
         config.busyMode = .timeout(5)
@@ -88,12 +107,14 @@ public final class Store: Sendable {
         switch error.resultCode {
         case .SQLITE_NOTADB, .SQLITE_CORRUPT:
             return StoreError(
+                .corrupt,
                 "database \(path) is corrupted or not a Cantine database: restore a backup, or move it aside and run `cantine init`"
             )
         case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY:
-            return StoreError("cannot open database \(path) for writing: check the file and directory permissions")
+            return StoreError(
+                .unavailable, "cannot open database \(path) for writing: check the file and directory permissions")
         case .SQLITE_FULL:
-            return StoreError("disk full while writing \(path): free space on the device")
+            return StoreError(.unavailable, "disk full while writing \(path): free space on the device")
         default:
             return StoreError("database \(path): \(error.message ?? "\(error.resultCode)")")
         }

@@ -5,6 +5,7 @@
 // screen needs nothing else to catch up).
 
 import CantineCore
+import CantineSite
 
 /// How the blackboard is shown (from the config's `[site]` and `[display]`).
 public struct BoardSettings: Sendable, Equatable {

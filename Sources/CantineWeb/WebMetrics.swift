@@ -4,6 +4,7 @@
 // by floor status, people present, MQTT connection and outbox depth, SSE clients).
 
 import CantineCore
+import CantineSite
 import CoreMetrics
 import Foundation
 import Prometheus

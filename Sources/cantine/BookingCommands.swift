@@ -4,6 +4,7 @@ import ArgumentParser
 import CantineCore
 import CantineDaemon
 import CantineProtocol
+import CantineSite
 import CantineStore
 import Foundation
 
@@ -56,31 +57,22 @@ struct Bookings: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         @Option(help: "Date (YYYY-MM-DD, today, tomorrow).") var date = "today"
 
-        struct Row: Codable {
-            var id: String
-            var member: String
-            var resource: String
-            var start: String
-            var end: String
-            var status: String
-        }
-
         func run() async throws {
             let config = try global.loadConfig()
             let (from, to) = try dayBounds(date, config)
             let store = try SiteClient(config: config, logger: global.logger).openStore()
             let tz = config.timeZone
             let rows = try store.bookings(overlapping: from, to)
-                .map {
-                    Row(
-                        id: $0.id, member: $0.memberId, resource: "\($0.resourceKind) \($0.resourceId)",
-                        start: localText(Instant(micros: $0.startUs), tz),
-                        end: localText(Instant(micros: $0.endUs), tz), status: $0.status)
-                }
+                .map { BookingView($0, name: store.memberName($0.memberId)) }
             if output.json { return try printJSON(rows) }
             printTable(
                 ["ID", "MEMBER", "WHAT", "FROM", "TO", "STATUS"],
-                rows.map { [$0.id, $0.member, $0.resource, $0.start, $0.end, $0.status] })
+                rows.map {
+                    [
+                        $0.id, $0.member, "\($0.kind) \($0.resource)", localText($0.start, tz) ?? "",
+                        localText($0.end, tz) ?? "", $0.status,
+                    ]
+                })
         }
     }
 

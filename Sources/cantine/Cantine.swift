@@ -118,3 +118,9 @@ func localText(_ instant: Instant, _ timeZone: String) -> String {
     f.dateFormat = "yyyy-MM-dd HH:mm"
     return f.string(from: instant.date)
 }
+
+/// Local date-time of a view's ISO 8601 time (nil for none), for tables.
+func localText(_ iso: String?, _ timeZone: String) -> String? {
+    guard let iso, let date = try? Date(iso, strategy: .iso8601) else { return iso }
+    return localText(Instant(date), timeZone)
+}

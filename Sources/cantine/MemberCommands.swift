@@ -6,6 +6,7 @@ import ArgumentParser
 import CantineCore
 import CantineDaemon
 import CantineProtocol
+import CantineSite
 import CantineStore
 import Foundation
 
@@ -58,36 +59,12 @@ struct Members: AsyncParsableCommand {
         }
     }
 
-    struct Row: Codable {
-        var id: String
-        var name: String
-        var email: String?
-        var status: String
-        var plans: [PlanRow]
-        var badges: [String]
-    }
-    struct PlanRow: Codable {
-        var id: String
-        var kind: String
-        var from: String
-        var until: String?
-    }
-
-    static func rows(_ store: Store, timeZone: String, only id: String? = nil) throws -> [Row] {
-        let members = try store.members().filter { id == nil || $0.id == id }
-        let badges = Dictionary(grouping: try store.credentials().filter { $0.revokedUs == nil }, by: \.memberId)
-        return try members.map { m in
-            let plans = try store.plans(member: m.id)
-            let badges = badges[m.id] ?? []
-            return Row(
-                id: m.id, name: m.name, email: m.email, status: m.status,
-                plans: plans.map {
-                    PlanRow(
-                        id: $0.id, kind: $0.kind, from: localText(Instant(micros: $0.validFromUs), timeZone),
-                        until: $0.validUntilUs.map { localText(Instant(micros: $0), timeZone) })
-                },
-                badges: badges.map(\.id))
-        }
+    /// Members as the records hold them (the API's view, without presence: that is the daemon's).
+    static func views(_ global: GlobalOptions, only id: String? = nil) throws -> (views: [MemberView], timeZone: String)
+    {
+        let config = try global.loadConfig()
+        let store = try SiteClient(config: config, logger: global.logger).openStore()
+        return (try MemberView.all(store, state: nil, now: Instant(Date()), only: id), config.timeZone)
     }
 
     struct List: AsyncParsableCommand, HasGlobalOptions {
@@ -96,15 +73,14 @@ struct Members: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let config = try global.loadConfig()
-            let rows = try Members.rows(
-                try SiteClient(config: config, logger: global.logger).openStore(), timeZone: config.timeZone)
+            let (rows, timeZone) = try Members.views(global)
             if output.json { return try printJSON(rows) }
             printTable(
                 ["ID", "NAME", "STATUS", "PLAN", "BADGES"],
                 rows.map {
                     [
-                        $0.id, $0.name, $0.status, $0.plans.last.map { "\($0.kind) until \($0.until ?? "—")" } ?? "—",
+                        $0.id, $0.name, $0.status,
+                        $0.plans.last.map { "\($0.kind) until \(localText($0.until, timeZone) ?? "—")" } ?? "—",
                         "\($0.badges.count)",
                     ]
                 })
@@ -118,15 +94,18 @@ struct Members: AsyncParsableCommand {
         @Argument(help: "Member id.") var id: String
 
         func run() async throws {
-            let config = try global.loadConfig()
-            let store = try SiteClient(config: config, logger: global.logger).openStore()
-            guard let row = try Members.rows(store, timeZone: config.timeZone, only: id).first else {
+            let (rows, timeZone) = try Members.views(global, only: id)
+            guard let row = rows.first else {
                 throw CLIFailure(message: "no member '\(id)': see `cantine members list`")
             }
             if output.json { return try printJSON(row) }
             print("\(row.name) (\(row.id)), \(row.status)\(row.email.map { ", \($0)" } ?? "")")
-            for p in row.plans { print("  plan \(p.kind) from \(p.from) until \(p.until ?? "—")") }
-            print("  badges: \(row.badges.isEmpty ? "none" : row.badges.joined(separator: ", "))")
+            for p in row.plans {
+                print(
+                    "  plan \(p.kind) from \(localText(p.from, timeZone) ?? p.from) until \(localText(p.until, timeZone) ?? "—")"
+                )
+            }
+            print("  badges: \(row.badges.isEmpty ? "none" : row.badges.map(\.id).joined(separator: ", "))")
         }
     }
 

@@ -196,6 +196,7 @@ import Testing
     @Test func aMissingFileSaysHowToCreateOne() {
         #expect(
             throws: ConfigError(
+                .unreadable,
                 "config /nonexistent.toml: file not found: create one with `cantine init --config /nonexistent.toml`")
         ) {
             try Config.load(path: "/nonexistent.toml")

@@ -3,6 +3,7 @@
 // agree with it.
 
 import CantineCore
+import Foundation
 import Testing
 
 @testable import CantineConfig
@@ -68,4 +69,42 @@ import Testing
         #expect(settings.mqtt.clientID == "cantine-x")
         #expect(settings.gpio.gapTimeoutNanos == 25_000_000)
     }
+}
+
+/// README's configuration table states the defaults of the one table: each row's keys (the
+/// first full, the rest in its section) against its default column, where the column gives one
+/// plain value per key.
+@Test func theReadmesTableStatesTheTablesDefaults() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+    let defaults = Dictionary(Defaults.all.compactMap { s in s.defaultTOML.map { (s.key, $0) } }) { a, _ in a }
+    var compared = 0
+    for row in readme.split(separator: "\n") where row.hasPrefix("| `") {
+        let cells = row.split(separator: "|", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        guard cells.count >= 4 else { continue }
+        // "`mqtt.enabled`, `host`, `port`" or "`[[doors]]` `pulse_s`"
+        let pieces: [String] = cells[1].components(separatedBy: "`")
+        var names: [String] = stride(from: 1, to: pieces.count, by: 2).map { pieces[$0] }  // inside backticks
+        var section = ""
+        if let first = names.first, first.hasPrefix("[[") {
+            section = String(first.dropFirst(2).dropLast(2))
+            names.removeFirst()
+        } else if let first = names.first, let dot = first.firstIndex(of: ".") {
+            section = String(first[..<dot])
+        }
+        let keys = names.map { $0.contains(".") ? $0 : "\(section).\($0)" }
+        let values = cells[3].components(separatedBy: ", ").map { $0.replacingOccurrences(of: "`", with: "") }
+        guard keys.count == values.count else { continue }
+        for (key, value) in zip(keys, values) {
+            guard let expected = defaults[key], !value.contains(" ") else { continue }
+            var plain = expected.hasPrefix("\"") ? String(expected.dropFirst().dropLast()) : expected
+            if plain == "[]" || plain.isEmpty { plain = "none" }
+            #expect(value == plain, "README gives \(key) = \(value), the table \(plain)")
+            compared += 1
+        }
+    }
+    #expect(compared >= 40, "only \(compared) defaults compared: has README's table changed shape?")
 }

@@ -380,6 +380,7 @@ func playADay(_ runtime: Site, _ time: ManualTime) async throws {
         config.gpio.chip = "gpiochip-missing"
         #expect(
             throws: GPIOError(
+                .notFound,
                 "GPIO chip gpiochip-missing not found: check the chip name (`gpiodetect` lists chips) or set gpio.mode = \"simulated\""
             )
         ) {

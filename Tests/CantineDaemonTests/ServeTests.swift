@@ -2,6 +2,7 @@
 // daemon refused, kill -9 loses nothing acknowledged, SIGTERM stops cleanly, and the
 // replayed journal equals the live state.
 
+import CantineSite
 import CantineStore
 import Foundation
 import Synchronization
@@ -164,6 +165,11 @@ final class ServeProcess {
         #expect(daemon.waitFor("site open"))
         let (_, members, _) = try cantine(["members", "list"], environment: env)
         #expect(members.contains("m-ada") && members.contains("resident"))
+        // --json prints the API's member view (read from the records: no presence).
+        let (_, json, _) = try cantine(["members", "show", "m-ada", "--json"], environment: env)
+        let view = try JSONDecoder().decode(MemberView.self, from: Data(json.utf8))
+        #expect(view.id == "m-ada" && view.plan == "resident" && view.plans.map(\.kind) == ["resident"])
+        #expect(view.present == nil && !json.contains("present"))
 
         // SIGTERM (once serving: the shutdown handler is in place): graceful, exit 0, with a
         // snapshot of the live state that replay must match.

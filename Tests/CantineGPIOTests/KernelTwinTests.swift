@@ -3,12 +3,13 @@
 // the wrong power-on pull, a relay driven under shutdown, chips found by label.
 
 import CantineCore
-import CantineGPIO
 import CantineProtocol
 import Dispatch
 import Foundation
 import Synchronization
 import Testing
+
+@testable import CantineGPIO
 
 /// Frames of every length at reader timing, on `decoder`'s door "entree" (D0 17, D1 27).
 func frames(_ n: Int, seed: UInt64, start: UInt64) throws -> (edges: [GPIOEdge], frames: [WiegandFrame], end: UInt64) {
@@ -169,6 +170,7 @@ func decoded(_ signals: [DoorSignal]) -> [WiegandFrame] {
         #expect(try ChipSelection.open("raspberrypi-exp-gpio", on: pi4).name == "gpiochip1")
         #expect(
             throws: GPIOError(
+                .notFound,
                 "no GPIO chip here is the 40-pin header's chip (pinctrl-rp1, pinctrl-bcm2711, pinctrl-bcm2835): present: gpiochip1 'raspberrypi-exp-gpio'; set chip to one of their labels"
             )
         ) {
@@ -235,4 +237,30 @@ func decoded(_ signals: [DoorSignal]) -> [WiegandFrame] {
         pending.withLock { $0 }.forEach { $0() }  // the pulse ends
         #expect(line.inner.active == RelayDriver.lockedLevel(failSecure: true))
     }
+}
+
+/// The twin refuses with the codes the kernel adapter gives for the same errno: a line held
+/// elsewhere (EBUSY), a line or chip that is not there (ENOENT/ENODEV), a chip gone.
+@Test func theTwinAndTheKernelAdapterAgreeOnWhyARequestFails() throws {
+    let board = SimulatedBoard.raspberryPi4(clock: { 0 })
+    let chip = try #require(board.chip("gpiochip0"))
+    _ = try chip.request(output: 22, consumer: "another-program", activeLow: false, initiallyActive: false)
+    func code(_ body: () throws -> Void) -> GPIOError.Code? {
+        do {
+            try body()
+            return nil
+        } catch { return (error as? GPIOError)?.code }
+    }
+    let busy = code { _ = try chip.request(output: 22, consumer: "cantine", activeLow: false, initiallyActive: false) }
+    #expect(busy == .busy && busy == GPIOChip.explain(errno: EBUSY, chip: "gpiochip0", line: 22).code)
+    let missing = code {
+        _ = try chip.request(output: 99, consumer: "cantine", activeLow: false, initiallyActive: false)
+    }
+    #expect(missing == .notFound && missing == GPIOChip.explain(errno: ENOENT, chip: "gpiochip0", line: 99).code)
+    #expect(code { _ = try board.open(name: "gpiochip9") } == GPIOChip.explain(errno: ENODEV, chip: "gpiochip9").code)
+    #expect(GPIOChip.explain(errno: EACCES, chip: "gpiochip0").code == .denied)
+    chip.vanish()
+    #expect(
+        code { _ = try chip.request(output: 23, consumer: "cantine", activeLow: false, initiallyActive: false) }
+            == .gone)
 }

@@ -29,6 +29,7 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
     @Test func refusesAMissingDirectoryNamingIt() {
         #expect(
             throws: StoreError(
+                .notFound,
                 "database directory /nonexistent/cantine does not exist: create it (mkdir -p /nonexistent/cantine) or change [database] path"
             )
         ) {
@@ -38,7 +39,9 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
 
     @Test func refusesAMissingDatabaseUnlessCreating() throws {
         let dir = TempDir()
-        #expect(throws: StoreError("no database at \(dir.db): run `cantine init` first")) { try Store(path: dir.db) }
+        #expect(throws: StoreError(.notFound, "no database at \(dir.db): run `cantine init` first")) {
+            try Store(path: dir.db)
+        }
         _ = try Store(path: dir.db, mode: .create)
         _ = try Store(path: dir.db)
     }
@@ -49,6 +52,7 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         try garbage.write(to: URL(fileURLWithPath: dir.db))
         #expect(
             throws: StoreError(
+                .corrupt,
                 "database \(dir.db) is corrupted or not a Cantine database: restore a backup, or move it aside and run `cantine init`"
             )
         ) {
@@ -261,6 +265,7 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         #expect(ProcessLock.isHeld(databasePath: dir.db))
         #expect(
             throws: StoreError(
+                .unavailable,
                 "database \(dir.db) is in use by another cantine process (pid \(getpid())): stop it first (e.g. systemctl stop cantine)"
             )
         ) {

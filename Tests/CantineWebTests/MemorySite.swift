@@ -22,6 +22,7 @@ final class MemoryRecords: SiteRecords, AccountRecords, Sendable {
     struct Data {
         var members: [MemberRecord] = []
         var credentials: [CredentialRecord] = []
+        var plans: [PlanRecord] = []
         var bookings: [BookingRecord] = []
         var access: [AccessLogRow] = []
         var unknown: [UnknownRead] = []
@@ -37,6 +38,9 @@ final class MemoryRecords: SiteRecords, AccountRecords, Sendable {
     }
     func credentials(member: String?) throws -> [CredentialRecord] {
         data.withLock { $0.credentials.filter { member == nil || $0.memberId == member } }
+    }
+    func plans(member: String?) throws -> [PlanRecord] {
+        data.withLock { $0.plans.filter { member == nil || $0.memberId == member } }
     }
     func bookings(overlapping from: Instant, _ to: Instant) throws -> [BookingRecord] {
         data.withLock { $0.bookings.filter { $0.startUs < to.micros && $0.endUs > from.micros } }

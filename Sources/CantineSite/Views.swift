@@ -1,28 +1,27 @@
-// The JSON API's read side (documented in docs/openapi.yaml): desks with the floor status the
-// dashboard colours them by, rooms, doors, today's program, findings, the access log,
-// bookings, members with their badges, recent unknown cards. Views are pure functions of the
-// state (and of the store's personal data where a name is shown).
+// The read models every edge shows: desks with the floor status the dashboard colours them by,
+// rooms, doors, a day's program, bookings, members with their plans and badges. The HTTP API,
+// the CLI's --json and the web's metrics print these, so a view is written once. Views are
+// pure functions of the state (and of the records where a name or a plan is shown).
 
 import CantineCore
-import CantineSite
 import CantineStore
 import Foundation
 
 /// A desk on the staff floor view.
-struct DeskView: Codable, Equatable {
+public struct DeskView: Codable, Equatable, Sendable {
     /// `free`, `booked` (held by a booking, nobody there yet), `occupied` (by its booker),
     /// `occupied_unbooked` (someone there without a booking) or `unknown` (no sensor data).
-    var status: String
-    var desk: String
-    var name: String
-    var zone: String
-    var occupancy: String
-    var since: String?
-    var node: String?
-    var lastReportAt: String?
-    var booking: BookingView?
+    public var status: String
+    public var desk: String
+    public var name: String
+    public var zone: String
+    public var occupancy: String
+    public var since: String?
+    public var node: String?
+    public var lastReportAt: String?
+    public var booking: BookingView?
 
-    static func all(_ state: State, now: Instant, names: (MemberID) -> String?) -> [DeskView] {
+    public static func all(_ state: State, now: Instant, names: (MemberID) -> String?) -> [DeskView] {
         let active = activeBookings(state, now: now)
         return (state.layout?.desks ?? []).map { desk in
             let sensed = state.desks[desk.id] ?? DeskState()
@@ -43,7 +42,7 @@ struct DeskView: Codable, Equatable {
         }
     }
 
-    static func activeBookings(_ state: State, now: Instant) -> [BookedResource: Booking] {
+    public static func activeBookings(_ state: State, now: Instant) -> [BookedResource: Booking] {
         var out: [BookedResource: Booking] = [:]
         for b in state.bookings.values where b.isActive(at: now) { out[b.resource] = b }
         return out
@@ -51,19 +50,20 @@ struct DeskView: Codable, Equatable {
 }
 
 /// A booking as the API shows it.
-struct BookingView: Codable, Equatable {
-    var id: String
-    var member: String
-    var memberName: String?
+public struct BookingView: Codable, Equatable, Sendable {
+    public var id: String
+    public var member: String
+    public var memberName: String?
     /// `desk` or `room`.
-    var kind: String
-    var resource: String
-    var start: String
-    var end: String
-    var status: String
-    var imported: Bool
+    public var kind: String
+    public var resource: String
+    public var start: String
+    public var end: String
+    public var status: String
+    public var imported: Bool
 
-    init(_ b: Booking, name: String?) {
+    /// A booking from the state.
+    public init(_ b: Booking, name: String?) {
         id = b.id.rawValue
         member = b.member.rawValue
         memberName = name
@@ -82,7 +82,7 @@ struct BookingView: Codable, Equatable {
     }
 
     /// A booking from the records (a day that memory no longer holds).
-    init(_ r: BookingRecord, name: String?) {
+    public init(_ r: BookingRecord, name: String?) {
         id = r.id
         member = r.memberId
         memberName = name
@@ -96,16 +96,16 @@ struct BookingView: Codable, Equatable {
 }
 
 /// A meeting room: booked now or not, what its sensor says, today's bookings.
-struct RoomView: Codable, Equatable {
-    var room: String
-    var name: String
-    var capacity: Int
-    var busy: Bool
-    var until: String?
-    var occupancy: String?
-    var today: [BookingView]
+public struct RoomView: Codable, Equatable, Sendable {
+    public var room: String
+    public var name: String
+    public var capacity: Int
+    public var busy: Bool
+    public var until: String?
+    public var occupancy: String?
+    public var today: [BookingView]
 
-    static func all(_ state: State, now: Instant, names: (MemberID) -> String?) -> [RoomView] {
+    public static func all(_ state: State, now: Instant, names: (MemberID) -> String?) -> [RoomView] {
         let calendar = SiteCalendar.cached(state.layout?.timeZone ?? "UTC")
         let today = calendar.date(of: now)
         let summary = state.occupancy(at: now).rooms
@@ -123,19 +123,19 @@ struct RoomView: Codable, Equatable {
 }
 
 /// A door: what it shows, its lock and contact, its alarms.
-struct DoorView: Codable, Equatable {
-    var door: String
-    var name: String
-    var direction: String
+public struct DoorView: Codable, Equatable, Sendable {
+    public var door: String
+    public var name: String
+    public var direction: String
     /// `locked`, `unlocked`, `open`, `forced` or `held_open`.
-    var state: String
-    var lock: String
-    var contact: String
-    var alarms: [String]
-    var unlockedUntil: String?
-    var failSecure: Bool
+    public var state: String
+    public var lock: String
+    public var contact: String
+    public var alarms: [String]
+    public var unlockedUntil: String?
+    public var failSecure: Bool
 
-    static func all(_ state: State) -> [DoorView] {
+    public static func all(_ state: State) -> [DoorView] {
         (state.layout?.doors ?? []).map { door in
             let s = state.doors[door.id] ?? DoorState()
             return DoorView(
@@ -147,20 +147,20 @@ struct DoorView: Codable, Equatable {
 }
 
 /// A program entry of one day.
-struct SessionView: Codable, Equatable {
-    var id: String
-    var title: String
-    var room: String?
-    var date: String
+public struct SessionView: Codable, Equatable, Sendable {
+    public var id: String
+    public var title: String
+    public var room: String?
+    public var date: String
     /// Local `HH:MM`.
-    var start: String
-    var end: String
-    var kind: String
-    var track: String?
-    var speakers: [String]
-    var imported: Bool
+    public var start: String
+    public var end: String
+    public var kind: String
+    public var track: String?
+    public var speakers: [String]
+    public var imported: Bool
 
-    static func day(_ state: State, date: LocalDate?, now: Instant) -> [SessionView] {
+    public static func day(_ state: State, date: LocalDate?, now: Instant) -> [SessionView] {
         let calendar = SiteCalendar.cached(state.layout?.timeZone ?? "UTC")
         let day = date ?? calendar.date(of: now)
         return state.sessions.values.filter { calendar.date(of: $0.start) == day }
@@ -174,32 +174,56 @@ struct SessionView: Codable, Equatable {
     }
 }
 
-/// A member with their badges (personal data: staff only).
-struct MemberView: Codable, Equatable {
-    var id: String
-    var name: String
-    var email: String?
-    var status: String
-    var plan: String?
-    var present: Bool
-    var badges: [BadgeView]
+/// A member with their plans and badges (personal data: staff only).
+public struct MemberView: Codable, Equatable, Sendable {
+    public var id: String
+    public var name: String
+    public var email: String?
+    public var status: String
+    /// The plan that holds now, if any.
+    public var plan: String?
+    /// Badged in and not out; nil where only the records are read (the CLI beside a daemon).
+    public var present: Bool?
+    public var plans: [PlanView]
+    public var badges: [BadgeView]
 
-    struct BadgeView: Codable, Equatable {
-        var id: String
-        var format: String
-        var facility: Int64
-        var card: Int64
-        var revoked: Bool
+    public struct PlanView: Codable, Equatable, Sendable {
+        public var id: String
+        public var kind: String
+        public var from: String
+        public var until: String?
     }
 
-    static func all(_ records: any SiteRecords, state: State, now: Instant) throws -> [MemberView] {
-        let (members, credentials) = (try records.members(), try records.credentials(member: nil))
-        let badges = Dictionary(grouping: credentials, by: \.memberId)
+    public struct BadgeView: Codable, Equatable, Sendable {
+        public var id: String
+        public var format: String
+        public var facility: Int64
+        public var card: Int64
+        public var revoked: Bool
+    }
+
+    /// Every member (or only `id`), by name then id. With the live `state`, the status, the
+    /// current plan and presence are the state's; without it, the records'.
+    public static func all(_ records: any SiteRecords, state: State?, now: Instant, only id: String? = nil) throws
+        -> [MemberView]
+    {
+        let members = try records.members().filter { id == nil || $0.id == id }
+        let badges = Dictionary(grouping: try records.credentials(member: id), by: \.memberId)
+        let plans = Dictionary(grouping: try records.plans(member: id), by: \.memberId)
         return members.map { m in
-            let id = MemberID(m.id)
+            let member = MemberID(m.id)
+            let held = plans[m.id] ?? []
+            let current =
+                state.map { $0.members[member]?.plan(at: now)?.kind.rawValue }
+                ?? held.last { $0.validFromUs <= now.micros && ($0.validUntilUs ?? .max) > now.micros }?.kind
             return MemberView(
-                id: m.id, name: m.name, email: m.email, status: state.members[id]?.status.rawValue ?? m.status,
-                plan: state.members[id]?.plan(at: now)?.kind.rawValue, present: state.present[id] != nil,
+                id: m.id, name: m.name, email: m.email, status: state?.members[member]?.status.rawValue ?? m.status,
+                plan: current, present: state.map { $0.present[member] != nil },
+                plans: held.map {
+                    PlanView(
+                        id: $0.id, kind: $0.kind, from: Instant(micros: $0.validFromUs).description,
+                        until: $0.validUntilUs.map { Instant(micros: $0).description })
+                },
                 badges: (badges[m.id] ?? []).map {
                     BadgeView(
                         id: $0.id, format: $0.format, facility: $0.facility, card: $0.cardNumber,
@@ -211,7 +235,7 @@ struct MemberView: Codable, Equatable {
 
 extension SiteCalendar {
     /// Local `HH:MM` of an instant.
-    func hhmm(_ t: Instant) -> String {
+    public func hhmm(_ t: Instant) -> String {
         let minute = clock(t).minute
         let h = minute / 60
         let m = minute % 60
