@@ -124,11 +124,12 @@ func publicRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
         let worst =
             components.contains { $0.status == "down" }
             ? "down" : components.contains { $0.status != "ok" } ? "degraded" : "ok"
+        let progress = context.site.journalProgress  // read once: seq and error agree
         let health = Health(
             status: worst, version: context.version, site: context.engine.site.rawValue,
-            lastSeq: context.engine.lastSeq, durableSeq: context.site.journalProgress.durableSeq,
-            journalError: context.site.journalProgress.error, components: components)
-        return try json(health, status: context.site.journalProgress.error == nil ? .ok : .serviceUnavailable)
+            lastSeq: context.engine.lastSeq, durableSeq: progress.durableSeq, journalError: progress.error,
+            components: components)
+        return try json(health, status: progress.error == nil ? .ok : .serviceUnavailable)
     }
     router.get("/display") { _, _ -> Response in
         html(Asset.displayPage.text, framing: true)
