@@ -76,9 +76,19 @@ public enum Defaults {
     public static let burst = Setting("sensors.burst", 20, 1...10_000, "reports")
 
     // [reconcile]
+    public static let dayCheckIn = Setting(
+        "reconcile.check_in_day", "11:00", "a day's desk booking not checked in (badge or sensor) by then is released")
+    public static let morningCheckIn = Setting("reconcile.check_in_morning", "10:00", "a morning's (08:00-13:00)")
+    public static let afternoonCheckIn = Setting(
+        "reconcile.check_in_afternoon", "15:00", "an afternoon's (13:00-20:00)")
+    public static let multiDayCheckIn = Setting(
+        "reconcile.check_in_multi_day", "11:00", "each day of a multi-day booking (that day only is released)")
+    public static let roomCheckIn = Setting(
+        "reconcile.room_check_in_min", 15, 5...120, "minutes",
+        "a room slot whose sensor says empty, its booker not inside, this long after its start")
     public static let noShowGrace = Setting(
         "reconcile.no_show_grace_min", 30, 5...240, "minutes",
-        "a booked desk still empty this long after its start is released")
+        "any other booking (imported at its own times) this long after its start; the least a late booking gets")
     public static let flappingChanges = Setting(
         "reconcile.flapping_changes", 6, 3...100, "changes", "this many occupancy changes …")
     public static let flappingWindow = Setting(
@@ -205,7 +215,8 @@ public enum Defaults {
             secureCookies, mqttEnabled, mqttHost, mqttPort, clientID, username, password, keepalive, caFile, certFile,
             keyFile, persistentSession, discovery, discoveryPrefix, namesInEvents, outboxMaxAge, queueSize,
             occupiedAfter, vacantAfter, silentAfter, maxReportAge, presenceHours, maxReportsPerSecond, burst,
-            noShowGrace, flappingChanges, flappingWindow, overstayGrace, welcome, lateStart, accessLogDays,
+            dayCheckIn, morningCheckIn, afternoonCheckIn, multiDayCheckIn, roomCheckIn, noShowGrace, flappingChanges,
+            flappingWindow, overstayGrace, welcome, lateStart, accessLogDays,
             journalDays, bookingsDays, spaceURL, spaceLogo, spaceAddress, spaceLat, spaceLon, spaceEmail, spacePhone,
             calendarURL, slots, gpioMode, chip, gapTimeout, deskSettle, pinout, publicHours, pinAfterHours,
             pinTimeout, bookingMargin, deniedAlarmCount, deniedAlarmWindow, remoteUnlockMaxAge,

@@ -15,7 +15,7 @@ public enum BookedResource: Codable, Equatable, Hashable, Sendable, CustomString
 
 public enum BookingStatus: String, Codable, Sendable {
     case booked, checkedIn = "checked-in", cancelled
-    /// Not checked in within the no-show grace: released by reconciliation, the desk is free.
+    /// Not checked in by its deadline: released by reconciliation, the desk is free.
     case released
 }
 
@@ -32,6 +32,17 @@ public struct ImportOrigin: Codable, Hashable, Sendable, CustomStringConvertible
     public var description: String { "\(feed):\(key)" }
 }
 
+/// When a booking must be checked in: from `from` (the day's opening, the slot's start) to
+/// `by`; not checked in by then, it is a no-show.
+public struct CheckInWindow: Codable, Equatable, Hashable, Sendable {
+    public var from: Instant
+    public var by: Instant
+    public init(from: Instant, by: Instant) {
+        self.from = from
+        self.by = by
+    }
+}
+
 /// A reservation of a desk or room by a member over [start, end).
 public struct Booking: Codable, Equatable, Sendable {
     public var id: BookingID
@@ -42,6 +53,15 @@ public struct Booking: Codable, Equatable, Sendable {
     public var status: BookingStatus
     /// Set for a booking imported from a calendar.
     public var origin: ImportOrigin?
+    /// When it must be checked in, in order: one window, or one a day for a multi-day desk
+    /// booking. Fixed when the booking is made and journaled with it, so a replay releases
+    /// exactly what the live site released; nil in bookings journaled before windows existed
+    /// (their one window ends `no_show_grace` after the start).
+    public var checkIns: [CheckInWindow]?
+    /// The last check-in (state only).
+    public var checkedInAt: Instant?
+    /// A multi-day booking missed one day's check-in: its desk is free until then (state only).
+    public var freeUntil: Instant?
 
     public init(
         id: BookingID, member: MemberID, resource: BookedResource, start: Instant, end: Instant,
@@ -58,6 +78,28 @@ public struct Booking: Codable, Equatable, Sendable {
 
     /// Whether the booking still holds its resource (not cancelled nor released).
     public var holds: Bool { status == .booked || status == .checkedIn }
+
+    /// Its check-in windows, with `rules`' grace for a booking journaled without them.
+    public func windows(_ rules: ReconcileRules) -> [CheckInWindow] {
+        checkIns ?? [CheckInWindow(from: start, by: start + rules.noShowGrace)]
+    }
+
+    /// The check-in window in force at `now` (the last one opened), if any.
+    public func window(at now: Instant, _ rules: ReconcileRules) -> (index: Int, window: CheckInWindow)? {
+        let all = windows(rules)
+        guard let i = all.lastIndex(where: { $0.from <= now }) else { return nil }
+        return (i, all[i])
+    }
+
+    /// Whether it still needs a check-in in `window`: booked and never checked in, or a
+    /// multi-day booking last checked in before the window opened.
+    public func needsCheckIn(in window: CheckInWindow) -> Bool {
+        switch status {
+        case .booked: return true
+        case .checkedIn: return checkedInAt.map { $0 < window.from } ?? false
+        case .cancelled, .released: return false
+        }
+    }
 
     public func overlaps(_ start: Instant, _ end: Instant) -> Bool { self.start < end && start < self.end }
 }

@@ -134,7 +134,8 @@ public enum CommandRules {
             guard !request.by.isEmpty else { throw CommandError("a remote unlock needs the name of who asks") }
             return [.remoteUnlock(RemoteUnlock(door: request.door, by: request.by, reason: reason))]
 
-        case .book(let booking):
+        case .book(var booking):
+            booking.checkIns = state.reconcileRules.checkIns(for: booking, calendar: calendar, madeAt: now)
             guard booking.id.isSlug else { throw CommandError("booking id '\(booking.id)' is not valid") }
             guard state.bookings[booking.id] == nil else {
                 throw CommandError(.conflict, "booking '\(booking.id)' already exists")
@@ -149,6 +150,8 @@ public enum CommandRules {
             // A check-in stands while the booking keeps its resource and has begun.
             let keepsCheckIn = old.status == .checkedIn && booking.resource == old.resource && booking.start <= now
             booking.status = keepsCheckIn ? .checkedIn : .booked
+            booking.checkedInAt = keepsCheckIn ? old.checkedInAt : nil
+            booking.checkIns = state.reconcileRules.checkIns(for: booking, calendar: calendar, madeAt: now)
             try checkBooking(booking, in: state, calendar: calendar)
             return [.bookingChanged(booking)]
 

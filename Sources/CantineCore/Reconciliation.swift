@@ -6,7 +6,8 @@
 
 /// What a finding is about.
 public enum FindingKind: String, Codable, Sendable, CaseIterable {
-    /// A booked desk not occupied within the grace period: released, shown free.
+    /// A booking not checked in by its deadline: released, its desk or room shown free (for
+    /// the rest of that day only, for one day of a multi-day booking).
     case noShow = "no-show"
     /// A desk occupied with no booking, or a room occupied a while with none.
     case walkIn = "walk-in"
@@ -53,6 +54,9 @@ public struct Finding: Codable, Equatable, Sendable {
     /// When the condition stopped holding (the finding stays until resolved).
     public var endedAt: Instant?
     public var resolution: FindingResolution?
+    /// A no-show of one day of a multi-day booking: its desk is free until then, and the
+    /// booking holds again after. nil: the booking is released.
+    public var releasedUntil: Instant?
 
     public init(
         id: FindingID, kind: FindingKind, desk: DeskID? = nil, room: RoomID? = nil, booking: BookingID? = nil,
@@ -122,7 +126,17 @@ public struct FindingRef: Codable, Equatable, Sendable {
 
 /// How bookings and sensors are reconciled.
 public struct ReconcileRules: Codable, Equatable, Sendable {
-    /// A desk booking not checked in this long after it starts is a no-show and is released.
+    /// Check-in deadlines, in minutes after local midnight: a day desk booking, a morning, an
+    /// afternoon, each day of a multi-day booking. Members arrive over the morning; a day pass
+    /// bought for 08:00 is not lost at 08:30.
+    public var dayCheckIn = 11 * 60
+    public var morningCheckIn = 10 * 60
+    public var afternoonCheckIn = 15 * 60
+    public var multiDayCheckIn = 11 * 60
+    /// A room slot must be checked in (its sensor, or its booker inside) this long after it starts.
+    public var roomCheckIn: Span = .minutes(15)
+    /// The check-in time of any other booking (an imported one at its own times), after its
+    /// start; and the least time a booking made late has to be checked in.
     public var noShowGrace: Span = .minutes(30)
     /// This many occupancy changes of a desk within `flappingWindow` make its sensor flapping.
     public var flappingChanges: Int = 6
@@ -132,7 +146,10 @@ public struct ReconcileRules: Codable, Equatable, Sendable {
     public var overstayGrace: Span = .minutes(10)
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case noShowGrace, flappingChanges, flappingWindow, overstayGrace }
+    enum CodingKeys: String, CodingKey {
+        case noShowGrace, flappingChanges, flappingWindow, overstayGrace, dayCheckIn, morningCheckIn,
+            afternoonCheckIn, multiDayCheckIn, roomCheckIn
+    }
 
     /// Every key optional: rules journaled by an older version decode with today's defaults.
     public init(from decoder: any Decoder) throws {
@@ -141,6 +158,48 @@ public struct ReconcileRules: Codable, Equatable, Sendable {
         flappingChanges = try c.decodeIfPresent(Int.self, forKey: .flappingChanges) ?? flappingChanges
         flappingWindow = try c.decodeIfPresent(Span.self, forKey: .flappingWindow) ?? flappingWindow
         overstayGrace = try c.decodeIfPresent(Span.self, forKey: .overstayGrace) ?? overstayGrace
+        dayCheckIn = try c.decodeIfPresent(Int.self, forKey: .dayCheckIn) ?? dayCheckIn
+        morningCheckIn = try c.decodeIfPresent(Int.self, forKey: .morningCheckIn) ?? morningCheckIn
+        afternoonCheckIn = try c.decodeIfPresent(Int.self, forKey: .afternoonCheckIn) ?? afternoonCheckIn
+        multiDayCheckIn = try c.decodeIfPresent(Int.self, forKey: .multiDayCheckIn) ?? multiDayCheckIn
+        roomCheckIn = try c.decodeIfPresent(Span.self, forKey: .roomCheckIn) ?? roomCheckIn
+    }
+
+    /// The check-in windows of `booking` made at `now`: a room slot's from its start; a desk
+    /// booked by the morning, the afternoon or the day (the grid `cantine bookings add` books)
+    /// by that period's time, each day of a multi-day one by `multiDayCheckIn`; anything else
+    /// `noShowGrace` after its start. A booking made late has the window's length, at most
+    /// `noShowGrace`, from when it was made (a desk booked at 12:00 for the day: until 12:30).
+    public func checkIns(for booking: Booking, calendar: SiteCalendar, madeAt now: Instant) -> [CheckInWindow] {
+        func window(_ from: Instant, _ by: Instant) -> CheckInWindow {
+            let length = by - from
+            return CheckInWindow(from: from, by: max(by, now + (length < noShowGrace ? length : noShowGrace)))
+        }
+        let (start, end) = (booking.start, booking.end)
+        if case .room = booking.resource { return [window(start, start + roomCheckIn)] }
+        let first = calendar.date(of: start)
+        let last = calendar.date(of: end - .seconds(1))
+        let (from, to) = (calendar.clock(start).minute, calendar.clock(end).minute)
+        let (open, midday, close) = (
+            SiteCalendar.dayStart * 60, SiteCalendar.midday * 60, SiteCalendar.dayEnd * 60
+        )
+        func at(_ date: LocalDate, _ minute: Int) -> Instant {
+            calendar.instant(date, hour: minute / 60, minute: minute % 60)
+        }
+        switch (first == last, from, to) {
+        case (true, open, midday): return [window(start, at(first, morningCheckIn))]
+        case (true, midday, close): return [window(start, at(first, afternoonCheckIn))]
+        case (true, open, close): return [window(start, at(first, dayCheckIn))]
+        case (false, open, close):
+            var out: [CheckInWindow] = []
+            var day = first
+            while day <= last, out.count <= SiteCalendar.maxDays {
+                out.append(window(at(day, open), at(day, multiDayCheckIn)))
+                day = calendar.adding(days: 1, to: day)
+            }
+            return out
+        default: return [window(start, start + noShowGrace)]
+        }
     }
 }
 
@@ -281,12 +340,24 @@ public enum Reconciler {
                             raisedAt: now))
             }
         }
+        // Not occupied: the booker inside checks the slot in; a room its sensor says is empty
+        // past the slot's check-in time is a no-show (an unknown one is never released).
+        if room.occupancy != .occupied, let b = current, let (index, window) = b.window(at: now, layout.reconcile),
+            b.needsCheckIn(in: window)
+        {
+            if present[b.member] != nil {
+                out.append(.bookingCheckedIn(BookingCheckIn(booking: b.id, by: "badge")))
+            } else if room.occupancy == .vacant, now >= window.by {
+                let f = noShow(b, index, window, desk: nil, room: id, layout: layout, now: now)
+                if s.findings[f.id] == nil { out.append(.findingRaised(f)) }
+            }
+        }
         let health = sensorHealth(
             room, subject: "room.\(id)", hasNode: layout.rooms.first { $0.id == id }?.node != nil, desk: nil,
             room: id, ongoing: ongoing, in: s, rules: layout.reconcile, now: now)
         out += health.events
         expected.formUnion(health.expected)
-        for f in ongoing where f.detail != "flapping" && !expected.contains(f.id) {
+        for f in ongoing where f.kind != .noShow && f.detail != "flapping" && !expected.contains(f.id) {
             out.append(.findingEnded(FindingRef(finding: f.id)))
         }
         return out
@@ -340,15 +411,12 @@ public enum Reconciler {
         var out: [Event] = []
         let occupied = desk.occupancy == .occupied
         var booking = booking
-        if let b = booking, b.status == .booked {
+        if let b = booking, let (index, window) = b.window(at: now, layout.reconcile), b.needsCheckIn(in: window) {
             if occupied || present[b.member] != nil {
                 out.append(.bookingCheckedIn(BookingCheckIn(booking: b.id, by: occupied ? "sensor" : "badge")))
                 booking?.status = .checkedIn
-            } else if now >= b.start + layout.reconcile.noShowGrace {
-                let f = Finding(
-                    id: FindingID("no-show.\(b.id)"), kind: .noShow, desk: id, booking: b.id, member: b.member,
-                    detail: "not checked in \(Int(layout.reconcile.noShowGrace.seconds / 60)) min after the start",
-                    raisedAt: now)
+            } else if now >= window.by {
+                let f = noShow(b, index, window, desk: id, room: nil, layout: layout, now: now)
                 if s.findings[f.id] == nil { out.append(.findingRaised(f)) }
                 booking = nil
             }
@@ -372,9 +440,11 @@ public enum Reconciler {
                 finding = Finding(
                     id: FindingID("walk-in.\(stamp)"), kind: .walkIn, desk: id, detail: "no booking", raisedAt: now)
             }
+            // Not while the sensor is confirming a vacancy: its member is leaving (they badge
+            // out before the desk's `vacant_after_s` has run), which is no ghost.
             if let f = finding {
                 expected.insert(f.id)
-                if s.findings[f.id] == nil { out.append(.findingRaised(f)) }
+                if s.findings[f.id] == nil, desk.pending != false { out.append(.findingRaised(f)) }
             }
         }
         // Sensor health: silent or offline (unknown since a known time), or flapping.
@@ -388,6 +458,24 @@ public enum Reconciler {
             out.append(.findingEnded(FindingRef(finding: f.id)))
         }
         return out
+    }
+
+    /// The no-show of `booking`'s check-in `window` (the `index`th): the booking released, or
+    /// for one day of several, its desk free until the next day opens.
+    static func noShow(
+        _ booking: Booking, _ index: Int, _ window: CheckInWindow, desk: DeskID?, room: RoomID?, layout: SiteLayout,
+        now: Instant
+    ) -> Finding {
+        let calendar = SiteCalendar.cached(layout.timeZone)
+        let windows = booking.windows(layout.reconcile)
+        var f = Finding(
+            id: FindingID("no-show.\(booking.id)"), kind: .noShow, desk: desk, room: room, booking: booking.id,
+            member: booking.member, detail: "not checked in by \(calendar.hhmm(window.by))", raisedAt: now)
+        if windows.count > 1 {
+            f.id = FindingID("no-show.\(booking.id).\(calendar.date(of: window.from))")
+            f.releasedUntil = index + 1 < windows.count ? windows[index + 1].from : booking.end
+        }
+        return f
     }
 
     static func capacity(present: [MemberID: Instant], in s: State, layout: SiteLayout, now: Instant) -> [Event] {
@@ -412,15 +500,19 @@ extension State {
 }
 
 extension Booking {
-    /// In force at `now`: started, not ended, neither cancelled nor released.
+    /// In force at `now`: started, not ended, neither cancelled nor released (nor its desk
+    /// freed for the day after a missed check-in).
     public func isActive(at now: Instant) -> Bool {
         start <= now && now < end && (status == .booked || status == .checkedIn)
+            && (freeUntil.map { now >= $0 } ?? true)
     }
 
     /// The next moment reconciliation must look at this booking after `now`: its start, the
-    /// end of its no-show grace, its end, and for a room the end of its overstay grace.
+    /// opening and deadline of each check-in window, its end, and for a room the end of its
+    /// overstay grace.
     func nextCheckpoint(after now: Instant, rules: ReconcileRules) -> Instant? {
-        var moments = [start, start + rules.noShowGrace, end]
+        var moments = [start, end] + windows(rules).flatMap { [$0.from, $0.by] }
+        if let freeUntil { moments.append(freeUntil) }
         if case .room = resource { moments.append(end + rules.overstayGrace) }
         return moments.filter { $0 > now }.min()
     }
@@ -432,9 +524,14 @@ extension Reducer {
         s.findings = s.findings.filter { $0.value.kept(at: now) }
         s.findings[f.id] = f
         var effects: [Effect] = [.notify(.finding(f.id))]
-        if f.kind == .noShow, let b = f.booking, s.bookings[b]?.status == .booked {
-            s.bookings[b]?.status = .released
-            effects += [.notify(.bookingsChanged), .notify(.occupancyChanged)]
+        if f.kind == .noShow, let b = f.booking, s.bookings[b]?.holds == true {
+            if let until = f.releasedUntil {
+                s.bookings[b]?.freeUntil = until
+                effects += [.notify(.bookingsChanged), .notify(.occupancyChanged)]
+            } else if s.bookings[b]?.status == .booked {
+                s.bookings[b]?.status = .released
+                effects += [.notify(.bookingsChanged), .notify(.occupancyChanged)]
+            }
         }
         return effects
     }
@@ -460,9 +557,12 @@ extension Reducer {
         return effects
     }
 
-    static func bookingCheckedIn(_ s: inout State, _ c: BookingCheckIn) -> [Effect] {
-        guard s.bookings[c.booking]?.status == .booked else { return [] }
+    static func bookingCheckedIn(_ s: inout State, _ c: BookingCheckIn, now: Instant) -> [Effect] {
+        guard let b = s.bookings[c.booking],
+            b.status == .booked || (b.window(at: now, s.reconcileRules).map { b.needsCheckIn(in: $0.window) } ?? false)
+        else { return [] }
         s.bookings[c.booking]?.status = .checkedIn
+        s.bookings[c.booking]?.checkedInAt = now
         return [.notify(.bookingsChanged)]
     }
 }

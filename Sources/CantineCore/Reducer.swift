@@ -155,7 +155,7 @@ public enum Reducer {
             s.sessions[ref.session] = nil
             return [.notify(.programChanged)]
         case .bookingCheckedIn(let c):
-            return bookingCheckedIn(&s, c)
+            return bookingCheckedIn(&s, c, now: now)
         case .findingRaised(let f):
             return findingRaised(&s, f, now: now)
         case .findingEnded(let ref):

@@ -107,6 +107,14 @@ public struct SiteCalendar: Sendable {
         return Instant(calendar.date(from: comps) ?? Date(timeIntervalSince1970: 0))
     }
 
+    /// Local `HH:MM` of an instant.
+    public func hhmm(_ t: Instant) -> String {
+        let minute = clock(t).minute
+        let h = minute / 60
+        let m = minute % 60
+        return (h < 10 ? "0" : "") + "\(h):" + (m < 10 ? "0" : "") + "\(m)"
+    }
+
     /// `2026-11-21 14:30` in the site's time zone.
     public func text(_ instant: Instant) -> String {
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: instant.date)

@@ -317,7 +317,7 @@ extension State {
         }
         let rooms = (layout?.rooms ?? []).map { room -> OccupancySummary.RoomStatus in
             let roomBookings = bookings.values
-                .filter { $0.resource == .room(room.id) && $0.status != .cancelled }
+                .filter { $0.resource == .room(room.id) && $0.holds }  // a released no-show frees it
             let sensed = self.rooms[room.id]?.occupancy
             if let current = roomBookings.first(where: { $0.start <= now && now < $0.end }) {
                 return .init(room: room.id, name: room.name, busy: true, until: current.end, occupancy: sensed)

@@ -232,13 +232,3 @@ public struct MemberView: Codable, Equatable, Sendable {
         }
     }
 }
-
-extension SiteCalendar {
-    /// Local `HH:MM` of an instant.
-    public func hhmm(_ t: Instant) -> String {
-        let minute = clock(t).minute
-        let h = minute / 60
-        let m = minute % 60
-        return (h < 10 ? "0" : "") + "\(h):" + (m < 10 ? "0" : "") + "\(m)"
-    }
-}

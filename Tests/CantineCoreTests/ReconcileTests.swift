@@ -1,5 +1,5 @@
 // Reconciliation through the engine on a manual clock: check-in by badge and by sensor, the
-// no-show released at the end of its grace (on a DST day too), walk-ins and ghosts with their
+// no-show released at its check-in time (on a DST day too), walk-ins and ghosts with their
 // staff actions, capacity, stale and flapping sensors; every finding journaled and replayable.
 
 import CantineCore
@@ -138,6 +138,26 @@ final class Site: @unchecked Sendable {
         #expect(site.state.findings[ghost.id]?.open == true)
     }
 
+    @Test func aMemberLeavingIsNoGhostButADeskStillOccupiedAfterThemIs() throws {
+        let site = Site()
+        try site.book("bk-1", "ada", from: t0, to: t0 + .minutes(480))
+        site.badge("ada")
+        site.keep("f01", occupied: true, minutes: 60)
+        // She gets up (the sensor starts confirming the desk empty) and badges out a minute later.
+        site.keep("f01", occupied: false, minutes: 1)
+        site.badge("ada", at: "sortie")
+        site.keep("f01", occupied: false, minutes: 3)
+        #expect(site.state.desks["f01"]?.occupancy == .vacant)
+        #expect(site.findings(.ghost).isEmpty)
+        // Next time her desk stays occupied after she leaves: someone sat down.
+        site.badge("ada")
+        site.keep("f01", occupied: true, minutes: 2)
+        site.badge("ada", at: "sortie")
+        let ghost = try #require(site.findings(.ghost).first)
+        #expect(ghost.desk == "f01" && ghost.detail == "member not inside")
+        #expect(site.replayed() == site.state)
+    }
+
     @Test func aBookingNotCheckedInIsReleasedAtTheEndOfItsGrace() throws {
         let site = Site()
         try site.book("bk-1", "ada", from: t0 + .minutes(60), to: t0 + .minutes(240))
@@ -161,7 +181,7 @@ final class Site: @unchecked Sendable {
         (LocalDate(year: 2026, month: 3, day: 29), Instant(seconds: 1_774_764_000)),
         (LocalDate(year: 2026, month: 10, day: 25), Instant(seconds: 1_792_911_600)),
     ])
-    func theGraceCountsInRealMinutesOnDSTDays(day: LocalDate, eightOClock: Instant) throws {
+    func theCheckInTimeIsLocalOnDSTDays(day: LocalDate, eightOClock: Instant) throws {
         let calendar = SiteCalendar(timeZone: "Europe/Paris")!
         let (start, end) = try calendar.deskWindow(.am, on: day)
         #expect(start == eightOClock)
@@ -171,10 +191,13 @@ final class Site: @unchecked Sendable {
         state.members["ada"]?.plans[0].validUntil = end + .seconds(86_400)
         let site = Site(state, at: start - .minutes(90))
         try site.book("bk-dst", "ada", from: start, to: end)
-        site.advance(.minutes(90 + 29))
+        // A morning's booking is checked in by 10:00 local: two real hours after 08:00, whatever
+        // the offset did that night.
+        site.advance(.minutes(90 + 119))
         #expect(site.findings(.noShow).isEmpty)
         site.advance(.minutes(1))
-        #expect(site.findings(.noShow).first?.raisedAt == start + .minutes(30))
+        #expect(site.findings(.noShow).first?.raisedAt == start + .minutes(120))
+        #expect(site.findings(.noShow).first?.raisedAt == calendar.instant(day, hour: 10))
     }
 
     @Test func aWalkInIsAttachedToAMemberByStaff() throws {

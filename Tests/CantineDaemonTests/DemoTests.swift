@@ -81,6 +81,16 @@ import Testing
         #expect(state.present.isEmpty)
         #expect(state.desks.values.allSatisfy { $0.occupancy == .vacant })
         #expect(state.counters.denied == 3)
+        // Members arrived from 08:20 to past 10:00, as real ones do: only the scripted no-show
+        // (j03, never came) was released; the one walk-in is j10's; no ghost as members leave
+        // (they badge out while their desk's sensor is still confirming it empty).
+        let released = state.bookings.values.filter { $0.status == .released }.map(\.id)
+        #expect(released == [BookingID("bk-demo11-\(today)")])
+        let raised = state.findings.values
+        #expect(raised.filter { $0.kind == .noShow }.map(\.booking) == [BookingID("bk-demo11-\(today)")])
+        #expect(raised.filter { $0.kind == .walkIn }.map(\.desk) == [DeskID("j10")])
+        #expect(raised.filter { $0.kind == .ghost }.isEmpty)
+        #expect(state.bookings.values.filter { $0.status == .checkedIn }.count == 24)  // 22 desks, 2 rooms
 
         // The next day, seeded as the demo's traffic does once the night is over: 1 December,
         // when the residents' November plans have run out.

@@ -90,23 +90,23 @@ final class StreamReader: @unchecked Sendable {
     @Test func theBoardShowsTheDayAsTheBlackboardDoes() async throws {
         let site = try TestSite()
         let runtime = try site.open()
-        try await playADay(runtime, site.time)  // ends at 11:00:15 Paris
+        try await playADay(runtime, site.time)  // ends at 12:00:15 Paris
         for command in [
-            session("s1", "salle-1", (10, 0), (10, 45)),
-            session("s2", "salle-1", (10, 55), (11, 40)),
-            session("s3", "grande-salle", (10, 30), (11, 30)),
-            session("s4", "salle-1", (11, 45), (12, 30)),
-            session("s5", "grande-salle", (11, 45), (12, 30)),
-            session("lunch", nil, (12, 30), (14, 0), kind: .break),
-            session("s6", "grande-salle", (14, 0), (15, 0)),
+            session("s1", "salle-1", (11, 0), (11, 45)),
+            session("s2", "salle-1", (11, 55), (12, 40)),
+            session("s3", "grande-salle", (11, 30), (12, 30)),
+            session("s4", "salle-1", (12, 45), (13, 30)),
+            session("s5", "grande-salle", (12, 45), (13, 30)),
+            session("lunch", nil, (13, 30), (15, 0), kind: .break),
+            session("s6", "grande-salle", (15, 0), (16, 0)),
         ] {
             _ = try runtime.engine.execute(command, source: "test")
         }
         let now = site.time.now()
         let board = runtime.engine.read { Board.make($0, now: now, settings: BoardSettings()) }
-        #expect(board.time == "11:00" && board.date == "2026-11-21" && board.locale == "fr")
+        #expect(board.time == "12:00" && board.date == "2026-11-21" && board.locale == "fr")
         #expect(board.columns.map(\.room) == ["salle-1", "grande-salle"])
-        #expect(board.rows.map(\.start) == ["10:00", "10:30", "10:55", "11:45", "12:30", "14:00"])
+        #expect(board.rows.map(\.start) == ["11:00", "11:30", "11:55", "12:45", "13:30", "15:00"])
         var states: [String: (String, Bool)] = [:]
         for row in board.rows { for c in row.cells { states[c.id] = (c.state, c.starting) } }
         #expect(states["s1"]?.0 == "past")

@@ -83,6 +83,10 @@ func playADay(_ runtime: Site, _ time: ManualTime) async throws {
         .enrollBadge(member: "m-ada", format: .h10301, facility: 42, card: 1234, id: "b-ada", pin: nil), source: "test")
     _ = try await runtime.perform(
         .bookDesk(member: "m-ada", desk: "f01", date: "today", period: .day, days: 1, id: "bk-1"), source: "test")
+    // She comes at 11:00, as the day's check-in closes: bk-1 is released as a no-show, and
+    // her desk taken without a booking is a walk-in.
+    time.advance(.seconds(3600))
+    for id in runtime.timers.takeDue(now: time.now()) { runtime.engine.submit(.timerFired(id), source: "timer") }
     let entree = DoorInput(door: "entree", runtime: runtime)
     let sortie = DoorInput(door: "sortie", runtime: runtime)
     entree.frame(card(1234))

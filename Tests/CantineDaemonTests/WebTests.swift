@@ -46,7 +46,7 @@ import Testing
                 #expect(summary.zones.first { $0.zone == "fenetre" }?.occupied == 1)
                 #expect(summary.peoplePresent == 2 && summary.badgedIn == 0 && summary.desksOccupied == 2)
                 #expect(summary.updatedAt == site.time.now())
-                #expect(String(buffer: response.body).contains(#""updated_at":"2026-11-21T10:00:15Z""#))
+                #expect(String(buffer: response.body).contains(#""updated_at":"2026-11-21T11:00:15Z""#))
             }
             try await client.execute(
                 uri: "/nothing-here", method: .get, headers: [.authorization: "Bearer \(token)"]
