@@ -88,7 +88,7 @@ public enum Defaults {
         "a room slot whose sensor says empty, its booker not inside, this long after its start")
     public static let noShowGrace = Setting(
         "reconcile.no_show_grace_min", 30, 5...240, "minutes",
-        "any other booking (imported at its own times) this long after its start; the least a late booking gets")
+        "any other booking (imported at its own times) this long after its start")
     public static let flappingChanges = Setting(
         "reconcile.flapping_changes", 6, 3...100, "changes", "this many occupancy changes …")
     public static let flappingWindow = Setting(

@@ -131,6 +131,23 @@ import Testing
         #expect(
             error(sample.replacingOccurrences(of: "no_show_grace_min = 30", with: "no_show_grace_min = 2"))
                 == "config c.toml: reconcile.no_show_grace_min: expected 5 to 240 minutes (30 by default)")
+        // Check-in times: local HH:MM within their period.
+        let earlier = try Config.parse(
+            sample.replacingOccurrences(of: "check_in_morning = \"10:00\"", with: "check_in_morning = \"09:15\""),
+            file: "c.toml")
+        #expect(earlier.settings.layout.reconcile.morningCheckIn == 9 * 60 + 15)
+        #expect(earlier.settings.layout.reconcile.dayCheckIn == 11 * 60)
+        for wrong in ["14:00", "9:15", "10h", "25:00"] {
+            #expect(
+                error(
+                    sample.replacingOccurrences(
+                        of: "check_in_morning = \"10:00\"", with: "check_in_morning = \"\(wrong)\""))
+                    == "config c.toml: reconcile.check_in_morning: expected a time from 08:00 to 13:00 as \"HH:MM\" (10:00 by default)"
+            )
+        }
+        #expect(
+            error(sample.replacingOccurrences(of: "room_check_in_min = 15", with: "room_check_in_min = 0"))
+                == "config c.toml: reconcile.room_check_in_min: expected 5 to 120 minutes (15 by default)")
     }
 
     @Test func theDisplayAndSpaceAPITablesAreChecked() throws {
