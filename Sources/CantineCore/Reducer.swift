@@ -102,7 +102,10 @@ public enum Reducer {
         case .remoteUnlock(let request):
             guard let door = s.layout?.door(request.door) else { return [] }
             return unlock(&s, door, now: now)
-                + logAccess(&s, AccessRecord(door: door.id, member: nil, reason: .remote, at: now))
+                + logAccess(
+                    &s,
+                    AccessRecord(
+                        door: door.id, member: nil, reason: .remote, at: now, by: request.by, note: request.reason))
         case .credentialPINSet(let change):
             guard let c = s.credential(id: change.credential) else { return [] }
             s.credentials[c.token]?.pin = change.digest

@@ -164,6 +164,37 @@ public enum AccessReason: String, Codable, Sendable, CaseIterable {
     case staleVisitor = "denied.stale_visitor"
 
     public var granted: Bool { rawValue.hasPrefix("granted.") }
+
+    /// What staff read for this reason, in the site's language (`fr` or `en`); the code stays
+    /// in the JSON and the CSV beside it.
+    public func label(_ locale: String) -> String {
+        let (fr, en): (String, String) =
+            switch self {
+            case .plan: ("abonnement", "plan")
+            case .booking: ("réservation", "booking")
+            case .staff: ("équipe", "staff")
+            case .visitor: ("membre d'un autre lieu", "visiting member")
+            case .pin: ("badge et code", "badge and PIN")
+            case .exitButton: ("bouton de sortie", "exit button")
+            case .remote: ("ouverture à distance", "remote unlock")
+            case .pinPending: ("code attendu", "waiting for PIN")
+            case .unknownCard: ("badge inconnu", "unknown card")
+            case .revoked: ("badge révoqué", "revoked badge")
+            case .disabled: ("membre désactivé", "member disabled")
+            case .expired: ("abonnement expiré", "plan expired")
+            case .notYetValid: ("abonnement pas encore valable", "plan not yet valid")
+            case .noPlan: ("ni abonnement ni réservation", "no plan or booking")
+            case .outsideHours: ("hors horaires", "outside hours")
+            case .parity: ("lecture brouillée (parité)", "garbled read (parity)")
+            case .unknownFormat: ("format de badge inconnu", "unknown card format")
+            case .noPIN: ("pas de code défini", "no PIN set")
+            case .wrongPIN: ("mauvais code", "wrong PIN")
+            case .pinTimeout: ("code trop tard", "PIN too late")
+            case .unknownDoor: ("porte inconnue", "unknown door")
+            case .staleVisitor: ("lieu d'origine injoignable", "home site not heard")
+            }
+        return locale == "en" ? en : fr
+    }
     public var pending: Bool { rawValue.hasPrefix("pending.") }
 }
 
@@ -175,14 +206,22 @@ public struct AccessRecord: Codable, Equatable, Sendable {
     public var reason: AccessReason
     public var plan: PlanKind?
     public var at: Instant
+    /// A remote unlock's operator and the reason they gave.
+    public var by: String?
+    public var note: String?
 
-    public init(door: DoorID, member: MemberID?, reason: AccessReason, plan: PlanKind? = nil, at: Instant) {
+    public init(
+        door: DoorID, member: MemberID?, reason: AccessReason, plan: PlanKind? = nil, at: Instant, by: String? = nil,
+        note: String? = nil
+    ) {
         self.door = door
         self.member = member
         self.granted = reason.granted
         self.reason = reason
         self.plan = plan
         self.at = at
+        self.by = by
+        self.note = note
     }
 }
 

@@ -216,9 +216,10 @@ public struct MemberView: Codable, Equatable, Sendable {
             let current =
                 state.map { $0.members[member]?.plan(at: now)?.kind.rawValue }
                 ?? held.last { $0.validFromUs <= now.micros && ($0.validUntilUs ?? .max) > now.micros }?.kind
+            let ttl = state?.layout?.sensors.presenceTTL ?? SensorRules().presenceTTL
             return MemberView(
                 id: m.id, name: m.name, email: m.email, status: state?.members[member]?.status.rawValue ?? m.status,
-                plan: current, present: state.map { $0.present[member] != nil },
+                plan: current, present: state.map { $0.present[member].map { now - $0 < ttl } ?? false },
                 plans: held.map {
                     PlanView(
                         id: $0.id, kind: $0.kind, from: Instant(micros: $0.validFromUs).description,
@@ -230,5 +231,92 @@ public struct MemberView: Codable, Equatable, Sendable {
                         revoked: $0.revokedUs != nil)
                 })
         }
+    }
+}
+
+/// One access decision as staff read it: the API, the CSV and `cantine log --json`.
+public struct AccessLogView: Codable, Equatable, Sendable {
+    public var seq: Int64
+    public var at: String
+    /// `YYYY-MM-DD HH:MM` in the site's time zone.
+    public var local: String
+    public var door: String
+    public var doorName: String?
+    public var member: String?
+    public var memberName: String?
+    public var granted: Bool
+    /// The code (`granted.plan`, `denied.expired`…) and what it means in the site's language.
+    public var reason: String
+    public var label: String
+    public var plan: String?
+    /// A remote unlock's operator and the reason they gave.
+    public var by: String?
+    public var note: String?
+
+    public init(_ row: AccessLogRow, calendar: SiteCalendar, locale: String, doorName: String? = nil) {
+        seq = row.seq
+        let at = Instant(micros: row.atUs)
+        self.at = at.description
+        local = calendar.text(at)
+        door = row.door
+        self.doorName = doorName
+        member = row.memberId
+        memberName = row.memberName
+        granted = row.granted
+        reason = row.reason
+        label = AccessReason(rawValue: row.reason)?.label(locale) ?? row.reason
+        plan = row.plan
+        by = row.by
+        note = row.note
+    }
+
+    /// The CSV's header and one line per row (RFC 4180: fields quoted when they hold a comma,
+    /// a quote or a line break; CRLF line ends).
+    public static func csv(_ rows: [AccessLogView]) -> String {
+        func field(_ text: String?) -> String {
+            guard let text else { return "" }
+            guard text.contains(where: { ",\"\r\n".contains($0) }) else { return text }
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        let header = "seq,time,door,member,member_name,granted,reason,label,plan,by,note"
+        let lines = rows.map { r in
+            [
+                "\(r.seq)", r.local, r.door, r.member, r.memberName, r.granted ? "true" : "false", r.reason, r.label,
+                r.plan, r.by, r.note,
+            ].map(field).joined(separator: ",")
+        }
+        return ([header] + lines).map { $0 + "\r\n" }.joined()
+    }
+}
+
+/// A member inside: badged in within `presence_hours` and not out (the header's "badged in").
+public struct PresenceView: Codable, Equatable, Sendable {
+    public var member: String
+    public var name: String?
+    public var since: String
+    /// The plan that let them in, if one holds now.
+    public var plan: String?
+    /// Their desk or room booked now, if any.
+    public var booking: String?
+
+    /// Everyone inside at `now`, who came in first first.
+    public static func all(_ state: State, now: Instant, names: (MemberID) -> String?) -> [PresenceView] {
+        let ttl = state.layout?.sensors.presenceTTL ?? SensorRules().presenceTTL
+        let booked = Dictionary(
+            state.bookings.values.filter { $0.isActive(at: now) }.map { ($0.member, $0.resource) }
+        ) { a, _ in a }
+        return state.present.filter { now - $0.value < ttl }
+            .sorted { ($0.value, $0.key.rawValue) < ($1.value, $1.key.rawValue) }
+            .map { member, since in
+                let resource: String? =
+                    switch booked[member] {
+                    case .desk(let d): "desk \(d)"
+                    case .room(let r): "room \(r)"
+                    case nil: nil
+                    }
+                return PresenceView(
+                    member: member.rawValue, name: names(member), since: since.description,
+                    plan: state.members[member]?.plan(at: now)?.kind.rawValue, booking: resource)
+            }
     }
 }

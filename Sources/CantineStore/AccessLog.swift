@@ -15,6 +15,9 @@ public struct AccessLogRow: Codable, Equatable, Sendable {
     public var granted: Bool
     public var reason: String
     public var plan: String?
+    /// A remote unlock's operator and the reason they gave.
+    public var by: String?
+    public var note: String?
 }
 
 /// What `cantine log` asks for. Nil fields do not filter.
@@ -27,6 +30,8 @@ public struct AccessLogQuery: Sendable {
     public var untilUs: Int64?
     /// Text found in the member's name or id (the dashboard's search box).
     public var search: String?
+    /// Only rows older than this journal entry (the next page, newest first).
+    public var beforeSeq: Int64?
     public var limit: Int
 
     public init(
@@ -109,6 +114,10 @@ extension Store {
             clauses.append("a.at_us < ?")
             args.append(u)
         }
+        if let b = q.beforeSeq {
+            clauses.append("a.seq < ?")
+            args.append(b)
+        }
         if let text = q.search, !text.isEmpty {
             let pattern =
                 "%"
@@ -124,14 +133,14 @@ extension Store {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT a.seq, a.at_us, a.door, a.member_id, m.name, a.granted, a.reason, a.plan
+                    SELECT a.seq, a.at_us, a.door, a.member_id, m.name, a.granted, a.reason, a.plan, a.operator, a.note
                     FROM access_log a LEFT JOIN members m ON m.id = a.member_id
                     \(whereSQL) ORDER BY a.seq DESC LIMIT ?
                     """, arguments: StatementArguments(args)
             ).map {
                 AccessLogRow(
                     seq: $0[0], atUs: $0[1], door: $0[2], memberId: $0[3], memberName: $0[4], granted: $0[5],
-                    reason: $0[6], plan: $0[7])
+                    reason: $0[6], plan: $0[7], by: $0[8], note: $0[9])
             }
         }
     }

@@ -174,7 +174,7 @@ public final class JournalWriter: JournalSink, Sendable {
                 sql: "INSERT INTO journal(seq, site, wall_us, mono_ns, source, kind, payload) VALUES (?,?,?,?,?,?,?)")
             let log = try db.cachedStatement(
                 sql:
-                    "INSERT INTO access_log(seq, site, at_us, door, member_id, granted, reason, plan) VALUES (?,?,?,?,?,?,?,?)"
+                    "INSERT INTO access_log(seq, site, at_us, door, member_id, granted, reason, plan, operator, note) VALUES (?,?,?,?,?,?,?,?,?,?)"
             )
             for item in batch {
                 for e in item.entries {
@@ -186,7 +186,7 @@ public final class JournalWriter: JournalSink, Sendable {
                     if let a = e.access {
                         try log.execute(arguments: [
                             e.seq, e.site.rawValue, a.at.micros, a.door.rawValue, a.member?.rawValue, a.granted,
-                            a.reason.rawValue, a.plan?.rawValue,
+                            a.reason.rawValue, a.plan?.rawValue, a.by, a.note,
                         ])
                     }
                     if Projection.projects(e.event) {

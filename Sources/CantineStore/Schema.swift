@@ -258,6 +258,21 @@ extension Store {
                     );
                     """)
         }
+        m.registerMigration("v7") { db in
+            // A remote unlock's operator and reason in its access log row; rows written before
+            // take them from their journal entry.
+            try db.execute(
+                sql: """
+                    ALTER TABLE access_log ADD COLUMN operator TEXT;
+                    ALTER TABLE access_log ADD COLUMN note TEXT;
+                    UPDATE access_log SET
+                        operator = (SELECT json_extract(CAST(j.payload AS TEXT), '$.by') FROM journal j
+                                    WHERE j.seq = access_log.seq AND j.kind = 'door.remote-unlock'),
+                        note = (SELECT json_extract(CAST(j.payload AS TEXT), '$.reason') FROM journal j
+                                WHERE j.seq = access_log.seq AND j.kind = 'door.remote-unlock')
+                    WHERE reason = 'granted.remote';
+                    """)
+        }
         return m
     }()
 }

@@ -21,8 +21,11 @@ func readRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
     router.get("/api/me") { _, ctx -> Response in
         let me = try ctx.require(.reader)
         let zone = engine.read { $0.layout?.timeZone } ?? "UTC"
+        let today = SiteCalendar.cached(zone).date(of: engine.now).description
         return try json(
-            Me(name: me.name, displayName: me.displayName, role: me.role.rawValue, csrf: me.csrf, timeZone: zone))
+            Me(
+                name: me.name, displayName: me.displayName, role: me.role.rawValue, csrf: me.csrf, timeZone: zone,
+                today: today, locale: context.boardSettings.locale))
     }
     router.get("/api/occupancy") { _, _ -> Response in
         let now = engine.now
@@ -67,27 +70,17 @@ func readRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
     }
     router.get("/api/access-log") { request, ctx -> Response in
         _ = try ctx.require(.staff)
-        let q = request.uri.queryParameters
-        var query = AccessLogQuery(limit: 50)
-        query.member = q["member"].map(String.init)
-        query.door = q["door"].map(String.init)
-        query.outcome = q["outcome"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        query.search = q["q"].map(String.init)
-        if let text = q["limit"] {
-            guard let n = Int(text), (1...1000).contains(n) else {
-                throw WebError(.badRequest, "limit must be a whole number from 1 to 1000")
-            }
-            query.limit = n
-        }
-        for (name, keyPath) in [("since", \AccessLogQuery.sinceUs), ("until", \AccessLogQuery.untilUs)] {
-            guard let text = q[Substring(name)] else { continue }
-            guard let date = try? Date(String(text), strategy: .iso8601) else {
-                throw WebError(.badRequest, "\(name) must be an ISO 8601 time such as 2026-11-21T09:00:00Z")
-            }
-            query[keyPath: keyPath] = Instant(date).micros
-        }
-        let rows = try context.site.records.accessLog(query).map(AccessLogView.init)
-        return try json(rows)
+        return try json(try accessLog(request, context, maxLimit: 1000))
+    }
+    router.get("/api/access-log.csv") { request, ctx -> Response in
+        _ = try ctx.require(.staff)
+        let rows = try accessLog(request, context, maxLimit: 100_000, defaultLimit: 100_000)
+        var headers: HTTPFields = [
+            .contentType: "text/csv; charset=utf-8; header=present", .cacheControl: "no-store",
+        ]
+        headers[.contentDisposition] = "attachment; filename=\"access-log.csv\""
+        return Response(
+            status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: AccessLogView.csv(rows))))
     }
     router.get("/api/bookings") { request, ctx -> Response in
         let now = engine.now
@@ -126,6 +119,12 @@ func readRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
         let now = engine.now
         let state = engine.read { $0 }
         return try json(try MemberView.all(context.site.records, state: state, now: now))
+    }
+    router.get("/api/presence") { _, ctx -> Response in
+        _ = try ctx.require(.staff)
+        let now = engine.now
+        let lookup = names(ctx)
+        return try json(engine.read { PresenceView.all($0, now: now, names: lookup) })
     }
     router.get("/api/unknown-cards") { _, ctx -> Response in
         _ = try ctx.require(.staff)
@@ -167,28 +166,64 @@ struct Me: Codable {
     var csrf: String?
     /// The site's IANA time zone: the dashboard shows times as the site's clocks do.
     var timeZone: String
+    /// The site's date now (`YYYY-MM-DD`): what the dashboard's date fields start at.
+    var today: String
+    /// `fr` or `en`: the site's language.
+    var locale: String
 }
 
-/// One access decision, as the API shows it.
-struct AccessLogView: Codable {
-    var seq: Int64
-    var at: String
-    var door: String
-    var member: String?
-    var memberName: String?
-    var granted: Bool
-    var reason: String
-    var plan: String?
-
-    init(_ row: AccessLogRow) {
-        seq = row.seq
-        at = Instant(micros: row.atUs).description
-        door = row.door
-        member = row.memberId
-        memberName = row.memberName
-        granted = row.granted
-        reason = row.reason
-        plan = row.plan
+/// The access log as `request`'s filters ask: `member`, `door`, `outcome` (granted, denied or
+/// a reason code), `q` (a name or id), `from` and `to` (the site's days, inclusive), `since`
+/// and `until` (ISO 8601 times), `before` (a row's seq: the next page) and `limit`.
+func accessLog(_ request: Request, _ context: WebContext, maxLimit: Int, defaultLimit: Int = 50) throws
+    -> [AccessLogView]
+{
+    let q = request.uri.queryParameters
+    let state = context.site.engine.read { ($0.layout?.timeZone ?? "UTC", $0.layout?.doors ?? []) }
+    let calendar = SiteCalendar.cached(state.0)
+    var query = AccessLogQuery(limit: defaultLimit)
+    func text(_ name: String) -> String? { q[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
+    query.member = text("member")
+    query.door = text("door")
+    query.search = text("q")
+    if let outcome = text("outcome") {
+        let codes = AccessReason.allCases.map(\.rawValue)
+        guard (["granted", "denied"] + codes).contains(outcome) else {
+            throw WebError(.badRequest, "outcome must be granted, denied or a reason code such as denied.expired")
+        }
+        query.outcome = outcome
+    }
+    if let limit = text("limit") {
+        guard let n = Int(limit), (1...maxLimit).contains(n) else {
+            throw WebError(.badRequest, "limit must be a whole number from 1 to \(maxLimit)")
+        }
+        query.limit = n
+    }
+    if let before = text("before") {
+        guard let seq = Int64(before), seq > 0 else {
+            throw WebError(.badRequest, "before must be a row's seq, as the last row of the previous page gives it")
+        }
+        query.beforeSeq = seq
+    }
+    for (name, keyPath) in [("since", \AccessLogQuery.sinceUs), ("until", \AccessLogQuery.untilUs)] {
+        guard let value = text(name) else { continue }
+        guard let date = try? Date(value, strategy: .iso8601) else {
+            throw WebError(.badRequest, "\(name) must be an ISO 8601 time such as 2026-11-21T09:00:00Z")
+        }
+        query[keyPath: keyPath] = Instant(date).micros
+    }
+    for (name, keyPath, days) in [("from", \AccessLogQuery.sinceUs, 0), ("to", \AccessLogQuery.untilUs, 1)] {
+        guard let value = text(name) else { continue }
+        guard let day = LocalDate(value) else { throw WebError(.badRequest, "\(name) must be a date: YYYY-MM-DD") }
+        query[keyPath: keyPath] = calendar.instant(calendar.adding(days: days, to: day), hour: 0).micros
+    }
+    if let since = query.sinceUs, let until = query.untilUs, until <= since {
+        throw WebError(.badRequest, "the end of the range must come after its start")
+    }
+    let names = Dictionary(state.1.map { ($0.id.rawValue, $0.name) }) { a, _ in a }
+    let locale = context.boardSettings.locale
+    return try context.site.records.accessLog(query).map {
+        AccessLogView($0, calendar: calendar, locale: locale, doorName: names[$0.door])
     }
 }
 

@@ -5,6 +5,7 @@ import ArgumentParser
 import CantineCore
 import CantineDaemon
 import CantineProtocol
+import CantineSite
 import CantineStore
 import Foundation
 
@@ -71,14 +72,16 @@ struct Log: AsyncParsableCommand, HasGlobalOptions {
             member: member, door: door, outcome: outcome,
             sinceUs: try since.map { try calendar.moment($0, now: now).micros },
             untilUs: try until.map { try calendar.moment($0, now: now).micros }, limit: limit)
+        let locale = config.settings.site.locale
         let rows = try SiteClient(config: config, logger: global.logger).openStore().accessLog(query)
+            .map { AccessLogView($0, calendar: calendar, locale: locale) }
         if output.json { return try printJSON(rows) }
         printTable(
-            ["TIME", "DOOR", "MEMBER", "DECISION", "PLAN"],
+            ["TIME", "DOOR", "MEMBER", "DECISION", "PLAN", "WHY"],
             rows.map { r in
                 [
-                    calendar.text(Instant(micros: r.atUs)), r.door,
-                    r.memberId.map { id in r.memberName.map { "\(id) (\($0))" } ?? id } ?? "-", r.reason, r.plan ?? "",
+                    r.local, r.door, r.member.map { id in r.memberName.map { "\(id) (\($0))" } ?? id } ?? "-", r.reason,
+                    r.plan ?? "", r.by.map { "\($0): \(r.note ?? "")" } ?? r.label,
                 ]
             })
     }

@@ -384,7 +384,11 @@ import Testing
         #expect(remote.contains(.relay("entree", .unlock(.seconds(5)))))
         #expect(
             remote.contains(
-                .notify(.access(AccessRecord(door: "entree", member: nil, reason: .remote, at: Fixture.t0)))))
+                .notify(
+                    .access(
+                        AccessRecord(
+                            door: "entree", member: nil, reason: .remote, at: Fixture.t0, by: "alice",
+                            note: "delivery")))))
         #expect(s.present.isEmpty)
     }
 

@@ -382,5 +382,50 @@ extension Array where Element == UInt8 {
         #expect(try await browser.evaluate("window.stayed === true") as? Bool == true)
         #expect(try await browser.evaluate("document.body.classList.contains('admin')") as? Bool == true)
         #expect(try await browser.screenshot(to: shots + "/demo-staff.png") > 10_000)
+
+        // A remote unlock through the dashboard's form: its row in the log names who and why.
+        try await browser.evaluate(
+            """
+            document.querySelector('#doors li[data-door=entree] button').click();
+            const form = document.getElementById('unlock-form');
+            form.querySelector('[name=reason]').value = 'delivery';
+            form.querySelector('[name=confirm]').checked = true;
+            form.requestSubmit();
+            """)
+        #expect(
+            try await browser.waitFor(
+                "[...document.querySelectorAll('#log tr')].some(r => r.textContent.includes('staff:admin: delivery'))"))
+        // Every row has its date and time in the site's zone.
+        #expect(
+            try await browser.evaluate(
+                "[...document.querySelectorAll('#log tr td:first-child')].every(td => /^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d$/.test(td.textContent))"
+            ) as? Bool == true)
+
+        // At a manager's desk and on a phone walking the floor: no panel taller than the
+        // viewport (the findings scroll within theirs), nothing wider than the screen.
+        for (name, width, height, mobile) in [("1440x900", 1440, 900, false), ("390x844", 390, 844, true)] {
+            try await browser.call(
+                "Emulation.setDeviceMetricsOverride",
+                ["width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile])
+            #expect(try await browser.waitFor("window.innerWidth === \(width)"))
+            let tallest = try await browser.evaluate(
+                "Math.max(...[...document.querySelectorAll('main > section')].map(s => s.getBoundingClientRect().height))"
+            )
+            #expect((tallest as? Double ?? 1e9) <= Double(height), "\(name): a panel is \(tallest ?? "?") px tall")
+            #expect(
+                try await browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth") as? Bool
+                    == true,
+                "\(name): the page is wider than the screen")
+            let clipped = try await browser.evaluate(
+                "[...document.querySelectorAll('main table')].filter(t => t.offsetParent && t.scrollWidth > t.parentElement.clientWidth + 1).map(t => t.parentElement.id || t.closest('section').id)"
+            )
+            #expect((clipped as? [Any])?.isEmpty == true, "\(name): tables wider than their panel: \(clipped ?? "?")")
+            #expect(try await browser.screenshot(to: shots + "/staff-\(name).png") > 10_000)
+            for panel in ["floor", "findings", "presence", "log"] {
+                try await browser.evaluate("document.getElementById('\(panel)-panel').scrollIntoView()")
+                #expect(try await browser.screenshot(to: shots + "/staff-\(panel)-\(name).png") > 5_000)
+            }
+            try await browser.evaluate("window.scrollTo(0, 0)")
+        }
     }
 }

@@ -69,37 +69,88 @@ function renderDoors(doors) {
   }
   options($('log-door'), doors.map((d) => [d.door, d.name]), 'all doors');
 }
+/** A time as the site's clocks show it, with its date when it is not today. */
+function when(iso) {
+  if (!iso) return '';
+  const day = new Date(iso).toLocaleDateString('en-CA', {timeZone: me.time_zone});
+  return (day === me.today ? '' : day + ' ') + hhmm(iso);
+}
+/** Findings that need someone now, grouped by kind and cause: one line and one action per group. */
 function renderFindings(findings) {
   const ul = clear($('findings'));
-  if (!findings.length) ul.appendChild(el('li', null, 'Nothing to look at.'));
-  for (const f of findings) {
-    const li = el('li', null, f.kind + ' — ' + (f.desk || f.room || '') + ': ' + f.detail
-      + (f.member_name ? ' (' + f.member_name + ')' : '') + ' since ' + hhmm(f.raised_at));
+  const open = findings.filter((f) => f.state === 'raised');
+  $('findings-count').textContent = open.length ? '(' + open.length + ')' : '';
+  if (!open.length) ul.appendChild(el('li', null, 'Nothing to look at.'));
+  const groups = new Map();
+  for (const f of open) {
+    const key = f.kind + '|' + f.detail;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(f);
+  }
+  for (const group of groups.values()) {
+    const f = group[0];
+    const subjects = group.map((g) => (g.desk || g.room || '') + (g.member_name ? ' (' + g.member_name + ')' : ''))
+      .filter((s) => s).join(', ');
+    const first = group.map((g) => g.raised_at).sort()[0];
+    const li = el('li', null, (group.length > 1 ? group.length + ' × ' : '') + f.kind + ' — ' + f.detail
+      + (subjects ? ': ' + subjects : '') + ', since ' + when(first));
     li.dataset.finding = f.id;
-    for (const action of f.actions) {
-      const b = el('button', null, action); b.type = 'button';
+    li.dataset.count = String(group.length);
+    const actions = f.actions.filter((a) => group.length === 1 || a !== 'attach');
+    for (const action of actions) {
+      const b = el('button', null, group.length > 1 ? action + ' all' : action); b.type = 'button';
       b.addEventListener('click', async () => {
         const fields = {action};
         if (action === 'attach') { const m = prompt('Member id of the walk-in'); if (!m) return; fields.member = m; }
-        const {ok, answer} = await post('/api/findings/' + encodeURIComponent(f.id) + '/resolve', fields);
-        flash(ok ? answer.message : answer.error, ok); refresh();
+        let last = null;
+        for (const g of group) {
+          last = await post('/api/findings/' + encodeURIComponent(g.id) + '/resolve', fields);
+          if (!last.ok) break;
+        }
+        flash(last.ok ? (group.length > 1 ? group.length + ' findings: ' + action : last.answer.message) : last.answer.error, last.ok);
+        refresh();
       });
       li.append(' ', b);
     }
     ul.appendChild(li);
   }
 }
-async function loadLog() {
-  const params = new URLSearchParams(new FormData($('log-filter')));
-  for (const [k, v] of [...params]) if (!v) params.delete(k);
-  const rows = await get('/api/access-log?' + params.toString());
-  const body = clear($('log'));
-  for (const r of rows) {
+function renderPresence(people) {
+  $('presence-count').textContent = '(' + people.length + ')';
+  const body = clear($('presence'));
+  for (const p of people) {
     const tr = el('tr');
-    tr.append(el('td', null, hhmm(r.at)), el('td', null, r.door), el('td', null, r.member_name || r.member || '—'),
-      el('td', r.granted ? 'granted' : 'denied', r.reason));
+    tr.dataset.member = p.member;
+    tr.append(el('td', null, p.name || p.member), el('td', null, when(p.since)),
+      el('td', null, [p.plan, p.booking].filter((x) => x).join(', ') || '—'));
     body.appendChild(tr);
   }
+}
+let logBefore = null;
+function logParams() {
+  const params = new URLSearchParams(new FormData($('log-filter')));
+  for (const [k, v] of [...params]) if (!v) params.delete(k);
+  return params;
+}
+/** The access log for the filter; `more` adds the next (older) page below. */
+async function loadLog(more) {
+  const params = logParams();
+  $('log-csv').href = '/api/access-log.csv?' + params.toString();
+  if (more && logBefore) params.set('before', logBefore);
+  const rows = await get('/api/access-log?' + params.toString());
+  const body = more ? $('log') : clear($('log'));
+  for (const r of rows) {
+    const tr = el('tr');
+    tr.dataset.seq = String(r.seq);
+    const decision = el('td', r.granted ? 'granted' : 'denied', r.label);
+    decision.title = r.reason;
+    if (r.by) decision.appendChild(el('div', 'note', r.by + ': ' + (r.note || '')));
+    tr.append(el('td', null, r.local), el('td', null, r.door_name || r.door),
+      el('td', null, r.member_name || r.member || '—'), decision);
+    body.appendChild(tr);
+  }
+  if (rows.length) logBefore = String(rows[rows.length - 1].seq);
+  $('log-more').hidden = rows.length < 50;
 }
 function renderBookings(bookings) {
   const ul = clear($('bookings'));
@@ -165,12 +216,13 @@ async function refresh() {
     const [occ, desks, rooms, doors, findings, bookings, sessions] = await Promise.all([
       get('/api/occupancy'), get('/api/desks'), get('/api/rooms'), get('/api/doors'), get('/api/findings'),
       get('/api/bookings'), get('/api/sessions/today')]);
-    $('people').textContent = occ.people_present + ' / ' + occ.capacity + ' present';
+    $('people').textContent = occ.people_present + ' / ' + occ.capacity + ' present (' + occ.badged_in + ' badged in)';
     renderFloor(desks); renderRooms(rooms); renderDoors(doors); renderFindings(findings);
     renderBookings(bookings); renderSessions(sessions);
     renderMembers(await get('/api/members')); renderCards(await get('/api/unknown-cards'));
+    renderPresence(await get('/api/presence'));
     await refreshNetwork();
-    await loadLog();
+    await loadLog(false);
     document.body.dataset.updates = String(Number(document.body.dataset.updates) + 1);
   } catch (e) { flash(String(e.message || e), false); }
 }
@@ -219,13 +271,14 @@ document.addEventListener('DOMContentLoaded', async () => {
   me = await get('/api/me');
   $('who').textContent = me.display_name + ' (' + me.role + ')';
   if (me.role === 'admin') document.body.classList.add('admin');
-  const today = new Date().toISOString().slice(0, 10);
-  for (const d of document.querySelectorAll('input.today')) d.value = today;
+  // The site's date, not the browser's: between midnight and 01:00 Paris the UTC date is yesterday.
+  for (const d of document.querySelectorAll('input.today')) { d.value = me.today; d.defaultValue = me.today; }
   for (const form of document.querySelectorAll('form.action, #unlock-form')) {
     form.addEventListener('submit', (e) => { e.preventDefault(); submit(form); });
   }
   $('unlock-form').querySelector('[data-cancel]').addEventListener('click', () => { $('unlock-form').hidden = true; });
-  $('log-filter').addEventListener('submit', (e) => { e.preventDefault(); loadLog(); });
+  $('log-filter').addEventListener('submit', (e) => { e.preventDefault(); loadLog(false); });
+  $('log-more').addEventListener('click', () => loadLog(true));
   $('logout').addEventListener('click', async () => { await post('/logout'); location.href = '/login'; });
   await refresh();
   connect();
