@@ -118,14 +118,16 @@ extension Store {
             clauses.append("a.seq < ?")
             args.append(b)
         }
-        if let text = q.search, !text.isEmpty {
-            let pattern =
-                "%"
-                + text.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
-            clauses.append("(m.name LIKE ? ESCAPE '\\' OR a.member_id LIKE ? ESCAPE '\\')")
-            args.append(pattern)
-            args.append(pattern)
+        if let text = q.search?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            // Names as people type them: "ines" finds Inès, "LEFEVRE" Lefèvre (SQLite's LIKE
+            // folds ASCII case only), by the members whose name or id holds the text.
+            let wanted = Self.folded(text)
+            let ids = try members().filter {
+                Self.folded($0.name).contains(wanted) || Self.folded($0.id).contains(wanted)
+            }
+            .map(\.id)
+            clauses.append("a.member_id IN (\(ids.map { _ in "?" }.joined(separator: ",")))")
+            args.append(contentsOf: ids)
         }
         let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         args.append(q.limit)
@@ -143,6 +145,11 @@ extension Store {
                     reason: $0[6], plan: $0[7], by: $0[8], note: $0[9])
             }
         }
+    }
+
+    /// Text folded for search: case and accents ignored.
+    public static func folded(_ text: String) -> String {
+        text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
     }
 
     /// Unknown cards read after journal entry `afterSeq` (at `door` if given), oldest first.

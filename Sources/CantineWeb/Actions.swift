@@ -172,6 +172,18 @@ func actionRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
         return try await run(.addMember(id: nil, name: name, email: email), who)
     }
 
+    router.post("/api/members/{id}/plans") { request, ctx -> Response in
+        let who = try ctx.require(.staff)
+        let id = ctx.parameters.get("id") ?? ""
+        var form = try await Form.read(request, context: ctx)
+        let kind = form.choice("kind", PlanKind.self, "the plan")
+        let from = form.optional("from") != nil ? form.date("from", "the first day") : "today"
+        let days = form.integer("days", "the number of days", in: 1...SiteCalendar.maxDays, fallback: 1)
+        try form.check()
+        guard let kind else { throw WebError(.unprocessableContent, "the plan is required") }
+        return try await run(.grantPlan(member: id, kind: kind, from: from, days: days), who)
+    }
+
     router.post("/api/badges") { request, ctx -> Response in
         let who = try ctx.require(.admin)
         var form = try await Form.read(request, context: ctx)

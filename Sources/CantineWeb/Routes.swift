@@ -129,7 +129,13 @@ func readRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
     router.get("/api/unknown-cards") { _, ctx -> Response in
         _ = try ctx.require(.staff)
         let since = (engine.now - .minutes(24 * 60)).micros
+        // A card enrolled since it was refused is no longer unknown.
+        let enrolled = Set(
+            try context.site.records.credentials(member: nil).filter { $0.revokedUs == nil }.map {
+                "\($0.format)/\($0.facility)/\($0.cardNumber)"
+            })
         let reads = try context.site.records.unknownReads(afterSeq: 0, door: nil, sinceUs: since)
+            .filter { !enrolled.contains("\($0.format)/\($0.facility)/\($0.cardNumber)") }
         return try json(Array(reads.reversed().prefix(20)))
     }
     router.get("/api/stream") { request, _ -> Response in

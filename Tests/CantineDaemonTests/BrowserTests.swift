@@ -421,7 +421,7 @@ extension Array where Element == UInt8 {
             )
             #expect((clipped as? [Any])?.isEmpty == true, "\(name): tables wider than their panel: \(clipped ?? "?")")
             #expect(try await browser.screenshot(to: shots + "/staff-\(name).png") > 10_000)
-            for panel in ["floor", "findings", "presence", "log"] {
+            for panel in ["floor", "findings", "presence", "log", "members"] {
                 try await browser.evaluate("document.getElementById('\(panel)-panel').scrollIntoView()")
                 #expect(try await browser.screenshot(to: shots + "/staff-\(panel)-\(name).png") > 5_000)
             }

@@ -184,11 +184,18 @@ function renderSessions(sessions) {
     li.append(' ', edit, ' ', del); ul.appendChild(li);
   }
 }
+/** Text as people type it: case and accents ignored ("ines" finds Inès). */
+function folded(text) { return String(text || '').normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase(); }
+let allMembers = [];
 function renderMembers(members) {
+  allMembers = members;
+  const wanted = folded($('member-search').value.trim());
   const ul = clear($('members'));
-  for (const m of members) {
+  const shown = members.filter((m) => !wanted || folded(m.name).includes(wanted) || folded(m.id).includes(wanted));
+  if (!shown.length) ul.appendChild(el('li', null, wanted ? 'No member matches “' + $('member-search').value + '”.' : 'No members yet.'));
+  for (const m of shown) {
     const badges = m.badges.filter((b) => !b.revoked).map((b) => b.id).join(', ');
-    const li = el('li', null, m.name + ' (' + m.id + ') — ' + m.status + (m.plan ? ', ' + m.plan : '')
+    const li = el('li', null, m.name + ' (' + m.id + ') — ' + m.status + (m.plan ? ', ' + m.plan : ', no plan')
       + (m.present ? ', inside' : '') + (badges ? ' — badges: ' + badges : ''));
     li.dataset.member = m.id;
     if (document.body.classList.contains('admin')) {
@@ -253,7 +260,12 @@ function later() { clearTimeout(refreshTimer); refreshTimer = setTimeout(refresh
 function clearErrors(form) { for (const s of form.querySelectorAll('[data-error-for]')) s.textContent = ''; }
 async function submit(form) {
   clearErrors(form);
-  const {ok, answer} = await post(form.dataset.action, new FormData(form));
+  const fields = new FormData(form);
+  const action = form.dataset.actionTemplate
+    ? form.dataset.actionTemplate.replace('{member}', encodeURIComponent(fields.get('member') || ''))
+    : form.dataset.action;
+  if (form.dataset.actionTemplate) fields.delete('member');
+  const {ok, answer} = await post(action, fields);
   if (ok) { flash(answer.message, true); form.reset(); if (form.id === 'unlock-form') form.hidden = true; later(); return; }
   flash(answer.error, false);
   for (const [field, message] of Object.entries(answer.fields || {})) {
@@ -279,6 +291,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('unlock-form').querySelector('[data-cancel]').addEventListener('click', () => { $('unlock-form').hidden = true; });
   $('log-filter').addEventListener('submit', (e) => { e.preventDefault(); loadLog(false); });
   $('log-more').addEventListener('click', () => loadLog(true));
+  $('member-search').addEventListener('input', () => renderMembers(allMembers));
   $('logout').addEventListener('click', async () => { await post('/logout'); location.href = '/login'; });
   await refresh();
   connect();
