@@ -2,25 +2,13 @@
 // The entrance blackboard: listens to /display/stream (EventSource reconnects by itself and
 // sends Last-Event-ID), renders each board with textContent only (titles are never HTML),
 // keeps a clock in the site's time zone and greets members for a few seconds.
-// Uses $ and el from /common.js.
-const T = {
-  fr: { today: "Aujourd'hui", desks: "Postes libres", rooms: "Salles", now: "en cours",
-        next: "ensuite", starting: "vient de commencer : entrez !", pause: "Pause",
-        freeUntil: "libre jusqu'à", busyUntil: "occupée jusqu'à", freeDay: "libre",
-        busy: "occupée", present: "présents", welcome: n => "Bienvenue, " + n + " !",
-        offline: "reconnexion…", empty: "Pas de session aujourd'hui : le bar est ouvert." },
-  en: { today: "Today", desks: "Free desks", rooms: "Rooms", now: "now", next: "next",
-        starting: "just started: come in!", pause: "Break", freeUntil: "free until",
-        busyUntil: "busy until", freeDay: "free", busy: "busy", present: "present",
-        welcome: n => "Welcome, " + n + "!", offline: "reconnecting…",
-        empty: "No sessions today: the bar is open." }
-};
-let t = T.fr, zone = "Europe/Paris", locale = "fr";
+// Uses $, el and the words of the site's language (strings) from /common.js.
+let t = strings("fr"), zone = "Europe/Paris", locale = "fr";
 function tick() {
   $("clock").textContent = new Intl.DateTimeFormat(locale, { timeZone: zone, hour: "2-digit", minute: "2-digit" }).format(new Date());
 }
 function render(b) {
-  locale = b.locale === "en" ? "en" : "fr"; t = T[locale]; zone = b.time_zone;
+  locale = b.locale === "en" ? "en" : "fr"; t = strings(locale); zone = b.time_zone;
   document.documentElement.lang = locale;
   const day = new Intl.DateTimeFormat(locale, { timeZone: zone, weekday: "long", day: "numeric", month: "long" }).format(new Date(b.date + "T12:00:00Z"));
   $("title").textContent = b.site + " · " + day;

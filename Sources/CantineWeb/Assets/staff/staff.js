@@ -1,7 +1,16 @@
 'use strict';
 // The staff dashboard: reads /api/*, listens to /api/stream, posts actions with the CSRF token.
-// Uses $, el and clear from /common.js.
+// Uses $, el, clear and the words of the site's language (strings) from /common.js.
 let me = null;
+let t = strings('fr');
+/** A word of the site's language for `key` (the key itself when the table has none). */
+function word(key) { return typeof t[key] === 'string' ? t[key] : key; }
+/** Sets the page's fixed words in the site's language. */
+function translate() {
+  document.documentElement.lang = me.locale === 'en' ? 'en' : 'fr';
+  for (const node of document.querySelectorAll('[data-t]')) node.textContent = word(node.dataset.t);
+  for (const node of document.querySelectorAll('[data-t-placeholder]')) node.placeholder = word(node.dataset.tPlaceholder);
+}
 let refreshTimer = null;
 function hhmm(iso) {
   return iso ? new Date(iso).toLocaleTimeString('fr-FR', {hour: '2-digit', minute: '2-digit', timeZone: me.time_zone}) : '';
@@ -28,46 +37,49 @@ function options(select, items, blank) {
   if ([...select.options].some((o) => o.value === keep)) select.value = keep;
 }
 
+let zoneNames = new Map();
 function renderFloor(desks) {
   const floor = clear($('floor'));
   const zones = new Map();
   for (const d of desks) { if (!zones.has(d.zone)) zones.set(d.zone, []); zones.get(d.zone).push(d); }
   for (const [zone, list] of zones) {
-    const z = el('div', 'zone'); z.appendChild(el('h3', null, zone));
+    const z = el('div', 'zone'); z.appendChild(el('h3', null, zoneNames.get(zone) || zone));
     const row = el('div', 'desks');
     for (const d of list) {
       const cell = el('span', 'desk ' + d.status, d.desk);
       cell.dataset.desk = d.desk; cell.dataset.status = d.status;
-      cell.title = d.name + ': ' + d.status.replace('_', ' ') + (d.booking ? ' — ' + (d.booking.member_name || d.booking.member) : '');
+      cell.title = d.name + ': ' + word(d.status) + (d.booking ? ' — ' + (d.booking.member_name || d.booking.member) : '');
       row.appendChild(cell);
     }
     z.appendChild(row); floor.appendChild(z);
   }
-  options($('desk-choice'), desks.map((d) => [d.desk, d.desk + ' (' + d.zone + ')']));
+  options($('desk-choice'), desks.map((d) => [d.desk, d.name + ' (' + (zoneNames.get(d.zone) || d.zone) + ')']));
 }
+let roomNames = new Map();
 function renderRooms(rooms) {
   const ul = clear($('rooms'));
   for (const r of rooms) {
-    const text = r.name + ': ' + (r.busy ? 'busy until ' + hhmm(r.until) : r.until ? 'free until ' + hhmm(r.until) : 'free')
-      + (r.occupancy ? ' — sensor: ' + r.occupancy : '');
+    const text = r.name + ': ' + (r.busy ? t.busyUntilTime(hhmm(r.until)) : r.until ? t.freeUntilTime(hhmm(r.until)) : word('free'))
+      + (r.occupancy ? ' — ' + word('sensor') + ' : ' + word(r.occupancy) : '');
     ul.appendChild(el('li', null, text));
   }
-  for (const s of document.querySelectorAll('.room-choice')) options(s, rooms.map((r) => [r.room, r.name]), 'whole site');
+  roomNames = new Map(rooms.map((r) => [r.room, r.name]));
+  for (const s of document.querySelectorAll('.room-choice')) options(s, rooms.map((r) => [r.room, r.name]), word('wholeSite'));
 }
 function renderDoors(doors) {
   const ul = clear($('doors'));
   for (const d of doors) {
-    const li = el('li', null, d.name + ': ' + d.state);
+    const li = el('li', null, d.name + ': ' + word(d.state));
     li.dataset.door = d.door;
-    if (d.alarms.length) li.appendChild(el('span', 'alarm', ' alarm: ' + d.alarms.join(', ')));
-    const b = el('button', null, 'Unlock…'); b.type = 'button';
+    if (d.alarms.length) li.appendChild(el('span', 'alarm', ' ' + word('alarm') + ' : ' + d.alarms.join(', ')));
+    const b = el('button', null, word('unlockAsk')); b.type = 'button';
     b.addEventListener('click', () => {
       const f = $('unlock-form'); f.hidden = false; f.dataset.action = '/api/doors/' + encodeURIComponent(d.door) + '/unlock';
       $('unlock-door').textContent = d.name; f.reset();
     });
     li.append(' ', b); ul.appendChild(li);
   }
-  options($('log-door'), doors.map((d) => [d.door, d.name]), 'all doors');
+  options($('log-door'), doors.map((d) => [d.door, d.name]), word('allDoors'));
 }
 /** A time as the site's clocks show it, with its date when it is not today. */
 function when(iso) {
@@ -80,7 +92,7 @@ function renderFindings(findings) {
   const ul = clear($('findings'));
   const open = findings.filter((f) => f.state === 'raised');
   $('findings-count').textContent = open.length ? '(' + open.length + ')' : '';
-  if (!open.length) ul.appendChild(el('li', null, 'Nothing to look at.'));
+  if (!open.length) ul.appendChild(el('li', null, word('nothing')));
   const groups = new Map();
   for (const f of open) {
     const key = f.kind + '|' + f.detail;
@@ -89,25 +101,25 @@ function renderFindings(findings) {
   }
   for (const group of groups.values()) {
     const f = group[0];
-    const subjects = group.map((g) => (g.desk || g.room || '') + (g.member_name ? ' (' + g.member_name + ')' : ''))
+    const subjects = group.map((g) => (g.desk || roomNames.get(g.room) || g.room || '') + (g.member_name ? ' (' + g.member_name + ')' : ''))
       .filter((s) => s).join(', ');
     const first = group.map((g) => g.raised_at).sort()[0];
-    const li = el('li', null, (group.length > 1 ? group.length + ' × ' : '') + f.kind + ' — ' + f.detail
-      + (subjects ? ': ' + subjects : '') + ', since ' + when(first));
+    const li = el('li', null, (group.length > 1 ? group.length + ' × ' : '') + word(f.kind) + ' — ' + f.detail
+      + (subjects ? ' : ' + subjects : '') + ', ' + t.sinceTime(when(first)));
     li.dataset.finding = f.id;
     li.dataset.count = String(group.length);
     const actions = f.actions.filter((a) => group.length === 1 || a !== 'attach');
     for (const action of actions) {
-      const b = el('button', null, group.length > 1 ? action + ' all' : action); b.type = 'button';
+      const b = el('button', null, group.length > 1 ? t.allOf(word(action)) : word(action)); b.type = 'button';
       b.addEventListener('click', async () => {
         const fields = {action};
-        if (action === 'attach') { const m = prompt('Member id of the walk-in'); if (!m) return; fields.member = m; }
+        if (action === 'attach') { const m = await pickMember(); if (!m) return; fields.member = m; }
         let last = null;
         for (const g of group) {
           last = await post('/api/findings/' + encodeURIComponent(g.id) + '/resolve', fields);
           if (!last.ok) break;
         }
-        flash(last.ok ? (group.length > 1 ? group.length + ' findings: ' + action : last.answer.message) : last.answer.error, last.ok);
+        flash(last.ok ? (group.length > 1 ? t.findingsDone(group.length, word(action)) : last.answer.message) : last.answer.error, last.ok);
         refresh();
       });
       li.append(' ', b);
@@ -122,7 +134,7 @@ function renderPresence(people) {
     const tr = el('tr');
     tr.dataset.member = p.member;
     tr.append(el('td', null, p.name || p.member), el('td', null, when(p.since)),
-      el('td', null, [p.plan, p.booking].filter((x) => x).join(', ') || '—'));
+      el('td', null, [p.plan && word(p.plan), p.booking].filter((x) => x).join(', ') || '—'));
     body.appendChild(tr);
   }
 }
@@ -155,8 +167,9 @@ async function loadLog(more) {
 function renderBookings(bookings) {
   const ul = clear($('bookings'));
   for (const b of bookings) {
-    const li = el('li', null, b.resource + ' — ' + (b.member_name || b.member) + ', ' + hhmm(b.start) + '–' + hhmm(b.end) + ' (' + b.status + ')');
-    const c = el('button', null, 'Cancel'); c.type = 'button';
+    const what = b.kind === 'room' ? (roomNames.get(b.resource) || b.resource) : b.resource;
+    const li = el('li', null, what + ' — ' + (b.member_name || b.member) + ', ' + hhmm(b.start) + '–' + hhmm(b.end) + ' (' + word(b.status) + ')');
+    const c = el('button', null, word('cancel')); c.type = 'button';
     c.addEventListener('click', async () => {
       const {ok, answer} = await post('/api/bookings/' + encodeURIComponent(b.id) + '/cancel');
       flash(ok ? answer.message : answer.error, ok); refresh();
@@ -167,16 +180,16 @@ function renderBookings(bookings) {
 function renderSessions(sessions) {
   const ul = clear($('sessions'));
   for (const s of sessions) {
-    const li = el('li', null, s.start + '–' + s.end + ' ' + s.title + (s.room ? ' (' + s.room + ')' : ''));
+    const li = el('li', null, s.start + '–' + s.end + ' ' + s.title + (s.room ? ' (' + (roomNames.get(s.room) || s.room) + ')' : ''));
     li.dataset.session = s.id;
-    const edit = el('button', null, 'Move…'); edit.type = 'button';
+    const edit = el('button', null, word('move')); edit.type = 'button';
     edit.addEventListener('click', async () => {
       const start = prompt('New start (HH:MM)', s.start); if (!start) return;
       const end = prompt('New end (HH:MM)', s.end); if (!end) return;
       const {ok, answer} = await post('/api/sessions/' + encodeURIComponent(s.id), {start, end});
       flash(ok ? answer.message : answer.error, ok); refresh();
     });
-    const del = el('button', null, 'Remove'); del.type = 'button';
+    const del = el('button', null, word('remove')); del.type = 'button';
     del.addEventListener('click', async () => {
       const {ok, answer} = await post('/api/sessions/' + encodeURIComponent(s.id) + '/delete');
       flash(ok ? answer.message : answer.error, ok); refresh();
@@ -192,17 +205,17 @@ function renderMembers(members) {
   const wanted = folded($('member-search').value.trim());
   const ul = clear($('members'));
   const shown = members.filter((m) => !wanted || folded(m.name).includes(wanted) || folded(m.id).includes(wanted));
-  if (!shown.length) ul.appendChild(el('li', null, wanted ? 'No member matches “' + $('member-search').value + '”.' : 'No members yet.'));
+  if (!shown.length) ul.appendChild(el('li', null, wanted ? t.noMatch($('member-search').value) : word('noMembers')));
   for (const m of shown) {
     const badges = m.badges.filter((b) => !b.revoked).map((b) => b.id).join(', ');
-    const li = el('li', null, m.name + ' (' + m.id + ') — ' + m.status + (m.plan ? ', ' + m.plan : ', no plan')
-      + (m.present ? ', inside' : '') + (badges ? ' — badges: ' + badges : ''));
+    const li = el('li', null, m.name + ' (' + m.id + ') — ' + m.status + ', ' + (m.plan ? word(m.plan) : word('noPlan'))
+      + (m.present ? ', ' + word('inside') : '') + (badges ? ' — ' + word('badges') + ' : ' + badges : ''));
     li.dataset.member = m.id;
     if (document.body.classList.contains('admin')) {
       // Their rights: a copy of everything held about them, and erasure (typed id to confirm).
-      const data = el('a', null, 'export'); data.href = '/api/members/' + encodeURIComponent(m.id) + '/export';
+      const data = el('a', null, word('export')); data.href = '/api/members/' + encodeURIComponent(m.id) + '/export';
       data.download = m.id + '.json';
-      const erase = el('button', null, 'erase'); erase.type = 'button';
+      const erase = el('button', null, word('erase')); erase.type = 'button';
       erase.addEventListener('click', async () => {
         const typed = prompt('Erasing ' + m.name + ' cannot be undone. Type their id (' + m.id + ') to confirm:');
         if (typed === null) return;
@@ -215,6 +228,29 @@ function renderMembers(members) {
   }
   for (const s of document.querySelectorAll('select.members')) options(s, members.map((m) => [m.id, m.name]));
 }
+/** Asks which member, by name with a typeahead (never a raw id); resolves to their id, or null. */
+function pickMember() {
+  return new Promise((resolve) => {
+    const dialog = el('dialog'); dialog.id = 'pick-member';
+    const form = el('form'); form.method = 'dialog';
+    const input = el('input'); input.setAttribute('list', 'member-names'); input.autocomplete = 'off';
+    const list = el('datalist'); list.id = 'member-names';
+    for (const m of allMembers) { const o = el('option'); o.value = m.name + ' (' + m.id + ')'; list.appendChild(o); }
+    const label = el('label', null, word('attachWho')); label.append(' ', input);
+    const ok = el('button', null, word('attach')); ok.value = 'ok';
+    const cancel = el('button', null, word('cancel')); cancel.type = 'button';
+    cancel.addEventListener('click', () => dialog.close('cancel'));
+    form.append(label, list, ' ', ok, ' ', cancel); dialog.appendChild(form);
+    document.body.appendChild(dialog);
+    dialog.addEventListener('close', () => {
+      const id = /\(([^()]+)\)$/.exec(input.value);
+      const match = allMembers.find((m) => id && m.id === id[1]) || allMembers.find((m) => folded(m.name) === folded(input.value));
+      dialog.remove();
+      resolve(dialog.returnValue === 'ok' && match ? match.id : null);
+    });
+    dialog.showModal();
+  });
+}
 function renderCards(cards) {
   options($('unknown-cards'), cards.map((c) => [String(c.seq), hhmm(new Date(c.at_us / 1000).toISOString()) + ' at ' + c.door + ': ' + c.facility + '/' + c.card_number]));
 }
@@ -223,7 +259,8 @@ async function refresh() {
     const [occ, desks, rooms, doors, findings, bookings, sessions] = await Promise.all([
       get('/api/occupancy'), get('/api/desks'), get('/api/rooms'), get('/api/doors'), get('/api/findings'),
       get('/api/bookings'), get('/api/sessions/today')]);
-    $('people').textContent = occ.people_present + ' / ' + occ.capacity + ' present (' + occ.badged_in + ' badged in)';
+    $('people').textContent = t.people(occ.people_present, occ.capacity, occ.badged_in);
+    zoneNames = new Map(occ.zones.map((z) => [z.zone, z.name]));
     renderFloor(desks); renderRooms(rooms); renderDoors(doors); renderFindings(findings);
     renderBookings(bookings); renderSessions(sessions);
     renderMembers(await get('/api/members')); renderCards(await get('/api/unknown-cards'));
@@ -274,13 +311,15 @@ async function submit(form) {
 }
 function connect() {
   const source = new EventSource('/api/stream');
-  source.onopen = () => { $('live').textContent = 'live'; $('live').className = 'on'; later(); };
-  source.onerror = () => { $('live').textContent = 'reconnecting…'; $('live').className = 'off'; };
+  source.onopen = () => { $('live').textContent = word('live'); $('live').className = 'on'; later(); };
+  source.onerror = () => { $('live').textContent = word('reconnecting'); $('live').className = 'off'; };
   source.onmessage = later;
   source.addEventListener('reset', later);
 }
 document.addEventListener('DOMContentLoaded', async () => {
   me = await get('/api/me');
+  t = strings(me.locale);
+  translate();
   $('who').textContent = me.display_name + ' (' + me.role + ')';
   if (me.role === 'admin') document.body.classList.add('admin');
   // The site's date, not the browser's: between midnight and 01:00 Paris the UTC date is yesterday.
