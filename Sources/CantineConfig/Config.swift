@@ -179,7 +179,10 @@ public struct Config: Codable, Equatable, Sendable {
 }
 
 /// A number of seconds (or hours), written as an integer (`5`) or a decimal (`2.5`).
-public struct Seconds: Codable, Equatable, Sendable {
+public typealias Seconds = Number
+
+/// A TOML number, integer or float (`x = 3`, `x = 2.5`): TOMLKit decodes an integer only as one.
+public struct Number: Codable, Equatable, Sendable {
     public var value: Double
     public init(_ value: Double) { self.value = value }
     public init(from decoder: any Decoder) throws {

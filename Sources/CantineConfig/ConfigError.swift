@@ -31,6 +31,22 @@ struct Checks {
 
     func fail(_ key: String, _ what: String) -> ConfigError { ConfigError("config \(file): \(key): \(what)") }
 
+    /// A place on the floor plan: x and y together, each from 0 to 500 plan units; a size from
+    /// 0.5 to 100, and only with a place.
+    func position(_ entry: String, x: Double?, y: Double?, width: Double?, height: Double?) throws(ConfigError) {
+        if (x == nil) != (y == nil) {
+            throw fail(entry, "a place on the floor plan needs both x and y (plan units: a desk is 1 × 1)")
+        }
+        for (key, value) in [("x", x), ("y", y)] {
+            if let value, !(0...500).contains(value) { throw fail("\(entry).\(key)", "expected 0 to 500 plan units") }
+        }
+        for (key, value) in [("width", width), ("height", height)] {
+            guard let value else { continue }
+            if x == nil { throw fail("\(entry).\(key)", "a size needs a place: set x and y too") }
+            if !(0.5...100).contains(value) { throw fail("\(entry).\(key)", "expected 0.5 to 100 plan units") }
+        }
+    }
+
     func slug(_ key: String, _ value: String) throws(ConfigError) {
         guard Slug.isValid(value) else {
             throw fail(key, "'\(value)' is not a valid id: use 1–64 of a-z 0-9 - _ (lower case)")
@@ -130,6 +146,8 @@ extension Config {
             return "an array of \"HH:MM-HH:MM\" strings"
         case "lat", "lon":
             return "a number of degrees"
+        case "x", "y", "width", "height":
+            return "a number of plan units (a desk is 1 × 1)"
         case "site", "database", "http", "mqtt", "gpio", "access", "sensors", "program", "reconcile", "display",
             "spaceapi", "retention", "network":
             return "a table ([\(key)])"

@@ -130,17 +130,34 @@ public struct Door: Codable, Equatable, Sendable {
     }
 }
 
+/// Where a desk or room is drawn on the floor plan, in plan units (a desk is 1 × 1).
+public struct PlanPosition: Codable, Equatable, Sendable {
+    public var x: Double
+    public var y: Double
+    public var width: Double?
+    public var height: Double?
+    public init(x: Double, y: Double, width: Double? = nil, height: Double? = nil) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+}
+
 public struct Desk: Codable, Equatable, Sendable {
     public var id: DeskID
     public var name: String
     public var zone: ZoneID
     /// Where its occupancy comes from (nil: no sensor, always unknown).
     public var sensor: DeskSensor?
-    public init(id: DeskID, name: String, zone: ZoneID, sensor: DeskSensor? = nil) {
+    /// Where it is on the floor plan (nil: placed automatically).
+    public var position: PlanPosition?
+    public init(id: DeskID, name: String, zone: ZoneID, sensor: DeskSensor? = nil, position: PlanPosition? = nil) {
         self.id = id
         self.name = name
         self.zone = zone
         self.sensor = sensor
+        self.position = position
     }
 
     /// The MQTT node reporting for this desk, if any.
@@ -157,12 +174,18 @@ public struct Room: Codable, Equatable, Sendable {
     /// The room's occupancy sensor (a node on `rooms/<room>/report`), if it has one: what
     /// tells an overstay or a walk-in into the room.
     public var sensor: DeskSensor?
-    public init(id: RoomID, name: String, capacity: Int, slot: Span? = nil, sensor: DeskSensor? = nil) {
+    /// Where it is on the floor plan (nil: placed automatically).
+    public var position: PlanPosition?
+    public init(
+        id: RoomID, name: String, capacity: Int, slot: Span? = nil, sensor: DeskSensor? = nil,
+        position: PlanPosition? = nil
+    ) {
         self.id = id
         self.name = name
         self.capacity = capacity
         self.slot = slot
         self.sensor = sensor
+        self.position = position
     }
 
     /// The MQTT node reporting for this room, if any.

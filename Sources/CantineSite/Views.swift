@@ -320,3 +320,102 @@ public struct PresenceView: Codable, Equatable, Sendable {
             }
     }
 }
+
+/// The floor as the dashboard draws it: each desk and room where it is (from the config's `x`,
+/// `y`, or laid out by zone when any desk has no place), in plan units (a desk is 1 × 1).
+public struct FloorPlanView: Codable, Equatable, Sendable {
+    public struct Place: Codable, Equatable, Sendable {
+        public var x: Double
+        public var y: Double
+        public var width: Double
+        public var height: Double
+    }
+    public struct Label: Codable, Equatable, Sendable {
+        public var zone: String
+        public var name: String
+        public var x: Double
+        public var y: Double
+    }
+    public struct RoomPlace: Codable, Equatable, Sendable {
+        public var room: RoomView
+        public var place: Place
+    }
+    public struct DeskPlace: Codable, Equatable, Sendable {
+        public var desk: DeskView
+        public var place: Place
+    }
+
+    public var width: Double
+    public var height: Double
+    /// Where each zone's name is written (laid out automatically only).
+    public var zones: [Label]
+    public var desks: [DeskPlace]
+    public var rooms: [RoomPlace]
+
+    /// Desks per row of a zone laid out automatically, and the room's size there.
+    static let perRow = 8
+    static let gap = 0.25
+
+    public static func make(_ state: State, now: Instant, names: (MemberID) -> String?) -> FloorPlanView {
+        let layout = state.layout
+        let deskViews = Dictionary(DeskView.all(state, now: now, names: names).map { ($0.desk, $0) }) { a, _ in a }
+        let roomViews = Dictionary(RoomView.all(state, now: now, names: names).map { ($0.room, $0) }) { a, _ in a }
+        let desks = layout?.desks ?? []
+        let rooms = layout?.rooms ?? []
+        var deskPlaces: [DeskPlace] = []
+        var labels: [Label] = []
+        var bottom = 0.0
+        if !desks.isEmpty && desks.allSatisfy({ $0.position != nil }) {
+            for d in desks {
+                guard let p = d.position, let view = deskViews[d.id.rawValue] else { continue }
+                deskPlaces.append(DeskPlace(desk: view, place: Place(x: p.x, y: p.y, width: 1, height: 1)))
+            }
+        } else {
+            // By zone, in the config's order: the zone's name, then rows of desks.
+            var y = 0.0
+            for zone in layout?.zones ?? [] {
+                let inZone = desks.filter { $0.zone == zone.id }
+                guard !inZone.isEmpty else { continue }
+                labels.append(Label(zone: zone.id.rawValue, name: zone.name, x: 0, y: y + 0.6))
+                y += 0.9
+                for (i, d) in inZone.enumerated() {
+                    guard let view = deskViews[d.id.rawValue] else { continue }
+                    let (row, column) = (i / perRow, i % perRow)
+                    deskPlaces.append(
+                        DeskPlace(
+                            desk: view,
+                            place: Place(
+                                x: Double(column) * (1 + gap), y: y + Double(row) * (1 + gap), width: 1, height: 1)))
+                }
+                y += Double((inZone.count + perRow - 1) / perRow) * (1 + gap) + 0.3
+            }
+            bottom = y
+        }
+        var roomPlaces: [RoomPlace] = []
+        if !rooms.isEmpty && rooms.allSatisfy({ $0.position != nil }) {
+            for r in rooms {
+                guard let p = r.position, let view = roomViews[r.id.rawValue] else { continue }
+                roomPlaces.append(
+                    RoomPlace(room: view, place: Place(x: p.x, y: p.y, width: p.width ?? 3, height: p.height ?? 2)))
+            }
+        } else {
+            // Side by side under the desks, each as wide as three desks.
+            let top = max(bottom, deskPlaces.map { $0.place.y + $0.place.height }.max() ?? 0) + 0.5
+            for (i, r) in rooms.enumerated() {
+                guard let view = roomViews[r.id.rawValue] else { continue }
+                let (row, column) = (i / 3, i % 3)
+                roomPlaces.append(
+                    RoomPlace(
+                        room: view,
+                        place: Place(
+                            x: Double(column) * (3 * (1 + gap)), y: top + Double(row) * 2.25,
+                            width: 3 * (1 + gap) - gap,
+                            height: 2)))
+            }
+        }
+        let places = deskPlaces.map(\.place) + roomPlaces.map(\.place)
+        return FloorPlanView(
+            width: (places.map { $0.x + $0.width }.max() ?? 1), height: (places.map { $0.y + $0.height }.max() ?? 1),
+            zones: labels, desks: deskPlaces, rooms: roomPlaces)
+    }
+}

@@ -44,6 +44,11 @@ func readRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
         else { throw WebError(.notFound, "no desk '\(id)': see GET /api/desks") }
         return try json(desk)
     }
+    router.get("/api/floor") { _, ctx -> Response in
+        let now = engine.now
+        let lookup = names(ctx)
+        return try json(engine.read { FloorPlanView.make($0, now: now, names: lookup) })
+    }
     router.get("/api/rooms") { _, ctx -> Response in
         let now = engine.now
         let lookup = names(ctx)

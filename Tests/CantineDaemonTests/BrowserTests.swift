@@ -421,6 +421,16 @@ extension Array where Element == UInt8 {
             )
             #expect((clipped as? [Any])?.isEmpty == true, "\(name): tables wider than their panel: \(clipped ?? "?")")
             #expect(try await browser.screenshot(to: shots + "/staff-\(name).png") > 10_000)
+            // The plan: every room's name within its box; every desk reachable by keyboard,
+            // telling its state, booking and sensor when focused.
+            let spilled = try await browser.evaluate(
+                "[...document.querySelectorAll('.room-cell')].filter(g => g.querySelector('text.room-name').getBBox().width > g.querySelector('rect').getBBox().width - 0.15).length"
+            )
+            #expect(spilled as? Int == 0, "\(name): a room's name runs out of its box")
+            let focused = try await browser.evaluate(
+                "(() => { const g = document.querySelector('[data-desk=f01]'); g.focus(); return document.activeElement === g && g.getAttribute('tabindex') === '0' ? document.getElementById('floor-detail').textContent : ''; })()"
+            )
+            #expect((focused as? String)?.contains("capteur") == true, "\(name): \(focused ?? "nothing")")
             for panel in ["floor", "findings", "presence", "log", "members"] {
                 try await browser.evaluate("document.getElementById('\(panel)-panel').scrollIntoView()")
                 #expect(try await browser.screenshot(to: shots + "/staff-\(panel)-\(name).png") > 5_000)

@@ -17,9 +17,12 @@ extension Config {
         public var gpioActiveLow: Bool?
         /// The pull requested on the wired sensor's line (by default towards "nobody there").
         public var gpioBias: String?
+        /// Where the desk is drawn on the floor plan (plan units: a desk is 1 × 1).
+        public var x: Number?
+        public var y: Number?
         enum CodingKeys: String, CodingKey {
             case id, name, zone, node, gpioLine = "gpio_line", chip, gpioActiveLow = "gpio_active_low"
-            case gpioBias = "gpio_bias"
+            case gpioBias = "gpio_bias", x, y
         }
     }
 }
@@ -40,7 +43,8 @@ extension Config.DeskSection {
     var desk: Desk {
         Desk(
             id: DeskID(id), name: name ?? id, zone: ZoneID(zone),
-            sensor: gpioLine != nil ? .wired : .node(NodeID(node ?? id)))
+            sensor: gpioLine != nil ? .wired : .node(NodeID(node ?? id)),
+            position: x.flatMap { x in y.map { PlanPosition(x: x.value, y: $0.value) } })
     }
 
     /// The wired sensor's line, nil for a desk with a node.
@@ -65,6 +69,7 @@ extension Config.DeskSection {
                 "\(k).gpio_active_low", "only a wired sensor has a line: set gpio_line, or remove gpio_active_low")
         }
         if let node { try check.slug("\(k).node", node) }
+        try check.position(k, x: x?.value, y: y?.value, width: nil, height: nil)
         try check.bias("\(k).gpio_bias", gpioBias, activeLow: Defaults.gpioActiveLow.or(gpioActiveLow))
     }
 }

@@ -12,7 +12,14 @@ extension Config {
         public var slotMin: Int?
         /// MQTT node id of the room's occupancy sensor (reports on `rooms/<id>/report`); none by default.
         public var node: String?
-        enum CodingKeys: String, CodingKey { case id, name, capacity, slotMin = "slot_min", node }
+        /// Where the room is drawn on the floor plan, and its size (plan units: a desk is 1 × 1).
+        public var x: Number?
+        public var y: Number?
+        public var width: Number?
+        public var height: Number?
+        enum CodingKeys: String, CodingKey {
+            case id, name, capacity, slotMin = "slot_min", node, x, y, width, height
+        }
     }
 }
 
@@ -22,7 +29,10 @@ extension Config.RoomSection {
         Room(
             id: RoomID(id), name: name, capacity: Defaults.roomCapacity.or(capacity),
             slot: slotMin.map { .minutes(Int64($0)) },
-            sensor: node.map { .node(NodeID($0)) })
+            sensor: node.map { .node(NodeID($0)) },
+            position: x.flatMap { x in
+                y.map { PlanPosition(x: x.value, y: $0.value, width: width?.value ?? 3, height: height?.value ?? 2) }
+            })
     }
 
     func validate(_ check: Checks, index: Int) throws(ConfigError) {
@@ -31,5 +41,6 @@ extension Config.RoomSection {
         try Defaults.roomCapacity.check(capacity, at: "\(k).capacity", file: check.file)
         try Defaults.slotMinutes.check(slotMin, at: "\(k).slot_min", file: check.file)
         if let node { try check.slug("\(k).node", node) }
+        try check.position(k, x: x?.value, y: y?.value, width: width?.value, height: height?.value)
     }
 }

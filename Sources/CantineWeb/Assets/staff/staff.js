@@ -38,31 +38,66 @@ function options(select, items, blank) {
 }
 
 let zoneNames = new Map();
-function renderFloor(desks) {
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attributes, text) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attributes || {})) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = String(text);
+  return e;
+}
+/** What a desk's cell tells on hover and focus: its state, its booking, its sensor. */
+function deskText(d) {
+  const parts = [d.name + ' : ' + word(d.status)];
+  if (d.booking) parts.push((d.booking.member_name || d.booking.member) + ', ' + hhmm(d.booking.start) + '–' + hhmm(d.booking.end));
+  parts.push(word('sensor') + ' : ' + (d.node || '—') + (d.last_report_at ? ', ' + when(d.last_report_at) : ''));
+  return parts.join(' — ');
+}
+/** The floor plan: desks and rooms where they are, each reachable by keyboard. */
+function renderFloor(plan) {
   const floor = clear($('floor'));
-  const zones = new Map();
-  for (const d of desks) { if (!zones.has(d.zone)) zones.set(d.zone, []); zones.get(d.zone).push(d); }
-  for (const [zone, list] of zones) {
-    const z = el('div', 'zone'); z.appendChild(el('h3', null, zoneNames.get(zone) || zone));
-    const row = el('div', 'desks');
-    for (const d of list) {
-      const cell = el('span', 'desk ' + d.status, d.desk);
-      cell.dataset.desk = d.desk; cell.dataset.status = d.status;
-      cell.title = d.name + ': ' + word(d.status) + (d.booking ? ' — ' + (d.booking.member_name || d.booking.member) : '');
-      row.appendChild(cell);
-    }
-    z.appendChild(row); floor.appendChild(z);
+  const drawing = svg('svg', {viewBox: [-0.1, -0.1, plan.width + 0.2, plan.height + 0.2].join(' '), role: 'group',
+    'aria-label': word('floor'), class: 'plan'});
+  drawing.style.aspectRatio = (plan.width + 0.2) + ' / ' + (plan.height + 0.2);
+  for (const z of plan.zones) drawing.appendChild(svg('text', {x: z.x, y: z.y, class: 'zone-name'}, zoneNames.get(z.zone) || z.name));
+  const detail = $('floor-detail');
+  function place(g, text) {
+    g.setAttribute('tabindex', '0'); g.setAttribute('role', 'img'); g.setAttribute('aria-label', text);
+    g.appendChild(svg('title', {}, text));
+    for (const type of ['focus', 'mouseenter', 'click']) g.addEventListener(type, () => { detail.textContent = text; });
+    drawing.appendChild(g);
   }
+  for (const {desk: d, place: p} of plan.desks) {
+    const g = svg('g', {class: 'desk-cell', 'data-desk': d.desk, 'data-status': d.status});
+    g.appendChild(svg('rect', {x: p.x, y: p.y, width: p.width, height: p.height, rx: 0.12, class: d.status}));
+    g.appendChild(svg('text', {x: p.x + p.width / 2, y: p.y + p.height / 2 + 0.13, class: 'desk-name'}, d.name));
+    place(g, deskText(d));
+  }
+  for (const {room: r, place: p} of plan.rooms) {
+    const state = r.busy ? 'busy' : 'free';
+    const g = svg('g', {class: 'room-cell', 'data-room': r.room, 'data-status': state});
+    g.appendChild(svg('rect', {x: p.x, y: p.y, width: p.width, height: p.height, rx: 0.15, class: 'room ' + state}));
+    g.appendChild(svg('text', {x: p.x + 0.2, y: p.y + 0.55, class: 'room-name', 'data-fit': p.width - 0.35}, r.name));
+    const status = r.busy ? t.busyUntilTime(hhmm(r.until)) : r.until ? t.freeUntilTime(hhmm(r.until)) : word('free');
+    g.appendChild(svg('text', {x: p.x + 0.2, y: p.y + 1.1, class: 'room-status', 'data-fit': p.width - 0.35}, status));
+    place(g, r.name + ' : ' + status + (r.occupancy ? ' — ' + word('sensor') + ' : ' + word(r.occupancy) : ''));
+  }
+  floor.appendChild(drawing);
+  // A name longer than its box is cut with an ellipsis, measured as drawn (whole in the title
+  // and the detail line).
+  for (const text of drawing.querySelectorAll('text[data-fit]')) {
+    const fit = Number(text.dataset.fit);
+    let name = text.textContent;
+    while (name.length > 1 && text.getComputedTextLength() > fit) {
+      name = name.slice(0, -1);
+      text.textContent = name.trimEnd() + '…';
+    }
+  }
+  const desks = plan.desks.map((x) => x.desk);
   options($('desk-choice'), desks.map((d) => [d.desk, d.name + ' (' + (zoneNames.get(d.zone) || d.zone) + ')']));
 }
 let roomNames = new Map();
+/** The rooms' names (the plan draws the rooms) and the room pickers. */
 function renderRooms(rooms) {
-  const ul = clear($('rooms'));
-  for (const r of rooms) {
-    const text = r.name + ': ' + (r.busy ? t.busyUntilTime(hhmm(r.until)) : r.until ? t.freeUntilTime(hhmm(r.until)) : word('free'))
-      + (r.occupancy ? ' — ' + word('sensor') + ' : ' + word(r.occupancy) : '');
-    ul.appendChild(el('li', null, text));
-  }
   roomNames = new Map(rooms.map((r) => [r.room, r.name]));
   for (const s of document.querySelectorAll('.room-choice')) options(s, rooms.map((r) => [r.room, r.name]), word('wholeSite'));
 }
@@ -256,12 +291,12 @@ function renderCards(cards) {
 }
 async function refresh() {
   try {
-    const [occ, desks, rooms, doors, findings, bookings, sessions] = await Promise.all([
-      get('/api/occupancy'), get('/api/desks'), get('/api/rooms'), get('/api/doors'), get('/api/findings'),
+    const [occ, plan, rooms, doors, findings, bookings, sessions] = await Promise.all([
+      get('/api/occupancy'), get('/api/floor'), get('/api/rooms'), get('/api/doors'), get('/api/findings'),
       get('/api/bookings'), get('/api/sessions/today')]);
     $('people').textContent = t.people(occ.people_present, occ.capacity, occ.badged_in);
     zoneNames = new Map(occ.zones.map((z) => [z.zone, z.name]));
-    renderFloor(desks); renderRooms(rooms); renderDoors(doors); renderFindings(findings);
+    renderRooms(rooms); renderFloor(plan); renderDoors(doors); renderFindings(findings);
     renderBookings(bookings); renderSessions(sessions);
     renderMembers(await get('/api/members')); renderCards(await get('/api/unknown-cards'));
     renderPresence(await get('/api/presence'));
