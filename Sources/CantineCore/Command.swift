@@ -43,6 +43,8 @@ public enum Command: Codable, Equatable, Sendable {
     case setPIN(CredentialID, String?)
     /// Unlocks a door for one pulse, by a named person for a stated reason.
     case remoteUnlock(RemoteUnlock)
+    /// Marks a member as gone (they left without badging out).
+    case clearPresence(PresenceCleared)
     case book(Booking)
     /// Changes an existing booking (times, resource, member): a calendar re-import's update.
     /// A cancelled or released booking that comes back is booked again.
@@ -133,6 +135,15 @@ public enum CommandRules {
             }
             guard !request.by.isEmpty else { throw CommandError("a remote unlock needs the name of who asks") }
             return [.remoteUnlock(RemoteUnlock(door: request.door, by: request.by, reason: reason))]
+
+        case .clearPresence(let p):
+            guard state.members[p.member] != nil else {
+                throw CommandError(.notFound, "no member '\(p.member)': see `cantine members list`")
+            }
+            guard state.present[p.member] != nil else {
+                throw CommandError(.conflict, "member '\(p.member)' is not inside: nothing to clear")
+            }
+            return [.presenceCleared(p)]
 
         case .book(var booking):
             booking.checkIns = state.reconcileRules.checkIns(for: booking, calendar: calendar, madeAt: now)

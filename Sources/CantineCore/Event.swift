@@ -27,6 +27,8 @@ public enum Event: Equatable, Sendable {
     case exitRequested(DoorRef)
     /// Staff unlocked a door remotely, with a reason (audited).
     case remoteUnlock(RemoteUnlock)
+    /// Staff marked a member as gone (they left without badging out), naming who did.
+    case presenceCleared(PresenceCleared)
     /// A badge's PIN was set or removed.
     case credentialPINSet(CredentialPIN)
     /// The door contact opened or closed.
@@ -86,6 +88,7 @@ public enum Event: Equatable, Sendable {
         case .pinEntered(let p): (.pinEntered, p)
         case .exitRequested(let p): (.exitRequested, p)
         case .remoteUnlock(let p): (.remoteUnlock, p)
+        case .presenceCleared(let p): (.presenceCleared, p)
         case .credentialPINSet(let p): (.credentialPINSet, p)
         case .doorContact(let p): (.doorContact, p)
         case .readerFault(let p): (.readerFault, p)
@@ -136,6 +139,7 @@ public enum Event: Equatable, Sendable {
         case .pinEntered: return .pinEntered(try d(PINEntered.self))
         case .exitRequested: return .exitRequested(try d(DoorRef.self))
         case .remoteUnlock: return .remoteUnlock(try d(RemoteUnlock.self))
+        case .presenceCleared: return .presenceCleared(try d(PresenceCleared.self))
         case .credentialPINSet: return .credentialPINSet(try d(CredentialPIN.self))
         case .doorContact: return .doorContact(try d(DoorContact.self))
         case .readerFault: return .readerFault(try d(ReaderFault.self))
@@ -177,6 +181,7 @@ public enum EventKind: String, CaseIterable, Sendable {
     case pinEntered = "door.pin-entered"
     case exitRequested = "door.exit-requested"
     case remoteUnlock = "door.remote-unlock"
+    case presenceCleared = "presence.cleared"
     case credentialPINSet = "credential.pin-set"
     case doorContact = "door.contact"
     case readerFault = "door.reader-fault"
@@ -302,6 +307,16 @@ public struct RemoteUnlock: Codable, Equatable, Sendable {
         self.door = door
         self.by = by
         self.reason = reason
+    }
+}
+
+public struct PresenceCleared: Codable, Equatable, Sendable {
+    public var member: MemberID
+    /// Who did (`staff:alice`, `cli:root`).
+    public var by: String
+    public init(member: MemberID, by: String) {
+        self.member = member
+        self.by = by
     }
 }
 

@@ -218,7 +218,7 @@ public enum ReconcileScope: Equatable, Sendable {
     public static func after(_ event: Event, effects: [Effect]) -> ReconcileScope? {
         switch event {
         case .daemonStarted, .layoutApplied, .nodeStatus: return .all
-        case .badgePresented, .pinEntered, .exitRequested:
+        case .badgePresented, .pinEntered, .exitRequested, .presenceCleared:
             // Presence changed: check-ins, ghosts (nobody inside) and capacity.
             return effects.contains { if case .notify(.occupancyChanged) = $0 { true } else { false } } ? .all : nil
         case .deskReported(let r):

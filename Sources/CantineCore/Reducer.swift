@@ -106,6 +106,9 @@ public enum Reducer {
                     &s,
                     AccessRecord(
                         door: door.id, member: nil, reason: .remote, at: now, by: request.by, note: request.reason))
+        case .presenceCleared(let p):
+            guard s.present.removeValue(forKey: p.member) != nil else { return [] }
+            return [.notify(.occupancyChanged)]
         case .credentialPINSet(let change):
             guard let c = s.credential(id: change.credential) else { return [] }
             s.credentials[c.token]?.pin = change.digest

@@ -16,6 +16,8 @@ public enum SiteOperation: Codable, Equatable, Sendable {
     /// Unlocks a door for one pulse. Refused when the request is older than the config's
     /// `access.remote_unlock_max_age_s`: a late request is never carried out.
     case unlockDoor(door: String, by: String, reason: String, requestedAtUs: Int64)
+    /// Marks a member as gone: they left without badging out (staff saw them go).
+    case markLeft(member: String, by: String)
     case bookDesk(member: String, desk: String, date: String, period: DeskPeriod, days: Int, id: String?)
     case bookRoom(member: String, room: String, date: String, start: String, end: String, id: String?)
     case cancelBooking(id: String)

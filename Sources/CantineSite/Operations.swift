@@ -142,6 +142,10 @@ extension Site {
                 seq
             )
 
+        case .markLeft(let member, let by):
+            let seq = try run(.clearPresence(PresenceCleared(member: MemberID(member), by: by)))
+            return (OperationResult(message: "member \(member) marked as gone by \(by)", id: member), seq)
+
         case .revokeBadge(let id):
             let seq = try run(.revokeCredential(CredentialID(id)), records: .revokeCredential(id, at: now))
             return (OperationResult(message: "badge \(id) revoked", id: id), seq)

@@ -40,6 +40,12 @@ func actionRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
             .unlockDoor(door: door, by: "staff:\(who.name)", reason: reason, requestedAtUs: engine.now.micros), who)
     }
 
+    router.post("/api/presence/{member}/leave") { _, ctx -> Response in
+        let who = try ctx.require(.staff)
+        let member = ctx.parameters.get("member") ?? ""
+        return try await run(.markLeft(member: member, by: "staff:\(who.name)"), who)
+    }
+
     router.post("/api/findings/{id}/resolve") { request, ctx -> Response in
         let who = try ctx.require(.staff)
         let id = ctx.parameters.get("id") ?? ""

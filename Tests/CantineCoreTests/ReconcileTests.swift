@@ -158,6 +158,28 @@ final class Site: @unchecked Sendable {
         #expect(site.replayed() == site.state)
     }
 
+    @Test func staffMarkAMemberWhoLeftWithoutBadgingOutAsGone() throws {
+        let site = Site()
+        site.badge("ada")
+        site.badge("bob")
+        #expect(site.state.occupancy(at: site.time.now()).badgedIn == 2)
+        _ = try site.engine.execute(.clearPresence(PresenceCleared(member: "ada", by: "staff:alice")), source: "t")
+        #expect(site.state.present["ada"] == nil && site.state.present["bob"] != nil)
+        #expect(site.state.occupancy(at: site.time.now()).badgedIn == 1)
+        #expect(site.journal.entries.last?.event.kind == "presence.cleared")
+        #expect(
+            throws: CommandError(.conflict, "member 'ada' is not inside: nothing to clear"),
+            performing: {
+                try site.engine.execute(.clearPresence(PresenceCleared(member: "ada", by: "staff:alice")), source: "t")
+            })
+        #expect(
+            throws: CommandError(.notFound, "no member 'zed': see `cantine members list`"),
+            performing: {
+                try site.engine.execute(.clearPresence(PresenceCleared(member: "zed", by: "staff:alice")), source: "t")
+            })
+        #expect(site.replayed() == site.state)
+    }
+
     @Test func aBookingNotCheckedInIsReleasedAtTheEndOfItsGrace() throws {
         let site = Site()
         try site.book("bk-1", "ada", from: t0 + .minutes(60), to: t0 + .minutes(240))

@@ -4,6 +4,7 @@
 // were kept gets them back from its journal.
 
 import CantineCore
+import CantineDaemon
 import CantineSite
 import Foundation
 import Hummingbird
@@ -83,11 +84,25 @@ import Testing
                     #expect(String(buffer: r.body).contains(error), "\(query)")
                 }
             }
-            // Who is in: the header's badged-in count, by name.
+            // Who is in: the header's badged-in count, by name; one who left without badging
+            // out is marked gone by staff.
+            let entree = DoorInput(door: "entree", runtime: f.runtime)
+            #expect(entree.frame(card(1234))?.entry.access?.granted == true)
             try await client.execute(uri: "/api/presence", method: .get, headers: f.bearer(.staff)) { r in
                 let people = try decodeList(r)
                 let count = f.runtime.engine.read { $0.occupancy(at: f.site.time.now()).badgedIn }
-                #expect(people.count == count)
+                #expect(people.count == count && count == 1)
+                #expect(people.first?["name"] as? String == "Ada Lovelace")
+            }
+            try await client.execute(uri: "/api/presence/m-ada/leave", method: .post, headers: f.form(.staff)) { r in
+                #expect(r.status == .ok)
+            }
+            try await client.execute(uri: "/api/presence", method: .get, headers: f.bearer(.staff)) { r in
+                let people = try decodeList(r)
+                #expect(people.isEmpty)
+            }
+            try await client.execute(uri: "/api/presence/m-ada/leave", method: .post, headers: f.form(.staff)) { r in
+                #expect(r.status == .conflict)
             }
         }
         f.runtime.close()

@@ -38,6 +38,7 @@ import Testing
         case .pinEntered: .pinEntered(PINEntered(door: "entree", digest: "d1"))
         case .exitRequested: .exitRequested(DoorRef(door: "entree"))
         case .remoteUnlock: .remoteUnlock(RemoteUnlock(door: "entree", by: "zoe", reason: "délivreur"))
+        case .presenceCleared: .presenceCleared(PresenceCleared(member: "ada", by: "staff:alice"))
         case .credentialPINSet: .credentialPINSet(CredentialPIN(credential: "b1", digest: "d2"))
         case .doorContact: .doorContact(DoorContact(door: "entree", open: true))
         case .readerFault: .readerFault(ReaderFault(door: "entree", failing: true, detail: "chip gone"))

@@ -64,6 +64,7 @@ const STRINGS = {
     am: 'matin', pm: 'après-midi', day: 'journée', 'half-day-am': 'matin', 'half-day-pm': 'après-midi',
     'multi-day': 'plusieurs jours', resident: 'résident (un mois)', staff: 'équipe',
     checkedIn: 'arrivé', cancelled: 'annulée', released: 'libérée', 'checked-in': 'arrivé',
+    active: 'actif', disabled: 'désactivé', markLeft: 'parti', markLeftHint: 'Parti sans badger à la sortie : ne plus le compter présent',
   },
   en: {
     today: 'Today', desks: 'Free desks', rooms: 'Rooms', now: 'now', next: 'next',
@@ -100,6 +101,7 @@ const STRINGS = {
     am: 'morning', pm: 'afternoon', day: 'day', 'half-day-am': 'morning', 'half-day-pm': 'afternoon',
     'multi-day': 'several days', resident: 'resident (a month)', staff: 'staff',
     checkedIn: 'checked in', cancelled: 'cancelled', released: 'released', 'checked-in': 'checked in',
+    active: 'active', disabled: 'disabled', markLeft: 'left', markLeftHint: 'Left without badging out: stop counting them as present',
   },
 };
 

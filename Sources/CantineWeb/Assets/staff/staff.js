@@ -168,8 +168,15 @@ function renderPresence(people) {
   for (const p of people) {
     const tr = el('tr');
     tr.dataset.member = p.member;
+    const left = el('button', null, word('markLeft')); left.type = 'button';
+    left.title = word('markLeftHint');
+    left.addEventListener('click', async () => {
+      const {ok, answer} = await post('/api/presence/' + encodeURIComponent(p.member) + '/leave');
+      flash(ok ? answer.message : answer.error, ok); refresh();
+    });
+    const action = el('td'); action.appendChild(left);
     tr.append(el('td', null, p.name || p.member), el('td', null, when(p.since)),
-      el('td', null, [p.plan && word(p.plan), p.booking].filter((x) => x).join(', ') || '—'));
+      el('td', null, [p.plan && word(p.plan), p.booking].filter((x) => x).join(', ') || '—'), action);
     body.appendChild(tr);
   }
 }
@@ -201,15 +208,20 @@ async function loadLog(more) {
 }
 function renderBookings(bookings) {
   const ul = clear($('bookings'));
+  if (!bookings.length) ul.appendChild(el('li', null, '—'));
   for (const b of bookings) {
     const what = b.kind === 'room' ? (roomNames.get(b.resource) || b.resource) : b.resource;
-    const li = el('li', null, what + ' — ' + (b.member_name || b.member) + ', ' + hhmm(b.start) + '–' + hhmm(b.end) + ' (' + word(b.status) + ')');
-    const c = el('button', null, word('cancel')); c.type = 'button';
-    c.addEventListener('click', async () => {
-      const {ok, answer} = await post('/api/bookings/' + encodeURIComponent(b.id) + '/cancel');
-      flash(ok ? answer.message : answer.error, ok); refresh();
-    });
-    li.append(' ', c); ul.appendChild(li);
+    const li = el('li', null, what + ' — ' + (b.member_name || b.member) + ', ' + when(b.start) + '–' + when(b.end) + ' (' + word(b.status) + ')');
+    li.dataset.booking = b.id;
+    if (b.status === 'booked' || b.status === 'checked-in') {
+      const c = el('button', null, word('cancel')); c.type = 'button';
+      c.addEventListener('click', async () => {
+        const {ok, answer} = await post('/api/bookings/' + encodeURIComponent(b.id) + '/cancel');
+        flash(ok ? answer.message : answer.error, ok); refresh();
+      });
+      li.append(' ', c);
+    }
+    ul.appendChild(li);
   }
 }
 function renderSessions(sessions) {
@@ -243,7 +255,7 @@ function renderMembers(members) {
   if (!shown.length) ul.appendChild(el('li', null, wanted ? t.noMatch($('member-search').value) : word('noMembers')));
   for (const m of shown) {
     const badges = m.badges.filter((b) => !b.revoked).map((b) => b.id).join(', ');
-    const li = el('li', null, m.name + ' (' + m.id + ') — ' + m.status + ', ' + (m.plan ? word(m.plan) : word('noPlan'))
+    const li = el('li', null, m.name + ' (' + m.id + ') — ' + word(m.status) + ', ' + (m.plan ? word(m.plan) : word('noPlan'))
       + (m.present ? ', ' + word('inside') : '') + (badges ? ' — ' + word('badges') + ' : ' + badges : ''));
     li.dataset.member = m.id;
     if (document.body.classList.contains('admin')) {
@@ -293,7 +305,7 @@ async function refresh() {
   try {
     const [occ, plan, rooms, doors, findings, bookings, sessions] = await Promise.all([
       get('/api/occupancy'), get('/api/floor'), get('/api/rooms'), get('/api/doors'), get('/api/findings'),
-      get('/api/bookings'), get('/api/sessions/today')]);
+      get('/api/bookings?date=' + encodeURIComponent($('bookings-date').value || me.today)), get('/api/sessions/today')]);
     $('people').textContent = t.people(occ.people_present, occ.capacity, occ.badged_in);
     zoneNames = new Map(occ.zones.map((z) => [z.zone, z.name]));
     renderRooms(rooms); renderFloor(plan); renderDoors(doors); renderFindings(findings);
@@ -366,6 +378,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('log-filter').addEventListener('submit', (e) => { e.preventDefault(); loadLog(false); });
   $('log-more').addEventListener('click', () => loadLog(true));
   $('member-search').addEventListener('input', () => renderMembers(allMembers));
+  $('bookings-date').addEventListener('change', later);
   $('logout').addEventListener('click', async () => { await post('/logout'); location.href = '/login'; });
   await refresh();
   connect();
