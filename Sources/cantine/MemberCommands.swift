@@ -29,10 +29,11 @@ func perform(_ op: SiteOperation, _ global: GlobalOptions, _ output: OutputOptio
 
 struct Members: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Add, list, show, disable and enable members; grant plans; export or erase their data.",
+        abstract:
+            "Add, list, show, disable and enable members; grant plans; mark one gone; export or erase their data.",
         subcommands: [
-            Add.self, List.self, Show.self, Disable.self, Enable.self, Plan.self, ExportData.self, Erase.self,
-            Names.self,
+            Add.self, List.self, Show.self, Disable.self, Enable.self, Plan.self, Left.self, ExportData.self,
+            Erase.self, Names.self,
         ])
 
     struct Add: AsyncParsableCommand, HasGlobalOptions {
@@ -115,6 +116,19 @@ struct Members: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         @Argument(help: "Member id.") var id: String
         func run() async throws { try await perform(.setMemberStatus(member: id, active: false), global, output) }
+    }
+
+    struct Left: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            abstract: "Mark a member as gone: they left without badging out (journaled with who did it).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Member id.") var id: String
+        @Option(help: "Who did it (default: cli:$USER).") var by: String?
+        func run() async throws {
+            let who = by ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
+            try await perform(.markLeft(member: id, by: who), global, output)
+        }
     }
 
     struct Enable: AsyncParsableCommand, HasGlobalOptions {

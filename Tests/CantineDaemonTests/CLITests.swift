@@ -111,6 +111,9 @@ final class CLISite {
         #expect(list.contains("42/••42") && !list.contains("4242"))
         let (_, members, _) = try cantine(["members", "list"], environment: env)
         #expect(members.contains("Ada Lovelace"))
+        // Marked gone while not inside: refused, in one line, and nothing stored.
+        let (left, _, leftErr) = try cantine(["members", "left", "m-ada"], environment: env)
+        #expect(left == 1 && leftErr == "cantine: member 'm-ada' is not inside: nothing to clear\n")
 
         // layout, member, plan, badge, booking (tomorrow's: nothing to reconcile yet): the two
         // refused commands stored nothing.

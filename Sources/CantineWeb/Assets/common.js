@@ -64,7 +64,12 @@ const STRINGS = {
     am: 'matin', pm: 'après-midi', day: 'journée', 'half-day-am': 'matin', 'half-day-pm': 'après-midi',
     'multi-day': 'plusieurs jours', resident: 'résident (un mois)', staff: 'équipe',
     checkedIn: 'arrivé', cancelled: 'annulée', released: 'libérée', 'checked-in': 'arrivé',
-    active: 'actif', disabled: 'désactivé', markLeft: 'parti', markLeftHint: 'Parti sans badger à la sortie : ne plus le compter présent',
+    active: 'actif', disabled: 'désactivé', markLeft: 'parti',
+    // Findings' details (the core writes them in English; the code stays in the API).
+    'member not inside': 'membre absent des lieux', 'nobody inside': 'personne dans les lieux',
+    'no booking': 'sans réservation', stale: 'capteur muet', flapping: 'capteur instable',
+    contradicting: 'rapports contradictoires', siteStale: 'sans nouvelles', refused: 'refusé', notCheckedInBy: (t) => 'pas arrivé à ' + t,
+    minutesPast: (n) => 'occupée ' + n + ' min après la fin', overCapacity: (n, c) => n + ' présents, capacité ' + c, markLeftHint: 'Parti sans badger à la sortie : ne plus le compter présent',
   },
   en: {
     today: 'Today', desks: 'Free desks', rooms: 'Rooms', now: 'now', next: 'next',
@@ -101,7 +106,9 @@ const STRINGS = {
     am: 'morning', pm: 'afternoon', day: 'day', 'half-day-am': 'morning', 'half-day-pm': 'afternoon',
     'multi-day': 'several days', resident: 'resident (a month)', staff: 'staff',
     checkedIn: 'checked in', cancelled: 'cancelled', released: 'released', 'checked-in': 'checked in',
-    active: 'active', disabled: 'disabled', markLeft: 'left', markLeftHint: 'Left without badging out: stop counting them as present',
+    active: 'active', disabled: 'disabled', markLeft: 'left',
+    siteStale: 'stale', refused: 'refused', notCheckedInBy: (t) => 'not checked in by ' + t, minutesPast: (n) => 'occupied ' + n + ' min past the end',
+    overCapacity: (n, c) => n + ' present, capacity ' + c, markLeftHint: 'Left without badging out: stop counting them as present',
   },
 };
 

@@ -122,6 +122,14 @@ function when(iso) {
   const day = new Date(iso).toLocaleDateString('en-CA', {timeZone: me.time_zone});
   return (day === me.today ? '' : day + ' ') + hhmm(iso);
 }
+/** A finding's detail in the site's language (the core's words are English). */
+function detailText(detail) {
+  let m;
+  if ((m = /^not checked in by (\d\d:\d\d)$/.exec(detail))) return t.notCheckedInBy(m[1]);
+  if ((m = /^occupied (\d+) min past the end$/.exec(detail))) return t.minutesPast(m[1]);
+  if ((m = /^(\d+) present, capacity (\d+)$/.exec(detail))) return t.overCapacity(m[1], m[2]);
+  return word(detail);
+}
 /** Findings that need someone now, grouped by kind and cause: one line and one action per group. */
 function renderFindings(findings) {
   const ul = clear($('findings'));
@@ -139,7 +147,7 @@ function renderFindings(findings) {
     const subjects = group.map((g) => (g.desk || roomNames.get(g.room) || g.room || '') + (g.member_name ? ' (' + g.member_name + ')' : ''))
       .filter((s) => s).join(', ');
     const first = group.map((g) => g.raised_at).sort()[0];
-    const li = el('li', null, (group.length > 1 ? group.length + ' × ' : '') + word(f.kind) + ' — ' + f.detail
+    const li = el('li', null, (group.length > 1 ? group.length + ' × ' : '') + word(f.kind) + ' — ' + detailText(f.detail)
       + (subjects ? ' : ' + subjects : '') + ', ' + t.sinceTime(when(first)));
     li.dataset.finding = f.id;
     li.dataset.count = String(group.length);
@@ -327,7 +335,7 @@ async function refreshNetwork() {
     const tr = el('tr');
     tr.className = s.stale ? 'stale' : '';
     tr.dataset.site = s.summary.site;
-    const heard = s.heard_at ? hhmm(s.heard_at) + (s.stale ? ' (stale)' : '') : '-';
+    const heard = s.heard_at ? hhmm(s.heard_at) + (s.stale ? ' (' + word('siteStale') + ')' : '') : '-';
     const desks = s.summary.desks_free + ' / ' + s.summary.desks_occupied + ' / ' + s.summary.desks_unknown;
     for (const text of [s.summary.name, s.summary.people_present, s.summary.visitors, desks, heard]) {
       tr.appendChild(el('td', null, String(text)));
@@ -336,7 +344,7 @@ async function refreshNetwork() {
   }
   const refused = clear($('network-refused'));
   for (const r of view.refused.slice(0, 5)) {
-    refused.appendChild(el('li', null, 'refused ' + hhmm(new Date(r.at_us / 1000).toISOString()) + ': ' + r.reason));
+    refused.appendChild(el('li', null, word('refused') + ' ' + hhmm(new Date(r.at_us / 1000).toISOString()) + ': ' + r.reason));
   }
   return true;
 }
