@@ -102,6 +102,12 @@ public struct Booking: Codable, Equatable, Sendable {
     }
 
     public func overlaps(_ start: Instant, _ end: Instant) -> Bool { self.start < end && start < self.end }
+
+    /// Whether it keeps its resource from others over `[start, end)`: it holds, and overlaps
+    /// the span once the day its desk was freed for (a missed day's check-in) is over.
+    public func blocks(_ start: Instant, _ end: Instant) -> Bool {
+        holds && max(self.start, freeUntil ?? self.start) < end && start < self.end
+    }
 }
 
 /// What a program entry is.

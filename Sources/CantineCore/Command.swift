@@ -161,7 +161,10 @@ public enum CommandRules {
             // A check-in stands while the booking keeps its resource and has begun.
             let keepsCheckIn = old.status == .checkedIn && booking.resource == old.resource && booking.start <= now
             booking.status = keepsCheckIn ? .checkedIn : .booked
-            booking.checkedInAt = keepsCheckIn ? old.checkedInAt : nil
+            // The check-in stands as of now (a moved start does not ask for it again); a day
+            // freed by a missed check-in stays free.
+            booking.checkedInAt = keepsCheckIn ? now : nil
+            booking.freeUntil = booking.resource == old.resource ? old.freeUntil : nil
             booking.checkIns = state.reconcileRules.checkIns(for: booking, calendar: calendar, madeAt: now)
             try checkBooking(booking, in: state, calendar: calendar)
             return [.bookingChanged(booking)]
@@ -250,8 +253,7 @@ public enum CommandRules {
             )
         }
         if let clash = state.bookings.values.first(where: {
-            $0.id != booking.id && $0.resource == booking.resource && $0.holds
-                && $0.overlaps(booking.start, booking.end)
+            $0.id != booking.id && $0.resource == booking.resource && $0.blocks(booking.start, booking.end)
         }) {
             throw CommandError(
                 .conflict,
@@ -266,7 +268,7 @@ public enum CommandRules {
             let desks = Set(layout.desks.filter { $0.zone == zone.id }.map(\.id))
             let others = state.bookings.values.filter {
                 guard case .desk(let d) = $0.resource else { return false }
-                return $0.id != booking.id && desks.contains(d) && $0.holds && $0.overlaps(booking.start, booking.end)
+                return $0.id != booking.id && desks.contains(d) && $0.blocks(booking.start, booking.end)
             }
             let instants = [booking.start] + others.map(\.start).filter { $0 > booking.start }
             if let full = instants.first(where: { t in others.count { $0.start <= t && t < $0.end } >= cap }) {
@@ -317,8 +319,7 @@ public enum CommandRules {
             let (_, dayEnd) = try calendar.deskWindow(.day, on: calendar.date(of: now))
             let end = max(dayEnd, now + .minutes(60))
             if let clash = state.bookings.values.first(where: {
-                $0.resource == .desk(desk) && ($0.status == .booked || $0.status == .checkedIn)
-                    && $0.overlaps(since, end)
+                $0.resource == .desk(desk) && $0.blocks(since, end)
             }) {
                 throw CommandError(
                     .conflict, "desk \(desk) is booked by booking '\(clash.id)' meanwhile: confirm the walk-in instead")

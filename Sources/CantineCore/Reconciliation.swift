@@ -345,7 +345,7 @@ public enum Reconciler {
         if room.occupancy != .occupied, let b = current, let (index, window) = b.window(at: now, layout.reconcile),
             b.needsCheckIn(in: window)
         {
-            if present[b.member] != nil {
+            if isInside(b.member, for: window, present: present, layout: layout) {
                 out.append(.bookingCheckedIn(BookingCheckIn(booking: b.id, by: "badge")))
             } else if room.occupancy == .vacant, now >= window.by {
                 let f = noShow(b, index, window, desk: nil, room: id, layout: layout, now: now)
@@ -412,7 +412,7 @@ public enum Reconciler {
         let occupied = desk.occupancy == .occupied
         var booking = booking
         if let b = booking, let (index, window) = b.window(at: now, layout.reconcile), b.needsCheckIn(in: window) {
-            if occupied || present[b.member] != nil {
+            if occupied || isInside(b.member, for: window, present: present, layout: layout) {
                 out.append(.bookingCheckedIn(BookingCheckIn(booking: b.id, by: occupied ? "sensor" : "badge")))
                 booking?.status = .checkedIn
             } else if now >= window.by {
@@ -458,6 +458,16 @@ public enum Reconciler {
             out.append(.findingEnded(FindingRef(finding: f.id)))
         }
         return out
+    }
+
+    /// Whether `member` came in on the day `window` opens (yesterday evening's badge-in, still
+    /// within `presence_hours`, checks nothing in the next morning).
+    static func isInside(
+        _ member: MemberID, for window: CheckInWindow, present: [MemberID: Instant], layout: SiteLayout
+    ) -> Bool {
+        guard let since = present[member] else { return false }
+        let calendar = SiteCalendar.cached(layout.timeZone)
+        return since >= calendar.instant(calendar.date(of: window.from), hour: 0)
     }
 
     /// The no-show of `booking`'s check-in `window` (the `index`th): the booking released, or

@@ -273,8 +273,11 @@ public struct AccessLogView: Codable, Equatable, Sendable {
     /// The CSV's header and one line per row (RFC 4180: fields quoted when they hold a comma,
     /// a quote or a line break; CRLF line ends).
     public static func csv(_ rows: [AccessLogView]) -> String {
-        func field(_ text: String?) -> String {
-            guard let text else { return "" }
+        func field(_ raw: String?) -> String {
+            guard var text = raw else { return "" }
+            // A cell a spreadsheet would run as a formula (a note typed by staff, a name) is
+            // kept as text.
+            if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
             guard text.contains(where: { ",\"\r\n".contains($0) }) else { return text }
             return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }

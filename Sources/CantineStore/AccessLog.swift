@@ -126,8 +126,15 @@ extension Store {
                 Self.folded($0.name).contains(wanted) || Self.folded($0.id).contains(wanted)
             }
             .map(\.id)
-            clauses.append("a.member_id IN (\(ids.map { _ in "?" }.joined(separator: ",")))")
+            let pattern =
+                "%"
+                + text.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            // Other sites' visitors are in no members table: their ids are matched as written.
+            clauses.append(
+                "(a.member_id IN (\(ids.map { _ in "?" }.joined(separator: ","))) OR a.member_id LIKE ? ESCAPE '\\')")
             args.append(contentsOf: ids)
+            args.append(pattern)
         }
         let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         args.append(q.limit)

@@ -49,8 +49,9 @@ enum Projection {
             try setStatus(.cancelled, of: ref.booking, db)
         case .bookingCheckedIn(let c):
             try setStatus(.checkedIn, of: c.booking, db, from: .booked)
-        case .findingRaised(let f) where f.kind == .noShow:
-            // The reducer releases a no-show's booking that is still only booked.
+        case .findingRaised(let f) where f.kind == .noShow && f.releasedUntil == nil:
+            // The reducer releases a no-show's booking that is still only booked (a missed day
+            // of a multi-day booking frees its desk for that day only: the booking holds).
             if let booking = f.booking { try setStatus(.released, of: booking, db, from: .booked) }
         case .sessionScheduled(let s):
             try SessionRecord(s, site: entry.site.rawValue).save(db)

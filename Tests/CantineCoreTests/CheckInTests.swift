@@ -119,6 +119,59 @@ import Testing
         #expect(site.replayed() == site.state)
     }
 
+    @Test func aDayFreedByAMissedCheckInCanBeBookedByAnother() throws {
+        let site = site(at: at(monday, 7))
+        try book(site, "bk-week", .day, days: 3, on: monday)
+        let tuesday = calendar.adding(days: 1, to: monday)
+        site.advance(at(tuesday, 11) - site.time.now())
+        #expect(site.findings(.noShow).count == 2)  // she came neither Monday nor Tuesday
+        // Bob books Ada's freed desk for Tuesday afternoon; Wednesday stays hers.
+        _ = try site.engine.execute(
+            .book(
+                Booking(
+                    id: "bk-bob", member: "bob", resource: .desk("f01"), start: at(tuesday, 13), end: at(tuesday, 20))),
+            source: "t")
+        let wednesday = calendar.adding(days: 2, to: monday)
+        #expect(throws: CommandError.self) {
+            try site.engine.execute(
+                .book(
+                    Booking(
+                        id: "bk-bob2", member: "bob", resource: .desk("f01"), start: at(wednesday, 13),
+                        end: at(wednesday, 20))), source: "t")
+        }
+        #expect(site.replayed() == site.state)
+    }
+
+    @Test func lastNightsBadgeInChecksNothingInThisMorning() throws {
+        let site = site(at: at(monday, 18))
+        let tuesday = calendar.adding(days: 1, to: monday)
+        try book(site, "bk-tue", .day, on: tuesday)
+        site.advance(.minutes(30))
+        site.badge("ada")  // 18:30, and never out: still "present" at 08:00 within 14 hours
+        site.advance(at(tuesday, 8, 10) - site.time.now())
+        #expect(site.state.present["ada"] != nil)
+        #expect(site.state.bookings["bk-tue"]?.status == .booked)
+        site.advance(at(tuesday, 11) - site.time.now())
+        #expect(site.state.bookings["bk-tue"]?.status == .released)
+        #expect(site.replayed() == site.state)
+    }
+
+    @Test func aCheckedInBookingMovedLaterStaysCheckedIn() throws {
+        let site = site(at: at(monday, 7))
+        try book(site, "bk-day", .day, on: monday)
+        site.advance(at(monday, 8, 30) - site.time.now())
+        site.badge("ada")
+        site.advance(at(monday, 10) - site.time.now())
+        var moved = try #require(site.state.bookings["bk-day"])
+        moved.start = at(monday, 9)
+        _ = try site.engine.execute(.rebook(moved), source: "t")
+        let booking = try #require(site.state.bookings["bk-day"])
+        let window = try #require(booking.window(at: site.time.now(), ReconcileRules()))
+        #expect(booking.status == .checkedIn && !booking.needsCheckIn(in: window.window))
+        site.advance(.minutes(120))
+        #expect(site.findings(.noShow).isEmpty)
+    }
+
     @Test func aBookingJournaledBeforeWindowsKeepsItsGrace() throws {
         // A bookingCreated written by an older version: no check-in windows in its payload.
         let json = """

@@ -189,6 +189,10 @@ function renderPresence(people) {
   }
 }
 let logBefore = null;
+/** Older pages are shown: live updates leave the log alone until the next search. */
+let logExtended = false;
+/** The latest log request: an answer to an older one is dropped. */
+let logRequest = 0;
 function logParams() {
   const params = new URLSearchParams(new FormData($('log-filter')));
   for (const [k, v] of [...params]) if (!v) params.delete(k);
@@ -196,10 +200,13 @@ function logParams() {
 }
 /** The access log for the filter; `more` adds the next (older) page below. */
 async function loadLog(more) {
+  const request = ++logRequest;
+  logExtended = more;
   const params = logParams();
   $('log-csv').href = '/api/access-log.csv?' + params.toString();
   if (more && logBefore) params.set('before', logBefore);
   const rows = await get('/api/access-log?' + params.toString());
+  if (request !== logRequest) return;
   const body = more ? $('log') : clear($('log'));
   for (const r of rows) {
     const tr = el('tr');
@@ -321,7 +328,7 @@ async function refresh() {
     renderMembers(await get('/api/members')); renderCards(await get('/api/unknown-cards'));
     renderPresence(await get('/api/presence'));
     await refreshNetwork();
-    await loadLog(false);
+    if (!logExtended) await loadLog(false);
     document.body.dataset.updates = String(Number(document.body.dataset.updates) + 1);
   } catch (e) { flash(String(e.message || e), false); }
 }
