@@ -427,6 +427,11 @@ extension Array where Element == UInt8 {
                 "[...document.querySelectorAll('.room-cell')].filter(g => g.querySelector('text.room-name').getBBox().width > g.querySelector('rect').getBBox().width - 0.15).length"
             )
             #expect(spilled as? Int == 0, "\(name): a room's name runs out of its box")
+            // A room's state and until when are read whole (the name may be shortened, not them).
+            #expect(
+                try await browser.evaluate(
+                    "[...document.querySelectorAll('text.room-status')].every(t => /\\d\\d:\\d\\d$|^\\S+$/.test(t.textContent))"
+                ) as? Bool == true, "\(name): a room's state is cut")
             let focused = try await browser.evaluate(
                 "(() => { const g = document.querySelector('[data-desk=f01]'); g.focus(); return document.activeElement === g && g.getAttribute('tabindex') === '0' ? document.getElementById('floor-detail').textContent : ''; })()"
             )
@@ -436,6 +441,71 @@ extension Array where Element == UInt8 {
                 #expect(try await browser.screenshot(to: shots + "/staff-\(panel)-\(name).png") > 5_000)
             }
             try await browser.evaluate("window.scrollTo(0, 0)")
+        }
+    }
+}
+
+/// A whole demo day at 3000× in Chromium, for people to look at: the dashboard and the screen
+/// at morning, noon and night, at the sizes their users have (.build/screenshots/day-*). Opt in
+/// with CANTINE_DAY_SHOTS=1 (about half a minute; the layout assertions run in CI above).
+@Suite struct DemoDayScreenshots {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["CANTINE_DAY_SHOTS"] == "1"))
+    func aWholeDemoDayInTheBrowser() async throws {
+        let executable = try #require(BrowserTests.chromium, "chromium is missing: run scripts/setup-deps")
+        let running = try DemoProcess(speed: 3000)
+        defer {
+            running.process.terminate()
+            running.process.waitUntilExit()
+        }
+        let base = "http://127.0.0.1:\(running.port)"
+        let add = Process()
+        add.executableURL = running.process.executableURL
+        add.arguments = ["staff", "add", "admin", "--role", "admin", "--password-stdin", "--config", running.config]
+        let stdin = Pipe()
+        add.standardInput = stdin
+        add.standardOutput = FileHandle.nullDevice
+        try add.run()
+        stdin.fileHandleForWriting.write(Data("a long passphrase\n".utf8))
+        try stdin.fileHandleForWriting.close()
+        add.waitUntilExit()
+        let staff = try await Browser(executable: executable)
+        defer { staff.quit() }
+        try await staff.open(base + "/login?next=/staff")
+        try await staff.evaluate(
+            """
+            document.querySelector('[name=username]').value = 'admin';
+            document.querySelector('[name=password]').value = 'a long passphrase';
+            document.querySelector('form').submit();
+            """)
+        #expect(try await staff.waitFor("location.pathname === '/staff' && Number(document.body.dataset.updates) >= 1"))
+        let screen = try await Browser(executable: executable)
+        defer { screen.quit() }
+        try await screen.open(base + "/display")
+        let shots = FileManager.default.currentDirectoryPath + "/.build/screenshots"
+        try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+        // The demo's own clock (UTC hours of the board's updates: Paris is UTC+1 in winter).
+        for (name, utcHour) in [("morning", 9), ("noon", 11), ("night", 20)] {
+            var reached = false
+            for _ in 0..<10 where !reached {
+                reached = try await staff.waitFor(
+                    "window.simHour = window.simHour || 0; fetch('/api/occupancy').then(r => r.json()).then(o => { window.simHour = Number(o.updated_at.slice(11, 13)); }); window.simHour >= \(utcHour)"
+                )
+            }
+            #expect(reached, "the demo never reached \(name)")
+            for (width, height) in [(1440, 900), (390, 844)] {
+                try await staff.call(
+                    "Emulation.setDeviceMetricsOverride",
+                    ["width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600])
+                _ = try await staff.waitFor("window.innerWidth === \(width)")
+                #expect(try await staff.screenshot(to: shots + "/day-\(name)-staff-\(width)x\(height).png") > 5_000)
+                try await staff.evaluate("document.getElementById('findings-panel').scrollIntoView()")
+                #expect(try await staff.screenshot(to: shots + "/day-\(name)-findings-\(width)x\(height).png") > 5_000)
+                try await staff.evaluate("window.scrollTo(0, 0)")
+            }
+            try await screen.call(
+                "Emulation.setDeviceMetricsOverride",
+                ["width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": false])
+            #expect(try await screen.screenshot(to: shots + "/day-\(name)-display-1920x1080.png") > 5_000)
         }
     }
 }

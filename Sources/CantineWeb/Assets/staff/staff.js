@@ -77,7 +77,8 @@ function renderFloor(plan) {
     const g = svg('g', {class: 'room-cell', 'data-room': r.room, 'data-status': state});
     g.appendChild(svg('rect', {x: p.x, y: p.y, width: p.width, height: p.height, rx: 0.15, class: 'room ' + state}));
     g.appendChild(svg('text', {x: p.x + 0.2, y: p.y + 0.55, class: 'room-name', 'data-fit': p.width - 0.35}, r.name));
-    const status = r.busy ? t.busyUntilTime(hhmm(r.until)) : r.until ? t.freeUntilTime(hhmm(r.until)) : word('free');
+    // Short enough for its box: the state, and until when.
+    const status = (r.busy ? word('busy') : word('free')) + (r.until ? ' → ' + hhmm(r.until) : '');
     g.appendChild(svg('text', {x: p.x + 0.2, y: p.y + 1.1, class: 'room-status', 'data-fit': p.width - 0.35}, status));
     place(g, r.name + ' : ' + status + (r.occupancy ? ' — ' + word('sensor') + ' : ' + word(r.occupancy) : ''));
   }
