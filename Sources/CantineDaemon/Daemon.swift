@@ -67,6 +67,7 @@ public enum Daemon {
             SnapshotService(runtime: runtime, every: Int64(settings.database.snapshotEvery)),
             HeapTrimService(),
             RetentionService(runtime: runtime),
+            UsageService(runtime: runtime),
         ]
         var mqtt: MQTTService?
         var network: NetworkService?

@@ -24,12 +24,15 @@ public struct DemoOptions: Sendable {
     public var mqttPort: Int
     public var mqtt: Bool
     public var speed: Double
-    public init(dataDirectory: String, httpPort: Int, mqttPort: Int, mqtt: Bool, speed: Double) {
+    /// Past days played before today (at once, on a manual clock): the dashboard's history.
+    public var historyDays: Int
+    public init(dataDirectory: String, httpPort: Int, mqttPort: Int, mqtt: Bool, speed: Double, historyDays: Int = 7) {
         self.dataDirectory = dataDirectory
         self.httpPort = httpPort
         self.mqttPort = mqttPort
         self.mqtt = mqtt
         self.speed = speed
+        self.historyDays = historyDays
     }
 }
 
@@ -98,10 +101,11 @@ public enum DemoSite {
 
     static func card(_ i: Int) -> CardRead { CardRead(format: .h10301, facility: facility, card: UInt64(1001 + i)) }
 
-    /// Seeds members, badges and their standing plans, then `today` (`seedDay`).
-    static func seed(_ runtime: Site, today: LocalDate) throws {
-        let yesterday = runtime.calendar.adding(days: -1, to: today)
-        let firstOfMonth = LocalDate(year: today.year, month: today.month, day: 1)
+    /// Seeds members, badges and their standing plans from `first`, plays the days from
+    /// `first` to today on `time` (`playPast`), then books `today` (`seedDay`).
+    static func seed(_ runtime: Site, time: ManualTime, from first: LocalDate, today: LocalDate) throws {
+        let yesterday = runtime.calendar.adding(days: -1, to: first)
+        let firstOfMonth = LocalDate(year: first.year, month: first.month, day: 1)
         func run(_ op: SiteOperation) throws { _ = try runtime.apply(op, source: "demo") }
         for (i, name) in names.enumerated() {
             let member = member(i)
@@ -123,8 +127,48 @@ public enum DemoSite {
                 break
             }
         }
+        try playPast(runtime, time: time, from: first, until: today)
         try seedDay(runtime, day: today)
         runtime.journal.flush()
+    }
+
+    /// Plays each day from `first` up to `today` through the engine on the manual clock: its
+    /// bookings, then its traffic in order (badges as the door's decoded frames, desk reports,
+    /// due timers at their time, a reconciliation pass with each heartbeat), as fast as it
+    /// goes. The clock ends at `today` 07:30.
+    static func playPast(_ runtime: Site, time: ManualTime, from first: LocalDate, until today: LocalDate) throws {
+        let doors = Dictionary(
+            uniqueKeysWithValues: runtime.settings.layout.doors.map {
+                ($0.id.rawValue, DoorInput(door: $0.id, runtime: runtime))
+            })
+        let nodes = DemoHardware(runtime: runtime, inputs: [], opensDoors: false)
+        func move(to t: Instant) {
+            while let next = runtime.timers.earliest, next <= t {
+                if next > time.now() { time.advance(next - time.now()) }
+                for id in runtime.timers.takeDue(now: time.now()) {
+                    runtime.engine.submit(.timerFired(id), source: "timer")
+                }
+            }
+            if t > time.now() { time.advance(t - time.now()) }
+        }
+        var day = first
+        var variant: UInt64 = 1
+        while day < today {
+            try seedDay(runtime, day: day)
+            for (at, action) in DemoSite.day(runtime.calendar, today: day, variant: variant) {
+                move(to: at)
+                switch action {
+                case .badge(let door, let frame, _): doors[door]?.frame(frame)
+                case .heartbeat:
+                    nodes.perform(action)
+                    runtime.engine.reconcile()
+                case .desk: nodes.perform(action)
+                }
+            }
+            day = runtime.calendar.adding(days: 1, to: day)
+            variant += 1
+        }
+        move(to: runtime.calendar.instant(today, hour: 7, minute: 30))
     }
 
     static func member(_ i: Int) -> String { "m-demo\(i < 10 ? "0" : "")\(i)" }
@@ -191,9 +235,11 @@ public enum DemoSite {
                 track: nil, speakers: [], id: "s-demo-lunch-\(date)"))
     }
 
-    /// The day's traffic, sorted by time.
-    static func day(_ calendar: SiteCalendar, today: LocalDate) -> [(Instant, DemoAction)] {
-        var rng = SplitMix64(seed: 2026)
+    /// The day's traffic, sorted by time. `variant` 0 is the scripted day the demo plays
+    /// live; a past day has its own (other times, and a few residents who booked and stayed
+    /// home).
+    static func day(_ calendar: SiteCalendar, today: LocalDate, variant: UInt64 = 0) -> [(Instant, DemoAction)] {
+        var rng = SplitMix64(seed: 2026 &+ variant &* 7919)
         var out: [(Instant, DemoAction)] = []
         func at(_ h: Int, _ m: Int, plus minutes: Int = 0) -> Instant {
             calendar.instant(today, hour: h, minute: m) + .minutes(Int64(minutes))
@@ -219,6 +265,8 @@ public enum DemoSite {
         }
         for i in names.indices {
             switch role(i) {
+            case .resident where variant > 0 && (UInt64(i) + variant) % 5 == 0:
+                break  // booked, and stayed home
             case .resident(let desk):
                 visit(
                     i, desk: desk, arrive: at(8, 20, plus: jitter(120)), leave: at(17, 0, plus: jitter(150)),
@@ -422,9 +470,14 @@ public enum Demo {
         let today = calendar.date(of: Instant(Date()))
         let time = AcceleratedTime(origin: calendar.instant(today, hour: 7, minute: 30), speed: options.speed)
 
+        // The past is played at once on a manual clock, then the daemon runs from today 07:30.
+        let first = calendar.adding(days: -max(0, options.historyDays), to: today)
+        let past = ManualTime(calendar.instant(first, hour: 7))
         let seeding = try Site.open(
-            config: config, role: .tool, mode: .create, time: time, version: cantineVersion, logger: logger)
-        try DemoSite.seed(seeding, today: today)
+            config: config, role: .tool, mode: .create, time: past, version: cantineVersion, logger: logger)
+        try DemoSite.seed(seeding, time: past, from: first, today: today)
+        if past.now() < time.now() { past.advance(time.now() - past.now()) }
+        try seeding.snapshot()
         seeding.close()
 
         let speed = options.speed

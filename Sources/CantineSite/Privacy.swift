@@ -137,6 +137,7 @@ extension Site {
         await journal.waitDurable(through: min(seq, engine.lastSeq))
         let base = try store.journalBase()
         guard seq > base else { return CompactionResult(base: base, deleted: 0, deskDays: 0) }
+        try usage.catchUp()  // the days those entries make are stored before they go
         let replay = try Replay.rebuild(store: store, site: settings.site, useSnapshot: true, through: seq)
         let result = try store.compact(
             through: replay.lastSeq, site: settings.site, taken: engine.now, state: replay.state, calendar: calendar)

@@ -193,6 +193,8 @@ public final class Site: Sendable {
     public let recovered: ReplayResult
     /// Told when the journal starts failing (why) and when it writes again (nil).
     public let journalHealth = JournalHealth()
+    /// The floor's use day by day, folded from the journal.
+    public let usage: UsageLedger
     let metrics = SiteMetrics()
 
     /// Journal entries applied (in memory) but not yet written.
@@ -255,6 +257,7 @@ public final class Site: Sendable {
             throw SiteError(.failed, "unknown time zone \(settings.timeZone)")
         }
         self.calendar = calendar
+        usage = UsageLedger(store: store, site: settings.site, calendar: calendar)
 
         recovered = try Replay.rebuild(store: store, site: settings.site, useSnapshot: true)
         let metrics = self.metrics

@@ -20,6 +20,8 @@ public protocol SiteService: Sendable {
     func perform(_ op: SiteOperation, source: EventSource) async throws(CommandError) -> OperationResult
     /// Everything held about a member (their right of access), as JSON.
     func exportJSON(member: String) throws(SiteError) -> [UInt8]
+    /// How the floor was used from `from` through `to` (local dates), today as it runs.
+    func utilisation(from: LocalDate, to: LocalDate) throws(SiteError) -> UtilisationReport
 }
 
 /// How far the journal has been written.
@@ -47,6 +49,13 @@ extension Site: SiteService {
             throw error
         } catch {
             throw SiteError(.unavailable, "cannot export \(member): \(error)")
+        }
+    }
+    public func utilisation(from: LocalDate, to: LocalDate) throws(SiteError) -> UtilisationReport {
+        do {
+            return try usage.report(from: from, to: to, now: engine.now, layout: settings.layout)
+        } catch {
+            throw SiteError(.unavailable, "cannot read the utilisation history: \(error)")
         }
     }
 }

@@ -273,6 +273,21 @@ extension Store {
                     WHERE reason = 'granted.remote';
                     """)
         }
+        m.registerMigration("v8") { db in
+            try db.execute(
+                sql: """
+                    -- The floor's use per local day (CantineCore's DayUsage as JSON), folded from the
+                    -- journal and kept after compaction: no one is named. `complete` is 0 for a day
+                    -- the fold saw only part of (never written over a complete one).
+                    CREATE TABLE usage_days (
+                        site TEXT NOT NULL,
+                        day TEXT NOT NULL,
+                        complete INTEGER NOT NULL,
+                        usage BLOB NOT NULL,
+                        PRIMARY KEY (site, day)
+                    );
+                    """)
+        }
         return m
     }()
 }

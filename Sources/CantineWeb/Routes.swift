@@ -87,6 +87,19 @@ func readRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
         return Response(
             status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: AccessLogView.csv(rows))))
     }
+    router.get("/api/utilisation") { request, ctx -> Response in
+        _ = try ctx.require(.staff)
+        return try json(try utilisation(request, context))
+    }
+    router.get("/api/utilisation.csv") { request, ctx -> Response in
+        _ = try ctx.require(.staff)
+        let report = try utilisation(request, context)
+        var headers: HTTPFields = [
+            .contentType: "text/csv; charset=utf-8; header=present", .cacheControl: "no-store",
+        ]
+        headers[.contentDisposition] = "attachment; filename=\"utilisation-\(report.from)-\(report.to).csv\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: report.csv)))
+    }
     router.get("/api/bookings") { request, ctx -> Response in
         let now = engine.now
         let lookup = names(ctx)
@@ -235,6 +248,32 @@ func accessLog(_ request: Request, _ context: WebContext, maxLimit: Int, default
     let locale = context.boardSettings.locale
     return try context.site.records.accessLog(query).map {
         AccessLogView($0, calendar: calendar, locale: locale, doorName: names[$0.door])
+    }
+}
+
+/// The utilisation history `request` asks for: `from` and `to`, the site's days (inclusive;
+/// by default the last 30 days through today, at most 366).
+func utilisation(_ request: Request, _ context: WebContext) throws -> UtilisationReport {
+    let engine = context.site.engine
+    let calendar = SiteCalendar.cached(engine.read { $0.layout?.timeZone } ?? "UTC")
+    let today = calendar.date(of: engine.now)
+    func day(_ name: String, default value: LocalDate) throws -> LocalDate {
+        guard let text = request.uri.queryParameters[Substring(name)], !text.isEmpty else { return value }
+        guard let day = LocalDate(String(text)) else {
+            throw WebError(.badRequest, "\(name) must be a date: YYYY-MM-DD")
+        }
+        return day
+    }
+    let to = try day("to", default: today)
+    let from = try day("from", default: calendar.adding(days: -29, to: to))
+    guard from <= to else { throw WebError(.badRequest, "from must be on or before to") }
+    guard calendar.adding(days: -365, to: to) <= from else {
+        throw WebError(.badRequest, "a range is at most 366 days: ask for a year at a time")
+    }
+    do {
+        return try context.site.utilisation(from: from, to: to)
+    } catch {
+        throw WebError(.serviceUnavailable, error.message)
     }
 }
 

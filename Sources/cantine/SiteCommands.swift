@@ -34,16 +34,22 @@ struct Demo: AsyncParsableCommand, HasGlobalOptions {
     @Flag(help: "Run without MQTT.") var noMqtt = false
     @Option(help: "How many times faster than real time the demo day runs.") var speed = 60.0
     @Option(help: "Directory for the demo's config and database (recreated each run).") var data = "demo-data"
+    @Option(help: "Past days of traffic played at start (the dashboard's utilisation history).") var historyDays = 7
 
     mutating func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port \(port): expected 1–65535") }
         guard (1...65535).contains(mqttPort) else { throw ValidationError("--mqtt-port \(mqttPort): expected 1–65535") }
         guard speed >= 1, speed <= 10_000 else { throw ValidationError("--speed \(speed): expected 1 to 10000") }
+        guard (0...60).contains(historyDays) else {
+            throw ValidationError("--history-days \(historyDays): expected 0 to 60")
+        }
     }
 
     func run() async throws {
         try await CantineDemo.Demo.run(
-            DemoOptions(dataDirectory: data, httpPort: port, mqttPort: mqttPort, mqtt: !noMqtt, speed: speed),
+            DemoOptions(
+                dataDirectory: data, httpPort: port, mqttPort: mqttPort, mqtt: !noMqtt, speed: speed,
+                historyDays: historyDays),
             logger: global.logger)
     }
 }

@@ -12,6 +12,7 @@ import Testing
 @testable import CantineBench
 @testable import CantineDaemon
 @testable import CantineDemo
+@testable import CantineSite
 
 @Suite struct DemoTests {
     @Test func theDemoDayPlaysOutAsAdvertised() throws {
@@ -21,7 +22,7 @@ import Testing
         let time = ManualTime(calendar.instant(today, hour: 7, minute: 30))
         let runtime = try Site.open(
             config: site.config, role: .daemon, mode: .create, time: time, version: "t", logger: Logger(label: "t"))
-        try DemoSite.seed(runtime, today: today)
+        try DemoSite.seed(runtime, time: time, from: today, today: today)
         var gpio = try site.bootHardware()
         try gpio.openInputs(site.config, monotonic: { time.monotonicNanos() })
         let hardware = DemoHardware(runtime: runtime, inputs: gpio.inputs)
@@ -110,6 +111,71 @@ import Testing
         runtime.journal.flush()
         #expect(try Replay.rebuild(store: runtime.store, useSnapshot: false).state == state)
         runtime.close()
+    }
+}
+
+/// The demo's week of history, played through the real runtime on SQLite: the utilisation
+/// report's counts equal a count made here from the journal, its booked hours the bookings'
+/// records, and the stored days outlive the journal's compaction.
+@Suite struct UtilisationHistoryTests {
+    @Test func theReportCountsWhatTheJournalSaysAndOutlivesCompaction() async throws {
+        let site = try TestSite()
+        let calendar = try #require(SiteCalendar(timeZone: "Europe/Paris"))
+        let today = LocalDate(year: 2026, month: 12, day: 3)
+        let first = calendar.adding(days: -3, to: today)
+        let time = ManualTime(calendar.instant(first, hour: 7))
+        let runtime = try Site.open(
+            config: site.config, role: .tool, mode: .create, time: time, version: "t", logger: Logger(label: "t"))
+        defer { runtime.close() }
+        try DemoSite.seed(runtime, time: time, from: first, today: today)
+        #expect(calendar.hhmm(time.now()) == "07:30")
+        runtime.journal.flush()
+
+        // Counted here from the journal, day by day.
+        var checkIns: [String: Int] = [:]
+        var noShows: [String: Int] = [:]
+        var walkIns: [String: Int] = [:]
+        try runtime.store.forEachEntry { e in
+            let day = calendar.date(of: e.wall).description
+            switch e.event {
+            case .bookingCheckedIn: checkIns[day, default: 0] += 1
+            case .findingRaised(let f) where f.kind == .noShow: noShows[day, default: 0] += 1
+            case .findingRaised(let f) where f.kind == .walkIn: walkIns[day, default: 0] += 1
+            default: break
+            }
+        }
+        let report = try runtime.utilisation(from: first, to: calendar.adding(days: -1, to: today))
+        #expect(report.days.map(\.day) == ["2026-11-30", "2026-12-01", "2026-12-02"])
+        #expect(report.days.allSatisfy { $0.complete })
+        for day in report.days {
+            #expect(day.checkIns == checkIns[day.day, default: 0] && day.checkIns >= 18, "\(day.day)")
+            #expect(day.noShows == noShows[day.day, default: 0] && day.noShows >= 1, "\(day.day)")
+            #expect(day.walkIns == walkIns[day.day, default: 0] && day.walkIns >= 1, "\(day.day)")
+            #expect(day.peakPeople >= 15 && day.deskHoursUsed > 100, "\(day.day)")
+            // Booked hours from the records: each desk booking not cancelled, within the day.
+            let date = try #require(LocalDate(day.day))
+            let (start, end) = (
+                calendar.instant(date, hour: 0), calendar.instant(calendar.adding(days: 1, to: date), hour: 0)
+            )
+            let booked = try runtime.store.bookings(overlapping: start, end)
+                .filter { $0.resourceKind == "desk" && $0.status != "cancelled" }
+                .map { min(Instant(micros: $0.endUs), end) - max(Instant(micros: $0.startUs), start) }
+                .reduce(0) { $0 + $1.seconds }
+            #expect(abs(day.deskHoursBooked - booked / 3600) < 0.01, "\(day.day)")
+        }
+        #expect(report.totals.checkIns == report.days.map(\.checkIns).reduce(0, +))
+        // The past days differ (other times, residents who stayed home): history is not one
+        // day copied.
+        #expect(Set(report.days.map(\.deskHoursUsed)).count == 3)
+
+        // Compacted: the entries go, the days stay as they were.
+        let cut = try runtime.store.lastSeq(before: calendar.instant(today, hour: 0))
+        let result = try await runtime.compact(through: cut)
+        #expect(result.deleted > 1_000)
+        let reopened = UsageLedger(store: runtime.store, site: runtime.settings.site, calendar: calendar)
+        let again = try reopened.report(
+            from: first, to: calendar.adding(days: -1, to: today), now: time.now(), layout: runtime.settings.layout)
+        #expect(again.days == report.days)
     }
 }
 

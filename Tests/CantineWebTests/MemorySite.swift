@@ -85,6 +85,7 @@ final class MemorySite: SiteService, Sendable {
     let engine: Engine
     let bus = NoticeBus()
     let memory = MemoryRecords()
+    let journal = KeptJournal()
     var records: any SiteRecords { memory }
     /// What the journal says of itself (a test sets an error to see the web report it).
     let progress = Mutex(JournalProgress(durableSeq: 0, error: nil))
@@ -99,7 +100,7 @@ final class MemorySite: SiteService, Sendable {
     /// A site of `layout` at `now`, with `events` applied.
     init(layout: SiteLayout, now: Instant, events: [Event] = []) {
         time = ManualTime(now)
-        engine = Engine(site: layout.site, state: State(), lastSeq: 0, time: time, journal: KeptJournal())
+        engine = Engine(site: layout.site, state: State(), lastSeq: 0, time: time, journal: journal)
         engine.submit(.layoutApplied(layout), source: "test")
         for event in events { engine.submit(event, source: "test") }
     }
@@ -114,5 +115,23 @@ final class MemorySite: SiteService, Sendable {
     func exportJSON(member: String) throws(SiteError) -> [UInt8] {
         guard let data = exports.withLock({ $0[member] }) else { throw SiteError(.notFound, "no member '\(member)'") }
         return data
+    }
+
+    /// The journal kept so far folded into days, as a site would (no days stored before).
+    func utilisation(from: LocalDate, to: LocalDate) throws(SiteError) -> UtilisationReport {
+        let calendar = SiteCalendar.cached(engine.read { $0.layout?.timeZone } ?? "UTC")
+        var fold = UsageFold(state: State(), seq: 0, calendar: calendar)
+        var days: [DayUsage] = []
+        for entry in journal.entries.withLock({ $0 }) {
+            days += fold.apply(entry.event, seq: entry.seq, at: entry.wall)
+        }
+        let now = engine.now
+        let today = fold.running(at: now)
+        let inRange = (days + [today].compactMap { $0 }).filter {
+            from.description <= $0.day && $0.day <= to.description
+        }
+        return UtilisationReport(
+            from: from, to: to, days: inRange, today: today, reached: calendar.clock(now).minute / 15 + 1,
+            sameWeekday: days.filter { $0.weekday == today?.weekday }, layout: engine.read { $0.layout! })
     }
 }

@@ -77,6 +77,41 @@ import Testing
         }
     }
 
+    @Test func theUtilisationHistoryIsForStaffAndABadRangeIsRefusedInOneLine() async throws {
+        let f = try Fixture()
+        try await Application(router: buildRouter(f.context)).test(.router) { client in
+            try await client.execute(uri: "/api/utilisation", method: .get, headers: f.headers(.reader)) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/api/utilisation", method: .get, headers: f.headers(.staff)) { response in
+                #expect(response.status == .ok)
+                let report = try JSONDecoder().decode(UtilisationReport.self, from: Data(buffer: response.body))
+                #expect(report.from == "2026-10-23" && report.to == "2026-11-21")  // 30 days through today
+                #expect(report.days.map(\.day) == ["2026-11-21"] && report.days.first?.walkIns == 1)
+                #expect(report.zones.map(\.zone) == ["fenetre"] && report.desks.map(\.desk) == ["f01"])
+            }
+            try await client.execute(
+                uri: "/api/utilisation.csv?from=2026-11-20&to=2026-11-21", method: .get, headers: f.headers(.staff)
+            ) { response in
+                #expect(response.headers[.contentType]?.hasPrefix("text/csv") == true)
+                let lines = String(buffer: response.body).split(separator: "\r\n")
+                #expect(lines.first?.hasPrefix("day,weekday,peak_people,desk_hours_used") == true)
+                #expect(lines.count == 2 && lines.last?.hasPrefix("2026-11-21,6,") == true)
+            }
+            for (query, message) in [
+                ("from=21/11/2026", "from must be a date: YYYY-MM-DD"),
+                ("from=2026-11-22&to=2026-11-21", "from must be on or before to"),
+                ("from=2025-01-01&to=2026-11-21", "a range is at most 366 days: ask for a year at a time"),
+            ] {
+                try await client.execute(uri: "/api/utilisation?\(query)", method: .get, headers: f.headers(.staff)) {
+                    response in
+                    #expect(response.status == .badRequest)
+                    #expect(String(buffer: response.body).contains(message), "\(query)")
+                }
+            }
+        }
+    }
+
     @Test func anUnlockHandsTheSiteOneOperationWithWhoAndWhy() async throws {
         let f = try Fixture()
         try await Application(router: buildRouter(f.context)).test(.router) { client in
