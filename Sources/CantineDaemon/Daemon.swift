@@ -22,10 +22,12 @@ public enum Daemon {
     /// Runs until SIGTERM/SIGINT.
     /// - Parameters:
     ///   - hardware: relays already driven locked by `SafeBoot` (booted here when nil).
+    ///   - peopleTime: the clock of staff sign-ins and sessions when not the site's (the demo).
     ///   - extraServices: more services built on the opened runtime (the demo's traffic).
     ///   - ready: called once everything is started, with the URLs served.
     public static func run(
         config: Config, hardware booted: DoorHardware? = nil, logger: Logger, time: any TimeSource = SystemTime(),
+        peopleTime: (any TimeSource)? = nil,
         extraServices: @Sendable (Site, DoorHardware) -> [any Service] = { _, _ in [] },
         ready: @escaping @Sendable (Site) -> Void = { _ in }
     ) async throws(DaemonError) {
@@ -96,6 +98,7 @@ public enum Daemon {
             accounts: Accounts(store: store), events: events, metrics: metrics, components: components,
             secureCookies: settings.http.secureCookies)
         web.networkStaleAfter = settings.network?.staleAfter
+        web.peopleTime = peopleTime
         services.append(contentsOf: extraServices(runtime, hardware))
         let (serving, servingStarted) = AsyncStream<Void>.makeStream()
         services.append(

@@ -135,7 +135,7 @@ public enum DemoSite {
     /// Plays each day from `first` up to `today` through the engine on the manual clock: its
     /// bookings, then its traffic in order (badges as the door's decoded frames, desk reports,
     /// due timers at their time, a reconciliation pass with each heartbeat), as fast as it
-    /// goes. The clock ends at `today` 07:30.
+    /// goes, and staff confirming its findings at night. The clock ends at `today` 07:30.
     static func playPast(_ runtime: Site, time: ManualTime, from first: LocalDate, until today: LocalDate) throws {
         let doors = Dictionary(
             uniqueKeysWithValues: runtime.settings.layout.doors.map {
@@ -164,6 +164,12 @@ public enum DemoSite {
                     runtime.engine.reconcile()
                 case .desk: nodes.perform(action)
                 }
+            }
+            // Before leaving, staff go through the day's findings (the demo's today starts clean).
+            let open = runtime.engine.read { $0.findings.values.filter(\.open).map(\.id.rawValue).sorted() }
+            for id in open {
+                _ = try runtime.apply(
+                    .resolveFinding(id: id, action: .confirm, member: nil, by: "demo"), source: "demo")
             }
             day = runtime.calendar.adding(days: 1, to: day)
             variant += 1
@@ -468,7 +474,7 @@ public enum Demo {
         let settings = config.settings
         guard let calendar = SiteCalendar(timeZone: settings.site.timeZone) else { throw DaemonError("bad time zone") }
         let today = calendar.date(of: Instant(Date()))
-        let time = AcceleratedTime(origin: calendar.instant(today, hour: 7, minute: 30), speed: options.speed)
+        let morning = calendar.instant(today, hour: 7, minute: 30)
 
         // The past is played at once on a manual clock, then the daemon runs from today 07:30.
         let first = calendar.adding(days: -max(0, options.historyDays), to: today)
@@ -476,17 +482,21 @@ public enum Demo {
         let seeding = try Site.open(
             config: config, role: .tool, mode: .create, time: past, version: cantineVersion, logger: logger)
         try DemoSite.seed(seeding, time: past, from: first, today: today)
-        if past.now() < time.now() { past.advance(time.now() - past.now()) }
+        if past.now() < morning { past.advance(morning - past.now()) }
         try seeding.snapshot()
         seeding.close()
+        // Today's clock starts now, once the seeding is done (at 3000× a second of seeding
+        // would be most of an hour of the day gone unplayed).
+        let time = AcceleratedTime(origin: morning, speed: options.speed)
 
         let speed = options.speed
         let mqttLine =
             settings.mqtt.enabled
             ? "  mqtt      mosquitto_sub -h 127.0.0.1 -p \(options.mqttPort) -t 'cantine/\(config.site.id)/#' -v\n"
             : "  mqtt      off\n"
+        // Staff sign in on the real clock: a session lasts its hours of theirs, not of the demo's.
         try await Daemon.run(
-            config: config, logger: logger, time: time,
+            config: config, logger: logger, time: time, peopleTime: SystemTime(),
             extraServices: { runtime, hardware in
                 [
                     DemoTraffic(

@@ -115,7 +115,8 @@ public struct UtilisationReport: Codable, Equatable, Sendable {
         public var typical: [Double]?
     }
 
-    /// A desk's mean occupied hours per weekday (Monday first; nil: no such day in range).
+    /// A desk's mean occupied hours per weekday over the complete days in range (Monday first;
+    /// nil: no such day).
     public struct DeskWeek: Codable, Equatable, Sendable {
         public var desk: String
         public var name: String
@@ -142,9 +143,11 @@ public struct UtilisationReport: Codable, Equatable, Sendable {
     ///   - days: the days in range, in order (today's running one included when in range).
     ///   - today: the running day, for its curve.
     ///   - reached: the quarters of today begun so far.
+    ///   - elapsed: seconds gone of the last of them (its mean is over those, not 900).
     ///   - sameWeekday: past complete days of today's weekday (its typical curve).
     public init(
-        from: LocalDate, to: LocalDate, days raw: [DayUsage], today: DayUsage?, reached: Int, sameWeekday: [DayUsage],
+        from: LocalDate, to: LocalDate, days raw: [DayUsage], today: DayUsage?, reached: Int, elapsed: Double = 900,
+        sameWeekday: [DayUsage],
         layout: SiteLayout
     ) {
         func hours(_ seconds: Int64) -> Double { (Double(seconds) / 36.0).rounded() / 100 }
@@ -166,6 +169,11 @@ public struct UtilisationReport: Codable, Equatable, Sendable {
         weekday = today?.weekday ?? 0
         typicalWeeks = sameWeekday.count
         func curve(_ seconds: [Int64]) -> [Double] { seconds.map { (Double($0) / 9.0).rounded() / 100 } }
+        // The quarter still running is a mean over the part of it gone, not over 900 s.
+        func running(_ values: [Double]) -> [Double] {
+            guard let last = values.last, elapsed > 0, elapsed < 900 else { return values }
+            return values.dropLast() + [(last * 900 / elapsed * 100).rounded() / 100]
+        }
         zones = layout.zones.map { zone in
             let count = layout.desks.filter { $0.zone == zone.id }.count
             let mine = today?.zones[zone.id.rawValue] ?? [Int64](repeating: 0, count: DayUsage.quarters)
@@ -178,12 +186,12 @@ public struct UtilisationReport: Codable, Equatable, Sendable {
                 }
             return ZoneCurve(
                 zone: zone.id.rawValue, name: zone.name, desks: count,
-                today: today == nil ? [] : Array(curve(mine).prefix(reached)),
+                today: today == nil ? [] : running(Array(curve(mine).prefix(reached))),
                 typical: typical)
         }
         desks = layout.desks.map { desk in
             let perDay = (1...7).map { wd -> Double? in
-                let same = raw.filter { $0.weekday == wd }
+                let same = raw.filter { $0.weekday == wd && $0.complete }  // a day half gone is not a typical one
                 guard !same.isEmpty else { return nil }
                 let total = same.map { $0.desks[desk.id.rawValue] ?? 0 }.reduce(0, +)
                 return (Double(total) / Double(same.count) / 36.0).rounded() / 100

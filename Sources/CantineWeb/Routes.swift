@@ -252,7 +252,7 @@ func accessLog(_ request: Request, _ context: WebContext, maxLimit: Int, default
 }
 
 /// The utilisation history `request` asks for: `from` and `to`, the site's days (inclusive;
-/// by default the last 30 days through today, at most 366).
+/// by default the `days` (30) days through today, at most 366).
 func utilisation(_ request: Request, _ context: WebContext) throws -> UtilisationReport {
     let engine = context.site.engine
     let calendar = SiteCalendar.cached(engine.read { $0.layout?.timeZone } ?? "UTC")
@@ -265,7 +265,14 @@ func utilisation(_ request: Request, _ context: WebContext) throws -> Utilisatio
         return day
     }
     let to = try day("to", default: today)
-    let from = try day("from", default: calendar.adding(days: -29, to: to))
+    var span = 30
+    if let text = request.uri.queryParameters["days"], !text.isEmpty {
+        guard let n = Int(text), (1...366).contains(n) else {
+            throw WebError(.badRequest, "days must be a whole number from 1 to 366")
+        }
+        span = n
+    }
+    let from = try day("from", default: calendar.adding(days: 1 - span, to: to))
     guard from <= to else { throw WebError(.badRequest, "from must be on or before to") }
     guard calendar.adding(days: -365, to: to) <= from else {
         throw WebError(.badRequest, "a range is at most 366 days: ask for a year at a time")

@@ -28,7 +28,7 @@ func signInRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
                 Asset.loginPage(next: next, error: "Give your username and your password."),
                 status: .unprocessableContent)
         }
-        let now = context.engine.now
+        let now = context.peopleNow
         var keys = ["user:\(username)"]
         if let address = ctx.remoteAddress { keys.append("addr:\(address)") }
         if let until = context.logins.withLock({ $0.retryAfter(keys, now: now) }) {

@@ -185,9 +185,10 @@ final class Browser: @unchecked Sendable {
         _ = try await waitFor("document.readyState === 'complete'")
     }
 
-    /// The value of a JavaScript expression in the page.
+    /// The value of a JavaScript expression in the page (a promise's, once it settles).
     @discardableResult func evaluate(_ expression: String) async throws -> Any? {
-        let result = try await call("Runtime.evaluate", ["expression": expression, "returnByValue": true])
+        let result = try await call(
+            "Runtime.evaluate", ["expression": expression, "returnByValue": true, "awaitPromise": true])
         return (result["result"] as? [String: Any])?["value"]
     }
 
@@ -401,6 +402,34 @@ extension Array where Element == UInt8 {
                 "[...document.querySelectorAll('#log tr td:first-child')].every(td => /^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d$/.test(td.textContent))"
             ) as? Bool == true)
 
+        // Utilisation: the week the demo played before today, drawn as the API tells it.
+        #expect(try await browser.waitFor("document.querySelectorAll('#usage-days g.day').length >= 8"))
+        let usage = try await browser.evaluate(
+            """
+            (async () => {
+              const r = await (await fetch('/api/utilisation?days=30')).json();
+              const tile = (id) => document.querySelector('[data-tile=' + id + '] dd').textContent;
+              return [r.days.length, document.querySelectorAll('#usage-days g.day').length,
+                r.days.filter(d => d.complete).length, document.querySelectorAll('#usage-days g.partial').length,
+                String(r.totals.peak_people) === tile('peak'), String(r.totals.walk_ins) === tile('walk-ins'),
+                document.querySelectorAll('#usage-heat rect').length === r.desks.length * 7,
+                document.querySelectorAll('#usage-curves polyline.typical').length, r.zones.length,
+                document.querySelectorAll('#usage-table tr').length];
+            })()
+            """)
+        let figures = try #require(usage as? [Any])
+        #expect(figures.count == 10)
+        if figures.count == 10 {
+            let (days, bars, complete, partial) = (
+                figures[0] as? Int, figures[1] as? Int, figures[2] as? Int, figures[3] as? Int
+            )
+            #expect(days == 8 && bars == days && complete == 7 && partial == 1, "\(figures)")  // a week, and today
+            #expect(figures[4] as? Bool == true && figures[5] as? Bool == true, "tiles: \(figures)")
+            #expect(figures[6] as? Bool == true, "a heat-map cell per desk and weekday")
+            #expect(figures[7] as? Int == figures[8] as? Int, "a typical curve per zone: last week's same day")
+            #expect(figures[9] as? Int == days)
+        }
+
         // At a manager's desk and on a phone walking the floor: no panel taller than the
         // viewport (the findings scroll within theirs), nothing wider than the screen.
         for (name, width, height, mobile) in [("1440x900", 1440, 900, false), ("390x844", 390, 844, true)] {
@@ -408,6 +437,7 @@ extension Array where Element == UInt8 {
                 "Emulation.setDeviceMetricsOverride",
                 ["width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile])
             #expect(try await browser.waitFor("window.innerWidth === \(width)"))
+            try await browser.evaluate("document.querySelector('#usage-panel details').open = true")
             let tallest = try await browser.evaluate(
                 "Math.max(...[...document.querySelectorAll('main > section')].map(s => s.getBoundingClientRect().height))"
             )
@@ -417,7 +447,7 @@ extension Array where Element == UInt8 {
                     == true,
                 "\(name): the page is wider than the screen")
             let clipped = try await browser.evaluate(
-                "[...document.querySelectorAll('main table')].filter(t => t.offsetParent && t.scrollWidth > t.parentElement.clientWidth + 1).map(t => t.parentElement.id || t.closest('section').id)"
+                "[...document.querySelectorAll('main table')].filter(t => t.offsetParent && t.scrollWidth > t.parentElement.clientWidth + 1).map(t => (t.parentElement.id || t.closest('section').id) + ' ' + t.scrollWidth + '>' + t.parentElement.clientWidth)"
             )
             #expect((clipped as? [Any])?.isEmpty == true, "\(name): tables wider than their panel: \(clipped ?? "?")")
             #expect(try await browser.screenshot(to: shots + "/staff-\(name).png") > 10_000)
@@ -436,7 +466,12 @@ extension Array where Element == UInt8 {
                 "(() => { const g = document.querySelector('[data-desk=f01]'); g.focus(); return document.activeElement === g && g.getAttribute('tabindex') === '0' ? document.getElementById('floor-detail').textContent : ''; })()"
             )
             #expect((focused as? String)?.contains("capteur") == true, "\(name): \(focused ?? "nothing")")
-            for panel in ["floor", "findings", "presence", "log", "members"] {
+            // The charts stay within their panel.
+            #expect(
+                try await browser.evaluate(
+                    "[...document.querySelectorAll('#usage-panel svg')].every(g => g.getBoundingClientRect().right <= document.getElementById('usage-panel').getBoundingClientRect().right + 0.5)"
+                ) as? Bool == true, "\(name): a chart runs out of its panel")
+            for panel in ["floor", "findings", "presence", "log", "members", "usage"] {
                 try await browser.evaluate("document.getElementById('\(panel)-panel').scrollIntoView()")
                 #expect(try await browser.screenshot(to: shots + "/staff-\(panel)-\(name).png") > 5_000)
             }
@@ -500,6 +535,10 @@ extension Array where Element == UInt8 {
                 #expect(try await staff.screenshot(to: shots + "/day-\(name)-staff-\(width)x\(height).png") > 5_000)
                 try await staff.evaluate("document.getElementById('findings-panel').scrollIntoView()")
                 #expect(try await staff.screenshot(to: shots + "/day-\(name)-findings-\(width)x\(height).png") > 5_000)
+                // The history is fetched once a minute: asked for now (at 3000× a minute is two days).
+                try await staff.evaluate(
+                    "refreshUsage(true).then(() => document.getElementById('usage-panel').scrollIntoView())")
+                #expect(try await staff.screenshot(to: shots + "/day-\(name)-usage-\(width)x\(height).png") > 5_000)
                 try await staff.evaluate("window.scrollTo(0, 0)")
             }
             try await screen.call(

@@ -101,6 +101,7 @@ import Testing
             for (query, message) in [
                 ("from=21/11/2026", "from must be a date: YYYY-MM-DD"),
                 ("from=2026-11-22&to=2026-11-21", "from must be on or before to"),
+                ("days=0", "days must be a whole number from 1 to 366"),
                 ("from=2025-01-01&to=2026-11-21", "a range is at most 366 days: ask for a year at a time"),
             ] {
                 try await client.execute(uri: "/api/utilisation?\(query)", method: .get, headers: f.headers(.staff)) {

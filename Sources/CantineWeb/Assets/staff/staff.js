@@ -330,6 +330,7 @@ async function refresh() {
     renderPresence(await get('/api/presence'));
     await refreshNetwork();
     if (!logExtended) await loadLog(false);
+    await refreshUsage(false);
     document.body.dataset.updates = String(Number(document.body.dataset.updates) + 1);
   } catch (e) { flash(String(e.message || e), false); }
 }
@@ -355,6 +356,155 @@ async function refreshNetwork() {
     refused.appendChild(el('li', null, word('refused') + ' ' + hhmm(new Date(r.at_us / 1000).toISOString()) + ': ' + r.reason));
   }
   return true;
+}
+// Utilisation: SVG charts drawn here from /api/utilisation (no library, nothing from a CDN).
+let usageLoaded = 0;
+/** A number in the site's language, at most `digits` decimals. */
+function num(n, digits) {
+  return Number(n).toLocaleString(me.locale === 'en' ? 'en-GB' : 'fr-FR', {maximumFractionDigits: digits || 0});
+}
+/** `27/11` of a `YYYY-MM-DD` day, with its weekday when `long`. */
+function shortDay(day, weekday, long) {
+  const [, m, d] = day.split('-');
+  return (long ? t.weekdays[weekday - 1] + ' ' : '') + d + '/' + m;
+}
+function chart(width, height, label) {
+  return svg('svg', {viewBox: '0 0 ' + width + ' ' + height, class: 'chart', role: 'img', 'aria-label': label});
+}
+/** Each zone's occupied desks today against the same weekday's typical day, 07:00–21:00. */
+function curves(report) {
+  const box = clear($('usage-curves'));
+  const weekday = report.weekday ? t.weekdayNames[report.weekday - 1] : '';
+  $('usage-today-title').textContent = t.todayVs(weekday);
+  const [first, last] = [7 * 4, 21 * 4];
+  const [w, h, left, top, bottom] = [300, 110, 22, 14, 96];
+  for (const zone of report.zones) {
+    const max = Math.max(1, zone.desks);
+    const x = (q) => left + (q - first) / (last - first) * (w - left - 4);
+    const y = (v) => bottom - Math.min(v, max) / max * (bottom - top);
+    const drawing = chart(w, h + 4, zone.name);
+    drawing.appendChild(svg('text', {x: left, y: 9, 'font-weight': 'bold'}, zone.name));
+    for (let hour = 8; hour <= 20; hour += 2) {
+      drawing.appendChild(svg('line', {x1: x(hour * 4), x2: x(hour * 4), y1: top, y2: bottom, class: 'axis'}));
+      drawing.appendChild(svg('text', {x: x(hour * 4), y: h + 2, 'text-anchor': 'middle'}, String(hour).padStart(2, '0') + 'h'));
+    }
+    for (const v of [0, max]) {
+      drawing.appendChild(svg('line', {x1: left, x2: w - 4, y1: y(v), y2: y(v), class: 'axis'}));
+      drawing.appendChild(svg('text', {x: left - 3, y: y(v) + 3, 'text-anchor': 'end'}, String(v)));
+    }
+    const line = (values) => values.map((v, q) => [q, v]).filter(([q]) => q >= first && q <= last)
+      .map(([q, v]) => x(q).toFixed(1) + ',' + y(v).toFixed(1)).join(' ');
+    if (zone.typical) drawing.appendChild(svg('polyline', {points: line(zone.typical), class: 'typical'}));
+    const today = line(zone.today);
+    if (today) {
+      const reached = Math.min(Math.max(zone.today.length - 1, first), last);
+      drawing.appendChild(svg('polygon', {class: 'today-area',
+        points: x(first) + ',' + bottom + ' ' + today + ' ' + x(reached) + ',' + bottom}));
+      drawing.appendChild(svg('polyline', {points: today, class: 'today'}));
+    }
+    const now = zone.today.length - 1;
+    drawing.appendChild(svg('title', null, zone.name + ' : ' + (now >= 0 ? num(zone.today[now], 1) : '0') + ' / ' + zone.desks));
+    box.appendChild(drawing);
+  }
+  const key = el('p', 'hint key');
+  key.appendChild(el('i')).style.background = '#146c2e';
+  key.appendChild(document.createTextNode(t.todayLine));
+  key.appendChild(el('i')).style.borderTop = '2px dashed #777';
+  key.appendChild(document.createTextNode(t.typicalLine + ' (' + (report.typical_weeks ? t.typicalOf(report.typical_weeks) : t.noTypical) + ')'));
+  box.appendChild(key);
+}
+/** A round step (1, 2 or 5 times a power of ten) of at least `raw`. */
+function niceStep(raw) {
+  const power = Math.pow(10, Math.floor(Math.log10(Math.max(raw, 1e-9))));
+  return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
+}
+/** Desk-hours used (dark) inside desk-hours booked (light), one bar per day. */
+function dayBars(report) {
+  const box = clear($('usage-days'));
+  if (!report.days.length) { box.appendChild(el('p', 'hint', t.noDays)); return; }
+  const [w, h, left, top, bottom] = [300, 120, 30, 6, 104];
+  const step = Math.min(24, (w - left - 4) / report.days.length);
+  const highest = Math.max(1, ...report.days.map((d) => Math.max(d.desk_hours_booked, d.desk_hours_used)));
+  const tick = niceStep(highest / 3);
+  const max = Math.ceil(highest / tick) * tick;
+  const y = (v) => bottom - v / max * (bottom - top);
+  const drawing = chart(w, h, t.deskHoursByDay);
+  for (let v = 0; v <= max; v += tick) {
+    drawing.appendChild(svg('line', {x1: left, x2: w - 2, y1: y(v), y2: y(v), class: 'axis'}));
+    drawing.appendChild(svg('text', {x: left - 3, y: y(v) + 3, 'text-anchor': 'end'}, num(v) + t.hoursShort));
+  }
+  const every = Math.ceil(30 / step);  // a date label every 30 units at most
+  report.days.forEach((d, i) => {
+    const x = left + i * step;
+    const g = svg('g', {class: d.complete ? 'day' : 'day partial', 'data-day': d.day});
+    g.appendChild(svg('title', null, t.dayTip(shortDay(d.day, d.weekday, true), num(d.desk_hours_used, 1),
+      num(d.desk_hours_booked, 1), d.peak_people, d.no_shows, d.walk_ins) + (d.complete ? '' : t.partialDay)));
+    g.appendChild(svg('rect', {x: x + step * 0.1, width: step * 0.8, y: y(d.desk_hours_booked),
+      height: bottom - y(d.desk_hours_booked), class: 'bar-booked'}));
+    g.appendChild(svg('rect', {x: x + step * 0.25, width: step * 0.5, y: y(d.desk_hours_used),
+      height: bottom - y(d.desk_hours_used), class: 'bar-used'}));
+    drawing.appendChild(g);
+    if (i % every === 0) drawing.appendChild(svg('text', {x: x + step / 2, y: h - 4, 'text-anchor': 'middle'}, shortDay(d.day, d.weekday)));
+  });
+  box.appendChild(drawing);
+}
+/** Mean occupied hours of each desk on each weekday, darker for more. */
+function heatMap(report) {
+  const box = clear($('usage-heat'));
+  const [left, top, cell, row] = [44, 12, 36, 11];
+  const desks = report.desks;
+  const max = Math.max(1, ...desks.flatMap((d) => d.hours.filter((v) => v !== null)));
+  const drawing = chart(left + cell * 7 + 2, top + row * desks.length + 2, t.desksByWeekday);
+  t.weekdays.forEach((name, i) => drawing.appendChild(svg('text', {x: left + i * cell + cell / 2, y: 9, 'text-anchor': 'middle'}, name)));
+  desks.forEach((d, r) => {
+    const y = top + r * row;
+    drawing.appendChild(svg('text', {x: left - 4, y: y + row - 3, class: 'heat-label'}, d.name));
+    d.hours.forEach((v, i) => {
+      const g = svg('g', {'data-desk': d.desk});
+      g.appendChild(svg('title', null, d.name + ', ' + t.weekdayNames[i] + ' : ' + (v === null ? '—' : num(v, 1) + ' ' + t.hoursShort)));
+      g.appendChild(svg('rect', {x: left + i * cell + 1, y: y + 1, width: cell - 2, height: row - 2, rx: 1.5,
+        fill: v === null ? '#f4f4f0' : 'rgba(20,108,46,' + (0.08 + 0.92 * v / max).toFixed(2) + ')'}));
+      if (v !== null) {
+        g.appendChild(svg('text', {x: left + i * cell + cell / 2, y: y + row - 3.2,
+          class: v / max > 0.55 ? 'heat-value on-dark' : 'heat-value'}, num(v, 1)));
+      }
+      drawing.appendChild(g);
+    });
+  });
+  box.appendChild(drawing);
+}
+function renderUsage(report) {
+  const tiles = clear($('usage-totals'));
+  const total = report.totals;
+  const rate = total.check_ins + total.no_shows > 0 ? total.no_shows / (total.check_ins + total.no_shows) : null;
+  const share = total.desk_hours_booked > 0 ? Math.round(100 * total.desk_hours_used / total.desk_hours_booked) + ' %' : '—';
+  for (const [label, value, id] of [
+    [t.deskHoursUsed, num(total.desk_hours_used) + ' ' + t.hoursShort, 'used'], [t.ofBooked(''), share, 'share'],
+    [t.peakPeople, String(total.peak_people), 'peak'], [t.noShowRate, rate === null ? '—' : Math.round(rate * 100) + ' %', 'no-shows'],
+    [t.walkInsTotal, String(total.walk_ins), 'walk-ins']]) {
+    const tile = el('div');
+    tile.dataset.tile = id;
+    tile.appendChild(el('dt', null, label.trim()));
+    tile.appendChild(el('dd', null, value));
+    tiles.appendChild(tile);
+  }
+  curves(report); dayBars(report); heatMap(report);
+  const body = clear($('usage-table'));
+  for (const d of report.days.slice().reverse()) {
+    const tr = el('tr', d.complete ? '' : 'partial');
+    if (!d.complete) tr.title = t.partialDay.trim();
+    for (const text of [shortDay(d.day, d.weekday, true), d.peak_people,
+      num(d.desk_hours_used, 1), num(d.desk_hours_booked, 1), d.no_shows, d.walk_ins]) tr.appendChild(el('td', null, String(text)));
+    body.appendChild(tr);
+  }
+}
+/** The history for the chosen range; at most once a minute unless `now` (the range changed). */
+async function refreshUsage(now) {
+  if (!now && Date.now() - usageLoaded < 60000) return;
+  usageLoaded = Date.now();
+  const query = '?days=' + encodeURIComponent($('usage-range').value || '30');  // through the site's today
+  $('usage-csv').href = '/api/utilisation.csv' + query;
+  renderUsage(await get('/api/utilisation' + query));
 }
 function later() { clearTimeout(refreshTimer); refreshTimer = setTimeout(refresh, 150); }
 function clearErrors(form) { for (const s of form.querySelectorAll('[data-error-for]')) s.textContent = ''; }
@@ -395,6 +545,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('log-more').addEventListener('click', () => loadLog(true));
   $('member-search').addEventListener('input', () => renderMembers(allMembers));
   $('bookings-date').addEventListener('change', later);
+  $('usage-range').addEventListener('change', () => refreshUsage(true).catch((e) => flash(String(e.message || e), false)));
   $('logout').addEventListener('click', async () => { await post('/logout'); location.href = '/login'; });
   await refresh();
   connect();
