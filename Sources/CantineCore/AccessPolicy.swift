@@ -54,7 +54,9 @@ public enum AccessPolicy {
         let today = calendar.date(of: now)
         let dayStart = calendar.instant(today, hour: 0)
         let dayEnd = calendar.instant(calendar.adding(days: 1, to: today), hour: 0)
-        let plannedToday = member.plans.contains { $0.validFrom < dayEnd && ($0.validUntil ?? dayEnd) > dayStart }
+        let plannedToday = member.plans.contains {
+            $0.endedAt == nil && $0.validFrom < dayEnd && ($0.validUntil ?? dayEnd) > dayStart
+        }
         let bookedToday = bookings.contains { $0.start < dayEnd && $0.end > dayStart }
         if plannedToday || bookedToday { return (.outsideHours, nil) }
         if member.plans.isEmpty { return (.noPlan, nil) }

@@ -37,6 +37,8 @@ public enum Command: Codable, Equatable, Sendable {
     case eraseMember(MemberID)
     case setMemberStatus(MemberID, MemberStatus)
     case grantPlan(MemberID, Plan)
+    /// Ends a plan at an instant (now, from the dashboard or the CLI).
+    case endPlan(PlanEnded)
     case enrollCredential(Credential)
     case revokeCredential(CredentialID)
     /// Sets (or with nil removes) a badge's PIN digest.
@@ -93,6 +95,17 @@ public enum CommandRules {
                 throw CommandError("plan '\(plan.id)' ends before it starts")
             }
             return [.planGranted(PlanGranted(member: id, plan: plan))]
+
+        case .endPlan(let end):
+            let member = try member(end.member, in: state)
+            guard let plan = member.plans.first(where: { $0.id == end.plan }) else {
+                throw CommandError(
+                    .notFound, "member '\(end.member)' has no plan '\(end.plan)': `cantine members show` lists them")
+            }
+            if let until = plan.validUntil, until <= end.at {
+                throw CommandError(.conflict, "plan '\(end.plan)' has already ended: nothing to do")
+            }
+            return [.planEnded(end)]
 
         case .enrollCredential(let credential):
             _ = try member(credential.member, in: state)

@@ -17,6 +17,8 @@ public enum Event: Equatable, Sendable {
     /// their badges and bookings. Anonymous: the opaque id only.
     case memberErased(MemberRef)
     case planGranted(PlanGranted)
+    /// A plan cut short: it stops holding at `at` (a member leaving, a refund).
+    case planEnded(PlanEnded)
     case credentialEnrolled(Credential)
     case credentialRevoked(CredentialRef)
     /// A badge was read at a door (token nil when the frame could not be decoded).
@@ -82,6 +84,7 @@ public enum Event: Equatable, Sendable {
         case .memberEnabled(let p): (.memberEnabled, p)
         case .memberErased(let p): (.memberErased, p)
         case .planGranted(let p): (.planGranted, p)
+        case .planEnded(let p): (.planEnded, p)
         case .credentialEnrolled(let p): (.credentialEnrolled, p)
         case .credentialRevoked(let p): (.credentialRevoked, p)
         case .badgePresented(let p): (.badgePresented, p)
@@ -133,6 +136,7 @@ public enum Event: Equatable, Sendable {
         case .memberEnabled: return .memberEnabled(try d(MemberRef.self))
         case .memberErased: return .memberErased(try d(MemberRef.self))
         case .planGranted: return .planGranted(try d(PlanGranted.self))
+        case .planEnded: return .planEnded(try d(PlanEnded.self))
         case .credentialEnrolled: return .credentialEnrolled(try d(Credential.self))
         case .credentialRevoked: return .credentialRevoked(try d(CredentialRef.self))
         case .badgePresented: return .badgePresented(try d(BadgePresented.self))
@@ -175,6 +179,7 @@ public enum EventKind: String, CaseIterable, Sendable {
     case memberEnabled = "member.enabled"
     case memberErased = "member.erased"
     case planGranted = "plan.granted"
+    case planEnded = "plan.ended"
     case credentialEnrolled = "credential.enrolled"
     case credentialRevoked = "credential.revoked"
     case badgePresented = "badge.presented"
@@ -254,6 +259,21 @@ public struct PlanGranted: Codable, Equatable, Sendable {
     public init(member: MemberID, plan: Plan) {
         self.member = member
         self.plan = plan
+    }
+}
+
+public struct PlanEnded: Codable, Equatable, Sendable {
+    public var member: MemberID
+    public var plan: PlanID
+    /// When it stops holding (a plan ended before it began never holds).
+    public var at: Instant
+    /// Who ended it.
+    public var by: String
+    public init(member: MemberID, plan: PlanID, at: Instant, by: String) {
+        self.member = member
+        self.plan = plan
+        self.at = at
+        self.by = by
     }
 }
 

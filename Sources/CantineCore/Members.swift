@@ -28,6 +28,9 @@ public struct Plan: Codable, Equatable, Sendable {
     public var validFrom: Instant
     /// nil for open-ended plans (staff).
     public var validUntil: Instant?
+    /// When staff cut it short (`plan.ended`): the member is no longer expected, the door
+    /// says their plan has expired rather than "outside hours".
+    public var endedAt: Instant?
 
     public init(id: PlanID, kind: PlanKind, validFrom: Instant, validUntil: Instant?) {
         self.id = id

@@ -83,6 +83,14 @@ public enum Reducer {
             s.members[grant.member]?.plans.removeAll { $0.validUntil.map { $0 < now } ?? false }
             s.members[grant.member]?.plans.append(grant.plan)
             return [.notify(.membersChanged)]
+        case .planEnded(let end):
+            if let i = s.members[end.member]?.plans.firstIndex(where: { $0.id == end.plan }),
+                let plan = s.members[end.member]?.plans[i]
+            {
+                s.members[end.member]?.plans[i].validUntil = max(plan.validFrom, min(plan.validUntil ?? end.at, end.at))
+                s.members[end.member]?.plans[i].endedAt = end.at
+            }
+            return [.notify(.membersChanged)]
         case .credentialEnrolled(let credential):
             s.credentials[credential.token] = credential
             s.credentialTokens[credential.id] = credential.token

@@ -9,6 +9,8 @@ public enum SiteOperation: Codable, Equatable, Sendable {
     case addMember(id: String?, name: String, email: String?)
     case setMemberStatus(member: String, active: Bool)
     case grantPlan(member: String, kind: PlanKind, from: String, days: Int)
+    /// Ends a member's plan now (`by`: who, for the journal).
+    case endPlan(member: String, plan: String, by: String)
     case enrollBadge(member: String, format: WiegandFormat, facility: UInt32, card: UInt64, id: String?, pin: String?)
     case revokeBadge(id: String)
     /// Sets (or with nil removes) the PIN typed after the badge outside public hours.

@@ -93,6 +93,13 @@ extension Site {
                     id: plan.id.rawValue), seq
             )
 
+        case .endPlan(let member, let plan, let by):
+            let end = PlanEnded(member: MemberID(member), plan: PlanID(plan), at: now, by: by)
+            let seq = try run(.endPlan(end), records: .endPlan(member: member, plan: plan, untilUs: now.micros))
+            return (
+                OperationResult(message: "plan \(plan) of \(member) ended at \(calendar.text(now))", id: plan), seq
+            )
+
         case .enrollBadge(let member, let format, let facility, let card, let id, let pin):
             let read = CardRead(format: format, facility: facility, card: card)
             do throws(WiegandError) {

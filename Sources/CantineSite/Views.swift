@@ -180,8 +180,9 @@ public struct MemberView: Codable, Equatable, Sendable {
     public var name: String
     public var email: String?
     public var status: String
-    /// The plan that holds now, if any.
+    /// The plan that holds now, if any: its kind and its id (to end it).
     public var plan: String?
+    public var planId: String?
     /// Badged in and not out; nil where only the records are read (the CLI beside a daemon).
     public var present: Bool?
     public var plans: [PlanView]
@@ -213,13 +214,16 @@ public struct MemberView: Codable, Equatable, Sendable {
         return members.map { m in
             let member = MemberID(m.id)
             let held = plans[m.id] ?? []
-            let current =
-                state.map { $0.members[member]?.plan(at: now)?.kind.rawValue }
-                ?? held.last { $0.validFromUs <= now.micros && ($0.validUntilUs ?? .max) > now.micros }?.kind
+            let current: (kind: String, id: String)? =
+                state.map { $0.members[member]?.plan(at: now).map { ($0.kind.rawValue, $0.id.rawValue) } }
+                ?? held.last { $0.validFromUs <= now.micros && ($0.validUntilUs ?? .max) > now.micros }.map {
+                    ($0.kind, $0.id)
+                }
             let ttl = state?.layout?.sensors.presenceTTL ?? SensorRules().presenceTTL
             return MemberView(
                 id: m.id, name: m.name, email: m.email, status: state?.members[member]?.status.rawValue ?? m.status,
-                plan: current, present: state.map { $0.present[member].map { now - $0 < ttl } ?? false },
+                plan: current?.kind, planId: current?.id,
+                present: state.map { $0.present[member].map { now - $0 < ttl } ?? false },
                 plans: held.map {
                     PlanView(
                         id: $0.id, kind: $0.kind, from: Instant(micros: $0.validFromUs).description,

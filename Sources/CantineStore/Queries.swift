@@ -151,6 +151,17 @@ extension RecordWrite {
     }
 
     /// A booking cancelled (a ghost released by staff: the reducer cancels it in memory).
+    /// A plan ended: it holds until `untilUs` (never past the end it had, never before it began).
+    public static func endPlan(member: String, plan: String, untilUs: Int64) -> RecordWrite {
+        RecordWrite { db in
+            try db.execute(
+                sql: """
+                    UPDATE plans SET valid_until_us = MAX(valid_from_us, MIN(COALESCE(valid_until_us, ?), ?))
+                    WHERE member_id = ? AND id = ?
+                    """, arguments: [untilUs, untilUs, member, plan])
+        }
+    }
+
     public static func cancelBooking(_ id: String) -> RecordWrite {
         RecordWrite { db in
             try db.execute(sql: "UPDATE bookings SET status = 'cancelled' WHERE id = ?", arguments: [id])

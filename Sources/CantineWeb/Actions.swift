@@ -190,6 +190,12 @@ func actionRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
         return try await run(.grantPlan(member: id, kind: kind, from: from, days: days), who)
     }
 
+    router.post("/api/members/{id}/plans/{plan}/end") { _, ctx -> Response in
+        let who = try ctx.require(.staff)
+        let (id, plan) = (ctx.parameters.get("id") ?? "", ctx.parameters.get("plan") ?? "")
+        return try await run(.endPlan(member: id, plan: plan, by: "staff:\(who.name)"), who)
+    }
+
     router.post("/api/badges") { request, ctx -> Response in
         let who = try ctx.require(.admin)
         var form = try await Form.read(request, context: ctx)

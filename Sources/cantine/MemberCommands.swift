@@ -30,9 +30,10 @@ func perform(_ op: SiteOperation, _ global: GlobalOptions, _ output: OutputOptio
 struct Members: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Add, list, show, disable and enable members; grant plans; mark one gone; export or erase their data.",
+            "Add, list, show, disable and enable members; grant and end plans; mark one gone; export or erase their data.",
         subcommands: [
-            Add.self, List.self, Show.self, Disable.self, Enable.self, Plan.self, Left.self, ExportData.self,
+            Add.self, List.self, Show.self, Disable.self, Enable.self, Plan.self, EndPlan.self, Left.self,
+            ExportData.self,
             Erase.self, Names.self,
         ])
 
@@ -137,6 +138,20 @@ struct Members: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         @Argument(help: "Member id.") var id: String
         func run() async throws { try await perform(.setMemberStatus(member: id, active: true), global, output) }
+    }
+
+    struct EndPlan: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            abstract: "End a member's plan now (it stops opening doors at once).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Member id.") var id: String
+        @Argument(help: "Plan id (`cantine members show ID` lists them).") var plan: String
+        @Option(help: "Who did it (default: cli:$USER).") var by: String?
+        func run() async throws {
+            let who = by ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
+            try await perform(.endPlan(member: id, plan: plan, by: who), global, output)
+        }
     }
 
     struct Plan: AsyncParsableCommand, HasGlobalOptions {

@@ -402,6 +402,20 @@ extension Array where Element == UInt8 {
                 "[...document.querySelectorAll('#log tr td:first-child')].every(td => /^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d$/.test(td.textContent))"
             ) as? Bool == true)
 
+        // Ending a plan from the members list takes a second click; then the member has none.
+        try await browser.evaluate(
+            "document.querySelector('#members li[data-member=m-demo17] button.end-plan').click()")
+        #expect(
+            try await browser.waitFor(
+                "document.querySelector('#members li[data-member=m-demo17] button.end-plan').textContent.startsWith('confirmer')"
+            ))
+        try await browser.evaluate(
+            "document.querySelector('#members li[data-member=m-demo17] button.end-plan').click()")
+        #expect(
+            try await browser.waitFor(
+                "document.getElementById('flash').className === 'ok' && !document.querySelector('#members li[data-member=m-demo17] button.end-plan') && document.querySelector('#members li[data-member=m-demo17]').textContent.includes('sans abonnement')"
+            ))
+
         // Utilisation: the week the demo played before today, drawn as the API tells it.
         #expect(try await browser.waitFor("document.querySelectorAll('#usage-days g.day').length >= 8"))
         let usage = try await browser.evaluate(

@@ -1,7 +1,8 @@
 // From a refused card to an open door through the dashboard's API on a real site: the card a
 // reader refused is enrolled for a new member and leaves "last refused"; the member has no plan
-// and is still refused, for that reason; a plan granted from the dashboard lets them in. The
-// access log's search finds them as people type names, accents and case ignored.
+// and is still refused, for that reason; a plan granted from the dashboard lets them in, and
+// ended from it shuts them out again. The access log's search finds them as people type names,
+// accents and case ignored.
 
 import CantineCore
 import CantineDaemon
@@ -63,6 +64,31 @@ import Testing
                     #expect(reasons == ["granted.plan", "denied.no_plan"], "\(typed)")
                 }
             }
+            // The member leaves: staff end the plan, the door refuses them at once; ending it
+            // again says so in one line.
+            var plan = ""
+            try await client.execute(uri: "/api/members", method: .get, headers: f.bearer(.staff)) { r in
+                let member = try #require(try decodeList(r).first { $0["id"] as? String == id })
+                plan = try #require(member["plan_id"] as? String)
+                #expect(member["plan"] as? String == "day")
+            }
+            let end = "/api/members/\(id)/plans/\(plan)/end"
+            try await client.execute(uri: end, method: .post, headers: f.form(.staff)) { r in #expect(r.status == .ok) }
+            // Refused as a plan run out, not "outside hours" (they are no longer expected today).
+            #expect(entree.frame(card(5150))?.entry.access?.reason == .expired)
+            try await client.execute(uri: end, method: .post, headers: f.form(.staff)) { r in
+                #expect(r.status == .conflict)
+                #expect(String(buffer: r.body).contains("has already ended: nothing to do"))
+            }
+            try await client.execute(uri: "/api/members", method: .get, headers: f.bearer(.staff)) { r in
+                let member = try #require(try decodeList(r).first { $0["id"] as? String == id })
+                #expect(member["plan_id"] == nil && member["plan"] == nil)
+            }
+            #expect(f.runtime.journal.flush())
+            let record = try #require(try f.runtime.store.plans(member: id).first)
+            #expect(record.validUntilUs.map { $0 <= f.runtime.engine.now.micros } == true)
+            #expect(
+                try Replay.rebuild(store: f.runtime.store, useSnapshot: false).state == f.runtime.engine.read { $0 })
         }
         f.runtime.close()
     }

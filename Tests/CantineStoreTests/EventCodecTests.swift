@@ -27,6 +27,8 @@ import Testing
         case .memberEnabled: .memberEnabled(MemberRef(member: "ada"))
         case .memberErased: .memberErased(MemberRef(member: "ada"))
         case .planGranted: .planGranted(PlanGranted(member: "ada", plan: plan))
+        case .planEnded:
+            .planEnded(PlanEnded(member: "ada", plan: "p-1", at: Instant(seconds: 1_795_300_000), by: "staff:bob"))
         case .credentialEnrolled:
             .credentialEnrolled(Credential(id: "b1", member: "ada", format: .h10301, token: "tok", pin: "d1"))
         case .credentialRevoked: .credentialRevoked(CredentialRef(credential: "b1"))

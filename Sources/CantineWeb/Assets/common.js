@@ -82,6 +82,7 @@ const STRINGS = {
     weekdayNames: ['lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', 'dimanche'],
     dayTip: (d, used, booked, peak, noShows, walkIns) => d + ' : ' + used + ' h occupées / ' + booked + ' h réservées, pic ' + peak + ', ' + noShows + ' absent(s), ' + walkIns + ' sans réservation',
     partialDay: ' (partiel)', hoursShort: 'h',
+    endPlan: "mettre fin à l'abonnement", endPlanSure: (p) => 'confirmer : fin de « ' + p + ' » maintenant',
   },
   en: {
     today: 'Today', desks: 'Free desks', rooms: 'Rooms', now: 'now', next: 'next',
@@ -132,6 +133,7 @@ const STRINGS = {
     weekdayNames: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'],
     dayTip: (d, used, booked, peak, noShows, walkIns) => d + ': ' + used + ' h used / ' + booked + ' h booked, peak ' + peak + ', ' + noShows + ' no-show(s), ' + walkIns + ' walk-in(s)',
     partialDay: ' (partial)', hoursShort: 'h',
+    endPlan: 'end plan', endPlanSure: (p) => 'confirm: end “' + p + '” now',
   },
 };
 

@@ -274,6 +274,20 @@ function renderMembers(members) {
     const li = el('li', null, m.name + ' (' + m.id + ') — ' + word(m.status) + ', ' + (m.plan ? word(m.plan) : word('noPlan'))
       + (m.present ? ', ' + word('inside') : '') + (badges ? ' — ' + word('badges') + ' : ' + badges : ''));
     li.dataset.member = m.id;
+    if (m.plan_id) {
+      // Ending a plan shuts the door to them at once: a second click confirms it.
+      const end = el('button', 'end-plan', word('endPlan')); end.type = 'button';
+      end.addEventListener('click', async () => {
+        if (!end.dataset.armed) {
+          end.dataset.armed = '1'; end.textContent = t.endPlanSure(word(m.plan));
+          setTimeout(() => { delete end.dataset.armed; end.textContent = word('endPlan'); }, 5000);
+          return;
+        }
+        const {ok, answer} = await post('/api/members/' + encodeURIComponent(m.id) + '/plans/' + encodeURIComponent(m.plan_id) + '/end');
+        flash(ok ? answer.message : answer.error, ok); later();
+      });
+      li.append(' ', end);
+    }
     if (document.body.classList.contains('admin')) {
       // Their rights: a copy of everything held about them, and erasure (typed id to confirm).
       const data = el('a', null, word('export')); data.href = '/api/members/' + encodeURIComponent(m.id) + '/export';
