@@ -54,6 +54,14 @@ struct DiscoveryEntity: Encodable {
 /// The discovery configs of a layout.
 public enum Discovery {
     /// Every config for `layout`, sorted by topic.
+    /// The free desks of `zone` from the retained occupancy: the desks known free, or
+    /// "None" (Home Assistant's unknown) when none is known free while some are unknown — a
+    /// silent night is not a full floor.
+    static func freeDesksTemplate(_ zone: ZoneID) -> String {
+        "{% set z = value_json.zones | selectattr('zone', 'equalto', '\(zone)') | first %}"
+            + "{{ 'None' if z.free == 0 and z.unknown > 0 else z.free }}"
+    }
+
     public static func messages(for layout: SiteLayout, topics: Topics, version: String) -> [DiscoveryMessage] {
         let site = layout.site.rawValue
         let device = DiscoveryEntity.Device(identifiers: ["cantine_\(site)"], name: layout.name, swVersion: version)
@@ -95,8 +103,9 @@ public enum Discovery {
                 DiscoveryEntity(
                     name: "Free desks \(zone.name)", uniqueID: "cantine_\(site)_free_desks_\(zone.id)",
                     stateTopic: topics.occupancy,
-                    valueTemplate:
-                        "{{ (value_json.zones | selectattr('zone', 'equalto', '\(zone.id)') | first).free }}",
+                    // No desk known free while some are unknown (sensors silent): Home Assistant's
+                    // unknown ("None"), never 0.
+                    valueTemplate: Self.freeDesksTemplate(zone.id),
                     stateClass: "measurement", unit: "desks", icon: "mdi:desk", availability: daemon, device: device))
         }
         for door in layout.doors {

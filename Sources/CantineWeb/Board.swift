@@ -55,6 +55,8 @@ public struct Board: Codable, Equatable, Sendable {
         public var name: String
         /// Desks shown vacant by their sensor and not held by a booking now.
         public var free: Int
+        /// Desks not held whose sensor is silent or absent: maybe free, nobody knows.
+        public var unknown: Int
         public var total: Int
     }
     public struct RoomLine: Codable, Equatable, Sendable {
@@ -131,8 +133,10 @@ public struct Board: Codable, Equatable, Sendable {
             })
         let zones = (layout?.zones ?? []).map { zone in
             let desks = (layout?.desks ?? []).filter { $0.zone == zone.id }
-            let free = desks.filter { state.desks[$0.id]?.occupancy == .vacant && !held.contains($0.id) }.count
-            return ZoneLine(zone: zone.id.rawValue, name: zone.name, free: free, total: desks.count)
+            let open = desks.filter { !held.contains($0.id) }.map { state.desks[$0.id]?.occupancy ?? .unknown }
+            return ZoneLine(
+                zone: zone.id.rawValue, name: zone.name, free: open.filter { $0 == .vacant }.count,
+                unknown: open.filter { $0 == .unknown }.count, total: desks.count)
         }
         let summary = state.occupancy(at: now)
         let rooms = summary.rooms.map {

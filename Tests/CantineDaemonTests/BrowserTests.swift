@@ -257,6 +257,12 @@ extension Array where Element == UInt8 {
             #expect(try await browser.waitFor("Number(document.body.dataset.boards) >= 1"))
             #expect(try await browser.evaluate("document.documentElement.lang") as? String == "fr")
             let freeBefore = try await browser.evaluate("document.body.innerText") as? String ?? ""
+            // No sensor has spoken yet: the desks are unknown, never "0 free" in red.
+            #expect(
+                try await browser.evaluate(
+                    "[...document.querySelectorAll('#zones .line')].map(l => l.lastChild.className + ' ' + l.lastChild.textContent).join('|')"
+                ) as? String == "unknown — / 12|unknown — / 12")
+            #expect(try await browser.evaluate("document.querySelectorAll('#zones .busy').length") as? Int == 0)
             #expect(try await browser.screenshot(to: shots + "/display.png") > 10_000)
             try await browser.evaluate("window.stayed = true")
             // A desk of the garden turns vacant: the open page shows the new board, no reload.
@@ -265,6 +271,12 @@ extension Array where Element == UInt8 {
             #expect(try await browser.evaluate("window.stayed === true") as? Bool == true)
             let freeAfter = try await browser.evaluate("document.body.innerText") as? String ?? ""
             #expect(freeAfter != freeBefore)
+            #expect(
+                try await browser.evaluate("document.querySelector('[data-zone=jardin] .free').textContent") as? String
+                    == "1 / 12")
+            #expect(
+                try await browser.evaluate("document.querySelector('[data-zone-note=jardin]').textContent") as? String
+                    == "11 sans nouvelles du capteur")
 
             // The dashboard: sign in through the form, then watch the floor.
             try await browser.navigate(base + "/staff")

@@ -469,3 +469,56 @@ func withMQTT(
         runtime.close()
     }
 }
+
+/// Home Assistant's free-desk sensors, rendered by Jinja2 (the engine Home Assistant renders
+/// templates with) over the retained occupancy the daemon publishes: a night of silent sensors
+/// reads unknown ("None"), never 0 free.
+@Suite struct FreeDesksTemplateTests {
+    @Test func silentSensorsAreUnknownNotZeroFree() throws {
+        let layout = SiteLayout(
+            site: "paris", name: "La Cantine", capacity: 10, zones: [Zone(id: "fenetre", name: "Fenêtre")], doors: [],
+            desks: ["f01", "f02", "f03"].map {
+                Desk(id: DeskID($0), name: $0, zone: "fenetre", sensor: .node(NodeID("n-\($0)")))
+            },
+            rooms: [])
+        let config = try #require(
+            Discovery.messages(for: layout, topics: Topics(site: "paris"), version: "t").first {
+                $0.topic.hasSuffix("free_desks_fenetre/config")
+            })
+        let entity = try #require(try JSONSerialization.jsonObject(with: Data(config.payload.utf8)) as? [String: Any])
+        let template = try #require(entity["value_template"] as? String)
+        let t0 = Instant(seconds: 1_795_251_600)
+        func retained(_ reports: [(DeskID, Bool)]) throws -> String {
+            var state = State()
+            _ = Reducer.apply(&state, .layoutApplied(layout), now: t0)
+            for (desk, occupied) in reports {
+                _ = Reducer.apply(&state, .deskReported(DeskReport(desk: desk, occupied: occupied)), now: t0)
+            }
+            return String(decoding: try JSONEncoder().encode(state.occupancy(at: t0)), as: UTF8.self)
+        }
+        let cases: [(String, [(DeskID, Bool)])] = [
+            ("None", []),  // every sensor silent: unknown
+            ("None", [("f01", true)]),  // one occupied, two unknown: nothing known free
+            ("2", [("f01", true), ("f02", false), ("f03", false)]),
+            ("1", [("f01", false)]),  // one known free, two unknown: at least one
+            ("0", [("f01", true), ("f02", true), ("f03", true)]),  // really full
+        ]
+        for (expected, reports) in cases {
+            let script = """
+                import jinja2, json, sys
+                t = jinja2.Environment().from_string(sys.argv[1])
+                print(t.render(value_json=json.loads(sys.argv[2])), end="")
+                """
+            let python = Process()
+            python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            python.arguments = ["python3", "-c", script, template, try retained(reports)]
+            let out = Pipe()
+            python.standardOutput = out
+            try python.run()
+            python.waitUntilExit()
+            try #require(python.terminationStatus == 0, "python3 with jinja2 is missing: run scripts/setup-deps")
+            let rendered = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(rendered == expected, "\(reports)")
+        }
+    }
+}

@@ -31,6 +31,7 @@ const STRINGS = {
     busyUntil: "occupée jusqu'à", freeDay: 'libre', busy: 'occupée', present: 'présents',
     welcome: (n) => 'Bienvenue, ' + n + ' !', offline: 'reconnexion…',
     empty: "Pas de session aujourd'hui : le bar est ouvert.",
+    sensorsSilent: 'capteurs muets : libres ?', someUnknown: (n) => n + ' sans nouvelles du capteur',
     // The dashboard.
     signOut: 'Se déconnecter', live: 'en direct', reconnecting: 'reconnexion…', people: (n, cap, badged) =>
       n + ' / ' + cap + ' présents (' + badged + ' badgés)',
@@ -89,6 +90,7 @@ const STRINGS = {
     starting: 'just started: come in!', pause: 'Break', freeUntil: 'free until', busyUntil: 'busy until',
     freeDay: 'free', busy: 'busy', present: 'present', welcome: (n) => 'Welcome, ' + n + '!',
     offline: 'reconnecting…', empty: 'No sessions today: the bar is open.',
+    sensorsSilent: 'sensors silent: free?', someUnknown: (n) => n + ' not heard from',
     signOut: 'Sign out', live: 'live', reconnecting: 'reconnecting…', people: (n, cap, badged) =>
       n + ' / ' + cap + ' present (' + badged + ' badged in)',
     floor: 'Floor', doors: 'Doors', findings: 'Findings', whoIsIn: 'Who is in', network: 'Network',

@@ -39,8 +39,17 @@ function render(b) {
   const zones = $("zones"); zones.replaceChildren();
   for (const z of b.zones) {
     const line = el("div", "line"); line.dataset.zone = z.zone;
-    line.append(el("span", "", z.name), el("span", z.free > 0 ? "free" : "busy", z.free + " / " + z.total));
+    // Only desks known free are counted; none known free while sensors are silent is
+    // "unknown", never "0 free" in red (the first member of the morning would believe it).
+    const unknown = z.free === 0 && z.unknown > 0;
+    const count = el("span", unknown ? "unknown" : z.free > 0 ? "free" : "busy", (unknown ? "—" : z.free) + " / " + z.total);
+    line.append(el("span", "", z.name), count);
     zones.append(line);
+    if (z.unknown > 0) {
+      const note = el("div", "note", unknown ? t.sensorsSilent : t.someUnknown(z.unknown));
+      note.dataset.zoneNote = z.zone;
+      zones.append(note);
+    }
   }
   const rooms = $("rooms"); rooms.replaceChildren();
   for (const r of b.rooms) {
