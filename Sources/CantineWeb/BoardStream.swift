@@ -40,17 +40,24 @@ public final class BoardStream: Sendable {
     public var boardsSent: Int { clients.withLock { $0.sent } }
 
     /// Watches the notices until the bus finishes (the daemon stops); every `tick` looks again
-    /// (the minute moves sessions along) or sends a keep-alive.
-    public func run(tick: Duration = .seconds(15)) async {
+    /// (the site's minute moves the clock and sessions along: each screen's clock is the
+    /// board's, the demo's accelerated one included) and every `keepAlive` sends a keep-alive
+    /// when nothing changed.
+    public func run(tick: Duration = .seconds(1), keepAlive: Duration = .seconds(15)) async {
         let notices = bus.subscribe()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await item in notices { self.handle(item) }
             }
             group.addTask {
+                var quiet: Duration = .zero
                 while !Task.isCancelled {
                     try? await Task.sleep(for: tick)
-                    if !Task.isCancelled { self.refresh(ping: true) }
+                    quiet += tick
+                    if !Task.isCancelled {
+                        self.refresh(ping: quiet >= keepAlive)
+                        if quiet >= keepAlive { quiet = .zero }
+                    }
                 }
             }
             await group.next()
@@ -95,6 +102,10 @@ public final class BoardStream: Sendable {
             broadcast(": keep-alive\n\n")
         }
     }
+
+    /// The board as JSON now (the page embeds it so the screen is right before the stream
+    /// connects).
+    public var currentJSON: String { render().1 }
 
     func render() -> (Int64, String) {
         let now = engine.now

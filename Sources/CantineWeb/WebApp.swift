@@ -138,7 +138,18 @@ func publicRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
         return try json(health, status: progress.error == nil ? .ok : .serviceUnavailable)
     }
     router.get("/display") { _, _ -> Response in
-        html(Asset.displayPage.text, framing: true)
+        // The board is in the page: right at first paint, before (or without) the stream.
+        let board: String
+        if let stream = context.board {
+            board = stream.currentJSON
+        } else {
+            let now = context.engine.now
+            let made = context.engine.read { Board.make($0, now: now, settings: context.boardSettings) }
+            board = String(decoding: (try? JSONEncoder.sorted.encode(made)) ?? Data(), as: UTF8.self)
+        }
+        let page = Asset.displayPage.text.replacingOccurrences(
+            of: "<body data-boards=\"0\">", with: "<body data-boards=\"0\" data-board=\"\(attributeEscaped(board))\">")
+        return html(page, framing: true)
     }
     router.get("/display/style.css") { _, _ -> Response in
         Asset.displayStyle.response
@@ -200,6 +211,23 @@ func contentSecurityPolicy(framing: Bool) -> String {
 }
 
 /// A page of ours, with the security headers (X-Frame-Options too, except for the display).
+/// `text` safe inside a double-quoted HTML attribute.
+func attributeEscaped(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.utf8.count + text.utf8.count / 8)
+    for c in text {
+        switch c {
+        case "&": out += "&amp;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        default: out.append(c)
+        }
+    }
+    return out
+}
+
 func html(_ text: String, status: HTTPResponse.Status = .ok, framing: Bool = false) -> Response {
     var headers: HTTPFields = [
         .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",

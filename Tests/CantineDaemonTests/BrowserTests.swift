@@ -252,8 +252,24 @@ extension Array where Element == UInt8 {
             let base = "http://127.0.0.1:\(try #require(client.port))"
             let browser = try await Browser(executable: executable)
 
+            // Never blank: with its stream blocked (a proxy that buffers it), the page shows the
+            // board it came with, and the site's time rather than the screen's.
+            try await browser.open(base + "/healthz")
+            try await browser.call("Network.enable")
+            try await browser.call("Network.setBlockedURLs", ["urls": ["*/display/stream"]])
+            try await browser.navigate(base + "/display")
+            #expect(try await browser.evaluate("Number(document.body.dataset.boards)") as? Int == 1)
+            #expect(
+                try await browser.evaluate("document.getElementById('title').textContent") as? String
+                    == "La Cantine · samedi 21 novembre")
+            #expect(
+                try await browser.evaluate("document.getElementById('clock').textContent") as? String
+                    == SiteCalendar.cached("Europe/Paris").hhmm(time.now()))
+            #expect(try await browser.evaluate("document.querySelectorAll('#zones .line').length") as? Int == 2)
+            try await browser.call("Network.setBlockedURLs", ["urls": [String]()])
+
             // The entrance display: the board arrives over SSE and is drawn.
-            try await browser.open(base + "/display")
+            try await browser.navigate(base + "/display")
             #expect(try await browser.waitFor("Number(document.body.dataset.boards) >= 1"))
             #expect(try await browser.evaluate("document.documentElement.lang") as? String == "fr")
             let freeBefore = try await browser.evaluate("document.body.innerText") as? String ?? ""

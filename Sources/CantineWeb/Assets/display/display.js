@@ -1,12 +1,10 @@
 "use strict";
 // The entrance blackboard: listens to /display/stream (EventSource reconnects by itself and
 // sends Last-Event-ID), renders each board with textContent only (titles are never HTML),
-// keeps a clock in the site's time zone and greets members for a few seconds.
+// starting with the one embedded in the page; shows the board's time and greets members for
+// a few seconds.
 // Uses $, el and the words of the site's language (strings) from /common.js.
 let t = strings("fr"), zone = "Europe/Paris", locale = "fr";
-function tick() {
-  $("clock").textContent = new Intl.DateTimeFormat(locale, { timeZone: zone, hour: "2-digit", minute: "2-digit" }).format(new Date());
-}
 function render(b) {
   locale = b.locale === "en" ? "en" : "fr"; t = strings(locale); zone = b.time_zone;
   document.documentElement.lang = locale;
@@ -60,16 +58,19 @@ function render(b) {
     rooms.append(line);
   }
   $("people").replaceChildren(el("span", "", t.present), el("span", "", b.people_present + " / " + b.capacity));
+  // The site's time, as the daemon has it (a board comes every minute): never the screen's
+  // own clock, which may be wrong, or the demo's accelerated one.
+  $("clock").textContent = b.time;
   document.body.dataset.boards = String(Number(document.body.dataset.boards) + 1);
-  tick();
 }
 let hide;
 function welcome(name) {
   const w = $("welcome"); w.textContent = t.welcome(name); w.style.display = "block";
   clearTimeout(hide); hide = setTimeout(() => { w.style.display = "none"; }, 8000);
 }
+// The board the page came with: the screen is right before the stream connects.
+if (document.body.dataset.board) { render(JSON.parse(document.body.dataset.board)); delete document.body.dataset.board; }
 const source = new EventSource("/display/stream");
 source.addEventListener("board", e => { $("offline").style.display = "none"; document.body.dataset.seq = e.lastEventId; render(JSON.parse(e.data)); });
 source.addEventListener("welcome", e => welcome(JSON.parse(e.data).name));
 source.onerror = () => { const o = $("offline"); o.textContent = t.offline; o.style.display = "block"; };
-setInterval(tick, 1000);
