@@ -90,10 +90,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            exclude: ["Assets/display/fonts/OFL.txt"],
             resources: [
                 .embedInCode("Assets/common.js"),
                 .embedInCode("Assets/display/display.html"), .embedInCode("Assets/display/display.css"),
                 .embedInCode("Assets/display/display.js"),
+                .embedInCode("Assets/display/fonts/ComicNeue-Regular.woff2"),
+                .embedInCode("Assets/display/fonts/ComicNeue-Bold.woff2"),
                 .embedInCode("Assets/staff/staff.html"), .embedInCode("Assets/staff/staff.css"),
                 .embedInCode("Assets/staff/staff.js"),
                 .embedInCode("Assets/login/login.html"), .embedInCode("Assets/login/login.css"),

@@ -14,6 +14,9 @@ struct Asset: Sendable {
     static let displayPage = Asset(bytes: PackageResources.display_html, type: page)
     static let displayStyle = Asset(bytes: PackageResources.display_css, type: css)
     static let displayScript = Asset(bytes: PackageResources.display_js, type: javascript)
+    /// The blackboard's handwriting: Comic Neue (SIL OFL 1.1, Assets/display/fonts/OFL.txt).
+    static let chalkRegular = Asset(bytes: PackageResources.ComicNeue_Regular_woff2, type: woff2)
+    static let chalkBold = Asset(bytes: PackageResources.ComicNeue_Bold_woff2, type: woff2)
     static let staffPage = Asset(bytes: PackageResources.staff_html, type: page)
     static let staffStyle = Asset(bytes: PackageResources.staff_css, type: css)
     static let staffScript = Asset(bytes: PackageResources.staff_js, type: javascript)
@@ -22,6 +25,7 @@ struct Asset: Sendable {
     static let page = "text/html; charset=utf-8"
     static let css = "text/css; charset=utf-8"
     static let javascript = "text/javascript; charset=utf-8"
+    static let woff2 = "font/woff2"
 
     /// The file as text (every asset is UTF-8).
     var text: String { String(decoding: bytes, as: UTF8.self) }

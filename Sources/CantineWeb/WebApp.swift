@@ -157,6 +157,12 @@ func publicRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
     router.get("/display/app.js") { _, _ -> Response in
         Asset.displayScript.response
     }
+    router.get("/display/fonts/comic-neue-regular.woff2") { _, _ -> Response in
+        Asset.chalkRegular.response
+    }
+    router.get("/display/fonts/comic-neue-bold.woff2") { _, _ -> Response in
+        Asset.chalkBold.response
+    }
     router.get("/common.js") { _, _ -> Response in
         Asset.common.response
     }

@@ -201,9 +201,12 @@ final class Browser: @unchecked Sendable {
         return false
     }
 
-    /// Saves a PNG of the page.
+    /// Saves a PNG (or, for a .jpg path, a JPEG) of the page.
     func screenshot(to path: String) async throws -> Int {
-        let shot = try await call("Page.captureScreenshot", ["format": "png"])
+        // A .jpg path gets a JPEG (the large screens' shots kept in docs), anything else a PNG.
+        let jpeg = path.hasSuffix(".jpg")
+        let shot = try await call(
+            "Page.captureScreenshot", jpeg ? ["format": "jpeg", "quality": 72] : ["format": "png"])
         let data = Data(base64Encoded: shot["data"] as? String ?? "") ?? Data()
         try data.write(to: URL(fileURLWithPath: path))
         return data.count
@@ -265,7 +268,7 @@ extension Array where Element == UInt8 {
             #expect(
                 try await browser.evaluate("document.getElementById('clock').textContent") as? String
                     == SiteCalendar.cached("Europe/Paris").hhmm(time.now()))
-            #expect(try await browser.evaluate("document.querySelectorAll('#zones .line').length") as? Int == 2)
+            #expect(try await browser.evaluate("document.querySelectorAll('#zones .status').length") as? Int == 2)
             try await browser.call("Network.setBlockedURLs", ["urls": [String]()])
 
             // The entrance display: the board arrives over SSE and is drawn.
@@ -276,8 +279,8 @@ extension Array where Element == UInt8 {
             // No sensor has spoken yet: the desks are unknown, never "0 free" in red.
             #expect(
                 try await browser.evaluate(
-                    "[...document.querySelectorAll('#zones .line')].map(l => l.lastChild.className + ' ' + l.lastChild.textContent).join('|')"
-                ) as? String == "unknown — / 12|unknown — / 12")
+                    "[...document.querySelectorAll('#zones .status')].map(s => s.className + ' ' + s.textContent).join('|')"
+                ) as? String == "status unknown — / 12|status unknown — / 12")
             #expect(try await browser.evaluate("document.querySelectorAll('#zones .busy').length") as? Int == 0)
             #expect(try await browser.screenshot(to: shots + "/display.png") > 10_000)
             try await browser.evaluate("window.stayed = true")
@@ -288,7 +291,7 @@ extension Array where Element == UInt8 {
             let freeAfter = try await browser.evaluate("document.body.innerText") as? String ?? ""
             #expect(freeAfter != freeBefore)
             #expect(
-                try await browser.evaluate("document.querySelector('[data-zone=jardin] .free').textContent") as? String
+                try await browser.evaluate("document.querySelector('.status[data-zone=jardin]').textContent") as? String
                     == "1 / 12")
             #expect(
                 try await browser.evaluate("document.querySelector('[data-zone-note=jardin]').textContent") as? String

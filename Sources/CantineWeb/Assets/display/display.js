@@ -1,75 +1,208 @@
 "use strict";
-// The entrance blackboard: listens to /display/stream (EventSource reconnects by itself and
-// sends Last-Event-ID), renders each board with textContent only (titles are never HTML),
-// starting with the one embedded in the page; shows the board's time and greets members for
-// a few seconds.
+// The entrance blackboard: draws the board the page came with, then each one /display/stream
+// sends (EventSource reconnects by itself with Last-Event-ID), with textContent only (titles
+// are never HTML). It sizes the text from the screen — 5 % of its short side (54 px at 1080p),
+// shrunk until nothing overflows, never under 3 % — then hides past sessions, then pages the
+// day, so nothing is ever clipped. The clock is the board's: the site's time.
 // Uses $, el and the words of the site's language (strings) from /common.js.
-let t = strings("fr"), zone = "Europe/Paris", locale = "fr";
+let t = strings("fr"), locale = "fr";
+let board = null, page = 0, pageTimer = null;
+
 function render(b) {
-  locale = b.locale === "en" ? "en" : "fr"; t = strings(locale); zone = b.time_zone;
+  board = b;
+  locale = b.locale === "en" ? "en" : "fr"; t = strings(locale);
   document.documentElement.lang = locale;
-  const day = new Intl.DateTimeFormat(locale, { timeZone: zone, weekday: "long", day: "numeric", month: "long" }).format(new Date(b.date + "T12:00:00Z"));
+  const day = new Intl.DateTimeFormat(locale, { timeZone: "UTC", weekday: "long", day: "numeric", month: "long" })
+    .format(new Date(b.date + "T12:00:00Z"));
   $("title").textContent = b.site + " · " + day;
   $("desks-title").textContent = t.desks; $("rooms-title").textContent = t.rooms;
+  // The site's time, as the daemon has it (a board comes every minute): never the screen's own
+  // clock, which may be wrong, or the demo's accelerated one.
+  $("clock").textContent = b.time;
+  drawProgram(b);
+  drawSide(b);
+  document.body.dataset.boards = String(Number(document.body.dataset.boards) + 1);
+  fit();
+}
+
+function drawProgram(b) {
   const grid = $("grid");
   grid.replaceChildren();
-  grid.style.gridTemplateColumns = "auto repeat(" + Math.max(1, b.columns.length) + ", 1fr)";
-  if (b.rows.length === 0) { grid.append(el("div", "empty", t.empty)); }
-  else {
-    grid.append(el("div", "head", ""));
-    for (const c of b.columns) grid.append(el("div", "head", c.name));
-    for (const r of b.rows) {
-      grid.append(el("div", "time", r.start + "–" + r.end));
-      const brk = r.cells.find(c => c.room === null || c.room === undefined);
-      if (brk) { grid.append(el("div", "break cell " + brk.state, brk.title || t.pause)); continue; }
-      for (const col of b.columns) {
-        const c = r.cells.find(x => x.room === col.room);
-        if (!c) { grid.append(el("div", "cell", "")); continue; }
-        const cell = el("div", "cell " + c.state, c.title);
-        cell.dataset.session = c.id;
-        if (c.state === "now") cell.append(el("span", "tag", c.starting ? t.starting : t.now));
-        if (c.state === "next") cell.append(el("span", "tag", t.next));
-        if (c.speakers.length) cell.append(el("span", "who", c.speakers.join(", ")));
-        grid.append(cell);
-      }
+  document.body.classList.toggle("no-program", b.rows.length === 0);
+  if (b.rows.length === 0) { grid.style.gridTemplateColumns = ""; grid.append(el("div", "empty", t.empty)); return; }
+  grid.style.gridTemplateColumns = "min-content repeat(" + Math.max(1, b.columns.length) + ", minmax(0, 1fr))";
+  grid.append(el("div", "head", ""));
+  for (const c of b.columns) grid.append(el("div", "head", c.name));
+  b.rows.forEach((r, i) => {
+    const past = r.cells.every(c => c.state === "past");
+    const mark = (node) => { node.dataset.row = String(i); if (past) node.dataset.past = "1"; grid.append(node); return node; };
+    // The start as large as the titles, the end under it, smaller: a narrow column for times.
+    const time = mark(el("div", "time"));
+    time.append(el("span", "start", r.start), el("span", "end", "–" + r.end));
+    const brk = r.cells.find(c => c.room === null || c.room === undefined);
+    if (brk) { mark(cellOf(brk, "break cell " + brk.state, brk.title || t.pause)); return; }
+    for (const col of b.columns) {
+      const c = r.cells.find(x => x.room === col.room);
+      mark(c ? cellOf(c, "cell " + c.state, c.title) : el("div", "cell", ""));
     }
+  });
+}
+
+function cellOf(c, cls, title) {
+  const cell = el("div", cls);
+  cell.dataset.session = c.id;
+  cell.append(el("span", "title", title));
+  if (c.state === "now") {
+    const tag = el("span", "tag", c.starting ? t.starting : t.now);
+    tag.dataset.short = t.now;  // when the cell is too narrow for "just started: come in!"
+    cell.append(tag);
   }
+  if (c.state === "next") cell.append(el("span", "tag", t.next));
+  if (c.speakers && c.speakers.length) cell.append(el("span", "who", c.speakers.join(", ")));
+  return cell;
+}
+
+function line(table, name, status, cls, key, value) {
+  const n = el("span", "name", name), s = el("span", "status " + cls, status);
+  n.dataset[key] = value; s.dataset[key] = value;
+  table.append(n, s);
+  return s;
+}
+
+function drawSide(b) {
   const zones = $("zones"); zones.replaceChildren();
   for (const z of b.zones) {
-    const line = el("div", "line"); line.dataset.zone = z.zone;
     // Only desks known free are counted; none known free while sensors are silent is
     // "unknown", never "0 free" in red (the first member of the morning would believe it).
     const unknown = z.free === 0 && z.unknown > 0;
-    const count = el("span", unknown ? "unknown" : z.free > 0 ? "free" : "busy", (unknown ? "—" : z.free) + " / " + z.total);
-    line.append(el("span", "", z.name), count);
-    zones.append(line);
+    line(zones, z.name, (unknown ? "—" : z.free) + " / " + z.total, unknown ? "unknown" : z.free > 0 ? "free" : "busy",
+      "zone", z.zone);
     if (z.unknown > 0) {
-      const note = el("div", "note", unknown ? t.sensorsSilent : t.someUnknown(z.unknown));
+      const note = el("span", "note", unknown ? t.sensorsSilent : t.someUnknown(z.unknown));
       note.dataset.zoneNote = z.zone;
       zones.append(note);
     }
   }
   const rooms = $("rooms"); rooms.replaceChildren();
   for (const r of b.rooms) {
-    const line = el("div", "line"); line.dataset.room = r.room;
-    const what = r.busy ? (r.until ? t.busyUntil + " " + r.until : t.busy)
-                        : (r.until ? t.freeUntil + " " + r.until : t.freeDay);
-    line.append(el("span", "", r.name), el("span", r.busy ? "busy" : "free", what));
-    rooms.append(line);
+    const what = (r.busy ? t.busy : t.freeDay) + (r.until ? " → " + r.until : "");
+    line(rooms, r.name, what, r.busy ? "busy" : "free", "room", r.room);
   }
-  $("people").replaceChildren(el("span", "", t.present), el("span", "", b.people_present + " / " + b.capacity));
-  // The site's time, as the daemon has it (a board comes every minute): never the screen's
-  // own clock, which may be wrong, or the demo's accelerated one.
-  $("clock").textContent = b.time;
-  document.body.dataset.boards = String(Number(document.body.dataset.boards) + 1);
+  const people = $("people"); people.replaceChildren();
+  line(people, t.present, b.people_present + " / " + b.capacity, "", "people", "all");
 }
+
+/** Whether anything on the board spills out of its box or off the screen. */
+function overflowing() {
+  for (const id of ["board", "program", "side"]) {
+    const e = $(id);
+    if (e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1) return true;
+  }
+  const header = document.querySelector("header");
+  if (header.scrollWidth > header.clientWidth + 1) return true;
+  // (A title is clamped to three lines in height, never cut in width: a word wider than its
+  // column counts as spilling.)
+  for (const c of document.querySelectorAll("#grid > div:not(.row-gone), #grid .tag, #grid .title, #side .name, #side .status")) {
+    if (c.scrollWidth > c.clientWidth + 1) return true;
+  }
+  return false;
+}
+
+/** Sets the text size (px) and answers whether everything fits; a label too long for its
+ *  cell says it shorter. */
+function sized(px) {
+  document.documentElement.style.setProperty("--fs", px.toFixed(1) + "px");
+  for (const tag of document.querySelectorAll(".tag[data-short]")) {
+    tag.textContent = tag.dataset.long || tag.textContent;
+    tag.dataset.long = tag.textContent;
+    if (tag.scrollWidth > tag.clientWidth + 1) tag.textContent = tag.dataset.short;
+  }
+  return !overflowing();
+}
+
+/** Shows only `rows` (indices) of the grid. */
+function showRows(rows) {
+  const keep = new Set(rows.map(String));
+  for (const node of document.querySelectorAll("#grid [data-row]")) node.classList.toggle("row-gone", !keep.has(node.dataset.row));
+}
+
+/** The largest size from `start` down to `floor` at which the shown rows fit, or null. */
+function largestFit(start, floor) {
+  for (let px = start; px >= floor; px *= 0.97) if (sized(px)) return px;
+  return sized(floor) ? floor : null;
+}
+
+/** The rows in pages that each fit at `floor`, as even as they can be; null when one row
+ *  alone does not fit. */
+function paginate(rows, floor) {
+  const greedy = [];
+  let current = [];
+  for (const i of rows) {
+    showRows(current.concat([i]));
+    if (sized(floor)) { current.push(i); continue; }
+    if (current.length === 0) return null;
+    greedy.push(current);
+    current = [i];
+    showRows(current);
+    if (!sized(floor)) return null;
+  }
+  if (current.length) greedy.push(current);
+  const per = Math.ceil(rows.length / greedy.length);
+  const even = [];
+  for (let k = 0; k < rows.length; k += per) even.push(rows.slice(k, k + per));
+  const fits = even.length === greedy.length && even.every(p => { showRows(p); return sized(floor); });
+  return fits ? even : greedy;
+}
+
+function showPage() {
+  const pages = fit.pages;
+  page = page % pages.length;
+  showRows(pages[page]);
+  sized(fit.size);
+  $("pages").textContent = (page + 1) + " / " + pages.length;
+}
+
+function fit() {
+  if (!board) return;
+  const unit = Math.min(innerWidth, innerHeight);
+  const start = unit * 0.05, floor = unit * 0.03;
+  const all = board.rows.map((_, i) => i);
+  const coming = all.filter(i => !board.rows[i].cells.every(c => c.state === "past"));
+  clearInterval(pageTimer); pageTimer = null; $("pages").textContent = "";
+  // Words whole first (a smaller size before a word cut in two); cut anywhere only when a
+  // single word is wider than its column at the floor size.
+  for (const tight of [false, true]) {
+    document.body.classList.toggle("tight", tight);
+    // The whole day, then without the sessions already over, then in pages turning every 12 s.
+    for (const rows of [all, coming]) {
+      if (rows.length === 0 && rows !== all) continue;
+      showRows(rows);
+      if (tight ? sized(floor) : largestFit(start, floor) !== null) return;
+    }
+    const pages = paginate(coming, floor);
+    if (pages) {
+      // One size for every page: the largest at which each of them fits (words cut: the
+      // floor, to cut as few as can be).
+      const size = tight ? floor : Math.min(...pages.map(p => { showRows(p); return largestFit(start, floor) || floor; }));
+      Object.assign(fit, {pages, size});
+      showPage();
+      if (pages.length > 1) pageTimer = setInterval(() => { page += 1; showPage(); }, 12000);
+      return;
+    }
+  }
+}
+
 let hide;
 function welcome(name) {
   const w = $("welcome"); w.textContent = t.welcome(name); w.style.display = "block";
   clearTimeout(hide); hide = setTimeout(() => { w.style.display = "none"; }, 8000);
 }
+
 // The board the page came with: the screen is right before the stream connects.
 if (document.body.dataset.board) { render(JSON.parse(document.body.dataset.board)); delete document.body.dataset.board; }
+// Sizes are measured with the chalk font: once it is loaded, and whenever the screen changes.
+document.fonts.ready.then(fit);
+addEventListener("resize", fit);
 const source = new EventSource("/display/stream");
 source.addEventListener("board", e => { $("offline").style.display = "none"; document.body.dataset.seq = e.lastEventId; render(JSON.parse(e.data)); });
 source.addEventListener("welcome", e => welcome(JSON.parse(e.data).name));
