@@ -101,6 +101,20 @@ public struct SiteCalendar: Sendable {
         return hours.contains(weekday: weekday, minute: minute)
     }
 
+    /// The first instant after `t` at which `hours` open (nil: always open, or never).
+    public func nextOpening(_ hours: WeeklyHours, after t: Instant) -> Instant? {
+        guard !hours.ranges.isEmpty else { return nil }
+        let today = date(of: t)
+        for offset in 0...7 {
+            let day = adding(days: offset, to: today)
+            let weekday = clock(instant(day, hour: 12)).weekday
+            let opens = hours.ranges.filter { $0.days.contains(weekday) }.map { instant(day, hour: $0.open / 60, minute: $0.open % 60) }
+                .filter { $0 > t }.min()
+            if let opens { return opens }
+        }
+        return nil
+    }
+
     /// The instant of `hour:minute` local time on `date`.
     public func instant(_ date: LocalDate, hour: Int, minute: Int = 0) -> Instant {
         let comps = DateComponents(year: date.year, month: date.month, day: date.day, hour: hour, minute: minute)

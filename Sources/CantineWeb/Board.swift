@@ -82,10 +82,18 @@ public struct Board: Codable, Equatable, Sendable {
     public var rooms: [RoomLine]
     public var peoplePresent: Int
     public var capacity: Int
+    /// Whether the space is open now (`[access] public_hours`, or a session within the hour);
+    /// a kiosk's TV sleeps when not.
+    public var open: Bool
+    /// Closed for the day: when it opens next, `YYYY-MM-DD HH:MM` local (nil otherwise).
+    public var opensAt: String?
+    /// The day whose program the grid shows: today, or once the space has closed with no
+    /// session left today, the day it opens next.
+    public var programDate: String
 
     enum CodingKeys: String, CodingKey {
         case site, locale, date, time, timeZone = "time_zone", columns, rows, zones, rooms
-        case peoplePresent = "people_present", capacity
+        case peoplePresent = "people_present", capacity, open, opensAt = "opens_at", programDate = "program_date"
     }
 
     /// The board of `state` at `now`.
@@ -95,8 +103,21 @@ public struct Board: Codable, Equatable, Sendable {
         let today = calendar.date(of: now)
         let hhmm = calendar.hhmm
 
-        // Today's program, by start then room.
-        let sessions = state.sessions.values.filter { calendar.date(of: $0.start) == today }
+        // Open: within `[access] public_hours`, or a session on (from an hour before it). Closed
+        // with nothing left today: when it opens next (staffed hours, or an event's start if
+        // sooner) and that day's program (a member passing by at night sees tomorrow's).
+        let hours = layout?.access.publicHours ?? .always
+        let event = state.sessions.values.contains { $0.start - .seconds(3600) <= now && now < $0.end }
+        let open = calendar.isOpen(hours, at: now) || event
+        let leftToday = state.sessions.values.contains { calendar.date(of: $0.start) == today && $0.end > now }
+        let nextEvent = state.sessions.values.map(\.start).filter { $0 > now }.min()
+        let opens: Instant? =
+            open || leftToday
+            ? nil : [calendar.nextOpening(hours, after: now), nextEvent].compactMap { $0 }.min()
+        let programDate = opens.map { calendar.date(of: $0) } ?? today
+
+        // The day's program, by start then room.
+        let sessions = state.sessions.values.filter { calendar.date(of: $0.start) == programDate }
             .sorted { ($0.start, $0.room?.rawValue ?? "", $0.id) < ($1.start, $1.room?.rawValue ?? "", $1.id) }
         let nextStart = sessions.map(\.start).filter { $0 > now }.min()
         func cell(_ s: ProgramSession) -> Cell {
@@ -148,7 +169,8 @@ public struct Board: Codable, Equatable, Sendable {
         return Board(
             site: layout?.name ?? "", locale: settings.locale, date: today.description, time: hhmm(now),
             timeZone: layout?.timeZone ?? "UTC", columns: columns, rows: rows, zones: zones, rooms: rooms,
-            peoplePresent: summary.peoplePresent, capacity: summary.capacity)
+            peoplePresent: summary.peoplePresent, capacity: summary.capacity, open: open,
+            opensAt: opens.map { calendar.text($0) }, programDate: programDate.description)
     }
 }
 

@@ -87,6 +87,39 @@ final class StreamReader: @unchecked Sendable {
                 end: paris.instant(today, hour: to.0, minute: to.1), kind: kind, speakers: ["Camille"]))
     }
 
+    @Test func closedForTheDayTheBoardSaysWhenItOpensAndShowsThatDaysProgram() throws {
+        var layout = SiteLayout(
+            site: "paris", name: "La Cantine", capacity: 10, zones: [], doors: [], desks: [],
+            rooms: [Room(id: "salle-1", name: "Salle", capacity: 8)])
+        layout.access.publicHours = try WeeklyHours(parsing: "mon-fri 08:00-20:00")
+        var state = State()
+        _ = Reducer.apply(&state, .layoutApplied(layout), now: Instant(seconds: 0))
+        let friday = LocalDate("2026-11-20")!
+        func at(_ day: LocalDate, _ h: Int, _ m: Int = 0) -> Instant { paris.instant(day, hour: h, minute: m) }
+        let monday = paris.adding(days: 3, to: friday)
+        for (id, start) in [("fri-evening", at(friday, 20, 30)), ("mon-talk", at(monday, 10))] {
+            _ = Reducer.apply(
+                &state,
+                .sessionScheduled(
+                    ProgramSession(id: SessionID(id), title: id, room: "salle-1", start: start, end: start + .minutes(45))),
+                now: Instant(seconds: 0))
+        }
+        func board(_ t: Instant) -> Board { Board.make(state, now: t, settings: BoardSettings()) }
+        // Friday noon: open, today's program.
+        var b = board(at(friday, 12))
+        #expect(b.open && b.opensAt == nil && b.programDate == "2026-11-20")
+        // Friday 19:45 → 20:15: still open for the 20:30 meetup, past public hours.
+        b = board(at(friday, 20, 15))
+        #expect(b.open && b.opensAt == nil && b.rows.map(\.start) == ["20:30"])
+        // Friday 22:00: closed, nothing left today: opens Monday 08:00, Monday's program.
+        b = board(at(friday, 22))
+        #expect(!b.open && b.opensAt == "2026-11-23 08:00" && b.programDate == "2026-11-23")
+        #expect(b.rows.flatMap(\.cells).map(\.id) == ["mon-talk"] && b.rows.first?.cells.first?.state == "next")
+        // Saturday: closed all day.
+        b = board(at(paris.adding(days: 1, to: friday), 15))
+        #expect(!b.open && b.opensAt == "2026-11-23 08:00")
+    }
+
     @Test func theBoardShowsTheDayAsTheBlackboardDoes() async throws {
         let site = try TestSite()
         let runtime = try site.open()

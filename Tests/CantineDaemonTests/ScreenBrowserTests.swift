@@ -27,11 +27,12 @@ import Testing
             'Accessibilité du web', 'Low-tech au bureau', 'Facilitation graphique', 'Communs numériques', 'Objets connectés et vie privée'];
           const columns = names.slice(0, rooms).map((name, i) => ({room: 'r' + i, name}));
           const rows = [];
-          const now = phase === 'morning' ? -1 : phase === 'night' ? slots : Math.floor(slots / 2);
+          // Night: closed, tomorrow's program (all to come); quiet: a day without sessions.
+          const now = phase === 'afternoon' ? Math.floor(slots / 2) : -1;
           for (let s = 0; s < slots; s++) {
-            const h = 9 + Math.floor(s * 10 / slots), m = (s * 25) % 60;
-            const start = String(h).padStart(2, '0') + ':' + String(m).padStart(2, '0');
-            const end = String(h).padStart(2, '0') + ':' + String(Math.min(59, m + 45)).padStart(2, '0');
+            const at = (min) => String(Math.floor(min / 60)).padStart(2, '0') + ':' + String(min % 60).padStart(2, '0');
+            const step = Math.floor(600 / slots);
+            const start = at(540 + s * step), end = at(540 + s * step + Math.max(15, step - 10));
             const state = s < now ? 'past' : s === now ? 'now' : s === now + 1 ? 'next' : 'later';
             const title = (k) => short ? titles[k].split(/ [:p]/)[0] : titles[k];
             const cells = s === 3 ? [{id: 'lunch', title: 'Déjeuner', room: null, start, end, kind: 'break', speakers: [], state, starting: false}]
@@ -39,13 +40,14 @@ import Testing
                   kind: 'talk', speakers: i % 2 ? ['Camille Laurent', 'Hugo Girard'] : [], state, starting: state === 'now'}));
             rows.push({start, end, cells});
           }
-          const night = phase === 'night';
-          return {site: 'La Cantine', locale: 'fr', date: '2026-11-21', time: phase === 'morning' ? '08:40' : night ? '22:15' : '15:05',
-            time_zone: 'Europe/Paris', columns, rows: night ? [] : rows,
+          const night = phase === 'night', quiet = phase === 'quiet';
+          return {site: 'La Cantine', locale: 'fr', date: '2026-11-20', time: phase === 'morning' ? '08:40' : night ? '22:15' : '15:05',
+            time_zone: 'Europe/Paris', columns, rows: quiet ? [] : rows, open: !night,
+            opens_at: night ? '2026-11-23 08:00' : null, program_date: night ? '2026-11-23' : '2026-11-20',
             zones: [{zone: 'fenetre', name: 'Côté fenêtre', free: night ? 0 : 3, unknown: night ? 12 : 0, total: 12},
                     {zone: 'jardin', name: 'Côté jardin', free: night ? 0 : 0, unknown: night ? 12 : 1, total: 12}],
-            rooms: names.slice(0, Math.max(rooms, 1)).map((name, i) => ({room: 'r' + i, name, busy: i % 2 === 1,
-              until: i % 3 === 2 ? null : '1' + (4 + i) + ':00'})),
+            rooms: names.slice(0, Math.max(rooms, 1)).map((name, i) => ({room: 'r' + i, name, busy: !night && i % 2 === 1,
+              until: night || i % 3 === 2 ? null : '1' + (4 + i) + ':00'})),
             people_present: night ? 0 : 23, capacity: 50};
         };
         true
@@ -98,7 +100,7 @@ import Testing
                     ["width": width, "height": height, "deviceScaleFactor": 1, "mobile": false])
                 #expect(try await browser.waitFor("innerWidth === \(width) && innerHeight === \(height)"))
                 for (rooms, slots) in [(1, 2), (3, 6), (6, 14), (3, 14), (6, 4)] {
-                    for phase in ["morning", "afternoon", "night"] {
+                    for phase in ["morning", "afternoon", "night", "quiet"] {
                         let drawn = try await browser.evaluate(
                             "render(makeBoard(\(rooms), \(slots), '\(phase)')); document.body.dataset.boards")
                         #expect(drawn != nil)
@@ -126,6 +128,7 @@ import Testing
                 #expect(sizes?[3] as? String == "", "a day of six slots needs no pages")
                 for (name, rooms, slots, phase) in [
                     ("morning", 3, 6, "morning"), ("afternoon", 6, 14, "afternoon"), ("night", 3, 6, "night"),
+                    ("quiet", 3, 6, "quiet"),
                 ] {
                     _ = try await browser.evaluate("render(makeBoard(\(rooms), \(slots), '\(phase)'))")
                     // A PNG to look at, a JPEG to keep (docs/screenshots/display/).
@@ -134,6 +137,11 @@ import Testing
                     }
                 }
             }
+            // Closed at night: when it opens, and whose program is shown.
+            _ = try await browser.evaluate("render(makeBoard(3, 6, 'night'))")
+            #expect(
+                try await browser.evaluate("document.getElementById('closed').textContent") as? String
+                    == "Fermé · ouvre lundi 23 novembre à 08:00 · Programme du lundi 23 novembre")
             // Too many for one screen at the floor size: past sessions go, then the day pages.
             try await browser.call(
                 "Emulation.setDeviceMetricsOverride",

@@ -32,6 +32,8 @@ const STRINGS = {
     welcome: (n) => 'Bienvenue, ' + n + ' !', offline: 'reconnexion…',
     empty: "Pas de session aujourd'hui : le bar est ouvert.",
     sensorsSilent: 'capteurs muets : libres ?', someUnknown: (n) => n + ' sans nouvelles du capteur',
+    closedUntil: (day, time) => 'Fermé · ouvre ' + (day ? day + ' ' : '') + 'à ' + time, tomorrow: 'demain',
+    programOf: (day) => 'Programme du ' + day,
     // The dashboard.
     signOut: 'Se déconnecter', live: 'en direct', reconnecting: 'reconnexion…', people: (n, cap, badged) =>
       n + ' / ' + cap + ' présents (' + badged + ' badgés)',
@@ -91,6 +93,8 @@ const STRINGS = {
     freeDay: 'free', busy: 'busy', present: 'present', welcome: (n) => 'Welcome, ' + n + '!',
     offline: 'reconnecting…', empty: 'No sessions today: the bar is open.',
     sensorsSilent: 'sensors silent: free?', someUnknown: (n) => n + ' not heard from',
+    closedUntil: (day, time) => 'Closed · opens ' + (day ? day + ' ' : '') + 'at ' + time, tomorrow: 'tomorrow',
+    programOf: (day) => 'The program of ' + day,
     signOut: 'Sign out', live: 'live', reconnecting: 'reconnecting…', people: (n, cap, badged) =>
       n + ' / ' + cap + ' present (' + badged + ' badged in)',
     floor: 'Floor', doors: 'Doors', findings: 'Findings', whoIsIn: 'Who is in', network: 'Network',

@@ -12,27 +12,48 @@ function render(b) {
   board = b;
   locale = b.locale === "en" ? "en" : "fr"; t = strings(locale);
   document.documentElement.lang = locale;
-  const day = new Intl.DateTimeFormat(locale, { timeZone: "UTC", weekday: "long", day: "numeric", month: "long" })
-    .format(new Date(b.date + "T12:00:00Z"));
-  $("title").textContent = b.site + " · " + day;
+  $("title").textContent = b.site + " · " + longDay(b.date);
   $("desks-title").textContent = t.desks; $("rooms-title").textContent = t.rooms;
   // The site's time, as the daemon has it (a board comes every minute): never the screen's own
   // clock, which may be wrong, or the demo's accelerated one.
   $("clock").textContent = b.time;
-  drawProgram(b);
+  drawClosed(b);
   drawSide(b);
   document.body.dataset.boards = String(Number(document.body.dataset.boards) + 1);
   fit();
 }
 
-function drawProgram(b) {
+/** Closed: when it opens next, and whose program the grid shows when not today's. */
+function drawClosed(b) {
+  const parts = [];
+  if (!b.open && b.opens_at) {
+    const [date, time] = b.opens_at.split(" ");
+    const tomorrow = new Date(Date.parse(b.date + "T12:00:00Z") + 86400000).toISOString().slice(0, 10);
+    parts.push(t.closedUntil(date === b.date ? "" : date === tomorrow ? t.tomorrow : longDay(date), time));
+  }
+  if (b.program_date && b.program_date !== b.date && b.rows.length) parts.push(t.programOf(longDay(b.program_date)));
+  $("closed").textContent = parts.join(" · ");
+}
+
+function longDay(date) {
+  return new Intl.DateTimeFormat(locale, { timeZone: "UTC", weekday: "long", day: "numeric", month: "long" })
+    .format(new Date(date + "T12:00:00Z"));
+}
+
+/** The program as a grid of rooms in columns, or (`list`: many rooms on a narrow screen) each
+ *  slot's sessions flowing side by side, each naming its room. */
+function drawProgram(b, list) {
   const grid = $("grid");
   grid.replaceChildren();
+  grid.classList.toggle("list", list);
   document.body.classList.toggle("no-program", b.rows.length === 0);
   if (b.rows.length === 0) { grid.style.gridTemplateColumns = ""; grid.append(el("div", "empty", t.empty)); return; }
-  grid.style.gridTemplateColumns = "min-content repeat(" + Math.max(1, b.columns.length) + ", minmax(0, 1fr))";
-  grid.append(el("div", "head", ""));
-  for (const c of b.columns) grid.append(el("div", "head", c.name));
+  const rooms = new Map(b.columns.map(c => [c.room, c.name]));
+  grid.style.gridTemplateColumns = "min-content " + (list ? "minmax(0, 1fr)" : "repeat(" + Math.max(1, b.columns.length) + ", minmax(0, 1fr))");
+  if (!list) {
+    grid.append(el("div", "head", ""));
+    for (const c of b.columns) grid.append(el("div", "head", c.name));
+  }
   b.rows.forEach((r, i) => {
     const past = r.cells.every(c => c.state === "past");
     const mark = (node) => { node.dataset.row = String(i); if (past) node.dataset.past = "1"; grid.append(node); return node; };
@@ -41,6 +62,11 @@ function drawProgram(b) {
     time.append(el("span", "start", r.start), el("span", "end", "–" + r.end));
     const brk = r.cells.find(c => c.room === null || c.room === undefined);
     if (brk) { mark(cellOf(brk, "break cell " + brk.state, brk.title || t.pause)); return; }
+    if (list) {
+      const slot = mark(el("div", "slot"));
+      for (const c of r.cells) slot.append(cellOf(c, "cell " + c.state, c.title, rooms.get(c.room)));
+      return;
+    }
     for (const col of b.columns) {
       const c = r.cells.find(x => x.room === col.room);
       mark(c ? cellOf(c, "cell " + c.state, c.title) : el("div", "cell", ""));
@@ -48,16 +74,18 @@ function drawProgram(b) {
   });
 }
 
-function cellOf(c, cls, title) {
+function cellOf(c, cls, title, room) {
   const cell = el("div", cls);
   cell.dataset.session = c.id;
-  cell.append(el("span", "title", title));
+  // The label first: on the cell's line in columns, floated beside the room in a list.
   if (c.state === "now") {
     const tag = el("span", "tag", c.starting ? t.starting : t.now);
     tag.dataset.short = t.now;  // when the cell is too narrow for "just started: come in!"
     cell.append(tag);
   }
   if (c.state === "next") cell.append(el("span", "tag", t.next));
+  if (room) cell.append(el("span", "room", room));
+  cell.append(el("span", "title", title));
   if (c.speakers && c.speakers.length) cell.append(el("span", "who", c.speakers.join(", ")));
   return cell;
 }
@@ -102,7 +130,7 @@ function overflowing() {
   if (header.scrollWidth > header.clientWidth + 1) return true;
   // (A title is clamped to three lines in height, never cut in width: a word wider than its
   // column counts as spilling.)
-  for (const c of document.querySelectorAll("#grid > div:not(.row-gone), #grid .tag, #grid .title, #side .name, #side .status")) {
+  for (const c of document.querySelectorAll("#grid .cell, #grid .head, #grid .time, #grid .tag, #grid .title, #grid .room, #side .name, #side .status")) {
     if (c.scrollWidth > c.clientWidth + 1) return true;
   }
   return false;
@@ -164,14 +192,17 @@ function showPage() {
 
 function fit() {
   if (!board) return;
+  if (board.rows.length === 0) { drawProgram(board, false); largestFit(Math.min(innerWidth, innerHeight) * 0.05, Math.min(innerWidth, innerHeight) * 0.03); return; }
   const unit = Math.min(innerWidth, innerHeight);
   const start = unit * 0.05, floor = unit * 0.03;
   const all = board.rows.map((_, i) => i);
   const coming = all.filter(i => !board.rows[i].cells.every(c => c.state === "past"));
   clearInterval(pageTimer); pageTimer = null; $("pages").textContent = "";
-  // Words whole first (a smaller size before a word cut in two); cut anywhere only when a
-  // single word is wider than its column at the floor size.
-  for (const tight of [false, true]) {
+  // Rooms in columns with words whole; then, when a word is wider than its column at the
+  // floor size, each slot's sessions side by side as wide as they need; cut anywhere last.
+  const modes = [[false, false], [true, false], [true, true]].filter(([list]) => !list || board.columns.length > 1);
+  for (const [list, tight] of modes) {
+    drawProgram(board, list);
     document.body.classList.toggle("tight", tight);
     // The whole day, then without the sessions already over, then in pages turning every 12 s.
     for (const rows of [all, coming]) {
