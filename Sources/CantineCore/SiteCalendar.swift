@@ -108,8 +108,10 @@ public struct SiteCalendar: Sendable {
         for offset in 0...7 {
             let day = adding(days: offset, to: today)
             let weekday = clock(instant(day, hour: 12)).weekday
-            let opens = hours.ranges.filter { $0.days.contains(weekday) }.map { instant(day, hour: $0.open / 60, minute: $0.open % 60) }
-                .filter { $0 > t }.min()
+            let opens = hours.ranges.filter { $0.days.contains(weekday) }.map {
+                instant(day, hour: $0.open / 60, minute: $0.open % 60)
+            }
+            .filter { $0 > t }.min()
             if let opens { return opens }
         }
         return nil

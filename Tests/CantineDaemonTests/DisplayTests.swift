@@ -101,7 +101,8 @@ final class StreamReader: @unchecked Sendable {
             _ = Reducer.apply(
                 &state,
                 .sessionScheduled(
-                    ProgramSession(id: SessionID(id), title: id, room: "salle-1", start: start, end: start + .minutes(45))),
+                    ProgramSession(
+                        id: SessionID(id), title: id, room: "salle-1", start: start, end: start + .minutes(45))),
                 now: Instant(seconds: 0))
         }
         func board(_ t: Instant) -> Board { Board.make(state, now: t, settings: BoardSettings()) }
