@@ -100,6 +100,13 @@ public enum Defaults {
     // [display]
     public static let welcome = Setting(
         "display.welcome", true, "the entrance screen greets members by first name on badge-in")
+    public static let cec = Setting(
+        "display.cec", false,
+        "this Pi drives the entrance TV: standby over HDMI-CEC (cec-ctl) when the space is closed")
+    public static let cecDevice = Setting("display.cec_device", "/dev/cec0", "the CEC adapter cec-ctl talks through")
+    public static let cecMargin = Setting(
+        "display.cec_margin_min", 15, 0...240, "minutes",
+        "the TV wakes this long before opening, sleeps this long after")
     public static let lateStart = Setting(
         "display.late_start_min", 10, 0...60, "minutes", "a session stays \"just started: come in\" this long")
 
@@ -216,7 +223,7 @@ public enum Defaults {
             keyFile, persistentSession, discovery, discoveryPrefix, namesInEvents, outboxMaxAge, queueSize,
             occupiedAfter, vacantAfter, silentAfter, maxReportAge, presenceHours, maxReportsPerSecond, burst,
             dayCheckIn, morningCheckIn, afternoonCheckIn, multiDayCheckIn, roomCheckIn, noShowGrace, flappingChanges,
-            flappingWindow, overstayGrace, welcome, lateStart, accessLogDays,
+            flappingWindow, overstayGrace, welcome, lateStart, cec, cecDevice, cecMargin, accessLogDays,
             journalDays, bookingsDays, spaceURL, spaceLogo, spaceAddress, spaceLat, spaceLon, spaceEmail, spacePhone,
             calendarURL, slots, gpioMode, chip, gapTimeout, deskSettle, pinout, publicHours, pinAfterHours,
             pinTimeout, bookingMargin, deniedAlarmCount, deniedAlarmWindow, remoteUnlockMaxAge,

@@ -9,7 +9,9 @@ import CantineWeb
 extension Settings {
     /// How the blackboard is shown.
     public var boardSettings: BoardSettings {
-        BoardSettings(locale: site.locale, lateStart: display.lateStart, welcome: display.welcome)
+        BoardSettings(
+            locale: site.locale, lateStart: display.lateStart, welcome: display.welcome, screenMargin: display.cecMargin
+        )
     }
 
     /// SpaceAPI facts, when `[spaceapi]` is there.

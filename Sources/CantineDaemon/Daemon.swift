@@ -99,6 +99,12 @@ public enum Daemon {
             secureCookies: settings.http.secureCookies)
         web.networkStaleAfter = settings.network?.staleAfter
         web.peopleTime = peopleTime
+        if let device = settings.display.cecDevice {
+            services.append(
+                ScreenPowerService(
+                    power: ScreenPower(
+                        engine: runtime.engine, device: device, margin: settings.display.cecMargin, logger: logger)))
+        }
         services.append(contentsOf: extraServices(runtime, hardware))
         let (serving, servingStarted) = AsyncStream<Void>.makeStream()
         services.append(

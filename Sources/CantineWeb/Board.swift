@@ -15,10 +15,15 @@ public struct BoardSettings: Sendable, Equatable {
     public var lateStart: Span
     /// Greet members by first name when they badge in.
     public var welcome: Bool
-    public init(locale: String = "fr", lateStart: Span = .minutes(10), welcome: Bool = true) {
+    /// The entrance TV wakes this long before opening and sleeps this long after closing.
+    public var screenMargin: Span
+    public init(
+        locale: String = "fr", lateStart: Span = .minutes(10), welcome: Bool = true, screenMargin: Span = .minutes(15)
+    ) {
         self.locale = locale
         self.lateStart = lateStart
         self.welcome = welcome
+        self.screenMargin = screenMargin
     }
 }
 
@@ -82,9 +87,11 @@ public struct Board: Codable, Equatable, Sendable {
     public var rooms: [RoomLine]
     public var peoplePresent: Int
     public var capacity: Int
-    /// Whether the space is open now (`[access] public_hours`, or a session within the hour);
-    /// a kiosk's TV sleeps when not.
+    /// Whether the space is open now (`[access] public_hours`, or a session within the hour).
     public var open: Bool
+    /// Whether the entrance TV should be on: open now or within `[display] cec_margin_min`
+    /// (a kiosk Pi without the daemon follows this; docs/display.md).
+    public var screenOn: Bool
     /// Closed for the day: when it opens next, `YYYY-MM-DD HH:MM` local (nil otherwise).
     public var opensAt: String?
     /// The day whose program the grid shows: today, or once the space has closed with no
@@ -93,7 +100,8 @@ public struct Board: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case site, locale, date, time, timeZone = "time_zone", columns, rows, zones, rooms
-        case peoplePresent = "people_present", capacity, open, opensAt = "opens_at", programDate = "program_date"
+        case peoplePresent = "people_present", capacity, open, screenOn = "screen_on", opensAt = "opens_at"
+        case programDate = "program_date"
     }
 
     /// The board of `state` at `now`.
@@ -107,8 +115,7 @@ public struct Board: Codable, Equatable, Sendable {
         // with nothing left today: when it opens next (staffed hours, or an event's start if
         // sooner) and that day's program (a member passing by at night sees tomorrow's).
         let hours = layout?.access.publicHours ?? .always
-        let event = state.sessions.values.contains { $0.start - .seconds(3600) <= now && now < $0.end }
-        let open = calendar.isOpen(hours, at: now) || event
+        let open = isOpen(state, at: now)
         let leftToday = state.sessions.values.contains { calendar.date(of: $0.start) == today && $0.end > now }
         let nextEvent = state.sessions.values.map(\.start).filter { $0 > now }.min()
         let opens: Instant? =
@@ -170,7 +177,24 @@ public struct Board: Codable, Equatable, Sendable {
             site: layout?.name ?? "", locale: settings.locale, date: today.description, time: hhmm(now),
             timeZone: layout?.timeZone ?? "UTC", columns: columns, rows: rows, zones: zones, rooms: rooms,
             peoplePresent: summary.peoplePresent, capacity: summary.capacity, open: open,
+            screenOn: screenAwake(state, now: now, margin: settings.screenMargin),
             opensAt: opens.map { calendar.text($0) }, programDate: programDate.description)
+    }
+}
+
+extension Board {
+    /// Whether the space is open at `t`: within `[access] public_hours`, or a session on (from
+    /// an hour before it).
+    public static func isOpen(_ state: State, at t: Instant) -> Bool {
+        let calendar = SiteCalendar.cached(state.layout?.timeZone ?? "UTC")
+        return calendar.isOpen(state.layout?.access.publicHours ?? .always, at: t)
+            || state.sessions.values.contains { $0.start - .seconds(3600) <= t && t < $0.end }
+    }
+
+    /// Whether the entrance TV should be on at `now`: the space open now, or within `margin`
+    /// (it wakes before opening and sleeps a while after closing).
+    public static func screenAwake(_ state: State, now: Instant, margin: Span) -> Bool {
+        [now - margin, now, now + margin].contains { isOpen(state, at: $0) }
     }
 }
 
