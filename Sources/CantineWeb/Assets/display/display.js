@@ -221,6 +221,8 @@ function fit() {
       return;
     }
   }
+  // Nothing fits even a row per page (a single slot taller than the screen at the floor
+  // size): the last mode stays, at the floor, its coming rows shown.
 }
 
 let hide;
