@@ -142,6 +142,11 @@ import Testing
             #expect(
                 try await browser.evaluate("document.getElementById('closed').textContent") as? String
                     == "Fermé · ouvre lundi 23 novembre à 08:00 · Programme du lundi 23 novembre")
+            // Closed with nothing planned: not "the bar is open".
+            _ = try await browser.evaluate("render(Object.assign(makeBoard(3, 6, 'night'), {rows: []}))")
+            #expect(
+                try await browser.evaluate("document.querySelector('#grid .empty').textContent") as? String
+                    == "Pas de session prévue d'ici là.")
             // Too many for one screen at the floor size: past sessions go, then the day pages.
             try await browser.call(
                 "Emulation.setDeviceMetricsOverride",

@@ -33,7 +33,7 @@ const STRINGS = {
     empty: "Pas de session aujourd'hui : le bar est ouvert.",
     sensorsSilent: 'capteurs muets : libres ?', someUnknown: (n) => n + ' sans nouvelles du capteur',
     closedUntil: (day, time) => 'Fermé · ouvre ' + (day ? day + ' ' : '') + 'à ' + time, tomorrow: 'demain',
-    programOf: (day) => 'Programme du ' + day,
+    programOf: (day) => 'Programme du ' + day, nothingPlanned: "Pas de session prévue d'ici là.",
     // The dashboard.
     signOut: 'Se déconnecter', live: 'en direct', reconnecting: 'reconnexion…', people: (n, cap, badged) =>
       n + ' / ' + cap + ' présents (' + badged + ' badgés)',
@@ -94,7 +94,7 @@ const STRINGS = {
     offline: 'reconnecting…', empty: 'No sessions today: the bar is open.',
     sensorsSilent: 'sensors silent: free?', someUnknown: (n) => n + ' not heard from',
     closedUntil: (day, time) => 'Closed · opens ' + (day ? day + ' ' : '') + 'at ' + time, tomorrow: 'tomorrow',
-    programOf: (day) => 'The program of ' + day,
+    programOf: (day) => 'The program of ' + day, nothingPlanned: 'No session planned until then.',
     signOut: 'Sign out', live: 'live', reconnecting: 'reconnecting…', people: (n, cap, badged) =>
       n + ' / ' + cap + ' present (' + badged + ' badged in)',
     floor: 'Floor', doors: 'Doors', findings: 'Findings', whoIsIn: 'Who is in', network: 'Network',

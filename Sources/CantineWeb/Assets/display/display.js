@@ -47,7 +47,12 @@ function drawProgram(b, list) {
   grid.replaceChildren();
   grid.classList.toggle("list", list);
   document.body.classList.toggle("no-program", b.rows.length === 0);
-  if (b.rows.length === 0) { grid.style.gridTemplateColumns = ""; grid.append(el("div", "empty", t.empty)); return; }
+  if (b.rows.length === 0) {
+    // Open: the bar is; closed: nothing planned before it opens (not "the bar is open").
+    grid.style.gridTemplateColumns = "";
+    grid.append(el("div", "empty", b.open === false ? t.nothingPlanned : t.empty));
+    return;
+  }
   const rooms = new Map(b.columns.map(c => [c.room, c.name]));
   grid.style.gridTemplateColumns = "min-content " + (list ? "minmax(0, 1fr)" : "repeat(" + Math.max(1, b.columns.length) + ", minmax(0, 1fr))");
   if (!list) {
