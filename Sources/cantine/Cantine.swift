@@ -50,6 +50,11 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func loadConfig() throws -> Config { try Config.load(path: configPath) }
+
+    /// Who a CLI action is journaled as: `--by` when given, else `cli:$USER`.
+    static func actor(_ by: String?) -> String {
+        by ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
+    }
     var logger: Logger { Logger(label: "cantine") }
 }
 

@@ -28,7 +28,7 @@ struct Doors: AsyncParsableCommand {
             guard client.daemonRunning else {
                 throw CommandError("no daemon is running, so nothing drives the \(door) relay: start `cantine serve`")
             }
-            let who = by ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
+            let who = GlobalOptions.actor(by)
             let op = SiteOperation.unlockDoor(
                 door: door, by: who, reason: reason, requestedAtUs: Instant(Date()).micros)
             let result = try await client.perform(op)

@@ -127,7 +127,7 @@ struct Members: AsyncParsableCommand {
         @Argument(help: "Member id.") var id: String
         @Option(help: "Who did it (default: cli:$USER).") var by: String?
         func run() async throws {
-            let who = by ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
+            let who = GlobalOptions.actor(by)
             try await perform(.markLeft(member: id, by: who), global, output)
         }
     }
@@ -149,7 +149,7 @@ struct Members: AsyncParsableCommand {
         @Argument(help: "Plan id (`cantine members show ID` lists them).") var plan: String
         @Option(help: "Who did it (default: cli:$USER).") var by: String?
         func run() async throws {
-            let who = by ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
+            let who = GlobalOptions.actor(by)
             try await perform(.endPlan(member: id, plan: plan, by: who), global, output)
         }
     }

@@ -586,10 +586,13 @@ extension Array where Element == UInt8 {
                 #expect(try await staff.screenshot(to: shots + "/day-\(name)-usage-\(width)x\(height).png") > 5_000)
                 try await staff.evaluate("window.scrollTo(0, 0)")
             }
-            try await screen.call(
-                "Emulation.setDeviceMetricsOverride",
-                ["width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": false])
-            #expect(try await screen.screenshot(to: shots + "/day-\(name)-display-1920x1080.png") > 5_000)
+            for (width, height) in [(1920, 1080), (1080, 1920), (1280, 720)] {
+                try await screen.call(
+                    "Emulation.setDeviceMetricsOverride",
+                    ["width": width, "height": height, "deviceScaleFactor": 1, "mobile": false])
+                _ = try await screen.waitFor("innerWidth === \(width)")
+                #expect(try await screen.screenshot(to: shots + "/day-\(name)-display-\(width)x\(height).png") > 5_000)
+            }
         }
     }
 }
