@@ -30,6 +30,10 @@ public enum Defaults {
     public static let httpPort = Setting("http.port", 8080, 1...65535, "")
     public static let secureCookies = Setting(
         "http.secure_cookies", false, "true when a TLS reverse proxy serves the staff dashboard")
+    public static let publicURL = Setting<String>(
+        "http.public_url", nil, sample: .commented("https://cantine.example.org"),
+        "where phones and other tools reach this daemon (the program's links, SpaceAPI's calendar); default http://<hostname>.local:<port>"
+    )
 
     // [mqtt]
     public static let mqttEnabled = Setting("mqtt.enabled", true)
@@ -219,7 +223,8 @@ public enum Defaults {
     public static let all: [any AnySetting] =
         [
             siteID, siteName, timeZone, locale, capacity, databasePath, snapshotEvery, httpHost, httpPort,
-            secureCookies, mqttEnabled, mqttHost, mqttPort, clientID, username, password, keepalive, caFile, certFile,
+            secureCookies, publicURL, mqttEnabled, mqttHost, mqttPort, clientID, username, password, keepalive, caFile,
+            certFile,
             keyFile, persistentSession, discovery, discoveryPrefix, namesInEvents, outboxMaxAge, queueSize,
             occupiedAfter, vacantAfter, silentAfter, maxReportAge, presenceHours, maxReportsPerSecond, burst,
             dayCheckIn, morningCheckIn, afternoonCheckIn, multiDayCheckIn, roomCheckIn, noShowGrace, flappingChanges,

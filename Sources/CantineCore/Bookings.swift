@@ -129,12 +129,19 @@ public struct ProgramSession: Codable, Equatable, Sendable {
     public var speakers: [String]
     /// Set for a session imported from a calendar or a schedule.
     public var origin: ImportOrigin?
+    /// What a schedule said beyond the board's needs (abstract, links, the source's ids),
+    /// kept so the program's exports give it back.
+    public var details: SessionDetails?
+
+    /// The longest title kept: schedules' long titles are kept whole (the screen shortens them).
+    public static let maxTitle = 1000
 
     public init(
         id: SessionID, title: String, room: RoomID?, start: Instant, end: Instant, kind: SessionKind = .talk,
-        track: String? = nil, speakers: [String] = [], origin: ImportOrigin? = nil
+        track: String? = nil, speakers: [String] = [], origin: ImportOrigin? = nil, details: SessionDetails? = nil
     ) {
         self.origin = origin
+        self.details = details
         self.id = id
         self.title = title
         self.room = room
@@ -143,5 +150,82 @@ public struct ProgramSession: Codable, Equatable, Sendable {
         self.kind = kind
         self.track = track
         self.speakers = speakers
+    }
+}
+
+/// A session's public description as pretalx and frab carry it: the text, the links and the
+/// source's own ids (exported again unchanged, so consumers keep their bookmarks).
+public struct SessionDetails: Codable, Equatable, Sendable {
+    /// A person on the program: frab names them `{id, public_name}`, pretalx `{code, name}`.
+    public struct Person: Codable, Equatable, Sendable {
+        public var name: String
+        public var id: Int?
+        public var code: String?
+        public init(name: String, id: Int? = nil, code: String? = nil) {
+            self.name = name
+            self.id = id
+            self.code = code
+        }
+    }
+
+    /// A link or an attachment: a URL and what it is.
+    public struct Link: Codable, Equatable, Sendable {
+        public var url: String
+        public var title: String
+        public init(url: String, title: String) {
+            self.url = url
+            self.title = title
+        }
+    }
+
+    /// The source's numeric id (frab's and pretalx's `id`).
+    public var sourceID: Int?
+    public var guid: String?
+    public var slug: String?
+    public var url: String?
+    public var subtitle: String?
+    public var abstract: String?
+    public var description: String?
+    /// The talk's language as the source gives it (`en`, `de`, `fr`).
+    public var language: String?
+    /// The source's type as written (`Talk`, `Lightning talk`): the kind is what the board uses.
+    public var type: String?
+    public var persons: [Person]
+    public var links: [Link]
+    public var attachments: [Link]
+
+    public init(
+        sourceID: Int? = nil, guid: String? = nil, slug: String? = nil, url: String? = nil, subtitle: String? = nil,
+        abstract: String? = nil, description: String? = nil, language: String? = nil, type: String? = nil,
+        persons: [Person] = [], links: [Link] = [], attachments: [Link] = []
+    ) {
+        self.sourceID = sourceID
+        self.guid = guid
+        self.slug = slug
+        self.url = url
+        self.subtitle = subtitle
+        self.abstract = abstract
+        self.description = description
+        self.language = language
+        self.type = type
+        self.persons = persons
+        self.links = links
+        self.attachments = attachments
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sourceID = try c.decodeIfPresent(Int.self, forKey: .sourceID)
+        guid = try c.decodeIfPresent(String.self, forKey: .guid)
+        slug = try c.decodeIfPresent(String.self, forKey: .slug)
+        url = try c.decodeIfPresent(String.self, forKey: .url)
+        subtitle = try c.decodeIfPresent(String.self, forKey: .subtitle)
+        abstract = try c.decodeIfPresent(String.self, forKey: .abstract)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        language = try c.decodeIfPresent(String.self, forKey: .language)
+        type = try c.decodeIfPresent(String.self, forKey: .type)
+        persons = try c.decodeIfPresent([Person].self, forKey: .persons) ?? []
+        links = try c.decodeIfPresent([Link].self, forKey: .links) ?? []
+        attachments = try c.decodeIfPresent([Link].self, forKey: .attachments) ?? []
     }
 }

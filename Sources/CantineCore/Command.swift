@@ -192,8 +192,8 @@ public enum CommandRules {
         case .scheduleSession(let session):
             guard session.id.isSlug else { throw CommandError("session id '\(session.id)' is not valid") }
             guard session.end > session.start else { throw CommandError("a session must end after it starts") }
-            guard !session.title.isEmpty, session.title.count <= 200 else {
-                throw CommandError("a session title needs 1 to 200 characters")
+            guard !session.title.isEmpty, session.title.count <= ProgramSession.maxTitle else {
+                throw CommandError("a session title needs 1 to \(ProgramSession.maxTitle) characters")
             }
             if let room = session.room {
                 guard state.layout?.room(room) != nil else {

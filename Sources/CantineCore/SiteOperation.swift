@@ -34,8 +34,9 @@ public enum SiteOperation: Codable, Equatable, Sendable {
     /// sessions or bookings; with `dryRun`, only says what would change.
     case importCalendar(
         text: String, feed: String, target: CalendarTarget, member: String?, from: String, days: Int, dryRun: Bool)
-    /// Imports a frab/pretalx schedule.json as program sessions.
-    case importSchedule(text: String, feed: String, dryRun: Bool)
+    /// Imports a frab/pretalx schedule.json (v1 or v2) as program sessions, its rooms found
+    /// among the site's as `rooms` says.
+    case importSchedule(text: String, feed: String, dryRun: Bool, rooms: ScheduleRooms = ScheduleRooms())
     /// Staff resolve a reconciliation finding (confirm, release, attach to a member, dismiss).
     case resolveFinding(id: String, action: FindingAction, member: String?, by: String)
     /// Snapshot the live state now (`cantine replay` compares its replay with it).
@@ -70,4 +71,25 @@ public enum CalendarTarget: String, Codable, Sendable, CaseIterable {
     /// Room (or desk) bookings: LOCATION names the room or desk; the member is `--member` or
     /// the member whose email is the event's ORGANIZER.
     case bookings
+}
+
+/// How a schedule's rooms are found among the site's: by the `map` (schedule room name → site
+/// room id, or `*` for the whole site), else by a room's id or name; the room named after the
+/// site (the exports' room for site-wide breaks) is the whole site.
+public struct ScheduleRooms: Codable, Equatable, Sendable {
+    /// What happens to the talks of a room the site does not have.
+    public enum Unmatched: String, Codable, Sendable, CaseIterable {
+        /// The import is refused, naming every such room (the default).
+        case refuse
+        /// Their talks are left out (a conference's other venues).
+        case skip
+    }
+
+    public var unmatched: Unmatched
+    public var map: [String: String]
+
+    public init(unmatched: Unmatched = .refuse, map: [String: String] = [:]) {
+        self.unmatched = unmatched
+        self.map = map
+    }
 }

@@ -1,9 +1,10 @@
 // The resolved config mapped into the edges' own types: the blackboard's settings and
-// SpaceAPI facts for the web, each door's and desk's input lines for the GPIO edge.
+// SpaceAPI facts for the web, the site as the program's exports name it, each door's and desk's input lines for the GPIO edge.
 
 import CantineConfig
 import CantineCore
 import CantineGPIO
+import CantineImport
 import CantineWeb
 
 extension Settings {
@@ -21,6 +22,16 @@ extension Settings {
                 url: $0.url, logo: $0.logo, address: $0.address, lat: $0.lat, lon: $0.lon, email: $0.email,
                 phone: $0.phone, calendarURL: $0.calendarURL)
         }
+    }
+}
+
+extension FrabSchedule.Site {
+    /// The site as the program's exports name it, from the resolved config.
+    public init(_ settings: Settings) {
+        self.init(
+            id: settings.site.id.rawValue, name: settings.site.name, timeZone: settings.site.timeZone,
+            rooms: settings.layout.rooms.map { ($0.id.rawValue, $0.name) }, language: settings.site.locale,
+            baseURL: settings.http.publicURL)
     }
 }
 

@@ -13,17 +13,22 @@ public struct ScheduleTalk: Equatable, Sendable {
     public var room: String
     public var start: Instant
     public var end: Instant
-    public var type: String?
     public var track: String?
-    public var persons: [String]
-    public var abstract: String?
+    /// Everything else the schedule says (type, persons, abstract, links, ids), kept.
+    public var details: SessionDetails
     /// JSON path of the talk, for messages: `$.schedule.conference.days[0].rooms["Salle 1"][2]`.
     public var path: String
+
+    /// Speakers' names as printed.
+    public var persons: [String] { details.persons.map(\.name) }
 }
 
 /// Reads and writes frab-compatible schedule.json.
 public enum FrabSchedule {
-    /// The talks of a schedule.json, by start then room.
+    /// The talks of a schedule.json (frab's and pretalx's format, as the c3voc schema describes
+    /// it), by start then room. Unknown fields are ignored; links and attachments may be URLs
+    /// or `{url, title}` objects, tracks names or `{name}` objects, persons `{id, public_name}`
+    /// (frab) or `{code, name}` (pretalx).
     public static func talks(in data: Data) throws(ImportError) -> [ScheduleTalk] {
         let root: Root
         do {
@@ -34,32 +39,96 @@ public enum FrabSchedule {
             throw ImportError("not a schedule.json: \(error)")
         }
         var talks: [ScheduleTalk] = []
-        for (d, day) in root.schedule.conference.days.enumerated() {
-            for (roomName, list) in day.rooms.sorted(by: { $0.key < $1.key }) {
+        if let events = root.schedule.events {
+            talks = try version2(
+                events, rooms: root.schedule.conference.rooms ?? [], tracks: root.schedule.conference.tracks ?? [])
+        }
+        for (d, day) in root.schedule.conference.days.enumerated() where root.schedule.events == nil {
+            guard let rooms = day.rooms else {
+                throw ImportError(
+                    "$.schedule.conference.days[\(d)].rooms: missing (schedule v1 lists talks in each day's rooms; v2 in schedule.events)"
+                )
+            }
+            for (roomName, list) in rooms.sorted(by: { $0.key < $1.key }) {
                 for (i, t) in list.enumerated() {
                     let path = "$.schedule.conference.days[\(d)].rooms[\"\(roomName)\"][\(i)]"
-                    guard let start = parseDate(t.date) else {
-                        throw ImportError(
-                            "\(path).date: '\(t.date)' is not a date-time with its offset (2026-11-21T10:00:00+01:00)")
-                    }
-                    guard let minutes = parseDuration(t.duration) else {
-                        throw ImportError("\(path).duration: '\(t.duration)' is not a duration (HH:MM)")
-                    }
-                    let title = t.title.trimmingCharacters(in: .whitespacesAndNewlines)
-                    guard !title.isEmpty else { throw ImportError("\(path).title: a talk needs a title") }
-                    guard let key = t.guid ?? t.id.map({ "id:\($0.text)" }) else {
-                        throw ImportError("\(path): a talk needs a guid or an id, which make re-imports update it")
-                    }
-                    talks.append(
-                        ScheduleTalk(
-                            key: key, title: title, room: t.room ?? roomName, start: start,
-                            end: start + .minutes(Int64(minutes)), type: t.type, track: t.track,
-                            persons: (t.persons ?? []).compactMap { $0.public_name ?? $0.name }, abstract: t.abstract,
-                            path: path))
+                    talks.append(try talk(t, room: t.room ?? roomName, path: path))
                 }
             }
         }
         return talks.sorted { ($0.start, $0.room) < ($1.start, $1.room) }
+    }
+
+    /// Schedule v2 (c3voc `schedule2`): one flat list of events with start and end, rooms and
+    /// tracks as references, participants instead of persons, breaks as meta events.
+    static func version2(_ events: [EventV2], rooms: [RoomEntry], tracks: [TrackEntry]) throws(ImportError)
+        -> [ScheduleTalk]
+    {
+        var talks: [ScheduleTalk] = []
+        for (i, e) in events.enumerated() {
+            let path = "$.schedule.events[\(i)]"
+            guard let start = parseDate(e.start) else {
+                throw ImportError(
+                    "\(path).start: '\(e.start)' is not a date-time with its offset (2026-11-21T10:00:00+01:00)")
+            }
+            guard let end = parseDate(e.end), end > start else {
+                throw ImportError("\(path).end: '\(e.end)' is not a date-time after the start")
+            }
+            let title = e.title.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !title.isEmpty else { throw ImportError("\(path).title: an event needs a title") }
+            let room = e.room.flatMap { r in r.name ?? rooms.first { $0.guid != nil && $0.guid == r.guid }?.name }
+            if e.room != nil && room == nil {
+                throw ImportError("\(path).room: guid '\(e.room?.guid ?? "")' is not in schedule.conference.rooms")
+            }
+            let key = e.guid ?? "meta:\(e.start)/\(title)"
+            let text = { (s: String?) in
+                s.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+            }
+            let details = SessionDetails(
+                guid: e.guid, slug: text(e.slug), url: text(e.url), subtitle: text(e.subtitle),
+                abstract: text(e.abstract?.text), description: text(e.description?.text), language: text(e.language),
+                type: text(e.type),
+                persons: (e.participants ?? []).compactMap { p in text(p.name).map { SessionDetails.Person(name: $0) }
+                },
+                links: (e.links ?? []).map(\.link), attachments: (e.attachments ?? []).map(\.link))
+            talks.append(
+                ScheduleTalk(
+                    key: key, title: title, room: room ?? "", start: start, end: end,
+                    track: text(
+                        e.track?.name ?? tracks.first { $0.slug != nil && $0.slug == e.track?.slug }?.name
+                            ?? e.track?.slug),
+                    details: details, path: path))
+        }
+        return talks
+    }
+
+    static func talk(_ t: Talk, room: String, path: String) throws(ImportError) -> ScheduleTalk {
+        guard let start = parseDate(t.date) else {
+            throw ImportError(
+                "\(path).date: '\(t.date)' is not a date-time with its offset (2026-11-21T10:00:00+01:00)")
+        }
+        guard let minutes = parseDuration(t.duration) else {
+            throw ImportError("\(path).duration: '\(t.duration)' is not a duration (HH:MM)")
+        }
+        let title = t.title.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !title.isEmpty else { throw ImportError("\(path).title: a talk needs a title") }
+        guard let key = t.guid ?? t.id.map({ "id:\($0.text)" }) else {
+            throw ImportError("\(path): a talk needs a guid or an id, which make re-imports update it")
+        }
+        func text(_ s: String?) -> String? {
+            s.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        }
+        let details = SessionDetails(
+            sourceID: t.id.flatMap { Int($0.text) }, guid: t.guid, slug: text(t.slug), url: text(t.url),
+            subtitle: text(t.subtitle), abstract: text(t.abstract), description: text(t.description),
+            language: text(t.language), type: text(t.type),
+            persons: (t.persons ?? []).compactMap { p in
+                text(p.public_name ?? p.name).map { SessionDetails.Person(name: $0, id: p.id, code: p.code) }
+            },
+            links: (t.links ?? []).map(\.link), attachments: (t.attachments ?? []).map(\.link))
+        return ScheduleTalk(
+            key: key, title: title, room: room, start: start, end: start + .minutes(Int64(minutes)),
+            track: text(t.track?.name), details: details, path: path)
     }
 
     /// A one-line description of a decoding error with its JSON path.
@@ -116,12 +185,20 @@ public enum FrabSchedule {
 
     struct Root: Codable {
         var schedule: Schedule
+        var generator: Generator?
+    }
+
+    struct Generator: Codable {
+        var name: String
+        var version: String?
     }
 
     struct Schedule: Codable {
         var version: String?
         var base_url: String?
         var conference: Conference
+        /// Schedule v2's events (v1 lists them in the days' rooms).
+        var events: [EventV2]?
     }
 
     struct Conference: Codable {
@@ -132,8 +209,15 @@ public enum FrabSchedule {
         var daysCount: Int?
         var timeslot_duration: String?
         var time_zone_name: String?
+        var url: String?
         var rooms: [RoomEntry]?
+        var tracks: [TrackEntry]?
         var days: [Day]
+    }
+
+    struct TrackEntry: Codable {
+        var name: String?
+        var slug: String?
     }
 
     struct RoomEntry: Codable {
@@ -146,7 +230,72 @@ public enum FrabSchedule {
         var date: String?
         var day_start: String?
         var day_end: String?
-        var rooms: [String: [Talk]]
+        /// Talks by room name (v1; absent in v2).
+        var rooms: [String: [Talk]]?
+    }
+
+    /// A v2 event or meta event (a break).
+    struct EventV2: Codable {
+        var guid: String?
+        var title: String
+        var start: String
+        var end: String
+        var room: Reference?
+        var track: Reference?
+        var type: String?
+        var slug: String?
+        var url: String?
+        var subtitle: String?
+        var language: String?
+        var abstract: Localized?
+        var description: Localized?
+        var participants: [Participant]?
+        var links: [LinkItem]?
+        var attachments: [LinkItem]?
+    }
+
+    /// A v2 room or track reference: `{guid, name, slug}`, or a bare name.
+    struct Reference: Codable {
+        var guid: String?
+        var name: String?
+        var slug: String?
+        init(from decoder: any Decoder) throws {
+            if let name = try? decoder.singleValueContainer().decode(String.self) {
+                (guid, self.name, slug) = (nil, name, nil)
+                return
+            }
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            guid = try c.decodeIfPresent(String.self, forKey: .guid)
+            name = try c.decodeIfPresent(String.self, forKey: .name)
+            slug = try c.decodeIfPresent(String.self, forKey: .slug)
+        }
+    }
+
+    struct Participant: Codable {
+        var name: String?
+        var guid: String?
+        var role: String?
+    }
+
+    /// v2 text that may be given per language (`{"en": …, "de": …}`): English, else the first.
+    struct Localized: Codable {
+        var text: String?
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if c.decodeNil() {
+                text = nil
+            } else if let s = try? c.decode(String.self) {
+                text = s
+            } else {
+                let byLanguage = try c.decode([String: String?].self)
+                text =
+                    byLanguage["en"].flatMap { $0 } ?? byLanguage.sorted { $0.key < $1.key }.compactMap(\.value).first
+            }
+        }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            try c.encode(text)
+        }
     }
 
     /// A talk id: pretalx writes numbers, some exports strings.
@@ -163,9 +312,66 @@ public enum FrabSchedule {
         }
     }
 
+    /// A person: `{id, public_name}` (frab), `{code, name, public_name}` (pretalx), or a bare name.
     struct Person: Codable {
+        var id: Int?
+        var code: String?
         var public_name: String?
         var name: String?
+        init(id: Int?, code: String?, public_name: String?, name: String?) {
+            (self.id, self.code, self.public_name, self.name) = (id, code, public_name, name)
+        }
+        init(from decoder: any Decoder) throws {
+            if let name = try? decoder.singleValueContainer().decode(String.self) {
+                self.init(id: nil, code: nil, public_name: name, name: nil)
+                return
+            }
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let id = try c.decodeIfPresent(FlexibleID.self, forKey: .id)
+            self.init(
+                id: id.flatMap { Int($0.text) }, code: try c.decodeIfPresent(String.self, forKey: .code),
+                public_name: try c.decodeIfPresent(String.self, forKey: .public_name),
+                name: try c.decodeIfPresent(String.self, forKey: .name))
+        }
+    }
+
+    /// A link or attachment: `{url, title}` as the schema has it, or a bare URL (older exports).
+    struct LinkItem: Codable {
+        var url: String
+        var title: String
+        var link: SessionDetails.Link { SessionDetails.Link(url: url, title: title) }
+        init(url: String, title: String) { (self.url, self.title) = (url, title) }
+        init(from decoder: any Decoder) throws {
+            if let url = try? decoder.singleValueContainer().decode(String.self) {
+                self.init(url: url, title: url)
+                return
+            }
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let url = try c.decode(String.self, forKey: .url)
+            self.init(url: url, title: try c.decodeIfPresent(String.self, forKey: .title) ?? url)
+        }
+    }
+
+    /// A track: a name, or an object with one (`{name, color, slug}`).
+    struct Track: Codable {
+        var name: String?
+        init(_ name: String?) { self.name = name }
+        init(from decoder: any Decoder) throws {
+            if let name = try? decoder.singleValueContainer().decode(String.self) {
+                self.name = name
+                return
+            }
+            if (try? decoder.singleValueContainer().decodeNil()) == true {
+                self.name = nil
+                return
+            }
+            self.name = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .name)
+        }
+        enum CodingKeys: String, CodingKey { case name }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            try c.encode(name)
+        }
     }
 
     struct Talk: Codable {
@@ -178,14 +384,15 @@ public enum FrabSchedule {
         var slug: String?
         var title: String
         var subtitle: String?
-        var track: String?
+        var url: String?
+        var track: Track?
         var type: String?
         var language: String?
         var abstract: String?
         var description: String?
         var persons: [Person]?
-        var links: [String]?
-        var attachments: [String]?
+        var links: [LinkItem]?
+        var attachments: [LinkItem]?
     }
 }
 
@@ -200,64 +407,227 @@ extension FrabSchedule {
         /// Room ids with their display names, in layout order.
         public var rooms: [(id: String, name: String)]
         public var language: String
+        /// Where the program is published (`https://cantine.example.org`): event URLs point
+        /// to `<base>/program#<id>` unless the source gave one.
+        public var baseURL: String
 
-        public init(id: String, name: String, timeZone: String, rooms: [(id: String, name: String)], language: String) {
+        public init(
+            id: String, name: String, timeZone: String, rooms: [(id: String, name: String)], language: String,
+            baseURL: String = "http://localhost"
+        ) {
             self.id = id
             self.name = name
             self.timeZone = timeZone
             self.rooms = rooms
             self.language = language
+            self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         }
 
         func roomName(_ id: RoomID?) -> String? { id.flatMap { r in rooms.first { $0.id == r.rawValue }?.name } }
+
+        /// The frab room that holds site-wide sessions (breaks): the site itself, which an
+        /// import of the export reads back as site-wide.
+        var wholeSite: String { name }
     }
 
-    /// The program of `date` as a frab schedule.json (one day). A site-wide break appears in
-    /// every room, as frab has no site-wide slots.
-    public static func export(_ sessions: [ProgramSession], date: LocalDate, site: Site) -> Data {
-        let calendar = SiteCalendar.cached(site.timeZone)
-        let zone = TimeZone(identifier: site.timeZone) ?? .gmt
-        let iso = ISO8601DateFormatter()
-        iso.timeZone = zone
-        func hm(_ t: Instant) -> String { String(calendar.text(t).suffix(5)) }
-        func duration(_ a: Instant, _ b: Instant) -> String {
-            let m = Int((b - a).seconds / 60)
-            return (m / 60 < 10 ? "0" : "") + "\(m / 60):" + (m % 60 < 10 ? "0" : "") + "\(m % 60)"
-        }
-        let ordered = sessions.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
-        var byRoom: [String: [Talk]] = [:]
-        for room in site.rooms { byRoom[room.name] = [] }
-        var number = 0
-        for s in ordered {
-            let rooms = s.room.flatMap { site.roomName($0) }.map { [$0] } ?? site.rooms.map(\.name)
-            for room in rooms {
-                number += 1
-                byRoom[room, default: []].append(
-                    Talk(
-                        guid: stableUUID("\(site.id)/\(s.id)/\(room)"), id: FlexibleID(String(number)),
-                        date: iso.string(from: s.start.date), start: hm(s.start), duration: duration(s.start, s.end),
-                        room: room, slug: "\(site.id)-\(s.id)", title: s.title, subtitle: "", track: s.track,
-                        type: s.kind.rawValue, language: site.language, abstract: "", description: "",
-                        persons: s.speakers.map { Person(public_name: $0, name: nil) }, links: [], attachments: []))
-            }
-        }
-        let dayStart = calendar.instant(date, hour: 0)
-        let dayEnd = calendar.instant(calendar.adding(days: 1, to: date), hour: 0)
+    /// The program over `days` as a frab schedule.json (the c3voc schema): each session once,
+    /// on the day it starts; a site-wide break once, in a room named after the site.
+    public static func export(_ sessions: [ProgramSession], days: [LocalDate], site: Site) -> Data {
+        let program = Program(sessions, days: days, site: site)
         let root = Root(
             schedule: Schedule(
-                version: "\(date)", base_url: nil,
+                version: program.version, base_url: site.baseURL + "/program/",
                 conference: Conference(
-                    acronym: site.id, title: "\(site.name) — \(date)", start: "\(date)", end: "\(date)", daysCount: 1,
-                    timeslot_duration: "00:15", time_zone_name: site.timeZone,
-                    rooms: site.rooms.map { RoomEntry(name: $0.name, guid: stableUUID("\(site.id)/room/\($0.id)")) },
-                    days: [
+                    acronym: program.acronym, title: site.name, start: program.days.first.map { "\($0.date)" } ?? "",
+                    end: program.days.last.map { "\($0.date)" } ?? "", daysCount: program.days.count,
+                    timeslot_duration: "00:15", time_zone_name: program.zoneName, url: site.baseURL + "/program",
+                    rooms: program.rooms.map { RoomEntry(name: $0.name, guid: $0.guid) }, tracks: nil,
+                    days: program.days.map { day in
                         Day(
-                            index: 1, date: "\(date)", day_start: iso.string(from: dayStart.date),
-                            day_end: iso.string(from: dayEnd.date), rooms: byRoom)
-                    ])))
+                            index: day.index, date: "\(day.date)", day_start: day.start, day_end: day.end,
+                            rooms: Dictionary(
+                                uniqueKeysWithValues: day.rooms.map { room in
+                                    (room.name, room.events.map(\.talk))
+                                }))
+                    })),
+            generator: Generator(name: "cantine", version: program.generator))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(root)) ?? Data()
+    }
+
+    /// One day's program (see `export(_:days:site:)`).
+    public static func export(_ sessions: [ProgramSession], date: LocalDate, site: Site) -> Data {
+        export(sessions, days: [date], site: site)
+    }
+
+    /// The program as both exports lay it out: days, rooms, events with every field the
+    /// c3voc schema and frab's XSD require.
+    struct Program {
+        struct Event {
+            var id: Int
+            var guid: String
+            var date: String
+            var start: String
+            var duration: String
+            var room: String
+            var slug: String
+            var url: String
+            var title: String
+            var subtitle: String
+            var track: String?
+            var type: String
+            var language: String
+            var abstract: String
+            var description: String
+            var persons: [SessionDetails.Person]
+            var links: [SessionDetails.Link]
+            var attachments: [SessionDetails.Link]
+
+            var talk: Talk {
+                Talk(
+                    guid: guid, id: FlexibleID(String(id)), date: date, start: start, duration: duration, room: room,
+                    slug: slug, title: title, subtitle: subtitle, url: url, track: Track(track), type: type,
+                    language: language, abstract: abstract, description: description,
+                    // One shape or the other (the schema's oneOf refuses a person that is both).
+                    persons: persons.map { p in
+                        p.code != nil
+                            ? Person(id: p.id, code: p.code, public_name: nil, name: p.name)
+                            : Person(id: p.id ?? personID(p.name), code: nil, public_name: p.name, name: nil)
+                    },
+                    links: links.map { LinkItem(url: $0.url, title: $0.title) },
+                    attachments: attachments.map { LinkItem(url: $0.url, title: $0.title) })
+            }
+        }
+        struct Room {
+            var name: String
+            var guid: String
+            var events: [Event]
+        }
+        struct Day {
+            var index: Int
+            var date: LocalDate
+            var start: String
+            var end: String
+            var rooms: [Room]
+        }
+
+        var acronym: String
+        /// The site's zone where the schema's pattern takes it (`Area/City` or `UTC`; the
+        /// field is optional, and every time carries its offset anyway).
+        var zoneName: String?
+        var version: String
+        var generator: String
+        var rooms: [(name: String, guid: String)]
+        var days: [Day]
+
+        init(_ sessions: [ProgramSession], days dates: [LocalDate], site: Site) {
+            let calendar = SiteCalendar.cached(site.timeZone)
+            let iso = ISO8601DateFormatter()
+            iso.timeZone = TimeZone(identifier: site.timeZone) ?? .gmt
+            func hhmm(_ minutes: Int64) -> String {
+                let (h, m) = (minutes / 60, minutes % 60)
+                return (h < 10 ? "0" : "") + "\(h):" + (m < 10 ? "0" : "") + "\(m)"
+            }
+            let language = String(site.language.prefix { $0.isLetter }).lowercased()
+            let base = String(
+                site.id.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }.drop { !$0.isLetter }.prefix(40))
+            // The schema's acronym: at least 4 of a-z 0-9 _ (a dash only first).
+            self.acronym = base.count >= 4 ? base : base + (base.isEmpty ? "" : "_") + "cantine"
+            self.zoneName =
+                site.timeZone == "UTC"
+                    || site.timeZone.wholeMatch(of: /[A-Z][a-z]+\/[A-Z][a-z_]+(\/[A-Za-z_]+)?/) != nil
+                ? site.timeZone : nil
+            let hasSiteWide = sessions.contains { $0.room == nil }
+            var rooms = site.rooms.map { (name: $0.name, guid: stableUUID("\(site.id)/room/\($0.id)")) }
+            if hasSiteWide { rooms.append((site.wholeSite, stableUUID("\(site.id)/room/*"))) }
+            self.rooms = rooms
+            let acronym = self.acronym
+            let wanted = Set(dates)
+            var byDay: [LocalDate: [ProgramSession]] = [:]
+            for s in sessions where wanted.contains(calendar.date(of: s.start)) {
+                byDay[calendar.date(of: s.start), default: []].append(s)
+            }
+            let known = Set(site.rooms.map(\.id))
+            // Ids, guids and slugs are unique in an export (frab's XSD checks it): a source's
+            // own is kept unless another session took it first (two feeds' `id: 101`).
+            var ids: Set<Int> = []
+            var guids: Set<String> = []
+            var slugs: Set<String> = []
+            func unique<T: Hashable>(_ own: T?, _ derived: T, in used: inout Set<T>) -> T {
+                let value = own.flatMap { used.contains($0) ? nil : $0 } ?? derived
+                used.insert(value)
+                return value
+            }
+            self.days = dates.sorted().enumerated().map { i, date in
+                let list = (byDay[date] ?? []).sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+                let opens = calendar.instant(date, hour: 0)
+                let closes = max(
+                    calendar.instant(calendar.adding(days: 1, to: date), hour: 0),
+                    list.map(\.end).max() ?? opens)
+                let dayRooms = rooms.map { room in
+                    Room(
+                        name: room.name, guid: room.guid,
+                        events: list.filter { s in
+                            if let r = s.room, known.contains(r.rawValue) { return site.roomName(r) == room.name }
+                            return s.room == nil && room.name == site.wholeSite
+                        }.map { s in
+                            let d = s.details ?? SessionDetails()
+                            let id = unique(d.sourceID, numericID("\(site.id)/\(s.id)"), in: &ids)
+                            let guid = unique(
+                                d.guid.flatMap { UUID(uuidString: $0) == nil ? nil : $0.lowercased() },
+                                stableUUID("\(site.id)/session/\(s.id)"), in: &guids)
+                            let slug = unique(
+                                d.slug, slug("\(acronym)-\(id)-\(s.title)"), in: &slugs)
+                            return Event(
+                                id: id, guid: guid,
+                                date: iso.string(from: s.start.date), start: calendar.hhmm(s.start),
+                                duration: hhmm((s.end - s.start).micros / 60_000_000), room: room.name,
+                                slug: slug,
+                                url: d.url ?? "\(site.baseURL)/program#s-\(s.id)", title: s.title,
+                                subtitle: d.subtitle ?? "", track: s.track,
+                                type: d.type ?? s.kind.rawValue.prefix(1).uppercased() + s.kind.rawValue.dropFirst(),
+                                language: d.language ?? language, abstract: d.abstract ?? "",
+                                description: d.description ?? "",
+                                persons: d.persons.isEmpty
+                                    ? s.speakers.map { SessionDetails.Person(name: $0) } : d.persons,
+                                links: d.links, attachments: d.attachments)
+                        })
+                }
+                return Day(
+                    index: i + 1, date: date, start: iso.string(from: opens.date), end: iso.string(from: closes.date),
+                    rooms: dayRooms)
+            }
+            // The version changes when the program does (frab consumers re-read on a new version).
+            let digest = FrabSchedule.numericID(
+                sessions.sorted { $0.id < $1.id }.map { "\($0)" }.joined(separator: "|"))
+            self.version = "\(dates.first.map { "\($0)" } ?? "") #\(String(digest, radix: 36))"
+            self.generator = "1"
+        }
+    }
+
+    /// A positive 31-bit number derived from `text`: the export's stable event id.
+    static func numericID(_ text: String) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        return Int(h % 2_000_000_000) + 1
+    }
+
+    /// A person without an id of their own gets one from their name (frab persons need one).
+    static func personID(_ name: String) -> Int { numericID("person/" + name) }
+
+    /// `barcamp-2026-101-ouverture`: lower-case ASCII letters, digits and dashes.
+    static func slug(_ text: String) -> String {
+        let folded = text.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).lowercased()
+        var out = ""
+        for c in folded.unicodeScalars {
+            if c.isASCII && (CharacterSet.alphanumerics.contains(c)) {
+                out.unicodeScalars.append(c)
+            } else if !out.hasSuffix("-") {
+                out += "-"
+            }
+        }
+        return String(out.trimmingCharacters(in: CharacterSet(charactersIn: "-")).prefix(80))
     }
 
     /// A UUID-shaped id derived from `text` (version 8, "custom"): the same text, the same id.

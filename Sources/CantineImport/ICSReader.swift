@@ -516,8 +516,12 @@ public enum ICSReader {
             var categories: [String] = []
             var cp = icalcomponent_get_first_property(event, ICAL_CATEGORIES_PROPERTY)
             while let p = cp {
-                categories += (ICSReader.string(icalproperty_get_categories(p)) ?? "").split(separator: ",").map {
-                    $0.trimmingCharacters(in: .whitespaces)
+                // libical's parser splits a list at its unescaped commas, one property per
+                // category, and unescapes each: a comma left in a value is the category's own.
+                if let c = ICSReader.string(icalproperty_get_categories(p))?.trimmingCharacters(in: .whitespaces),
+                    !c.isEmpty
+                {
+                    categories.append(c)
                 }
                 cp = icalcomponent_get_next_property(event, ICAL_CATEGORIES_PROPERTY)
             }

@@ -32,16 +32,26 @@ public enum ICSWriter {
             icalcomponent_add_property(e, icalproperty_new_dtend(time(s.end)))
             icalcomponent_add_property(e, icalproperty_new_summary(s.title))
             if let room = site.roomName(s.room) { icalcomponent_add_property(e, icalproperty_new_location(room)) }
-            if !s.speakers.isEmpty {
-                icalcomponent_add_property(e, icalproperty_new_description(s.speakers.joined(separator: ", ")))
+            let about = [s.speakers.joined(separator: ", "), s.details?.abstract ?? ""].filter { !$0.isEmpty }
+            if !about.isEmpty {
+                icalcomponent_add_property(e, icalproperty_new_description(about.joined(separator: "\n\n")))
             }
+            icalcomponent_add_property(e, icalproperty_new_url(s.details?.url ?? "\(site.baseURL)/program#s-\(s.id)"))
+            // CATEGORIES is a list: libical escapes backslashes and semicolons but takes every
+            // comma for a separator, so a category's own commas go through as a placeholder
+            // written `\,` at the end (RFC 5545 §3.3.11).
+            let categories = [s.kind.rawValue] + [s.track].compactMap { $0 }
             icalcomponent_add_property(
-                e, icalproperty_new_categories(([s.kind.rawValue] + [s.track].compactMap { $0 }).joined(separator: ","))
-            )
+                e,
+                icalproperty_new_categories(
+                    categories.map { $0.replacingOccurrences(of: ",", with: Self.comma) }.joined(separator: ",")))
             icalcomponent_add_component(root, e)
         }
         guard let text = icalcomponent_as_ical_string_r(root) else { return "" }
         defer { free(text) }
-        return String(cString: text)
+        return String(cString: text).replacingOccurrences(of: Self.comma, with: "\\,")
     }
+
+    /// A comma inside a category while libical writes it (a private-use character).
+    static let comma = "\u{E000}"
 }

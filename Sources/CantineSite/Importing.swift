@@ -45,7 +45,8 @@ extension Site {
                 return ImportCandidate(
                     .session(
                         ProgramSession(
-                            id: "", title: String(e.summary.prefix(200)), room: room, start: e.start, end: e.end,
+                            id: "", title: String(e.summary.prefix(ProgramSession.maxTitle)), room: room,
+                            start: e.start, end: e.end,
                             kind: isBreak ? .break : kinds.first ?? .meetup, track: nil, speakers: [],
                             origin: origin)),
                     at: at)
@@ -71,49 +72,84 @@ extension Site {
         }
     }
 
-    /// Reads a frab/pretalx schedule.json into program candidates.
-    func candidates(scheduleJSON text: String, feed: String) throws(CommandError) -> [ImportCandidate] {
+    /// Reads a frab/pretalx schedule.json into program candidates, with a line saying which
+    /// talks were left out (`--rooms skip`).
+    func candidates(scheduleJSON text: String, feed: String, rooms matching: ScheduleRooms) throws(CommandError) -> (
+        [ImportCandidate], [String]
+    ) {
         let talks: [ScheduleTalk]
         do {
             talks = try FrabSchedule.talks(in: Data(text.utf8))
         } catch {
             throw CommandError("\(error.message); nothing was imported")
         }
-        let rooms = engine.read { $0.layout?.rooms ?? [] }
-        return try talks.map { (t) throws(CommandError) -> ImportCandidate in
-            guard
-                let room = rooms.first(where: {
-                    $0.id.rawValue == t.room || $0.name.caseInsensitiveCompare(t.room) == .orderedSame
-                })
-            else {
-                throw CommandError(
-                    "\(t.path).room: '\(t.room)' is not a room of the site: add it to [[rooms]] (id or name); nothing was imported"
-                )
+        let layout = engine.read { $0.layout }
+        let rooms = layout?.rooms ?? []
+        func room(_ name: String) -> Room? {
+            rooms.first { $0.id.rawValue == name || $0.name.caseInsensitiveCompare(name) == .orderedSame }
+        }
+        for (from, to) in matching.map.sorted(by: { $0.key < $1.key }) where to != "*" && room(to) == nil {
+            throw CommandError(
+                "--room '\(from)=\(to)': '\(to)' is not a room of the site (ids: \(rooms.map(\.id.rawValue).joined(separator: ", "))); nothing was imported"
+            )
+        }
+        let wholeSite = [layout?.name, layout?.site.rawValue].compactMap { $0 }
+        /// `.some(nil)`: the whole site; nil: not a room of the site.
+        func place(_ name: String) -> RoomID?? {
+            if let to = matching.map[name] { return to == "*" ? .some(nil) : room(to).map { $0.id } }
+            if let r = room(name) { return .some(r.id) }
+            if name.isEmpty || wholeSite.contains(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) {
+                return .some(nil)
             }
-            let type = (t.type ?? "").lowercased()
+            return nil
+        }
+        var missing: [(room: String, talks: Int)] = []
+        var result: [ImportCandidate] = []
+        for t in talks {
+            guard let room = place(t.room) else {
+                if let i = missing.firstIndex(where: { $0.room == t.room }) {
+                    missing[i].talks += 1
+                } else {
+                    missing.append((t.room, 1))
+                }
+                continue
+            }
+            let type = (t.details.type ?? "").lowercased()
             let kind =
                 SessionKind(rawValue: type)
-                ?? (type.contains("workshop") || type.contains("atelier")
+                ?? (type.contains("workshop") || type.contains("atelier") || type.contains("hands-on")
                     ? .workshop : type.contains("break") || type.contains("pause") ? .break : .talk)
-            return ImportCandidate(
-                .session(
-                    ProgramSession(
-                        id: "", title: String(t.title.prefix(200)), room: room.id, start: t.start, end: t.end,
-                        kind: kind, track: t.track, speakers: t.persons,
-                        origin: ImportOrigin(feed: feed, key: t.key))),
-                at: t.path)
+            result.append(
+                ImportCandidate(
+                    .session(
+                        ProgramSession(
+                            id: "", title: String(t.title.prefix(ProgramSession.maxTitle)), room: room, start: t.start,
+                            end: t.end, kind: kind, track: t.track, speakers: t.persons,
+                            origin: ImportOrigin(feed: feed, key: t.key), details: t.details)),
+                    at: t.path))
         }
+        let list = missing.map { "'\($0.room)' (\($0.talks) talk\($0.talks == 1 ? "" : "s"))" }.joined(separator: ", ")
+        guard missing.isEmpty || matching.unmatched == .skip else {
+            let here = "rooms here: " + rooms.map(\.id.rawValue).joined(separator: ", ")
+            let flag = "--room \"\(missing[0].room)=<room id>\""
+            throw CommandError(
+                missing.count == 1
+                    ? "room \(list) of the schedule is not a room of the site (\(here)): map it with \(flag), add it to [[rooms]], or leave its talks out with --rooms skip; nothing was imported"
+                    : "\(missing.count) rooms of the schedule are not rooms of the site (\(here)): \(list); map each with \(flag), add them to [[rooms]], or leave their talks out with --rooms skip; nothing was imported"
+            )
+        }
+        return (result, missing.isEmpty ? [] : ["left out (--rooms skip): \(list)"])
     }
 
     /// Plans an import and, unless `dryRun`, carries it out with its records in one commit.
     func runImport(
         feed: String, candidates: [ImportCandidate], window: (start: Instant, end: Instant)?, dryRun: Bool,
-        source: EventSource
+        source: EventSource, notes: [String] = []
     ) throws(CommandError) -> (OperationResult, Int64) {
         let now = engine.now
         let state = engine.read { $0 }
         let plan = try ImportPlan.make(feed: feed, candidates: candidates, window: window, state: state, now: now)
-        let details = plan.lines.map { describe($0) }
+        let details = plan.lines.map { describe($0) } + notes
         guard !dryRun, let command = plan.command else {
             let head = dryRun ? "dry run, nothing changed — " : "nothing to change — "
             return (

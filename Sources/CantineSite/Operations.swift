@@ -267,9 +267,10 @@ extension Site {
                 calendarText: text, feed: feed, target: target, member: member, window: window)
             return try runImport(feed: feed, candidates: candidates, window: window, dryRun: dryRun, source: source)
 
-        case .importSchedule(let text, let feed, let dryRun):
-            let candidates = try candidates(scheduleJSON: text, feed: feed)
-            return try runImport(feed: feed, candidates: candidates, window: nil, dryRun: dryRun, source: source)
+        case .importSchedule(let text, let feed, let dryRun, let rooms):
+            let (candidates, skipped) = try candidates(scheduleJSON: text, feed: feed, rooms: rooms)
+            return try runImport(
+                feed: feed, candidates: candidates, window: nil, dryRun: dryRun, source: source, notes: skipped)
 
         case .resolveFinding(let id, let action, let member, let by):
             let resolution = FindingResolution(

@@ -92,6 +92,22 @@ extension SessionRecord {
         let speakers = String(decoding: (try? JSONEncoder().encode(s.speakers)) ?? Data("[]".utf8), as: UTF8.self)
         self.init(
             id: s.id.rawValue, site: site, title: s.title, roomId: s.room?.rawValue, startUs: s.start.micros,
-            endUs: s.end.micros, kind: s.kind.rawValue, track: s.track, speakers: speakers)
+            endUs: s.end.micros, kind: s.kind.rawValue, track: s.track, speakers: speakers,
+            session: try? Self.encoder.encode(s))
+    }
+
+    private static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        return e
+    }()
+
+    /// The program session the record holds (its columns, for rows written before schema v9).
+    public var programSession: ProgramSession {
+        if let session, let s = try? JSONDecoder().decode(ProgramSession.self, from: session) { return s }
+        return ProgramSession(
+            id: SessionID(id), title: title, room: roomId.map { RoomID($0) }, start: Instant(micros: startUs),
+            end: Instant(micros: endUs), kind: SessionKind(rawValue: kind) ?? .talk, track: track,
+            speakers: (try? JSONDecoder().decode([String].self, from: Data(speakers.utf8))) ?? [])
     }
 }

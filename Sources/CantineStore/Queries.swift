@@ -69,6 +69,11 @@ extension Store {
         }
     }
 
+    /// The program over `[from, to)` as the journal has it, by start then room.
+    public func programSessions(overlapping from: Instant, _ to: Instant) throws -> [ProgramSession] {
+        try sessions(overlapping: from, to).map(\.programSession)
+    }
+
     /// The booking record with `id`, if any (memory keeps only a week of ended ones).
     public func booking(_ id: String) throws -> BookingRecord? {
         try pool.read { try BookingRecord.fetchOne($0, key: id) }

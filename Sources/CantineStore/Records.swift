@@ -2,6 +2,7 @@
 // lives only here, never in the journal. Records are written in the same transaction as the
 // journal entries of the command that changed them (see RecordWrite).
 
+import Foundation
 import GRDB
 
 /// Shared column naming: Swift camelCase ↔ SQL snake_case.
@@ -120,10 +121,13 @@ public struct SessionRecord: CantineRecord, Equatable {
     public var track: String?
     /// JSON array of names.
     public var speakers: String
+    /// The whole ProgramSession as JSON (nil in rows written before schema v9).
+    public var session: Data?
     public init(
         id: String, site: String, title: String, roomId: String?, startUs: Int64, endUs: Int64, kind: String,
-        track: String?, speakers: String
+        track: String?, speakers: String, session: Data? = nil
     ) {
+        self.session = session
         self.id = id
         self.site = site
         self.title = title

@@ -288,6 +288,12 @@ extension Store {
                     );
                     """)
         }
+        m.registerMigration("v9") { db in
+            // The whole session as the journal has it (details from a schedule: abstract, links,
+            // the source's ids) for the program's exports; NULL for rows written before, read
+            // from their columns.
+            try db.execute(sql: "ALTER TABLE sessions ADD COLUMN session BLOB")
+        }
         return m
     }()
 }

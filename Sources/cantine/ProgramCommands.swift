@@ -11,6 +11,7 @@ import Foundation
 
 extension CalendarTarget: ExpressibleByArgument {}
 extension FindingAction: ExpressibleByArgument {}
+extension ScheduleRooms.Unmatched: ExpressibleByArgument {}
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,52 +49,81 @@ struct Import: AsyncParsableCommand {
 
     struct Schedule: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
-            abstract: "Import a frab/pretalx schedule.json (pretalx: /<event>/schedule/export/schedule.json).")
+            abstract:
+                "Import a frab/pretalx schedule.json, v1 or v2 (pretalx: /<event>/schedule/export/schedule.json).",
+            discussion: """
+                The schedule's rooms are found among the site's by id or name; --room maps the others \
+                ("Saal 1=grande-salle", or "Foyer=*" for the whole site), and --rooms skip leaves out \
+                the talks of rooms that are not here.
+                """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "A path, - for standard input, or an http(s) URL.") var source: String
         @Flag(help: "Only say what would change.") var dryRun = false
         @Option(help: "Feed name (default: from the file name or URL).") var feed: String?
+        @Option(
+            name: .customLong("room"),
+            help: ArgumentHelp(
+                "A schedule room and the site's room it is (repeatable).", valueName: "schedule name=room id"))
+        var roomMap: [String] = []
+        @Option(help: "Talks in rooms the site does not have: refuse (the import) or skip (the talks).")
+        var rooms = ScheduleRooms.Unmatched.refuse
 
         func run() async throws {
+            var map: [String: String] = [:]
+            for pair in roomMap {
+                guard let eq = pair.lastIndex(of: "="), eq != pair.startIndex, pair.index(after: eq) != pair.endIndex
+                else {
+                    throw CLIFailure(
+                        message:
+                            "--room '\(pair)': expected \"schedule room=site room\", e.g. --room \"Saal 1=grande-salle\""
+                    )
+                }
+                map[pair[..<eq].trimmingCharacters(in: .whitespaces)] = pair[pair.index(after: eq)...]
+                    .trimmingCharacters(in: .whitespaces)
+            }
             let text = try await FeedSource.text(of: source)
             try await perform(
-                .importSchedule(text: text, feed: feed ?? FeedSource.feedName(for: source), dryRun: dryRun), global,
-                output)
+                .importSchedule(
+                    text: text, feed: feed ?? FeedSource.feedName(for: source), dryRun: dryRun,
+                    rooms: ScheduleRooms(unmatched: rooms, map: map)), global, output)
         }
     }
 }
 
 struct Export: AsyncParsableCommand, HasGlobalOptions {
     static let configuration = CommandConfiguration(
-        abstract: "Write a day's program as frab schedule.json or iCalendar, for other displays.")
+        abstract: "Write the program as frab schedule.json, frab schedule.xml or iCalendar, for other displays.",
+        discussion: """
+            The same files the daemon serves at /program/schedule.json, /program/schedule.xml and \
+            /program/program.ics. Each session is written once, on the day it starts.
+            """)
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "schedule or ics.") var format: Format
-    @Option(help: "Date (YYYY-MM-DD, today, tomorrow).") var date = "today"
+    @Argument(help: "schedule (frab JSON), xml (frab XML) or ics.") var format: Format
+    @Option(help: "First day (YYYY-MM-DD, today, tomorrow).") var date = "today"
+    @Option(help: "Number of days from --date.") var days = 1
     @Option(name: .shortAndLong, help: "Write to this file (default: standard output).") var output: String?
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case schedule, ics
+        case schedule, xml, ics
     }
 
     func run() async throws {
         let config = try global.loadConfig()
-        let (from, to) = try dayBounds(date, config)
-        let store = try SiteClient(config: config, logger: global.logger).openStore()
-        let sessions = try store.sessions(overlapping: from, to).map { r in
-            ProgramSession(
-                id: SessionID(r.id), title: r.title, room: r.roomId.map { RoomID($0) },
-                start: Instant(micros: r.startUs),
-                end: Instant(micros: r.endUs), kind: SessionKind(rawValue: r.kind) ?? .talk, track: r.track,
-                speakers: (try? JSONDecoder().decode([String].self, from: Data(r.speakers.utf8))) ?? [])
-        }
-        let site = FrabSchedule.Site(
-            id: config.site.id, name: config.site.name, timeZone: config.timeZone,
-            rooms: config.rooms.map { ($0.id, $0.name) }, language: config.settings.site.locale)
+        guard (1...366).contains(days) else { throw CLIFailure(message: "--days: expected 1 to 366, not \(days)") }
+        let (from, _) = try dayBounds(date, config)
         let calendar = SiteCalendar.cached(config.timeZone)
+        let first = calendar.date(of: from)
+        let dates = (0..<days).map { calendar.adding(days: $0, to: first) }
+        let to = calendar.instant(calendar.adding(days: days, to: first), hour: 0)
+        let store = try SiteClient(config: config, logger: global.logger).openStore()
+        // Sessions that start in the days (one that crosses midnight belongs to its first day).
+        let sessions = try store.programSessions(overlapping: from, to).filter { $0.start >= from && $0.start < to }
+        let site = FrabSchedule.Site(config.settings)
         let data: Data =
             switch format {
-            case .schedule: FrabSchedule.export(sessions, date: calendar.date(of: from), site: site)
+            case .schedule: FrabSchedule.export(sessions, days: dates, site: site)
+            case .xml: Data(FrabSchedule.exportXML(sessions, days: dates, site: site).utf8)
             case .ics: Data(ICSWriter.calendar(sessions, site: site, stamp: Instant(Date())).utf8)
             }
         if let output {
@@ -102,7 +132,8 @@ struct Export: AsyncParsableCommand, HasGlobalOptions {
             } catch {
                 throw CLIFailure(message: "cannot write \(output): \(error.localizedDescription)")
             }
-            print("\(sessions.count) sessions of \(calendar.date(of: from)) written to \(output)")
+            let span = days == 1 ? "\(first)" : "\(first) to \(dates.last ?? first)"
+            print("\(sessions.count) sessions of \(span) written to \(output)")
         } else {
             FileHandle.standardOutput.write(data)
         }

@@ -227,7 +227,7 @@ func committeeFeed(count: Int = 3, aperoStart: String = "183000", aperoTitle: St
         }
         #expect(
             await refused(json.replacingOccurrences(of: "\"Mezzanine\"", with: "\"Cave\""))
-                == "$.schedule.conference.days[0].rooms[\"Cave\"][0].room: 'Cave' is not a room of the site: add it to [[rooms]] (id or name); nothing was imported"
+                == "room 'Cave' (1 talk) of the schedule is not a room of the site (rooms here: salle-1, grande-salle, mezzanine): map it with --room \"Cave=<room id>\", add it to [[rooms]], or leave its talks out with --rooms skip; nothing was imported"
         )
         #expect(
             await refused(json.replacingOccurrences(of: "\"duration\": \"00:45\"", with: "\"duration\": 45"))

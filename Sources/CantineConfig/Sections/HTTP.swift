@@ -1,4 +1,7 @@
-// `[http]`: where the dashboard, the entrance screen and the API listen.
+// `[http]`: where the dashboard, the entrance screen and the API listen, and the address
+// the world reaches them at.
+
+import Foundation
 
 extension Config {
     /// `[http]` as written.
@@ -7,8 +10,11 @@ extension Config {
         public var port: Int?
         /// Mark the staff session cookie Secure: set it when a TLS proxy serves the dashboard.
         public var secureCookies: Bool?
+        public var publicURL: String?
         public init() {}
-        enum CodingKeys: String, CodingKey { case host, port, secureCookies = "secure_cookies" }
+        enum CodingKeys: String, CodingKey {
+            case host, port, secureCookies = "secure_cookies", publicURL = "public_url"
+        }
     }
 }
 
@@ -19,17 +25,25 @@ extension Settings {
         public var port: Int
         /// The staff session cookie is marked Secure.
         public var secureCookies: Bool
+        /// Where phones and other tools reach the daemon, without a trailing slash.
+        public var publicURL: String
     }
 }
 
 extension Config.HTTPSection {
     var resolved: Settings.HTTP {
-        Settings.HTTP(
-            host: Defaults.httpHost.or(host), port: Defaults.httpPort.or(port),
-            secureCookies: Defaults.secureCookies.or(secureCookies))
+        let port = Defaults.httpPort.or(port)
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
+        let url = publicURL ?? "http://\(host).local" + (port == 80 ? "" : ":\(port)")
+        return Settings.HTTP(
+            host: Defaults.httpHost.or(self.host), port: port, secureCookies: Defaults.secureCookies.or(secureCookies),
+            publicURL: url.hasSuffix("/") ? String(url.dropLast()) : url)
     }
 
     func validate(_ check: Checks) throws(ConfigError) {
         try Defaults.httpPort.check(port, file: check.file)
+        if let publicURL, !(publicURL.hasPrefix("https://") || publicURL.hasPrefix("http://")) {
+            throw check.fail("http.public_url", "expected an http(s):// URL, e.g. \"https://cantine.example.org\"")
+        }
     }
 }

@@ -1,0 +1,251 @@
+// The program as pretalx and frab users have it: their exports (v1 with link, attachment and
+// track objects, both person shapes, a break, a session across midnight; v2) read whole, and
+// the site's exports checked against the formats' own published rules — the c3voc JSON
+// schema and frab's XSD, with python3-jsonschema and xmllint — then read back into a fresh
+// site as the same sessions.
+
+import CantineCore
+import CantineImport
+import CantineSite
+import Foundation
+import Testing
+
+@testable import CantineDaemon
+
+@Suite struct ScheduleInteropTests {
+    /// Saal 1 is the big room, the foyer's slots are the whole site's; the workshop room is
+    /// another venue's.
+    let jdl = ScheduleRooms(unmatched: .skip, map: ["Saal 1": "grande-salle", "Foyer": "*"])
+
+    func frab() throws -> String { try String(contentsOf: fixture("frab-schedule.json"), encoding: .utf8) }
+
+    func site(_ runtime: Site) -> FrabSchedule.Site {
+        FrabSchedule.Site(
+            id: "paris", name: "La Cantine", timeZone: "Europe/Paris",
+            rooms: runtime.settings.layout.rooms.map { ($0.id.rawValue, $0.name) }, language: "fr",
+            baseURL: "https://cantine.example.org/")
+    }
+
+    func sessions(_ runtime: Site) -> [ProgramSession] {
+        runtime.engine.read { $0.sessions.values.sorted { ($0.start, $0.id) < ($1.start, $1.id) } }
+    }
+
+    let days = [LocalDate("2026-11-27")!, LocalDate("2026-11-28")!]
+
+    @Test func frabAndV2ExportsAreReadWithEverythingTheyCarry() throws {
+        let talks = try FrabSchedule.talks(in: Data(try frab().utf8))
+        #expect(talks.count == 7)
+        let first = try #require(talks.first { $0.details.sourceID == 4711 })
+        #expect(
+            first.details.persons == [.init(name: "Amélie Roux", id: 12), .init(name: "Bastien <B.> Leroy", id: 31)])
+        #expect(first.details.links == [.init(url: "https://example.org/slides/4711.pdf", title: "Slides")])
+        #expect(
+            first.details.attachments == [
+                .init(url: "https://frab.example.org/attachments/4711/paper.pdf", title: "Paper")
+            ])
+        #expect(first.details.abstract == "Ce que les collectivités ont appris; ce qu'elles \"ouvrent\" encore.")
+        #expect(first.details.subtitle == "Dix ans de marchés publics")
+        #expect(first.details.url == "https://frab.example.org/fr/jdl26/public/events/4711")
+        #expect(first.details.slug == "jdl26-4711-logiciel-libre-et-collectivites")
+        #expect(first.details.type == "lecture")
+        #expect(first.details.language == "fr")
+        #expect(first.track == "Ethics, Society & Politics")
+        let long = try #require(talks.first { $0.details.sourceID == 4712 })
+        #expect(long.track == "Hardware")  // a track object
+        #expect(long.details.links == [.init(url: "https://example.org/reseaux", title: "https://example.org/reseaux")])
+        #expect(long.title.count > 200 && long.title.hasSuffix("souvent bénévolement"))
+
+        let v2 = try FrabSchedule.talks(in: try Data(contentsOf: fixture("schedule-v2.json")))
+        #expect(v2.map(\.title) == ["Cartes libres", "Café réparation", "Déjeuner"])
+        #expect(v2.map(\.room) == ["Grande salle", "Mezzanine", ""])  // by guid; the break has none
+        #expect(v2.map(\.track) == ["Données ouvertes", "Données ouvertes", nil])  // by slug
+        #expect(v2[0].details.abstract == "OpenStreetMap in the neighbourhood.")
+        #expect(v2[1].persons == ["Gaspard", "Hélène"])
+        #expect(v2[1].details.type == "hands-on")
+        #expect(v2[2].details.type == "break")
+    }
+
+    @Test func everyMissingRoomIsNamedAtOnceWithTheFlagsThatFixIt() async throws {
+        let (_, runtime) = try await ImportTests().site()
+        let refused = await #expect(throws: CommandError.self) {
+            try await runtime.perform(.importSchedule(text: try frab(), feed: "jdl26", dryRun: false), source: "t")
+        }
+        #expect(
+            refused?.message
+                == "3 rooms of the schedule are not rooms of the site (rooms here: salle-1, grande-salle, mezzanine): 'Saal 1' (3 talks), 'Foyer' (1 talk), 'Workshop-Raum' (1 talk); map each with --room \"Saal 1=<room id>\", add them to [[rooms]], or leave their talks out with --rooms skip; nothing was imported"
+        )
+        let dry = await #expect(throws: CommandError.self) {
+            try await runtime.perform(.importSchedule(text: try frab(), feed: "jdl26", dryRun: true), source: "t")
+        }
+        #expect(dry?.message == refused?.message)  // the dry run refuses as the import does
+        let wrongMap = await #expect(throws: CommandError.self) {
+            try await runtime.perform(
+                .importSchedule(
+                    text: try frab(), feed: "jdl26", dryRun: false, rooms: ScheduleRooms(map: ["Saal 1": "saal"])),
+                source: "t")
+        }
+        #expect(
+            wrongMap?.message
+                == "--room 'Saal 1=saal': 'saal' is not a room of the site (ids: salle-1, grande-salle, mezzanine); nothing was imported"
+        )
+        #expect(sessions(runtime).isEmpty)
+    }
+
+    @Test func mappedRoomsASiteWideBreakAndASessionAcrossMidnight() async throws {
+        let (_, runtime) = try await ImportTests().site()
+        let result = try await runtime.perform(
+            .importSchedule(text: try frab(), feed: "jdl26", dryRun: false, rooms: jdl), source: "t")
+        #expect(result.message.hasPrefix("imported — feed 'jdl26': 6 added, 0 updated, 0 cancelled, 0 unchanged"))
+        #expect(result.message.hasSuffix("left out (--rooms skip): 'Workshop-Raum' (1 talk)"))
+        let all = sessions(runtime)
+        #expect(all.map(\.room) == ["grande-salle", "salle-1", "grande-salle", nil, "mezzanine", "grande-salle"])
+        #expect(all[3].kind == .break && all[3].title == "Pause déjeuner")
+        #expect(runtime.calendar.text(all[4].end) == "2026-11-28 01:30")  // across midnight
+        #expect(all[2].title.count > 200)  // kept whole
+        #expect(all[0].details?.persons.map(\.name) == ["Amélie Roux", "Bastien <B.> Leroy"])
+
+        // Imported again unchanged: nothing changes and nothing is journaled.
+        let seq = runtime.engine.lastSeq
+        let again = try await runtime.perform(
+            .importSchedule(text: try frab(), feed: "jdl26", dryRun: false, rooms: jdl), source: "t")
+        #expect(
+            again.message.hasPrefix("nothing to change — feed 'jdl26': 0 to add, 0 to update, 0 to cancel, 6 unchanged")
+        )
+        #expect(runtime.engine.lastSeq == seq)
+    }
+
+    /// The imported program plus the site's own sessions (a barcamp slot, a site-wide break).
+    func program() async throws -> (TestSite, Site) {
+        let (test, runtime) = try await ImportTests().site()
+        _ = try await runtime.perform(
+            .importSchedule(text: try frab(), feed: "jdl26", dryRun: false, rooms: jdl), source: "t")
+        _ = try await runtime.perform(
+            .addSession(
+                title: "Café & croissants", room: nil, date: "2026-11-28", start: "09:00", end: "09:30", kind: .break,
+                track: nil, speakers: [], id: nil), source: "t")
+        _ = try await runtime.perform(
+            .addSession(
+                title: "Barcamp: <le> \"grand\" tableau", room: "salle-1", date: "2026-11-28", start: "11:00",
+                end: "11:45", kind: .barcamp, track: "Données", speakers: ["Ines"], id: nil), source: "t")
+        return (test, runtime)
+    }
+
+    @Test func theExportsPassTheC3VOCSchemaAndFrabsXSD() async throws {
+        let (test, runtime) = try await program()
+        let json = FrabSchedule.export(sessions(runtime), days: days, site: site(runtime))
+        let jsonFile = test.dir + "/schedule.json"
+        try json.write(to: URL(fileURLWithPath: jsonFile))
+        // The c3voc schema as published; pretalx's newer copy with its formats (uuid, uri, date-time).
+        for (schema, formats) in [("schema.c3voc.json", false), ("schema.pretalx.json", true)] {
+            let (status, out) = try tool(
+                "python3",
+                [fixture("schedule/validate.py").path, fixture("schedule/" + schema).path, jsonFile]
+                    + (formats ? ["--formats"] : []))
+            #expect(status == 0, "\(schema): \(out)")
+        }
+        let xml = FrabSchedule.exportXML(sessions(runtime), days: days, site: site(runtime))
+        let xmlFile = test.dir + "/schedule.xml"
+        try xml.write(toFile: xmlFile, atomically: true, encoding: .utf8)
+        for xsd in ["schedule.c3voc.xsd", "schedule.pretalx.xsd"] {
+            let (status, out) = try tool("xmllint", ["--noout", "--schema", fixture("schedule/" + xsd).path, xmlFile])
+            #expect(status == 0, "\(xsd): \(out)")
+        }
+
+        // Each session once, on the day it starts; the site-wide break once, in the site's room.
+        let root = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        let conference = try #require((root["schedule"] as? [String: Any])?["conference"] as? [String: Any])
+        let exportedDays = try #require(conference["days"] as? [[String: Any]])
+        func events(_ day: Int) -> [[String: Any]] {
+            ((exportedDays[day]["rooms"] as? [String: [[String: Any]]]) ?? [:]).values.flatMap { $0 }
+        }
+        #expect(events(0).count == 5 && events(1).count == 3)
+        #expect(events(0).filter { $0["title"] as? String == "Nuit du code" }.count == 1)
+        #expect(events(1).allSatisfy { $0["title"] as? String != "Nuit du code" })
+        let rooms = exportedDays[1]["rooms"] as? [String: [[String: Any]]]
+        #expect(rooms?["La Cantine"]?.map { $0["title"] as? String } == ["Café & croissants"])
+        #expect(
+            events(0).first { $0["id"] as? Int == 4711 }?["url"] as? String
+                == "https://frab.example.org/fr/jdl26/public/events/4711")
+        let own = try #require(events(1).first { ($0["title"] as? String)?.hasPrefix("Barcamp") == true })
+        #expect((own["url"] as? String)?.hasPrefix("https://cantine.example.org/program#s-") == true)
+        #expect(own["language"] as? String == "fr" && own["type"] as? String == "Barcamp")
+
+        // The same ids in a one-day export and in the next export (they never restart at 1).
+        let dayTwo = try FrabSchedule.talks(
+            in: FrabSchedule.export(sessions(runtime), days: [days[1]], site: site(runtime)))
+        let both = try FrabSchedule.talks(in: json)
+        for talk in dayTwo {
+            #expect(both.first { $0.key == talk.key }?.details.sourceID == talk.details.sourceID)
+        }
+    }
+
+    @Test func exportThenImportIntoAFreshSiteGivesTheSameSessions() async throws {
+        let (_, runtime) = try await program()
+        let before = sessions(runtime)
+        let json = FrabSchedule.export(before, days: days, site: site(runtime))
+        let (_, fresh) = try await ImportTests().site()
+        let result = try await fresh.perform(
+            .importSchedule(text: String(decoding: json, as: UTF8.self), feed: "jdl26", dryRun: false),
+            source: "t")
+        #expect(result.message.hasPrefix("imported — feed 'jdl26': 8 added"))
+        let after = sessions(fresh)
+        #expect(after.count == before.count)
+        for (a, b) in zip(before, after) {
+            #expect(a.title == b.title && a.room == b.room && a.kind == b.kind && a.track == b.track)
+            #expect(a.start == b.start && a.end == b.end && a.speakers == b.speakers, "\(a.title)")
+            #expect(a.details?.abstract == b.details?.abstract)
+            if a.origin != nil {
+                // An imported session comes back whole: id, origin and every detail.
+                #expect(a == b, "\(a.title)")
+            }
+        }
+        // The XML carries the same program: every guid and id of the JSON.
+        let xml = FrabSchedule.exportXML(before, days: days, site: site(runtime))
+        for talk in try FrabSchedule.talks(in: json) {
+            #expect(xml.contains("guid=\"\(talk.key)\"") && xml.contains("id=\"\(talk.details.sourceID ?? 0)\""))
+        }
+    }
+}
+
+/// Runs a tool on the PATH: its exit status and what it printed (stdout and stderr).
+func tool(_ name: String, _ arguments: [String]) throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [name] + arguments
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = out
+    try process.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
+}
+
+@Suite struct ProgramICSTests {
+    @Test func categoriesAndTextsAreEscapedPerRFC5545AndReadBackWhole() throws {
+        let start = Instant(seconds: 1_795_251_600)
+        let session = ProgramSession(
+            id: "s-1", title: "Données; ouvertes, \\ partagées", room: "salle-1", start: start,
+            end: start + .minutes(45), kind: .talk, track: "Ethics, Society & Politics",
+            speakers: ["Amélie Roux", "Bastien"])
+        let site = FrabSchedule.Site(
+            id: "paris", name: "La Cantine", timeZone: "Europe/Paris", rooms: [("salle-1", "Salle de réunion")],
+            language: "fr")
+        var long = session
+        long.id = "s-2"
+        long.title = String(repeating: "Réseaux communautaires ", count: 12) + "à Paris"
+        long.details = SessionDetails(url: "https://pretalx.example.org/t/ABC/", abstract: "Ligne 1\nLigne 2")
+        let text = ICSWriter.calendar([session, long], site: site, stamp: start)
+        // Lines folded at 75 octets (RFC 5545 §3.1), never inside a character.
+        for line in text.components(separatedBy: "\r\n") { #expect(line.utf8.count <= 75, "\(line)") }
+        #expect(text.contains("CATEGORIES:talk,Ethics\\, Society & Politics\r\n"))
+        #expect(text.contains("SUMMARY:Données\\; ouvertes\\, \\\\ partagées\r\n"))
+        let events = try ICSReader.events(in: text)
+        let event = try #require(events.first)
+        #expect(event.categories == ["talk", "Ethics, Society & Politics"])
+        #expect(event.summary == "Données; ouvertes, \\ partagées")
+        #expect(events.last?.summary == long.title)
+        #expect(text.contains("URL:https://pretalx.example.org/t/ABC/\r\n"))
+        #expect(text.contains("URL:http://localhost/program#s-s-1\r\n"))
+    }
+}
