@@ -100,6 +100,7 @@ let package = Package(
                 .embedInCode("Assets/staff/staff.html"), .embedInCode("Assets/staff/staff.css"),
                 .embedInCode("Assets/staff/staff.js"),
                 .embedInCode("Assets/login/login.html"), .embedInCode("Assets/login/login.css"),
+                .embedInCode("Assets/program/program.css"),
             ]),
         // The configuration: the TOML file and the pinout, their guard against what toml++
         // aborts on, `${VAR}` substitution, validation, the commented sample.

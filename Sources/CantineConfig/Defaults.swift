@@ -138,7 +138,7 @@ public enum Defaults {
     public static let spacePhone = Setting<String>("spaceapi.phone", nil, sample: .commented("+33 1 23 45 67 89"))
     public static let calendarURL = Setting<String>(
         "spaceapi.calendar_url", nil, sample: .commented("https://lacantine.example/program.ics"),
-        "where the program's .ics is published")
+        "feeds.calendar; default: this daemon's <http.public_url>/program/program.ics")
 
     // [program]
     public static let slots = Setting<[String]>(

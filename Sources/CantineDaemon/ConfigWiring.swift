@@ -20,7 +20,7 @@ extension Settings {
         spaceapi.map {
             SpaceInfo(
                 url: $0.url, logo: $0.logo, address: $0.address, lat: $0.lat, lon: $0.lon, email: $0.email,
-                phone: $0.phone, calendarURL: $0.calendarURL)
+                phone: $0.phone, calendarURL: $0.calendarURL ?? http.publicURL + "/program/program.ics")
         }
     }
 }

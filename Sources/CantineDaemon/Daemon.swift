@@ -5,6 +5,7 @@
 import CantineConfig
 import CantineCore
 import CantineGPIO
+import CantineImport
 import CantineMQTT
 import CantineNetwork
 import CantineSite
@@ -99,6 +100,7 @@ public enum Daemon {
             secureCookies: settings.http.secureCookies)
         web.networkStaleAfter = settings.network?.staleAfter
         web.peopleTime = peopleTime
+        web.program = ProgramPublisher(site: FrabSchedule.Site(settings), engine: runtime.engine)
         if let device = settings.display.cecDevice {
             services.append(
                 ScreenPowerService(

@@ -607,7 +607,7 @@ extension FrabSchedule {
     }
 
     /// A positive 31-bit number derived from `text`: the export's stable event id.
-    static func numericID(_ text: String) -> Int {
+    public static func numericID(_ text: String) -> Int {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
         return Int(h % 2_000_000_000) + 1

@@ -20,6 +20,7 @@ struct Asset: Sendable {
     static let staffPage = Asset(bytes: PackageResources.staff_html, type: page)
     static let staffStyle = Asset(bytes: PackageResources.staff_css, type: css)
     static let staffScript = Asset(bytes: PackageResources.staff_js, type: javascript)
+    static let programStyle = Asset(bytes: PackageResources.program_css, type: css)
     static let loginStyle = Asset(bytes: PackageResources.login_css, type: css)
 
     static let page = "text/html; charset=utf-8"

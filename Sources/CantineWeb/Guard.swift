@@ -102,6 +102,7 @@ struct AccessGuard: RouterMiddleware {
     /// helpers the pages' scripts share.
     static func isPublic(_ path: String) -> Bool {
         path == "/healthz" || path == "/display" || path.hasPrefix("/display/") || path == "/spaceapi.json"
+            || path == "/program" || path.hasPrefix("/program/")
             || path == "/login" || path == "/login.css" || path == "/common.js" || path == "/favicon.ico"
     }
 

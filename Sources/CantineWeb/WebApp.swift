@@ -1,5 +1,6 @@
 // The HTTP edge (Hummingbird 2). Public and read-only: health, the entrance blackboard
-// (/display, its board as JSON and its SSE stream), SpaceAPI and the sign-in page. Behind a
+// (/display, its board as JSON and its SSE stream), the program (/program and its files),
+// SpaceAPI and the sign-in page. Behind a
 // session or an API token: the staff dashboard, the JSON API and its event stream, the
 // dashboard's actions and /metrics. Every error is a one-line JSON answer.
 
@@ -23,6 +24,8 @@ public struct WebContext: Sendable {
     public let boardSettings: BoardSettings
     /// SpaceAPI facts from `[spaceapi]` (nil: /spaceapi.json answers 404).
     public let space: SpaceInfo?
+    /// The published program (nil: /program answers 404).
+    public var program: ProgramPublisher?
     /// Staff accounts (nil: only the public pages work).
     public var accounts: Accounts?
     /// The journal's live stream (nil: /api/stream answers 503).
@@ -122,7 +125,7 @@ public func buildRouter(_ context: WebContext, logger: Logger = Logger(label: "c
     return router
 }
 
-/// What anyone may GET: health, the entrance display, SpaceAPI, the shared script.
+/// What anyone may GET: health, the entrance display, the program, SpaceAPI, the shared script.
 func publicRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
     let router = RouteCollection(context: WebRequestContext.self)
     router.get("/healthz") { _, _ -> Response in
@@ -176,6 +179,7 @@ func publicRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
         }
         return eventStream(board.connect())
     }
+    router.addRoutes(programRoutes(context))
     router.get("/spaceapi.json") { _, _ -> Response in
         guard let space = context.space else {
             throw WebError(.notFound, "SpaceAPI is not configured: add a [spaceapi] table (url, logo, lat, lon)")

@@ -4,10 +4,14 @@
 // schema and frab's XSD, with python3-jsonschema and xmllint — then read back into a fresh
 // site as the same sessions.
 
+import CantineConfig
 import CantineCore
 import CantineImport
 import CantineSite
+import CantineWeb
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Testing
 
 @testable import CantineDaemon
@@ -207,6 +211,97 @@ import Testing
     }
 }
 
+@Suite struct ProgramWebTests {
+    @Test func theProgramIsPublishedCacheableAndRevalidated() async throws {
+        let (test, runtime) = try await ScheduleInteropTests().program()
+        test.time.advance(.seconds(6 * 86_400))  // 2026-11-27 10:00 Paris, the first day
+        var context = WebContext(site: runtime, version: "t")
+        let identity = ScheduleInteropTests().site(runtime)
+        context.program = ProgramPublisher(site: identity, engine: runtime.engine)
+        let app = Application(router: buildRouter(context))
+        try await app.test(.router) { client in
+            var etag = ""
+            var modified = ""
+            try await client.execute(uri: "/program/schedule.json", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+                #expect(response.headers[.cacheControl] == "public, max-age=60")
+                #expect(response.headers[.accessControlAllowOrigin] == "*")
+                etag = response.headers[.eTag] ?? ""
+                modified = response.headers[.lastModified] ?? ""
+                #expect(modified == "Fri, 27 Nov 2026 09:00:00 GMT")
+                // The same file as the export of today and the coming days.
+                let today = ScheduleInteropTests().days
+                let expected = FrabSchedule.export(
+                    ScheduleInteropTests().sessions(runtime), days: today, site: identity)
+                #expect(Data(buffer: response.body) == expected)
+            }
+            #expect(etag.hasPrefix("\"") && etag.hasSuffix(".json\""))
+            try await client.execute(uri: "/program/schedule.json", method: .get, headers: [.ifNoneMatch: etag]) {
+                #expect($0.status == .notModified && $0.body.readableBytes == 0)
+            }
+            try await client.execute(uri: "/program/schedule.json", method: .get, headers: [.ifModifiedSince: modified])
+            {
+                #expect($0.status == .notModified)
+            }
+            try await client.execute(uri: "/program/schedule.xml", method: .get) { response in
+                #expect(response.headers[.contentType] == "application/xml; charset=utf-8")
+                #expect(String(buffer: response.body).contains("<title>Nuit du code</title>"))
+            }
+            try await client.execute(uri: "/program/program.ics", method: .get) { response in
+                #expect(response.headers[.contentType] == "text/calendar; charset=utf-8")
+                let events = try ICSReader.events(in: String(buffer: response.body))
+                #expect(events.count == 8)
+            }
+            try await client.execute(uri: "/program", method: .get) { response in
+                #expect(response.status == .ok)
+                let page = String(buffer: response.body)
+                #expect(page.contains("<h3>Barcamp: &lt;le&gt; &quot;grand&quot; tableau</h3>"))
+                #expect(page.contains("Aujourd’hui · vendredi 27 novembre"))
+                #expect(page.contains("Tout le lieu"))  // the site-wide break
+                #expect(!page.contains("<script"))
+            }
+
+            // The program changes an hour later: a new version, a new date; the old tag is stale.
+            test.time.advance(.seconds(3600))
+            let git = try #require(ScheduleInteropTests().sessions(runtime).first { $0.title == "Atelier Git" })
+            _ = try await runtime.perform(.removeSession(id: git.id.rawValue), source: "t")
+            try await client.execute(uri: "/program/schedule.json", method: .get, headers: [.ifNoneMatch: etag]) {
+                #expect($0.status == .ok)
+                #expect($0.headers[.lastModified] == "Fri, 27 Nov 2026 10:00:00 GMT")
+                #expect(!String(buffer: $0.body).contains("Atelier Git"))
+            }
+        }
+    }
+
+    @Test func spaceAPIsCalendarIsTheDaemonsOwnByDefault() throws {
+        func uncommentSpaceAPI(_ text: String) -> String {
+            var text = text
+            for line in ["[spaceapi]", "url = ", "logo = ", "lat = ", "lon = "] {
+                text = text.replacingOccurrences(of: "\n# " + line, with: "\n" + line)
+            }
+            return text
+        }
+        let settings = try TestSite(edit: uncommentSpaceAPI).config.settings
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
+        #expect(settings.http.publicURL == "http://\(host).local:8080")
+        #expect(settings.spaceInfo?.calendarURL == "http://\(host).local:8080/program/program.ics")
+        let given = try TestSite {
+            uncommentSpaceAPI($0).replacingOccurrences(
+                of: "[http]\n", with: "[http]\npublic_url = \"https://cantine.example.org/\"\n")
+        }.config.settings
+        #expect(given.http.publicURL == "https://cantine.example.org")
+        #expect(given.spaceInfo?.calendarURL == "https://cantine.example.org/program/program.ics")
+        #expect(
+            throws: ConfigError.self,
+            performing: {
+                try TestSite {
+                    $0.replacingOccurrences(of: "[http]\n", with: "[http]\npublic_url = \"cantine.local\"\n")
+                }
+            })
+    }
+}
+
 /// Runs a tool on the PATH: its exit status and what it printed (stdout and stderr).
 func tool(_ name: String, _ arguments: [String]) throws -> (Int32, String) {
     let process = Process()
@@ -247,5 +342,58 @@ func tool(_ name: String, _ arguments: [String]) throws -> (Int32, String) {
         #expect(events.last?.summary == long.title)
         #expect(text.contains("URL:https://pretalx.example.org/t/ABC/\r\n"))
         #expect(text.contains("URL:http://localhost/program#s-s-1\r\n"))
+    }
+}
+
+@Suite struct ProgramBrowserTests {
+    @Test(.enabled(if: BrowserTests.chromium != nil || ProcessInfo.processInfo.environment["CI"] != nil))
+    func theProgramReadsOnAPhoneAndOnALaptop() async throws {
+        let executable = try #require(BrowserTests.chromium, "chromium is missing: run scripts/setup-deps")
+        let (test, runtime) = try await ScheduleInteropTests().program()
+        test.time.advance(.seconds(6 * 86_400 + 1800))  // Friday 27 November, 10:30: talks under way
+        var context = WebContext(site: runtime, version: "t")
+        context.program = ProgramPublisher(site: ScheduleInteropTests().site(runtime), engine: runtime.engine)
+        let shots = FileManager.default.currentDirectoryPath + "/.build/screenshots"
+        try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+        try await Application(router: buildRouter(context)).test(.live) { client in
+            let base = "http://127.0.0.1:\(try #require(client.port))"
+            let browser = try await Browser(executable: executable)
+            defer { browser.quit() }
+            try await browser.open(base + "/healthz")
+            for (name, width, height, mobile) in [("phone", 390, 844, true), ("laptop", 1440, 900, false)] {
+                try await browser.call(
+                    "Emulation.setDeviceMetricsOverride",
+                    ["width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile])
+                try await browser.navigate(base + "/program")
+                #expect(try await browser.waitFor("innerWidth === \(width)"))
+                let problems =
+                    try await browser.evaluate(
+                        """
+                        (() => {
+                          const out = [];
+                          if (document.documentElement.scrollWidth > innerWidth) out.push('page wider than the screen');
+                          for (const e of document.querySelectorAll('main *')) {
+                            const r = e.getBoundingClientRect();
+                            if (r.width && (r.left < 0 || r.right > innerWidth + 0.5)) out.push('outside: ' + e.textContent.slice(0, 30));
+                          }
+                          const title = parseFloat(getComputedStyle(document.querySelector('li h3')).fontSize);
+                          if (title < 17) out.push('titles ' + title + ' px');
+                          for (const s of document.querySelectorAll('summary'))
+                            if (s.getBoundingClientRect().height < 44) out.push('tap target ' + s.getBoundingClientRect().height);
+                          return out.slice(0, 5).join(' | ');
+                        })()
+                        """) as? String
+                #expect(problems == "", "\(name): \(problems ?? "?")")
+                #expect(
+                    try await browser.evaluate("document.querySelectorAll('li.live').length") as? Int == 2,
+                    "the two talks under way at 10:30 are marked")
+                #expect(
+                    try await browser.evaluate("[...document.querySelectorAll('h2')].map(h => h.textContent).join('|')")
+                        as? String == "Aujourd’hui · vendredi 27 novembre|samedi 28 novembre")
+                #expect(try await browser.screenshot(to: "\(shots)/program-\(name).png") > 10_000)
+                try await browser.evaluate("document.querySelector('details').open = true; scrollTo(0, 700)")
+                #expect(try await browser.screenshot(to: "\(shots)/program-\(name)-scrolled.png") > 10_000)
+            }
+        }
     }
 }

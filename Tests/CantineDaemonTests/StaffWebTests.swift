@@ -741,6 +741,7 @@ func decodeList(_ response: TestResponse) throws -> [[String: Any]] {
                         "GET /", "GET /staff/app.js", "GET /staff/style.css", "GET /display/app.js",
                         "GET /display/style.css", "GET /login.css", "GET /common.js",
                         "GET /display/fonts/comic-neue-regular.woff2", "GET /display/fonts/comic-neue-bold.woff2",
+                        "GET /program/style.css",
                     ].contains($0)
                 })
         #expect(documented.count > 30)
