@@ -42,8 +42,12 @@ public struct ImportPlan: Equatable, Sendable {
 
     public var feed: String
     public var lines: [Line]
-    /// Items the site already holds exactly as the feed has them.
+    /// Items the site already holds exactly as the feed has them (or that are over both
+    /// here and in the feed).
     public var unchanged: Int
+    /// Items the site does not hold that ended before the week of history the state keeps
+    /// (`State.keepEnded`): left alone, never journaled, so an unchanged feed changes nothing.
+    public var past: Int = 0
     /// One `.batch` of every change; nil when there is nothing to do.
     public var command: Command?
 
@@ -53,6 +57,7 @@ public struct ImportPlan: Equatable, Sendable {
         let (add, update, cancel) = done ? ("added", "updated", "cancelled") : ("to add", "to update", "to cancel")
         return
             "feed '\(feed)': \(n(.add)) \(add), \(n(.update)) \(update), \(n(.cancel)) \(cancel), \(unchanged) unchanged"
+            + (past > 0 ? ", \(past) past left alone" : "")
     }
 
     /// Plans importing `candidates` as the whole content of `feed` over `window` (items of the
@@ -88,6 +93,9 @@ public struct ImportPlan: Equatable, Sendable {
 
         var lines: [Line] = []
         var unchanged = 0
+        var past = 0
+        // The state keeps a week of ended items: what ended before is neither held nor added.
+        let forgotten = now - State.keepEnded
         for (key, c) in keyed {
             switch c.item {
             case .booking(var b):
@@ -100,6 +108,8 @@ public struct ImportPlan: Equatable, Sendable {
                     } else {
                         lines.append(Line(change: .update, item: .booking(b), location: c.location))
                     }
+                } else if b.end < forgotten {
+                    past += 1  // over before what the state keeps: the past is not rewritten
                 } else {
                     b.id = BookingID("imp-" + stableHash(feed, key))
                     lines.append(Line(change: .add, item: .booking(b), location: c.location))
@@ -107,11 +117,13 @@ public struct ImportPlan: Equatable, Sendable {
             case .session(var s):
                 if let old = sessions[key] {
                     s.id = old.id
-                    if s == old {
+                    if s == old || old.end <= now && s.end <= now {
                         unchanged += 1
                     } else {
                         lines.append(Line(change: .update, item: .session(s), location: c.location))
                     }
+                } else if s.end < forgotten {
+                    past += 1
                 } else {
                     s.id = SessionID("imp-" + stableHash(feed, key))
                     lines.append(Line(change: .add, item: .session(s), location: c.location))
@@ -143,7 +155,7 @@ public struct ImportPlan: Equatable, Sendable {
             }
         }
         return ImportPlan(
-            feed: feed, lines: lines, unchanged: unchanged,
+            feed: feed, lines: lines, unchanged: unchanged, past: past,
             command: commands.isEmpty ? nil : .batch(commands, labels: lines.map(\.location)))
     }
 

@@ -102,19 +102,36 @@ public enum ICSReader {
             c = icalcomponent_get_next_component(root, ICAL_VEVENT_COMPONENT)
         }
         var overridden: Set<String> = []
+        var futures: [String: [Reader.Future]] = [:]
         for (event, line) in components {
             let rid = icalcomponent_get_recurrenceid(event)
             guard icaltime_is_null_time(rid) == 0 else { continue }
-            let ridZone = icalcomponent_get_first_property(event, ICAL_RECURRENCEID_PROPERTY).flatMap(reader.tzid)
+            let ridProperty = icalcomponent_get_first_property(event, ICAL_RECURRENCEID_PROPERTY)
+            let ridZone = ridProperty.flatMap(reader.tzid)
             guard let uid = string(icalcomponent_get_uid(event)) else {
                 throw ImportError("line \(line): a RECURRENCE-ID event needs the UID of its series")
             }
             overridden.insert(uid + "@" + reader.stamp(rid, tzid: ridZone))
+            // RANGE=THISANDFUTURE: the later occurrences move by as much and take the
+            // override's length, title and place (RFC 5545 §3.8.4.4).
+            let range = ridProperty.flatMap { string(icalproperty_get_parameter_as_string($0, "RANGE")) }
+            if range?.uppercased() == "THISANDFUTURE" {
+                let from = reader.instant(rid, tzid: ridZone)
+                let start = reader.instant(icalcomponent_get_dtstart(event))
+                let dtend = icalcomponent_get_dtend(event)
+                futures[uid, default: []].append(
+                    Reader.Future(
+                        from: from, shift: start - from,
+                        length: icaltime_is_null_time(dtend) == 0 ? reader.instant(dtend) - start : nil,
+                        summary: string(icalcomponent_get_summary(event)),
+                        location: string(icalcomponent_get_location(event))))
+            }
         }
 
         var out: [CalendarEvent] = []
         for (event, line) in components {
-            out += try reader.occurrences(of: event, line: line, window: window, overridden: overridden)
+            out += try reader.occurrences(
+                of: event, line: line, window: window, overridden: overridden, futures: futures)
         }
         return out
     }
@@ -399,6 +416,11 @@ public enum ICSReader {
 
     /// Whether libical's reading of a date or date-time is a real one (libical takes
     /// `2026-13-45` as the date 20261345).
+    /// `20261124`: the local day of a time's fields.
+    static func day(_ t: icaltimetype) -> String {
+        String(format: "%04d%02d%02d", Int(t.year), Int(t.month), Int(t.day))
+    }
+
     static func isReal(_ t: icaltimetype) -> Bool {
         guard (1...12).contains(t.month), t.year >= 1, t.day >= 1,
             t.day <= icaltime_days_in_month(t.month, t.year)
@@ -414,6 +436,15 @@ public enum ICSReader {
     }
 
     struct Reader {
+        /// A `RANGE=THISANDFUTURE` override: occurrences of its series from `from` on.
+        struct Future {
+            var from: Instant
+            var shift: Span
+            var length: Span?
+            var summary: String?
+            var location: String?
+        }
+
         let root: OpaquePointer
         let siteZone: OpaquePointer
         let siteCalendar: SiteCalendar
@@ -477,7 +508,8 @@ public enum ICSReader {
         }
 
         func occurrences(
-            of event: OpaquePointer, line: Int, window: (start: Instant, end: Instant), overridden: Set<String>
+            of event: OpaquePointer, line: Int, window: (start: Instant, end: Instant), overridden: Set<String>,
+            futures: [String: [Future]] = [:]
         ) throws(ImportError) -> [CalendarEvent] {
             if icalcomponent_get_status(event) == ICAL_STATUS_CANCELLED { return [] }
             guard let uid = ICSReader.string(icalcomponent_get_uid(event)) else {
@@ -512,6 +544,19 @@ public enum ICSReader {
                 )
             }
             let days = Int((length + 43_200) / 86_400)
+            // A DURATION of days or weeks is nominal (RFC 5545 §3.3.6): so many calendar days
+            // later at the same local time, 23 or 25 hours across a DST change; DTEND is exact.
+            var nominalDays: Int32 = 0
+            var exactSeconds: Int64 = 0
+            if !allDay, icalcomponent_get_first_property(event, ICAL_DTEND_PROPERTY) == nil,
+                let p = icalcomponent_get_first_property(event, ICAL_DURATION_PROPERTY)
+            {
+                let d = icalproperty_get_duration(p)
+                if d.is_neg == 0 && d.days + d.weeks > 0 {
+                    nominalDays = Int32(d.weeks * 7 + d.days)
+                    exactSeconds = Int64(d.hours) * 3600 + Int64(d.minutes) * 60 + Int64(d.seconds)
+                }
+            }
             let summary = ICSReader.string(icalcomponent_get_summary(event)) ?? ""
             var categories: [String] = []
             var cp = icalcomponent_get_first_property(event, ICAL_CATEGORIES_PROPERTY)
@@ -541,6 +586,12 @@ public enum ICSReader {
                 if allDay {
                     let date = LocalDate(year: Int(t.year), month: Int(t.month), day: Int(t.day))
                     e.end = siteCalendar.instant(siteCalendar.adding(days: max(1, days), to: date), hour: 0)
+                } else if nominalDays > 0 {
+                    var end = t
+                    end.day += nominalDays
+                    end = icaltime_normalize(end)
+                    end.zone = t.zone
+                    e.end = instant(end) + .seconds(exactSeconds)
                 } else {
                     e.end = e.start + .seconds(length)
                 }
@@ -565,7 +616,10 @@ public enum ICSReader {
             }
             // A series: DTSTART, the RRULE's occurrences and the RDATEs, less the EXDATEs and
             // the occurrences that an override replaces.
-            let excluded = Set(times(event, ICAL_EXDATE_PROPERTY).map { stamp($0.0, tzid: $0.1) })
+            let exdates = times(event, ICAL_EXDATE_PROPERTY)
+            let excluded = Set(exdates.map { stamp($0.0, tzid: $0.1) })
+            // `EXDATE;VALUE=DATE` on a timed series: every occurrence of that local day.
+            let excludedDays = allDay ? [] : Set(exdates.filter { $0.0.is_date != 0 }.map { stamp($0.0) })
             var starts: [icaltimetype] = [dtstart]
             let end = Double(window.end.micros / 1_000_000)
             if let rrule {
@@ -635,13 +689,23 @@ public enum ICSReader {
             var seen: Set<String> = []
             var out: [CalendarEvent] = []
             let start = Double(window.start.micros / 1_000_000)
+            let moves = (futures[uid] ?? []).sorted { $0.from < $1.from }
             for t in starts {
                 // Long before the window: no occurrence to build, no zone to ask.
                 if ICSReader.fieldSeconds(t) + Double(length) + ICSReader.fieldsMargin < start { continue }
                 var e = occurrence(t, key: uid)
+                if let move = moves.last(where: { $0.from < e.start }) {
+                    let length = move.length ?? (e.end - e.start)
+                    e.start = e.start + move.shift
+                    e.end = e.start + length
+                    e.summary = move.summary ?? e.summary
+                    e.location = move.location ?? e.location
+                }
                 guard overlaps(e) else { continue }
                 let s = stamp(t)
-                guard !excluded.contains(s), !overridden.contains(uid + "@" + s), seen.insert(s).inserted else {
+                guard !excluded.contains(s), !excludedDays.contains(ICSReader.day(t)),
+                    !overridden.contains(uid + "@" + s), seen.insert(s).inserted
+                else {
                     continue
                 }
                 e.key = uid + "@" + s

@@ -150,6 +150,11 @@ extension Site {
         let state = engine.read { $0 }
         let plan = try ImportPlan.make(feed: feed, candidates: candidates, window: window, state: state, now: now)
         let details = plan.lines.map { describe($0) } + notes
+        if dryRun, let command = plan.command {
+            // The dry run runs every check the import runs (the core's rules on the same
+            // state): it differs only in not committing.
+            _ = try CommandRules.events(for: command, in: state, now: now)
+        }
         guard !dryRun, let command = plan.command else {
             let head = dryRun ? "dry run, nothing changed — " : "nothing to change — "
             return (

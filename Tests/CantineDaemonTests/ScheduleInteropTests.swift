@@ -397,3 +397,75 @@ func tool(_ name: String, _ arguments: [String]) throws -> (Int32, String) {
         }
     }
 }
+
+@Suite struct CalendarImportRFCTests {
+    func importYear(_ runtime: Site, _ text: String, feed: String = "rfc", dryRun: Bool = false) async throws
+        -> OperationResult
+    {
+        try await runtime.perform(
+            .importCalendar(
+                text: text, feed: feed, target: .sessions, member: nil, from: "2027-01-01", days: 366, dryRun: dryRun),
+            source: "test")
+    }
+
+    @Test func nominalDaysImportWithoutClashingWithThemselves() async throws {
+        let (_, runtime) = try await ImportTests().site()
+        let text = try String(
+            contentsOf: fixture("ics/rfc-cases.ics"), encoding: .utf8)
+        let dry = try await importYear(runtime, text, dryRun: true)
+        #expect(dry.message.hasPrefix("dry run, nothing changed — feed 'rfc': 11 to add"))
+        let done = try await importYear(runtime, text)
+        #expect(done.message.hasPrefix("imported — feed 'rfc': 11 added"))
+        let seq = runtime.engine.lastSeq
+        let again = try await importYear(runtime, text)
+        #expect(
+            again.message.hasPrefix("nothing to change — feed 'rfc': 0 to add, 0 to update, 0 to cancel, 11 unchanged"))
+        #expect(runtime.engine.lastSeq == seq)
+    }
+
+    @Test func theDryRunRefusesWhatTheImportRefuses() async throws {
+        let (_, runtime) = try await ImportTests().site()
+        let text = try String(contentsOf: fixture("ics/rfc-cases.ics"), encoding: .utf8)
+        _ = try await importYear(runtime, text)
+        // Another feed's committee in the same room at the same time: a clash.
+        let other = text.replacingOccurrences(of: "UID:comite@cantine", with: "UID:autre@cantine")
+        // An event with neither DTEND nor DURATION: no length.
+        let lengthless =
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//FR\r\nBEGIN:VEVENT\r\nUID:x\r\nSUMMARY:Sans fin\r\n"
+            + "LOCATION:mezzanine\r\nDTSTART;TZID=Europe/Paris:20270301T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        for (feed, refused) in [("other", other), ("lengthless", lengthless)] {
+            var messages: [String] = []
+            for dryRun in [true, false] {
+                do {
+                    _ = try await importYear(runtime, refused, feed: feed, dryRun: dryRun)
+                    messages.append("accepted")
+                } catch let error as CommandError {
+                    messages.append(error.message)
+                }
+            }
+            #expect(messages[0] == messages[1], "\(feed)")
+            #expect(messages[0] != "accepted", "\(feed)")
+        }
+    }
+
+    @Test func anUnchangedFeedOfPastItemsJournalsNothing() async throws {
+        let (test, runtime) = try await ImportTests().site()
+        _ = try await ImportTests().importICS(runtime, committeeFeed())
+        // Three weeks later, every item is over and the state has forgotten the oldest.
+        test.time.advance(.seconds(21 * 86_400))
+        _ = try await runtime.perform(
+            .addSession(
+                title: "Atelier", room: "mezzanine", date: "today", start: "14:00", end: "15:00", kind: .workshop,
+                track: nil, speakers: [], id: nil), source: "test")
+        #expect(runtime.engine.read { $0.sessions.count } == 2)  // the oldest are forgotten, the records kept
+        let seq = runtime.engine.lastSeq
+        let again = try await runtime.perform(
+            .importCalendar(
+                text: committeeFeed(), feed: "cal", target: .sessions, member: nil, from: "2026-11-21", days: 60,
+                dryRun: false), source: "test")
+        #expect(
+            again.message
+                == "nothing to change — feed 'cal': 0 to add, 0 to update, 0 to cancel, 1 unchanged, 3 past left alone")
+        #expect(runtime.engine.lastSeq == seq)
+    }
+}

@@ -1,0 +1,45 @@
+// RFC 5545's finer points as a calendar client writes them, against the table of
+// Tests/Fixtures/ics/expected.md (worked out from the RFC and checked against python's
+// recurring-ical-events): RANGE=THISANDFUTURE, nominal durations of days and weeks across
+// both DST changes, and EXDATE;VALUE=DATE on a timed series.
+
+import CantineCore
+import Foundation
+import Testing
+
+@testable import CantineImport
+
+@Suite struct ICSRFCTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/ics")
+
+    /// `uid start end` rows of the expected table.
+    static func expected() throws -> [String] {
+        let table = try String(contentsOf: fixtures.appendingPathComponent("expected.md"), encoding: .utf8)
+        return table.split(separator: "\n").compactMap { line -> String? in
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            guard cells.count > 4, cells[2].first?.isNumber == true else { return nil }
+            return "\(cells[1]) \(cells[2]) \(cells[3])"
+        }
+    }
+
+    @Test func occurrencesAreTheRFCs() throws {
+        let text = try String(contentsOf: Self.fixtures.appendingPathComponent("rfc-cases.ics"), encoding: .utf8)
+        let calendar = SiteCalendar.cached("Europe/Paris")
+        for shortcuts in [true, false] {
+            let events = try ICSReader.events(in: text, timeZone: "Europe/Paris", window: nil, shortcuts: shortcuts)
+            let rows = events.sorted { ($0.start, $0.uid) < ($1.start, $1.uid) }.map {
+                "\($0.uid.split(separator: "@")[0]) \(calendar.text($0.start)) \(calendar.text($0.end))"
+            }
+            #expect(rows.sorted() == (try Self.expected()).sorted(), "shortcuts: \(shortcuts)")
+        }
+        let moved = try ICSReader.events(in: text, timeZone: "Europe/Paris").filter { $0.uid == "comite@cantine" }
+            .sorted { $0.start < $1.start }
+        #expect(
+            moved.map(\.summary) == ["Comité", "Comité (après-midi)", "Comité (après-midi)", "Comité (après-midi)"])
+        // Each occurrence keeps its original identity: a re-import updates, never duplicates.
+        #expect(moved.map(\.key).last == "comite@cantine@20270202T090000Z")
+    }
+}
