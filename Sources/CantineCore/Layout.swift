@@ -1,3 +1,5 @@
+import Foundation
+
 // The site's physical layout as the core sees it: zones, doors, desks, rooms.
 // Hardware details (GPIO chips and lines, MQTT node ids) stay in the daemon's config.
 
@@ -176,9 +178,11 @@ public struct Room: Codable, Equatable, Sendable {
     public var sensor: DeskSensor?
     /// Where it is on the floor plan (nil: placed automatically).
     public var position: PlanPosition?
+    /// Other names calendars and schedules give it (`Salle 1`, `Room 1`).
+    public var aliases: [String]
     public init(
         id: RoomID, name: String, capacity: Int, slot: Span? = nil, sensor: DeskSensor? = nil,
-        position: PlanPosition? = nil
+        position: PlanPosition? = nil, aliases: [String] = []
     ) {
         self.id = id
         self.name = name
@@ -186,8 +190,39 @@ public struct Room: Codable, Equatable, Sendable {
         self.slot = slot
         self.sensor = sensor
         self.position = position
+        self.aliases = aliases
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(RoomID.self, forKey: .id), name: try c.decode(String.self, forKey: .name),
+            capacity: try c.decode(Int.self, forKey: .capacity), slot: try c.decodeIfPresent(Span.self, forKey: .slot),
+            sensor: try c.decodeIfPresent(DeskSensor.self, forKey: .sensor),
+            position: try c.decodeIfPresent(PlanPosition.self, forKey: .position),
+            aliases: try c.decodeIfPresent([String].self, forKey: .aliases) ?? [])
     }
 
     /// The MQTT node reporting for this room, if any.
     public var node: NodeID? { if case .node(let n) = sensor { n } else { nil } }
+
+    /// Whether `place` names this room: its id, name or an alias, whatever the case and accents.
+    public func isNamed(_ place: String) -> Bool {
+        let p = place.trimmingCharacters(in: .whitespacesAndNewlines)
+        return p == id.rawValue
+            || ([name] + aliases).contains {
+                $0.compare(p, options: [.caseInsensitive, .diacriticInsensitive]) == .orderedSame
+            }
+    }
+}
+
+extension SiteLayout {
+    /// The room a calendar's LOCATION or a schedule's room names: by id, name or alias, else
+    /// by the first comma-separated part of an address (`Salle 1, 151 rue Montmartre, Paris`).
+    public func room(named place: String) -> Room? {
+        if let r = rooms.first(where: { $0.isNamed(place) }) { return r }
+        guard let comma = place.firstIndex(of: ",") else { return nil }
+        let first = String(place[..<comma])
+        return rooms.first { $0.isNamed(first) }
+    }
 }

@@ -33,7 +33,8 @@ public enum SiteOperation: Codable, Equatable, Sendable {
     /// Imports an iCalendar feed's events from `from` (a date) for `days` days as program
     /// sessions or bookings; with `dryRun`, only says what would change.
     case importCalendar(
-        text: String, feed: String, target: CalendarTarget, member: String?, from: String, days: Int, dryRun: Bool)
+        text: String, feed: String, target: CalendarTarget, member: String?, from: String, days: Int, dryRun: Bool,
+        unmatched: UnmatchedRooms = .refuse)
     /// Imports a frab/pretalx schedule.json (v1 or v2) as program sessions, its rooms found
     /// among the site's as `rooms` says.
     case importSchedule(text: String, feed: String, dryRun: Bool, rooms: ScheduleRooms = ScheduleRooms())
@@ -77,19 +78,22 @@ public enum CalendarTarget: String, Codable, Sendable, CaseIterable {
 /// room id, or `*` for the whole site), else by a room's id or name; the room named after the
 /// site (the exports' room for site-wide breaks) is the whole site.
 public struct ScheduleRooms: Codable, Equatable, Sendable {
-    /// What happens to the talks of a room the site does not have.
-    public enum Unmatched: String, Codable, Sendable, CaseIterable {
-        /// The import is refused, naming every such room (the default).
-        case refuse
-        /// Their talks are left out (a conference's other venues).
-        case skip
-    }
-
-    public var unmatched: Unmatched
+    public var unmatched: UnmatchedRooms
     public var map: [String: String]
 
-    public init(unmatched: Unmatched = .refuse, map: [String: String] = [:]) {
+    public init(unmatched: UnmatchedRooms = .refuse, map: [String: String] = [:]) {
         self.unmatched = unmatched
         self.map = map
     }
+}
+
+/// What an import does with an item whose place is not a room of the site (by id, name,
+/// alias, or an address's first part).
+public enum UnmatchedRooms: String, Codable, Sendable, CaseIterable {
+    /// The import is refused, naming every such item (the default).
+    case refuse
+    /// Those items are left out (a shared calendar's other places, a conference's other venues).
+    case skip
+    /// Those items are the whole site's (program sessions only).
+    case site
 }

@@ -8,11 +8,12 @@ import CantineStore
 import Foundation
 
 extension Site {
-    /// Reads an iCalendar feed into import candidates over `window`.
+    /// Reads an iCalendar feed into import candidates over `window`, with a line saying which
+    /// events were left out or made the whole site's (`unmatched`).
     func candidates(
         calendarText text: String, feed: String, target: CalendarTarget, member: String?,
-        window: (start: Instant, end: Instant)
-    ) throws(CommandError) -> [ImportCandidate] {
+        window: (start: Instant, end: Instant), unmatched: UnmatchedRooms = .refuse
+    ) throws(CommandError) -> ([ImportCandidate], [String]) {
         let events: [CalendarEvent]
         do {
             events = try ICSReader.events(in: text, timeZone: settings.timeZone, window: window)
@@ -26,50 +27,63 @@ extension Site {
         } else {
             emails = [:]
         }
-        return try events.map { (e) throws(CommandError) -> ImportCandidate in
+        if target == .bookings && unmatched == .site {
+            throw CommandError(
+                "--unmatched site is for the program: a booking needs a room or a desk; nothing was imported")
+        }
+        var misses: [String] = []
+        var result: [ImportCandidate] = []
+        for e in events {
             let at = "line \(e.line)"
             let origin = ImportOrigin(feed: feed, key: e.key)
-            let place = e.location.map { $0.trimmingCharacters(in: .whitespaces) }
-            let room = place.flatMap { p in
-                layout?.rooms.first { $0.id.rawValue == p || $0.name.caseInsensitiveCompare(p) == .orderedSame }?.id
-            }
+            let place = e.location.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+            let room = place.flatMap { layout?.room(named: $0)?.id }
             switch target {
             case .sessions:
                 if let place, room == nil {
-                    throw CommandError(
-                        "\(at): LOCATION '\(place)' is not a room of the site: use a room id or name from [[rooms]]; nothing was imported"
-                    )
+                    misses.append("\(at) '\(place)'")
+                    if unmatched != .site { continue }
                 }
                 let kinds = e.categories.compactMap { SessionKind(rawValue: $0.lowercased()) }
                 let isBreak = e.categories.contains { ["pause", "break"].contains($0.lowercased()) }
-                return ImportCandidate(
-                    .session(
-                        ProgramSession(
-                            id: "", title: String(e.summary.prefix(ProgramSession.maxTitle)), room: room,
-                            start: e.start, end: e.end,
-                            kind: isBreak ? .break : kinds.first ?? .meetup, track: nil, speakers: [],
-                            origin: origin)),
-                    at: at)
+                result.append(
+                    ImportCandidate(
+                        .session(
+                            ProgramSession(
+                                id: "", title: String(e.summary.prefix(ProgramSession.maxTitle)), room: room,
+                                start: e.start, end: e.end, kind: isBreak ? .break : kinds.first ?? .meetup,
+                                track: nil, speakers: [], origin: origin,
+                                details: e.description.map { SessionDetails(abstract: $0) })),
+                        at: at))
             case .bookings:
                 let desk = place.flatMap { p in layout?.desks.first { $0.id.rawValue == p }?.id }
                 guard let resource = room.map(BookedResource.room) ?? desk.map(BookedResource.desk) else {
-                    throw CommandError(
-                        "\(at): LOCATION '\(place ?? "")' is not a room or desk of the site: a booking needs one; nothing was imported"
-                    )
+                    misses.append("\(at) '\(place ?? "")'")
+                    continue
                 }
                 guard let who = member ?? e.organizer.flatMap({ emails[$0.lowercased()] }) else {
                     throw CommandError(
                         "\(at): no member for '\(e.summary)': give --member or an ORGANIZER whose email is a member's; nothing was imported"
                     )
                 }
-                return ImportCandidate(
-                    .booking(
-                        Booking(
-                            id: "", member: MemberID(who), resource: resource, start: e.start, end: e.end,
-                            origin: origin)),
-                    at: at)
+                result.append(
+                    ImportCandidate(
+                        .booking(
+                            Booking(
+                                id: "", member: MemberID(who), resource: resource, start: e.start, end: e.end,
+                                origin: origin)),
+                        at: at))
             }
         }
+        guard misses.isEmpty || unmatched != .refuse else {
+            let what = target == .bookings ? "a room or desk" : "a room"
+            let shown = misses.prefix(10).joined(separator: ", ") + (misses.count > 10 ? ", …" : "")
+            throw CommandError(
+                "\(misses.count) event\(misses.count == 1 ? "'s LOCATION is" : "s' LOCATIONs are") not \(what) of the site: \(shown); give the room an alias (aliases = [\"…\"] in [[rooms]]), or import with --unmatched skip\(target == .sessions ? " or --unmatched site" : ""); nothing was imported"
+            )
+        }
+        let note = unmatched == .skip ? "left out (--unmatched skip)" : "the whole site's (--unmatched site)"
+        return (result, misses.isEmpty ? [] : ["\(note): \(misses.joined(separator: ", "))"])
     }
 
     /// Reads a frab/pretalx schedule.json into program candidates, with a line saying which
@@ -85,9 +99,7 @@ extension Site {
         }
         let layout = engine.read { $0.layout }
         let rooms = layout?.rooms ?? []
-        func room(_ name: String) -> Room? {
-            rooms.first { $0.id.rawValue == name || $0.name.caseInsensitiveCompare(name) == .orderedSame }
-        }
+        func room(_ name: String) -> Room? { layout?.room(named: name) }
         for (from, to) in matching.map.sorted(by: { $0.key < $1.key }) where to != "*" && room(to) == nil {
             throw CommandError(
                 "--room '\(from)=\(to)': '\(to)' is not a room of the site (ids: \(rooms.map(\.id.rawValue).joined(separator: ", "))); nothing was imported"
@@ -106,14 +118,16 @@ extension Site {
         var missing: [(room: String, talks: Int)] = []
         var result: [ImportCandidate] = []
         for t in talks {
-            guard let room = place(t.room) else {
+            let found = place(t.room)
+            if found == nil {
                 if let i = missing.firstIndex(where: { $0.room == t.room }) {
                     missing[i].talks += 1
                 } else {
                     missing.append((t.room, 1))
                 }
-                continue
+                if matching.unmatched != .site { continue }
             }
+            let room = found ?? nil
             let type = (t.details.type ?? "").lowercased()
             let kind =
                 SessionKind(rawValue: type)
@@ -129,7 +143,7 @@ extension Site {
                     at: t.path))
         }
         let list = missing.map { "'\($0.room)' (\($0.talks) talk\($0.talks == 1 ? "" : "s"))" }.joined(separator: ", ")
-        guard missing.isEmpty || matching.unmatched == .skip else {
+        guard missing.isEmpty || matching.unmatched != .refuse else {
             let here = "rooms here: " + rooms.map(\.id.rawValue).joined(separator: ", ")
             let flag = "--room \"\(missing[0].room)=<room id>\""
             throw CommandError(
@@ -138,7 +152,8 @@ extension Site {
                     : "\(missing.count) rooms of the schedule are not rooms of the site (\(here)): \(list); map each with \(flag), add them to [[rooms]], or leave their talks out with --rooms skip; nothing was imported"
             )
         }
-        return (result, missing.isEmpty ? [] : ["left out (--rooms skip): \(list)"])
+        let note = matching.unmatched == .skip ? "left out (--rooms skip)" : "the whole site's (--rooms site)"
+        return (result, missing.isEmpty ? [] : ["\(note): \(list)"])
     }
 
     /// Plans an import and, unless `dryRun`, carries it out with its records in one commit.

@@ -255,7 +255,7 @@ extension Site {
                     id: id), seq
             )
 
-        case .importCalendar(let text, let feed, let target, let member, let from, let days, let dryRun):
+        case .importCalendar(let text, let feed, let target, let member, let from, let days, let dryRun, let unmatched):
             guard (1...366).contains(days) else {
                 throw CommandError("an import covers 1 to 366 days, not \(days) (--days)")
             }
@@ -263,9 +263,10 @@ extension Site {
             let window = (
                 calendar.instant(first, hour: 0), calendar.instant(calendar.adding(days: days, to: first), hour: 0)
             )
-            let candidates = try candidates(
-                calendarText: text, feed: feed, target: target, member: member, window: window)
-            return try runImport(feed: feed, candidates: candidates, window: window, dryRun: dryRun, source: source)
+            let (candidates, skipped) = try candidates(
+                calendarText: text, feed: feed, target: target, member: member, window: window, unmatched: unmatched)
+            return try runImport(
+                feed: feed, candidates: candidates, window: window, dryRun: dryRun, source: source, notes: skipped)
 
         case .importSchedule(let text, let feed, let dryRun, let rooms):
             let (candidates, skipped) = try candidates(scheduleJSON: text, feed: feed, rooms: rooms)

@@ -11,7 +11,7 @@ import Foundation
 
 extension CalendarTarget: ExpressibleByArgument {}
 extension FindingAction: ExpressibleByArgument {}
-extension ScheduleRooms.Unmatched: ExpressibleByArgument {}
+extension UnmatchedRooms: ExpressibleByArgument {}
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,13 +36,19 @@ struct Import: AsyncParsableCommand {
         @Option(help: "Feed name (default: from the file name or URL).") var feed: String?
         @Option(help: "First day imported (YYYY-MM-DD, today, tomorrow).") var from = "today"
         @Option(help: "Number of days imported (recurring events are expanded over them).") var days = 90
+        @Option(
+            help: """
+                Events whose LOCATION is not a room (by id, name, alias or an address's first part): \
+                refuse (the import, naming them), skip them, or site (sessions of the whole site).
+                """)
+        var unmatched = UnmatchedRooms.refuse
 
         func run() async throws {
             let text = try await FeedSource.text(of: source)
             try await perform(
                 .importCalendar(
                     text: text, feed: feed ?? FeedSource.feedName(for: source), target: target, member: member,
-                    from: from, days: days, dryRun: dryRun),
+                    from: from, days: days, dryRun: dryRun, unmatched: unmatched),
                 global, output)
         }
     }
@@ -66,8 +72,9 @@ struct Import: AsyncParsableCommand {
             help: ArgumentHelp(
                 "A schedule room and the site's room it is (repeatable).", valueName: "schedule name=room id"))
         var roomMap: [String] = []
-        @Option(help: "Talks in rooms the site does not have: refuse (the import) or skip (the talks).")
-        var rooms = ScheduleRooms.Unmatched.refuse
+        @Option(
+            help: "Talks in rooms the site does not have: refuse (the import), skip them, or site (the whole site's).")
+        var rooms = UnmatchedRooms.refuse
 
         func run() async throws {
             var map: [String: String] = [:]

@@ -151,7 +151,7 @@ func committeeFeed(count: Int = 3, aperoStart: String = "183000", aperoTitle: St
         let seq = runtime.engine.lastSeq
         await #expect(
             throws: CommandError(
-                "line 13: LOCATION 'Cave' is not a room of the site: use a room id or name from [[rooms]]; nothing was imported"
+                "1 event's LOCATION is not a room of the site: line 13 'Cave'; give the room an alias (aliases = [\"…\"] in [[rooms]]), or import with --unmatched skip or --unmatched site; nothing was imported"
             )
         ) {
             try await importICS(

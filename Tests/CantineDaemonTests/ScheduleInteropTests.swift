@@ -469,3 +469,77 @@ func tool(_ name: String, _ arguments: [String]) throws -> (Int32, String) {
         #expect(runtime.engine.lastSeq == seq)
     }
 }
+
+@Suite struct CalendarRoomTests {
+    /// A shared Google calendar: a room by its alias, by an address, a video call, a café.
+    let shared = """
+        BEGIN:VCALENDAR\r
+        VERSION:2.0\r
+        PRODID:-//Google Inc//Google Calendar 70.9054//EN\r
+        BEGIN:VEVENT\r
+        UID:a@google.com\r
+        SUMMARY:Comité\r
+        LOCATION:Salle 1\\, 151 rue Montmartre\\, 75002 Paris\\, France\r
+        DTSTART:20261123T090000Z\r
+        DTEND:20261123T100000Z\r
+        END:VEVENT\r
+        BEGIN:VEVENT\r
+        UID:b@google.com\r
+        SUMMARY:Point hebdo\r
+        LOCATION:room 1\r
+        DTSTART:20261124T090000Z\r
+        DTEND:20261124T100000Z\r
+        END:VEVENT\r
+        BEGIN:VEVENT\r
+        UID:c@google.com\r
+        SUMMARY:Visio partenaires\r
+        LOCATION:https://meet.google.com/abc-defg-hij\r
+        DTSTART:20261125T090000Z\r
+        DTEND:20261125T100000Z\r
+        END:VEVENT\r
+        BEGIN:VEVENT\r
+        UID:d@google.com\r
+        SUMMARY:Déjeuner\r
+        LOCATION:Café de la Poste\r
+        DTSTART:20261125T110000Z\r
+        DTEND:20261125T120000Z\r
+        END:VEVENT\r
+        END:VCALENDAR\r
+
+        """
+
+    func site() throws -> (TestSite, Site) {
+        let test = try TestSite {
+            $0.replacingOccurrences(
+                of: "name = \"Salle de réunion\"",
+                with: "name = \"Salle de réunion\"\naliases = [\"Salle 1\", \"Room 1\"]")
+        }
+        return (test, try test.open())
+    }
+
+    func run(_ runtime: Site, _ unmatched: UnmatchedRooms, dryRun: Bool = true) async throws -> OperationResult {
+        try await runtime.perform(
+            .importCalendar(
+                text: shared, feed: "google", target: .sessions, member: nil, from: "today", days: 30, dryRun: dryRun,
+                unmatched: unmatched), source: "t")
+    }
+
+    @Test func locationsMatchByAliasAndAddressAndTheRestIsNamedOrSkipped() async throws {
+        let (_, runtime) = try site()
+        let refused = await #expect(throws: CommandError.self) { try await run(runtime, .refuse) }
+        #expect(
+            refused?.message
+                == "2 events' LOCATIONs are not a room of the site: line 18 'https://meet.google.com/abc-defg-hij', line 25 'Café de la Poste'; give the room an alias (aliases = [\"…\"] in [[rooms]]), or import with --unmatched skip or --unmatched site; nothing was imported"
+        )
+        let skipped = try await run(runtime, .skip, dryRun: false)
+        #expect(skipped.message.hasPrefix("imported — feed 'google': 2 added"))
+        #expect(
+            skipped.message.hasSuffix(
+                "left out (--unmatched skip): line 18 'https://meet.google.com/abc-defg-hij', line 25 'Café de la Poste'"
+            ))
+        let rooms = runtime.engine.read { $0.sessions.values.sorted { $0.start < $1.start }.map(\.room) }
+        #expect(rooms == ["salle-1", "salle-1"])
+        let whole = try await run(runtime, .site)
+        #expect(whole.message.hasPrefix("dry run, nothing changed — feed 'google': 2 to add, 0 to update"))
+    }
+}

@@ -17,8 +17,10 @@ extension Config {
         public var y: Number?
         public var width: Number?
         public var height: Number?
+        /// Other names calendars and schedules give the room (`["Salle 1", "Room 1"]`).
+        public var aliases: [String]?
         enum CodingKeys: String, CodingKey {
-            case id, name, capacity, slotMin = "slot_min", node, x, y, width, height
+            case id, name, capacity, slotMin = "slot_min", node, x, y, width, height, aliases
         }
     }
 }
@@ -32,7 +34,7 @@ extension Config.RoomSection {
             sensor: node.map { .node(NodeID($0)) },
             position: x.flatMap { x in
                 y.map { PlanPosition(x: x.value, y: $0.value, width: width?.value ?? 3, height: height?.value ?? 2) }
-            })
+            }, aliases: aliases ?? [])
     }
 
     func validate(_ check: Checks, index: Int) throws(ConfigError) {
@@ -41,6 +43,10 @@ extension Config.RoomSection {
         try Defaults.roomCapacity.check(capacity, at: "\(k).capacity", file: check.file)
         try Defaults.slotMinutes.check(slotMin, at: "\(k).slot_min", file: check.file)
         if let node { try check.slug("\(k).node", node) }
+        for (i, alias) in (aliases ?? []).enumerated()
+        where alias.trimmingCharacters(in: .whitespaces).isEmpty || alias.contains(",") {
+            throw check.fail("\(k).aliases[\(i)]", "an alias is a room's other name, not empty and without a comma")
+        }
         try check.position(k, x: x?.value, y: y?.value, width: width?.value, height: height?.value)
     }
 }
