@@ -150,8 +150,14 @@ func publicRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> {
             let made = context.engine.read { Board.make($0, now: now, settings: context.boardSettings) }
             board = String(decoding: (try? JSONEncoder.sorted.encode(made)) ?? Data(), as: UTF8.self)
         }
+        var attributes = "data-board=\"\(attributeEscaped(board))\""
+        // The program's link for phones, as a QR code the page draws in a free corner.
+        if let url = context.program?.pageURL, let qr = QRCode(url) {
+            attributes +=
+                " data-qr-path=\"\(qr.svgPath)\" data-qr-size=\"\(qr.size)\" data-qr-url=\"\(attributeEscaped(url))\""
+        }
         let page = Asset.displayPage.text.replacingOccurrences(
-            of: "<body data-boards=\"0\">", with: "<body data-boards=\"0\" data-board=\"\(attributeEscaped(board))\">")
+            of: "<body data-boards=\"0\">", with: "<body data-boards=\"0\" \(attributes)>")
         return html(page, framing: true)
     }
     router.get("/display/style.css") { _, _ -> Response in

@@ -7,6 +7,8 @@
 // .build/screenshots/display/ (the committed ones are docs/screenshots/display/).
 
 import CantineCore
+import CantineImport
+import CantineSite
 import CantineWeb
 import Foundation
 import Hummingbird
@@ -67,6 +69,12 @@ import Testing
             const clamped = e.classList.contains('who') || e.tagName === 'H1';
             if (!clamped && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).display !== 'inline') out.push('cut: ' + (e.id || e.className) + ' ' + e.textContent.slice(0, 30));
           }
+          const qr = document.getElementById('qr');
+          if (getComputedStyle(qr).display !== 'none') {
+            const top = qr.getBoundingClientRect().top;
+            for (const sec of document.querySelectorAll('#side section'))
+              if (sec.getBoundingClientRect().bottom > top + 0.5) out.push('QR over the tables');
+          }
           for (const s of document.querySelectorAll('.table .status')) {
             const name = s.previousElementSibling;
             if (s.getClientRects().length !== 1 || s.getBoundingClientRect().top > name.getBoundingClientRect().bottom - 2) out.push('wrapped: ' + s.textContent);
@@ -78,7 +86,13 @@ import Testing
     @Test(.enabled(if: BrowserTests.chromium != nil || ProcessInfo.processInfo.environment["CI"] != nil))
     func theScreenFitsEverySizeAndEveryDay() async throws {
         let executable = try #require(BrowserTests.chromium, "chromium is missing: run scripts/setup-deps")
-        let f = try await WebFixture()
+        var f = try await WebFixture()
+        // With the program's QR code, drawn wherever a board leaves it room.
+        f.context.program = ProgramPublisher(
+            site: FrabSchedule.Site(
+                id: "paris", name: "La Cantine", timeZone: "Europe/Paris", rooms: [], language: "fr",
+                baseURL: "https://cantine.example.org"),
+            engine: f.runtime.engine)
         let shots = FileManager.default.currentDirectoryPath + "/.build/screenshots/display"
         try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
         try await Application(router: buildRouter(f.context)).test(.live) { client in

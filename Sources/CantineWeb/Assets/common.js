@@ -34,6 +34,7 @@ const STRINGS = {
     sensorsSilent: 'capteurs muets : libres ?', someUnknown: (n) => n + ' sans nouvelles du capteur',
     closedUntil: (day, time) => 'Fermé · ouvre ' + (day ? day + ' ' : '') + 'à ' + time, tomorrow: 'demain',
     programOf: (day) => 'Programme du ' + day, nothingPlanned: "Pas de session prévue d'ici là.",
+    programOnPhone: 'Le programme sur votre téléphone',
     // The dashboard.
     signOut: 'Se déconnecter', live: 'en direct', reconnecting: 'reconnexion…', people: (n, cap, badged) =>
       n + ' / ' + cap + ' présents (' + badged + ' badgés)',
@@ -95,6 +96,7 @@ const STRINGS = {
     sensorsSilent: 'sensors silent: free?', someUnknown: (n) => n + ' not heard from',
     closedUntil: (day, time) => 'Closed · opens ' + (day ? day + ' ' : '') + 'at ' + time, tomorrow: 'tomorrow',
     programOf: (day) => 'The program of ' + day, nothingPlanned: 'No session planned until then.',
+    programOnPhone: 'The program on your phone',
     signOut: 'Sign out', live: 'live', reconnecting: 'reconnecting…', people: (n, cap, badged) =>
       n + ' / ' + cap + ' present (' + badged + ' badged in)',
     floor: 'Floor', doors: 'Doors', findings: 'Findings', whoIsIn: 'Who is in', network: 'Network',

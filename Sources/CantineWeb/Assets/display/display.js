@@ -19,8 +19,10 @@ function render(b) {
   $("clock").textContent = b.time;
   drawClosed(b);
   drawSide(b);
+  drawQR();
   document.body.dataset.boards = String(Number(document.body.dataset.boards) + 1);
   fit();
+  placeQR();
 }
 
 /** Closed: when it opens next, and whose program the grid shows when not today's. */
@@ -236,11 +238,48 @@ function welcome(name) {
   clearTimeout(hide); hide = setTimeout(() => { w.style.display = "none"; }, 8000);
 }
 
+/** The program's QR code (from the page's data-qr-*: the daemon encodes it) in the free
+ *  corner under the side's tables: shown on landscape screens when at least 16 % of the
+ *  short side is left for it, so a phone reads it from arm's length. */
+function placeQR() {
+  const q = $("qr"), svg = $("qr-code"), data = document.body.dataset;
+  if (!data.qrPath) return;
+  const unit = Math.min(innerWidth, innerHeight);
+  const side = $("side").getBoundingClientRect();
+  const sections = [...document.querySelectorAll("#side section")];
+  const used = Math.max(...sections.map(s => s.getBoundingClientRect().bottom));
+  q.style.display = "block";
+  // The caption wraps to the code's width: measured at the width it will have.
+  let size = Math.min(side.width, unit * 0.3);
+  for (let i = 0; i < 3; i++) {
+    q.style.width = size + "px";
+    const caption = $("qr-text").getBoundingClientRect().height;
+    size = Math.min(side.bottom - used - unit * 0.02 - caption, side.width, unit * 0.3);
+  }
+  q.style.width = svg.style.width = svg.style.height = Math.max(0, size) + "px";
+  const show = innerWidth > innerHeight && size >= unit * 0.16 && q.getBoundingClientRect().top >= used - 0.5;
+  q.style.display = show ? "block" : "none";
+  document.body.dataset.qr = show ? String(Math.round(size)) : "";
+}
+
+/** The QR code's drawing and caption (in the board's language). */
+function drawQR() {
+  const data = document.body.dataset, svg = $("qr-code");
+  if (!data.qrPath) return;
+  const n = Number(data.qrSize) + 8;
+  svg.setAttribute("viewBox", "0 0 " + n + " " + n);
+  svg.setAttribute("aria-label", data.qrUrl);
+  const rect = svg.querySelector("rect");
+  rect.setAttribute("width", n); rect.setAttribute("height", n);
+  svg.querySelector("path").setAttribute("d", data.qrPath);
+  $("qr-text").textContent = t.programOnPhone + " · " + data.qrUrl.replace(/^https?:\/\//, "");
+}
+
 // The board the page came with: the screen is right before the stream connects.
 if (document.body.dataset.board) { render(JSON.parse(document.body.dataset.board)); delete document.body.dataset.board; }
 // Sizes are measured with the chalk font: once it is loaded, and whenever the screen changes.
-document.fonts.ready.then(fit);
-addEventListener("resize", fit);
+document.fonts.ready.then(() => { fit(); placeQR(); });
+addEventListener("resize", () => { fit(); placeQR(); });
 const source = new EventSource("/display/stream");
 source.addEventListener("board", e => { $("offline").style.display = "none"; document.body.dataset.seq = e.lastEventId; render(JSON.parse(e.data)); });
 source.addEventListener("welcome", e => welcome(JSON.parse(e.data).name));
