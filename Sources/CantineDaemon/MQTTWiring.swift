@@ -31,7 +31,7 @@ extension MQTTService {
             settings: MQTTSettings(settings), engine: runtime.engine, bus: runtime.bus, store: store,
             options: PublishOptions(
                 discovery: mqtt.discovery, namesInEvents: mqtt.namesInEvents, outboxMaxAge: mqtt.outboxMaxAge,
-                version: cantineVersion),
+                version: cantineVersion, locale: settings.site.locale),
             limits: SensorIngest.Limits(
                 perSecond: settings.sensorLimits.perSecond, burst: Double(settings.sensorLimits.burst)),
             discoveryPrefix: mqtt.discoveryPrefix, queueCapacity: mqtt.queueSize, logger: logger,

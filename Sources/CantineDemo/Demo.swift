@@ -503,7 +503,10 @@ public enum Demo {
                         runtime: runtime,
                         hardware: DemoHardware(runtime: runtime, inputs: hardware.inputs, opensDoors: speed <= 100),
                         firstDay: today, speed: speed)
-                ] + extraServices(runtime)
+                ]
+                    + (settings.mqtt.enabled
+                        ? [DemoNodes(layout: settings.layout, settings: MQTTSettings(settings), logger: logger)] : [])
+                    + extraServices(runtime)
             },
             ready: { _ in
                 guard announce else { return }

@@ -62,7 +62,29 @@ public enum Discovery {
             + "{{ 'None' if z.free == 0 and z.unknown > 0 else z.free }}"
     }
 
-    public static func messages(for layout: SiteLayout, topics: Topics, version: String) -> [DiscoveryMessage] {
+    /// Names of the site's own entities in its language (desks, rooms and doors are named
+    /// in the config).
+    struct Names {
+        var peoplePresent: String
+        var freeDesks: (String) -> String
+        var lock: (String) -> String
+        init(_ locale: String) {
+            if locale == "fr" {
+                peoplePresent = "Personnes présentes"
+                freeDesks = { "Bureaux libres \($0)" }
+                lock = { "Verrou \($0)" }
+            } else {
+                peoplePresent = "People present"
+                freeDesks = { "Free desks \($0)" }
+                lock = { "\($0) lock" }
+            }
+        }
+    }
+
+    public static func messages(for layout: SiteLayout, topics: Topics, version: String, locale: String = "en")
+        -> [DiscoveryMessage]
+    {
+        let names = Names(locale)
         let site = layout.site.rawValue
         let device = DiscoveryEntity.Device(identifiers: ["cantine_\(site)"], name: layout.name, swVersion: version)
         let daemon = [DiscoveryEntity.Availability(topic: topics.status)]
@@ -94,14 +116,14 @@ public enum Discovery {
         add(
             "sensor", "people_present",
             DiscoveryEntity(
-                name: "People present", uniqueID: "cantine_\(site)_people_present", stateTopic: topics.occupancy,
+                name: names.peoplePresent, uniqueID: "cantine_\(site)_people_present", stateTopic: topics.occupancy,
                 valueTemplate: "{{ value_json.people_present }}", stateClass: "measurement", unit: "people",
                 icon: "mdi:account-group", availability: daemon, device: device))
         for zone in layout.zones {
             add(
                 "sensor", "free_desks_\(zone.id)",
                 DiscoveryEntity(
-                    name: "Free desks \(zone.name)", uniqueID: "cantine_\(site)_free_desks_\(zone.id)",
+                    name: names.freeDesks(zone.name), uniqueID: "cantine_\(site)_free_desks_\(zone.id)",
                     stateTopic: topics.occupancy,
                     // No desk known free while some are unknown (sensors silent): Home Assistant's
                     // unknown ("None"), never 0.
@@ -118,7 +140,7 @@ public enum Discovery {
             add(
                 "binary_sensor", "lock_\(door.id)",
                 DiscoveryEntity(
-                    name: "\(door.name) lock", uniqueID: "cantine_\(site)_lock_\(door.id)",
+                    name: names.lock(door.name), uniqueID: "cantine_\(site)_lock_\(door.id)",
                     stateTopic: topics.doorState(door.id),
                     valueTemplate: "{{ 'OFF' if value == 'locked' else 'ON' }}", payloadOn: "ON", payloadOff: "OFF",
                     deviceClass: "lock", availability: daemon, device: device))

@@ -19,11 +19,14 @@ public struct PublishOptions: Sendable {
     /// Outbox messages older than this are dropped.
     public var outboxMaxAge: Span
     public var version: String
+    /// The language of the entities' names (`fr` or `en`).
+    public var locale: String
 
     public init(
         discovery: Bool = true, namesInEvents: Bool = false, outboxMaxAge: Span = .seconds(24 * 3600),
-        version: String = "0"
+        version: String = "0", locale: String = "en"
     ) {
+        self.locale = locale
         self.discovery = discovery
         self.namesInEvents = namesInEvents
         self.outboxMaxAge = outboxMaxAge
@@ -327,7 +330,8 @@ public final class MQTTPublisher: Sendable {
     /// (a desk removed from the config) are removed with an empty retained config.
     func publishDiscovery(at now: Instant) {
         guard options.discovery, let layout = engine.read({ $0.layout }) else { return }
-        let configs = Discovery.messages(for: layout, topics: topics, version: options.version)
+        let configs = Discovery.messages(
+            for: layout, topics: topics, version: options.version, locale: options.locale)
         let current = Set(configs.map(\.topic))
         let key = "mqtt_discovery_topics"
         let before =

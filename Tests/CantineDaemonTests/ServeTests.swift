@@ -12,7 +12,7 @@ import Testing
     import FoundationNetworking
 #endif
 
-/// `cantine demo` as a subprocess (no MQTT, its day at `speed`×) on `port`, in a scratch
+/// `cantine demo` as a subprocess (no MQTT unless given a broker, its day at `speed`×) on `port`, in a scratch
 /// directory removed at the end; killed if still running. The initializer returns once the
 /// demo serves (it prints its URLs then); a port taken between choosing it and the demo's
 /// bind (by any connection's ephemeral port) means another port, up to five times.
@@ -26,12 +26,15 @@ final class DemoProcess {
     var log: String { dir + ".log" }
     var config: String { dir + "/cantine.toml" }
 
-    init(speed: Int = 600) throws {
+    /// `mqttPort`: the broker the demo uses (none: no MQTT).
+    init(speed: Int = 600, mqttPort: Int? = nil) throws {
         for attempt in 1...5 {
             port = Broker.freePort()
             process = Process()
             process.executableURL = URL(fileURLWithPath: try cantineBinary())
-            process.arguments = ["demo", "--no-mqtt", "--port", "\(port)", "--data", dir, "--speed", "\(speed)"]
+            process.arguments =
+                ["demo", "--port", "\(port)", "--data", dir, "--speed", "\(speed)"]
+                + (mqttPort.map { ["--mqtt-port", "\($0)"] } ?? ["--no-mqtt"])
             let out = Pipe()
             process.standardOutput = out
             _ = FileManager.default.createFile(atPath: log, contents: nil)
