@@ -14,12 +14,14 @@ public enum SampleConfig {
     ///   - desksPerZone: desks in each of the two zones.
     public static func text(
         databasePath: String, simulated: Bool = false, httpPort: Int = 8080, mqttPort: Int = 1883,
-        desksPerZone: Int = 12
+        desksPerZone: Int = 12, siteID: String? = nil, siteName: String? = nil
     ) -> String {
-        let given = [
+        var given = [
             Defaults.databasePath.key: databasePath.toml, Defaults.httpPort.key: httpPort.toml,
             Defaults.mqttPort.key: mqttPort.toml, Defaults.gpioMode.key: (simulated ? "simulated" : "real").toml,
         ]
+        if let siteID { given[Defaults.siteID.key] = siteID.toml }
+        if let siteName { given[Defaults.siteName.key] = siteName.toml }
         var out = """
             # Cantine configuration (TOML). Every key is documented in README.md § Configuration;
             # a key left out takes the value shown here. Strings may take secrets from the

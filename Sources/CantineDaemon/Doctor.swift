@@ -50,8 +50,9 @@ public enum Doctor {
                 checks.append(
                     Check(
                         name: "database", ok: false,
-                        detail:
-                            "database belongs to site '\(site)', config says '\(config.site.id)': fix site.id or database.path"
+                        detail: (try? store.hasActivity()) == false
+                            ? "database belongs to site '\(site)', config says '\(config.site.id)'; it holds no activity yet: `cantine init` makes it '\(config.site.id)''s (the old file kept as .bak)"
+                            : "database belongs to site '\(site)' with its history, config says '\(config.site.id)': set site.id back to '\(site)', or give the new site its own database.path"
                     ))
             }
             let running = ProcessLock.isHeld(databasePath: path)

@@ -55,6 +55,17 @@ extension Store {
         try pool.read { db in try Int64.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0 }
     }
 
+    /// Whether anything but the config's layout was ever journaled (entries, a base from
+    /// compaction, snapshots): a database without activity can be made another site's.
+    public func hasActivity() throws -> Bool {
+        try pool.read { db in
+            let entries =
+                try Int64.fetchOne(db, sql: "SELECT count(*) FROM journal WHERE kind != 'layout.applied'") ?? 0
+            let base = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM journal_base") ?? 0
+            return entries + base > 0
+        }
+    }
+
     /// Calls `body` with each entry after `afterSeq` (up to `throughSeq`), in order.
     public func forEachEntry(
         after afterSeq: Int64 = 0, through throughSeq: Int64 = .max, _ body: (JournalEntry) throws -> Void

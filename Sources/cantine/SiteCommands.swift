@@ -56,10 +56,16 @@ struct Demo: AsyncParsableCommand, HasGlobalOptions {
 
 struct Init: AsyncParsableCommand, HasGlobalOptions {
     static let configuration = CommandConfiguration(
-        abstract: "Write a commented sample config and create the database.")
+        abstract: "Write a commented sample config and create the database.",
+        discussion: """
+            With a config already there, creates its database (for the site the config names); a \
+            database of another site that holds no activity yet is kept aside and made anew.
+            """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "Database file (default: beside the config, or /var/lib/cantine/cantine.db for /etc configs).")
     var database: String?
+    @Option(help: "The site's id in a new config (a-z 0-9 - _; default paris).") var site: String?
+    @Option(help: "The site's name in a new config.") var name: String?
     @Flag(help: "Use simulated GPIO (no hardware).") var simulated = false
     @Flag(help: "Overwrite an existing config file.") var force = false
 
@@ -67,31 +73,83 @@ struct Init: AsyncParsableCommand, HasGlobalOptions {
         let path = global.configPath
         let fm = FileManager.default
         let configURL = URL(fileURLWithPath: path).standardizedFileURL
-        let defaultDB =
-            configURL.path.hasPrefix("/etc/")
-            ? "/var/lib/cantine/cantine.db"
-            : configURL.deletingLastPathComponent().appendingPathComponent("cantine.db").path
-        let dbPath = URL(fileURLWithPath: database ?? defaultDB).standardizedFileURL.path
-        if fm.fileExists(atPath: path) && !force {
-            throw CLIFailure(message: "\(path) already exists: keep it, or pass --force to overwrite it")
+        if let site, !Slug.isValid(site) || site == "network" {
+            throw CLIFailure(message: "--site '\(site)': use 1–64 of a-z 0-9 - _ (and not 'network')")
         }
-        let configDir = configURL.deletingLastPathComponent().path
-        let dbDir = URL(fileURLWithPath: dbPath).deletingLastPathComponent().path
-        do {
-            try fm.createDirectory(atPath: configDir, withIntermediateDirectories: true)
-            try fm.createDirectory(atPath: dbDir, withIntermediateDirectories: true)
-            try SampleConfig.text(databasePath: dbPath, simulated: simulated).write(
-                toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw CLIFailure(message: "cannot write \(path) or create \(dbDir): \(error.localizedDescription)")
+        var wrote = false
+        if !fm.fileExists(atPath: path) || force {
+            let defaultDB =
+                configURL.path.hasPrefix("/etc/")
+                ? "/var/lib/cantine/cantine.db"
+                : configURL.deletingLastPathComponent().appendingPathComponent("cantine.db").path
+            let dbPath = URL(fileURLWithPath: database ?? defaultDB).standardizedFileURL.path
+            let configDir = configURL.deletingLastPathComponent().path
+            do {
+                try fm.createDirectory(atPath: configDir, withIntermediateDirectories: true)
+                try SampleConfig.text(databasePath: dbPath, simulated: simulated, siteID: site, siteName: name).write(
+                    toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                throw CLIFailure(message: "cannot write \(path): \(error.localizedDescription)")
+            }
+            wrote = true
+        } else if site != nil || name != nil || database != nil {
+            throw CLIFailure(
+                message:
+                    "\(path) already exists: set site.id, site.name or database.path in it (then `cantine init` creates the database), or pass --force to write a new one"
+            )
         }
         let config = try Config.load(path: path)
+        let dbPath = config.settings.database.path
+        let dbDir = URL(fileURLWithPath: dbPath).deletingLastPathComponent().path
+        do {
+            try fm.createDirectory(atPath: dbDir, withIntermediateDirectories: true)
+        } catch {
+            throw CLIFailure(message: "cannot create \(dbDir): \(error.localizedDescription)")
+        }
+        let aside = try setAsideIfEmptyOfAnotherSite(dbPath, site: config.siteID.rawValue)
+        let existed = fm.fileExists(atPath: dbPath)
         let runtime = try Site.open(
             config: config, role: .tool, mode: .create, version: cantineVersion, logger: global.logger)
         runtime.close()
-        print(
-            "wrote \(path)\ncreated \(dbPath) (schema \(Store.schemaVersion))\nnext: edit the doors and desks, then `cantine doctor --config \(path)`"
-        )
+        var lines = [wrote ? "wrote \(path)" : "kept \(path) (site \(config.siteID))"]
+        if let aside { lines.append(aside) }
+        lines.append(
+            existed
+                ? "\(dbPath) is ready (schema \(Store.schemaVersion))"
+                : "created \(dbPath) (schema \(Store.schemaVersion))")
+        lines.append("next: edit the doors and desks, then `cantine doctor --config \(path)`")
+        print(lines.joined(separator: "\n"))
+    }
+
+    /// A database of another site with nothing but layouts in its journal is renamed
+    /// `<file>.<old site>.bak` (nothing is lost); one with activity is refused.
+    func setAsideIfEmptyOfAnotherSite(_ dbPath: String, site: String) throws -> String? {
+        guard FileManager.default.fileExists(atPath: dbPath) else { return nil }
+        let (owner, active): (String?, Bool)
+        do {
+            let store = try Store(path: dbPath, mode: .existing)
+            owner = try store.meta("site")
+            active = try store.hasActivity()
+        } catch {
+            throw CLIFailure(message: "cannot read \(dbPath): \(error)")
+        }
+        guard let owner, owner != site else { return nil }
+        guard !active else {
+            throw CLIFailure(
+                message:
+                    "\(dbPath) holds site '\(owner)' with its history, the config says site.id = \"\(site)\": set site.id back to \"\(owner)\", or give the new site its own database.path"
+            )
+        }
+        let backup = dbPath + ".\(owner).bak"
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: dbPath + suffix) {
+            try? FileManager.default.removeItem(atPath: backup + suffix)
+            do {
+                try FileManager.default.moveItem(atPath: dbPath + suffix, toPath: backup + suffix)
+            } catch {
+                throw CLIFailure(message: "cannot move \(dbPath + suffix) aside: \(error.localizedDescription)")
+            }
+        }
+        return "\(dbPath) held site '\(owner)' and no activity: kept as \(backup), made anew for '\(site)'"
     }
 }
 
