@@ -110,6 +110,18 @@ public struct Booking: Codable, Equatable, Sendable {
     }
 }
 
+/// A room of the program only — a conference's hall that is not one of the site's rooms
+/// (`cantine import schedule --rooms create`): sessions are scheduled in it; nothing is
+/// booked or sensed there.
+public struct ProgramRoom: Codable, Equatable, Sendable {
+    public var id: RoomID
+    public var name: String
+    public init(id: RoomID, name: String) {
+        self.id = id
+        self.name = name
+    }
+}
+
 /// What a program entry is.
 public enum SessionKind: String, Codable, Sendable, CaseIterable {
     case talk, workshop, barcamp, meetup, `break`

@@ -54,6 +54,8 @@ public enum Command: Codable, Equatable, Sendable {
     case cancelBooking(BookingID)
     case scheduleSession(ProgramSession)
     case removeSession(SessionID)
+    /// Adds a room of the program only.
+    case addProgramRoom(ProgramRoom)
     /// Staff resolve a reconciliation finding.
     case resolveFinding(FindingResolution)
     /// Commands carried out together or not at all (an import). Each is validated against the
@@ -196,7 +198,7 @@ public enum CommandRules {
                 throw CommandError("a session title needs 1 to \(ProgramSession.maxTitle) characters")
             }
             if let room = session.room {
-                guard state.layout?.room(room) != nil else {
+                guard state.programRoomName(room) != nil else {
                     throw CommandError(.notFound, "no room '\(room)' in the layout: see the [[rooms]] of the config")
                 }
                 if let clash = state.sessions.values.first(where: {
@@ -211,6 +213,18 @@ public enum CommandRules {
         case .removeSession(let id):
             guard state.sessions[id] != nil else { throw CommandError(.notFound, "no session '\(id)'") }
             return [.sessionRemoved(SessionRef(session: id))]
+
+        case .addProgramRoom(let room):
+            guard room.id.isSlug else {
+                throw CommandError("room id '\(room.id)' is not valid: use 1–64 of a-z 0-9 - _")
+            }
+            let name = room.name.trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, name.count <= 200 else { throw CommandError("a room name needs 1 to 200 characters") }
+            guard state.layout?.room(room.id) == nil else {
+                throw CommandError(.conflict, "'\(room.id)' is a room of the site already")
+            }
+            if state.programRooms?[room.id] == room { return [] }
+            return [.programRoomAdded(ProgramRoom(id: room.id, name: name))]
 
         case .resolveFinding(let r):
             return try resolve(r, in: state, calendar: calendar, now: now)

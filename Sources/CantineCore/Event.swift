@@ -55,6 +55,8 @@ public enum Event: Equatable, Sendable {
     case bookingCancelled(BookingRef)
     case sessionScheduled(ProgramSession)
     case sessionRemoved(SessionRef)
+    /// A room of the program only was added (an import's `--rooms create`).
+    case programRoomAdded(ProgramRoom)
     /// A timer the reducer scheduled has come due.
     case timerFired(TimerID)
     /// Reconciliation found a booking honoured (journaled after the input that showed it).
@@ -105,6 +107,7 @@ public enum Event: Equatable, Sendable {
         case .bookingCancelled(let p): (.bookingCancelled, p)
         case .sessionScheduled(let p): (.sessionScheduled, p)
         case .sessionRemoved(let p): (.sessionRemoved, p)
+        case .programRoomAdded(let p): (.programRoomAdded, p)
         case .timerFired(let p): (.timerFired, p)
         case .bookingCheckedIn(let p): (.bookingCheckedIn, p)
         case .findingRaised(let p): (.findingRaised, p)
@@ -157,6 +160,7 @@ public enum Event: Equatable, Sendable {
         case .bookingCancelled: return .bookingCancelled(try d(BookingRef.self))
         case .sessionScheduled: return .sessionScheduled(try d(ProgramSession.self))
         case .sessionRemoved: return .sessionRemoved(try d(SessionRef.self))
+        case .programRoomAdded: return .programRoomAdded(try d(ProgramRoom.self))
         case .timerFired: return .timerFired(try d(TimerID.self))
         case .bookingCheckedIn: return .bookingCheckedIn(try d(BookingCheckIn.self))
         case .findingRaised: return .findingRaised(try d(Finding.self))
@@ -200,6 +204,7 @@ public enum EventKind: String, CaseIterable, Sendable {
     case bookingCancelled = "booking.cancelled"
     case sessionScheduled = "session.scheduled"
     case sessionRemoved = "session.removed"
+    case programRoomAdded = "program.room-added"
     case timerFired = "timer.fired"
     case bookingCheckedIn = "booking.checked-in"
     case findingRaised = "finding.raised"

@@ -193,6 +193,21 @@ public struct Room: Codable, Equatable, Sendable {
         self.aliases = aliases
     }
 
+    enum CodingKeys: String, CodingKey { case id, name, capacity, slot, sensor, position, aliases }
+
+    /// Written as before aliases existed when it has none: a snapshot taken by an earlier
+    /// version re-encodes to the same bytes, so its digest still checks.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(capacity, forKey: .capacity)
+        try c.encodeIfPresent(slot, forKey: .slot)
+        try c.encodeIfPresent(sensor, forKey: .sensor)
+        try c.encodeIfPresent(position, forKey: .position)
+        if !aliases.isEmpty { try c.encode(aliases, forKey: .aliases) }
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(

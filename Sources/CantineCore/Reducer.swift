@@ -168,6 +168,9 @@ public enum Reducer {
         case .sessionRemoved(let ref):
             s.sessions[ref.session] = nil
             return [.notify(.programChanged)]
+        case .programRoomAdded(let room):
+            s.programRooms = (s.programRooms ?? [:]).merging([room.id: room]) { _, new in new }
+            return [.notify(.programChanged)]
         case .bookingCheckedIn(let c):
             return bookingCheckedIn(&s, c, now: now)
         case .findingRaised(let f):

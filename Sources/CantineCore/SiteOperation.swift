@@ -96,4 +96,6 @@ public enum UnmatchedRooms: String, Codable, Sendable, CaseIterable {
     case skip
     /// Those items are the whole site's (program sessions only).
     case site
+    /// Their rooms are added as rooms of the program only (schedules only).
+    case create
 }

@@ -245,6 +245,9 @@ public struct State: Codable, Equatable, Sendable {
     public var bookings: [BookingID: Booking] = [:]
     /// Program sessions ended less than a week ago, and those to come.
     public var sessions: [SessionID: ProgramSession] = [:]
+    /// Rooms of the program only (nil until an import adds one: a state without them encodes
+    /// as before, so earlier snapshots keep their digest).
+    public var programRooms: [RoomID: ProgramRoom]?
     public var doors: [DoorID: DoorState] = [:]
     public var desks: [DeskID: DeskState] = [:]
     /// Sensed occupancy of the rooms that have a sensor.
@@ -268,7 +271,7 @@ public struct State: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case layout, members, credentials, credentialTokens, bookings, sessions, doors, desks, rooms, nodes, present
-        case findings, counters, network
+        case findings, counters, network, programRooms
     }
 
     /// Snapshots written before a field existed decode with it empty.
@@ -288,6 +291,12 @@ public struct State: Codable, Equatable, Sendable {
         findings = try c.decodeIfPresent([FindingID: Finding].self, forKey: .findings) ?? [:]
         counters = try c.decode(Counters.self, forKey: .counters)
         network = try c.decodeIfPresent(NetworkState.self, forKey: .network)
+        programRooms = try c.decodeIfPresent([RoomID: ProgramRoom].self, forKey: .programRooms)
+    }
+
+    /// A room sessions may be held in: the layout's, or one of the program only.
+    public func programRoomName(_ id: RoomID) -> String? {
+        layout?.room(id)?.name ?? programRooms?[id]?.name
     }
 
     /// Deterministic JSON of the whole state (sorted keys): the input of the state digest.

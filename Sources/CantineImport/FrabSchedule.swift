@@ -617,7 +617,7 @@ extension FrabSchedule {
     static func personID(_ name: String) -> Int { numericID("person/" + name) }
 
     /// `barcamp-2026-101-ouverture`: lower-case ASCII letters, digits and dashes.
-    static func slug(_ text: String) -> String {
+    public static func slug(_ text: String) -> String {
         let folded = text.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).lowercased()
         var out = ""
         for c in folded.unicodeScalars {

@@ -27,6 +27,11 @@ extension Site {
         } else {
             emails = [:]
         }
+        if unmatched == .create {
+            throw CommandError(
+                "--unmatched create is for schedules (a calendar's LOCATIONs are addresses and links): use refuse, skip or site; nothing was imported"
+            )
+        }
         if target == .bookings && unmatched == .site {
             throw CommandError(
                 "--unmatched site is for the program: a booking needs a room or a desk; nothing was imported")
@@ -89,7 +94,7 @@ extension Site {
     /// Reads a frab/pretalx schedule.json into program candidates, with a line saying which
     /// talks were left out (`--rooms skip`).
     func candidates(scheduleJSON text: String, feed: String, rooms matching: ScheduleRooms) throws(CommandError) -> (
-        [ImportCandidate], [String]
+        [ImportCandidate], [String], [ProgramRoom]
     ) {
         let talks: [ScheduleTalk]
         do {
@@ -97,9 +102,14 @@ extension Site {
         } catch {
             throw CommandError("\(error.message); nothing was imported")
         }
-        let layout = engine.read { $0.layout }
+        let (layout, programRooms) = engine.read { ($0.layout, $0.programRooms ?? [:]) }
         let rooms = layout?.rooms ?? []
-        func room(_ name: String) -> Room? { layout?.room(named: name) }
+        func room(_ name: String) -> RoomID? {
+            layout?.room(named: name)?.id
+                ?? programRooms.values.first {
+                    $0.id.rawValue == name || $0.name.caseInsensitiveCompare(name) == .orderedSame
+                }?.id
+        }
         for (from, to) in matching.map.sorted(by: { $0.key < $1.key }) where to != "*" && room(to) == nil {
             throw CommandError(
                 "--room '\(from)=\(to)': '\(to)' is not a room of the site (ids: \(rooms.map(\.id.rawValue).joined(separator: ", "))); nothing was imported"
@@ -108,8 +118,8 @@ extension Site {
         let wholeSite = [layout?.name, layout?.site.rawValue].compactMap { $0 }
         /// `.some(nil)`: the whole site; nil: not a room of the site.
         func place(_ name: String) -> RoomID?? {
-            if let to = matching.map[name] { return to == "*" ? .some(nil) : room(to).map { $0.id } }
-            if let r = room(name) { return .some(r.id) }
+            if let to = matching.map[name] { return to == "*" ? .some(nil) : room(to) }
+            if let r = room(name) { return .some(r) }
             if name.isEmpty || wholeSite.contains(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) {
                 return .some(nil)
             }
@@ -117,6 +127,23 @@ extension Site {
         }
         var missing: [(room: String, talks: Int)] = []
         var result: [ImportCandidate] = []
+        // `--rooms create`: a program room per missing name, its id from the name.
+        var created: [String: ProgramRoom] = [:]
+        func create(_ name: String) -> RoomID {
+            if let r = created[name] { return r.id }
+            let base = String(FrabSchedule.slug(name).prefix(60)).trimmingCharacters(
+                in: CharacterSet(charactersIn: "-"))
+            var id = base.isEmpty ? "room" : base
+            var n = 2
+            while rooms.contains(where: { $0.id.rawValue == id }) || programRooms[RoomID(id)] != nil
+                || created.values.contains(where: { $0.id.rawValue == id })
+            {
+                id = (base.isEmpty ? "room" : base) + "-\(n)"
+                n += 1
+            }
+            created[name] = ProgramRoom(id: RoomID(id), name: name)
+            return RoomID(id)
+        }
         for t in talks {
             let found = place(t.room)
             if found == nil {
@@ -125,9 +152,9 @@ extension Site {
                 } else {
                     missing.append((t.room, 1))
                 }
-                if matching.unmatched != .site { continue }
+                if matching.unmatched == .skip || matching.unmatched == .refuse { continue }
             }
-            let room = found ?? nil
+            let room = found ?? (matching.unmatched == .create ? create(t.room) : nil)
             let type = (t.details.type ?? "").lowercased()
             let kind =
                 SessionKind(rawValue: type)
@@ -148,22 +175,43 @@ extension Site {
             let flag = "--room \"\(missing[0].room)=<room id>\""
             throw CommandError(
                 missing.count == 1
-                    ? "room \(list) of the schedule is not a room of the site (\(here)): map it with \(flag), add it to [[rooms]], or leave its talks out with --rooms skip; nothing was imported"
-                    : "\(missing.count) rooms of the schedule are not rooms of the site (\(here)): \(list); map each with \(flag), add them to [[rooms]], or leave their talks out with --rooms skip; nothing was imported"
+                    ? "room \(list) of the schedule is not a room of the site (\(here)): map it with \(flag), add it to [[rooms]] or as a room of the program only with --rooms create, or leave its talks out with --rooms skip; nothing was imported"
+                    : "\(missing.count) rooms of the schedule are not rooms of the site (\(here)): \(list); map each with \(flag), add them to [[rooms]] or as rooms of the program only with --rooms create, or leave their talks out with --rooms skip; nothing was imported"
             )
         }
-        let note = matching.unmatched == .skip ? "left out (--rooms skip)" : "the whole site's (--rooms site)"
-        return (result, missing.isEmpty ? [] : ["\(note): \(list)"])
+        let notes: [String]
+        switch matching.unmatched {
+        case _ where missing.isEmpty, .refuse: notes = []
+        case .skip: notes = ["left out (--rooms skip): \(list)"]
+        case .site: notes = ["the whole site's (--rooms site): \(list)"]
+        case .create:
+            notes = created.values.sorted { $0.name < $1.name }.map {
+                "+ add room '\($0.name)' as \($0.id), of the program only (--rooms create)"
+            }
+        }
+        return (result, notes, created.values.sorted { $0.id < $1.id })
     }
 
     /// Plans an import and, unless `dryRun`, carries it out with its records in one commit.
     func runImport(
         feed: String, candidates: [ImportCandidate], window: (start: Instant, end: Instant)?, dryRun: Bool,
-        source: EventSource, notes: [String] = []
+        source: EventSource, notes: [String] = [], newRooms: [ProgramRoom] = []
     ) throws(CommandError) -> (OperationResult, Int64) {
         let now = engine.now
-        let state = engine.read { $0 }
-        let plan = try ImportPlan.make(feed: feed, candidates: candidates, window: window, state: state, now: now)
+        var state = engine.read { $0 }
+        // New rooms of the program only come first, in the same batch as the sessions in them.
+        let prelude = newRooms.map { Command.addProgramRoom($0) }
+        let before = state
+        for command in prelude {
+            for event in try CommandRules.events(for: command, in: state, now: now) {
+                _ = Reducer.apply(&state, event, now: now)
+            }
+        }
+        var plan = try ImportPlan.make(feed: feed, candidates: candidates, window: window, state: state, now: now)
+        if !prelude.isEmpty, case .batch(let commands, let labels) = plan.command {
+            plan.command = .batch(prelude + commands, labels: newRooms.map { "room '\($0.name)'" } + labels)
+        }
+        state = before
         let details = plan.lines.map { describe($0) } + notes
         if dryRun, let command = plan.command {
             // The dry run runs every check the import runs (the core's rules on the same

@@ -177,7 +177,7 @@ extension Site {
             let session = ProgramSession(
                 id: SessionID(id ?? OpaqueID.make("s")), title: title.trimmingCharacters(in: .whitespaces),
                 room: room.map { RoomID($0) }, start: try localTime(startText, on: day),
-                end: try localTime(endText, on: day),
+                end: try endTime(endText, on: day, after: try localTime(startText, on: day)),
                 kind: kind, track: track, speakers: speakers)
             guard engine.read({ $0.sessions[session.id] }) == nil else {
                 throw CommandError(.conflict, "session '\(session.id)' exists: change it with `cantine sessions edit`")
@@ -243,8 +243,9 @@ extension Site {
             let length = session.end - session.start
             func clock(_ t: Instant) -> String { String(calendar.text(t).suffix(5)) }
             session.start = try localTime(startText ?? clock(session.start), on: day)
+            let start = session.start
             session.end =
-                try endText.map { t throws(CommandError) in try localTime(t, on: day) } ?? session.start + length
+                try endText.map { t throws(CommandError) in try endTime(t, on: day, after: start) } ?? start + length
             if let title { session.title = title.trimmingCharacters(in: .whitespaces) }
             if let room { session.room = room.isEmpty || room == "none" ? nil : RoomID(room) }
             let seq = try run(.scheduleSession(session))
@@ -269,9 +270,10 @@ extension Site {
                 feed: feed, candidates: candidates, window: window, dryRun: dryRun, source: source, notes: skipped)
 
         case .importSchedule(let text, let feed, let dryRun, let rooms):
-            let (candidates, skipped) = try candidates(scheduleJSON: text, feed: feed, rooms: rooms)
+            let (candidates, notes, newRooms) = try candidates(scheduleJSON: text, feed: feed, rooms: rooms)
             return try runImport(
-                feed: feed, candidates: candidates, window: nil, dryRun: dryRun, source: source, notes: skipped)
+                feed: feed, candidates: candidates, window: nil, dryRun: dryRun, source: source, notes: notes,
+                newRooms: newRooms)
 
         case .resolveFinding(let id, let action, let member, let by):
             let resolution = FindingResolution(
@@ -349,6 +351,19 @@ extension Site {
     }
 
     /// `HH:MM` local time on `day`.
+    /// A session's end: on its day, or the next when the time is not after the start (a
+    /// session past midnight, as imports have them), up to 12 hours long.
+    func endTime(_ text: String, on day: LocalDate, after start: Instant) throws(CommandError) -> Instant {
+        let end = try localTime(text, on: day)
+        guard end <= start else { return end }
+        let next = try localTime(text, on: calendar.adding(days: 1, to: day))
+        guard next - start <= .seconds(12 * 3600) else {
+            throw CommandError(
+                "the session would end at \(text) the next day, over 12 hours after it starts: check --start and --end")
+        }
+        return next
+    }
+
     func localTime(_ text: String, on day: LocalDate) throws(CommandError) -> Instant {
         let parts = text.split(separator: ":")
         guard parts.count == 2, parts[1].count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...23).contains(h),

@@ -142,7 +142,12 @@ public struct Board: Codable, Equatable, Sendable {
                 starting: state == "now" && now < s.start + settings.lateStart)
         }
         let roomsUsed = Set(sessions.compactMap(\.room))
-        let columns = (layout?.rooms ?? []).filter { roomsUsed.contains($0.id) }
+        // The site's rooms in layout order, then the program's own (a conference's halls).
+        let columns =
+            (layout?.rooms ?? []).filter { roomsUsed.contains($0.id) }.map {
+                Column(room: $0.id.rawValue, name: $0.name)
+            }
+            + (state.programRooms ?? [:]).values.filter { roomsUsed.contains($0.id) }.sorted { $0.name < $1.name }
             .map { Column(room: $0.id.rawValue, name: $0.name) }
         var rows: [Row] = []
         for s in sessions {

@@ -126,7 +126,15 @@ struct Export: AsyncParsableCommand, HasGlobalOptions {
         let store = try SiteClient(config: config, logger: global.logger).openStore()
         // Sessions that start in the days (one that crosses midnight belongs to its first day).
         let sessions = try store.programSessions(overlapping: from, to).filter { $0.start >= from && $0.start < to }
-        let site = FrabSchedule.Site(config.settings)
+        var site = FrabSchedule.Site(config.settings)
+        // Rooms of the program only (an import's --rooms create) are in the journal's state.
+        if sessions.contains(where: { s in s.room.map { r in !site.rooms.contains { $0.id == r.rawValue } } ?? false })
+        {
+            let state = try CantineSite.Replay.rebuild(store: store, site: config.siteID, useSnapshot: true).state
+            site.rooms += (state.programRooms ?? [:]).values.sorted { $0.name < $1.name }.map {
+                ($0.id.rawValue, $0.name)
+            }
+        }
         let data: Data =
             switch format {
             case .schedule: FrabSchedule.export(sessions, days: dates, site: site)

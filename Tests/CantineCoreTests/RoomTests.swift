@@ -3,6 +3,7 @@
 // a room used without a booking, the room sensor's health, admission of room reports.
 
 import CantineCore
+import Foundation
 import Testing
 
 @Suite struct RoomTests {
@@ -166,5 +167,23 @@ import Testing
             SensorPolicy.admit(RoomReport(room: "salle-1", occupied: true), in: plain.state, now: at) == .notANodeDesk)
         #expect(plain.state.occupancy(at: at).rooms.first?.occupancy == nil)
         #expect(plain.state.rooms.isEmpty)
+    }
+}
+
+@Suite struct RoomEncodingTests {
+    /// A base snapshot's digest is checked against its state re-encoded: a room without
+    /// aliases, and a state without rooms of the program only, encode as before they existed.
+    @Test func fieldsAddedLaterAreLeftOutWhenEmpty() throws {
+        let room = Room(id: "salle-1", name: "Salle de réunion", capacity: 8)
+        let json = String(decoding: try JSONEncoder().encode(room), as: UTF8.self)
+        #expect(!json.contains("aliases"))
+        let named = Room(id: "salle-1", name: "Salle de réunion", capacity: 8, aliases: ["Salle 1"])
+        #expect(try JSONDecoder().decode(Room.self, from: JSONEncoder().encode(named)) == named)
+        #expect(try JSONDecoder().decode(Room.self, from: Data(json.utf8)) == room)
+        let state = String(decoding: State().canonicalJSON(), as: UTF8.self)
+        #expect(!state.contains("programRooms"))
+        let session = ProgramSession(
+            id: "s", title: "t", room: nil, start: Instant(seconds: 0), end: Instant(seconds: 60))
+        #expect(!String(decoding: try JSONEncoder().encode(session), as: UTF8.self).contains("details"))
     }
 }

@@ -227,7 +227,7 @@ func committeeFeed(count: Int = 3, aperoStart: String = "183000", aperoTitle: St
         }
         #expect(
             await refused(json.replacingOccurrences(of: "\"Mezzanine\"", with: "\"Cave\""))
-                == "room 'Cave' (1 talk) of the schedule is not a room of the site (rooms here: salle-1, grande-salle, mezzanine): map it with --room \"Cave=<room id>\", add it to [[rooms]], or leave its talks out with --rooms skip; nothing was imported"
+                == "room 'Cave' (1 talk) of the schedule is not a room of the site (rooms here: salle-1, grande-salle, mezzanine): map it with --room \"Cave=<room id>\", add it to [[rooms]] or as a room of the program only with --rooms create, or leave its talks out with --rooms skip; nothing was imported"
         )
         #expect(
             await refused(json.replacingOccurrences(of: "\"duration\": \"00:45\"", with: "\"duration\": 45"))

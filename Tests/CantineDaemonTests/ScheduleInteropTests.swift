@@ -76,7 +76,7 @@ import Testing
         }
         #expect(
             refused?.message
-                == "3 rooms of the schedule are not rooms of the site (rooms here: salle-1, grande-salle, mezzanine): 'Saal 1' (3 talks), 'Foyer' (1 talk), 'Workshop-Raum' (1 talk); map each with --room \"Saal 1=<room id>\", add them to [[rooms]], or leave their talks out with --rooms skip; nothing was imported"
+                == "3 rooms of the schedule are not rooms of the site (rooms here: salle-1, grande-salle, mezzanine): 'Saal 1' (3 talks), 'Foyer' (1 talk), 'Workshop-Raum' (1 talk); map each with --room \"Saal 1=<room id>\", add them to [[rooms]] or as rooms of the program only with --rooms create, or leave their talks out with --rooms skip; nothing was imported"
         )
         let dry = await #expect(throws: CommandError.self) {
             try await runtime.perform(.importSchedule(text: try frab(), feed: "jdl26", dryRun: true), source: "t")
@@ -302,14 +302,15 @@ import Testing
     }
 }
 
-/// Runs a tool on the PATH: its exit status and what it printed (stdout and stderr).
-func tool(_ name: String, _ arguments: [String]) throws -> (Int32, String) {
+/// Runs a tool on the PATH: its exit status and what it printed (stdout, and stderr unless
+/// `quiet`: zbar's D-Bus complaints are not the decoded text).
+func tool(_ name: String, _ arguments: [String], quiet: Bool = false) throws -> (Int32, String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [name] + arguments
     let out = Pipe()
     process.standardOutput = out
-    process.standardError = out
+    process.standardError = quiet ? FileHandle.nullDevice : out
     try process.run()
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
@@ -541,5 +542,68 @@ func tool(_ name: String, _ arguments: [String]) throws -> (Int32, String) {
         #expect(rooms == ["salle-1", "salle-1"])
         let whole = try await run(runtime, .site)
         #expect(whole.message.hasPrefix("dry run, nothing changed — feed 'google': 2 to add, 0 to update"))
+    }
+}
+
+@Suite struct MidnightSessionTests {
+    @Test func aManualSessionMayCrossMidnightLikeAnImportedOne() async throws {
+        let (_, runtime) = try await ImportTests().site()
+        _ = try await runtime.perform(
+            .addSession(
+                title: "Nuit du code", room: "mezzanine", date: "2026-11-28", start: "23:30", end: "01:00",
+                kind: .workshop, track: nil, speakers: [], id: "s-nuit"), source: "t")
+        let session = try #require(runtime.engine.read { $0.sessions["s-nuit"] })
+        #expect(runtime.calendar.text(session.start) == "2026-11-28 23:30")
+        #expect(runtime.calendar.text(session.end) == "2026-11-29 01:00")
+        let typo = await #expect(throws: CommandError.self) {
+            try await runtime.perform(
+                .addSession(
+                    title: "Matin", room: "mezzanine", date: "2026-11-28", start: "10:00", end: "09:00", kind: .talk,
+                    track: nil, speakers: [], id: nil), source: "t")
+        }
+        #expect(
+            typo?.message
+                == "the session would end at 09:00 the next day, over 12 hours after it starts: check --start and --end"
+        )
+        _ = try await runtime.perform(
+            .editSession(id: "s-nuit", title: nil, room: nil, date: nil, start: "22:00", end: "00:30"), source: "t")
+        #expect(
+            runtime.engine.read { $0.sessions["s-nuit"].map { runtime.calendar.text($0.end) } } == "2026-11-29 00:30")
+    }
+}
+
+@Suite struct ProgramRoomTests {
+    @Test func aConferencesOwnHallBecomesARoomOfTheProgramOnly() async throws {
+        let (test, runtime) = try await ImportTests().site()
+        let text = try ScheduleInteropTests().frab()
+        let rooms = ScheduleRooms(unmatched: .create, map: ["Saal 1": "grande-salle", "Foyer": "*"])
+        let dry = try await runtime.perform(
+            .importSchedule(text: text, feed: "jdl26", dryRun: true, rooms: rooms), source: "t")
+        #expect(dry.message.hasPrefix("dry run, nothing changed — feed 'jdl26': 7 to add"))
+        #expect(
+            dry.message.hasSuffix("+ add room 'Workshop-Raum' as workshop-raum, of the program only (--rooms create)"))
+        #expect(runtime.engine.read { $0.programRooms } == nil)
+
+        let done = try await runtime.perform(
+            .importSchedule(text: text, feed: "jdl26", dryRun: false, rooms: rooms), source: "t")
+        #expect(done.message.hasPrefix("imported — feed 'jdl26': 7 added"))
+        #expect(runtime.engine.read { $0.programRooms?["workshop-raum"]?.name } == "Workshop-Raum")
+        let workshop = try #require(runtime.engine.read { $0.sessions.values.first { $0.title.hasPrefix("3D-Druck") } })
+        #expect(workshop.room == "workshop-raum")
+
+        // The board has a column for it on its day; the exports name it.
+        test.time.advance(.seconds(6 * 86_400))  // Friday 27 November, 10:00
+        let board = runtime.engine.read { Board.make($0, now: runtime.engine.now, settings: BoardSettings()) }
+        #expect(board.columns.map(\.name) == ["Salle de réunion", "Grande salle", "Mezzanine", "Workshop-Raum"])
+        let publisher = ProgramPublisher(site: ScheduleInteropTests().site(runtime), engine: runtime.engine)
+        let talks = try FrabSchedule.talks(in: Data(publisher.current().scheduleJSON))
+        #expect(talks.first { $0.title.hasPrefix("3D-Druck") }?.room == "Workshop-Raum")
+
+        // Imported again: the room is found by its name, nothing changes.
+        let seq = runtime.engine.lastSeq
+        let again = try await runtime.perform(
+            .importSchedule(text: text, feed: "jdl26", dryRun: false, rooms: rooms), source: "t")
+        #expect(again.message.hasPrefix("nothing to change"), "\(again.message)")
+        #expect(runtime.engine.lastSeq == seq)
     }
 }

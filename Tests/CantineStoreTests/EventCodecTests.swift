@@ -69,6 +69,7 @@ import Testing
                     kind: .workshop, track: "Ethics, Society & Politics", speakers: ["Inès", "Ada"],
                     origin: ImportOrigin(feed: "pretalx", key: "42")))
         case .sessionRemoved: .sessionRemoved(SessionRef(session: "s1"))
+        case .programRoomAdded: .programRoomAdded(ProgramRoom(id: "workshop-raum", name: "Workshop-Raum"))
         case .timerFired: .timerFired(.heldOpen("entree"))
         case .bookingCheckedIn: .bookingCheckedIn(BookingCheckIn(booking: "k1", by: "sensor"))
         case .findingRaised:
