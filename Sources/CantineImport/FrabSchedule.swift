@@ -71,8 +71,8 @@ public enum FrabSchedule {
                 throw ImportError(
                     "\(path).start: '\(e.start)' is not a date-time with its offset (2026-11-21T10:00:00+01:00)")
             }
-            guard let end = parseDate(e.end), end > start else {
-                throw ImportError("\(path).end: '\(e.end)' is not a date-time after the start")
+            guard let end = parseDate(e.end), end > start, end - start <= .seconds(ICSReader.maxLength) else {
+                throw ImportError("\(path).end: '\(e.end)' is not a date-time after the start, within a year")
             }
             let title = e.title.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !title.isEmpty else { throw ImportError("\(path).title: an event needs a title") }
@@ -85,12 +85,12 @@ public enum FrabSchedule {
                 s.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
             }
             let details = SessionDetails(
-                guid: e.guid, slug: text(e.slug), url: text(e.url), subtitle: text(e.subtitle),
+                guid: e.guid, slug: text(e.slug), url: webURL(e.url), subtitle: text(e.subtitle),
                 abstract: text(e.abstract?.text), description: text(e.description?.text), language: text(e.language),
                 type: text(e.type),
                 persons: (e.participants ?? []).compactMap { p in text(p.name).map { SessionDetails.Person(name: $0) }
                 },
-                links: (e.links ?? []).map(\.link), attachments: (e.attachments ?? []).map(\.link))
+                links: (e.links ?? []).compactMap(\.link), attachments: (e.attachments ?? []).compactMap(\.link))
             talks.append(
                 ScheduleTalk(
                     key: key, title: title, room: room ?? "", start: start, end: end,
@@ -107,8 +107,9 @@ public enum FrabSchedule {
             throw ImportError(
                 "\(path).date: '\(t.date)' is not a date-time with its offset (2026-11-21T10:00:00+01:00)")
         }
-        guard let minutes = parseDuration(t.duration) else {
-            throw ImportError("\(path).duration: '\(t.duration)' is not a duration (HH:MM)")
+        guard let minutes = parseDuration(t.duration), minutes > 0 else {
+            throw ImportError(
+                "\(path).duration: '\(t.duration)' is not a length: HH:MM, from 00:01 to \(maxHours):00")
         }
         let title = t.title.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !title.isEmpty else { throw ImportError("\(path).title: a talk needs a title") }
@@ -119,13 +120,13 @@ public enum FrabSchedule {
             s.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
         }
         let details = SessionDetails(
-            sourceID: t.id.flatMap { Int($0.text) }, guid: t.guid, slug: text(t.slug), url: text(t.url),
+            sourceID: t.id.flatMap { Int($0.text) }, guid: t.guid, slug: text(t.slug), url: webURL(t.url),
             subtitle: text(t.subtitle), abstract: text(t.abstract), description: text(t.description),
             language: text(t.language), type: text(t.type),
             persons: (t.persons ?? []).compactMap { p in
                 text(p.public_name ?? p.name).map { SessionDetails.Person(name: $0, id: p.id, code: p.code) }
             },
-            links: (t.links ?? []).map(\.link), attachments: (t.attachments ?? []).map(\.link))
+            links: (t.links ?? []).compactMap(\.link), attachments: (t.attachments ?? []).compactMap(\.link))
         return ScheduleTalk(
             key: key, title: title, room: room, start: start, end: start + .minutes(Int64(minutes)),
             track: text(t.track?.name), details: details, path: path)
@@ -175,10 +176,23 @@ public enum FrabSchedule {
     static func parseDuration(_ text: String) -> Int? {
         let texts = text.split(separator: ":", omittingEmptySubsequences: false)
         let parts = texts.compactMap { Int($0) }
-        guard parts.count == texts.count, parts.count == 2 || parts.count == 3, parts[0] >= 0,
-            (0...59).contains(parts[1])
+        guard parts.count == texts.count, parts.count == 2 || parts.count == 3, (0...maxHours).contains(parts[0]),
+            (0...59).contains(parts[1]), parts[0] < maxHours || parts[1] == 0
         else { return nil }
         return parts[0] * 60 + parts[1]
+    }
+
+    /// The longest talk read, in hours (a year, as calendars).
+    static let maxHours = 366 * 24
+
+    /// `text` if it is a clean http(s) URL (no spaces or control characters: it is written
+    /// into other formats as it is), else nil.
+    public static func webURL(_ text: String?) -> String? {
+        guard let t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty,
+            t.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }),
+            let url = URL(string: t), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil
+        else { return nil }
+        return t
     }
 
     // MARK: The format
@@ -339,7 +353,8 @@ public enum FrabSchedule {
     struct LinkItem: Codable {
         var url: String
         var title: String
-        var link: SessionDetails.Link { SessionDetails.Link(url: url, title: title) }
+        /// The link, when its URL is a clean http(s) one (others are left out).
+        var link: SessionDetails.Link? { webURL(url).map { SessionDetails.Link(url: $0, title: title) } }
         init(url: String, title: String) { (self.url, self.title) = (url, title) }
         init(from decoder: any Decoder) throws {
             if let url = try? decoder.singleValueContainer().decode(String.self) {
@@ -446,9 +461,8 @@ extension FrabSchedule {
                         Day(
                             index: day.index, date: "\(day.date)", day_start: day.start, day_end: day.end,
                             rooms: Dictionary(
-                                uniqueKeysWithValues: day.rooms.map { room in
-                                    (room.name, room.events.map(\.talk))
-                                }))
+                                day.rooms.map { room in (room.name, room.events.map(\.talk)) },
+                                uniquingKeysWith: { a, b in a + b }))
                     })),
             generator: Generator(name: "cantine", version: program.generator))
         let encoder = JSONEncoder()
@@ -500,6 +514,8 @@ extension FrabSchedule {
             }
         }
         struct Room {
+            /// The site's room id; nil for the room standing for the whole site.
+            var id: String?
             var name: String
             var guid: String
             var events: [Event]
@@ -539,9 +555,18 @@ extension FrabSchedule {
                     || site.timeZone.wholeMatch(of: /[A-Z][a-z]+\/[A-Z][a-z_]+(\/[A-Za-z_]+)?/) != nil
                 ? site.timeZone : nil
             let hasSiteWide = sessions.contains { $0.room == nil }
-            var rooms = site.rooms.map { (name: $0.name, guid: stableUUID("\(site.id)/room/\($0.id)")) }
-            if hasSiteWide { rooms.append((site.wholeSite, stableUUID("\(site.id)/room/*"))) }
-            self.rooms = rooms
+            // Rooms are keyed by name in both formats: two with one name (or one named like the
+            // site) are told apart by their id.
+            var rooms = site.rooms.map {
+                (id: Optional($0.id), name: $0.name, guid: stableUUID("\(site.id)/room/\($0.id)"))
+            }
+            if hasSiteWide { rooms.append((nil, site.wholeSite, stableUUID("\(site.id)/room/*"))) }
+            var named: [String: Int] = [:]
+            for r in rooms { named[r.name.lowercased(), default: 0] += 1 }
+            rooms = rooms.map { r in
+                (named[r.name.lowercased()] ?? 0) > 1 ? (r.id, "\(r.name) (\(r.id ?? "*"))", r.guid) : r
+            }
+            self.rooms = rooms.map { ($0.name, $0.guid) }
             let acronym = self.acronym
             let wanted = Set(dates)
             var byDay: [LocalDate: [ProgramSession]] = [:]
@@ -567,10 +592,10 @@ extension FrabSchedule {
                     list.map(\.end).max() ?? opens)
                 let dayRooms = rooms.map { room in
                     Room(
-                        name: room.name, guid: room.guid,
+                        id: room.id, name: room.name, guid: room.guid,
                         events: list.filter { s in
-                            if let r = s.room, known.contains(r.rawValue) { return site.roomName(r) == room.name }
-                            return s.room == nil && room.name == site.wholeSite
+                            if let r = s.room, known.contains(r.rawValue) { return r.rawValue == room.id }
+                            return s.room == nil && room.id == nil
                         }.map { s in
                             let d = s.details ?? SessionDetails()
                             let id = unique(d.sourceID, numericID("\(site.id)/\(s.id)"), in: &ids)

@@ -30,7 +30,7 @@ extension FrabSchedule {
             x.open("day", ["index": "\(day.index)", "date": "\(day.date)", "start": day.start, "end": day.end])
             for room in day.rooms {
                 guard !room.events.isEmpty else {
-                    x.line("<room name=\"\(XMLText.escape(room.name))\"/>")
+                    x.line("<room name=\"\(XMLText.escape(room.name, attribute: true))\"/>")
                     continue
                 }
                 x.open("room", ["name": room.name])
@@ -76,8 +76,10 @@ struct XMLText {
     private(set) var text = ""
     private var depth = 0
 
-    /// `&`, `<`, `>`, quotes, and the control characters XML 1.0 does not allow, dropped.
-    static func escape(_ s: String) -> String {
+    /// `&`, `<`, `>`, quotes, and the control characters XML 1.0 does not allow, dropped. A
+    /// carriage return (and, in an attribute, a newline or tab) as a character reference:
+    /// parsers would normalise them away.
+    static func escape(_ s: String, attribute: Bool = false) -> String {
         var out = ""
         for u in s.unicodeScalars {
             switch u {
@@ -85,7 +87,10 @@ struct XMLText {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
-            case "\n", "\t", "\r": out.unicodeScalars.append(u)
+            case "\r": out += "&#13;"
+            case "\n" where attribute: out += "&#10;"
+            case "\t" where attribute: out += "&#9;"
+            case "\n", "\t": out.unicodeScalars.append(u)
             default: if u.value >= 0x20 && u.value != 0xFFFE && u.value != 0xFFFF { out.unicodeScalars.append(u) }
             }
         }
@@ -93,7 +98,7 @@ struct XMLText {
     }
 
     private static func attributes(_ a: KeyValuePairs<String, String>) -> String {
-        a.map { " \($0.key)=\"\(escape($0.value))\"" }.joined()
+        a.map { " \($0.key)=\"\(escape($0.value, attribute: true))\"" }.joined()
     }
 
     mutating func line(_ s: String) { text += String(repeating: "  ", count: depth) + s + "\n" }

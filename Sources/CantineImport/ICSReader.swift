@@ -528,9 +528,37 @@ public enum ICSReader {
                 )
             }
             let start0 = instant(dtstart)
+            // A DURATION (without DTEND) of days or weeks is nominal — so many calendar days
+            // later at the same local time, 23 or 25 hours across a DST change — and its hours,
+            // minutes and seconds exact (RFC 5545 §3.3.6); DTEND is exact. Read here rather
+            // than from libical's DTEND, which adds every field to the local time and wraps
+            // huge values.
+            var nominalDays: Int32 = 0
+            var exactSeconds: Int64 = 0
+            let duration =
+                icalcomponent_get_first_property(event, ICAL_DTEND_PROPERTY) == nil
+                ? icalcomponent_get_first_property(event, ICAL_DURATION_PROPERTY) : nil
+            if let p = duration {
+                let d = icalproperty_get_duration(p)
+                let days = Int64(d.weeks) * 7 + Int64(d.days)
+                let exact = Int64(d.hours) * 3600 + Int64(d.minutes) * 60 + Int64(d.seconds)
+                guard d.is_neg == 0 else { throw ImportError("line \(line): event '\(uid)' ends before it starts") }
+                guard days * 86_400 + exact <= maxLength else {
+                    throw ImportError(
+                        "line \(line): event '\(uid)' lasts over \(maxLength / 86_400) days: check its DURATION")
+                }
+                nominalDays = Int32(days)
+                exactSeconds = exact
+            }
             // DTEND (or DTSTART + DURATION); none: a day for an all-day event, else no length.
             let length: Int64
-            if icaltime_is_null_time(dtend) == 0 {
+            if duration != nil && !allDay {
+                var end = dtstart
+                end.day += nominalDays
+                end = icaltime_normalize(end)
+                end.zone = dtstart.zone
+                length = (instant(end) - start0).micros / 1_000_000 + exactSeconds
+            } else if icaltime_is_null_time(dtend) == 0 {
                 length = (instant(dtend) - start0).micros / 1_000_000
             } else {
                 length = allDay ? 86_400 : 0
@@ -544,19 +572,6 @@ public enum ICSReader {
                 )
             }
             let days = Int((length + 43_200) / 86_400)
-            // A DURATION of days or weeks is nominal (RFC 5545 §3.3.6): so many calendar days
-            // later at the same local time, 23 or 25 hours across a DST change; DTEND is exact.
-            var nominalDays: Int32 = 0
-            var exactSeconds: Int64 = 0
-            if !allDay, icalcomponent_get_first_property(event, ICAL_DTEND_PROPERTY) == nil,
-                let p = icalcomponent_get_first_property(event, ICAL_DURATION_PROPERTY)
-            {
-                let d = icalproperty_get_duration(p)
-                if d.is_neg == 0 && d.days + d.weeks > 0 {
-                    nominalDays = Int32(d.weeks * 7 + d.days)
-                    exactSeconds = Int64(d.hours) * 3600 + Int64(d.minutes) * 60 + Int64(d.seconds)
-                }
-            }
             let summary = ICSReader.string(icalcomponent_get_summary(event)) ?? ""
             var categories: [String] = []
             var cp = icalcomponent_get_first_property(event, ICAL_CATEGORIES_PROPERTY)
@@ -620,8 +635,11 @@ public enum ICSReader {
             let excluded = Set(exdates.map { stamp($0.0, tzid: $0.1) })
             // `EXDATE;VALUE=DATE` on a timed series: every occurrence of that local day.
             let excludedDays = allDay ? [] : Set(exdates.filter { $0.0.is_date != 0 }.map { stamp($0.0) })
+            // THISANDFUTURE moves: occurrences this far outside the window may move into it.
+            let moves = (futures[uid] ?? []).sorted { $0.from < $1.from }
+            let slack = moves.map { abs($0.shift.micros) / 1_000_000 + ($0.length?.micros ?? 0) / 1_000_000 }.max() ?? 0
             var starts: [icaltimetype] = [dtstart]
-            let end = Double(window.end.micros / 1_000_000)
+            let end = Double((window.end.micros / 1_000_000) + slack)
             if let rrule {
                 let written = icalproperty_get_rrule(rrule)
                 try ICSReader.check(written, allDay: allDay, line: line, uid: uid)
@@ -630,12 +648,14 @@ public enum ICSReader {
                 let first =
                     shortcuts
                     ? ICSReader.rebased(
-                        dtstart, written, notAfter: window.start - .seconds(length + Int64(ICSReader.fieldsMargin)))
+                        dtstart, written,
+                        notAfter: window.start - .seconds(length + slack + Int64(ICSReader.fieldsMargin)))
                     : dtstart
                 let allowance = budget.left
                 let (rule, stepCapped) =
                     shortcuts
-                    ? ICSReader.bounded(written, from: first, to: window.end, steps: allowance) : (written, false)
+                    ? ICSReader.bounded(written, from: first, to: window.end + .seconds(slack), steps: allowance)
+                    : (written, false)
                 guard let iterator = icalrecur_iterator_new(rule, first) else {
                     throw ImportError("line \(line): event '\(uid)' has an RRULE libical cannot expand")
                 }
@@ -660,7 +680,7 @@ public enum ICSReader {
                     // of what an occurrence costs).
                     let fields = ICSReader.fieldSeconds(local)
                     if fields >= end + ICSReader.fieldsMargin
-                        || (fields > end - ICSReader.fieldsMargin && instant(local) >= window.end)
+                        || (fields > end - ICSReader.fieldsMargin && instant(local) >= window.end + .seconds(slack))
                     {
                         pastWindow = true
                         break
@@ -689,10 +709,9 @@ public enum ICSReader {
             var seen: Set<String> = []
             var out: [CalendarEvent] = []
             let start = Double(window.start.micros / 1_000_000)
-            let moves = (futures[uid] ?? []).sorted { $0.from < $1.from }
             for t in starts {
                 // Long before the window: no occurrence to build, no zone to ask.
-                if ICSReader.fieldSeconds(t) + Double(length) + ICSReader.fieldsMargin < start { continue }
+                if ICSReader.fieldSeconds(t) + Double(length + slack) + ICSReader.fieldsMargin < start { continue }
                 var e = occurrence(t, key: uid)
                 if let move = moves.last(where: { $0.from < e.start }) {
                     let length = move.length ?? (e.end - e.start)

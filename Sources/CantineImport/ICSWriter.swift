@@ -36,22 +36,29 @@ public enum ICSWriter {
             if !about.isEmpty {
                 icalcomponent_add_property(e, icalproperty_new_description(about.joined(separator: "\n\n")))
             }
-            icalcomponent_add_property(e, icalproperty_new_url(s.details?.url ?? "\(site.baseURL)/program#s-\(s.id)"))
-            // CATEGORIES is a list: libical escapes backslashes and semicolons but takes every
-            // comma for a separator, so a category's own commas go through as a placeholder
-            // written `\,` at the end (RFC 5545 §3.3.11).
+            // libical writes a URI as given: only a clean http(s) URL, never a line of its own.
+            icalcomponent_add_property(
+                e, icalproperty_new_url(FrabSchedule.webURL(s.details?.url) ?? "\(site.baseURL)/program#s-\(s.id)"))
+            // CATEGORIES is a list: libical escapes backslashes and newlines but writes commas
+            // and semicolons as they are, so a category's own go through as placeholders
+            // written `\,` and `\;` at the end (RFC 5545 §3.3.11).
             let categories = [s.kind.rawValue] + [s.track].compactMap { $0 }
             icalcomponent_add_property(
                 e,
                 icalproperty_new_categories(
-                    categories.map { $0.replacingOccurrences(of: ",", with: Self.comma) }.joined(separator: ",")))
+                    categories.map {
+                        $0.replacingOccurrences(of: ",", with: Self.comma).replacingOccurrences(
+                            of: ";", with: Self.semicolon)
+                    }.joined(separator: ",")))
             icalcomponent_add_component(root, e)
         }
         guard let text = icalcomponent_as_ical_string_r(root) else { return "" }
         defer { free(text) }
         return String(cString: text).replacingOccurrences(of: Self.comma, with: "\\,")
+            .replacingOccurrences(of: Self.semicolon, with: "\\;")
     }
 
-    /// A comma inside a category while libical writes it (a private-use character).
+    /// A comma and a semicolon inside a category while libical writes it (private-use characters).
     static let comma = "\u{E000}"
+    static let semicolon = "\u{E001}"
 }

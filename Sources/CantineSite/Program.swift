@@ -46,21 +46,23 @@ public final class ProgramPublisher: Sendable {
     /// The program's page, as people reach it (`<public_url>/program`).
     public var pageURL: String { identity.baseURL + "/program" }
 
-    /// The program from today (local) through the last day with a session.
+    /// The program from today (local; from yesterday while a session of last night runs) through
+    /// the last day with a session.
     public func current() -> PublishedProgram {
         let now = engine.now
         let today = calendar.date(of: now)
         let from = calendar.instant(today, hour: 0)
         let horizon = calendar.instant(calendar.adding(days: Self.horizonDays, to: today), hour: 0)
         let (found, programRooms) = engine.read { state in
-            (state.sessions.values.filter { $0.start >= from && $0.start < horizon }, state.programRooms ?? [:])
+            // Today's and the coming days', and last night's still running past midnight.
+            (state.sessions.values.filter { $0.end > from && $0.start < horizon }, state.programRooms ?? [:])
         }
         let sessions = found.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
         // The site's rooms, then the program's own.
         var identity = self.identity
         identity.rooms += programRooms.values.sorted { $0.name < $1.name }.map { ($0.id.rawValue, $0.name) }
         let last = sessions.last.map { calendar.date(of: $0.start) } ?? today
-        var dates = [today]
+        var dates = [min(today, sessions.first.map { calendar.date(of: $0.start) } ?? today)]
         while let d = dates.last, d < last { dates.append(calendar.adding(days: 1, to: d)) }
         let json = FrabSchedule.export(sessions, days: dates, site: identity)
         let xml = FrabSchedule.exportXML(sessions, days: dates, site: identity)

@@ -1,7 +1,7 @@
 // The program, public: /program (today and the coming days, readable on a phone — the
-// entrance screen's QR code points here) and its files for other tools
-// (/program/schedule.json and .xml in frab's format, /program/program.ics), each cacheable
-// with an ETag and Last-Modified and answered 304 when the client already has it.
+// entrance screen's QR code points here; drawn fresh, it marks what is on) and its files for
+// other tools (/program/schedule.json and .xml in frab's format, /program/program.ics), each
+// cacheable with an ETag and Last-Modified and answered 304 when the client already has it.
 
 import CantineCore
 import CantineSite
@@ -15,11 +15,9 @@ func programRoutes(_ context: WebContext) -> RouteCollection<WebRequestContext> 
         guard let program = context.program else { throw WebError(.notFound, "the program is not published here") }
         return program.current()
     }
-    router.get("/program") { request, _ -> Response in
-        let program = try published()
-        let page = programPage(program, locale: context.boardSettings.locale, now: context.engine.now)
-        return cacheable(
-            request, Array(page.utf8), type: Asset.page, program, tag: "html-" + context.boardSettings.locale)
+    router.get("/program") { _, _ -> Response in
+        // The page marks what is on now: drawn fresh each time, no validators to go stale.
+        html(programPage(try published(), locale: context.boardSettings.locale, now: context.engine.now))
     }
     router.get("/program/style.css") { _, _ -> Response in Asset.programStyle.response }
     router.get("/program/schedule.json") { request, _ -> Response in
@@ -47,15 +45,12 @@ func cacheable(
         .contentType: type, .eTag: etag, .lastModified: modified, .cacheControl: "public, max-age=60",
         .accessControlAllowOrigin: "*", .xContentTypeOptions: "nosniff",
     ]
-    if type == Asset.page {
-        headers[.contentSecurityPolicy] = contentSecurityPolicy(framing: false)
-        headers[.referrerPolicy] = "same-origin"
-    }
     let matches: Bool
     if let tags = request.headers[.ifNoneMatch] {
+        // Weak comparison (RFC 9110 §13.1.2): a proxy that compresses hands back W/"…".
         matches = tags.split(separator: ",").contains { tag in
             let t = tag.trimmingCharacters(in: .whitespaces)
-            return t == etag || t == "*"
+            return t == "*" || (t.hasPrefix("W/") ? String(t.dropFirst(2)) : t) == etag
         }
     } else if let since = request.headers[.ifModifiedSince].flatMap(parseHTTPDate) {
         // HTTP dates have whole seconds.

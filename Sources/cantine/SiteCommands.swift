@@ -125,6 +125,15 @@ struct Init: AsyncParsableCommand, HasGlobalOptions {
     /// `<file>.<old site>.bak` (nothing is lost); one with activity is refused.
     func setAsideIfEmptyOfAnotherSite(_ dbPath: String, site: String) throws -> String? {
         guard FileManager.default.fileExists(atPath: dbPath) else { return nil }
+        // Held while reading and moving: never from under a running daemon.
+        let lock: ProcessLock
+        do {
+            lock = try ProcessLock(databasePath: dbPath)
+        } catch {
+            throw CLIFailure(
+                message: "\(dbPath) is in use (a daemon is running on it?): stop it first; nothing was changed")
+        }
+        defer { lock.release() }
         let (owner, active): (String?, Bool)
         do {
             let store = try Store(path: dbPath, mode: .existing)
@@ -141,8 +150,9 @@ struct Init: AsyncParsableCommand, HasGlobalOptions {
             )
         }
         let backup = dbPath + ".\(owner).bak"
+        // An older backup's journal files must not be read with the new one.
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: backup + suffix) }
         for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: dbPath + suffix) {
-            try? FileManager.default.removeItem(atPath: backup + suffix)
             do {
                 try FileManager.default.moveItem(atPath: dbPath + suffix, toPath: backup + suffix)
             } catch {

@@ -1,6 +1,7 @@
 // Setting up a site from the command line: `init --site`, the site renamed while its
 // database holds no activity, and the one line that says what to do once it does.
 
+import CantineStore
 import Foundation
 import Testing
 
@@ -35,6 +36,20 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir + "/cantine.db.lyon.bak"))
         let (added, _, _) = try cantine(["members", "add", "Ada Lovelace", "--id", "m-ada"], environment: env)
         #expect(added == 0)
+
+        // Never from under a running daemon (it holds the database's lock).
+        try text.replacingOccurrences(of: "id = \"lyon\"", with: "id = \"lyon-9\"").write(
+            toFile: config, atomically: true, encoding: .utf8)
+        do {
+            let lock = try ProcessLock(databasePath: dir + "/cantine.db")
+            let (busy, _, busyErr) = try cantine(["init"], environment: env)
+            #expect(
+                busy == 1
+                    && busyErr
+                        == "cantine: \(dir)/cantine.db is in use (a daemon is running on it?): stop it first; nothing was changed\n"
+            )
+            lock.release()
+        }
 
         // With a member in it, the database is the site's history: never set aside.
         try text.replacingOccurrences(of: "id = \"lyon\"", with: "id = \"lyon-3\"").write(

@@ -8,13 +8,13 @@ import CantineConfig
 import CantineCore
 import CantineImport
 import CantineSite
-import CantineWeb
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
 
 @testable import CantineDaemon
+@testable import CantineWeb
 
 @Suite struct ScheduleInteropTests {
     /// Saal 1 is the big room, the foyer's slots are the whole site's; the workshop room is
@@ -240,6 +240,11 @@ import Testing
             try await client.execute(uri: "/program/schedule.json", method: .get, headers: [.ifNoneMatch: etag]) {
                 #expect($0.status == .notModified && $0.body.readableBytes == 0)
             }
+            // A proxy that compresses hands back a weak tag: the same copy.
+            try await client.execute(uri: "/program/schedule.json", method: .get, headers: [.ifNoneMatch: "W/" + etag])
+            {
+                #expect($0.status == .notModified)
+            }
             try await client.execute(uri: "/program/schedule.json", method: .get, headers: [.ifModifiedSince: modified])
             {
                 #expect($0.status == .notModified)
@@ -259,6 +264,8 @@ import Testing
                 #expect(page.contains("<h3>Barcamp: &lt;le&gt; &quot;grand&quot; tableau</h3>"))
                 #expect(page.contains("Aujourd’hui · vendredi 27 novembre"))
                 #expect(page.contains("Tout le lieu"))  // the site-wide break
+                // It marks what is on now: never answered from a stale copy.
+                #expect(response.headers[.eTag] == nil && response.headers[.cacheControl] == "no-store")
                 #expect(!page.contains("<script"))
             }
 
@@ -605,5 +612,93 @@ func tool(_ name: String, _ arguments: [String], quiet: Bool = false) throws -> 
             .importSchedule(text: text, feed: "jdl26", dryRun: false, rooms: rooms), source: "t")
         #expect(again.message.hasPrefix("nothing to change"), "\(again.message)")
         #expect(runtime.engine.lastSeq == seq)
+    }
+}
+
+/// An iCalendar file of `body`'s events (CRLF as RFC 5545 asks).
+func calendarFile(_ body: String) -> String {
+    ("BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//La Cantine//Tests//FR\n" + body + "END:VCALENDAR\n")
+        .replacingOccurrences(of: "\n", with: "\r\n")
+}
+
+/// What a careless or hostile file does: refused in one line naming where, never a crash, and
+/// nothing it carries breaks out into the files the site publishes.
+@Suite struct HostileScheduleTests {
+    @Test func hugeAndEmptyLengthsAreRefusedWhereTheyAre() throws {
+        let frab = try ScheduleInteropTests().frab()
+        for (duration, what) in [("2600000:00", "2600000:00"), ("00:00", "00:00"), ("8785:00", "8785:00")] {
+            let text = frab.replacingOccurrences(of: "\"duration\": \"00:45\"", with: "\"duration\": \"\(duration)\"")
+            #expect(throws: ImportError.self) { try FrabSchedule.talks(in: Data(text.utf8)) }
+            do {
+                _ = try FrabSchedule.talks(in: Data(text.utf8))
+            } catch {
+                #expect(
+                    error.message
+                        == "$.schedule.conference.days[0].rooms[\"Saal 1\"][0].duration: '\(what)' is not a length: HH:MM, from 00:01 to 8784:00"
+                )
+            }
+        }
+        let calendar = calendarFile(
+            "BEGIN:VEVENT\nUID:w\nSUMMARY:x\nDTSTART;TZID=Europe/Paris:20261020T100000\nDURATION:P613566757W\nEND:VEVENT\n"
+        )
+        #expect(throws: ImportError("line 4: event 'w' lasts over 366 days: check its DURATION")) {
+            try ICSReader.events(in: calendar)
+        }
+        // Hours are exact: 24 h from 10:00 the day before the autumn change ends at 09:00.
+        let exact = calendarFile(
+            "BEGIN:VEVENT\nUID:e\nSUMMARY:x\nDTSTART;TZID=Europe/Paris:20261024T100000\nDURATION:PT24H\nEND:VEVENT\n")
+        let event = try #require(try ICSReader.events(in: exact).first)
+        #expect(SiteCalendar.cached("Europe/Paris").text(event.end) == "2026-10-25 09:00")
+    }
+
+    @Test func urlsCannotBreakOutOfTheirLine() async throws {
+        let frab = try ScheduleInteropTests().frab().replacingOccurrences(
+            of: "\"url\": \"https://frab.example.org/fr/jdl26/public/events/4711\"",
+            with: "\"url\": \"https://a.example/x\\r\\nATTENDEE:mailto:evil@example.org\""
+        )
+        .replacingOccurrences(
+            of: "{\"url\": \"https://example.org/slides/4711.pdf\", \"title\": \"Slides\"}",
+            with: "{\"url\": \"javascript:alert(1)\", \"title\": \"Slides\"}")
+        let talk = try #require(try FrabSchedule.talks(in: Data(frab.utf8)).first { $0.details.sourceID == 4711 })
+        #expect(talk.details.url == nil && talk.details.links.isEmpty)
+        let session = ProgramSession(
+            id: "s", title: "t", room: nil, start: Instant(seconds: 1_795_251_600),
+            end: Instant(seconds: 1_795_255_200), track: "Data; open, shared",
+            details: SessionDetails(url: "https://a.example/x\r\nATTENDEE:mailto:evil@example.org", abstract: "a\r\nb"))
+        let site = FrabSchedule.Site(
+            id: "paris", name: "La Cantine", timeZone: "Europe/Paris", rooms: [], language: "fr")
+        let text = ICSWriter.calendar([session], site: site, stamp: session.start)
+        #expect(!text.contains("ATTENDEE"))
+        #expect(text.contains("CATEGORIES:talk,Data\\; open\\, shared\r\n"))
+        #expect(try ICSReader.events(in: text).first?.categories == ["talk", "Data; open, shared"])
+        let xml = FrabSchedule.exportXML([session], days: [LocalDate("2026-11-21")!], site: site)
+        #expect(xml.contains("<abstract>a&#13;\nb</abstract>"))
+    }
+
+    @Test func roomsOfOneNameAreToldApartNotFatal() throws {
+        let site = FrabSchedule.Site(
+            id: "paris", name: "Cabine", timeZone: "Europe/Paris",
+            rooms: [("cab-1", "Cabine"), ("cab-2", "Cabine")], language: "fr")
+        let start = Instant(seconds: 1_795_251_600)
+        let sessions = [
+            ProgramSession(id: "a", title: "Appel", room: "cab-2", start: start, end: start + .minutes(30)),
+            ProgramSession(id: "b", title: "Pause", room: nil, start: start, end: start + .minutes(30), kind: .break),
+        ]
+        let talks = try FrabSchedule.talks(
+            in: FrabSchedule.export(sessions, days: [LocalDate("2026-11-21")!], site: site))
+        #expect(talks.map(\.room).sorted() == ["Cabine (*)", "Cabine (cab-2)"])
+        let xml = FrabSchedule.exportXML(sessions, days: [LocalDate("2026-11-21")!], site: site)
+        #expect(xml.contains("<room name=\"Cabine (cab-1)\"/>") && xml.contains("<room name=\"Cabine (cab-2)\">"))
+    }
+
+    @Test func lastNightsSessionStaysPublishedPastMidnight() async throws {
+        let (test, runtime) = try await ScheduleInteropTests().program()
+        test.time.advance(.seconds(6 * 86_400 + 14 * 3600 + 1800))  // Saturday 28 November, 00:30
+        let publisher = ProgramPublisher(site: ScheduleInteropTests().site(runtime), engine: runtime.engine)
+        let program = publisher.current()
+        #expect(program.days.first?.date == LocalDate("2026-11-27"))
+        #expect(program.days.first?.sessions.map(\.session.title) == ["Nuit du code"])
+        let page = programPage(program, locale: "fr", now: runtime.engine.now)
+        #expect(page.contains("<strong class=\"now\">en cours</strong>"))
     }
 }
