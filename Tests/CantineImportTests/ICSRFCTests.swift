@@ -42,4 +42,38 @@ import Testing
         // Each occurrence keeps its original identity: a re-import updates, never duplicates.
         #expect(moved.map(\.key).last == "comite@cantine@20270202T090000Z")
     }
+
+    /// A series moved a week later from its third occurrence: read over a window that starts
+    /// after the move, the occurrence moved into it from before it is there (the reader's
+    /// shortcuts look that much further out).
+    @Test func aMoveIntoTheWindowFromBeforeItIsKept() throws {
+        let text = ics(
+            """
+            BEGIN:VEVENT
+            UID:m@cantine
+            SUMMARY:Atelier
+            DTSTART;TZID=Europe/Paris:20270105T100000
+            DTEND;TZID=Europe/Paris:20270105T110000
+            RRULE:FREQ=WEEKLY;COUNT=8
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:m@cantine
+            RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Paris:20270119T100000
+            SUMMARY:Atelier (décalé)
+            DTSTART;TZID=Europe/Paris:20270126T100000
+            DTEND;TZID=Europe/Paris:20270126T110000
+            END:VEVENT
+
+            """)
+        let calendar = SiteCalendar.cached("Europe/Paris")
+        let window = (
+            calendar.instant(LocalDate("2027-02-01")!, hour: 0), calendar.instant(LocalDate("2027-02-15")!, hour: 0)
+        )
+        for shortcuts in [true, false] {
+            let events = try ICSReader.events(in: text, timeZone: "Europe/Paris", window: window, shortcuts: shortcuts)
+                .sorted { $0.start < $1.start }
+            #expect(events.map { calendar.text($0.start) } == ["2027-02-02 10:00", "2027-02-09 10:00"], "\(shortcuts)")
+            #expect(events.map(\.key) == ["m@cantine@20270126T090000Z", "m@cantine@20270202T090000Z"])
+        }
+    }
 }
