@@ -93,6 +93,24 @@ func programPage(_ program: PublishedProgram, locale: String, now: Instant) -> S
     let today = calendar.date(of: now)
     let e = Asset.escape
     var body = ""
+    func item(_ s: ProgramSession, _ room: String?) -> String {
+        let over = s.end <= now
+        let live = s.start <= now && now < s.end
+        var li = "<li id=\"s-\(e(s.id.rawValue))\" class=\"\(s.kind.rawValue)\(over ? " over" : live ? " live" : "")\">"
+        li += "<p class=\"when\"><time datetime=\"\(e(iso(s.start)))\">\(calendar.hhmm(s.start))</time>–"
+        li += "<time datetime=\"\(e(iso(s.end)))\">\(calendar.hhmm(s.end))</time>"
+        if live { li += " <strong class=\"now\">\(fr ? "en cours" : "now")</strong>" }
+        li += "</p><h3>\(e(s.title))</h3><p class=\"where\">"
+        li += e(room ?? (fr ? "Tout le lieu" : "Whole space"))
+        let people = s.details?.persons.map(\.name) ?? s.speakers
+        if !people.isEmpty { li += " · " + e(people.joined(separator: ", ")) }
+        if let track = s.track { li += " · <span class=\"track\">\(e(track))</span>" }
+        li += "</p>"
+        if let about = s.details?.abstract ?? s.details?.subtitle {
+            li += "<details><summary>\(fr ? "Résumé" : "Abstract")</summary><p>\(e(about))</p></details>"
+        }
+        return li + "</li>"
+    }
     for day in program.days {
         let heading =
             day.date == today
@@ -102,26 +120,16 @@ func programPage(_ program: PublishedProgram, locale: String, now: Instant) -> S
         if day.sessions.isEmpty {
             body += "<p class=\"none\">\(fr ? "Pas de session prévue." : "No session planned.")</p>"
         }
-        body += "<ol>"
-        for (s, room) in day.sessions {
-            let over = s.end <= now
-            let live = s.start <= now && now < s.end
-            body +=
-                "<li id=\"s-\(e(s.id.rawValue))\" class=\"\(s.kind.rawValue)\(over ? " over" : live ? " live" : "")\">"
-            body += "<p class=\"when\"><time datetime=\"\(e(iso(s.start)))\">\(calendar.hhmm(s.start))</time>–"
-            body += "<time datetime=\"\(e(iso(s.end)))\">\(calendar.hhmm(s.end))</time>"
-            if live { body += " <strong class=\"now\">\(fr ? "en cours" : "now")</strong>" }
-            body += "</p><h3>\(e(s.title))</h3><p class=\"where\">"
-            body += e(room ?? (fr ? "Tout le lieu" : "Whole space"))
-            let people = s.details?.persons.map(\.name) ?? s.speakers
-            if !people.isEmpty { body += " · " + e(people.joined(separator: ", ")) }
-            if let track = s.track { body += " · <span class=\"track\">\(e(track))</span>" }
-            body += "</p>"
-            if let about = s.details?.abstract ?? s.details?.subtitle {
-                body += "<details><summary>\(fr ? "Résumé" : "Abstract")</summary><p>\(e(about))</p></details>"
-            }
-            body += "</li>"
+        // What is over is folded away: a phone opens on what is on now and next.
+        let over = day.sessions.filter { $0.session.end <= now }
+        if !over.isEmpty {
+            let label = fr ? "\(over.count) déjà passée\(over.count > 1 ? "s" : "")" : "\(over.count) over"
+            body += "<details class=\"past\"><summary>\(label)</summary><ol>"
+            for (s, room) in over { body += item(s, room) }
+            body += "</ol></details>"
         }
+        body += "<ol>"
+        for (s, room) in day.sessions where s.end > now { body += item(s, room) }
         body += "</ol></section>"
     }
     let files =

@@ -402,6 +402,29 @@ func tool(_ name: String, _ arguments: [String], quiet: Bool = false) throws -> 
                 try await browser.evaluate("document.querySelector('details').open = true; scrollTo(0, 700)")
                 #expect(try await browser.screenshot(to: "\(shots)/program-\(name)-scrolled.png") > 10_000)
             }
+            // The day on the phone: before the first talk, over lunch, and in the night session.
+            try await browser.call(
+                "Emulation.setDeviceMetricsOverride",
+                ["width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true])
+            for (moment, advance, live, over) in [
+                ("noon", 2 * 3600 + 15 * 60, ["Pause déjeuner"], 3),
+                ("night", 10 * 3600 + 30 * 60, ["Nuit du code"], 4),
+            ] {
+                test.time.advance(.seconds(Int64(advance)))
+                try await browser.navigate(base + "/program")
+                let shown =
+                    try await browser.evaluate(
+                        "[[...document.querySelectorAll('li.live h3')].map(h => h.textContent), document.querySelectorAll('li.over').length]"
+                    ) as? [Any]
+                #expect(shown?.first as? [String] == live, "\(moment)")
+                #expect(shown?.last as? Int == over, "\(moment)")
+                // What is over is folded away: the session on now is on the first screen.
+                #expect(
+                    try await browser.evaluate(
+                        "document.querySelector('li.live').getBoundingClientRect().bottom <= innerHeight") as? Bool
+                        == true, "\(moment)")
+                #expect(try await browser.screenshot(to: "\(shots)/program-phone-\(moment).png") > 10_000)
+            }
         }
     }
 }
