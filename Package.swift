@@ -38,6 +38,10 @@ let package = Package(
         // glibc's heap statistics and SQLite's memory counter, for the soak bench.
         .systemLibrary(name: "CMemoryStats", providers: [.apt(["libsqlite3-dev"])]),
 
+        // A power-cut and I/O-error VFS for SQLite (after SQLite's test6.c), for the power-cut
+        // bench and its tests; the daemon never installs it.
+        .target(name: "CSQLiteFaults", linkerSettings: [.linkedLibrary("sqlite3")]),
+
         // Pure wire-level logic shared with the firmware (Embedded-Swift compatible).
         .target(name: "CantineProtocol"),
         // The desk sensor node's logic (ESP-AT link, presence, provisioning), pure: built here for
@@ -148,6 +152,7 @@ let package = Package(
             dependencies: [
                 "CantineProtocol", "CantineCore", "CantineStore", "CantineConfig", "CantineSite", "CantineGPIO",
                 "CantineMQTT", "CantineNetwork", "CantineWeb", "CantineDaemon", "CantineDemo", "CMemoryStats",
+                "CSQLiteFaults",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -191,7 +196,7 @@ let package = Package(
             name: "CantineDaemonTests",
             dependencies: [
                 "CantineConfig", "CantineSite", "CantineDaemon", "CantineDemo", "CantineBench", "cantine",
-                "CantineFuzz",
+                "CantineFuzz", "CSQLiteFaults",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -326,6 +326,14 @@ public final class Site: Sendable {
         lock.release()
         return ok
     }
+
+    /// Drops the site as a power cut does: the journal writer stops without writing what is
+    /// queued, the database's connections close, the lock goes. For the power-cut bench.
+    public func abandon() throws {
+        journal.abandon()
+        try store.close()
+        lock.release()
+    }
 }
 
 extension Site {

@@ -28,6 +28,8 @@ public final class JournalWriter: JournalSink, Sendable {
         var durableSeq: Int64
         var lastError: String?
         var stopping = false
+        /// Stop at once, writing nothing more (a power cut in the benches).
+        var abandoned = false
         /// A batch has been taken off `items` and is being written.
         var writing = false
         var waiters: [(seq: Int64, continuation: CheckedContinuation<Void, Never>)] = []
@@ -38,6 +40,8 @@ public final class JournalWriter: JournalSink, Sendable {
     let queue: Mutex<Queue>
     let wake = DispatchSemaphore(value: 0)
     let finished = DispatchSemaphore(value: 0)
+    /// Cuts a retry's wait short when the writer is abandoned.
+    let interrupt = DispatchSemaphore(value: 0)
     /// Largest number of entries written in one transaction.
     let maxBatch: Int
     let onError: @Sendable (String?) -> Void
@@ -111,11 +115,24 @@ public final class JournalWriter: JournalSink, Sendable {
         return queue.withLock { $0.items.isEmpty }
     }
 
+    /// Stops the thread without writing what is queued, as a power cut would: for the power-cut
+    /// bench, whose disk has stopped taking writes.
+    public func abandon() {
+        queue.withLock {
+            $0.stopping = true
+            $0.abandoned = true
+        }
+        wake.signal()
+        interrupt.signal()
+        finished.wait()
+    }
+
     private func run() {
         let encoder = JSONEncoder()
         var retryDelay = 0.05
         while true {
             let (batch, stopping) = queue.withLock { q -> ([Item], Bool) in
+                if q.abandoned { return ([], true) }
                 // Up to maxBatch entries, taken in one slice (removeFirst per item is O(n²)
                 // on a backlog, just when the writer is behind).
                 var end = 0
@@ -161,7 +178,8 @@ public final class JournalWriter: JournalSink, Sendable {
                 }
                 if first { onError(message) }
                 if stopping && retryDelay >= 1.6 { break }  // give up on shutdown after a few tries
-                Thread.sleep(forTimeInterval: retryDelay)
+                if queue.withLock({ $0.abandoned }) { break }
+                _ = interrupt.wait(timeout: .now() + retryDelay)
                 retryDelay = min(retryDelay * 2, 2)
             }
         }

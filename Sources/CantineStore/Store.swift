@@ -74,6 +74,17 @@ public final class Store: Sendable {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // GRDB sets `synchronous = NORMAL` on the writer when it turns WAL on, after
+            // prepareDatabase: a commit would then reach the disk only at the next checkpoint, and
+            // a power cut could take entries already reported durable (found by the power-cut
+            // bench). FULL syncs the WAL at every commit.
+            let synchronous = try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            }
+            guard synchronous == 2 else {
+                throw StoreError("database \(path): SQLite refused synchronous = FULL (it says \(synchronous ?? -1))")
+            }
             try pool.read { db in _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
         } catch let error as DatabaseError {
             throw Self.explain(error, path: path)
@@ -133,6 +144,12 @@ public final class Store: Sendable {
         try pool.read { db in
             try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
         }
+    }
+
+    /// Closes every connection now (the power-cut bench, before it reopens the files as a
+    /// restarted board would). The store is unusable afterwards.
+    public func close() throws {
+        try pool.close()
     }
 
     /// A value from the meta table.

@@ -26,6 +26,16 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
 }
 
 @Suite struct StoreOpeningTests {
+    /// Commits sync the WAL: GRDB turns WAL on with `synchronous = NORMAL` (durable only at the
+    /// next checkpoint); the store sets FULL after it. The power-cut bench loses acknowledged
+    /// entries without it.
+    @Test func theWriterSyncsEveryCommit() throws {
+        let dir = TempDir()
+        let store = try Store(path: dir.db, mode: .create)
+        #expect(try store.pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
+        #expect(try store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
+    }
+
     @Test func refusesAMissingDirectoryNamingIt() {
         #expect(
             throws: StoreError(
