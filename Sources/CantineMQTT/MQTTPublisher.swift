@@ -47,6 +47,17 @@ public final class MQTTPublisher: Sendable {
         var occupancy = false
         /// The journal started or stopped failing.
         var health = false
+        /// Own retained topics another client overwrote: published again.
+        var repairs: Set<String> = []
+    }
+
+    /// What the daemon last published on one of its own retained topics, and what it published
+    /// there whose echo has not come back from the broker yet (in order: the broker forwards a
+    /// topic's messages in the order it took them).
+    struct Truth {
+        var latest: [UInt8]?
+        var pending: [[UInt8]] = []
+        var repairedAt: ContinuousClock.Instant?
     }
 
     let client: MosquittoClient
@@ -68,6 +79,8 @@ public final class MQTTPublisher: Sendable {
     /// Held while sending: one flush at a time, so batches leave in the order they were taken.
     let sending = Mutex(())
     let counts = Mutex(Counts())
+    /// The daemon's truth on each of its own retained topics (`echo`).
+    let truths = Mutex<[String: Truth]>([:])
 
     /// What the publisher has done so far.
     public struct Counts: Sendable, Equatable {
@@ -75,6 +88,10 @@ public final class MQTTPublisher: Sendable {
         public var kept = 0
         /// Outbox messages handed to the broker after a reconnect.
         public var drained = 0
+        /// Messages on the daemon's own retained topics that it did not publish.
+        public var overwritten = 0
+        /// Own retained topics published again after another client overwrote them.
+        public var repaired = 0
     }
 
     /// What the publisher has done so far.
@@ -140,6 +157,8 @@ public final class MQTTPublisher: Sendable {
 
     /// The client (re)connected: status, outbox, full state and discovery follow.
     public func connected() {
+        // Echoes of what was published before the connection dropped will not come.
+        truths.withLock { t in for key in t.keys { t[key]?.pending = [] } }
         work.withLock { $0.connected = true }
         bell.yield()
     }
@@ -155,6 +174,42 @@ public final class MQTTPublisher: Sendable {
     /// Home Assistant (re)started: announce the entities again.
     public func homeAssistantOnline() {
         work.withLock { $0.discovery = true }
+        bell.yield()
+    }
+
+    /// A message on one of the daemon's own retained topics, as the broker forwards it. One the
+    /// daemon did not publish means another client overwrote its truth (a stale `unlocked`, a
+    /// second daemon's `offline`): the daemon's payload is published again, at most once per
+    /// topic every 5 s so that two writers do not spin, and the event is counted and logged.
+    /// The broker's ACL (docs/mosquitto) is the real defence; this repairs what gets through.
+    /// Messages delivered at subscribe time are left alone: every connect publishes all state.
+    /// Called on the network thread: only records.
+    public func echo(_ message: InboundMessage) {
+        guard !message.retained else { return }
+        let repair = truths.withLock { t -> Bool? in
+            guard var truth = t[message.topic], let latest = truth.latest else { return nil }
+            defer { t[message.topic] = truth }
+            if let mine = truth.pending.firstIndex(of: message.payload) {
+                truth.pending.removeFirst(mine + 1)  // ours (echoes before it were lost)
+                return nil
+            }
+            if message.payload == latest { return false }
+            let now = ContinuousClock.now
+            if let at = truth.repairedAt, now - at < .seconds(5) { return false }
+            truth.repairedAt = now
+            return true
+        }
+        guard let repair else { return }
+        counts.withLock { $0.overwritten += 1 }
+        guard repair else { return }
+        logger.warning(
+            "mqtt: another client overwrote a retained topic of this daemon; publishing the daemon's state again",
+            metadata: [
+                "topic": "\(message.topic)",
+                "payload": "\(String(decoding: message.payload.prefix(80), as: UTF8.self))",
+                "fix": "the broker's ACL should let only this daemon write cantine/<site>/ (docs/mosquitto)",
+            ])
+        work.withLock { $0.repairs.insert(message.topic) }
         bell.yield()
     }
 
@@ -186,7 +241,7 @@ public final class MQTTPublisher: Sendable {
         }
         let now = engine.now
         if w.connected {
-            _ = client.publish(topics.status, "online", retain: true)
+            _ = hand(state(topics.status, "online", at: now))
             drainOutbox()
             publishAll(at: now)
         }
@@ -211,6 +266,17 @@ public final class MQTTPublisher: Sendable {
             if w.occupancy { publishOccupancy(at: now) }
         }
         if w.discovery && !w.connected { publishDiscovery(at: now) }
+        if !w.connected {
+            let again = truths.withLock { t in
+                w.repairs.sorted().compactMap { topic in t[topic]?.latest.map { (topic, $0) } }
+            }
+            for (topic, payload) in again {
+                counts.withLock { $0.repaired += 1 }
+                send(
+                    OutboxMessage(
+                        createdUs: now.micros, topic: topic, payload: payload, qos: 1, retain: true, collapse: topic))
+            }
+        }
     }
 
     /// A retained state message (collapsed by topic in the outbox).
@@ -232,11 +298,24 @@ public final class MQTTPublisher: Sendable {
 
     /// Hands `m` to libmosquitto; false when it did not take it (not connected).
     func hand(_ m: OutboxMessage) -> Bool {
-        inflight.withLock { inflight in
+        let own = m.retain && topics.isOwnState(m.topic)
+        if own {
+            // Recorded before it leaves: its echo may come back before `publish` returns.
+            truths.withLock { t in
+                var truth = t[m.topic] ?? Truth()
+                truth.latest = m.payload
+                truth.pending.append(m.payload)
+                if truth.pending.count > 16 { truth.pending.removeFirst() }
+                t[m.topic] = truth
+            }
+        }
+        let handed = inflight.withLock { inflight in
             guard let mid = client.publish(m.topic, m.payload, qos: m.qos, retain: m.retain) else { return false }
             if m.qos > 0 { inflight[mid] = m }
             return true
         }
+        if own && !handed { truths.withLock { _ = $0[m.topic]?.pending.popLast() } }  // no echo will come
+        return handed
     }
 
     /// Writes messages to the outbox (broker away).

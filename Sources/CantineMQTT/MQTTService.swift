@@ -59,7 +59,7 @@ public final class MQTTService: Service, Sendable {
             self.client, self.publisher, self.queue, self.logger, self.topics
         )
         let broker = client.settings.broker
-        var subscriptions = topics.sensorSubscriptions
+        var subscriptions = topics.sensorSubscriptions + topics.ownStateSubscriptions
         if publisher.options.discovery { subscriptions.append(topics.homeAssistantStatus) }
         try client.start(
             subscriptions: subscriptions,
@@ -68,6 +68,7 @@ public final class MQTTService: Service, Sendable {
                 publisher.connected()
             },
             onMessage: { message in
+                if topics.isOwnState(message.topic) { return publisher.echo(message) }
                 if !queue.push(message) {
                     logger.warning("mqtt inbound queue full: message dropped", metadata: ["topic": "\(message.topic)"])
                 }
@@ -101,6 +102,7 @@ extension MQTTService: HealthReporting {
         let depth = (try? store?.outboxCount()) ?? 0
         let values: [String: Double] = [
             "connected": client.isConnected ? 1 : 0, "outbox_depth": Double(depth), "inbound_dropped": Double(dropped),
+            "retained_overwrites": Double(publisher.stats.overwritten),
         ]
         if client.isConnected {
             return ComponentHealth(name: "mqtt", status: "ok", values: values)

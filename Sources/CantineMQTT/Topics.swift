@@ -35,6 +35,26 @@ public struct Topics: Sendable {
     public var sensorSubscriptions: [String] {
         [prefix + "desks/+/report", prefix + "rooms/+/report", prefix + "nodes/+/status"]
     }
+    /// The daemon's own retained state topics, which it watches to put its truth back when
+    /// another client overwrites one.
+    public var ownStateSubscriptions: [String] {
+        [
+            status, occupancy, health, prefix + "desks/+/state", prefix + "rooms/+/state",
+            prefix + "doors/+/state",
+        ]
+    }
+
+    /// Whether `topic` is one of the daemon's own retained state topics.
+    public func isOwnState(_ topic: String) -> Bool {
+        guard topic.hasPrefix(prefix) else { return false }
+        let parts = topic.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1: return parts[0] == "status" || parts[0] == "occupancy" || parts[0] == "health"
+        case 3: return ["desks", "rooms", "doors"].contains(parts[0]) && parts[2] == "state"
+        default: return false
+        }
+    }
+
     /// Home Assistant's birth / last will: `online` means re-send discovery.
     public var homeAssistantStatus: String { discoveryPrefix + "/status" }
 

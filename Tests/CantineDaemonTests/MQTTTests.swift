@@ -411,6 +411,40 @@ func withMQTT(
         runtime.close()
     }
 
+    /// Our topics are ours: a retained door state another client writes is put back by the
+    /// daemon (counted, logged); its own messages coming back from the broker never are.
+    @Test func aRetainedStateOverwrittenByAnotherClientIsPutBack() async throws {
+        let broker = try Broker()
+        let site = try TestSite()
+        let runtime = try site.open()
+        try await playADay(runtime, site.time)
+        let watch = try Collector(broker, topics: ["cantine/paris/doors/+/state", "cantine/paris/status"])
+        try await withMQTT(runtime, broker) { service in
+            #expect(await service.client.waitAsync(connected: true, timeout: 10))
+            await watch.waitFor { $0.payloads("cantine/paris/doors/entree/state") == ["locked"] }
+            // The daemon's own messages, echoed back by the broker (every state published at
+            // connect), are not someone else's.
+            service.publisher.flush()
+            await watch.waitFor { $0.payloads("cantine/paris/status") == ["online"] }
+            #expect(service.publisher.stats.overwritten == 0)
+
+            // Someone publishes a stale "unlocked" and an "offline" on the daemon's topics.
+            _ = watch.client.publish("cantine/paris/doors/entree/state", "unlocked", retain: true)
+            _ = watch.client.publish("cantine/paris/status", "offline", retain: true)
+            await watch.waitFor {
+                $0.payloads("cantine/paris/doors/entree/state").suffix(2) == ["unlocked", "locked"]
+                    && $0.payloads("cantine/paris/status").suffix(2) == ["offline", "online"]
+            }
+            #expect(service.publisher.stats.overwritten == 2 && service.publisher.stats.repaired == 2)
+            #expect(service.health().values["retained_overwrites"] == 2)
+            // What a client arriving now is given: the daemon's truth.
+            let late = try Collector(broker, topics: ["cantine/paris/doors/entree/state", "cantine/paris/status"])
+            await late.waitFor { $0.count >= 2 }
+            #expect(late.payloads("cantine/paris/doors/entree/state") == ["locked"])
+            #expect(late.payloads("cantine/paris/status") == ["online"])
+        }
+    }
+
     @Test func twoReportStreamsOnOneDeskTopicAreAContradictingSensor() async throws {
         let broker = try Broker()
         let site = try TestSite()
