@@ -87,6 +87,12 @@ public enum Doctor {
                     detail: problem
                         ?? "broker \(broker.broker) accepts \(broker.username.map { "user '\($0)'" } ?? "anonymous clients")\(broker.caFile == nil ? "" : " over TLS")"
                 ))
+            if problem == nil {
+                checks.append(
+                    clientIDCheck(
+                        broker, site: config.site.id, holders: MosquittoClient.holders(broker),
+                        localDaemon: ProcessLock.isHeld(databasePath: path)))
+            }
         } else {
             checks.append(Check(name: "mqtt", ok: true, detail: "disabled ([mqtt] enabled = false)"))
         }
@@ -117,5 +123,31 @@ public enum Doctor {
                     : "system time \(now.formatted(.iso8601)) is in the past: enable NTP (timedatectl set-ntp true) or fit a real-time clock"
             ))
         return checks
+    }
+
+    /// Whether another daemon holds this daemon's client id on the broker: one online there
+    /// (its retained health names the id and host) that is not this host's running daemon. Two
+    /// clients with one id take each other's session.
+    static func clientIDCheck(
+        _ broker: MQTTSettings, site: String, holders: [MosquittoClient.Holder], localDaemon: Bool
+    )
+        -> Check
+    {
+        let host = ProcessInfo.processInfo.hostName
+        let others = holders.filter { h in
+            h.online && h.clientID == broker.clientID && !(localDaemon && h.site == site && h.host == host)
+        }
+        if let other = others.first {
+            return Check(
+                name: "mqtt client id", ok: false,
+                detail:
+                    "client id '\(broker.clientID)' is in use: site '\(other.site)''s daemon on host '\(other.host)' is online on \(broker.broker) with it; two clients with one id take each other's session: give this daemon its own [mqtt] client_id"
+            )
+        }
+        return Check(
+            name: "mqtt client id", ok: true,
+            detail: localDaemon
+                ? "client id '\(broker.clientID)': held by the daemon running here, by no other daemon the broker shows"
+                : "client id '\(broker.clientID)': no daemon online with it on \(broker.broker)")
     }
 }

@@ -383,7 +383,9 @@ public final class MQTTPublisher: Sendable {
     /// broker when it is there: the outbox lives on the disk that may be what is failing.
     func publishHealth(at now: Instant, alarm: Bool) {
         let error = journalError.withLock { $0 }
-        let health = HealthState(journal: error == nil ? "ok" : "failing", detail: error, at: now.description)
+        let health = HealthState(
+            journal: error == nil ? "ok" : "failing", detail: error, at: now.description,
+            clientID: client.settings.clientID, host: ProcessInfo.processInfo.hostName)
         send(
             state(
                 topics.health, String(decoding: (try? JSONEncoder.sorted.encode(health)) ?? Data(), as: UTF8.self),
@@ -467,11 +469,18 @@ struct AccessEvent: Encodable {
     }
 }
 
-/// The daemon's health, retained on `health`.
-struct HealthState: Encodable {
+/// The daemon's health, retained on `health`; with the client id and host it runs under, so
+/// that `cantine doctor` elsewhere can tell when its client id is already held.
+struct HealthState: Codable {
     let journal: String
     let detail: String?
     let at: String
+    let clientID: String?
+    let host: String?
+
+    enum CodingKeys: String, CodingKey {
+        case journal, detail, at, clientID = "client_id", host
+    }
 }
 
 /// An alarm raised (`active` true) or cleared, as published on `events`: of a door (`door`),

@@ -61,7 +61,7 @@ public final class MQTTService: Service, Sendable {
         let broker = client.settings.broker
         var subscriptions = topics.sensorSubscriptions + topics.ownStateSubscriptions
         if publisher.options.discovery { subscriptions.append(topics.homeAssistantStatus) }
-        try client.start(
+        try await client.startDetached(
             subscriptions: subscriptions,
             onConnect: {
                 logger.info("mqtt connected", metadata: ["mqtt.broker": "\(broker)"])
@@ -80,6 +80,17 @@ public final class MQTTService: Service, Sendable {
                     metadata: [
                         "mqtt.broker": "\(broker)", "reason": "\(reason)",
                         "fix": "check [mqtt] username/password and the broker's ACL",
+                    ])
+            },
+            onTakenOver: { takeover in
+                logger.critical(
+                    "mqtt session taken over: another client connected to the broker with this daemon's client id; waiting before connecting again instead of fighting for it",
+                    metadata: [
+                        "alarm": "mqtt_session_taken_over", "mqtt.broker": "\(broker)",
+                        "mqtt.client_id": "\(client.settings.clientID)", "takeovers": "\(takeover.count)",
+                        "retry_in_s": "\(takeover.backoff)",
+                        "fix":
+                            "give each daemon (and tool) its own [mqtt] client_id; the broker's log names the other client's address; `cantine doctor` finds a daemon online with this id",
                     ])
             })
         let observer = bus.observe { publisher.take($0) }
@@ -100,10 +111,25 @@ extension MQTTService: HealthReporting {
     /// why not), and how many messages wait in the outbox for the broker to return.
     public func health() -> ComponentHealth {
         let depth = (try? store?.outboxCount()) ?? 0
-        let values: [String: Double] = [
+        var values: [String: Double] = [
             "connected": client.isConnected ? 1 : 0, "outbox_depth": Double(depth), "inbound_dropped": Double(dropped),
             "retained_overwrites": Double(publisher.stats.overwritten),
         ]
+        let takeover = client.takeover
+        values["session_takeovers"] = Double(takeover?.count ?? 0)
+        if let takeover {
+            // The alarm: said as it is, not as "unreachable" (the broker is up).
+            let at = takeover.at.formatted(.iso8601)
+            let how =
+                takeover.certain
+                ? "the broker says another client connected to \(client.settings.broker) with this daemon's client id '\(client.settings.clientID)'"
+                : "the broker at \(client.settings.broker) kept closing this daemon's connection right after accepting it: another client is connected with this daemon's client id '\(client.settings.clientID)' (mosquitto from 2.0.15 says so outright)"
+            return ComponentHealth(
+                name: "mqtt", status: "degraded",
+                detail:
+                    "mqtt_session_taken_over: \(how) (\(takeover.count) times, last \(at)); \(client.isConnected ? "connected again" : "connecting again \(takeover.backoff) s after it, not fighting for it"); doors keep working. Give each daemon its own [mqtt] client_id (the broker's log names the other client's address; `cantine doctor` finds a daemon online with this id)",
+                values: values)
+        }
         if client.isConnected {
             return ComponentHealth(name: "mqtt", status: "ok", values: values)
         }

@@ -1,7 +1,10 @@
-// A libmosquitto client: owns the handle (freed in deinit), runs libmosquitto's own network
-// thread (loop_start), reconnects with capped backoff (1 s → 5 s), sets the last will before
-// connecting, renews its subscriptions in the connect callback and hands messages to Swift
-// through a callback that must not block (see `MessageQueue`).
+// A libmosquitto client speaking MQTT v5: owns the handle (freed in deinit), runs
+// libmosquitto's own network thread (loop_start), reconnects with capped backoff (1 s → 5 s),
+// sets the last will before connecting, renews its subscriptions in the connect callback and
+// hands messages to Swift through a callback that must not block (see `MessageQueue`). v5 so
+// that the broker says why it dropped us: when another client connects with our client id
+// (reason 0x8E, session taken over), the client backs off instead of taking the session back
+// every second, and says so.
 
 import CMosquitto
 import Foundation
@@ -58,6 +61,10 @@ public struct MQTTSettings: Sendable, Equatable {
     /// Keep libmosquitto's error log lines (`lastError`). Costly: with a log callback set,
     /// libmosquitto formats a debug line for every packet; only `probe` turns it on.
     public var captureErrors = false
+    /// Seconds to wait before connecting again after another client took our session over;
+    /// doubled at each takeover that follows within 10 minutes of connecting, up to 10 minutes
+    /// (`SessionWatch`).
+    public var takeoverBackoff = 30
 
     public init(
         host: String, port: Int, clientID: String, username: String? = nil, password: String? = nil,
@@ -111,11 +118,13 @@ public final class MosquittoClient: @unchecked Sendable {
         /// The last error libmosquitto logged (TLS failures land here).
         var lastError: String?
         var onRefused: (@Sendable (String) -> Void)?
+        var onTakenOver: (@Sendable (SessionTakeover) -> Void)?
+        var watch: SessionWatch
     }
 
     let handle: OpaquePointer
     public let settings: MQTTSettings
-    let callbacks = Mutex(Callbacks())
+    let callbacks: Mutex<Callbacks>
     /// Signalled on every connect and disconnect (`wait(connected:timeout:)`).
     let changed = NSCondition()
 
@@ -127,8 +136,9 @@ public final class MosquittoClient: @unchecked Sendable {
         }
         handle = h
         self.settings = settings
+        callbacks = Mutex(Callbacks(watch: SessionWatch(backoff: settings.takeoverBackoff)))
         mosquitto_user_data_set(h, Unmanaged.passUnretained(self).toOpaque())
-        _ = mosquitto_int_option(h, MOSQ_OPT_PROTOCOL_VERSION, Int32(MQTT_PROTOCOL_V311))
+        _ = mosquitto_int_option(h, MOSQ_OPT_PROTOCOL_VERSION, Int32(MQTT_PROTOCOL_V5))
         // Small messages, sent at once: Nagle plus delayed ACKs would hold them ~40 ms each way.
         _ = mosquitto_int_option(h, MOSQ_OPT_TCP_NODELAY, 1)
         mosquitto_reconnect_delay_set(h, 1, 5, true)
@@ -163,16 +173,20 @@ public final class MosquittoClient: @unchecked Sendable {
             if rc == 0 {
                 let (topics, callback) = client.callbacks.withLock { c in
                     c.connected = true
+                    c.watch.connected(at: Date())
                     c.refusal = nil
                     c.unacknowledged = c.subscriptions.count
                     return (c.subscriptions, c.onConnect)
                 }
+                // Connected: the ordinary backoff again (a takeover lengthened it).
+                mosquitto_reconnect_delay_set(mosq, 1, 5, true)
                 // Renewed on every connect: a broker that lost our session has our topics again.
                 for topic in topics { mosquitto_subscribe(mosq, nil, topic, 1) }
                 callback?()
                 client.signalChange()
             } else {
-                let text = String(cString: mosquitto_connack_string(rc))
+                // v5 reason codes (0x86 bad user name or password, 0x87 not authorized, …).
+                let text = String(cString: mosquitto_reason_string(rc))
                 let callback = client.callbacks.withLock { c -> (@Sendable (String) -> Void)? in
                     defer { c.refusal = text }
                     return c.refusal == text ? nil : c.onRefused
@@ -186,9 +200,17 @@ public final class MosquittoClient: @unchecked Sendable {
             client.callbacks.withLock { $0.unacknowledged = max(0, $0.unacknowledged - 1) }
             client.signalChange()
         }
-        mosquitto_disconnect_callback_set(h) { _, userdata, _ in
+        mosquitto_disconnect_v5_callback_set(h) { mosq, userdata, rc, _ in
             guard let client = MosquittoClient.from(userdata) else { return }
-            client.callbacks.withLock { $0.connected = false }
+            let taken = client.callbacks.withLock { c -> (SessionTakeover, (@Sendable (SessionTakeover) -> Void)?)? in
+                c.connected = false
+                return c.watch.disconnected(reason: rc, at: Date()).map { ($0, c.onTakenOver) }
+            }
+            if let (takeover, callback) = taken {
+                // Read by the network thread before it waits to connect again.
+                mosquitto_reconnect_delay_set(mosq, UInt32(takeover.backoff), UInt32(takeover.backoff), false)
+                callback?(takeover)
+            }
             client.signalChange()
         }
         mosquitto_message_callback_set(h) { _, userdata, message in
@@ -279,6 +301,10 @@ public final class MosquittoClient: @unchecked Sendable {
         await waitAsync(timeout: timeout) { connected ? $0.isSubscribed : !$0.isConnected }
     }
 
+    /// The last time another client took our session over, if one did (forgotten after 10
+    /// minutes connected; see `SessionWatch`).
+    public var takeover: SessionTakeover? { callbacks.withLock { $0.watch.current(at: Date()) } }
+
     /// Why the broker refused the last attempt (bad credentials, not authorised), if it did.
     public var refusal: String? { callbacks.withLock { $0.refusal } }
 
@@ -290,13 +316,18 @@ public final class MosquittoClient: @unchecked Sendable {
     /// - `onConnect` after every successful (re)connect, once `subscriptions` are renewed;
     /// - `onMessage` for every message on a subscribed topic;
     /// - `onPublished` with the message id when a QoS 1 publish is acknowledged;
-    /// - `onRefused` when the broker refuses the connection (once per distinct reason).
+    /// - `onRefused` when the broker refuses the connection (once per distinct reason);
+    /// - `onTakenOver` when another client connected with our client id and took the session.
+    ///
+    /// The first connection attempt blocks on TCP (libmosquitto has no asynchronous v5 connect
+    /// to carry the session's expiry): call it off the concurrency pool (`startDetached`).
     public func start(
         subscriptions: [String] = [],
         onConnect: @escaping @Sendable () -> Void = {},
         onMessage: (@Sendable (InboundMessage) -> Void)? = nil,
         onPublished: (@Sendable (Int32) -> Void)? = nil,
-        onRefused: (@Sendable (String) -> Void)? = nil
+        onRefused: (@Sendable (String) -> Void)? = nil,
+        onTakenOver: (@Sendable (SessionTakeover) -> Void)? = nil
     ) throws(MQTTError) {
         callbacks.withLock { c in
             c.subscriptions = subscriptions
@@ -304,12 +335,49 @@ public final class MosquittoClient: @unchecked Sendable {
             c.onMessage = onMessage
             c.onPublished = onPublished
             c.onRefused = onRefused
+            c.onTakenOver = onTakenOver
         }
-        let rc = mosquitto_connect_async(handle, settings.host, Int32(settings.port), Int32(settings.keepalive))
+        // In v5 a session ends with its connection unless it has an expiry: a persistent one
+        // never expires (as in 3.1.1), so reports sent while the daemon restarts wait for it.
+        var properties: OpaquePointer?
+        if settings.persistentSession {
+            try check(
+                mosquitto_property_add_int32(
+                    &properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), UInt32.max),
+                "session expiry")
+        }
+        let rc = mosquitto_connect_bind_v5(
+            handle, settings.host, Int32(settings.port), Int32(settings.keepalive), nil, properties)
+        mosquitto_property_free_all(&properties)  // libmosquitto kept its own copy
         // A refused first attempt is retried by the loop thread; only bad arguments are fatal.
         if rc == MOSQ_ERR_INVAL.rawValue { try check(rc, "connect to \(settings.broker)") }
         try check(mosquitto_loop_start(handle), "network thread")
         if rc != MOSQ_ERR_SUCCESS.rawValue { _ = mosquitto_reconnect_async(handle) }
+    }
+
+    /// `start` on a thread of its own, for async callers: its first connection attempt may
+    /// block for as long as TCP takes to give up on an unreachable broker.
+    public func startDetached(
+        subscriptions: [String] = [],
+        onConnect: @escaping @Sendable () -> Void = {},
+        onMessage: (@Sendable (InboundMessage) -> Void)? = nil,
+        onPublished: (@Sendable (Int32) -> Void)? = nil,
+        onRefused: (@Sendable (String) -> Void)? = nil,
+        onTakenOver: (@Sendable (SessionTakeover) -> Void)? = nil
+    ) async throws(MQTTError) {
+        let result: Result<Void, MQTTError> = await withCheckedContinuation { c in
+            Thread {
+                do throws(MQTTError) {
+                    try self.start(
+                        subscriptions: subscriptions, onConnect: onConnect, onMessage: onMessage,
+                        onPublished: onPublished, onRefused: onRefused, onTakenOver: onTakenOver)
+                    c.resume(returning: .success(()))
+                } catch {
+                    c.resume(returning: .failure(error))
+                }
+            }.start()
+        }
+        try result.get()
     }
 
     /// Publishes without waiting on the network. Returns the message id when libmosquitto
@@ -335,6 +403,60 @@ public final class MosquittoClient: @unchecked Sendable {
         mosquitto_disconnect(handle)
         mosquitto_loop_stop(handle, false)
         callbacks.withLock { $0.connected = false }
+    }
+
+    /// A daemon another client sees on the broker: its site's retained `status` and `health`.
+    public struct Holder: Sendable, Equatable {
+        public var site: String
+        public var clientID: String
+        public var host: String
+        public var online: Bool
+
+        public init(site: String, clientID: String, host: String, online: Bool) {
+            self.site = site
+            self.clientID = clientID
+            self.host = host
+            self.online = online
+        }
+    }
+
+    /// The daemons whose retained health the broker holds (those the credentials may read),
+    /// with the client id and host each announced and whether its site's status is `online`
+    /// (`cantine doctor`: is this client id held already?). Empty when nothing answered.
+    public static func holders(_ settings: MQTTSettings, timeout: Double = 3) -> [Holder] {
+        var probing = settings
+        probing.clientID = settings.clientID + "-doctor"
+        probing.persistentSession = false
+        guard let client = try? MosquittoClient(settings: probing) else { return [] }
+        let seen = Mutex<[String: (health: [UInt8]?, status: String?)]>([:])
+        do {
+            try client.start(
+                subscriptions: ["cantine/+/health", "cantine/+/status"],
+                onMessage: { message in
+                    let parts = message.topic.split(separator: "/")
+                    guard message.retained, parts.count == 3 else { return }
+                    let site = String(parts[1])
+                    seen.withLock { s in
+                        if parts[2] == "health" { s[site, default: (nil, nil)].health = message.payload }
+                        if parts[2] == "status" {
+                            s[site, default: (nil, nil)].status = String(decoding: message.payload, as: UTF8.self)
+                        }
+                    }
+                })
+        } catch {
+            return []
+        }
+        defer { client.stop() }
+        guard client.wait(connected: true, timeout: timeout) else { return [] }
+        // The broker sends the retained messages right after acknowledging the subscriptions.
+        Thread.sleep(forTimeInterval: 0.5)
+        return seen.withLock { $0 }.compactMap { site, seen -> Holder? in
+            guard let payload = seen.health,
+                let health = try? JSONDecoder().decode(HealthState.self, from: Data(payload)),
+                let id = health.clientID
+            else { return nil }
+            return Holder(site: site, clientID: id, host: health.host ?? "?", online: seen.status == "online")
+        }.sorted { $0.site < $1.site }
     }
 
     /// Tries a TCP connection to a broker; true when something accepts it.

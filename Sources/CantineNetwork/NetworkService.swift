@@ -109,7 +109,7 @@ public final class NetworkService: Service, Sendable {
     public func run() async throws {
         let observer = bus.observe { [weak self] item in self?.noticed(item) }
         defer { bus.stopObserving(observer) }
-        try client.start(
+        try await client.startDetached(
             subscriptions: topics.subscriptions,
             onConnect: { [weak self] in self?.kick { $0.republish = true } },
             onMessage: { [weak self] message in self?.take(message) })
