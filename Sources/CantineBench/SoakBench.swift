@@ -56,6 +56,15 @@ public struct SoakBenchResult: Codable, Sendable {
     /// Events journaled, and the database with its WAL at the end.
     public var events: Int64
     public var journalMB: Double
+    /// Bytes written to the disk from the start to the end (`/proc/self/io` write_bytes), in MB.
+    public var diskWrittenMB: Double
+    /// The same per hour of real time, and per day of the demo's time (`speed` days of it pass
+    /// in one real day): what an SD card takes in a day at the site.
+    public var diskWrittenMBPerHour: Double
+    public var diskWrittenMBPerDay: Double
+    /// Journal bytes appended meanwhile (payloads), in MB, and disk bytes per journal byte.
+    public var journalAppendedMB: Double
+    public var writeAmplification: Double?
     /// HTTP requests made by the polling dashboard, and boards received by the screen.
     public var requests: Int
     public var requestsFailed: Int
@@ -68,6 +77,9 @@ public struct SoakBenchResult: Codable, Sendable {
         case rssGrowthAfterWarmupMBPerHour = "rss_growth_after_warmup_mb_per_hour"
         case rssAnonEndMB = "rss_anon_end_mb", fdsStart = "fds_start", fdsEnd = "fds_end", events
         case journalMB = "journal_mb", requests, requestsFailed = "requests_failed", boards
+        case diskWrittenMB = "disk_written_mb", diskWrittenMBPerHour = "disk_written_mb_per_hour"
+        case diskWrittenMBPerDay = "disk_written_mb_per_day", journalAppendedMB = "journal_appended_mb"
+        case writeAmplification = "write_amplification"
         case fdsOpened = "fds_opened", fdsClosed = "fds_closed", heapInUseStartMB = "heap_in_use_start_mb"
         case heapInUseEndMB = "heap_in_use_end_mb", sqliteStartMB = "sqlite_start_mb", sqliteEndMB = "sqlite_end_mb"
         case stateStartKB = "state_start_kb", stateEndKB = "state_end_kb", samples
@@ -92,6 +104,15 @@ public struct SoakSample: Codable, Sendable {
 
 /// This process's resident memory (MB) and open file descriptors, from /proc.
 enum ProcessUsage {
+    /// Bytes this process caused to be written to storage (`/proc/self/io` write_bytes: what
+    /// reaches the disk, page by page, fsyncs included; not sockets).
+    static func diskWrittenBytes() -> Int64 {
+        guard let text = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("write_bytes:") })
+        else { return 0 }
+        return Int64(line.split(separator: " ").last ?? "") ?? 0
+    }
+
     static func rssMB(_ field: String = "VmRSS:") -> Double {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
             let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
@@ -224,6 +245,8 @@ struct SoakProbe: Service {
         let heapStart = ProcessUsage.heapInUseMB()
         let sqliteStart = ProcessUsage.sqliteMB()
         let stateStart = stateKB()
+        let diskStart = ProcessUsage.diskWrittenBytes()
+        let seqStart = runtime.engine.lastSeq
         var samples: [SoakSample] = []
         var rssMax = rssStart
         let screen = try BenchScreen(port: port, record: false)
@@ -248,6 +271,11 @@ struct SoakProbe: Service {
         let rssEnd = ProcessUsage.rssMB()
         let anonEnd = ProcessUsage.rssMB("RssAnon:")
         let fdsEnd = ProcessUsage.fdTargets()
+        runtime.journal.flush()
+        sync()  // what is dirty is written now, and counted
+        let diskBytes = Double(ProcessUsage.diskWrittenBytes() - diskStart)
+        let appended = Double((try? runtime.store.journalPayloadBytes(after: seqStart)) ?? 0)
+        let elapsedHours = max(minutes, 1e-9) / 60
         let journal = ["", "-wal"].compactMap {
             (try? FileManager.default.attributesOfItem(atPath: database + $0))?[.size] as? Int
         }.reduce(0, +)
@@ -265,7 +293,12 @@ struct SoakProbe: Service {
                 heapInUseStartMB: heapStart, heapInUseEndMB: ProcessUsage.heapInUseMB(), sqliteStartMB: sqliteStart,
                 sqliteEndMB: ProcessUsage.sqliteMB(), stateStartKB: stateStart, stateEndKB: stateKB(), samples: samples,
                 events: runtime.engine.lastSeq,
-                journalMB: Double(journal) / 1_048_576, requests: requests, requestsFailed: failed,
+                journalMB: Double(journal) / 1_048_576, diskWrittenMB: diskBytes / 1_048_576,
+                diskWrittenMBPerHour: diskBytes / 1_048_576 / elapsedHours,
+                diskWrittenMBPerDay: diskBytes / 1_048_576 / (elapsedHours * speed) * 24,
+                journalAppendedMB: appended / 1_048_576,
+                writeAmplification: appended > 0 ? diskBytes / appended : nil, requests: requests,
+                requestsFailed: failed,
                 boards: screen.boards.withLock { $0 }))
         kill(getpid(), SIGTERM)
         try? await gracefulShutdown()

@@ -97,6 +97,14 @@ extension Store {
         }
     }
 
+    /// Bytes of the payloads of the entries after `seq` (the soak's write amplification).
+    public func journalPayloadBytes(after seq: Int64) throws -> Int64 {
+        try pool.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT coalesce(sum(length(payload)), 0) FROM journal WHERE seq > ?", arguments: [seq]) ?? 0
+        }
+    }
+
     /// One journal row as stored (the payload undecoded), for the API's event stream.
     public struct RawEntry: Sendable, Equatable {
         public var seq: Int64
