@@ -59,10 +59,13 @@ public final class MQTTService: Service, Sendable {
             self.client, self.publisher, self.queue, self.logger, self.topics
         )
         let broker = client.settings.broker
-        var subscriptions = topics.sensorSubscriptions + topics.ownStateSubscriptions
+        var subscriptions = topics.sensorSubscriptions
         if publisher.options.discovery { subscriptions.append(topics.homeAssistantStatus) }
         try await client.startDetached(
             subscriptions: subscriptions,
+            // QoS 0: what was said there while the daemon was away (its own last will, its last
+            // messages before a restart) is not queued for it and taken for someone else's.
+            watched: topics.ownStateSubscriptions,
             onConnect: {
                 logger.info("mqtt connected", metadata: ["mqtt.broker": "\(broker)"])
                 publisher.connected()

@@ -110,6 +110,8 @@ public final class MosquittoClient: @unchecked Sendable {
         /// Subscriptions of this connection the broker has not acknowledged yet.
         var unacknowledged = 0
         var subscriptions: [String] = []
+        /// Subscribed at QoS 0: the broker queues nothing on them while we are away.
+        var watched: [String] = []
         var onConnect: (@Sendable () -> Void)?
         var onMessage: (@Sendable (InboundMessage) -> Void)?
         var onPublished: (@Sendable (Int32) -> Void)?
@@ -175,13 +177,13 @@ public final class MosquittoClient: @unchecked Sendable {
                     c.connected = true
                     c.watch.connected(at: Date())
                     c.refusal = nil
-                    c.unacknowledged = c.subscriptions.count
-                    return (c.subscriptions, c.onConnect)
+                    c.unacknowledged = c.subscriptions.count + c.watched.count
+                    return (c.subscriptions.map { ($0, Int32(1)) } + c.watched.map { ($0, Int32(0)) }, c.onConnect)
                 }
                 // Connected: the ordinary backoff again (a takeover lengthened it).
                 mosquitto_reconnect_delay_set(mosq, 1, 5, true)
                 // Renewed on every connect: a broker that lost our session has our topics again.
-                for topic in topics { mosquitto_subscribe(mosq, nil, topic, 1) }
+                for (topic, qos) in topics { mosquitto_subscribe(mosq, nil, topic, qos) }
                 callback?()
                 client.signalChange()
             } else {
@@ -313,7 +315,9 @@ public final class MosquittoClient: @unchecked Sendable {
 
     /// Starts the network thread and connects (retrying in the background while the broker
     /// is down). Callbacks run on the network thread and must not block:
-    /// - `onConnect` after every successful (re)connect, once `subscriptions` are renewed;
+    /// - `onConnect` after every successful (re)connect, once `subscriptions` (QoS 1) and
+    ///   `watched` (QoS 0: live messages only, nothing queued for us while we are away) are
+    ///   renewed;
     /// - `onMessage` for every message on a subscribed topic;
     /// - `onPublished` with the message id when a QoS 1 publish is acknowledged;
     /// - `onRefused` when the broker refuses the connection (once per distinct reason);
@@ -323,6 +327,7 @@ public final class MosquittoClient: @unchecked Sendable {
     /// to carry the session's expiry): call it off the concurrency pool (`startDetached`).
     public func start(
         subscriptions: [String] = [],
+        watched: [String] = [],
         onConnect: @escaping @Sendable () -> Void = {},
         onMessage: (@Sendable (InboundMessage) -> Void)? = nil,
         onPublished: (@Sendable (Int32) -> Void)? = nil,
@@ -331,6 +336,7 @@ public final class MosquittoClient: @unchecked Sendable {
     ) throws(MQTTError) {
         callbacks.withLock { c in
             c.subscriptions = subscriptions
+            c.watched = watched
             c.onConnect = onConnect
             c.onMessage = onMessage
             c.onPublished = onPublished
@@ -359,6 +365,7 @@ public final class MosquittoClient: @unchecked Sendable {
     /// block for as long as TCP takes to give up on an unreachable broker.
     public func startDetached(
         subscriptions: [String] = [],
+        watched: [String] = [],
         onConnect: @escaping @Sendable () -> Void = {},
         onMessage: (@Sendable (InboundMessage) -> Void)? = nil,
         onPublished: (@Sendable (Int32) -> Void)? = nil,
@@ -369,7 +376,7 @@ public final class MosquittoClient: @unchecked Sendable {
             Thread {
                 do throws(MQTTError) {
                     try self.start(
-                        subscriptions: subscriptions, onConnect: onConnect, onMessage: onMessage,
+                        subscriptions: subscriptions, watched: watched, onConnect: onConnect, onMessage: onMessage,
                         onPublished: onPublished, onRefused: onRefused, onTakenOver: onTakenOver)
                     c.resume(returning: .success(()))
                 } catch {
