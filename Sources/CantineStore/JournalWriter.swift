@@ -165,8 +165,9 @@ public final class JournalWriter: JournalSink, Sendable {
                     q.waiters.removeAll { $0.seq <= q.durableSeq }
                     return (ready, recovered)
                 }
-                ready.forEach { $0.resume() }
+                // Writing again is announced before anyone hears their entries are durable.
                 if recovered { onError(nil) }
+                ready.forEach { $0.resume() }
             } catch {
                 let message =
                     (error as? DatabaseError).map { Store.explain($0, path: store.path).message } ?? "\(error)"
