@@ -17,6 +17,7 @@
 typedef struct Block {
     int64_t index;
     int64_t first_op, last_op;
+    int lo, hi;  // the bytes written since the sync, [lo, hi) within the block (none: lo == hi)
     unsigned char pre[BLOCK];
 } Block;
 
@@ -25,7 +26,8 @@ typedef struct Tracked {
     int kind;
     int handles;
     int64_t synced_size;
-    int64_t last_size_op;  // last truncate or extension since the sync (0: none)
+    int64_t *size_ops, *sizes;  // each size change since the sync, in order: its op, the new size
+    int nsizes, capsizes;
     Block **blocks;
     int nblocks, capblocks;
     int *slots;  // open addressing: block index -> position + 1
@@ -67,13 +69,28 @@ static Tracked *find_file(const char *path) {
     return NULL;
 }
 
+// Forgets what the last sync made durable: the pre-images and the size changes.
 static void free_blocks(Tracked *t) {
     for (int i = 0; i < t->nblocks; i++) free(t->blocks[i]);
     free(t->blocks);
     free(t->slots);
+    free(t->size_ops);
+    free(t->sizes);
     t->blocks = NULL;
     t->slots = NULL;
+    t->size_ops = t->sizes = NULL;
     t->nblocks = t->capblocks = t->nslots = 0;
+    t->nsizes = t->capsizes = 0;
+}
+
+static void record_size(Tracked *t, int64_t op, int64_t size) {
+    if (t->nsizes == t->capsizes) {
+        t->capsizes = t->capsizes ? t->capsizes * 2 : 16;
+        t->size_ops = realloc(t->size_ops, sizeof(int64_t) * (size_t)t->capsizes);
+        t->sizes = realloc(t->sizes, sizeof(int64_t) * (size_t)t->capsizes);
+    }
+    t->size_ops[t->nsizes] = op;
+    t->sizes[t->nsizes++] = size;
 }
 
 static void forget_file(Tracked *t) {
@@ -123,8 +140,9 @@ static Block *add_block(Tracked *t, int64_t index) {
     return b;
 }
 
-// Keeps the synced content of the blocks [from, to) before they first change.
-static void keep_pre_images(FaultFile *f, int64_t from, int64_t to, int64_t op) {
+// Keeps the synced content of the blocks [from, to) before they first change, and, for a
+// write, which of their bytes it changes (a truncate writes none: it only moves the end).
+static void keep_pre_images(FaultFile *f, int64_t from, int64_t to, int64_t op, int write) {
     Tracked *t = f->tracked;
     for (int64_t index = from / BLOCK; index * BLOCK < to; index++) {
         Block *b = find_block(t, index);
@@ -134,7 +152,16 @@ static void keep_pre_images(FaultFile *f, int64_t from, int64_t to, int64_t op) 
             // Past the end the read is short and SQLite's unix VFS fills it with zeros.
             f->real->pMethods->xRead(f->real, b->pre, BLOCK, index * BLOCK);
         }
+        if (!write) continue;
         b->last_op = op;
+        int lo = from > index * BLOCK ? (int)(from - index * BLOCK) : 0;
+        int hi = to < (index + 1) * BLOCK ? (int)(to - index * BLOCK) : BLOCK;
+        if (b->lo == b->hi) {
+            b->lo = lo, b->hi = hi;
+        } else {
+            if (lo < b->lo) b->lo = lo;
+            if (hi > b->hi) b->hi = hi;
+        }
     }
 }
 
@@ -198,8 +225,8 @@ static int f_write(sqlite3_file *file, const void *buf, int amt, sqlite3_int64 o
     int n = amt;
     if (cut) n = (int)(next_random(&rng) % (uint32_t)amt);  // the power fails mid-write
     if (n > 0) {
-        keep_pre_images(f, off, off + n, op);
-        if (off + n > size_of(f->real)) f->tracked->last_size_op = op;
+        keep_pre_images(f, off, off + n, op, 1);
+        if (off + n > size_of(f->real)) record_size(f->tracked, op, off + n);
     }
     rc = n > 0 ? f->real->pMethods->xWrite(f->real, buf, n, off) : SQLITE_OK;
     pthread_mutex_unlock(&mutex);
@@ -219,10 +246,8 @@ static int f_truncate(sqlite3_file *file, sqlite3_int64 size) {
     }
     {
         int64_t current = size_of(f->real);
-        if (size < current) {
-            keep_pre_images(f, size, current, op);
-            f->tracked->last_size_op = op;
-        }
+        if (size < current) keep_pre_images(f, size, current, op, 0);
+        if (size != current) record_size(f->tracked, op, size);
     }
     rc = f->real->pMethods->xTruncate(f->real, size);
     pthread_mutex_unlock(&mutex);
@@ -244,7 +269,6 @@ static int f_sync(sqlite3_file *file, int flags) {
     if (rc == SQLITE_OK) {
         free_blocks(f->tracked);
         f->tracked->synced_size = size_of(f->real);
-        f->tracked->last_size_op = 0;
     }
     pthread_mutex_unlock(&mutex);
     return rc;
@@ -471,29 +495,52 @@ void cfault_set_label(int value) {
 int cfault_cut_label(void) { return cut_label; }
 int cfault_cut_file(void) { return cut_file; }
 
-// Rewrites one file as the disk may hold it after the power failed. `keep` says, per block,
-// whether its new content reached the disk.
+// Rewrites one file as the disk may hold it after the power failed.
+//
+// Its size is metadata, which a journaling file system commits in order: the disk holds the
+// size after some prefix of the changes since the sync (in order: those before `order_cut`).
+// The synced content survives below every size that prefix went through; above it, what was
+// cut off reads as zeros. The bytes written since the sync reach the disk or not block by
+// block (in order: the blocks last written before `order_cut`), and never change a byte
+// outside what was written (SQLite's powersafe-overwrite assumption, which the unix VFS
+// declares). One written block may be torn: new content up to a random byte of what was
+// written, the old after it (or the reverse when the block did not reach the disk).
 static int64_t crash_file(Tracked *t, uint64_t *state, int flags, int64_t order_cut) {
     int fd = open(t->path, O_RDWR);
     if (fd < 0) return 0;
     struct stat st;
     int64_t current = fstat(fd, &st) == 0 ? st.st_size : 0;
-    int size_kept = (flags & CFAULT_REORDER) ? (int)(next_random(state) & 1)
-                                             : (t->last_size_op == 0 || t->last_size_op < order_cut);
-    int64_t final = size_kept ? current : t->synced_size;
+    int applied = 0;
+    if (flags & CFAULT_REORDER) {
+        applied = (int)(next_random(state) % (uint32_t)(t->nsizes + 1));
+    } else {
+        while (applied < t->nsizes && t->size_ops[applied] < order_cut) applied++;
+    }
+    int64_t final = applied > 0 ? t->sizes[applied - 1] : t->synced_size;
+    int64_t floor = t->synced_size;
+    for (int k = 0; k < applied; k++)
+        if (t->sizes[k] < floor) floor = t->sizes[k];
     unsigned char *keep = calloc((size_t)t->nblocks + 1, 1);
+    int written = 0;
     for (int i = 0; i < t->nblocks; i++) {
         Block *b = t->blocks[i];
+        if (b->lo == b->hi) continue;
+        written++;
         keep[i] = (flags & CFAULT_REORDER) ? (unsigned char)(next_random(state) & 1) : (b->last_op < order_cut);
         // A block that reached the disk past the old end makes the file that long.
         if (keep[i] && b->index * BLOCK < current) {
-            int64_t end = (b->index + 1) * BLOCK < current ? (b->index + 1) * BLOCK : current;
+            int64_t end = b->index * BLOCK + b->hi < current ? b->index * BLOCK + b->hi : current;
             if (end > final) final = end;
         }
     }
-    int torn = (flags & CFAULT_TEAR) && t->nblocks > 0 ? (int)(next_random(state) % (uint32_t)t->nblocks) : -1;
+    int torn = -1;
+    if ((flags & CFAULT_TEAR) && written > 0) {
+        int nth = (int)(next_random(state) % (uint32_t)written);
+        for (int i = 0; i < t->nblocks && torn < 0; i++)
+            if (t->blocks[i]->lo != t->blocks[i]->hi && nth-- == 0) torn = i;
+    }
     int64_t lost = 0;
-    unsigned char fresh[BLOCK];
+    unsigned char fresh[BLOCK], out[BLOCK];
     for (int i = 0; i < t->nblocks; i++) {
         Block *b = t->blocks[i];
         int64_t at = b->index * BLOCK;
@@ -501,22 +548,19 @@ static int64_t crash_file(Tracked *t, uint64_t *state, int flags, int64_t order_
         size_t len = (size_t)(final - at < BLOCK ? final - at : BLOCK);
         memset(fresh, 0, sizeof fresh);
         if (at < current) {
-            ssize_t got = pread(fd, fresh, len, at);
+            ssize_t got = pread(fd, fresh, (size_t)(current - at < BLOCK ? current - at : BLOCK), at);
             (void)got;
         }
-        unsigned char out[BLOCK];
-        if (i == torn) {
-            // New content up to a random byte, the old after it (or the reverse when the
-            // block did not reach the disk: its start was being written when the power went).
-            size_t split = next_random(state) % BLOCK;
-            memcpy(out, keep[i] ? fresh : b->pre, split);
-            memcpy(out + split, keep[i] ? b->pre + split : fresh + split, BLOCK - split);
-            lost++;
-        } else if (keep[i]) {
-            memcpy(out, fresh, BLOCK);
-        } else {
-            memcpy(out, b->pre, BLOCK);
-            lost++;
+        // The old content: what the sync left, where no applied truncation cut it off.
+        for (int j = 0; j < BLOCK; j++) out[j] = at + j < floor ? b->pre[j] : 0;
+        if (b->lo != b->hi) {
+            int split = i == torn ? b->lo + (int)(next_random(state) % (uint32_t)(b->hi - b->lo)) : b->hi;
+            if (keep[i]) {
+                memcpy(out + b->lo, fresh + b->lo, (size_t)(split - b->lo));
+            } else if (i == torn) {
+                memcpy(out + split, fresh + split, (size_t)(b->hi - split));
+            }
+            if (!keep[i] || i == torn) lost++;
         }
         ssize_t put = pwrite(fd, out, len, at);
         (void)put;
@@ -544,6 +588,11 @@ int64_t cfault_crash(uint32_t seed, int flags) {
         for (int j = 0; j < files[i]->nblocks; j++) {
             if (files[i]->blocks[j]->first_op < first) first = files[i]->blocks[j]->first_op;
             if (files[i]->blocks[j]->last_op > last) last = files[i]->blocks[j]->last_op;
+        }
+    for (int i = 0; i < nfiles; i++)
+        for (int k = 0; k < files[i]->nsizes; k++) {
+            if (files[i]->size_ops[k] < first) first = files[i]->size_ops[k];
+            if (files[i]->size_ops[k] > last) last = files[i]->size_ops[k];
         }
     int64_t order_cut = last >= first ? first + (int64_t)(next_random(&state) % (uint64_t)(last - first + 2)) : 0;
     int64_t lost = 0;

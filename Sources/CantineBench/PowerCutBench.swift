@@ -34,6 +34,8 @@ public struct PowerCutResult: Codable, Sendable {
     public var relayFailures = 0
     /// Cuts after which the site did not decide a badge, journal it and answer a command.
     public var serveFailures = 0
+    /// Cuts before which a step of the load failed while the disk still had power (a broken load).
+    public var loadFailures = 0
     /// Cuts by the kind of step whose write the power failed in.
     public var cutsByStep: [String: Int] = [:]
     /// Cuts by the file written: the WAL (commits) or the database (checkpoints).
@@ -54,7 +56,8 @@ public struct PowerCutResult: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case cuts, lostAcknowledged = "lost_acknowledged", openFailures = "open_failures"
         case integrityFailures = "integrity_failures", replayMismatches = "replay_mismatches"
-        case relayFailures = "relay_failures", serveFailures = "serve_failures", cutsByStep = "cuts_by_step"
+        case relayFailures = "relay_failures", serveFailures = "serve_failures", loadFailures = "load_failures"
+        case cutsByStep = "cuts_by_step"
         case cutsByFile = "cuts_by_file", cutsByMode = "cuts_by_mode", blocksLost = "blocks_lost"
         case writesPerLoad = "writes_per_load", missed, seconds, failures
     }
@@ -62,7 +65,7 @@ public struct PowerCutResult: Codable, Sendable {
     /// Whether every promise held.
     public var clean: Bool {
         lostAcknowledged == 0 && openFailures == 0 && integrityFailures == 0 && replayMismatches == 0
-            && relayFailures == 0 && serveFailures == 0
+            && relayFailures == 0 && serveFailures == 0 && loadFailures == 0
     }
 
     mutating func fail(_ line: String) {
@@ -151,16 +154,24 @@ final class PowerCutLoad {
         return after(step) && cfault_dead() == 0
     }
 
+    /// Steps that failed while the disk still had power: a broken load, which the bench reports
+    /// (a step failing because the power went is expected and not counted).
+    var errors: [String] = []
+
     func step(_ kind: PowerCutStep, _ body: () throws -> Void) -> Bool {
         cfault_set_label(kind.rawValue)
-        do { try body() } catch {}
+        do { try body() } catch { failed(kind, error) }
         return done(kind)
     }
 
     func asyncStep(_ kind: PowerCutStep, _ body: () async throws -> Void) async -> Bool {
         cfault_set_label(kind.rawValue)
-        do { try await body() } catch {}
+        do { try await body() } catch { failed(kind, error) }
         return done(kind)
+    }
+
+    func failed(_ kind: PowerCutStep, _ error: any Error) {
+        if cfault_dead() == 0 { errors.append("\(kind.name): \(error)") }
     }
 
     func fireTimers() {
@@ -354,6 +365,10 @@ extension Bench {
             _ = await load.play(days: days)
             site.close()
             try site.store.close()
+            if let error = load.errors.first {
+                throw DaemonError(
+                    "the power-cut load failed without a cut (\(load.errors.count) steps), first: \(error)")
+            }
         }
         var result = PowerCutResult()
         result.writesPerLoad = stepOps.last?.1.upperBound ?? 0
@@ -380,6 +395,10 @@ extension Bench {
             let finished = await load.play(days: days)
             _ = load.done(.restart)  // what was reported durable as the power went
             try site.abandon()
+            if let error = load.errors.first {
+                result.loadFailures += 1
+                result.fail("cut \(cut): a step failed before the power did: \(error)")
+            }
             if finished && cfault_dead() == 0 {
                 // The load wrote a little less this time (timing in the journal's group commit).
                 result.missed += 1

@@ -116,7 +116,8 @@ public final class JournalWriter: JournalSink, Sendable {
     }
 
     /// Stops the thread without writing what is queued, as a power cut would: for the power-cut
-    /// bench, whose disk has stopped taking writes.
+    /// bench, whose disk has stopped taking writes. What is queued is dropped, and callers
+    /// waiting for it to be durable are never resumed: nothing may wait on this writer after.
     public func abandon() {
         queue.withLock {
             $0.stopping = true

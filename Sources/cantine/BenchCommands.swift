@@ -51,7 +51,8 @@ struct BenchCommand: AsyncParsableCommand {
                         ["cuts", "\(r.cuts)"], ["lost_acknowledged", "\(r.lostAcknowledged)"],
                         ["open_failures", "\(r.openFailures)"], ["integrity_failures", "\(r.integrityFailures)"],
                         ["replay_mismatches", "\(r.replayMismatches)"], ["relay_failures", "\(r.relayFailures)"],
-                        ["serve_failures", "\(r.serveFailures)"], ["blocks_lost", "\(r.blocksLost)"],
+                        ["serve_failures", "\(r.serveFailures)"], ["load_failures", "\(r.loadFailures)"],
+                        ["blocks_lost", "\(r.blocksLost)"],
                         ["writes_per_load", "\(r.writesPerLoad)"], ["seconds", String(format: "%.1f", r.seconds)],
                     ])
                 print(

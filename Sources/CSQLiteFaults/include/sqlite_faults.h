@@ -1,7 +1,8 @@
 // A power-cut and I/O-error shim for SQLite, after SQLite's own crash tests (test6.c): a VFS
 // that wraps the default one, keeps what every block of the database and its WAL held at the
 // last sync, and on a simulated power cut gives each block back either its new content or
-// the synced one (in order or reordered, the last sector optionally torn). It can also fail
+// the synced one (in order or reordered, one written block optionally torn; sizes change in
+// order, and no byte outside what was written changes). It can also fail
 // reads and writes at random with SQLITE_IOERR. Used by `cantine bench powercut` and its tests;
 // the daemon never installs it.
 
@@ -18,7 +19,8 @@ enum {
     /// Every block written since its file's last sync keeps or loses its new content on its
     /// own (the disk's cache reorders); without it, writes reach the disk in the order made.
     CFAULT_REORDER = 1,
-    /// One block written since the last sync is torn at a random byte: new before, old after.
+    /// One block written since the last sync is torn at a random byte of what was written:
+    /// new before, old after (or the reverse). Blocks a truncation only cut off are never torn.
     CFAULT_TEAR = 2,
 };
 
