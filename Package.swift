@@ -37,6 +37,8 @@ let package = Package(
             providers: [.apt(["libical-dev"])]),
         // glibc's heap statistics and SQLite's memory counter, for the soak bench.
         .systemLibrary(name: "CMemoryStats", providers: [.apt(["libsqlite3-dev"])]),
+        // The kernel's view of the wall clock (adjtimex): is it synchronised to a time server?
+        .systemLibrary(name: "CTimex"),
 
         // A power-cut and I/O-error VFS for SQLite (after SQLite's test6.c), for the power-cut
         // bench and its tests; the daemon never installs it.
@@ -118,7 +120,7 @@ let package = Package(
         .target(
             name: "CantineSite",
             dependencies: [
-                "CantineProtocol", "CantineCore", "CantineStore", "CantineImport",
+                "CantineProtocol", "CantineCore", "CantineStore", "CantineImport", "CTimex",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,6 +1,8 @@
 // The engine: the one place inputs enter. Under one lock it numbers the event, applies the
 // reducer, hands the effects to the edges and queues the entry for the journal — in that
-// order, so a door decision never waits on the disk.
+// order, so a door decision never waits on the disk. While the wall clock is not trusted (a Pi
+// boots without a real-time clock after a power cut) no entry is stamped before the last one:
+// the site's time runs on from the journal's last entry, on the monotonic clock.
 
 import Synchronization
 
@@ -20,20 +22,31 @@ public final class Engine: Sendable {
     public let site: SiteID
     let inner: Mutex<Inner>
     let time: any TimeSource
+    /// Whether the wall clock is trusted (a time server keeps it): set by the clock watch.
+    let wallTrusted: Atomic<Bool>
+    /// The wall time of the last entry and the monotonic time it was stamped at: written under
+    /// the lock, read without it (a reader of `now` may be called from an effect).
+    let lastWallMicros: Atomic<Int64>
+    let lastMonoNanos: Atomic<UInt64>
     let journal: any JournalSink
     let onEffects: @Sendable (JournalEntry, [Effect]) -> Void
 
     /// - Parameters:
     ///   - state: the state rebuilt from the journal up to `lastSeq`.
+    ///   - lastWall: the wall time of the journal's last entry: while the clock is not trusted
+    ///     and behind it, the site's time runs on from there.
     ///   - onEffects: called synchronously, in sequence order, with each event's effects;
     ///     must not block (drive a relay, enqueue for others).
     public init(
-        site: SiteID, state: State, lastSeq: Int64, time: any TimeSource, journal: any JournalSink,
-        onEffects: @escaping @Sendable (JournalEntry, [Effect]) -> Void = { _, _ in }
+        site: SiteID, state: State, lastSeq: Int64, lastWall: Instant = Instant(micros: 0), time: any TimeSource,
+        journal: any JournalSink, onEffects: @escaping @Sendable (JournalEntry, [Effect]) -> Void = { _, _ in }
     ) {
         self.site = site
         self.inner = Mutex(Inner(state: state, lastSeq: lastSeq))
         self.time = time
+        self.wallTrusted = Atomic(time.wallSynchronized())
+        self.lastWallMicros = Atomic(lastWall.micros)
+        self.lastMonoNanos = Atomic(time.monotonicNanos())
         self.journal = journal
         self.onEffects = onEffects
     }
@@ -60,7 +73,7 @@ public final class Engine: Sendable {
         _ event: Event, source: EventSource, unless refuse: (State, Instant) -> Refusal?
     ) -> Refusal? {
         inner.withLock { inner in
-            if let refusal = refuse(inner.state, time.now()) { return refusal }
+            if let refusal = refuse(inner.state, siteTime()) { return refusal }
             let all = applyReconciled(&inner, event, source: source)
             journal.enqueue(all.map(\.entry), attachment: nil)
             return nil
@@ -73,7 +86,7 @@ public final class Engine: Sendable {
         _ command: Command, source: EventSource, attachment: (any JournalAttachment)? = nil
     ) throws(CommandError) -> [Applied] {
         try inner.withLock { (inner: inout Inner) throws(CommandError) -> [Applied] in
-            let events = try CommandRules.events(for: command, in: inner.state, now: time.now())
+            let events = try CommandRules.events(for: command, in: inner.state, now: siteTime())
             let applied = events.flatMap { applyReconciled(&inner, $0, source: source) }
             journal.enqueue(applied.map(\.entry), attachment: attachment)
             return applied
@@ -93,13 +106,39 @@ public final class Engine: Sendable {
     /// Sequence number of the last applied event.
     public var lastSeq: Int64 { inner.withLock { $0.lastSeq } }
 
-    /// The time source the engine stamps events with.
-    public var now: Instant { time.now() }
+    /// The site's time: the wall clock; while the clock is not trusted, never before the last
+    /// entry (see `siteTime`).
+    public var now: Instant { siteTime() }
+
+    /// The wall time of the last entry.
+    public var lastWall: Instant { Instant(micros: lastWallMicros.load(ordering: .acquiring)) }
+
+    /// Tells the engine whether a time server keeps the wall clock (the clock watch does).
+    public func setWallTrusted(_ trusted: Bool) { wallTrusted.store(trusted, ordering: .relaxed) }
+
+    /// The wall clock when it is trusted (a time server may step it back: it is right, the
+    /// entries before were stamped by a clock that ran ahead). Otherwise the later of the wall
+    /// clock and the last entry's time plus the monotonic time since it: a board that booted
+    /// behind decides as of the moment the journal stopped, and its time runs on at the real
+    /// rate (door timers measure durations), until the clock catches up or is set.
+    func siteTime() -> Instant {
+        let clock = time.now()
+        guard !wallTrusted.load(ordering: .relaxed) else { return clock }
+        let last = lastWall
+        let stamped = lastMonoNanos.load(ordering: .acquiring)
+        let mono = time.monotonicNanos()
+        let since = mono > stamped ? Int64((mono - stamped) / 1000) : 0
+        return max(clock, last + Span(micros: since))
+    }
 
     private func apply(_ inner: inout Inner, _ event: Event, source: EventSource) -> Applied {
         inner.lastSeq += 1
+        let wall = siteTime()
+        let mono = time.monotonicNanos()
+        lastMonoNanos.store(mono, ordering: .releasing)
+        lastWallMicros.store(wall.micros, ordering: .releasing)
         var entry = JournalEntry(
-            seq: inner.lastSeq, site: site, wall: time.now(), monotonicNanos: time.monotonicNanos(),
+            seq: inner.lastSeq, site: site, wall: wall, monotonicNanos: mono,
             source: source, event: event)
         let effects = Reducer.apply(&inner.state, event, now: entry.wall)
         for case .notify(.access(let record)) in effects {
@@ -123,7 +162,7 @@ public final class Engine: Sendable {
     @discardableResult
     public func reconcile(_ scope: ReconcileScope = .all) -> [Applied] {
         inner.withLock { inner in
-            let applied = Reconciler.events(scope, in: inner.state, now: time.now()).map {
+            let applied = Reconciler.events(scope, in: inner.state, now: siteTime()).map {
                 apply(&inner, $0, source: "reconcile")
             }
             if !applied.isEmpty { journal.enqueue(applied.map(\.entry), attachment: nil) }

@@ -7,6 +7,13 @@ public protocol TimeSource: Sendable {
     func now() -> Instant
     /// CLOCK_MONOTONIC nanoseconds (never steps).
     func monotonicNanos() -> UInt64
+    /// Whether the wall clock is kept by a time server (NTP), as the kernel says; true when
+    /// it cannot tell. A Pi has no real-time clock: it boots unsynchronised.
+    func wallSynchronized() -> Bool
+}
+
+extension TimeSource {
+    public func wallSynchronized() -> Bool { true }
 }
 
 /// Something that must be written in the same transaction as a batch of journal entries

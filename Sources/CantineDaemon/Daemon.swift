@@ -93,7 +93,8 @@ public enum Daemon {
             engine: runtime.engine, bus: runtime.bus, settings: settings.boardSettings,
             names: { store.memberName($0.rawValue) })
         let events = JournalStream(site: runtime)
-        let components: [any HealthReporting] = [mqtt as (any HealthReporting)?, network].compactMap { $0 }
+        let components: [any HealthReporting] =
+            [runtime.clock] + [mqtt as (any HealthReporting)?, network].compactMap { $0 }
         var web = WebContext(
             site: runtime, version: cantineVersion, board: board, space: settings.spaceInfo,
             accounts: Accounts(store: store), events: events, metrics: metrics, components: components,

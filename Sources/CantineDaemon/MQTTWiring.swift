@@ -38,6 +38,7 @@ extension MQTTService {
             names: { store.publishableName($0.rawValue) }, journalBacklog: { runtime.journalBacklog })
         let publisher = self.publisher
         runtime.journalHealth.watch { publisher.journal(failing: $0) }
+        runtime.clock.watch { publisher.clock(unsynced: $0) }
     }
 }
 

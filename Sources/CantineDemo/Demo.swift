@@ -143,7 +143,7 @@ public enum DemoSite {
             })
         let nodes = DemoHardware(runtime: runtime, inputs: [], opensDoors: false)
         func move(to t: Instant) {
-            while let next = runtime.timers.earliest, next <= t {
+            while let next = runtime.timers.earliest(now: runtime.engine.now), next <= t {
                 if next > time.now() { time.advance(next - time.now()) }
                 for id in runtime.timers.takeDue(now: time.now()) {
                     runtime.engine.submit(.timerFired(id), source: "timer")

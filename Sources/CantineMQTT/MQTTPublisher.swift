@@ -47,6 +47,8 @@ public final class MQTTPublisher: Sendable {
         var occupancy = false
         /// The journal started or stopped failing.
         var health = false
+        /// The wall clock stopped or started being trusted.
+        var clock = false
         /// Own retained topics another client overwrote: published again.
         var repairs: Set<String> = []
     }
@@ -76,6 +78,8 @@ public final class MQTTPublisher: Sendable {
     let outboxPending = Mutex(true)
     /// Why the journal cannot write (disk full, read-only), nil while it writes.
     let journalError = Mutex<String?>(nil)
+    /// Why the wall clock is not trusted (nil: it is).
+    let clockUnsynced = Mutex<String?>(nil)
     /// Held while sending: one flush at a time, so batches leave in the order they were taken.
     let sending = Mutex(())
     let counts = Mutex(Counts())
@@ -171,6 +175,14 @@ public final class MQTTPublisher: Sendable {
         bell.yield()
     }
 
+    /// The wall clock stopped (`reason`) or started (nil) being trusted: the retained `health`
+    /// message says it, and a `clock_unsynced` alarm goes out on `events`.
+    public func clock(unsynced reason: String?) {
+        clockUnsynced.withLock { $0 = reason }
+        work.withLock { $0.clock = true }
+        bell.yield()
+    }
+
     /// Home Assistant (re)started: announce the entities again.
     public func homeAssistantOnline() {
         work.withLock { $0.discovery = true }
@@ -209,7 +221,7 @@ public final class MQTTPublisher: Sendable {
                 "payload": "\(String(decoding: message.payload.prefix(80), as: UTF8.self))",
                 "fix": "the broker's ACL should let only this daemon write cantine/<site>/ (docs/mosquitto)",
             ])
-        work.withLock { $0.repairs.insert(message.topic) }
+        work.withLock { _ = $0.repairs.insert(message.topic) }
         bell.yield()
     }
 
@@ -245,7 +257,7 @@ public final class MQTTPublisher: Sendable {
             drainOutbox()
             publishAll(at: now)
         }
-        if w.connected || w.health { publishHealth(at: now, alarm: w.health) }
+        if w.connected || w.health || w.clock { publishHealth(at: now, alarm: w.health, clockAlarm: w.clock) }
         for item in w.events { if let m = event(item) { send(m) } }
         if !w.connected {
             let (desks, rooms, doors) = engine.read { s in
@@ -381,11 +393,13 @@ public final class MQTTPublisher: Sendable {
 
     /// The retained health message, and on a change the alarm event. Sent straight to the
     /// broker when it is there: the outbox lives on the disk that may be what is failing.
-    func publishHealth(at now: Instant, alarm: Bool) {
+    func publishHealth(at now: Instant, alarm: Bool, clockAlarm: Bool = false) {
         let error = journalError.withLock { $0 }
+        let clock = clockUnsynced.withLock { $0 }
         let health = HealthState(
-            journal: error == nil ? "ok" : "failing", detail: error, at: now.description,
-            clientID: client.settings.clientID, host: ProcessInfo.processInfo.hostName)
+            journal: error == nil ? "ok" : "failing", detail: error, clock: clock == nil ? "synced" : "unsynced",
+            clockDetail: clock, at: now.description, clientID: client.settings.clientID,
+            host: ProcessInfo.processInfo.hostName)
         send(
             state(
                 topics.health, String(decoding: (try? JSONEncoder.sorted.encode(health)) ?? Data(), as: UTF8.self),
@@ -396,6 +410,14 @@ public final class MQTTPublisher: Sendable {
                     AlarmEvent(
                         id: "\(engine.site)/journal/\(now.micros)", alarm: "journal_failing", active: error != nil,
                         detail: error, at: now.description),
+                    at: now))
+        }
+        if clockAlarm {
+            send(
+                message(
+                    AlarmEvent(
+                        id: "\(engine.site)/clock/\(now.micros)", alarm: "clock_unsynced", active: clock != nil,
+                        detail: clock, at: now.description),
                     at: now))
         }
     }
@@ -474,12 +496,15 @@ struct AccessEvent: Encodable {
 struct HealthState: Codable {
     let journal: String
     let detail: String?
+    /// `synced`, or `unsynced` with why in `clock_detail`.
+    var clock: String? = nil
+    var clockDetail: String? = nil
     let at: String
     let clientID: String?
     let host: String?
 
     enum CodingKeys: String, CodingKey {
-        case journal, detail, at, clientID = "client_id", host
+        case journal, detail, clock, clockDetail = "clock_detail", at, clientID = "client_id", host
     }
 }
 

@@ -4,6 +4,7 @@
 // `serve`, `demo`, and by CLI commands when no daemon is running. Its use cases are in this
 // module's other files: operations, imports, privacy, replay.
 
+import CTimex
 import CantineCore
 import CantineProtocol
 import CantineStore
@@ -20,6 +21,11 @@ public struct SystemTime: TimeSource {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+    public func wallSynchronized() -> Bool {
+        var unsync: Int32 = 0
+        var maxError = 0
+        return cantine_clock_synchronized(&unsync, &maxError) != 0
     }
 }
 
@@ -126,8 +132,9 @@ public final class TimerQueue: Sendable {
 
     public init(time: any TimeSource = SystemTime()) { self.time = time }
 
-    public func schedule(_ id: TimerID, at: Instant) {
-        let now = time.now()
+    /// Schedules `id` at `at`, `now` being the site's time (the engine's, which runs ahead of
+    /// a clock that booted behind: Engine.swift).
+    public func schedule(_ id: TimerID, at: Instant, now: Instant) {
         let mono = time.monotonicNanos()
         let deadline = id.measuresDuration ? mono &+ UInt64(max(0, (at - now).micros)) &* 1000 : nil
         pending.withLock { $0[id] = Pending(at: at, monotonic: deadline) }
@@ -144,9 +151,8 @@ public final class TimerQueue: Sendable {
         }
     }
 
-    /// The earliest deadline, if any, as a wall-clock instant.
-    public var earliest: Instant? {
-        let now = time.now()
+    /// The earliest deadline, if any, as an instant of the site's time `now`.
+    public func earliest(now: Instant) -> Instant? {
         let mono = time.monotonicNanos()
         return pending.withLock { p in
             p.values.map { t in
@@ -193,6 +199,8 @@ public final class Site: Sendable {
     public let recovered: ReplayResult
     /// Told when the journal starts failing (why) and when it writes again (nil).
     public let journalHealth = JournalHealth()
+    /// Whether the wall clock is trusted (checked by the timer service).
+    public let clock: ClockWatch
     /// The floor's use day by day, folded from the journal.
     public let usage: UsageLedger
     let metrics = SiteMetrics()
@@ -281,13 +289,14 @@ public final class Site: Sendable {
         self.bus = bus
         self.timers = timers
         engine = Engine(
-            site: settings.site, state: recovered.state, lastSeq: recovered.lastSeq, time: time, journal: journal,
+            site: settings.site, state: recovered.state, lastSeq: recovered.lastSeq,
+            lastWall: try store.lastWall() ?? Instant(micros: 0), time: time, journal: journal,
             onEffects: { entry, effects in
                 metrics.events.increment()
                 for effect in effects {
                     switch effect {
                     case .relay(let door, let command): relays(door, command)
-                    case .schedule(let id, let at): timers.schedule(id, at: at)
+                    case .schedule(let id, let at): timers.schedule(id, at: at, now: entry.wall)
                     case .notify(let notice):
                         if case .access(let record) = notice {
                             metrics.access[record.reason]?.increment()
@@ -296,6 +305,7 @@ public final class Site: Sendable {
                     }
                 }
             })
+        clock = ClockWatch(time: time, engine: engine, logger: logger)
 
         if role == .daemon {
             engine.submit(.daemonStarted(DaemonStarted(version: version)), source: "daemon")

@@ -44,9 +44,9 @@ public struct InboxService: Service {
     }
 }
 
-/// Feeds timers back to the engine when due (checked at least every 250 ms), and runs a full
+/// Feeds timers back to the engine when due (checked at least every 250 ms), runs a full
 /// reconciliation pass every minute for what changes without an event (a badge-in aging past
-/// `presence_hours`).
+/// `presence_hours`), and checks the wall clock every 5 s.
 public struct TimerService: Service {
     let runtime: Site
 
@@ -55,6 +55,7 @@ public struct TimerService: Service {
     public func run() async throws {
         var lastPass = runtime.engine.now
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            runtime.clock.check()  // every 5 s at most
             let now = runtime.engine.now
             if now - lastPass >= .seconds(60) {
                 runtime.engine.reconcile()
@@ -64,7 +65,7 @@ public struct TimerService: Service {
                 runtime.engine.submit(.timerFired(id), source: "timer")
             }
             // Sleep until the earliest deadline, at most 250 ms (the relay re-locks by itself anyway).
-            let wait = runtime.timers.earliest.map { max(0, min(($0 - now).seconds, 0.25)) } ?? 0.25
+            let wait = runtime.timers.earliest(now: now).map { max(0, min(($0 - now).seconds, 0.25)) } ?? 0.25
             await pause(.milliseconds(Int(wait * 1000) + 1))
         }
     }

@@ -172,6 +172,21 @@ extension Store {
             seq: row[0], site: SiteID(row[1] as String), taken: Instant(micros: row[2]), digest: row[3], state: state)
     }
 
+    /// The wall time of the journal's last entry (or, with no entry left, of the newest
+    /// snapshot): the site's time never goes before it.
+    public func lastWall() throws -> Instant? {
+        try pool.read { db in
+            let micros = try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT coalesce(
+                        (SELECT wall_us FROM journal ORDER BY seq DESC LIMIT 1),
+                        (SELECT taken_us FROM snapshots ORDER BY seq DESC LIMIT 1))
+                    """)
+            return micros.map(Instant.init(micros:))
+        }
+    }
+
     /// The journal's base: entries up to it were compacted into the base snapshot (0: never).
     public func journalBase() throws -> Int64 {
         try pool.read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM journal_base") ?? 0 }

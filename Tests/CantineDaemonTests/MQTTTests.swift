@@ -366,6 +366,50 @@ func withMQTT(
         runtime.close()
     }
 
+    /// A clock the kernel calls unsynchronised: the retained health says so with why, an
+    /// alarm goes out, and both clear once NTP has set the clock.
+    @Test func anUnsynchronisedClockRaisesItsAlarmOnMQTTAndClearsIt() async throws {
+        let broker = try Broker()
+        let site = try TestSite()
+        let runtime = try site.open()
+        try await playADay(runtime, site.time)
+        let watch = try Collector(broker, topics: ["cantine/paris/health", "cantine/paris/events"])
+        try await withMQTT(runtime, broker) { service in
+            runtime.clock.watch { service.publisher.clock(unsynced: $0) }  // as MQTTService(config:) does
+            #expect(await service.client.waitAsync(connected: true, timeout: 10))
+            let synced = await watch.waitFor { m in
+                m.contains { String(decoding: $0.payload, as: UTF8.self).contains(#""clock":"synced""#) }
+            }
+            #expect(synced.contains { String(decoding: $0.payload, as: UTF8.self).contains(#""clock":"synced""#) })
+            site.time.setSynchronized(false)
+            runtime.clock.check(force: true)
+            let unsynced: @Sendable ([InboundMessage]) -> Bool = { m in
+                let texts = m.map { String(decoding: $0.payload, as: UTF8.self) }
+                let health = texts.contains { $0.contains(#""clock":"unsynced""#) && $0.contains("no time server") }
+                let alarm = texts.contains {
+                    $0.contains(#""alarm":"clock_unsynced""#) && $0.contains(#""active":true"#)
+                }
+                return health && alarm
+            }
+            let raised = await watch.waitFor(unsynced)
+            #expect(unsynced(raised), "\(raised.map { String(decoding: $0.payload, as: UTF8.self) })")
+            site.time.setSynchronized(true)
+            runtime.clock.check(force: true)
+            let cleared: @Sendable ([InboundMessage]) -> Bool = { m in
+                let last = m.last { $0.topic == "cantine/paris/health" }.map {
+                    String(decoding: $0.payload, as: UTF8.self)
+                }
+                let alarm = m.contains {
+                    let text = String(decoding: $0.payload, as: UTF8.self)
+                    return text.contains(#""alarm":"clock_unsynced""#) && text.contains(#""active":false"#)
+                }
+                return last?.contains(#""clock":"synced""#) == true && alarm
+            }
+            #expect(cleared(await watch.waitFor(cleared)))
+        }
+        runtime.close()
+    }
+
     @Test func theSampleBrokerConfigTakesNodesOverTLSWithTheirOwnCredentialsOnly() async throws {
         let site = try TestSite()
         let users = ["cantine": "s3cret", "node-j01": "n1", "node-j02": "n2"]
