@@ -104,6 +104,8 @@ final class PowerCutLoad {
     let desks: [DeskID]
     /// Called after each step; false stops the load (the power failed).
     let after: (PowerCutStep) -> Bool
+    /// Called as each step begins (the bench arms its cut there).
+    var before: (PowerCutStep) -> Void = { _ in }
     /// The highest sequence number reported durable.
     var acknowledged: Int64 = 0
     /// Commands the CLI was answered, with the last journal entry each made.
@@ -159,12 +161,14 @@ final class PowerCutLoad {
     var errors: [String] = []
 
     func step(_ kind: PowerCutStep, _ body: () throws -> Void) -> Bool {
+        before(kind)
         cfault_set_label(kind.rawValue)
         do { try body() } catch { failed(kind, error) }
         return done(kind)
     }
 
     func asyncStep(_ kind: PowerCutStep, _ body: () async throws -> Void) async -> Bool {
+        before(kind)
         cfault_set_label(kind.rawValue)
         do { try await body() } catch { failed(kind, error) }
         return done(kind)
@@ -330,6 +334,9 @@ extension Bench {
             .replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
         var settings = try Config.parse(text, file: "powercut.toml").settings.siteSettings
         settings.retention = .init(accessLogDays: 2, journalDays: 1, bookingsDays: 2)
+        // Each step's writes land within the step (the cuts are drawn by step); what a linger
+        // keeps in memory was never acknowledged, and a waiter's entries commit at once anyway.
+        settings.commitLinger = .seconds(0)
         let start = Instant(Date(timeIntervalSince1970: 1_772_438_400))  // Monday 2026-03-02 08:00 in Paris
         let quiet = Logger(label: "powercut", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -382,16 +389,31 @@ extension Bench {
         while result.cuts < cuts && attempt < 2 * cuts {
             let cut = attempt
             attempt += 1
-            // Spread over every kind of step, then over its writes.
-            let steps = byKind[kinds[cut % kinds.count]]!
-            let range = steps[Int(rng.next() % UInt64(steps.count))].1
-            let op = range.lowerBound + Int64(rng.next() % UInt64(range.count))
-            let flags = Int32(cut / kinds.count % 4)  // in order, reordered, torn, both
+            // Spread over every kind of step, then over its writes (a missed draw is drawn
+            // again for the same kind and mode).
+            let turn = result.cuts
+            let kind = kinds[turn % kinds.count]
+            let steps = byKind[kind]!
+            let occurrence = Int(rng.next() % UInt64(steps.count))
+            let range = steps[occurrence].1
+            let offset = Int64(rng.next() % UInt64(range.count))
+            let flags = Int32(turn / kinds.count % 4)  // in order, reordered, torn, both
             try fresh()
-            cfault_arm(op)
             let time = ManualTime(start)
             let site = try Site.open(settings, role: .daemon, time: time, version: cantineVersion, logger: quiet)
             let load = PowerCutLoad(site: site, time: time) { _ in true }
+            // Armed as that step begins, at the same write within it as in the uncut run: the
+            // load's writes drift a little from run to run (group commit), a step's own do not.
+            var seen = 0
+            var op: Int64 = 0
+            load.before = { step in
+                guard step == kind else { return }
+                if seen == occurrence {
+                    op = cfault_ops() + 1 + offset
+                    cfault_arm(op)
+                }
+                seen += 1
+            }
             let finished = await load.play(days: days)
             _ = load.done(.restart)  // what was reported durable as the power went
             try site.abandon()

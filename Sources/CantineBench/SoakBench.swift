@@ -65,6 +65,11 @@ public struct SoakBenchResult: Codable, Sendable {
     /// Journal bytes appended meanwhile (payloads), in MB, and disk bytes per journal byte.
     public var journalAppendedMB: Double
     public var writeAmplification: Double?
+    /// Journal entries and commits (transactions) made meanwhile, and the commit linger (ms,
+    /// of the site simulated: the demo's is this divided by `speed`).
+    public var entriesAppended: Int64
+    public var commits: Int64
+    public var commitLingerMs: Int
     /// HTTP requests made by the polling dashboard, and boards received by the screen.
     public var requests: Int
     public var requestsFailed: Int
@@ -79,7 +84,8 @@ public struct SoakBenchResult: Codable, Sendable {
         case journalMB = "journal_mb", requests, requestsFailed = "requests_failed", boards
         case diskWrittenMB = "disk_written_mb", diskWrittenMBPerHour = "disk_written_mb_per_hour"
         case diskWrittenMBPerDay = "disk_written_mb_per_day", journalAppendedMB = "journal_appended_mb"
-        case writeAmplification = "write_amplification"
+        case writeAmplification = "write_amplification", entriesAppended = "entries_appended", commits
+        case commitLingerMs = "commit_linger_ms"
         case fdsOpened = "fds_opened", fdsClosed = "fds_closed", heapInUseStartMB = "heap_in_use_start_mb"
         case heapInUseEndMB = "heap_in_use_end_mb", sqliteStartMB = "sqlite_start_mb", sqliteEndMB = "sqlite_end_mb"
         case stateStartKB = "state_start_kb", stateEndKB = "state_end_kb", samples
@@ -185,7 +191,8 @@ enum ProcessUsage {
 extension Bench {
     /// Runs the demo for `minutes` of real time at `speed`× and reports memory, fds, journal.
     public static func soak(
-        minutes: Double, speed: Double, warmupSeconds: Double = 5, directory: String, logger: Logger
+        minutes: Double, speed: Double, warmupSeconds: Double = 5, commitLingerMs: Int? = nil, directory: String,
+        logger: Logger
     ) async throws -> SoakBenchResult {
         let dir = directory + "/cantine-soak-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -195,8 +202,11 @@ extension Bench {
             FileManager.default.isExecutableFile(atPath: $0)
         }
         let outcome = Mutex<SoakBenchResult?>(nil)
+        var options = DemoOptions(
+            dataDirectory: dir, httpPort: httpPort, mqttPort: mqttPort, mqtt: mosquitto, speed: speed)
+        options.commitLingerMs = commitLingerMs
         try await Demo.run(
-            DemoOptions(dataDirectory: dir, httpPort: httpPort, mqttPort: mqttPort, mqtt: mosquitto, speed: speed),
+            options,
             logger: logger, announce: false,
             extraServices: { runtime in
                 [
@@ -247,6 +257,7 @@ struct SoakProbe: Service {
         let stateStart = stateKB()
         let diskStart = ProcessUsage.diskWrittenBytes()
         let seqStart = runtime.engine.lastSeq
+        let commitsStart = runtime.journal.batches
         var samples: [SoakSample] = []
         var rssMax = rssStart
         let screen = try BenchScreen(port: port, record: false)
@@ -297,7 +308,10 @@ struct SoakProbe: Service {
                 diskWrittenMBPerHour: diskBytes / 1_048_576 / elapsedHours,
                 diskWrittenMBPerDay: diskBytes / 1_048_576 / (elapsedHours * speed) * 24,
                 journalAppendedMB: appended / 1_048_576,
-                writeAmplification: appended > 0 ? diskBytes / appended : nil, requests: requests,
+                writeAmplification: appended > 0 ? diskBytes / appended : nil,
+                entriesAppended: runtime.engine.lastSeq - seqStart, commits: runtime.journal.batches - commitsStart,
+                commitLingerMs: Int((Double(runtime.settings.commitLinger.micros) / 1000 * speed).rounded()),
+                requests: requests,
                 requestsFailed: failed,
                 boards: screen.boards.withLock { $0 }))
         kill(getpid(), SIGTERM)

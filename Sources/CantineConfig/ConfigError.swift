@@ -119,7 +119,8 @@ extension Config {
     /// What a config key holds, from its name (the schema is small and regular).
     static func expectedType(_ key: String) -> String {
         switch key {
-        case _ where key.hasSuffix("_line"), "port", "capacity", "keepalive_s", "snapshot_every", "gap_timeout_ms",
+        case _ where key.hasSuffix("_line"), "port", "capacity", "keepalive_s", "snapshot_every", "commit_linger_ms",
+            "gap_timeout_ms",
             "desk_settle_ms":
             return "an integer"
         case "max_reports_per_s":

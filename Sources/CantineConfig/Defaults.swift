@@ -23,6 +23,9 @@ public enum Defaults {
     public static let snapshotEvery = Setting(
         "database.snapshot_every", 10_000, 100...100_000_000, "events",
         "events between state snapshots (replay starts from the latest)")
+    public static let commitLingerMs = Setting(
+        "database.commit_linger_ms", 1000, 0...10_000, "ms",
+        "how long entries nobody waits for may wait to share a commit (SD card wear); 0: commit each at once")
 
     // [http]
     public static let httpHost = Setting(
@@ -222,7 +225,8 @@ public enum Defaults {
     /// Every setting, in the sample's order.
     public static let all: [any AnySetting] =
         [
-            siteID, siteName, timeZone, locale, capacity, databasePath, snapshotEvery, httpHost, httpPort,
+            siteID, siteName, timeZone, locale, capacity, databasePath, snapshotEvery, commitLingerMs, httpHost,
+            httpPort,
             secureCookies, publicURL, mqttEnabled, mqttHost, mqttPort, clientID, username, password, keepalive, caFile,
             certFile,
             keyFile, persistentSession, discovery, discoveryPrefix, namesInEvents, outboxMaxAge, queueSize,

@@ -26,7 +26,8 @@ extension Settings {
                 accessLogDays: retention.accessLogDays, journalDays: retention.journalDays,
                 bookingsDays: retention.bookingsDays),
             wiegand37: Dictionary(
-                uniqueKeysWithValues: doors.compactMap { d in d.wiegand37.map { (d.door, $0) } }))
+                uniqueKeysWithValues: doors.compactMap { d in d.wiegand37.map { (d.door, $0) } }),
+            commitLinger: .milliseconds(Int64(database.commitLingerMs)))
     }
 }
 

@@ -26,6 +26,8 @@ public struct DemoOptions: Sendable {
     public var speed: Double
     /// Past days played before today (at once, on a manual clock): the dashboard's history.
     public var historyDays: Int
+    /// The commit linger of a real site, in ms (nil: the config's); the demo divides it by `speed`.
+    public var commitLingerMs: Int?
     public init(dataDirectory: String, httpPort: Int, mqttPort: Int, mqtt: Bool, speed: Double, historyDays: Int = 7) {
         self.dataDirectory = dataDirectory
         self.httpPort = httpPort
@@ -470,7 +472,13 @@ public enum Demo {
         }
         defer { broker?.stop() }
 
-        let config = try Config.load(path: configPath)
+        var loaded = try Config.load(path: configPath)
+        // The demo's day runs `speed` times faster, and so does its commit linger: each commit
+        // covers the same stretch of the day as on a real site (the soak's disk figures).
+        loaded.database.commitLingerMs = Int(
+            (Double(options.commitLingerMs ?? loaded.settings.database.commitLingerMs) / max(1, options.speed))
+                .rounded())
+        let config = loaded
         let settings = config.settings
         guard let calendar = SiteCalendar(timeZone: settings.site.timeZone) else { throw DaemonError("bad time zone") }
         let today = calendar.date(of: Instant(Date()))

@@ -66,6 +66,9 @@ public struct SiteSettings: Sendable, Equatable {
     public var retention: Retention
     /// The 37-bit Wiegand format of each door whose reader sends one other than H10304.
     public var wiegand37: [DoorID: WiegandFormat]
+    /// How long journal entries nobody waits for may wait to share a commit (the SD card's
+    /// wear: docs/reliability.md); a command's answer never waits for it.
+    public var commitLinger: Span
 
     /// How long each kind of data is kept, in days.
     public struct Retention: Sendable, Equatable {
@@ -81,9 +84,11 @@ public struct SiteSettings: Sendable, Equatable {
 
     public init(
         site: SiteID, databasePath: String, timeZone: String, layout: SiteLayout, networkCredentialSecret: String?,
-        remoteUnlockMaxAge: Span, retention: Retention, wiegand37: [DoorID: WiegandFormat] = [:]
+        remoteUnlockMaxAge: Span, retention: Retention, wiegand37: [DoorID: WiegandFormat] = [:],
+        commitLinger: Span = .seconds(0)
     ) {
         self.wiegand37 = wiegand37
+        self.commitLinger = commitLinger
         self.site = site
         self.databasePath = databasePath
         self.timeZone = timeZone
@@ -271,7 +276,7 @@ public final class Site: Sendable {
         let metrics = self.metrics
         let journalLogger = logger
         journal = JournalWriter(
-            store: store, durableSeq: recovered.lastSeq,
+            store: store, durableSeq: recovered.lastSeq, linger: .microseconds(settings.commitLinger.micros),
             onError: { [journalHealth] message in
                 journalHealth.changed(message)
                 if let message {

@@ -2,6 +2,9 @@
 // dedicated thread writes everything queued so far in one transaction with synchronous=FULL,
 // so an entry reported durable survives kill -9 and power loss. On a write error (disk full,
 // read-only file) entries stay queued, the error is reported, and writing resumes once it can.
+// Entries nobody waits for may linger up to `linger` to share a commit: an SD card wears by
+// the page, and a commit per sensor report rewrites the same pages many times; anyone waiting
+// for durability (a CLI command, `flush`) has its batch written at once.
 // The access log and the booking and session records are projected from the entries in the
 // same transaction.
 
@@ -34,6 +37,10 @@ public final class JournalWriter: JournalSink, Sendable {
         var writing = false
         var waiters: [(seq: Int64, continuation: CheckedContinuation<Void, Never>)] = []
         var batches: Int64 = 0
+        /// When the oldest queued item came (monotonic nanoseconds), and whether someone
+        /// waits for what is queued (write it now).
+        var queuedSince: UInt64?
+        var urgent = false
     }
 
     let store: Store
@@ -44,21 +51,26 @@ public final class JournalWriter: JournalSink, Sendable {
     let interrupt = DispatchSemaphore(value: 0)
     /// Largest number of entries written in one transaction.
     let maxBatch: Int
+    /// How long entries nobody waits for may wait to share a commit (nanoseconds; 0: none).
+    let linger: UInt64
     let onError: @Sendable (String?) -> Void
     let onRecordError: @Sendable (String) -> Void
 
     /// - Parameters:
     ///   - durableSeq: last sequence number already in the journal.
+    ///   - linger: how long entries nobody waits for may wait to share a commit.
     ///   - onError: told of a write failure (message) and of recovery (nil).
     ///   - onRecordError: told when a record attachment fails (the journal entry still commits).
     public init(
-        store: Store, durableSeq: Int64, maxBatch: Int = 4096,
+        store: Store, durableSeq: Int64, maxBatch: Int = 4096, linger: Duration = .zero,
         onError: @escaping @Sendable (String?) -> Void = { _ in },
         onRecordError: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.store = store
         self.queue = Mutex(Queue(durableSeq: durableSeq))
         self.maxBatch = maxBatch
+        let (seconds, attoseconds) = linger.components
+        self.linger = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
         self.onError = onError
         self.onRecordError = onRecordError
         let thread = Thread { [self] in self.run() }
@@ -68,8 +80,17 @@ public final class JournalWriter: JournalSink, Sendable {
 
     public func enqueue(_ entries: [JournalEntry], attachment: (any JournalAttachment)?) {
         guard !entries.isEmpty || attachment != nil else { return }
-        queue.withLock { $0.items.append(Item(entries: entries, attachment: attachment)) }
+        queue.withLock { q in
+            if q.queuedSince == nil { q.queuedSince = Self.monotonic() }
+            q.items.append(Item(entries: entries, attachment: attachment))
+        }
         wake.signal()
+    }
+
+    static func monotonic() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
     /// Last sequence number known to be on disk.
@@ -87,9 +108,10 @@ public final class JournalWriter: JournalSink, Sendable {
             let ready = queue.withLock { q -> Bool in
                 if q.durableSeq >= seq { return true }
                 q.waiters.append((seq, c))
+                q.urgent = true
                 return false
             }
-            if ready { c.resume() }
+            if ready { c.resume() } else { wake.signal() }
         }
     }
 
@@ -98,7 +120,10 @@ public final class JournalWriter: JournalSink, Sendable {
     @discardableResult
     public func flush() -> Bool {
         while true {
-            let (pending, failing) = queue.withLock { (!$0.items.isEmpty || $0.writing, $0.lastError != nil) }
+            let (pending, failing) = queue.withLock { q in
+                q.urgent = true
+                return (!q.items.isEmpty || q.writing, q.lastError != nil)
+            }
             if !pending { return true }
             if failing { return false }
             wake.signal()
@@ -132,8 +157,14 @@ public final class JournalWriter: JournalSink, Sendable {
         let encoder = JSONEncoder()
         var retryDelay = 0.05
         while true {
-            let (batch, stopping) = queue.withLock { q -> ([Item], Bool) in
-                if q.abandoned { return ([], true) }
+            let (batch, stopping, lingerUntil) = queue.withLock { q -> ([Item], Bool, UInt64?) in
+                if q.abandoned { return ([], true, nil) }
+                // Nobody waits and the batch is not full: let it gather more for a while.
+                if linger > 0, !q.urgent, !q.stopping, q.lastError == nil, let since = q.queuedSince,
+                    q.items.count < maxBatch, Self.monotonic() < since &+ linger
+                {
+                    return ([], false, since &+ linger)
+                }
                 // Up to maxBatch entries, taken in one slice (removeFirst per item is O(n²)
                 // on a backlog, just when the writer is behind).
                 var end = 0
@@ -145,7 +176,13 @@ public final class JournalWriter: JournalSink, Sendable {
                 let taken = Array(q.items[..<end])
                 q.items.removeFirst(end)
                 q.writing = !taken.isEmpty
-                return (taken, q.stopping)
+                q.queuedSince = q.items.isEmpty ? nil : Self.monotonic()
+                return (taken, q.stopping, nil)
+            }
+            if let lingerUntil {
+                let now = Self.monotonic()
+                if lingerUntil > now { _ = wake.wait(timeout: .now() + .nanoseconds(Int(lingerUntil - now))) }
+                continue
             }
             if batch.isEmpty {
                 if stopping { break }
@@ -164,6 +201,7 @@ public final class JournalWriter: JournalSink, Sendable {
                     q.lastError = nil
                     let ready = q.waiters.filter { $0.seq <= q.durableSeq }.map(\.continuation)
                     q.waiters.removeAll { $0.seq <= q.durableSeq }
+                    q.urgent = !q.waiters.isEmpty
                     return (ready, recovered)
                 }
                 // Writing again is announced before anyone hears their entries are durable.

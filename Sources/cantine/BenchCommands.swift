@@ -113,6 +113,8 @@ struct BenchCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "Minutes of real time (the demo day at 10× lasts about 100).") var minutes = 10.0
         @Option(help: "Times faster than real time.") var speed = 10.0
+        @Option(help: "The journal's commit linger of the site simulated, in ms (default: the config's, 1000).")
+        var commitLingerMs: Int?
         @Option(help: "Directory for the scratch site.") var dir = NSTemporaryDirectory()
         @Flag(help: "Print JSON.") var json = false
 
@@ -122,7 +124,8 @@ struct BenchCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let r = try await Bench.soak(minutes: minutes, speed: speed, directory: dir, logger: global.logger)
+            let r = try await Bench.soak(
+                minutes: minutes, speed: speed, commitLingerMs: commitLingerMs, directory: dir, logger: global.logger)
             if json { return try printJSON(r) }
             printTable(
                 ["figure", "value"],

@@ -190,7 +190,7 @@ import Testing
         let text = sample.replacingOccurrences(of: "# username = \"cantine\"", with: "username = \"${MQTT_USER}\"")
         #expect(
             error(text)
-                == "config c.toml:28: environment variable MQTT_USER is not set: export it, or write the value in the file"
+                == "config c.toml:29: environment variable MQTT_USER is not set: export it, or write the value in the file"
         )
         let config = try Config.parse(text, file: "c.toml", environment: ["MQTT_USER": "can\"tine"])
         #expect(config.mqtt.username == "can\"tine")

@@ -119,6 +119,26 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         #expect(try store.journalCount() == 1)
     }
 
+    /// Entries nobody waits for share a commit while the linger lasts (one transaction for a
+    /// hundred here: the linger is a minute), and a waiter, `flush` or `close` has them written
+    /// at once. Without the linger each enqueue may be its own commit.
+    @Test func entriesLingerToShareACommitUntilSomeoneWaits() async throws {
+        let dir = TempDir()
+        let store = try Store(path: dir.db, mode: .create)
+        let writer = JournalWriter(store: store, durableSeq: 0, linger: .seconds(60))
+        for seq in Int64(1)...100 {
+            writer.enqueue([entry(seq, .memberRegistered(MemberRef(member: MemberID("m\(seq)"))))], attachment: nil)
+        }
+        #expect(writer.durableSeq == 0 && writer.batches == 0)  // gathering
+        await writer.waitDurable(through: 100)  // someone waits: written now
+        #expect(writer.durableSeq == 100 && writer.batches == 1)
+        writer.enqueue([entry(101, .memberRegistered(MemberRef(member: "m101")))], attachment: nil)
+        #expect(writer.flush() && writer.durableSeq == 101 && writer.batches == 2)
+        writer.enqueue([entry(102, .memberRegistered(MemberRef(member: "m102")))], attachment: nil)
+        #expect(writer.close() && writer.durableSeq == 102)
+        #expect(try store.journalCount() == 102)
+    }
+
     @Test func entriesComeBackExactlyAsWritten() async throws {
         let dir = TempDir()
         let store = try Store(path: dir.db, mode: .create)
