@@ -46,6 +46,7 @@ static sqlite3_vfs fault_vfs;
 static Tracked **files;
 static int nfiles, capfiles;
 static int64_t ops, cut_at, ioerrs;
+static int64_t written[3], syncs[3];  // by file kind: bytes written, syncs done
 static int dead, label, cut_label = -1, cut_file = -1;
 static uint32_t read_ppm, write_ppm;
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
@@ -229,6 +230,7 @@ static int f_write(sqlite3_file *file, const void *buf, int amt, sqlite3_int64 o
         if (off + n > size_of(f->real)) record_size(f->tracked, op, off + n);
     }
     rc = n > 0 ? f->real->pMethods->xWrite(f->real, buf, n, off) : SQLITE_OK;
+    if (rc == SQLITE_OK) written[f->tracked->kind] += n;
     pthread_mutex_unlock(&mutex);
     return cut ? SQLITE_IOERR_WRITE : rc;
 }
@@ -267,6 +269,7 @@ static int f_sync(sqlite3_file *file, int flags) {
     }
     rc = f->real->pMethods->xSync(f->real, flags);
     if (rc == SQLITE_OK) {
+        syncs[f->tracked->kind]++;
         free_blocks(f->tracked);
         f->tracked->synced_size = size_of(f->real);
     }
@@ -642,6 +645,20 @@ void cfault_ioerr(uint32_t read, uint32_t write, uint32_t seed) {
 int64_t cfault_ioerr_count(void) {
     pthread_mutex_lock(&mutex);
     int64_t n = ioerrs;
+    pthread_mutex_unlock(&mutex);
+    return n;
+}
+
+int64_t cfault_written(int kind) {
+    pthread_mutex_lock(&mutex);
+    int64_t n = kind >= 0 && kind < 3 ? written[kind] : 0;
+    pthread_mutex_unlock(&mutex);
+    return n;
+}
+
+int64_t cfault_syncs(int kind) {
+    pthread_mutex_lock(&mutex);
+    int64_t n = kind >= 0 && kind < 3 ? syncs[kind] : 0;
     pthread_mutex_unlock(&mutex);
     return n;
 }

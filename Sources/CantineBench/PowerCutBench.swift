@@ -46,8 +46,8 @@ public struct PowerCutResult: Codable, Sendable {
     public var blocksLost: Int64 = 0
     /// Write operations (writes, syncs, truncates) of the whole load, uncut.
     public var writesPerLoad: Int64 = 0
-    /// Cut points the load ended before reaching (it writes a little less from run to run):
-    /// drawn again.
+    /// Cuts the load ended before reaching (the last steps wrote less this time): drawn again
+    /// for the same kind of step.
     public var missed = 0
     public var seconds = 0.0
     /// The first failures, one line each.
@@ -386,7 +386,7 @@ extension Bench {
         var rng = SplitMix64(seed: seed)
         let began = ContinuousClock.now
         var attempt = 0
-        while result.cuts < cuts && attempt < 2 * cuts {
+        while result.cuts < cuts && attempt < 3 * cuts {
             let cut = attempt
             attempt += 1
             // Spread over every kind of step, then over its writes (a missed draw is drawn
@@ -403,7 +403,9 @@ extension Bench {
             let site = try Site.open(settings, role: .daemon, time: time, version: cantineVersion, logger: quiet)
             let load = PowerCutLoad(site: site, time: time) { _ in true }
             // Armed as that step begins, at the same write within it as in the uncut run: the
-            // load's writes drift a little from run to run (group commit), a step's own do not.
+            // load's writes drift a little from run to run (group commit), a step's own less.
+            // Where the cut lands is what is counted (a step that wrote less this time passes
+            // it on to the next).
             var seen = 0
             var op: Int64 = 0
             load.before = { step in

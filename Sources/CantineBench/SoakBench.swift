@@ -4,8 +4,11 @@
 // reached the daemon a first time), during, and end.
 // A leak shows as RSS growth per hour or fds that do not come back; the heap in use, SQLite's
 // own memory and the state's size, sampled every minute, tell a leak from caches filling.
+// The SD card's budget: bytes the process wrote (`/proc/self/io`), and SQLite's own by file,
+// counted in the CSQLiteFaults VFS (installed to count only, nothing armed).
 
 import CMemoryStats
+import CSQLiteFaults
 import CantineCore
 import CantineDaemon
 import CantineDemo
@@ -70,6 +73,12 @@ public struct SoakBenchResult: Codable, Sendable {
     public var entriesAppended: Int64
     public var commits: Int64
     public var commitLingerMs: Int
+    /// What SQLite itself wrote meanwhile (counted in the VFS: the CSQLiteFaults shim, no fault
+    /// armed), by file: the WAL (commits) and the database (checkpoints), in MB, and their syncs.
+    public var sqliteWALWrittenMB: Double
+    public var sqliteDBWrittenMB: Double
+    public var walSyncs: Int64
+    public var dbSyncs: Int64
     /// HTTP requests made by the polling dashboard, and boards received by the screen.
     public var requests: Int
     public var requestsFailed: Int
@@ -85,7 +94,8 @@ public struct SoakBenchResult: Codable, Sendable {
         case diskWrittenMB = "disk_written_mb", diskWrittenMBPerHour = "disk_written_mb_per_hour"
         case diskWrittenMBPerDay = "disk_written_mb_per_day", journalAppendedMB = "journal_appended_mb"
         case writeAmplification = "write_amplification", entriesAppended = "entries_appended", commits
-        case commitLingerMs = "commit_linger_ms"
+        case commitLingerMs = "commit_linger_ms", sqliteWALWrittenMB = "sqlite_wal_written_mb"
+        case sqliteDBWrittenMB = "sqlite_db_written_mb", walSyncs = "wal_syncs", dbSyncs = "db_syncs"
         case fdsOpened = "fds_opened", fdsClosed = "fds_closed", heapInUseStartMB = "heap_in_use_start_mb"
         case heapInUseEndMB = "heap_in_use_end_mb", sqliteStartMB = "sqlite_start_mb", sqliteEndMB = "sqlite_end_mb"
         case stateStartKB = "state_start_kb", stateEndKB = "state_end_kb", samples
@@ -202,6 +212,10 @@ extension Bench {
             FileManager.default.isExecutableFile(atPath: $0)
         }
         let outcome = Mutex<SoakBenchResult?>(nil)
+        // SQLite's writes counted by file in the VFS shim (nothing armed: it only counts).
+        cfault_install()
+        cfault_scope(URL(fileURLWithPath: dir).standardizedFileURL.path + "/")
+        defer { cfault_scope(nil) }
         var options = DemoOptions(
             dataDirectory: dir, httpPort: httpPort, mqttPort: mqttPort, mqtt: mosquitto, speed: speed)
         options.commitLingerMs = commitLingerMs
@@ -226,6 +240,14 @@ extension Bench {
 /// Watches the daemon it runs in: a screen on /display/stream, a dashboard polling JSON every
 /// second, samples every 10 s; at the end it reports and stops the daemon with SIGTERM (the
 /// real shutdown path).
+/// What SQLite has written through the VFS shim so far, by file.
+struct VFSCounts {
+    let wal = cfault_written(Int32(CFAULT_WAL))
+    let db = cfault_written(Int32(CFAULT_MAIN_DB))
+    let walSyncs = cfault_syncs(Int32(CFAULT_WAL))
+    let dbSyncs = cfault_syncs(Int32(CFAULT_MAIN_DB))
+}
+
 struct SoakProbe: Service {
     let runtime: Site
     let port: Int
@@ -258,6 +280,7 @@ struct SoakProbe: Service {
         let diskStart = ProcessUsage.diskWrittenBytes()
         let seqStart = runtime.engine.lastSeq
         let commitsStart = runtime.journal.batches
+        let vfsStart = VFSCounts()
         var samples: [SoakSample] = []
         var rssMax = rssStart
         let screen = try BenchScreen(port: port, record: false)
@@ -285,6 +308,7 @@ struct SoakProbe: Service {
         runtime.journal.flush()
         sync()  // what is dirty is written now, and counted
         let diskBytes = Double(ProcessUsage.diskWrittenBytes() - diskStart)
+        let vfs = VFSCounts()
         let appended = Double((try? runtime.store.journalPayloadBytes(after: seqStart)) ?? 0)
         let elapsedHours = max(minutes, 1e-9) / 60
         let journal = ["", "-wal"].compactMap {
@@ -311,6 +335,9 @@ struct SoakProbe: Service {
                 writeAmplification: appended > 0 ? diskBytes / appended : nil,
                 entriesAppended: runtime.engine.lastSeq - seqStart, commits: runtime.journal.batches - commitsStart,
                 commitLingerMs: Int((Double(runtime.settings.commitLinger.micros) / 1000 * speed).rounded()),
+                sqliteWALWrittenMB: Double(vfs.wal - vfsStart.wal) / 1_048_576,
+                sqliteDBWrittenMB: Double(vfs.db - vfsStart.db) / 1_048_576,
+                walSyncs: vfs.walSyncs - vfsStart.walSyncs, dbSyncs: vfs.dbSyncs - vfsStart.dbSyncs,
                 requests: requests,
                 requestsFailed: failed,
                 boards: screen.boards.withLock { $0 }))

@@ -286,6 +286,10 @@ extension Array where Element == UInt8 {
             try await browser.evaluate("window.stayed = true")
             // A desk of the garden turns vacant: the open page shows the new board, no reload.
             runtime.engine.submit(.deskReported(DeskReport(desk: "j06", occupied: false)), source: "sensor:node-j06")
+            // Waited for by what it shows: the stream's first frame may come after the page's own board.
+            #expect(
+                try await browser.waitFor(
+                    "document.querySelector('.status[data-zone=jardin]').textContent === '1 / 12'"))
             #expect(try await browser.waitFor("Number(document.body.dataset.boards) >= 2"))
             #expect(try await browser.evaluate("window.stayed === true") as? Bool == true)
             let freeAfter = try await browser.evaluate("document.body.innerText") as? String ?? ""

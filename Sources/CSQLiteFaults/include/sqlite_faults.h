@@ -67,4 +67,9 @@ void cfault_ioerr(uint32_t read_ppm, uint32_t write_ppm, uint32_t seed);
 /// Errors returned so far by `cfault_ioerr`.
 int64_t cfault_ioerr_count(void);
 
+/// Bytes written to, and syncs of, the tracked files of one kind (`CFAULT_MAIN_DB`,
+/// `CFAULT_WAL`) so far: where a load's disk writes go (the soak bench).
+int64_t cfault_written(int kind);
+int64_t cfault_syncs(int kind);
+
 #endif
