@@ -5,7 +5,8 @@
 // A leak shows as RSS growth per hour or fds that do not come back; the heap in use, SQLite's
 // own memory and the state's size, sampled every minute, tell a leak from caches filling.
 // The SD card's budget: bytes the process wrote (`/proc/self/io`), and SQLite's own by file,
-// counted in the CSQLiteFaults VFS (installed to count only, nothing armed).
+// counted in the CSQLiteFaults VFS (nothing armed; its pre-images of the blocks written since
+// each sync are in the heap figures until the sync frees them).
 
 import CMemoryStats
 import CSQLiteFaults

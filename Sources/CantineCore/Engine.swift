@@ -24,10 +24,12 @@ public final class Engine: Sendable {
     let time: any TimeSource
     /// Whether the wall clock is trusted (a time server keeps it): set by the clock watch.
     let wallTrusted: Atomic<Bool>
-    /// The wall time of the last entry and the monotonic time it was stamped at: written under
-    /// the lock, read without it (a reader of `now` may be called from an effect).
+    /// The last entry's wall time less the monotonic time it was stamped at (µs): the site's
+    /// time while the clock is not trusted is this plus the monotonic clock. One value, written
+    /// under the lock and read without it (a reader of `now` may be called from an effect).
+    let origin: Atomic<Int64>
+    /// The last entry's wall time.
     let lastWallMicros: Atomic<Int64>
-    let lastMonoNanos: Atomic<UInt64>
     let journal: any JournalSink
     let onEffects: @Sendable (JournalEntry, [Effect]) -> Void
 
@@ -46,7 +48,7 @@ public final class Engine: Sendable {
         self.time = time
         self.wallTrusted = Atomic(time.wallSynchronized())
         self.lastWallMicros = Atomic(lastWall.micros)
-        self.lastMonoNanos = Atomic(time.monotonicNanos())
+        self.origin = Atomic(lastWall.micros &- Int64(time.monotonicNanos() / 1000))
         self.journal = journal
         self.onEffects = onEffects
     }
@@ -73,7 +75,7 @@ public final class Engine: Sendable {
         _ event: Event, source: EventSource, unless refuse: (State, Instant) -> Refusal?
     ) -> Refusal? {
         inner.withLock { inner in
-            if let refusal = refuse(inner.state, siteTime()) { return refusal }
+            if let refusal = refuse(inner.state, siteTime(mono: time.monotonicNanos())) { return refusal }
             let all = applyReconciled(&inner, event, source: source)
             journal.enqueue(all.map(\.entry), attachment: nil)
             return nil
@@ -86,7 +88,8 @@ public final class Engine: Sendable {
         _ command: Command, source: EventSource, attachment: (any JournalAttachment)? = nil
     ) throws(CommandError) -> [Applied] {
         try inner.withLock { (inner: inout Inner) throws(CommandError) -> [Applied] in
-            let events = try CommandRules.events(for: command, in: inner.state, now: siteTime())
+            let events = try CommandRules.events(
+                for: command, in: inner.state, now: siteTime(mono: time.monotonicNanos()))
             let applied = events.flatMap { applyReconciled(&inner, $0, source: source) }
             journal.enqueue(applied.map(\.entry), attachment: attachment)
             return applied
@@ -108,7 +111,11 @@ public final class Engine: Sendable {
 
     /// The site's time: the wall clock; while the clock is not trusted, never before the last
     /// entry (see `siteTime`).
-    public var now: Instant { siteTime() }
+    public var now: Instant { siteTime(mono: time.monotonicNanos()) }
+
+    /// The wall clock as the system has it (what a request stamped elsewhere on this machine
+    /// was stamped with), whatever the site's time.
+    public var wallClock: Instant { time.now() }
 
     /// The wall time of the last entry.
     public var lastWall: Instant { Instant(micros: lastWallMicros.load(ordering: .acquiring)) }
@@ -121,21 +128,18 @@ public final class Engine: Sendable {
     /// clock and the last entry's time plus the monotonic time since it: a board that booted
     /// behind decides as of the moment the journal stopped, and its time runs on at the real
     /// rate (door timers measure durations), until the clock catches up or is set.
-    func siteTime() -> Instant {
+    func siteTime(mono: UInt64) -> Instant {
         let clock = time.now()
         guard !wallTrusted.load(ordering: .relaxed) else { return clock }
-        let last = lastWall
-        let stamped = lastMonoNanos.load(ordering: .acquiring)
-        let mono = time.monotonicNanos()
-        let since = mono > stamped ? Int64((mono - stamped) / 1000) : 0
-        return max(clock, last + Span(micros: since))
+        let (flowed, overflow) = origin.load(ordering: .acquiring).addingReportingOverflow(Int64(mono / 1000))
+        return max(clock, Instant(micros: overflow ? .max : flowed))
     }
 
     private func apply(_ inner: inout Inner, _ event: Event, source: EventSource) -> Applied {
         inner.lastSeq += 1
-        let wall = siteTime()
         let mono = time.monotonicNanos()
-        lastMonoNanos.store(mono, ordering: .releasing)
+        let wall = siteTime(mono: mono)
+        origin.store(wall.micros &- Int64(mono / 1000), ordering: .releasing)
         lastWallMicros.store(wall.micros, ordering: .releasing)
         var entry = JournalEntry(
             seq: inner.lastSeq, site: site, wall: wall, monotonicNanos: mono,
@@ -162,7 +166,7 @@ public final class Engine: Sendable {
     @discardableResult
     public func reconcile(_ scope: ReconcileScope = .all) -> [Applied] {
         inner.withLock { inner in
-            let applied = Reconciler.events(scope, in: inner.state, now: siteTime()).map {
+            let applied = Reconciler.events(scope, in: inner.state, now: siteTime(mono: time.monotonicNanos())).map {
                 apply(&inner, $0, source: "reconcile")
             }
             if !applied.isEmpty { journal.enqueue(applied.map(\.entry), attachment: nil) }

@@ -134,7 +134,9 @@ extension Site {
             return (OperationResult(message: "PIN of badge \(id) \(digest == nil ? "removed" : "set")", id: id), seq)
 
         case .unlockDoor(let door, let by, let reason, let requestedAtUs):
-            let age = now - Instant(micros: requestedAtUs)
+            // Stamped by a wall clock (the CLI's, the web's): measured against the clock, not the
+            // site's time, which runs ahead of a clock that booted behind.
+            let age = engine.wallClock - Instant(micros: requestedAtUs)
             guard age <= settings.remoteUnlockMaxAge else {
                 throw CommandError(
                     .stale,

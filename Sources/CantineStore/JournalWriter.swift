@@ -121,8 +121,9 @@ public final class JournalWriter: JournalSink, Sendable {
     public func flush() -> Bool {
         while true {
             let (pending, failing) = queue.withLock { q in
-                q.urgent = true
-                return (!q.items.isEmpty || q.writing, q.lastError != nil)
+                let pending = !q.items.isEmpty || q.writing
+                if pending { q.urgent = true }
+                return (pending, q.lastError != nil)
             }
             if !pending { return true }
             if failing { return false }

@@ -64,6 +64,17 @@ import Testing
         #expect(entree.frame(card(9999))?.entry.access?.granted == false)
         #expect(entree.frame(WiegandFrame(bits: card(4321).bits ^ 1, count: 26))?.entry.access?.granted == false)
 
+        // Staff unlock from the CLI, stamped by the same clock (behind): carried out, not taken
+        // for a request three days old.
+        _ = try await runtime.perform(
+            .unlockDoor(door: "entree", by: "staff:ada", reason: "network down", requestedAtUs: time.now().micros),
+            source: "cli")
+        #expect(line.active)
+        time.advance(.seconds(5))
+        site.deadlines.advance(.seconds(5))
+        for id in runtime.timers.takeDue(now: time.now()) { runtime.engine.submit(.timerFired(id), source: "timer") }
+        #expect(!line.active && runtime.engine.read { $0.doors["entree"]?.lock } == .locked)
+
         // Bob again; a second later NTP steps the clock to the true time.
         #expect(entree.frame(card(4321))?.entry.access?.granted == true)
         time.advance(.seconds(1))
@@ -83,7 +94,7 @@ import Testing
         for id in runtime.timers.takeDue(now: time.now()) { runtime.engine.submit(.timerFired(id), source: "timer") }
         #expect(!line.active)
         #expect(runtime.engine.read { $0.doors["entree"]?.lock } == .locked)
-        #expect(line.history.filter { $0 }.count == 2)  // two grants, two unlocks
+        #expect(line.history.filter { $0 }.count == 3)  // two grants and a remote unlock, three unlocks
 
         // From now on entries carry the true time.
         let later = try #require(entree.frame(card(4321)))

@@ -120,12 +120,13 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
     }
 
     /// Entries nobody waits for share a commit while the linger lasts (one transaction for a
-    /// hundred here: the linger is a minute), and a waiter, `flush` or `close` has them written
-    /// at once. Without the linger each enqueue may be its own commit.
-    @Test func entriesLingerToShareACommitUntilSomeoneWaits() async throws {
+    /// hundred here: the linger is an hour), and a waiter, `flush` or `close` has them written
+    /// at once (else the test would wait out the hour and hit its limit). Without the linger
+    /// each enqueue may be its own commit.
+    @Test(.timeLimit(.minutes(1))) func entriesLingerToShareACommitUntilSomeoneWaits() async throws {
         let dir = TempDir()
         let store = try Store(path: dir.db, mode: .create)
-        let writer = JournalWriter(store: store, durableSeq: 0, linger: .seconds(60))
+        let writer = JournalWriter(store: store, durableSeq: 0, linger: .seconds(3600))
         for seq in Int64(1)...100 {
             writer.enqueue([entry(seq, .memberRegistered(MemberRef(member: MemberID("m\(seq)"))))], attachment: nil)
         }
