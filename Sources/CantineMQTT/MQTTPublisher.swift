@@ -404,22 +404,17 @@ public final class MQTTPublisher: Sendable {
             state(
                 topics.health, String(decoding: (try? JSONEncoder.sorted.encode(health)) ?? Data(), as: UTF8.self),
                 at: now))
-        if alarm {
+        // The daemon's own alarms: raised while `detail` says why, cleared when it is nil.
+        func alarmEvent(_ part: String, _ name: String, _ detail: String?) {
             send(
                 message(
                     AlarmEvent(
-                        id: "\(engine.site)/journal/\(now.micros)", alarm: "journal_failing", active: error != nil,
-                        detail: error, at: now.description),
+                        id: "\(engine.site)/\(part)/\(now.micros)", alarm: name, active: detail != nil, detail: detail,
+                        at: now.description),
                     at: now))
         }
-        if clockAlarm {
-            send(
-                message(
-                    AlarmEvent(
-                        id: "\(engine.site)/clock/\(now.micros)", alarm: "clock_unsynced", active: clock != nil,
-                        detail: clock, at: now.description),
-                    at: now))
-        }
+        if alarm { alarmEvent("journal", "journal_failing", error) }
+        if clockAlarm { alarmEvent("clock", "clock_unsynced", clock) }
     }
 
     func publishOccupancy(at now: Instant) {

@@ -22,11 +22,7 @@ public struct SystemTime: TimeSource {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
-    public func wallSynchronized() -> Bool {
-        var unsync: Int32 = 0
-        var maxError = 0
-        return cantine_clock_synchronized(&unsync, &maxError) != 0
-    }
+    public func wallSynchronized() -> Bool { cantine_clock_synchronized() != 0 }
 }
 
 /// A one-line error of the site, with what kind of failure it is (the web answers a status
