@@ -24,6 +24,8 @@ public struct SoakBenchResult: Codable, Sendable {
     public var minutes: Double
     public var speed: Double
     public var mqtt: Bool
+    /// Desks in the site (the demo's 24, or more: a crowd reporting as the firmware does).
+    public var desks: Int
     /// Resident memory of the daemon started and idle, before the soak's load first reached it.
     public var rssBeforeLoadMB: Double
     /// Resident memory once the load has reached the daemon (a screen served its first board
@@ -86,7 +88,8 @@ public struct SoakBenchResult: Codable, Sendable {
     public var boards: Int
 
     enum CodingKeys: String, CodingKey {
-        case minutes, speed, mqtt, rssBeforeLoadMB = "rss_before_load_mb", rssStartMB = "rss_start_mb", rssEndMB =
+        case minutes, speed, mqtt, desks, rssBeforeLoadMB = "rss_before_load_mb", rssStartMB = "rss_start_mb",
+            rssEndMB =
             "rss_end_mb", rssMaxMB = "rss_max_mb"
         case rssGrowthMBPerHour = "rss_growth_mb_per_hour", rssAnonStartMB = "rss_anon_start_mb"
         case rssGrowthAfterWarmupMBPerHour = "rss_growth_after_warmup_mb_per_hour"
@@ -202,8 +205,8 @@ enum ProcessUsage {
 extension Bench {
     /// Runs the demo for `minutes` of real time at `speed`× and reports memory, fds, journal.
     public static func soak(
-        minutes: Double, speed: Double, warmupSeconds: Double = 5, commitLingerMs: Int? = nil, directory: String,
-        logger: Logger
+        minutes: Double, speed: Double, warmupSeconds: Double = 5, commitLingerMs: Int? = nil, desks: Int = 24,
+        directory: String, logger: Logger
     ) async throws -> SoakBenchResult {
         let dir = directory + "/cantine-soak-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -220,6 +223,7 @@ extension Bench {
         var options = DemoOptions(
             dataDirectory: dir, httpPort: httpPort, mqttPort: mqttPort, mqtt: mosquitto, speed: speed)
         options.commitLingerMs = commitLingerMs
+        options.desks = desks
         try await Demo.run(
             options,
             logger: logger, announce: false,
@@ -317,7 +321,8 @@ struct SoakProbe: Service {
         }.reduce(0, +)
         done(
             SoakBenchResult(
-                minutes: minutes, speed: speed, mqtt: mqtt, rssBeforeLoadMB: rssBeforeLoad, rssStartMB: rssStart,
+                minutes: minutes, speed: speed, mqtt: mqtt, desks: runtime.settings.layout.desks.count,
+                rssBeforeLoadMB: rssBeforeLoad, rssStartMB: rssStart,
                 rssEndMB: rssEnd,
                 rssMaxMB: max(rssMax, rssEnd), rssGrowthMBPerHour: (rssEnd - rssStart) / max(minutes, 1e-9) * 60,
                 rssGrowthAfterWarmupMBPerHour: minutes > 15

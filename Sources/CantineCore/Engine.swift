@@ -17,6 +17,18 @@ public final class Engine: Sendable {
     struct Inner {
         var state: State
         var lastSeq: Int64
+        /// Heartbeats taken in, journaled together within a minute (see `sense`).
+        var beats = HeartbeatBuffer()
+    }
+
+    /// What became of a sensor node's report (`sense`).
+    public enum Sensed: Equatable, Sendable {
+        /// Applied and journaled: it changed what its place shows, or is news of its own.
+        case applied
+        /// Taken in as a heartbeat: journaled with the others of its minute.
+        case heartbeat
+        /// Not taken in, and why.
+        case refused(ReportRefusal)
     }
 
     public let site: SiteID
@@ -61,10 +73,47 @@ public final class Engine: Sendable {
         _ event: Event, source: EventSource, attach: ((Applied) -> (any JournalAttachment)?)? = nil
     ) -> Applied {
         inner.withLock { inner in
-            let all = applyReconciled(&inner, event, source: source)
-            let applied = all[0]
+            let (applied, all) = applyReconciled(&inner, event, source: source)
             journal.enqueue(all.map(\.entry), attachment: attach?(applied))
             return applied
+        }
+    }
+
+    /// Takes in a sensor node's report (a desk or room report): refused if the policy says so
+    /// (`SensorPolicy.admit`), held as a heartbeat if it only repeats its place's last reading
+    /// (journaled with the others within `HeartbeatBuffer.maxWait`, and before the place's
+    /// timer), applied otherwise. `accepted` runs under the lock before anything is applied.
+    @discardableResult
+    public func sense(_ event: Event, source: EventSource, accepted: () -> Void = {}) -> Sensed {
+        guard let report = event.observation else {
+            submit(event, source: source)
+            return .applied
+        }
+        return inner.withLock { inner in
+            let now = siteTime(mono: time.monotonicNanos())
+            let heard = inner.beats[report.place]
+            if let refusal = SensorPolicy.admit(report, in: inner.state, now: now, heard: heard) {
+                return .refused(refusal)
+            }
+            accepted()
+            if let beat = SensorPolicy.heartbeat(report, in: inner.state, heard: heard, now: now) {
+                let flushed = flushBeats(&inner, before: nil)
+                if !flushed.isEmpty { journal.enqueue(flushed.map(\.entry), attachment: nil) }
+                inner.beats.absorb(beat)
+                return .heartbeat
+            }
+            inner.beats.drop(report.place)
+            journal.enqueue(applyReconciled(&inner, event, source: source).all.map(\.entry), attachment: nil)
+            return .applied
+        }
+    }
+
+    /// Journals the heartbeats taken in if one has waited `HeartbeatBuffer.maxWait` (or all of
+    /// them, `force`: at shutdown). The daemon's timer loop calls it, for a quiet site.
+    public func flushHeartbeats(force: Bool = false) {
+        inner.withLock { inner in
+            let flushed = force ? takeBeats(&inner) : flushBeats(&inner, before: nil)
+            if !flushed.isEmpty { journal.enqueue(flushed.map(\.entry), attachment: nil) }
         }
     }
 
@@ -76,8 +125,7 @@ public final class Engine: Sendable {
     ) -> Refusal? {
         inner.withLock { inner in
             if let refusal = refuse(inner.state, siteTime(mono: time.monotonicNanos())) { return refusal }
-            let all = applyReconciled(&inner, event, source: source)
-            journal.enqueue(all.map(\.entry), attachment: nil)
+            journal.enqueue(applyReconciled(&inner, event, source: source).all.map(\.entry), attachment: nil)
             return nil
         }
     }
@@ -90,9 +138,9 @@ public final class Engine: Sendable {
         try inner.withLock { (inner: inout Inner) throws(CommandError) -> [Applied] in
             let events = try CommandRules.events(
                 for: command, in: inner.state, now: siteTime(mono: time.monotonicNanos()))
-            let applied = events.flatMap { applyReconciled(&inner, $0, source: source) }
+            let applied = events.flatMap { applyReconciled(&inner, $0, source: source).all }
             journal.enqueue(applied.map(\.entry), attachment: attachment)
-            return applied
+            return applied.filter { if case .sensorHeartbeats = $0.entry.event { false } else { true } }
         }
     }
 
@@ -153,12 +201,27 @@ public final class Engine: Sendable {
     }
 
     /// Applies `event`, then what reconciling it calls for (journaled after it, as
-    /// `reconcile`); returns every applied event, the input first.
-    private func applyReconciled(_ inner: inout Inner, _ event: Event, source: EventSource) -> [Applied] {
+    /// `reconcile`); returns the input as applied and every applied event in order (the
+    /// heartbeats it had to wait for first).
+    private func applyReconciled(
+        _ inner: inout Inner, _ event: Event, source: EventSource
+    ) -> (input: Applied, all: [Applied]) {
+        let beats = flushBeats(&inner, before: event)
         let first = apply(&inner, event, source: source)
-        guard let scope = ReconcileScope.after(event, effects: first.effects) else { return [first] }
+        guard let scope = ReconcileScope.after(event, effects: first.effects) else { return (first, beats + [first]) }
         let derived = Reconciler.events(scope, in: inner.state, now: first.entry.wall)
-        return [first] + derived.map { apply(&inner, $0, source: "reconcile") }
+        return (first, beats + [first] + derived.map { apply(&inner, $0, source: "reconcile") })
+    }
+
+    /// The heartbeats' batch, applied, if it is due before `event` (`HeartbeatBuffer.due`).
+    private func flushBeats(_ inner: inout Inner, before event: Event?) -> [Applied] {
+        guard inner.beats.due(before: event, now: siteTime(mono: time.monotonicNanos())) else { return [] }
+        return takeBeats(&inner)
+    }
+
+    private func takeBeats(_ inner: inout Inner) -> [Applied] {
+        guard let batch = inner.beats.take() else { return [] }
+        return [apply(&inner, .sensorHeartbeats(batch), source: "sensor:heartbeats")]
     }
 
     /// Runs a reconciliation of `scope` now (the daemon's pass every minute); returns the events

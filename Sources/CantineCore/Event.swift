@@ -41,6 +41,8 @@ public enum Event: Equatable, Sendable {
     case deskReported(DeskReport)
     /// A meeting room's sensor node reported presence or absence.
     case roomReported(RoomReport)
+    /// Node reports that only repeated what their places showed, journaled together.
+    case sensorHeartbeats(HeartbeatBatch)
     /// Reports for a desk or room keep contradicting the ones taken in (refused as out of
     /// order): two nodes on one topic, or a node replaying old data.
     case sensorConflict(SensorConflict)
@@ -100,6 +102,7 @@ public enum Event: Equatable, Sendable {
         case .wiredSensorFault(let p): (.wiredSensorFault, p)
         case .deskReported(let p): (.deskReported, p)
         case .roomReported(let p): (.roomReported, p)
+        case .sensorHeartbeats(let p): (.sensorHeartbeats, p)
         case .sensorConflict(let p): (.sensorConflict, p)
         case .nodeStatus(let p): (.nodeStatus, p)
         case .bookingCreated(let p): (.bookingCreated, p)
@@ -153,6 +156,7 @@ public enum Event: Equatable, Sendable {
         case .wiredSensorFault: return .wiredSensorFault(try d(WiredSensorFault.self))
         case .deskReported: return .deskReported(try d(DeskReport.self))
         case .roomReported: return .roomReported(try d(RoomReport.self))
+        case .sensorHeartbeats: return .sensorHeartbeats(try d(HeartbeatBatch.self))
         case .sensorConflict: return .sensorConflict(try d(SensorConflict.self))
         case .nodeStatus: return .nodeStatus(try d(NodeStatus.self))
         case .bookingCreated: return .bookingCreated(try d(Booking.self))
@@ -197,6 +201,7 @@ public enum EventKind: String, CaseIterable, Sendable {
     case wiredSensorFault = "desk.wired-fault"
     case deskReported = "desk.reported"
     case roomReported = "room.reported"
+    case sensorHeartbeats = "sensor.heartbeats"
     case sensorConflict = "sensor.conflict"
     case nodeStatus = "node.status"
     case bookingCreated = "booking.created"

@@ -141,6 +141,8 @@ public enum Reducer {
             return sensed(&s, report, now: now)
         case .roomReported(let report):
             return sensed(&s, report, now: now)
+        case .sensorHeartbeats(let batch):
+            return heartbeats(&s, batch)
         case .sensorConflict(let conflict):
             return sensorConflict(&s, conflict, now: now)
         case .nodeStatus(let status):

@@ -212,7 +212,10 @@ public enum SensorPolicy {
     /// Whether a node's report for a desk or room is taken in at `now`, or why not. A report
     /// with a lower uptime than the last one comes from a reboot when the node cannot have been
     /// up since that last report; otherwise reports of one boot are ordered by (uptime, seq).
-    public static func admit(_ report: some SensorObservation, in state: State, now: Instant) -> ReportRefusal? {
+    /// `heard`: the place's heartbeat taken in and not yet journaled (the last report, then).
+    public static func admit(
+        _ report: some SensorObservation, in state: State, now: Instant, heard: Heartbeat? = nil
+    ) -> ReportRefusal? {
         guard let layout = state.layout else { return .unknownDesk }
         switch report.place {
         case .desk(let id): if layout.desk(id) == nil { return .unknownDesk }
@@ -220,7 +223,8 @@ public enum SensorPolicy {
         }
         guard case .node = layout.sensor(of: report.place) else { return .notANodeDesk }
         guard let seq = report.seq, let uptime = report.uptimeS, let last = state[sensed: report.place],
-            let lastSeq = last.lastSeq, let lastUptime = last.lastUptime, let lastAt = last.lastReportAt
+            let lastSeq = heard?.seq ?? last.lastSeq, let lastUptime = heard?.uptimeS ?? last.lastUptime,
+            let lastAt = heard?.at ?? last.lastReportAt
         else { return nil }
         let rebooted = uptime < lastUptime && Span.seconds(uptime) <= Span(micros: (now - lastAt).micros + 5_000_000)
         if rebooted { return nil }

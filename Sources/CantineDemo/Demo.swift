@@ -28,6 +28,9 @@ public struct DemoOptions: Sendable {
     public var historyDays: Int
     /// The commit linger of a real site, in ms (nil: the config's); the demo divides it by `speed`.
     public var commitLingerMs: Int?
+    /// Desks in the layout (half in each zone): beyond the cast's 24, a crowd nobody scripted
+    /// takes them (`DemoCrowd`), their nodes reporting as the firmware does.
+    public var desks = 24
     public init(dataDirectory: String, httpPort: Int, mqttPort: Int, mqtt: Bool, speed: Double, historyDays: Int = 7) {
         self.dataDirectory = dataDirectory
         self.httpPort = httpPort
@@ -324,7 +327,7 @@ public enum DemoSite {
 
 /// The demo's simulated hardware: badges and door contacts go onto the simulated GPIO lines as
 /// timed edges (decoded by the daemon's reader threads like a real reader's), desk nodes report
-/// straight to the engine (their MQTT path comes with the MQTT issue).
+/// straight to the engine as the firmware's reports would arrive (seq, uptime, firmware).
 final class DemoHardware: Sendable {
     let runtime: Site
     let wires: [String: (source: SimulatedEdgeSource, lines: DoorLines)]
@@ -337,6 +340,7 @@ final class DemoHardware: Sendable {
     init(runtime: Site, inputs: [ChipInputs], opensDoors: Bool = true) {
         self.runtime = runtime
         self.opensDoors = opensDoors
+        bootedAt = runtime.engine.now - .seconds(60)
         var wires: [String: (SimulatedEdgeSource, DoorLines)] = [:]
         for chip in inputs {
             guard let source = chip.simulated else { continue }
@@ -351,7 +355,7 @@ final class DemoHardware: Sendable {
     /// Every node reports what it sees (at the start: nobody is in yet).
     func heartbeat() {
         let seen = self.seen.withLock { $0 }
-        for desk in runtime.settings.layout.desks {
+        for desk in runtime.settings.layout.desks where !DemoCrowd.plays(desk.id) {
             report(desk.id.rawValue, occupied: seen[desk.id.rawValue] ?? false)
         }
     }
@@ -380,9 +384,19 @@ final class DemoHardware: Sendable {
         }
     }
 
+    /// Each desk node's report count since the demo's nodes booted (with it).
+    let seqs = Mutex<[String: Int64]>([:])
+    let bootedAt: Instant
+
+    /// A report as the firmware sends it: seq and uptime, so a repeat is a heartbeat.
     private func report(_ desk: String, occupied: Bool) {
-        runtime.engine.submit(
-            .deskReported(DeskReport(desk: DeskID(desk), occupied: occupied)),
+        let seq = seqs.withLock { seqs in
+            seqs[desk, default: 0] += 1
+            return seqs[desk, default: 0]
+        }
+        let uptime = Int64(max(0, (runtime.engine.now - bootedAt).seconds))
+        runtime.engine.sense(
+            .deskReported(DeskReport(desk: DeskID(desk), occupied: occupied, seq: seq, uptimeS: uptime, fw: "demo")),
             source: EventSource("sensor:node-\(desk)"))
     }
 }
@@ -448,7 +462,8 @@ public enum Demo {
         }
         let configPath = dir + "/cantine.toml"
         var text = SampleConfig.text(
-            databasePath: dbPath, simulated: true, httpPort: options.httpPort, mqttPort: options.mqttPort)
+            databasePath: dbPath, simulated: true, httpPort: options.httpPort, mqttPort: options.mqttPort,
+            desksPerZone: max(12, (options.desks + 1) / 2))
         if !options.mqtt {
             text = text.replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
         }
@@ -510,7 +525,8 @@ public enum Demo {
                     DemoTraffic(
                         runtime: runtime,
                         hardware: DemoHardware(runtime: runtime, inputs: hardware.inputs, opensDoors: speed <= 100),
-                        firstDay: today, speed: speed)
+                        firstDay: today, speed: speed),
+                    DemoCrowd(runtime: runtime, desks: settings.layout.desks.map(\.id).filter(DemoCrowd.plays)),
                 ]
                     + (settings.mqtt.enabled
                         ? [DemoNodes(layout: settings.layout, settings: MQTTSettings(settings), logger: logger)] : [])

@@ -16,7 +16,9 @@ struct DemoNodes: Service {
     let logger: Logger
 
     init(layout: SiteLayout, settings: MQTTSettings, logger: Logger) {
-        nodes = Array(Set(layout.desks.compactMap(\.node) + layout.rooms.compactMap(\.node))).sorted { $0 < $1 }
+        // The crowd's nodes (a large demo site) do not connect: hundreds of clients for a status.
+        let cast = layout.desks.filter { !DemoCrowd.plays($0.id) }
+        nodes = Array(Set(cast.compactMap(\.node) + layout.rooms.compactMap(\.node))).sorted { $0 < $1 }
         self.settings = settings
         topics = Topics(site: layout.site)
         self.logger = logger

@@ -1,9 +1,10 @@
 // Sensor input from MQTT: on its own thread, takes what the network thread queued and turns
-// desk and room reports and node status into journaled events. Every report is either accepted (one
-// journal event) or rejected with a reason code, counted, and logged at a bounded rate:
-// retained, malformed, flooding, unknown desk or room, duplicate, out of order, stale — or
-// shed while the journal is too far behind (a failing disk): doors never are, and a node's
-// next report after the journal catches up restores its desk.
+// desk and room reports and node status into journaled events. Every report is either accepted
+// (one journal event; a heartbeat, a share of its minute's batch: Engine.sense) or rejected
+// with a reason code, counted, and logged at a bounded rate: retained, malformed, flooding,
+// unknown desk or room, duplicate, out of order, stale — or shed while the journal is too far
+// behind (a failing disk): doors never are, and a node's next report after the journal
+// catches up restores its desk.
 
 import CantineCore
 import CantineProtocol
@@ -142,13 +143,9 @@ public final class SensorIngest: Sendable {
             return reject(Rejection.flood.rawValue, topic, "more than \(limits.perSecond) reports/s: dropped")
         }
         let event = event(wire)
-        let refusal = engine.submit(event, source: source) { state, now in
-            let refusal = event.observation.flatMap { SensorPolicy.admit($0, in: state, now: now) }
-            // Counted before the event is applied, so whoever sees its effects sees the count.
-            if refusal == nil { self.state.withLock { $0.accepted += 1 } }
-            return refusal
-        }
-        if let refusal {
+        // Counted before the event is applied, so whoever sees its effects sees the count.
+        let sensed = engine.sense(event, source: source) { self.state.withLock { $0.accepted += 1 } }
+        if case .refused(let refusal) = sensed {
             reject(refusal.rawValue, topic, "seq \(wire.seq) uptime \(wire.uptimeS) s")
             if refusal == .outOfOrder, let place = event.observation?.place, let refused = conflicting(key) {
                 engine.submit(.sensorConflict(SensorConflict(place, refused: refused)), source: source)

@@ -46,7 +46,8 @@ public struct InboxService: Service {
 
 /// Feeds timers back to the engine when due (checked at least every 250 ms), runs a full
 /// reconciliation pass every minute for what changes without an event (a badge-in aging past
-/// `presence_hours`), and checks the wall clock every 5 s.
+/// `presence_hours`), journals the heartbeats of a quiet site within their minute, and checks
+/// the wall clock every 5 s.
 public struct TimerService: Service {
     let runtime: Site
 
@@ -64,10 +65,12 @@ public struct TimerService: Service {
             for id in runtime.timers.takeDue(now: now) {
                 runtime.engine.submit(.timerFired(id), source: "timer")
             }
+            runtime.engine.flushHeartbeats()
             // Sleep until the earliest deadline, at most 250 ms (the relay re-locks by itself anyway).
             let wait = runtime.timers.earliest(now: now).map { max(0, min(($0 - now).seconds, 0.25)) } ?? 0.25
             await pause(.milliseconds(Int(wait * 1000) + 1))
         }
+        runtime.engine.flushHeartbeats(force: true)
     }
 }
 

@@ -115,17 +115,21 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Times faster than real time.") var speed = 10.0
         @Option(help: "The journal's commit linger of the site simulated, in ms (default: the config's, 1000).")
         var commitLingerMs: Int?
+        @Option(help: "Desks in the site: beyond the demo's 24, a crowd whose nodes report as the firmware does.")
+        var desks = 24
         @Option(help: "Directory for the scratch site.") var dir = NSTemporaryDirectory()
         @Flag(help: "Print JSON.") var json = false
 
         mutating func validate() throws {
             guard minutes > 0, minutes <= 7 * 24 * 60 else { throw ValidationError("--minutes \(minutes): 0 to 10080") }
             guard speed >= 1, speed <= 1000 else { throw ValidationError("--speed \(speed): 1 to 1000") }
+            guard (24...2000).contains(desks) else { throw ValidationError("--desks \(desks): expected 24 to 2000") }
         }
 
         func run() async throws {
             let r = try await Bench.soak(
-                minutes: minutes, speed: speed, commitLingerMs: commitLingerMs, directory: dir, logger: global.logger)
+                minutes: minutes, speed: speed, commitLingerMs: commitLingerMs, desks: desks, directory: dir,
+                logger: global.logger)
             if json { return try printJSON(r) }
             printTable(
                 ["figure", "value"],
@@ -162,6 +166,10 @@ struct BenchCommand: AsyncParsableCommand {
                             + (r.fdsClosed.isEmpty ? "-" : r.fdsClosed.joined(separator: ", ")),
                     ],
                     ["events / journal_mb", String(format: "%lld / %.1f", r.events, r.journalMB)],
+                    [
+                        "desks: disk written MB per demo day (per hour)",
+                        String(format: "%d: %.1f (%.1f)", r.desks, r.diskWrittenMBPerDay, r.diskWrittenMBPerHour),
+                    ],
                     ["requests (failed) / boards", "\(r.requests) (\(r.requestsFailed)) / \(r.boards)"],
                 ])
         }

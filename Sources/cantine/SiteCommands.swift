@@ -35,6 +35,8 @@ struct Demo: AsyncParsableCommand, HasGlobalOptions {
     @Option(help: "How many times faster than real time the demo day runs.") var speed = 60.0
     @Option(help: "Directory for the demo's config and database (recreated each run).") var data = "demo-data"
     @Option(help: "Past days of traffic played at start (the dashboard's utilisation history).") var historyDays = 7
+    @Option(help: "Desks in the layout: beyond the cast's 24, a crowd whose nodes report as the firmware does.")
+    var desks = 24
 
     mutating func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port \(port): expected 1–65535") }
@@ -43,14 +45,15 @@ struct Demo: AsyncParsableCommand, HasGlobalOptions {
         guard (0...60).contains(historyDays) else {
             throw ValidationError("--history-days \(historyDays): expected 0 to 60")
         }
+        guard (24...2000).contains(desks) else { throw ValidationError("--desks \(desks): expected 24 to 2000") }
     }
 
     func run() async throws {
-        try await CantineDemo.Demo.run(
-            DemoOptions(
-                dataDirectory: data, httpPort: port, mqttPort: mqttPort, mqtt: !noMqtt, speed: speed,
-                historyDays: historyDays),
-            logger: global.logger)
+        var options = DemoOptions(
+            dataDirectory: data, httpPort: port, mqttPort: mqttPort, mqtt: !noMqtt, speed: speed,
+            historyDays: historyDays)
+        options.desks = desks
+        try await CantineDemo.Demo.run(options, logger: global.logger)
     }
 }
 

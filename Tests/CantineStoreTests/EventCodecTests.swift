@@ -48,6 +48,14 @@ import Testing
             .deskReported(DeskReport(desk: "f01", occupied: true, seq: 7, uptimeS: 60, fw: "1.0.0", rssi: -60))
         case .roomReported:
             .roomReported(RoomReport(room: "salle-1", occupied: true, seq: 8, uptimeS: 61, fw: "1.0.1", rssi: -61))
+        case .sensorHeartbeats:
+            .sensorHeartbeats(
+                HeartbeatBatch([
+                    Heartbeat(
+                        place: .desk("f01"), occupied: true, seq: 9, uptimeS: 120, at: t0 + Span(micros: 1_234_567),
+                        rssi: -58),
+                    Heartbeat(place: .room("salle-1"), occupied: false, seq: 10, uptimeS: 121, at: t0),
+                ]))
         case .sensorConflict: .sensorConflict(SensorConflict(.room("salle-1"), refused: 3))
         case .nodeStatus: .nodeStatus(NodeStatus(node: "node-f01", online: false))
         case .wiredSensorFault: .wiredSensorFault(WiredSensorFault(desks: ["f01"], detail: "line gone"))
