@@ -406,10 +406,20 @@ public final class MosquittoClient: @unchecked Sendable {
     }
 
     /// Disconnects cleanly (the broker discards the last will) and stops the network thread.
+    /// The callbacks are dropped: they often hold what holds this client (the publisher), and
+    /// the pair would never be freed, with the handle's sockets (seen in the chaos bench, whose
+    /// site restarts its MQTT service after every power cut).
     public func stop() {
         mosquitto_disconnect(handle)
         mosquitto_loop_stop(handle, false)
-        callbacks.withLock { $0.connected = false }
+        callbacks.withLock { c in
+            c.connected = false
+            c.onConnect = nil
+            c.onMessage = nil
+            c.onPublished = nil
+            c.onRefused = nil
+            c.onTakenOver = nil
+        }
     }
 
     /// A daemon another client sees on the broker: its site's retained `status` and `health`.

@@ -146,6 +146,16 @@ public final class Store: Sendable {
         }
     }
 
+    /// Pins the database at its size, as a full disk does (SQLite's `max_page_count`: a write
+    /// needing a new page fails with SQLITE_FULL), or lets it grow again: the chaos bench's full
+    /// disk, without filling one.
+    public func pinSize(_ pinned: Bool) async throws {
+        // SQLite never sets the maximum below the file's size: 1 pins it where it is.
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: pinned ? "PRAGMA max_page_count = 1" : "PRAGMA max_page_count = 1073741823")
+        }
+    }
+
     /// Closes every connection now (the power-cut bench, before it reopens the files as a
     /// restarted board would). The store is unusable afterwards.
     public func close() throws {

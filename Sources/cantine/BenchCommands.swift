@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Measure performance figures (see docs/benchmarks.md).",
         subcommands: [
             JournalBench.self, DoorBench.self, IngestBench.self, ReconcileBench.self, DisplayBench.self,
-            SoakBench.self, NetworkBench.self, PowerCutBench.self,
+            SoakBench.self, NetworkBench.self, PowerCutBench.self, ChaosBench.self,
         ])
 
     struct PowerCutBench: AsyncParsableCommand, HasGlobalOptions {
@@ -66,6 +66,60 @@ struct BenchCommand: AsyncParsableCommand {
                 r.failures.forEach { print($0) }
             }
             if !r.clean { throw ExitCode(1) }
+        }
+    }
+
+    struct ChaosBench: AsyncParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "chaos",
+            abstract:
+                "Play a site at high speed while faults come at random (broker killed, disk full, I/O errors, clock stepped, reader gone, power cut, duplicate MQTT id); check its promises throughout.",
+            discussion:
+                "Exits 1 on any invariant violation: a relay unlocked without a grant or beyond its cap, a door not driven locked first, an acknowledged entry lost, replay unlike live, descriptors or memory growing."
+        )
+        static var defaultLogLevel: Logger.Level { .error }
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Minutes of real time.") var minutes = 5.0
+        @Option(help: "Seed of the faults and the load (the same seed plays the same day).") var seed: UInt64 = 1
+        @Option(help: "Directory for the scratch site (a RAM disk is fastest: the VFS simulates the disk).")
+        var dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard minutes > 0, minutes <= 24 * 60 else { throw ValidationError("--minutes \(minutes): 0 to 1440") }
+        }
+
+        func run() async throws {
+            let r = try await Bench.chaos(minutes: minutes, seed: seed, directory: dir, logger: global.logger)
+            if json {
+                try printJSON(r)
+            } else {
+                printTable(
+                    ["figure", "value"],
+                    [
+                        ["invariant_violations", "\(r.invariantViolations)"], ["restarts", "\(r.restarts)"],
+                        ["steps (site hours)", String(format: "%d (%.0f)", r.steps, r.siteHours)],
+                        ["badges / grants / unlocks", "\(r.badges) / \(r.grants) / \(r.unlocks)"],
+                        ["commands answered", "\(r.commandsAnswered)"],
+                        ["acknowledged entries checked", "\(r.acknowledgedChecked)"],
+                        [
+                            "steps journal failing / mqtt down; io errors",
+                            "\(r.journalFailingSteps) / \(r.mqttDownSteps); \(r.ioErrorsReturned)",
+                        ],
+                        [
+                            "fds start / end",
+                            "\(r.fdsStart) / \(r.fdsEnd)"
+                                + (r.fdsOpened.isEmpty ? "" : " (+ " + r.fdsOpened.joined(separator: ", ") + ")"),
+                        ],
+                        ["rss MB start / end", String(format: "%.1f / %.1f", r.rssStartMB, r.rssEndMB)],
+                        ["seconds", String(format: "%.1f", r.seconds)],
+                    ])
+                print(
+                    "faults: "
+                        + r.faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                r.violations.forEach { print($0) }
+            }
+            if r.invariantViolations > 0 { throw ExitCode(1) }
         }
     }
 
