@@ -266,7 +266,7 @@ extension Store {
                     db,
                     sql: """
                         SELECT wall_us, kind, payload FROM journal WHERE seq > ? AND seq <= ?
-                        AND kind IN ('booking.checked-in', 'desk.reported')
+                        AND kind IN ('booking.checked-in', 'desk.reported', 'sensor.heartbeats')
                         """, arguments: [base, seq])
                 let bookings = state.bookings
                 while let row = try rows.next() {
@@ -278,6 +278,13 @@ extension Store {
                         }
                     case .deskReported(let r) where r.occupied:
                         days[day, default: [:]][r.desk.rawValue, default: (0, 0)].occupied += 1
+                    case .sensorHeartbeats(let batch):
+                        // A heartbeat is a report too (journaled with its minute's batch).
+                        for beat in batch.beats where beat.occupied {
+                            if case .desk(let desk) = beat.place {
+                                days[day, default: [:]][desk.rawValue, default: (0, 0)].occupied += 1
+                            }
+                        }
                     default: break
                     }
                 }
