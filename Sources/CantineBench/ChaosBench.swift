@@ -43,7 +43,8 @@ public struct ChaosResult: Codable, Sendable {
     public var badges = 0
     public var grants = 0
     public var unlocks = 0
-    /// Staff commands answered (durable), and journal entries acknowledged and checked after restarts.
+    /// Staff commands answered (durable), and the journal entries acknowledged through the last
+    /// restart (each restart checks every one of them).
     public var commandsAnswered = 0
     public var acknowledgedChecked: Int64 = 0
     /// Times the daemon's MQTT health named the takeover while another client held its id.
@@ -59,6 +60,14 @@ public struct ChaosResult: Codable, Sendable {
     public var fdsOpened: [String] = []
     public var rssStartMB = 0.0
     public var rssEndMB = 0.0
+    /// Of it, the heap in use (malloc's) and SQLite's own part, at start and end.
+    public var heapStartMB = 0.0
+    public var heapEndMB = 0.0
+    public var sqliteStartMB = 0.0
+    public var sqliteEndMB = 0.0
+    /// The site's state as canonical JSON at the end, in KB, and the findings it holds.
+    public var stateEndKB = 0.0
+    public var findings: [String: Int] = [:]
     public var seconds = 0.0
 
     enum CodingKeys: String, CodingKey {
@@ -69,6 +78,8 @@ public struct ChaosResult: Codable, Sendable {
         case mqttDownSteps = "mqtt_down_steps"
         case fdsStart = "fds_start", fdsEnd = "fds_end", fdsOpened = "fds_opened", rssStartMB = "rss_start_mb",
             rssEndMB = "rss_end_mb", seconds
+        case heapStartMB = "heap_start_mb", heapEndMB = "heap_end_mb", sqliteStartMB = "sqlite_start_mb"
+        case sqliteEndMB = "sqlite_end_mb", stateEndKB = "state_end_kb", findings
     }
 
     mutating func violate(_ line: String) {
@@ -115,13 +126,14 @@ final class ChaosRelays: Sendable {
     /// A grant the site decided (the applied entry, journaled): the relay may open once for it.
     func granted(_ door: DoorID) { doors.withLock { $0.grants[door, default: 0] += 1 } }
 
-    /// After each step: no door opened more often than it was granted.
+    /// After each step: no door opened more often than it was granted in it (a grant that did
+    /// not open the relay leaves no credit for a later step).
     func check() {
         doors.withLock { d in
             for (door, n) in d.unlocks where n > d.grants[door, default: 0] {
                 d.violations.append("\(door): \(n) unlocks for \(d.grants[door, default: 0]) grants")
-                d.grants[door] = n
             }
+            d.grants = d.unlocks
         }
     }
 
@@ -202,6 +214,8 @@ extension Bench {
         let fdsStart = ProcessUsage.fdTargets()
         result.fdsStart = fdsStart.count
         result.rssStartMB = ProcessUsage.rssMB()
+        result.heapStartMB = ProcessUsage.heapInUseMB()
+        result.sqliteStartMB = ProcessUsage.sqliteMB()
         // Faults last, and come after one another, in real time (the writer's retries, the
         // broker client's reconnects and the takeover backoff run on it): 1–5 s each, 1–4 s apart.
         func after(_ ms: ClosedRange<Int>, _ rng: inout SplitMix64) -> ContinuousClock.Instant {
@@ -290,6 +304,11 @@ extension Bench {
         chaos.reader(back: true)
         if let mismatch = await chaos.replayMismatch() { result.violate("end: \(mismatch)") }
         await chaos.stopMQTT()
+        result.stateEndKB = Double(chaos.site.engine.read { $0.canonicalJSON().count }) / 1024
+        result.findings = chaos.site.engine.read { s in
+            Dictionary(grouping: s.findings.values) { "\($0.kind)" + ($0.resolution == nil ? "" : " resolved") }
+                .mapValues(\.count)
+        }
         chaos.close()
         result.acknowledgedChecked = chaos.checked
         result.ioErrorsReturned = cfault_ioerr_count()
@@ -300,6 +319,22 @@ extension Bench {
         result.fdsEnd = fdsEnd.count
         result.fdsOpened = ProcessUsage.difference(fdsEnd, fdsStart)
         result.rssEndMB = ProcessUsage.rssMB()
+        result.heapEndMB = ProcessUsage.heapInUseMB()
+        result.sqliteEndMB = ProcessUsage.sqliteMB()
+        // A fault that did not bite is a bench that tests nothing.
+        let bites: [(Bool, Bool, String)] = [
+            (
+                (result.faults["disk_full"] ?? 0) + (result.faults["io_errors"] ?? 0) > 0,
+                result.journalFailingSteps > 0,
+                "the disk faults never made the journal fail"
+            ),
+            (
+                (result.faults["broker_restart"] ?? 0) > 0, result.mqttDownSteps > 0,
+                "the broker restarts never took the daemon's client down"
+            ),
+            ((result.faults["io_errors"] ?? 0) > 0, result.ioErrorsReturned > 0, "no I/O error reached SQLite"),
+        ]
+        for (played, bit, what) in bites where played && !bit { result.violate(what) }
         if result.fdsEnd > result.fdsStart + 16 {
             result.violate("descriptors grew from \(result.fdsStart) to \(result.fdsEnd)")
         }
@@ -333,7 +368,8 @@ final class ChaosLoad {
     var commands = 0
     /// Each desk node's report count and what it last said.
     var nodes: [DeskID: (seq: Int64, occupied: Bool)] = [:]
-    let bootedAt: Instant
+    /// When the nodes booted, on the site's monotonic clock.
+    let bootedAt: UInt64
 
     static let members = 12
 
@@ -342,7 +378,7 @@ final class ChaosLoad {
         self.time = time
         self.relays = relays
         self.logger = logger
-        bootedAt = time.now() - .seconds(600)
+        bootedAt = time.monotonicNanos()
     }
 
     func open(mode: Store.Mode) throws {
@@ -437,13 +473,17 @@ final class ChaosLoad {
                 }
             }
         }
+        // Two desks' nodes report each step, in turn: each every minute, as the firmware's
+        // heartbeat; now and then one's reading changes.
         let desks = settings.layout.desks
-        if let desk = desks.isEmpty ? nil : desks[Int(rng.next() % UInt64(desks.count))].id {
+        for k in 0..<min(2, desks.count) {
+            let desk = desks[(result.steps * 2 + k) % desks.count].id
             var node = nodes[desk] ?? (0, false)
             node.seq += 1
-            if rng.next() % 4 == 0 { node.occupied.toggle() }
+            if rng.next() % 20 == 0 { node.occupied.toggle() }
             nodes[desk] = node
-            let uptime = (time.now() - bootedAt).micros / 1_000_000
+            // The node's own clock: monotonic (a wall step does not move it).
+            let uptime = Int64((time.monotonicNanos() - bootedAt) / 1_000_000_000) + 600
             let json =
                 #"{"occupied":\#(node.occupied),"seq":\#(node.seq),"uptime_s":\#(uptime),"fw":"1.0.0","rssi":-61}"#
             ingest.handle(
@@ -455,6 +495,14 @@ final class ChaosLoad {
                 != nil, site.journal.flush()
             {
                 answered += 1
+            }
+        }
+        // Staff go through the findings once a day, as they do (the demo's do at night); left
+        // alone they would pile up for `Finding.keepUnresolved`.
+        if result.steps % 8640 == 0 {
+            let open = site.engine.read { $0.findings.values.filter { $0.resolution == nil }.map(\.id.rawValue) }
+            for id in open.sorted() {
+                _ = try? site.apply(.resolveFinding(id: id, action: .confirm, member: nil, by: "chaos"), source: "cli")
             }
         }
         if result.steps % 10 == 0 { acknowledge() }
@@ -528,7 +576,7 @@ final class ChaosLoad {
             &check, "cut", settings: settings, time: time, acknowledged: acknowledged, written: written, logger: logger,
             kept: \.digested)
         failures += check.failures
-        checked += acknowledged
+        checked = acknowledged
         do {
             try open(mode: .existing)
             acknowledge()

@@ -31,14 +31,15 @@ public struct Heartbeat: Equatable, Sendable {
 public struct HeartbeatBatch: Codable, Equatable, Sendable {
     public var beats: [Heartbeat]
 
-    /// Arrival times are kept to the millisecond (as journaled), so live and replay agree.
+    /// Arrival times are kept to the millisecond (as journaled), and the beats in one order
+    /// (by arrival, then place), so live and replay agree.
     public init(_ beats: [Heartbeat]) {
         let from = beats.map(\.at).min() ?? Instant(micros: 0)
         self.beats = beats.map {
             var beat = $0
             beat.at = Instant(micros: from.micros + ($0.at.micros - from.micros) / 1000 * 1000)
             return beat
-        }
+        }.sorted { ($0.at, "\($0.place)") < ($1.at, "\($1.place)") }
     }
 
     enum CodingKeys: String, CodingKey { case from, desks, rooms }
@@ -47,7 +48,8 @@ public struct HeartbeatBatch: Codable, Equatable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let from = try c.decode(Instant.self, forKey: .from)
         func read(_ key: CodingKeys, _ place: (String) -> SensedPlace) throws -> [Heartbeat] {
-            guard var list = try? c.nestedUnkeyedContainer(forKey: key) else { return [] }
+            guard c.contains(key) else { return [] }
+            var list = try c.nestedUnkeyedContainer(forKey: key)
             var out: [Heartbeat] = []
             while !list.isAtEnd {
                 var row = try list.nestedUnkeyedContainer()
@@ -57,17 +59,19 @@ public struct HeartbeatBatch: Codable, Equatable, Sendable {
                 let uptime = try row.decode(Int64.self)
                 let ms = try row.decode(Int64.self)
                 let rssi = try row.decodeNil() ? nil : try row.decode(Int.self)
-                guard ms >= 0, ms <= Int64.max / 1000 - from.micros / 1000 else {
+                let (micros, over) = ms.multipliedReportingOverflow(by: 1000)
+                let (at, past) = from.micros.addingReportingOverflow(micros)
+                guard ms >= 0, !over, !past else {
                     throw DecodingError.dataCorruptedError(in: row, debugDescription: "heartbeat offset \(ms) ms")
                 }
                 out.append(
                     Heartbeat(
-                        place: place(id), occupied: occupied, seq: seq, uptimeS: uptime,
-                        at: Instant(micros: from.micros + ms * 1000), rssi: rssi))
+                        place: place(id), occupied: occupied, seq: seq, uptimeS: uptime, at: Instant(micros: at),
+                        rssi: rssi))
             }
             return out
         }
-        beats = try read(.desks) { .desk(DeskID($0)) } + read(.rooms) { .room(RoomID($0)) }
+        self.init(try read(.desks) { .desk(DeskID($0)) } + read(.rooms) { .room(RoomID($0)) })
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -123,7 +127,8 @@ public struct HeartbeatBuffer: Sendable {
     /// judged on when the place was last heard).
     func due(before event: Event?, now: Instant) -> Bool {
         guard !beats.isEmpty else { return false }
-        if let since, now - since >= Self.maxWait { return true }
+        // Waited long enough, or the clock was stepped back past the first (it may be an hour).
+        if let since, now - since >= Self.maxWait || now < since { return true }
         switch event {
         case .timerFired(.desk(let id))?: return beats[.desk(id)] != nil
         case .timerFired(.room(let id))?: return beats[.room(id)] != nil
@@ -138,7 +143,7 @@ public struct HeartbeatBuffer: Sendable {
             since = nil
         }
         guard !beats.isEmpty else { return nil }
-        return HeartbeatBatch(beats.values.sorted { ($0.at, "\($0.place)") < ($1.at, "\($1.place)") })
+        return HeartbeatBatch(Array(beats.values))
     }
 }
 
@@ -166,14 +171,15 @@ extension SensorPolicy {
 
 extension Reducer {
     /// A batch of heartbeats: each place was heard (when, seq, uptime, signal), its reading
-    /// unchanged; its silence is judged from then. A heartbeat older than a report taken in
-    /// since is passed over.
+    /// unchanged; its silence is judged from then. A heartbeat the node sent before the last
+    /// report taken in (by its uptime and seq, not the wall clock, which may have been stepped)
+    /// is passed over.
     static func heartbeats(_ s: inout State, _ batch: HeartbeatBatch) -> [Effect] {
         guard let layout = s.layout else { return [] }
         var effects: [Effect] = []
         for beat in batch.beats {
             guard var sensed = s[sensed: beat.place], case .node(let node)? = layout.sensor(of: beat.place),
-                sensed.lastReportAt.map({ $0 <= beat.at }) ?? true
+                (sensed.lastUptime ?? .min, sensed.lastSeq ?? .min) < (beat.uptimeS, beat.seq)
             else { continue }
             sensed.lastReportAt = beat.at
             sensed.lastSeq = beat.seq

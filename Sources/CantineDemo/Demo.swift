@@ -467,6 +467,10 @@ public enum Demo {
         if !options.mqtt {
             text = text.replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
         }
+        if options.desks > 24, let range = text.range(of: "\ncapacity = 50 ") {
+            // A large site is sized for its crowd: everyone at a desk, and the cast, stay within the limit.
+            text.replaceSubrange(range, with: "\ncapacity = \(options.desks + 60) ")
+        }
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
 
         // A broker already listening on the port is used; else the demo starts its own.

@@ -61,6 +61,15 @@ public final class MQTTService: Service, Sendable {
         let broker = client.settings.broker
         var subscriptions = topics.sensorSubscriptions
         if publisher.options.discovery { subscriptions.append(topics.homeAssistantStatus) }
+        // A start that throws still stops the client (its callbacks hold the publisher, which
+        // holds it) and the ingest thread.
+        var started = false
+        defer {
+            if !started {
+                client.stop()
+                queue.close()
+            }
+        }
         try await client.startDetached(
             subscriptions: subscriptions,
             // QoS 0: what was said there while the daemon was away (its own last will, its last
@@ -96,6 +105,7 @@ public final class MQTTService: Service, Sendable {
                             "give each daemon (and tool) its own [mqtt] client_id; the broker's log names the other client's address; `cantine doctor` finds a daemon online with this id",
                     ])
             })
+        started = true
         let observer = bus.observe { publisher.take($0) }
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await publisher.run() }

@@ -333,6 +333,7 @@ public final class Site: Sendable {
     /// Flushes the journal and releases the database. Returns false if entries could not be written.
     @discardableResult
     public func close() -> Bool {
+        engine.flushHeartbeats(force: true)  // the heartbeats held are journaled with the rest
         let ok = journal.close()
         lock.release()
         return ok

@@ -14,19 +14,22 @@ import Testing
         let site: Site
         let desk: DeskID
         var seq: Int64 = 0
-        let bootedAt: Instant
+        let bootedAt: UInt64
+        let uptimeAtStart: Int64
         init(_ site: Site, _ desk: DeskID = "f01", uptime: Int64 = 1000) {
             self.site = site
             self.desk = desk
-            bootedAt = site.time.now() - .seconds(uptime)
+            bootedAt = site.time.monotonicNanos()
+            uptimeAtStart = uptime
         }
+        /// The node's uptime: its own clock, monotonic.
+        var uptime: Int64 { uptimeAtStart + Int64((site.time.monotonicNanos() - bootedAt) / 1_000_000_000) }
         @discardableResult
         func report(_ occupied: Bool, fw: String? = "1.0", rssi: Int? = -60) -> Engine.Sensed {
             seq += 1
             return send(occupied, seq: seq, fw: fw, rssi: rssi)
         }
         func send(_ occupied: Bool, seq: Int64, fw: String? = "1.0", rssi: Int? = -60) -> Engine.Sensed {
-            let uptime = Int64((site.time.now() - bootedAt).seconds)
             return site.engine.sense(
                 .deskReported(
                     DeskReport(desk: desk, occupied: occupied, seq: seq, uptimeS: uptime, fw: fw, rssi: rssi)),
@@ -117,10 +120,28 @@ import Testing
         site.advance(.seconds(10))
         #expect(node.report(true) == .heartbeat)  // seq 3
         // A replayed report of seq 2 at a later uptime is a new one; one from its own uptime is old.
-        let uptime = Int64((site.time.now() - node.bootedAt).seconds)
+        let uptime = node.uptime
         let replay = site.engine.sense(
             .deskReported(DeskReport(desk: "f01", occupied: true, seq: 2, uptimeS: uptime - 10)), source: "sensor")
         #expect(replay == .refused(.outOfOrder))
+        #expect(site.replayed() == site.state)
+    }
+
+    @Test func aClockSteppedBackNeitherHoldsTheHeartbeatsNorDropsThem() {
+        let site = Site()
+        let node = Node(site)
+        node.report(true)
+        site.advance(.seconds(10))
+        #expect(node.report(true) == .heartbeat)
+        // NTP steps the wall clock back an hour: the held heartbeat is journaled at the next
+        // report, not an hour later, and the heartbeats after the step still count.
+        site.time.stepWall(.seconds(-3600))
+        site.advance(.seconds(10))
+        #expect(node.report(true) == .heartbeat)
+        #expect(count(site, "sensor.heartbeats") == 1)
+        site.engine.flushHeartbeats(force: true)
+        #expect(site.state.desks["f01"]?.lastSeq == 3)
+        #expect(site.state.desks["f01"]?.lastReportAt == site.time.now())
         #expect(site.replayed() == site.state)
     }
 
