@@ -314,12 +314,14 @@ public enum DemoSite {
                 at(10, 5),
                 .badge(door: "entree", frame: WiegandFrame(bits: unknown.bits ^ 0b100, count: 26), opens: false)
             ))
-        if let first = out.map(\.0).min(), let last = out.map(\.0).max() {
-            var tick = first
-            while tick <= last + .minutes(240) {  // into the night: nodes never stop
-                out.append((tick, .heartbeat))
-                tick = tick + .seconds(120)
-            }
+        // Nodes never stop: a heartbeat round all day and all night (before, they stopped four
+        // hours after the day's last action and began with its first, so from the demo's
+        // start at 07:30 to 08:00 every desk fell silent and the screen said "sensors silent").
+        var tick = calendar.instant(today, hour: 0)
+        let midnight = calendar.instant(calendar.adding(days: 1, to: today), hour: 0)
+        while tick < midnight {
+            out.append((tick, .heartbeat))
+            tick = tick + .seconds(120)
         }
         return out.sorted { $0.0 < $1.0 }
     }

@@ -453,19 +453,26 @@ extension Array where Element == UInt8 {
 
         // Utilisation: the week the demo played before today, drawn as the API tells it.
         #expect(try await browser.waitFor("document.querySelectorAll('#usage-days g.day').length >= 8"))
-        let usage = try await browser.evaluate(
-            """
-            (async () => {
-              const r = await (await fetch('/api/utilisation?days=30')).json();
-              const tile = (id) => document.querySelector('[data-tile=' + id + '] dd').textContent;
-              return [r.days.length, document.querySelectorAll('#usage-days g.day').length,
-                r.days.filter(d => d.complete).length, document.querySelectorAll('#usage-days g.partial').length,
-                String(r.totals.peak_people) === tile('peak'), String(r.totals.walk_ins) === tile('walk-ins'),
-                document.querySelectorAll('#usage-heat rect').length === r.desks.length * 7,
-                document.querySelectorAll('#usage-curves polyline.typical').length, r.zones.length,
-                document.querySelectorAll('#usage-table tr').length];
-            })()
-            """)
+        // The demo runs on while the page and the API are read: today's peak can move between
+        // the two, so the comparison is read again (up to five times) until they agree.
+        var usage: Any? = nil
+        for _ in 0..<5 {
+            usage = try await browser.evaluate(
+                """
+                (async () => {
+                  const r = await (await fetch('/api/utilisation?days=30')).json();
+                  const tile = (id) => document.querySelector('[data-tile=' + id + '] dd').textContent;
+                  return [r.days.length, document.querySelectorAll('#usage-days g.day').length,
+                    r.days.filter(d => d.complete).length, document.querySelectorAll('#usage-days g.partial').length,
+                    String(r.totals.peak_people) === tile('peak'), String(r.totals.walk_ins) === tile('walk-ins'),
+                    document.querySelectorAll('#usage-heat rect').length === r.desks.length * 7,
+                    document.querySelectorAll('#usage-curves polyline.typical').length, r.zones.length,
+                    document.querySelectorAll('#usage-table tr').length];
+                })()
+                """)
+            if let f = usage as? [Any], f.count == 10, f[4] as? Bool == true, f[5] as? Bool == true { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
         let figures = try #require(usage as? [Any])
         #expect(figures.count == 10)
         if figures.count == 10 {
