@@ -63,6 +63,11 @@ import Testing
         var actions = ArraySlice(DemoSite.day(calendar, today: today))
         #expect(actions.count > 100)
 
+        // Before the first member comes, the nodes keep every desk known: free, not "silent".
+        play(until: calendar.instant(today, hour: 7, minute: 59), &actions)
+        #expect(runtime.engine.read { $0.desks.values.allSatisfy { $0.occupancy == .vacant } })
+        #expect(runtime.engine.read { $0.findings.isEmpty })
+
         play(until: calendar.instant(today, hour: 11), &actions)
         var state = runtime.engine.read { $0 }
         #expect(state.present.count >= 15)
