@@ -2,7 +2,9 @@
 // reducer, hands the effects to the edges and queues the entry for the journal — in that
 // order, so a door decision never waits on the disk. While the wall clock is not trusted (a Pi
 // boots without a real-time clock after a power cut) no entry is stamped before the last one:
-// the site's time runs on from the journal's last entry, on the monotonic clock.
+// the site's time runs on from the journal's last entry, on the monotonic clock. A sensor
+// node's report that only repeats its place's reading is held and journaled with the others of
+// its minute (Heartbeats.swift), before anything that could depend on it.
 
 import Synchronization
 
