@@ -394,7 +394,6 @@ final class ChaosLoad {
 
     /// Members with badges (`PowerCutLoad.card`) and plans for the year: m0 is staff.
     func seed() throws {
-        let date = site.calendar.date(of: time.now()).description
         for n in 0..<Self.members {
             _ = try site.apply(.addMember(id: "m\(n)", name: "Membre \(n)", email: nil), source: "seed")
             for year in 0..<3 {
@@ -407,7 +406,6 @@ final class ChaosLoad {
                 .enrollBadge(member: "m\(n)", format: .h10301, facility: 7, card: UInt64(100 + n), id: nil, pin: nil),
                 source: "seed")
         }
-        _ = date
         acknowledge()
     }
 
