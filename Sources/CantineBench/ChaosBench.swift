@@ -359,8 +359,8 @@ final class ChaosLoad {
     /// The ingest desk reports go through (the MQTT service's, or one of its own without a broker).
     var ingest: SensorIngest!
     /// Acknowledged entries as written (read back while the disk was whole), and the highest.
-    var written: [Int64: JournalRow] = [:]
-    var acknowledged: Int64 = 0
+    var written = AcknowledgedRows()
+    var acknowledged: Int64 { written.through }
     var checked: Int64 = 0
     var answered = 0
     var diskFull = false
@@ -442,13 +442,7 @@ final class ChaosLoad {
     /// now (an I/O error) are recorded on a later call.
     func acknowledge(flush: Bool = true) {
         if flush && cfault_dead() == 0 { _ = site.journal.flush() }
-        let durable = site.journal.durableSeq
-        guard durable > acknowledged,
-            let rows = try? JournalRow.all(site.store, after: acknowledged, through: durable),
-            rows.count == Int(durable - acknowledged)
-        else { return }
-        for row in rows { written[row.seq] = row.digested }
-        acknowledged = durable
+        _ = written.record(site.store, durable: site.journal.durableSeq)
     }
 
     /// Ten seconds of the site: a badge, maybe the door pushed, a desk node's report, now and
@@ -571,8 +565,7 @@ final class ChaosLoad {
         if lost < 0 { return failures + ["a database file was still open at the cut"] }
         var check = PowerCutResult()
         Bench.check(
-            &check, "cut", settings: settings, time: time, acknowledged: acknowledged, written: written, logger: logger,
-            kept: \.digested)
+            &check, "cut", settings: settings, time: time, acknowledged: acknowledged, written: written, logger: logger)
         failures += check.failures
         checked = acknowledged
         do {

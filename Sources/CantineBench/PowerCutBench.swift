@@ -106,8 +106,8 @@ final class PowerCutLoad {
     let after: (PowerCutStep) -> Bool
     /// Called as each step begins (the bench arms its cut there).
     var before: (PowerCutStep) -> Void = { _ in }
-    /// The highest sequence number reported durable.
-    var acknowledged: Int64 = 0
+    /// The highest sequence number reported durable (and recorded as written).
+    var acknowledged: Int64 { written.through }
     /// Commands the CLI was answered, with the last journal entry each made.
     var answered: [(String, Int64)] = []
 
@@ -141,7 +141,7 @@ final class PowerCutLoad {
     }
 
     /// Acknowledged entries as the database held them before any cut.
-    var written: [Int64: JournalRow] = [:]
+    var written = AcknowledgedRows()
 
     /// Ends a step: records what is acknowledged now, as written; false when the disk has gone.
     func done(_ step: PowerCutStep) -> Bool {
@@ -149,14 +149,8 @@ final class PowerCutLoad {
         // last steps' entries while the next runs, a little differently from run to run, and a
         // cut aimed at one step would land in another): what it journaled is written now.
         if cfault_dead() == 0 { site.journal.flush() }
-        let durable = site.journal.durableSeq
-        if durable > acknowledged {
-            // Read back before the power cut's effect is applied (the files are intact until then).
-            for row in (try? JournalRow.all(site.store, after: acknowledged, through: durable)) ?? [] {
-                written[row.seq] = row
-            }
-            acknowledged = durable
-        }
+        // Read back before the power cut's effect is applied (the files are intact until then).
+        _ = written.record(site.store, durable: site.journal.durableSeq)
         return after(step) && cfault_dead() == 0
     }
 
@@ -451,11 +445,10 @@ extension Bench {
         return result
     }
 
-    /// Reopens the site after a cut and checks every promise, counting what failed. `kept`:
-    /// what of a row `written` holds (the chaos bench keeps a digest of its payload).
+    /// Reopens the site after a cut and checks every promise, counting what failed.
     static func check(
         _ result: inout PowerCutResult, _ name: String, settings: SiteSettings, time: ManualTime, acknowledged: Int64,
-        written: [Int64: JournalRow], logger: Logger, kept: (JournalRow) -> JournalRow = { $0 }
+        written: AcknowledgedRows, logger: Logger
     ) {
         let relays = Mutex<[(DoorID, RelayCommand)]>([])
         let site: Site
@@ -483,17 +476,7 @@ extension Bench {
         // acknowledged too early: lost as well.
         do {
             let base = try site.store.journalBase()
-            let rows = Dictionary(
-                uniqueKeysWithValues: try JournalRow.all(site.store, after: base, through: acknowledged).map {
-                    ($0.seq, kept($0))
-                })
-            let lost =
-                acknowledged <= base
-                ? 0
-                : ((base + 1)...acknowledged).filter { seq in
-                    guard let row = rows[seq], let before = written[seq] else { return true }
-                    return row != before
-                }.count
+            let lost = acknowledged <= base ? 0 : try written.lost(in: site.store, after: base, through: acknowledged)
             if lost > 0 {
                 result.lostAcknowledged += lost
                 result.fail(
@@ -533,27 +516,58 @@ extension Bench {
     }
 }
 
-/// One journal row as stored: what the power-cut bench compares.
-struct JournalRow: Equatable {
-    var seq: Int64
-    var kind: String
-    var source: String
-    var wallUs: Int64
-    var payload: Data
+/// What a bench keeps of every acknowledged journal row: a 64-bit digest (FNV-1a) of the row as
+/// written (seq, kind, source, time, payload), 8 bytes a row, so an hour-long run's record stays
+/// small and a check after a cut streams the journal instead of loading it.
+struct AcknowledgedRows {
+    /// The highest seq recorded; rows 1 through it are.
+    var through: Int64 { Int64(digests.count) }
+    private var digests: [UInt64] = []
 
-    /// The row with its payload replaced by a 64-bit digest of it (FNV-1a): what a long run
-    /// keeps of every acknowledged row.
-    var digested: JournalRow {
-        var row = self
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in payload { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        row.payload = withUnsafeBytes(of: h) { Data($0) }
-        return row
+    /// Records the rows after `through` up to `durable`, read back from the store, all or none
+    /// (false when they cannot all be read now, e.g. during an I/O error: try again later).
+    mutating func record(_ store: Store, durable: Int64) -> Bool {
+        guard durable > through, let base = try? store.journalBase() else { return durable <= through }
+        if base > through {  // compacted into the base snapshot before they were read: never checked
+            digests += repeatElement(0, count: Int(min(base, durable) - through))
+            if durable <= through { return true }
+        }
+        guard let rows = try? store.rawEntries(after: through, through: durable, limit: .max),
+            rows.count == Int(durable - through), rows.first?.seq == through + 1
+        else { return false }
+        digests += rows.map(Self.digest)
+        return true
     }
 
-    static func all(_ store: Store, after: Int64, through: Int64 = .max) throws -> [JournalRow] {
-        try store.rawEntries(after: after, through: through, limit: .max).map {
-            JournalRow(seq: $0.seq, kind: $0.kind, source: $0.source, wallUs: $0.wallUs, payload: $0.payload)
+    /// How many recorded rows after `base` through `acknowledged` the store does not hold as
+    /// they were written (missing or changed), read in batches.
+    func lost(in store: Store, after base: Int64, through acknowledged: Int64) throws -> Int {
+        var lost = 0
+        var next = base + 1
+        while next <= acknowledged {
+            let rows = try store.rawEntries(after: next - 1, through: acknowledged, limit: 4096)
+            for row in rows {
+                lost += Int(row.seq - next)  // a gap
+                if row.seq > through || digests[Int(row.seq - 1)] != Self.digest(row) { lost += 1 }
+                next = row.seq + 1
+            }
+            if rows.isEmpty { break }
         }
+        return lost + Int(max(0, acknowledged + 1 - next))
+    }
+
+    static func digest(_ row: Store.RawEntry) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
+            for byte in bytes { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        }
+        withUnsafeBytes(of: row.seq.littleEndian) { mix($0) }
+        withUnsafeBytes(of: row.wallUs.littleEndian) { mix($0) }
+        mix(row.kind.utf8)
+        mix([0])
+        mix(row.source.utf8)
+        mix([0])
+        mix(row.payload)
+        return h
     }
 }
