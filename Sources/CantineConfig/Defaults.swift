@@ -155,8 +155,13 @@ public enum Defaults {
         "gpio.chip", nil, sample: .commented("pinctrl-bcm2711"),
         "the lines' chip, by label; default: the 40-pin header's,\nfound by its label on any Pi (`gpiodetect` lists chips)"
     )
+    public static let frameEnd = Setting(
+        "gpio.frame_end", "adaptive",
+        "\"adaptive\": a Wiegand frame ends after 3× its longest bit interval\n(3–60 ms); \"fixed\": after gap_timeout_ms"
+    )
     public static let gapTimeout = Setting(
-        "gpio.gap_timeout_ms", 25, 5...250, "milliseconds", "silence that ends a Wiegand frame")
+        "gpio.gap_timeout_ms", 25, 5...250, "milliseconds", sample: .commentedValue,
+        "with frame_end = \"fixed\" (implied when set): the silence that ends a frame")
     public static let deskSettle = Setting(
         "gpio.desk_settle_ms", 50, 0...5_000, "milliseconds", "a wired desk sensor's level must hold this long (bounce)"
     )
@@ -234,7 +239,7 @@ public enum Defaults {
             dayCheckIn, morningCheckIn, afternoonCheckIn, multiDayCheckIn, roomCheckIn, noShowGrace, flappingChanges,
             flappingWindow, overstayGrace, welcome, lateStart, cec, cecDevice, cecMargin, accessLogDays,
             journalDays, bookingsDays, spaceURL, spaceLogo, spaceAddress, spaceLat, spaceLon, spaceEmail, spacePhone,
-            calendarURL, slots, gpioMode, chip, gapTimeout, deskSettle, pinout, publicHours, pinAfterHours,
+            calendarURL, slots, gpioMode, chip, frameEnd, gapTimeout, deskSettle, pinout, publicHours, pinAfterHours,
             pinTimeout, bookingMargin, deniedAlarmCount, deniedAlarmWindow, remoteUnlockMaxAge,
         ] + PlanKind.allCases.compactMap { planHours[$0] }
         + [

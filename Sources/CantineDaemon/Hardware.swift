@@ -56,7 +56,7 @@ public struct DoorHardware: Sendable {
             let doors = doorsByChip[name] ?? []
             let desks = desksByChip[name] ?? []
             let decoder = ChipDecoder(
-                doors: DoorEdgeDecoder(doors: doors, gapTimeoutNanos: settings.gpio.gapTimeoutNanos),
+                doors: DoorEdgeDecoder(doors: doors, end: settings.gpio.frameEnd),
                 desks: DeskEdgeDecoder(desks: desks, settleNanos: settings.gpio.deskSettleNanos))
             let chip = try chip(name)
             let source: any EdgeSource

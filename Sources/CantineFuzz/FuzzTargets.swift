@@ -113,7 +113,7 @@ extension FuzzTarget {
             try take(decoder.poll(nowNanos: now))
             try take(decoder.edge(byte & 1 == 1 ? .d1 : .d0, atNanos: now))
         }
-        try take(decoder.poll(nowNanos: now &+ decoder.gapTimeoutNanos))
+        try take(decoder.poll(nowNanos: now &+ decoder.end.longestSilence))
         guard !decoder.isReceiving else { throw FuzzFailure("a frame still pending after the gap") }
         return outcome
     }

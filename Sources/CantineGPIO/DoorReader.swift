@@ -90,9 +90,10 @@ public struct DoorEdgeDecoder: EdgeDecoding {
     var contactUnread: Set<Int>
     var lastExit: [UInt64?]
 
-    public init(doors: [DoorLines], gapTimeoutNanos: UInt64 = 25_000_000) {
+    /// - Parameter end: when a Wiegand frame is over (`gpio.frame_end`).
+    public init(doors: [DoorLines], end: FrameEnd = .adaptive) {
         self.doors = doors
-        decoders = doors.map { _ in WiegandDecoder(gapTimeoutNanos: gapTimeoutNanos) }
+        decoders = doors.map { _ in WiegandDecoder(end: end) }
         contactOpen = doors.map { _ in nil }
         contactPending = doors.map { _ in nil }
         lastExit = doors.map { _ in nil }

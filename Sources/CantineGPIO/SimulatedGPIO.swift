@@ -725,7 +725,16 @@ public struct ReaderTiming: Sendable {
     public var bitPeriodNanos: ClosedRange<UInt64> = 1_000_000...2_000_000
     /// Extra jitter on each bit, ±.
     public var jitterNanos: UInt64 = 200_000
+    /// Added to the period at each bit (a reader whose pace drifts within a frame), ±.
+    public var driftNanosPerBit: Int64 = 0
     public init() {}
+
+    /// A reader with a steady `period`, jittered by ±`jitter`, drifting by `drift` per bit.
+    public init(period: UInt64, jitter: UInt64 = 200_000, drift: Int64 = 0) {
+        bitPeriodNanos = period...period
+        jitterNanos = jitter
+        driftNanosPerBit = drift
+    }
 }
 
 /// The edges a reader puts on D0/D1 for a frame: for each bit, a falling edge (pulse start)
@@ -742,10 +751,11 @@ public enum WiegandSignal {
             let pulse = UInt64.random(in: timing.pulseNanos, using: &rng)
             out.append(GPIOEdge(line: line, rising: false, nanos: t))
             out.append(GPIOEdge(line: line, rising: true, nanos: t + pulse))
-            let period = UInt64.random(in: timing.bitPeriodNanos, using: &rng)
+            let period =
+                Int64(UInt64.random(in: timing.bitPeriodNanos, using: &rng)) + Int64(i) * timing.driftNanosPerBit
             let jitter = Int64.random(in: -Int64(timing.jitterNanos)...Int64(timing.jitterNanos), using: &rng)
             // Never earlier than the end of this pulse plus a little idle time.
-            t = max(t + pulse + 10_000, UInt64(Int64(t + period) + jitter))
+            t = UInt64(max(Int64(t + pulse + 10_000), Int64(t) + period + jitter))
         }
         return out
     }

@@ -1,5 +1,6 @@
 // Wiegand from the wire: falling edges on D0 (a 0 bit) and D1 (a 1 bit), timestamped in
-// nanoseconds; a frame ends when no edge comes for the gap timeout (25 ms by default).
+// nanoseconds. A frame ends after a silence: by default one sized from the frame's own rhythm
+// (three times the longest interval between its edges, 3–60 ms), or a fixed gap.
 // Pure and Embedded-Swift compatible: the caller owns the clock and the GPIO.
 
 /// The two data lines of a Wiegand reader.
@@ -19,44 +20,93 @@ public enum WiegandBurst: Sendable, Equatable {
     case noise(bits: Int)
 }
 
+/// The silence after which a frame is over.
+///
+/// A reader sends a frame's bits at its own steady pace: 1–2 ms apart for most, anywhere from
+/// 200 µs to 20 ms by the standard (SIA AC-01), with some jitter and, on cheap readers, a drift
+/// within the frame. The last bit is the earliest the door could know the frame is over;
+/// `adaptive` waits `factor` times the longest interval the frame has shown so far (at least
+/// `floorNanos`, which also covers an interrupt thread late to deliver an edge; at most
+/// `ceilingNanos`, which is also the wait after a frame's first edge, before it has shown any
+/// rhythm). A frame is never cut short while its next bit comes within three of its longest
+/// intervals: a reader whose pace changes faster than that within one frame needs `fixed`.
+public enum FrameEnd: Sendable, Equatable {
+    /// The same silence for every frame (`gpio.frame_end = "fixed"`, `gpio.gap_timeout_ms`).
+    case fixed(gapNanos: UInt64)
+    /// A silence sized from each frame's own bit intervals (the default).
+    case adaptive
+
+    /// Of `adaptive`: the multiple of the longest interval seen, the floor and the ceiling.
+    public static let factor: UInt64 = 3
+    public static let floorNanos: UInt64 = 3_000_000
+    public static let ceilingNanos: UInt64 = 60_000_000
+
+    /// The silence that ends a frame whose longest interval so far is `longest` (nil: one edge).
+    public func silence(longest: UInt64?) -> UInt64 {
+        switch self {
+        case .fixed(let gap): gap
+        case .adaptive:
+            longest.map { min(max($0 &* Self.factor, Self.floorNanos), Self.ceilingNanos) } ?? Self.ceilingNanos
+        }
+    }
+
+    /// The longest silence it can wait (a bench's or a test's "well after the frame").
+    public var longestSilence: UInt64 { silence(longest: nil) }
+}
+
 /// Assembles falling edges into frames.
 public struct WiegandDecoder: Sendable {
-    /// Silence that ends a frame.
-    public var gapTimeoutNanos: UInt64
+    /// When a frame is over.
+    public var end: FrameEnd
     /// Bursts shorter than this are noise.
     public static let minimumBits = 4
 
     var bits: UInt64 = 0
     var count = 0
     var lastEdge: UInt64 = 0
+    /// The longest interval between two edges of the pending frame (nil before its second).
+    var longest: UInt64?
 
-    public init(gapTimeoutNanos: UInt64 = 25_000_000) {
-        self.gapTimeoutNanos = gapTimeoutNanos
+    public init(end: FrameEnd = .adaptive) {
+        self.end = end
+    }
+
+    /// A decoder with a fixed gap timeout.
+    public init(gapTimeoutNanos: UInt64) {
+        self.init(end: .fixed(gapNanos: gapTimeoutNanos))
     }
 
     /// True while a frame is being received.
     public var isReceiving: Bool { count > 0 }
 
-    /// When the pending frame ends if no edge comes (nil when idle).
-    public var deadlineNanos: UInt64? { count > 0 ? lastEdge &+ gapTimeoutNanos : nil }
+    /// The silence that ends the pending frame, as it stands.
+    public var silenceNanos: UInt64 { end.silence(longest: longest) }
 
-    /// Feeds one falling edge. If it comes after the gap timeout, the previous frame is
+    /// When the pending frame ends if no edge comes (nil when idle).
+    public var deadlineNanos: UInt64? { count > 0 ? lastEdge &+ silenceNanos : nil }
+
+    /// Feeds one falling edge. If it comes after the pending frame's silence, that frame is
     /// completed first and returned.
     public mutating func edge(_ line: WiegandLine, atNanos t: UInt64) -> WiegandBurst? {
         var done: WiegandBurst?
-        if count > 0, t >= lastEdge, t - lastEdge >= gapTimeoutNanos {
+        if count > 0, t >= lastEdge, t - lastEdge >= silenceNanos {
             done = finish()
         }
         // Frames longer than 64 bits keep counting (and are refused as unknown lengths).
         bits = (bits << 1) | (line == .d1 ? 1 : 0)
         count += 1
-        lastEdge = count == 1 ? t : max(lastEdge, t)
+        if count == 1 {
+            lastEdge = t
+        } else if t > lastEdge {
+            longest = max(longest ?? 0, t - lastEdge)
+            lastEdge = t
+        }
         return done
     }
 
-    /// Completes the pending frame if the gap timeout has passed at `now`.
+    /// Completes the pending frame if its silence has passed at `now`.
     public mutating func poll(nowNanos now: UInt64) -> WiegandBurst? {
-        guard count > 0, now >= lastEdge, now - lastEdge >= gapTimeoutNanos else { return nil }
+        guard count > 0, now >= lastEdge, now - lastEdge >= silenceNanos else { return nil }
         return finish()
     }
 
@@ -64,6 +114,7 @@ public struct WiegandDecoder: Sendable {
         defer {
             bits = 0
             count = 0
+            longest = nil
         }
         if count < Self.minimumBits { return .noise(bits: count) }
         return .frame(WiegandFrame(bits: bits, count: count), lastEdgeNanos: lastEdge)

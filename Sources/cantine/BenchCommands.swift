@@ -266,7 +266,8 @@ struct BenchCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "Members (each with a plan and a badge) in the database.") var members = 100_000
         @Option(help: "Frames timed through the reader thread to the relay.") var samples = 500
-        @Option(help: "Frames through the pure decoder, per bit period (1 ms and 2 ms).") var decoderFrames = 100_000
+        @Option(help: "Frames through the decoder per reader and frame end (a tenth for 10 and 20 ms readers).")
+        var decoderFrames = 100_000
         @Option(help: "Desk sensor reports per second submitted meanwhile.") var sensorRate = 2000
         @Option(help: "Directory for the scratch database.") var dir = NSTemporaryDirectory()
         @Flag(help: "Print JSON.") var json = false
@@ -283,27 +284,40 @@ struct BenchCommand: AsyncParsableCommand {
                 members: members, samples: samples, decoderFrames: decoderFrames, sensorRate: sensorRate,
                 directory: dir, logger: global.logger)
             if json { return try printJSON(r) }
-            printTable(
-                ["figure", "value"],
-                [
-                    ["members", "\(r.members) (seeded in \(String(format: "%.1f", r.seedS)) s)"],
-                    ["samples (granted frames)", "\(r.samples)"],
+            var rows = [["members", "\(r.members) (seeded in \(String(format: "%.1f", r.seedS)) s)"]]
+            for l in r.latency {
+                let mode = l.gapTimeoutMs.map { "\(l.frameEnd) \($0) ms" } ?? l.frameEnd
+                rows += [
+                    ["\(mode): samples (granted frames)", "\(l.samples)"],
                     [
-                        "p50_us (last bit edge → relay, minus \(r.gapTimeoutMs) ms gap)",
-                        String(format: "%.0f", r.p50Us),
+                        "  last bit → relay, p50 / p99 / max ms",
+                        String(
+                            format: "%.2f / %.2f / %.2f", l.lastBitToRelayP50Ms, l.lastBitToRelayP99Ms,
+                            l.lastBitToRelayMaxMs),
                     ],
-                    ["p99_us", String(format: "%.0f", r.p99Us)], ["max_us", String(format: "%.0f", r.maxUs)],
-                    ["  of which reader wake-up after the gap, p50 µs", String(format: "%.0f", r.wakeP50Us)],
+                    ["  of which the silence that ends the frame, p50 ms", String(format: "%.2f", l.silenceP50Ms)],
+                    [
+                        "  after it, p50 / p99 µs (wake-up p50)",
+                        String(format: "%.0f / %.0f (%.0f)", l.afterSilenceP50Us, l.afterSilenceP99Us, l.wakeP50Us),
+                    ],
                     [
                         "  of which decode → relay, p50 / p99 µs",
-                        String(format: "%.0f / %.0f", r.decideP50Us, r.decideP99Us),
+                        String(format: "%.0f / %.0f", l.decideP50Us, l.decideP99Us),
                     ],
-                    ["sensor reports/s meanwhile", String(format: "%.0f", r.sensorReportsPerS)],
-                    ["dropped edges", "\(r.droppedEdges)"],
-                    ["decoder frames through a loaded Pi's kernel (1 ms + 2 ms)", "\(r.frames)"],
-                    ["misdecodes", "\(r.misdecodes)"], ["parity_grants", "\(r.parityGrants)"],
-                    ["frames a both-edge D0/D1 request would have lost", "\(r.bothEdgeLost)"],
+                ]
+            }
+            rows += [
+                ["sensor reports/s meanwhile", String(format: "%.0f", r.sensorReportsPerS)],
+                ["dropped edges", "\(r.droppedEdges)"],
+            ]
+            for d in r.decoder {
+                rows.append([
+                    "decoder, \(d.reader) reader, \(d.frameEnd): frames / misdecodes / parity grants / both-edge lost",
+                    "\(d.frames) / \(d.misdecodes) / \(d.parityGrants) / \(d.bothEdgeLost)",
                 ])
+            }
+            rows += [["misdecodes", "\(r.misdecodes)"], ["parity_grants", "\(r.parityGrants)"]]
+            printTable(["figure", "value"], rows)
         }
     }
 }

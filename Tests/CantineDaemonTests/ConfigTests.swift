@@ -3,6 +3,7 @@
 import CantineConfig
 import CantineCore
 import CantineDaemon
+import CantineProtocol
 import CantineWeb
 import Foundation
 import Testing
@@ -259,6 +260,11 @@ import Testing
         ("outbox_max_age_h = 24", "outbox_max_age_h = 1000", "mqtt.outbox_max_age_h: expected 0 to 720 hours"),
         ("discovery = true", "discovery = 1", "mqtt.discovery: expected true or false"),
         ("desk_settle_ms = 50", "desk_settle_ms = 9000", "gpio.desk_settle_ms: expected 0 to 5000 milliseconds"),
+        ("frame_end = \"adaptive\"", "frame_end = \"auto\"", "gpio.frame_end: expected \"adaptive\" or \"fixed\""),
+        (
+            "frame_end = \"adaptive\"", "frame_end = \"adaptive\"\ngap_timeout_ms = 30",
+            "gpio.gap_timeout_ms: applies to frame_end = \"fixed\" only"
+        ),
         (
             "node = \"node-f01\"", "node = \"node-f01\"\ngpio_active_low = true",
             "desks[0].gpio_active_low: only a wired sensor has a line"
@@ -273,6 +279,18 @@ import Testing
         } catch {
             #expect(error.message.hasPrefix("config c.toml: \(message)"), "\(error.message)")
         }
+    }
+
+    @Test func aFrameEndsByItsOwnRhythmUnlessAFixedGapIsAskedFor() throws {
+        func end(_ replacement: String) throws -> FrameEnd {
+            try Config.parse(sample.replacingOccurrences(of: "frame_end = \"adaptive\"", with: replacement), file: "c")
+                .settings.gpio.frameEnd
+        }
+        #expect(try end("frame_end = \"adaptive\"") == .adaptive)
+        #expect(try end("frame_end = \"fixed\"") == .fixed(gapNanos: 25_000_000))
+        #expect(try end("frame_end = \"fixed\"\ngap_timeout_ms = 40") == .fixed(gapNanos: 40_000_000))
+        // A site that had tuned its gap before frame_end existed keeps it.
+        #expect(try end("gap_timeout_ms = 40") == .fixed(gapNanos: 40_000_000))
     }
 
     @Test func aHeldOpenTimeAndRelockOnCloseArePerDoor() throws {

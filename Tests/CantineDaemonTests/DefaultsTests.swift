@@ -67,7 +67,7 @@ import Testing
         #expect(settings.layout.doors == [Door(id: "d", name: "D")])
         #expect(settings.layout.rooms == [Room(id: "r", name: "R", capacity: 8)])
         #expect(settings.mqtt.clientID == "cantine-x")
-        #expect(settings.gpio.gapTimeoutNanos == 25_000_000)
+        #expect(settings.gpio.frameEnd == .adaptive)
     }
 }
 

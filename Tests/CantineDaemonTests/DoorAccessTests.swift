@@ -204,8 +204,15 @@ func key(_ value: UInt64) -> WiegandFrame { WiegandFrame(bits: value, count: 4) 
         let r = try Bench.door(
             members: 50, samples: 0, decoderFrames: 300, sensorRate: 200, directory: NSTemporaryDirectory(),
             logger: Logger(label: "t"))
-        #expect(r.members == 50 && r.samples == 0 && r.grants == 0)
-        #expect(r.frames == 600 && r.misdecodes == 0 && r.parityGrants == 0)
-        #expect(r.decoder.map(\.corrupted) == [3, 3])
+        #expect(r.members == 50 && r.latency.map(\.samples) == [0, 0] && r.grants == 0)
+        // 300 frames from the 1 ms, 2 ms and drifting readers, 30 from the 10 and 20 ms ones, in
+        // each mode; one in a hundred corrupted.
+        #expect(r.decoder.map(\.frames) == [300, 300, 300, 300, 30, 30, 30, 30, 300, 300])
+        #expect(r.frames == 1_920 && r.misdecodes == 0 && r.parityGrants == 0)
+        #expect(r.decoder.map(\.corrupted) == [3, 3, 3, 3, 0, 0, 0, 0, 3, 3])
+        #expect(
+            r.decoder.map(\.reader) == [
+                "1ms", "1ms", "2ms", "2ms", "10ms", "10ms", "20ms", "20ms", "drift_1_4ms", "drift_1_4ms",
+            ])
     }
 }

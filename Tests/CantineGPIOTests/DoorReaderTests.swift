@@ -192,7 +192,7 @@ func arrives(_ semaphore: DispatchSemaphore) -> Bool { semaphore.wait(timeout: .
         let got = Mutex<[DoorSignal]>([])
         let gap = 25 * ms
         let source = twin(clock, for: DoorEdgeDecoder(doors: [front]))
-        let reader = EdgeReader(source: source, decoder: DoorEdgeDecoder(doors: [front], gapTimeoutNanos: gap)) {
+        let reader = EdgeReader(source: source, decoder: DoorEdgeDecoder(doors: [front], end: .fixed(gapNanos: gap))) {
             signal in got.withLock { $0.append(signal) }
         }
         reader.start(name: "test-reader")

@@ -9,12 +9,16 @@ func edges(_ frame: WiegandFrame, start: UInt64 = 1_000_000, gap: UInt64 = 2_000
     (0..<frame.count).map { i in (frame.bit(i) ? .d1 : .d0, start + UInt64(i) * gap) }
 }
 
-/// Feeds edges, then polls well after the last one; returns every burst.
-func decode(_ edges: [(WiegandLine, UInt64)], gapTimeout: UInt64 = 25_000_000) -> [WiegandBurst] {
-    var decoder = WiegandDecoder(gapTimeoutNanos: gapTimeout)
+/// Feeds edges (polling just before each, as the reader thread does), then polls well after
+/// the last one; returns every burst. A nil gap timeout: the adaptive end.
+func decode(_ edges: [(WiegandLine, UInt64)], gapTimeout: UInt64? = 25_000_000) -> [WiegandBurst] {
+    var decoder = gapTimeout.map { WiegandDecoder(gapTimeoutNanos: $0) } ?? WiegandDecoder()
     var out: [WiegandBurst] = []
-    for (line, t) in edges { if let b = decoder.edge(line, atNanos: t) { out.append(b) } }
-    if let last = edges.last?.1, let b = decoder.poll(nowNanos: last + gapTimeout) { out.append(b) }
+    for (line, t) in edges {
+        if t > 0, let b = decoder.poll(nowNanos: t - 1) { out.append(b) }
+        if let b = decoder.edge(line, atNanos: t) { out.append(b) }
+    }
+    if let last = edges.last?.1, let b = decoder.poll(nowNanos: last + decoder.end.longestSilence) { out.append(b) }
     return out
 }
 
@@ -59,6 +63,86 @@ func decode(_ edges: [(WiegandLine, UInt64)], gapTimeout: UInt64 = 25_000_000) -
             decode(edges(frame, gap: 3_000_000), gapTimeout: 25_000_000) == [
                 .frame(frame, lastEdgeNanos: 1_000_000 + 25 * 3_000_000)
             ])
+    }
+
+    @Test func byDefaultAFrameEndsThreeOfItsLongestIntervalsAfterItsLastBit() throws {
+        let frame = try Wiegand.encode(CardRead(format: .h10301, facility: 7, card: 77))
+        var decoder = WiegandDecoder()
+        #expect(decoder.end == .adaptive)
+        let wire = edges(frame, gap: 2_000_000)
+        for (i, (line, t)) in wire.enumerated() {
+            #expect(decoder.edge(line, atNanos: t) == nil)
+            // One edge has no rhythm yet: the ceiling, the wait after the standard's slowest bit.
+            #expect(decoder.silenceNanos == (i == 0 ? 60_000_000 : 6_000_000))
+        }
+        let last = wire.last!.1
+        #expect(decoder.deadlineNanos == last + 6_000_000)
+        #expect(decoder.poll(nowNanos: last + 5_999_999) == nil)
+        #expect(decoder.poll(nowNanos: last + 6_000_000) == .frame(frame, lastEdgeNanos: last))
+        // A fast reader still gets the 3 ms floor (an interrupt thread may deliver a bit late).
+        var fast = WiegandDecoder()
+        for (line, t) in edges(frame, gap: 200_000) { _ = fast.edge(line, atNanos: t) }
+        #expect(fast.silenceNanos == 3_000_000)
+    }
+
+    /// Every pace the standard allows (200 µs to 20 ms between bits), jittered by ±200 µs, and
+    /// readers drifting within the frame (faster or slower by up to a tenth of their period
+    /// per bit): thousands of frames, none cut short, each over within 3.6 of its longest
+    /// interval; and at 1–2 ms, within 10 ms of the last bit.
+    @Test(arguments: [
+        (200_000, 0), (1_000_000, 0), (2_000_000, 0), (10_000_000, 0), (20_000_000, 0), (1_000_000, 83_000),
+        (4_000_000, -83_000), (2_000_000, 200_000),
+    ] as [(UInt64, Int64)])
+    func noConformantReaderHasItsFrameCutShort(period: UInt64, drift: Int64) throws {
+        var seed: UInt64 = period ^ UInt64(bitPattern: drift) | 1
+        func random(_ range: ClosedRange<Int64>) -> Int64 {
+            seed ^= seed << 13
+            seed ^= seed >> 7
+            seed ^= seed << 17
+            return range.lowerBound + Int64(seed % UInt64(range.upperBound - range.lowerBound + 1))
+        }
+        var decoder = WiegandDecoder()
+        var t: UInt64 = 1_000_000_000
+        for n in 0..<400 {
+            let format: WiegandFormat = [.h10301, .h10306, .h10304][n % 3]
+            let read = CardRead(
+                format: format, facility: UInt32(random(0...Int64(format.maxFacility))),
+                card: UInt64(random(0...Int64(min(format.maxCard, 1 << 40)))))
+            let frame = try Wiegand.encode(read)
+            var longest: UInt64 = 0
+            var last: UInt64 = 0
+            for i in 0..<frame.count {
+                if i > 0 {
+                    let interval = max(
+                        Int64(period) + Int64(i - 1) * drift + random(-200_000...200_000), Int64(period / 2))
+                    longest = max(longest, UInt64(interval))
+                    t += UInt64(interval)
+                }
+                // Between bits the frame is never declared over.
+                #expect(decoder.poll(nowNanos: t - 1) == nil, "cut before bit \(i) of frame \(n)")
+                #expect(decoder.edge(frame.bit(i) ? .d1 : .d0, atNanos: t) == nil)
+                last = t
+            }
+            let silence = decoder.silenceNanos
+            #expect(silence <= max(longest * 36 / 10, 3_000_000))
+            if period <= 2_000_000 && drift == 0 { #expect(silence <= 10_000_000) }
+            #expect(decoder.poll(nowNanos: last + silence) == .frame(frame, lastEdgeNanos: last))
+            t = last + silence + 100_000_000
+        }
+    }
+
+    @Test func aReaderThatStopsMidFrameForLongerThanItsRhythmIsSplitAndRefused() throws {
+        // A reader pausing 8 ms after 12 bits at 2 ms: not a conformant frame. Both parts are
+        // refused (wrong lengths); `frame_end = "fixed"` is for such a reader.
+        let frame = try Wiegand.encode(CardRead(format: .h10301, facility: 7, card: 77))
+        let wire = edges(frame, gap: 2_000_000).enumerated().map { i, e in (e.0, e.1 + (i >= 12 ? 8_000_000 : 0)) }
+        let bursts = decode(wire, gapTimeout: nil)
+        #expect(bursts.count == 2)
+        for burst in bursts {
+            guard case .frame(let part, _) = burst else { continue }
+            #expect(WiegandInput.classify(part) == .invalid(.unknownLength(part.count)))
+        }
+        #expect(decode(wire, gapTimeout: 25_000_000) == [.frame(frame, lastEdgeNanos: wire.last!.1)])
     }
 
     @Test func loneEdgesAreNoise() {

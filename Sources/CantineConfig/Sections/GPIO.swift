@@ -1,6 +1,7 @@
 // `[gpio]`: real lines (libgpiod) or the simulated twin, the chip, and the timings of the inputs.
 
 import CantineCore
+import CantineProtocol
 
 extension Config {
     /// `[gpio]` as written.
@@ -8,7 +9,9 @@ extension Config {
         /// `real` (libgpiod) or `simulated`.
         public var mode: String?
         public var chip: String?
-        /// Silence that ends a Wiegand frame.
+        /// `adaptive` (each frame's rhythm) or `fixed` (`gap_timeout_ms`).
+        public var frameEnd: String?
+        /// Silence that ends a Wiegand frame, when fixed.
         public var gapTimeoutMs: Int?
         /// How long a wired desk sensor's level must hold before it counts (switch bounce).
         public var deskSettleMs: Int?
@@ -16,7 +19,8 @@ extension Config {
         public var pinout: String?
         public init() {}
         enum CodingKeys: String, CodingKey {
-            case mode, chip, gapTimeoutMs = "gap_timeout_ms", deskSettleMs = "desk_settle_ms", pinout
+            case mode, chip, frameEnd = "frame_end", gapTimeoutMs = "gap_timeout_ms", deskSettleMs = "desk_settle_ms",
+                pinout
         }
     }
 }
@@ -29,8 +33,8 @@ extension Settings {
         /// The chip lines are on unless a door or desk names another: by default the 40-pin
         /// header's, found by its label (`ChipSpec`).
         public var chip: String
-        /// Silence that ends a Wiegand frame.
-        public var gapTimeoutNanos: UInt64
+        /// When a Wiegand frame is over.
+        public var frameEnd: FrameEnd
         /// How long a wired desk sensor's level must hold before it counts.
         public var deskSettleNanos: UInt64
     }
@@ -45,13 +49,31 @@ extension Config.GPIOSection {
     var resolved: Settings.GPIO {
         Settings.GPIO(
             simulated: simulated, chip: defaultChip,
-            gapTimeoutNanos: UInt64(Defaults.gapTimeout.or(gapTimeoutMs)) * 1_000_000,
+            frameEnd: resolvedFrameEnd,
             deskSettleNanos: UInt64(Defaults.deskSettle.or(deskSettleMs)) * 1_000_000)
+    }
+
+    /// `frame_end` as written; a `gap_timeout_ms` given alone keeps the fixed gap it set.
+    var resolvedFrameEnd: FrameEnd {
+        let fixed = FrameEnd.fixed(gapNanos: UInt64(Defaults.gapTimeout.or(gapTimeoutMs)) * 1_000_000)
+        switch frameEnd {
+        case "fixed": return fixed
+        case nil where gapTimeoutMs != nil: return fixed
+        default: return .adaptive
+        }
     }
 
     func validate(_ check: Checks) throws(ConfigError) {
         if let mode, !["real", "simulated"].contains(mode) {
             throw check.fail("gpio.mode", "expected \"real\" or \"simulated\"")
+        }
+        if let frameEnd, !["adaptive", "fixed"].contains(frameEnd) {
+            throw check.fail("gpio.frame_end", "expected \"adaptive\" or \"fixed\"")
+        }
+        if frameEnd == "adaptive", gapTimeoutMs != nil {
+            throw check.fail(
+                "gpio.gap_timeout_ms",
+                "applies to frame_end = \"fixed\" only: remove it, or set frame_end = \"fixed\"")
         }
         try Defaults.gapTimeout.check(gapTimeoutMs, file: check.file)
         try Defaults.deskSettle.check(deskSettleMs, file: check.file)
