@@ -8,10 +8,12 @@ import Foundation
 
 /// Turns badge reads into tokens with the site's secret key (HMAC-SHA256, 128 bits kept).
 public struct CredentialTokenizer: Sendable {
-    let key: SymmetricKey
+    /// HMAC-SHA256 with the key absorbed once: each token copies it (a value) and goes on from
+    /// there, instead of hashing the key's pads again on the door's path.
+    let keyed: HMAC<SHA256>
 
     public init(secretHex: String) {
-        key = SymmetricKey(data: Data(hex: secretHex) ?? Data(secretHex.utf8))
+        keyed = HMAC(key: SymmetricKey(data: Data(hex: secretHex) ?? Data(secretHex.utf8)))
     }
 
     /// A new random 256-bit secret, hex-encoded.
@@ -21,17 +23,38 @@ public struct CredentialTokenizer: Sendable {
 
     /// The token of a card read.
     public func token(for read: CardRead) -> CredentialToken {
-        let text = "\(read.format.rawValue):\(read.facility):\(read.card)"
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key)
-        return CredentialToken(Data(mac).prefix(16).hexString)
+        CredentialToken(digest("\(read.format.rawValue):\(read.facility):\(read.card)"))
     }
 
     /// The digest of a PIN typed after the badge `token`: bound to that badge, so equal PINs
     /// of two members differ, and never the digits themselves in the journal.
     public func pinDigest(_ pin: PINEntry.PIN, badge token: CredentialToken) -> String {
-        let text = "pin:\(token):\(pin.digits):\(pin.value)"
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key)
-        return Data(mac).prefix(16).hexString
+        digest("pin:\(token):\(pin.digits):\(pin.value)")
+    }
+
+    /// The first 128 bits of the text's HMAC, in lowercase hex.
+    func digest(_ text: String) -> String {
+        var mac = keyed
+        var text = text
+        text.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
+        return mac.finalize().withUnsafeBytes { Hex.lower($0.prefix(16)) }
+    }
+}
+
+/// Lowercase hex without a formatter per byte.
+enum Hex {
+    static let digits = Array("0123456789abcdef".utf8)
+
+    static func lower(_ bytes: some Collection<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            var i = 0
+            for byte in bytes {
+                out[i] = digits[Int(byte >> 4)]
+                out[i + 1] = digits[Int(byte & 0xF)]
+                i += 2
+            }
+            return i
+        }
     }
 }
 
@@ -45,7 +68,7 @@ public enum OpaqueID {
 }
 
 extension Data {
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
+    var hexString: String { Hex.lower(self) }
 
     init?(hex: String) {
         guard hex.count % 2 == 0 else { return nil }

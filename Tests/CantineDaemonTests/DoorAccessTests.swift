@@ -194,6 +194,19 @@ func key(_ value: UInt64) -> WiegandFrame { WiegandFrame(bits: value, count: 4) 
     }
 }
 
+/// Tokens are what the journal and every enrolled badge hold: a faster tokenizer must give the
+/// same ones (HMAC-SHA256 of `format:facility:card`, first 128 bits, lowercase hex; the values
+/// below are Python's `hmac`).
+@Test func tokensAndPINDigestsAreTheSameHMACsAsEver() {
+    let tokenizer = CredentialTokenizer(
+        secretHex: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+    let token = tokenizer.token(for: CardRead(format: .h10301, facility: 7, card: 12_345))
+    #expect(token == CredentialToken("81b71536304965f0810e290ef142b9d8"))
+    #expect(tokenizer.pinDigest(.init(value: 2468, digits: 4), badge: token) == "637e0abd533eb2119fdac790baf79939")
+    // Two tokens from one tokenizer do not share the HMAC's state.
+    #expect(tokenizer.token(for: CardRead(format: .h10301, facility: 7, card: 12_345)) == token)
+}
+
 @Suite struct DoorBenchTests {
     /// The bench's own checks: no corrupted frame read as a card, the one-in-a-hundred
     /// corruption was applied. Its timed samples run on the real clock (frames at reader speed

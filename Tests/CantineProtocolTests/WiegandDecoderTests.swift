@@ -89,10 +89,11 @@ func decode(_ edges: [(WiegandLine, UInt64)], gapTimeout: UInt64? = 25_000_000) 
     /// readers drifting within the frame (faster or slower by up to a tenth of their period
     /// per bit): thousands of frames, none cut short, each over within 3.6 of its longest
     /// interval; and at 1–2 ms, within 10 ms of the last bit.
-    @Test(arguments: [
-        (200_000, 0), (1_000_000, 0), (2_000_000, 0), (10_000_000, 0), (20_000_000, 0), (1_000_000, 83_000),
-        (4_000_000, -83_000), (2_000_000, 200_000),
-    ] as [(UInt64, Int64)])
+    @Test(
+        arguments: [
+            (200_000, 0), (1_000_000, 0), (2_000_000, 0), (10_000_000, 0), (20_000_000, 0), (1_000_000, 83_000),
+            (4_000_000, -83_000), (2_000_000, 200_000),
+        ] as [(UInt64, Int64)])
     func noConformantReaderHasItsFrameCutShort(period: UInt64, drift: Int64) throws {
         var seed: UInt64 = period ^ UInt64(bitPattern: drift) | 1
         func random(_ range: ClosedRange<Int64>) -> Int64 {
