@@ -360,7 +360,7 @@ final class ChaosLoad {
     var ingest: SensorIngest!
     /// Acknowledged entries as written (read back while the disk was whole), and the highest.
     var written = AcknowledgedRows()
-    var acknowledged: Int64 { written.through }
+    var acknowledged: Int64 { written.acknowledged }
     var checked: Int64 = 0
     var answered = 0
     var diskFull = false
@@ -442,7 +442,7 @@ final class ChaosLoad {
     /// now (an I/O error) are recorded on a later call.
     func acknowledge(flush: Bool = true) {
         if flush && cfault_dead() == 0 { _ = site.journal.flush() }
-        _ = written.record(site.store, durable: site.journal.durableSeq)
+        written.record(site.store, durable: site.journal.durableSeq)
     }
 
     /// Ten seconds of the site: a badge, maybe the door pushed, a desk node's report, now and
@@ -565,7 +565,7 @@ final class ChaosLoad {
         if lost < 0 { return failures + ["a database file was still open at the cut"] }
         var check = PowerCutResult()
         Bench.check(
-            &check, "cut", settings: settings, time: time, acknowledged: acknowledged, written: written, logger: logger)
+            &check, "cut", settings: settings, time: time, written: written, logger: logger)
         failures += check.failures
         checked = acknowledged
         do {

@@ -373,8 +373,8 @@ extension Bench {
             var next = 0  // the first edge not yet on the wire at `now`
             while now <= until {
                 clock.withLock { $0 = now }
-                let batch = (try? EdgeBatch.take(from: source, until: now)) ?? []
-                signals += decoder.handle(batch) + decoder.poll(now: now)
+                let batch = (try? EdgeBatch.take(from: source, until: now)) ?? (edges: [], quiet: now)
+                signals += decoder.handle(batch.edges) + decoder.poll(now: batch.quiet)
                 while next < edges.count && edges[next].nanos <= now { next += 1 }
                 let recent = next > 0 && now - edges[next - 1].nanos < 1_000_000
                 let step = now + 500_000

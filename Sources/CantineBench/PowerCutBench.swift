@@ -106,8 +106,8 @@ final class PowerCutLoad {
     let after: (PowerCutStep) -> Bool
     /// Called as each step begins (the bench arms its cut there).
     var before: (PowerCutStep) -> Void = { _ in }
-    /// The highest sequence number reported durable (and recorded as written).
-    var acknowledged: Int64 { written.through }
+    /// The highest sequence number reported durable.
+    var acknowledged: Int64 { written.acknowledged }
     /// Commands the CLI was answered, with the last journal entry each made.
     var answered: [(String, Int64)] = []
 
@@ -150,7 +150,7 @@ final class PowerCutLoad {
         // cut aimed at one step would land in another): what it journaled is written now.
         if cfault_dead() == 0 { site.journal.flush() }
         // Read back before the power cut's effect is applied (the files are intact until then).
-        _ = written.record(site.store, durable: site.journal.durableSeq)
+        written.record(site.store, durable: site.journal.durableSeq)
         return after(step) && cfault_dead() == 0
     }
 
@@ -439,7 +439,7 @@ extension Bench {
             result.cutsByMode[mode, default: 0] += 1
             check(
                 &result, "cut \(cut) (write \(op), \(step), \(file), \(mode))", settings: settings, time: time,
-                acknowledged: load.acknowledged, written: load.written, logger: quiet)
+                written: load.written, logger: quiet)
         }
         result.seconds = seconds(ContinuousClock.now - began)
         return result
@@ -447,9 +447,10 @@ extension Bench {
 
     /// Reopens the site after a cut and checks every promise, counting what failed.
     static func check(
-        _ result: inout PowerCutResult, _ name: String, settings: SiteSettings, time: ManualTime, acknowledged: Int64,
+        _ result: inout PowerCutResult, _ name: String, settings: SiteSettings, time: ManualTime,
         written: AcknowledgedRows, logger: Logger
     ) {
+        let acknowledged = written.acknowledged
         let relays = Mutex<[(DoorID, RelayCommand)]>([])
         let site: Site
         do {
@@ -476,7 +477,7 @@ extension Bench {
         // acknowledged too early: lost as well.
         do {
             let base = try site.store.journalBase()
-            let lost = acknowledged <= base ? 0 : try written.lost(in: site.store, after: base, through: acknowledged)
+            let lost = acknowledged <= base ? 0 : try written.lost(in: site.store, after: base)
             if lost > 0 {
                 result.lostAcknowledged += lost
                 result.fail(
@@ -520,35 +521,44 @@ extension Bench {
 /// written (seq, kind, source, time, payload), 8 bytes a row, so an hour-long run's record stays
 /// small and a check after a cut streams the journal instead of loading it.
 struct AcknowledgedRows {
-    /// The highest seq recorded; rows 1 through it are.
+    /// The highest seq reported durable: every row through it must survive a cut.
+    private(set) var acknowledged: Int64 = 0
+    /// Rows 1 through `through` are recorded as written; those after it, up to `acknowledged`,
+    /// could not be read yet (an I/O error): of them only presence is checked.
     var through: Int64 { Int64(digests.count) }
     private var digests: [UInt64] = []
+    /// Rows through this one were compacted into the base snapshot before they were read.
+    private var compacted: Int64 = 0
 
-    /// Records the rows after `through` up to `durable`, read back from the store, all or none
-    /// (false when they cannot all be read now, e.g. during an I/O error: try again later).
-    mutating func record(_ store: Store, durable: Int64) -> Bool {
-        guard durable > through, let base = try? store.journalBase() else { return durable <= through }
-        if base > through {  // compacted into the base snapshot before they were read: never checked
-            digests += repeatElement(0, count: Int(min(base, durable) - through))
-            if durable <= through { return true }
+    /// Notes `durable` as acknowledged and records the rows after `through` up to it, read
+    /// back from the store, all or none (none when they cannot all be read now: a later call
+    /// tries again).
+    mutating func record(_ store: Store, durable: Int64) {
+        acknowledged = max(acknowledged, durable)
+        guard acknowledged > through, let base = try? store.journalBase() else { return }
+        if base > through {
+            compacted = min(base, acknowledged)
+            digests += repeatElement(0, count: Int(compacted - through))
+            if acknowledged <= through { return }
         }
-        guard let rows = try? store.rawEntries(after: through, through: durable, limit: .max),
-            rows.count == Int(durable - through), rows.first?.seq == through + 1
-        else { return false }
+        guard let rows = try? store.rawEntries(after: through, through: acknowledged, limit: .max),
+            rows.count == Int(acknowledged - through), rows.first?.seq == through + 1
+        else { return }
         digests += rows.map(Self.digest)
-        return true
     }
 
-    /// How many recorded rows after `base` through `acknowledged` the store does not hold as
-    /// they were written (missing or changed), read in batches.
-    func lost(in store: Store, after base: Int64, through acknowledged: Int64) throws -> Int {
+    /// How many acknowledged rows after `base` the store does not hold as they were written
+    /// (missing, or changed where recorded), read in batches.
+    func lost(in store: Store, after base: Int64) throws -> Int {
         var lost = 0
         var next = base + 1
         while next <= acknowledged {
             let rows = try store.rawEntries(after: next - 1, through: acknowledged, limit: 4096)
             for row in rows {
                 lost += Int(row.seq - next)  // a gap
-                if row.seq > through || digests[Int(row.seq - 1)] != Self.digest(row) { lost += 1 }
+                if row.seq <= through && row.seq > compacted && digests[Int(row.seq - 1)] != Self.digest(row) {
+                    lost += 1
+                }
                 next = row.seq + 1
             }
             if rows.isEmpty { break }

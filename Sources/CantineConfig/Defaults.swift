@@ -157,7 +157,7 @@ public enum Defaults {
     )
     public static let frameEnd = Setting(
         "gpio.frame_end", "adaptive",
-        "\"adaptive\": a Wiegand frame ends after 3× its longest bit interval\n(3–60 ms); \"fixed\": after gap_timeout_ms"
+        "\"adaptive\": a Wiegand frame ends after 3× its longest bit interval\n(5–60 ms); \"fixed\": after gap_timeout_ms"
     )
     public static let gapTimeout = Setting(
         "gpio.gap_timeout_ms", 25, 5...250, "milliseconds", sample: .commentedValue,

@@ -136,9 +136,9 @@ public final class EdgeReader<Decoder: EdgeDecoding>: Sendable {
                     decoder.withLock { $0.take(levels: levels, now: now) }.forEach(deliver)
                 }
                 let deadline = decoder.withLock { $0.deadline }
-                let edges = try EdgeBatch.take(from: source, until: deadline)
-                let now = source.nowNanos()
-                let signals = decoder.withLock { d in d.handle(edges) + d.poll(now: now) }
+                // Due as of when the lines were last seen quiet, not as of now.
+                let (edges, quiet) = try EdgeBatch.take(from: source, until: deadline)
+                let signals = decoder.withLock { d in d.handle(edges) + d.poll(now: quiet) }
                 signals.forEach(deliver)
             } catch {
                 if !failing { onError(error) }

@@ -106,7 +106,10 @@ public protocol EdgeSource: AnyObject, Sendable {
 
 /// One read of a chip's input lines: wait for events, then drain every line until none has
 /// any left, so edges of two lines are decoded in timestamp order even when the thread was
-/// preempted between `poll` and the reads.
+/// preempted between `poll` and the reads. It also says how far the lines are known to be
+/// quiet: the time of the last poll that found nothing, not the time the thread runs again
+/// (a thread preempted after that poll would otherwise end a frame whose next bits are
+/// waiting unread).
 public enum EdgeBatch {
     /// Longest single wait: a chip that vanished without waking the poll is noticed within it.
     public static let maxWaitNanos: UInt64 = 1_000_000_000
@@ -114,25 +117,34 @@ public enum EdgeBatch {
     static let maxRounds = 64
 
     /// Waits up to `deadline` (capped at `maxWaitNanos` from now) and returns every pending
-    /// edge, oldest first. When the cap passes with nothing, the chip is probed: a vanished
-    /// chip then throws instead of being waited on forever.
-    public static func take(from source: some EdgeSource, until deadline: UInt64?) throws(GPIOError) -> [GPIOEdge] {
+    /// edge, oldest first, and `quiet`: no edge delivered before it is left unread, so a
+    /// decoder may end what has been silent until then (0 when an edge storm left some
+    /// unread). When the cap passes with nothing, the chip is probed: a vanished chip then
+    /// throws instead of being waited on forever.
+    public static func take(
+        from source: some EdgeSource, until deadline: UInt64?
+    ) throws(GPIOError) -> (edges: [GPIOEdge], quiet: UInt64) {
         let now = source.nowNanos()
         let cap = now &+ maxWaitNanos
         let until = min(deadline ?? cap, cap)
         var ready = try source.poll(until: until)
         if ready.isEmpty {
-            if deadline.map({ $0 > until }) ?? true, source.nowNanos() >= until { try source.probe() }
-            return []
+            let after = source.nowNanos()
+            if deadline.map({ $0 > until }) ?? true, after >= until { try source.probe() }
+            // Nothing was pending when the wait ended: at `until` if it timed out, whenever
+            // this thread runs again.
+            return ([], min(until, after))
         }
         var edges: [GPIOEdge] = []
         var rounds = 0
+        var quiet: UInt64 = 0
         while !ready.isEmpty && rounds < maxRounds {
             for line in ready { edges += try source.read(line: line) }
+            quiet = source.nowNanos()
             ready = try source.poll(until: 0)
             rounds += 1
         }
-        return edges.sorted { $0.nanos < $1.nanos }
+        return (edges.sorted { $0.nanos < $1.nanos }, ready.isEmpty ? quiet : 0)
     }
 }
 

@@ -1,6 +1,6 @@
 // Wiegand from the wire: falling edges on D0 (a 0 bit) and D1 (a 1 bit), timestamped in
 // nanoseconds. A frame ends after a silence: by default one sized from the frame's own rhythm
-// (three times the longest interval between its edges, 3–60 ms), or a fixed gap.
+// (three times the longest interval between its edges, 5–60 ms), or a fixed gap.
 // Pure and Embedded-Swift compatible: the caller owns the clock and the GPIO.
 
 /// The two data lines of a Wiegand reader.
@@ -25,11 +25,12 @@ public enum WiegandBurst: Sendable, Equatable {
 /// A reader sends a frame's bits at its own steady pace: 1–2 ms apart for most, anywhere from
 /// 200 µs to 20 ms by the standard (SIA AC-01), with some jitter and, on cheap readers, a drift
 /// within the frame. The last bit is the earliest the door could know the frame is over;
-/// `adaptive` waits `factor` times the longest interval the frame has shown so far (at least
-/// `floorNanos`, which also covers an interrupt thread late to deliver an edge; at most
-/// `ceilingNanos`, which is also the wait after a frame's first edge, before it has shown any
-/// rhythm). A frame is never cut short while its next bit comes within three of its longest
-/// intervals: a reader whose pace changes faster than that within one frame needs `fixed`.
+/// `adaptive` waits `factor` times the longest interval the frame has shown so far, at least
+/// `floorNanos` (it also covers an interrupt thread late to deliver a bit by a few
+/// milliseconds) and at most `ceilingNanos` (also the wait after a frame's first edge, before
+/// it has shown any rhythm; a lone noise edge holds the reader that long). A frame is never
+/// cut short while its next bit comes within three of its longest intervals: a reader whose
+/// pace changes faster than that within one frame needs `fixed`.
 public enum FrameEnd: Sendable, Equatable {
     /// The same silence for every frame (`gpio.frame_end = "fixed"`, `gpio.gap_timeout_ms`).
     case fixed(gapNanos: UInt64)
@@ -38,7 +39,7 @@ public enum FrameEnd: Sendable, Equatable {
 
     /// Of `adaptive`: the multiple of the longest interval seen, the floor and the ceiling.
     public static let factor: UInt64 = 3
-    public static let floorNanos: UInt64 = 3_000_000
+    public static let floorNanos: UInt64 = 5_000_000
     public static let ceilingNanos: UInt64 = 60_000_000
 
     /// The silence that ends a frame whose longest interval so far is `longest` (nil: one edge).

@@ -63,6 +63,30 @@ func decoded(_ signals: [DoorSignal]) -> [WiegandFrame] {
         #expect(lost > sent.count / 10, "both-edge requests lost \(lost) of \(sent.count) frames")
     }
 
+    /// A reader thread that loses the CPU right after the poll that found nothing runs again
+    /// when the frame's next bits are already waiting. Judged as of when it runs again, the
+    /// frame has been silent too long and is cut (what the reader did before); judged as of
+    /// the last quiet poll (`EdgeBatch`'s `quiet`), every frame comes out whole.
+    @Test func aThreadPreemptedAfterItsLastPollDoesNotCutAFrame() throws {
+        let (edges, sent, end) = try frames(60, seed: 11, start: 1_000_000_000)
+        func play(judgedWhenQuiet: Bool) throws -> [WiegandFrame] {
+            let clock = TestClock()
+            var decoder = DoorEdgeDecoder(doors: [front])
+            let source = PreemptedAfterEmptyPoll(
+                twin(clock, for: decoder, kernel: .instant), clock: clock, nanos: 8 * ms)
+            source.inner.inject(edges)
+            var signals: [DoorSignal] = []
+            while clock.read() <= end + 100 * ms {
+                let (batch, quiet) = try EdgeBatch.take(from: source, until: clock.read())
+                signals += decoder.handle(batch) + decoder.poll(now: judgedWhenQuiet ? quiet : source.nowNanos())
+                clock.set(clock.read() + 200_000)
+            }
+            return decoded(signals)
+        }
+        #expect(mismatches(try play(judgedWhenQuiet: true), sent) == 0)
+        #expect(mismatches(try play(judgedWhenQuiet: false), sent) > 0, "judged as of now, frames are cut")
+    }
+
     /// A reader thread preempted between poll and read takes one line's later edges before the
     /// other line's earlier one. Draining every line before decoding keeps every frame; one
     /// pass over the lines poll flagged (what the adapter did) scrambles some.
@@ -82,7 +106,7 @@ func decoded(_ signals: [DoorSignal]) -> [WiegandFrame] {
                 clock.set(t)
                 let batch: [GPIOEdge]
                 if drainEveryLine {
-                    batch = try EdgeBatch.take(from: source, until: t)
+                    batch = try EdgeBatch.take(from: source, until: t).edges
                 } else {
                     batch = try source.poll(until: t).flatMap { try source.read(line: $0) }.sorted {
                         $0.nanos < $1.nanos
@@ -263,4 +287,31 @@ func decoded(_ signals: [DoorSignal]) -> [WiegandFrame] {
     #expect(
         code { _ = try chip.request(output: 23, consumer: "cantine", activeLow: false, initiallyActive: false) }
             == .gone)
+}
+
+/// An edge source whose reader thread is preempted for `nanos` after every poll that finds
+/// nothing (the clock moves on; edges keep arriving).
+final class PreemptedAfterEmptyPoll: EdgeSource {
+    let inner: SimulatedEdgeSource
+    let clock: TestClock
+    let nanos: UInt64
+
+    init(_ inner: SimulatedEdgeSource, clock: TestClock, nanos: UInt64) {
+        self.inner = inner
+        self.clock = clock
+        self.nanos = nanos
+    }
+
+    func poll(until deadline: UInt64) throws(GPIOError) -> [Int] {
+        let ready = try inner.poll(until: deadline)
+        if ready.isEmpty { clock.set(clock.read() + nanos) }
+        return ready
+    }
+
+    func read(line: Int) throws(GPIOError) -> [GPIOEdge] { try inner.read(line: line) }
+    func wake() { inner.wake() }
+    func nowNanos() -> UInt64 { inner.nowNanos() }
+    func levels(of lines: [Int]) throws(GPIOError) -> [Int: Bool] { try inner.levels(of: lines) }
+    func probe() throws(GPIOError) { try inner.probe() }
+    func reopen() throws(GPIOError) { try inner.reopen() }
 }
