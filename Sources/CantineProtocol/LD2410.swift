@@ -62,6 +62,11 @@ public enum LD2410Frame: Sendable, Equatable {
 public struct LD2410Parser: Sendable {
     /// Largest payload accepted (an engineering report is 35 bytes).
     public static let maxPayload = 48
+    /// The payload of a target report: 13 bytes in basic mode, 35 in engineering mode (8 gates).
+    /// Nothing else is accepted: a header made by noise, with a length in between, could
+    /// otherwise end on a real frame's footer and swallow two real frames into one made up.
+    static let basicPayload = 13
+    static let engineeringPayload = 35
     static let capacity = 4 + 2 + maxPayload + 4
 
     static let dataHeader: (UInt8, UInt8, UInt8, UInt8) = (0xF4, 0xF3, 0xF2, 0xF1)
@@ -160,7 +165,7 @@ public struct LD2410Parser: Sendable {
         let type = buffer[p]
         guard type == 0x01 || type == 0x02, buffer[p + 1] == 0xAA else { return nil }
         guard buffer[p + length - 2] == 0x55, buffer[p + length - 1] == 0x00 else { return nil }
-        guard type == 0x01 || length == 13 else { return nil }
+        guard length == (type == 0x01 ? Self.engineeringPayload : Self.basicPayload) else { return nil }
         guard let state = LD2410TargetState(rawValue: buffer[p + 2]) else { return nil }
         return .target(
             LD2410Target(
