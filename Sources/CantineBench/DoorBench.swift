@@ -167,7 +167,7 @@ extension Bench {
         let text = SampleConfig.text(databasePath: dir + "/bench.db", simulated: true)
             .replacingOccurrences(of: "[mqtt]\nenabled = true", with: "[mqtt]\nenabled = false")
         let config = try Config.parse(text, file: "bench.toml")
-        let fixed = FrameEnd.fixed(gapNanos: 25_000_000)
+        let fixed = FrameEnd.fixed(gapNanos: UInt64(Defaults.gapTimeout.or(nil)) * 1_000_000)
         let line = TimedRelayLine(failSecure: true)
         let relay = RelayDriver(door: "entree", line: line, failSecure: true, deadline: { _, _ in })
         let runtime = try Site.open(
@@ -381,10 +381,8 @@ extension Bench {
                 if recent || (next < edges.count && edges[next].nanos <= step) {
                     now = step
                 } else {
-                    now =
-                        [decoder.deadline, next < edges.count ? edges[next].nanos : until + 1].compactMap { $0 }
-                        .min() ?? step
-                    now = max(now, step - 499_999)
+                    let due = [decoder.deadline, next < edges.count ? edges[next].nanos : until + 1].compactMap { $0 }
+                    now = max(due.min() ?? step, now + 1)
                 }
             }
             return signals
