@@ -35,11 +35,22 @@ public struct IngestBenchResult: Codable, Sendable {
     public var pacedProbes: Int
     public var rejected: Int
     public var dropped: Int
+    /// Reports queued at the broker for each persistent session while its client was away.
+    public var backlog: Int
+    /// Reports per second the daemon took in from its backlog on reconnecting (applied,
+    /// journaled durably), and `mosquitto_sub -q 1 -c` from the same backlog (printed).
+    public var drainPerS: Double
+    public var subDrainPerS: Double
+    public var drainRatio: Double
+    /// Backlog reports the daemon dropped (its inbound queue full past its wait).
+    public var drainDropped: Int
 
     enum CodingKeys: String, CodingKey {
         case reports, nodes, ingestPerS = "ingest_per_s", mosquittoSubPerS = "mosquitto_sub_per_s", ratio
         case p50Ms = "p50_ms", p99Ms = "p99_ms", probes, pacedPerS = "paced_per_s", pacedP50Ms = "paced_p50_ms"
-        case pacedP99Ms = "paced_p99_ms", pacedProbes = "paced_probes", rejected, dropped
+        case pacedP99Ms = "paced_p99_ms", pacedProbes = "paced_probes", rejected, dropped, backlog
+        case drainPerS = "drain_per_s", subDrainPerS = "sub_drain_per_s", drainRatio = "drain_ratio"
+        case drainDropped = "drain_dropped"
     }
 }
 
@@ -48,7 +59,8 @@ extension Bench {
     /// speed, then `pacedSeconds` at `pacedPerS` reports/s, with a probe node on a desk of its
     /// own timing report → state in both phases.
     public static func ingest(
-        reports: Int, nodes: Int, pacedPerS: Int = 2000, pacedSeconds: Int = 5, directory: String, logger: Logger
+        reports: Int, nodes: Int, pacedPerS: Int = 2000, pacedSeconds: Int = 5, backlog: Int = 100_000,
+        directory: String, logger: Logger
     ) async throws -> IngestBenchResult {
         let dir = directory + "/cantine-ingest-\(getpid())"
         try FileManager.default.createDirectory(
@@ -98,69 +110,22 @@ extension Bench {
             let probe = try BenchClient(port: port, id: "bench-probe", subscribe: [])
             let clients = try loadDesks.map { try BenchClient(port: port, id: "bench-node-\($0)", subscribe: []) }
 
-            // mosquitto_sub on the same stream, started (and subscribed) before the load.
-            let sub = Process()
-            sub.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
-            sub.arguments = [
-                "-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", "\(port)", "-q", "1", "-i", "bench-sub",
-                "-t", topics.prefix + "desks/+/report", "-F", "%t",
-            ]
-            let out = Pipe()
-            sub.standardOutput = out
-            try sub.run()
-            // Counts the load's reports it receives (not the probe's), and when it has them all;
-            // it is ready once the first of our markers comes through.
-            let subReady = DispatchSemaphore(value: 0)
-            let subDone = DispatchSemaphore(value: 0)
-            let subEnd = Mutex<UInt64>(0)
+            // mosquitto_sub on the same stream, started (and subscribed) before the load: it is
+            // ready once the first of our markers comes through.
             let probeTopic = topics.deskReport(DeskID(probeDesk))
-            Thread.detachNewThread {
-                var count = 0
-                var ready = false
-                var rest = ""
-                while count < reports {
-                    let data = out.fileHandleForReading.availableData
-                    if data.isEmpty { break }
-                    rest += String(decoding: data, as: UTF8.self)
-                    let lines = rest.split(separator: "\n", omittingEmptySubsequences: false)
-                    rest = String(lines.last ?? "")
-                    if !ready, lines.count > 1 {
-                        ready = true
-                        subReady.signal()
-                    }
-                    count += lines.dropLast().filter { !$0.isEmpty && $0 != probeTopic }.count
-                }
-                subEnd.withLock { $0 = DispatchTime.now().uptimeNanoseconds }
-                subDone.signal()
-            }
+            let reportTopics = topics.prefix + "desks/+/report"
+            let sub = try SubCounter(
+                port: port, id: "bench-sub", topic: reportTopics, expected: reports, ignoring: probeTopic)
             let marker = SensorReport(occupied: false, seq: 1, uptimeS: 1, fw: "bench").encoded()
             repeat {
                 _ = probe.client.publish(probeTopic, marker)
-            } while subReady.wait(timeout: .now() + .milliseconds(100)) == .timedOut
+            } while sub.ready.wait(timeout: .now() + .milliseconds(100)) == .timedOut
 
             // The load: each thread drives a share of the nodes, publishing as fast as it can.
             let start = DispatchTime.now().uptimeNanoseconds
-            let threads = 4
             let perNode = reports / clients.count
             let extra = reports - perNode * clients.count
-            let loadDone = DispatchGroup()
-            for t in 0..<threads {
-                loadDone.enter()
-                Thread.detachNewThread {
-                    let mine = stride(from: t, to: clients.count, by: threads).map { ($0, clients[$0]) }
-                    let count = perNode + 1
-                    for seq in 1...count {
-                        for (i, c) in mine where seq <= perNode || i < extra {
-                            let report = SensorReport(
-                                occupied: seq % 2 == 1, seq: UInt32(seq), uptimeS: UInt32(1000 + seq), fw: "bench")
-                            while c.client.publish(topics.deskReport(DeskID(loadDesks[i])), report.encoded()) == nil {
-                                usleep(1000)
-                            }
-                        }
-                    }
-                    loadDone.leave()
-                }
-            }
+            let loadDone = publish(reports, from: clients, desks: loadDesks, firstSeq: 1, topics: topics)
 
             // Probes meanwhile: flip the probe desk, time until its new state comes back.
             let probeSeq = Mutex<UInt32>(1)
@@ -200,10 +165,9 @@ extension Bench {
             runtime.journal.flush()
             service.publisher.flush()
             let end = DispatchTime.now().uptimeNanoseconds
-            _ = subDone.wait(timeout: .now() + 60)
-            kill(sub.processIdentifier, SIGKILL)
-            sub.waitUntilExit()
-            let subSeconds = Double(subEnd.withLock { $0 } - start) / 1e9
+            _ = sub.done.wait(timeout: .now() + 60)
+            sub.stop()
+            let subSeconds = Double(sub.end - start) / 1e9
             let ingestSeconds = Double(end - start) / 1e9
 
             // Paced: the nodes offer `pacedPerS` reports/s in 10 ms ticks (a busy site is
@@ -240,6 +204,63 @@ extension Bench {
                 let sorted = values.sorted()
                 return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
             }
+            // Backlog: the daemon away (stopped, its persistent session kept at the broker) and
+            // mosquitto_sub's persistent session too; `backlog` reports queue for both. Then
+            // each drains them on reconnecting, one after the other.
+            await group.triggerGracefulShutdown()
+            _ = try await tasks.next()
+            let drainSub = "bench-drain-sub"
+            let session = try SubCounter(
+                port: port, id: drainSub, topic: reportTopics, expected: .max, ignoring: probeTopic, persistent: true)
+            repeat {
+                _ = probe.client.publish(probeTopic, marker)
+            } while session.ready.wait(timeout: .now() + .milliseconds(100)) == .timedOut
+            session.stop()
+            let counter = try BenchClient(port: port, id: "bench-backlog-count", subscribe: [reportTopics])
+            let backlogSeq = perNode + 1_000_000
+            publish(backlog, from: clients, desks: loadDesks, firstSeq: backlogSeq, topics: topics).wait()
+            guard counter.wait(count: backlog, timeout: 300) else {
+                throw DaemonError("bench ingest: the broker did not take the backlog of \(backlog) reports in 300 s")
+            }
+            let backlogPerNode = backlog / clients.count
+            let backlogExtra = backlog - backlogPerNode * clients.count
+            let drained = Dictionary(
+                uniqueKeysWithValues: loadDesks.enumerated().map {
+                    (DeskID($1), Int64(backlogSeq - 1 + backlogPerNode + ($0 < backlogExtra ? 1 : 0)))
+                })
+            let allDrained: @Sendable (State) -> Bool = { s in
+                drained.allSatisfy { s.desks[$0.key]?.lastSeq == $0.value }
+            }
+
+            let drainService = try MQTTService(settings: config.settings, runtime: runtime, logger: logger)
+            let drainGroup = ServiceGroup(
+                services: [drainService], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+            let drainStart = DispatchTime.now().uptimeNanoseconds
+            tasks.addTask { try await drainGroup.run() }
+            var progress = (seq: runtime.engine.lastSeq, at: drainStart)
+            while !runtime.engine.read(allDrained) {
+                usleep(1000)
+                let now = DispatchTime.now().uptimeNanoseconds
+                let seq = runtime.engine.lastSeq
+                if seq != progress.seq { progress = (seq, now) }
+                if now - progress.at > 10_000_000_000 { break }  // stalled: reports were dropped
+            }
+            runtime.journal.flush()
+            let drainSeconds = Double(DispatchTime.now().uptimeNanoseconds - drainStart) / 1e9
+            let drainDropped = drainService.dropped
+            await drainGroup.triggerGracefulShutdown()
+            _ = try await tasks.next()
+
+            let subDrainStart = DispatchTime.now().uptimeNanoseconds
+            let subDrain = try SubCounter(
+                port: port, id: drainSub, topic: reportTopics, expected: backlog, ignoring: probeTopic,
+                persistent: true)
+            _ = subDrain.done.wait(timeout: .now() + 300)
+            subDrain.stop()
+            let subDrainSeconds = Double(subDrain.end - subDrainStart) / 1e9
+            let drainPerS = Double(backlog) / drainSeconds
+            let subDrainPerS = Double(subDrain.count) / subDrainSeconds
+
             let ingestPerS = Double(reports) / ingestSeconds
             let subPerS = Double(reports) / subSeconds
             return IngestBenchResult(
@@ -247,8 +268,94 @@ extension Bench {
                 ratio: ingestPerS / subPerS, p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99),
                 probes: latencies.count, pacedPerS: pacedPerS, pacedP50Ms: pct(pacedLatencies, 0.5),
                 pacedP99Ms: pct(pacedLatencies, 0.99), pacedProbes: pacedLatencies.count,
-                rejected: service.ingest.rejections.values.reduce(0, +), dropped: service.dropped)
+                rejected: service.ingest.rejections.values.reduce(0, +), dropped: service.dropped, backlog: backlog,
+                drainPerS: drainPerS, subDrainPerS: subDrainPerS, drainRatio: drainPerS / subDrainPerS,
+                drainDropped: drainDropped)
         }
+    }
+
+    /// Publishes `count` reports from `clients` (one desk each), on four threads as fast as
+    /// they go, each node's reports numbered from `firstSeq` and flipping its desk each time.
+    @discardableResult
+    static func publish(
+        _ count: Int, from clients: [BenchClient], desks: [String], firstSeq: Int, topics: Topics
+    ) -> DispatchGroup {
+        let perNode = count / clients.count
+        let extra = count - perNode * clients.count
+        let done = DispatchGroup()
+        for t in 0..<4 {
+            done.enter()
+            Thread.detachNewThread {
+                let mine = stride(from: t, to: clients.count, by: 4).map { ($0, clients[$0]) }
+                for n in 0...perNode {
+                    let seq = firstSeq + n
+                    for (i, c) in mine where n < perNode || i < extra {
+                        let report = SensorReport(
+                            occupied: seq % 2 == 1, seq: UInt32(seq), uptimeS: UInt32(1000 + seq), fw: "bench")
+                        while c.client.publish(topics.deskReport(DeskID(desks[i])), report.encoded()) == nil {
+                            usleep(1000)
+                        }
+                    }
+                }
+                done.leave()
+            }
+        }
+        return done
+    }
+}
+
+/// `mosquitto_sub` at QoS 1 printing each message's topic, its lines counted as they come.
+final class SubCounter: @unchecked Sendable {
+    let process = Process()
+    /// Signalled at the first line.
+    let ready = DispatchSemaphore(value: 0)
+    /// Signalled once `expected` lines (not `ignoring`'s) are counted, or the output ends.
+    let done = DispatchSemaphore(value: 0)
+    let state = Mutex<(count: Int, end: UInt64)>((0, 0))
+
+    /// Starts it; `persistent`: with a session the broker keeps (`-c`) under client id `id`.
+    init(port: Int, id: String, topic: String, expected: Int, ignoring: String, persistent: Bool = false) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/mosquitto_sub") else {
+            throw DaemonError("mosquitto_sub not found: apt install mosquitto-clients")
+        }
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
+        process.arguments =
+            ["-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", "\(port)", "-q", "1", "-i", id]
+            + (persistent ? ["-c"] : []) + ["-t", topic, "-F", "%t"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        Thread.detachNewThread { [self] in
+            var count = 0
+            var first = true
+            var rest = ""
+            while count < expected {
+                let data = out.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                rest += String(decoding: data, as: UTF8.self)
+                let lines = rest.split(separator: "\n", omittingEmptySubsequences: false)
+                rest = String(lines.last ?? "")
+                if first, lines.count > 1 {
+                    first = false
+                    ready.signal()
+                }
+                count += lines.dropLast().filter { !$0.isEmpty && $0 != ignoring }.count
+                state.withLock { $0.count = count }
+            }
+            state.withLock { $0.end = DispatchTime.now().uptimeNanoseconds }
+            done.signal()
+        }
+    }
+
+    /// Lines counted, and when the count was reached.
+    var count: Int { state.withLock { $0.count } }
+    var end: UInt64 { state.withLock { $0.end } }
+
+    /// Stops the process (a persistent session stays at the broker). SIGKILL: the daemon's
+    /// signal handling leaves SIGTERM ignored, and an exec'd child inherits that.
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 }
 
@@ -257,6 +364,7 @@ final class BenchClient: @unchecked Sendable {
     let client: MosquittoClient
     let arrived = NSCondition()
     var last: (payload: String, at: UInt64)?
+    var count = 0
 
     init(port: Int, id: String, subscribe: [String]) throws {
         client = try MosquittoClient(
@@ -269,6 +377,7 @@ final class BenchClient: @unchecked Sendable {
                 let at = DispatchTime.now().uptimeNanoseconds
                 self.arrived.lock()
                 self.last = (String(decoding: m.payload, as: UTF8.self), at)
+                self.count += 1
                 self.arrived.broadcast()
                 self.arrived.unlock()
             })
@@ -284,6 +393,17 @@ final class BenchClient: @unchecked Sendable {
             if !arrived.wait(until: deadline) { return nil }
         }
         return last?.at
+    }
+
+    /// Whether `count` messages arrived in all (waiting for them up to `timeout` seconds).
+    func wait(count expected: Int, timeout: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        arrived.lock()
+        defer { arrived.unlock() }
+        while count < expected {
+            if !arrived.wait(until: deadline) { return false }
+        }
+        return true
     }
 
     deinit { client.stop() }

@@ -39,6 +39,7 @@ public enum Daemon {
                 hardware = booted
             } else {
                 hardware = try DoorHardware.boot(config, logger: logger)
+                BootMark.relaysLocked.log(logger, ["relays": "\(hardware.relays.count)"])
             }
             try hardware.openInputs(config)
         } catch {
@@ -64,7 +65,7 @@ public enum Daemon {
         let router = InputRouter(runtime: runtime)
         let readers = Self.readers(hardware, runtime: runtime, router: router, logger: logger)
         var services: [any Service] = [
-            EdgeReaderService(readers: readers),
+            EdgeReaderService(readers: readers, logger: logger),
             TimerService(runtime: runtime),
             InboxService(runtime: runtime, interval: .milliseconds(100)),
             SnapshotService(runtime: runtime, every: Int64(settings.database.snapshotEvery)),
@@ -112,6 +113,7 @@ public enum Daemon {
         let (serving, servingStarted) = AsyncStream<Void>.makeStream()
         services.append(
             buildApplication(web, host: settings.http.host, port: settings.http.port, logger: logger) {
+                BootMark.serving.log(logger, ["http.port": "\(settings.http.port)"])
                 ready(runtime)
                 servingStarted.yield()
             })

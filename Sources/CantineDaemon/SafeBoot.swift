@@ -158,8 +158,11 @@ extension RelayPlan {
         var out: [(header: String, text: String)] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            let header = trimmed.prefix { $0 != "#" }.trimmingCharacters(in: .whitespaces)
-                .replacingOccurrences(of: " ", with: "")
+            // Only a line opening with `[` can be a header (the test below costs at boot).
+            let header =
+                trimmed.hasPrefix("[")
+                ? trimmed.prefix { $0 != "#" }.trimmingCharacters(in: .whitespaces).replacingOccurrences(
+                    of: " ", with: "") : ""
             if trimmed.hasPrefix("[") && header.hasSuffix("]") && !header.contains("=") {
                 out.append((header, String(line)))
             } else if !out.isEmpty {
@@ -263,6 +266,7 @@ public enum SafeBoot {
         } catch {
             throw DaemonError(error.message)
         }
+        BootMark.relaysLocked.log(logger, ["relays": "\(plan.relays.count)"])
         do {
             return (hardware, try Config.parse(text, file: path, environment: environment))
         } catch {

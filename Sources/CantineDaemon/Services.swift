@@ -27,9 +27,11 @@ struct HeapTrimService: Service {
 /// Runs a reader thread per chip of door inputs until shutdown.
 struct EdgeReaderService: Service {
     let readers: [(name: String, reader: EdgeReader<ChipDecoder>)]
+    let logger: Logger
 
     func run() async throws {
         for (name, reader) in readers { reader.start(name: name) }
+        BootMark.doorsReady.log(logger, ["readers": "\(readers.count)"])
         try? await gracefulShutdown()
         for (_, reader) in readers { reader.stop() }
     }

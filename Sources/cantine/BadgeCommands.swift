@@ -10,11 +10,13 @@ import Foundation
 
 struct Badges: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "badges",
         abstract: "Enroll, list and revoke badges; set their PIN.",
         subcommands: [Enroll.self, List.self, Revoke.self, Pin.self])
 
     struct Enroll: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "enroll",
             abstract: "Enroll a badge for a member: by number, by presenting it, or the last unknown card.",
             discussion: """
                 cantine badges enroll --member m-1 --card 12345 --facility 7
@@ -69,6 +71,7 @@ struct Badges: AsyncParsableCommand {
 
     struct Pin: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "pin",
             abstract: "Set or remove the PIN typed after a badge outside public hours.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
@@ -84,7 +87,8 @@ struct Badges: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "List badges (numbers partly masked).")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List badges (numbers partly masked).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only this member's badges.") var member: String?
@@ -121,7 +125,7 @@ struct Badges: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "Revoke a badge.")
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a badge.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Badge id.") var id: String

@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Measure performance figures (see docs/benchmarks.md).",
         subcommands: [
             JournalBench.self, DoorBench.self, IngestBench.self, ReconcileBench.self, DisplayBench.self,
-            SoakBench.self, NetworkBench.self, PowerCutBench.self, ChaosBench.self,
+            SoakBench.self, NetworkBench.self, PowerCutBench.self, ChaosBench.self, BootBench.self,
         ])
 
     struct PowerCutBench: AsyncParsableCommand, HasGlobalOptions {
@@ -371,6 +371,8 @@ extension BenchCommand {
         @Option(help: "Simulated nodes (one desk each).") var nodes = 50
         @Option(help: "Reports per second offered in the paced phase.") var pacedRate = 2000
         @Option(help: "Seconds of the paced phase.") var pacedSeconds = 5
+        @Option(help: "Reports queued at the broker while the daemon (then mosquitto_sub) is away, then drained.")
+        var backlog = 100_000
         @Option(help: "Directory for the scratch database and broker.") var dir = NSTemporaryDirectory()
         @Flag(help: "Print JSON.") var json = false
 
@@ -383,12 +385,15 @@ extension BenchCommand {
             guard (1...600).contains(pacedSeconds) else {
                 throw ValidationError("--paced-seconds \(pacedSeconds): expected 1 to 600")
             }
+            guard (1000...10_000_000).contains(backlog) else {
+                throw ValidationError("--backlog \(backlog): expected 1000 to 10000000 reports")
+            }
         }
 
         func run() async throws {
             let r = try await Bench.ingest(
-                reports: reports, nodes: nodes, pacedPerS: pacedRate, pacedSeconds: pacedSeconds, directory: dir,
-                logger: global.logger)
+                reports: reports, nodes: nodes, pacedPerS: pacedRate, pacedSeconds: pacedSeconds, backlog: backlog,
+                directory: dir, logger: global.logger)
             if json { return try printJSON(r) }
             printTable(
                 ["figure", "value"],
@@ -406,6 +411,11 @@ extension BenchCommand {
                         String(format: "%.1f / %.1f", r.pacedP50Ms, r.pacedP99Ms),
                     ],
                     ["rejected / dropped", "\(r.rejected) / \(r.dropped)"],
+                    [
+                        "backlog of \(r.backlog): drain_per_s / sub_drain_per_s (ratio)",
+                        String(format: "%.0f / %.0f (%.2f)", r.drainPerS, r.subDrainPerS, r.drainRatio),
+                    ],
+                    ["backlog reports dropped by the daemon", "\(r.drainDropped)"],
                 ])
         }
     }
@@ -440,6 +450,57 @@ extension BenchCommand {
                     ["p99_ms", String(format: "%.2f", r.p99Ms)], ["max_ms", String(format: "%.2f", r.maxMs)],
                     ["missed (2 s)", "\(r.missed)"],
                 ])
+        }
+    }
+}
+
+extension BenchCommand {
+    struct BootBench: ParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "boot",
+            abstract: "exec → relays locked, doors ready, HTTP serving, on a large site after a power cut.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Members (each with a plan and a badge).") var members = 100_000
+        @Option(help: "Events in the journal.") var events = 1_000_000
+        @Option(help: "Starts timed, each on the same copy of the database.") var runs = 5
+        @Option(help: "Directory for the scratch site.") var dir = NSTemporaryDirectory()
+        @Flag(help: "Print JSON.") var json = false
+
+        mutating func validate() throws {
+            guard members >= 10 else { throw ValidationError("--members \(members): expected at least 10") }
+            guard events >= members * 3 + 10_000 else {
+                throw ValidationError(
+                    "--events \(events): expected at least 3 per member plus 10000 (\(members * 3 + 10_000))")
+            }
+            guard (1...100).contains(runs) else { throw ValidationError("--runs \(runs): expected 1 to 100") }
+        }
+
+        func run() throws {
+            let executable =
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0]
+            let r = try Bench.boot(
+                members: members, events: events, runs: runs, executable: executable, directory: dir,
+                logger: global.logger)
+            if json { return try printJSON(r) }
+            var rows = [
+                ["members / events", "\(r.members) / \(r.events) (seeded in \(String(format: "%.1f", r.seedS)) s)"],
+                ["database / newest snapshot, MB", String(format: "%.1f / %.1f", r.dbMB, r.snapshotMB)],
+                ["entries after the snapshot (replayed at start)", "\(r.tail)"],
+                [
+                    "median relays_locked_ms / ready_ms / http_ms",
+                    String(format: "%.1f / %.1f / %.1f", r.relaysLockedMs, r.readyMs, r.httpMs),
+                ],
+            ]
+            for (n, run) in r.runs.enumerated() {
+                rows.append([
+                    "run \(n + 1): relays / ready / http / healthz answered, ms",
+                    String(
+                        format: "%.1f / %.1f / %.1f / %.1f", run.relaysLockedMs, run.readyMs, run.httpMs,
+                        run.healthzMs),
+                ])
+            }
+            printTable(["figure", "value"], rows)
         }
     }
 }

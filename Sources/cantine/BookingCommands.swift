@@ -10,11 +10,13 @@ import Foundation
 
 struct Bookings: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bookings",
         abstract: "Book desks and the meeting room; list and cancel bookings.",
         subcommands: [Add.self, List.self, Cancel.self])
 
     struct Add: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Book a desk (half-day, day or up to 21 days) or a room (a time slot).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
@@ -52,7 +54,7 @@ struct Bookings: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "List the bookings of a day.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the bookings of a day.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Date (YYYY-MM-DD, today, tomorrow).") var date = "today"
@@ -77,7 +79,7 @@ struct Bookings: AsyncParsableCommand {
     }
 
     struct Cancel: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "Cancel a booking.")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a booking.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Booking id.") var id: String

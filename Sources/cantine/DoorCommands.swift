@@ -11,10 +11,12 @@ import Foundation
 
 struct Doors: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "doors",
         abstract: "Unlock a door remotely (audited).", subcommands: [Unlock.self])
 
     struct Unlock: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "unlock",
             abstract: "Unlock a door for one pulse, with a reason, through the running daemon.",
             discussion: "The request is journaled with who asked and why, and refused if it reaches the daemon late.")
         @OptionGroup var global: GlobalOptions
@@ -39,6 +41,7 @@ struct Doors: AsyncParsableCommand {
 
 struct Log: AsyncParsableCommand, HasGlobalOptions {
     static let configuration = CommandConfiguration(
+        commandName: "log",
         abstract: "Recent access decisions with their reasons, newest first.",
         discussion: """
             cantine log --door entree --outcome denied --since 2h
@@ -130,6 +133,7 @@ struct MQTT: AsyncParsableCommand {
 
     struct ACL: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "acl",
             abstract: "Print a mosquitto acl_file for the site: each node may only publish its own topics.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "The daemon's MQTT user (default: [mqtt] username, else cantine).") var daemonUser: String?

@@ -7,10 +7,12 @@ import CantineDaemon
 
 struct Hardware: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "hardware",
         abstract: "Check the hardware description (pinout) the daemon reads.", subcommands: [Check.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract:
                 "Validate a pinout: pins on the header and used once, reserved pins free, 5 V inputs level-shifted, relay drivers and hard-wired exits declared."
         )

@@ -29,6 +29,7 @@ func perform(_ op: SiteOperation, _ global: GlobalOptions, _ output: OutputOptio
 
 struct Members: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "members",
         abstract:
             "Add, list, show, disable and enable members; grant and end plans; mark one gone; export or erase their data.",
         subcommands: [
@@ -38,7 +39,8 @@ struct Members: AsyncParsableCommand {
         ])
 
     struct Add: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "Add a member (optionally with a plan).")
+        static let configuration = CommandConfiguration(
+            commandName: "add", abstract: "Add a member (optionally with a plan).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Full name.") var name: String
@@ -70,7 +72,7 @@ struct Members: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "List members.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List members.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
 
@@ -90,7 +92,7 @@ struct Members: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "Show one member.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one member.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Member id.") var id: String
@@ -112,7 +114,8 @@ struct Members: AsyncParsableCommand {
     }
 
     struct Disable: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "Disable a member (their badges stop opening doors).")
+        static let configuration = CommandConfiguration(
+            commandName: "disable", abstract: "Disable a member (their badges stop opening doors).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Member id.") var id: String
@@ -121,6 +124,7 @@ struct Members: AsyncParsableCommand {
 
     struct Left: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "left",
             abstract: "Mark a member as gone: they left without badging out (journaled with who did it).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
@@ -133,7 +137,7 @@ struct Members: AsyncParsableCommand {
     }
 
     struct Enable: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "Enable a disabled member.")
+        static let configuration = CommandConfiguration(commandName: "enable", abstract: "Enable a disabled member.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Member id.") var id: String
@@ -142,6 +146,7 @@ struct Members: AsyncParsableCommand {
 
     struct EndPlan: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "end-plan",
             abstract: "End a member's plan now (it stops opening doors at once).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
@@ -155,7 +160,7 @@ struct Members: AsyncParsableCommand {
     }
 
     struct Plan: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "Grant a plan to a member.")
+        static let configuration = CommandConfiguration(commandName: "plan", abstract: "Grant a plan to a member.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Member id.") var id: String

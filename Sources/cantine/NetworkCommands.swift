@@ -15,6 +15,7 @@ struct Network: AsyncParsableCommand {
 
     struct Keygen: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "keygen",
             abstract:
                 "Make this site's Ed25519 key: writes the private key, prints the public key line for [network.sites].")
         @Option(name: .shortAndLong, help: "Where to write the private key (mode 0600).") var output: String
@@ -98,6 +99,7 @@ struct Network: AsyncParsableCommand {
 
     struct Status: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Every site of the network: people present, free desks, last heard (stale when silent).")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print JSON.") var json = false

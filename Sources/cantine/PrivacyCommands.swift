@@ -46,6 +46,7 @@ extension Members {
 
     struct Erase: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "erase",
             abstract: "Erase everything held about a member (their right to erasure). Cannot be undone.",
             discussion:
                 "Deletes their profile, key, badges, plans, bookings and access log rows (zeroed in the file, WAL truncated); the journal keeps an anonymous `member.erased` entry and their sealed profile becomes unreadable."
@@ -68,6 +69,7 @@ extension Members {
 
     struct Names: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "names",
             abstract: "Record whether a member agrees to their name on MQTT events (off by default).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
@@ -89,6 +91,7 @@ struct JournalCommand: AsyncParsableCommand {
 
     struct Compact: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "compact",
             abstract: "Fold the entries before a date into a base snapshot and drop them.",
             usage: "cantine journal compact --before 2026-09-01",
             discussion:
@@ -104,6 +107,7 @@ struct JournalCommand: AsyncParsableCommand {
 
 struct Retention: AsyncParsableCommand, HasGlobalOptions {
     static let configuration = CommandConfiguration(
+        commandName: "retention",
         abstract: "Apply the [retention] periods now (the daemon does it daily).")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions

@@ -15,6 +15,7 @@ extension UnmatchedRooms: ExpressibleByArgument {}
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "import",
         abstract: "Import bookings or the program from an iCalendar feed or a frab/pretalx schedule.json.",
         discussion: """
             A feed can be imported again: events are matched by UID (or guid), changed ones are \
@@ -55,6 +56,7 @@ struct Import: AsyncParsableCommand {
 
     struct Schedule: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "schedule",
             abstract:
                 "Import a frab/pretalx schedule.json, v1 or v2 (pretalx: /<event>/schedule/export/schedule.json).",
             discussion: """
@@ -100,6 +102,7 @@ struct Import: AsyncParsableCommand {
 
 struct Export: AsyncParsableCommand, HasGlobalOptions {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write the program as frab schedule.json, frab schedule.xml or iCalendar, for other displays.",
         discussion: """
             The same files the daemon serves at /program/schedule.json, /program/schedule.xml and \
@@ -157,11 +160,13 @@ struct Export: AsyncParsableCommand, HasGlobalOptions {
 
 struct Findings: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "findings",
         abstract: "Reconciliation findings (no-shows, walk-ins, ghosts, capacity, sensors) and their resolution.",
         subcommands: [List.self, Resolve.self])
 
     struct List: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "List open findings (with --all, resolved ones too).")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List open findings (with --all, resolved ones too).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Flag(help: "Include resolved findings.") var all = false
@@ -190,6 +195,7 @@ struct Findings: AsyncParsableCommand {
 
     struct Resolve: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "resolve",
             abstract: "Resolve a finding: confirm, release (a ghost's booking), attach (a walk-in) or dismiss.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions

@@ -11,6 +11,7 @@ import Foundation
 
 struct Sessions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sessions",
         abstract: "The day's program: add, edit, list and remove sessions and breaks.",
         subcommands: [Add.self, Edit.self, List.self, Remove.self])
 
@@ -30,6 +31,7 @@ struct Sessions: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add a session (or a break with --kind break and no --room).",
             discussion: "On a barcamp day: cantine sessions add --slot 2 --room salle-1 \"Open data et vin\"")
         @OptionGroup var global: GlobalOptions
@@ -70,6 +72,7 @@ struct Sessions: AsyncParsableCommand {
 
     struct Edit: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "edit",
             abstract: "Change a session: move it to another slot, room, day or time, or retitle it.",
             discussion: "cantine sessions edit s-1 --slot 3 --room mezzanine", aliases: ["move"])
         @OptionGroup var global: GlobalOptions
@@ -96,7 +99,7 @@ struct Sessions: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "List the sessions of a day.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the sessions of a day.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Date (YYYY-MM-DD, today, tomorrow).") var date = "today"
@@ -132,7 +135,7 @@ struct Sessions: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "Remove a session.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a session.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Session id.") var id: String

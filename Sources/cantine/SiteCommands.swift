@@ -12,6 +12,7 @@ import Logging
 
 struct Serve: AsyncParsableCommand, HasGlobalOptions {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Run the daemon (doors, sensors, MQTT, HTTP) until SIGTERM/SIGINT.")
     static var defaultLogLevel: Logger.Level { .info }
     @OptionGroup var global: GlobalOptions
@@ -25,6 +26,7 @@ struct Serve: AsyncParsableCommand, HasGlobalOptions {
 
 struct Demo: AsyncParsableCommand, HasGlobalOptions {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract:
             "Run the whole daemon with simulated hardware on a seeded La Cantine, with a realistic day of traffic.")
     static var defaultLogLevel: Logger.Level { .notice }
@@ -59,6 +61,7 @@ struct Demo: AsyncParsableCommand, HasGlobalOptions {
 
 struct Init: AsyncParsableCommand, HasGlobalOptions {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Write a commented sample config and create the database.",
         discussion: """
             With a config already there, creates its database (for the site the config names); a \
@@ -167,7 +170,8 @@ struct Init: AsyncParsableCommand, HasGlobalOptions {
 }
 
 struct Doctor: AsyncParsableCommand, HasGlobalOptions {
-    static let configuration = CommandConfiguration(abstract: "Check config, database, GPIO, MQTT broker and clock.")
+    static let configuration = CommandConfiguration(
+        commandName: "doctor", abstract: "Check config, database, GPIO, MQTT broker and clock.")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print JSON.") var json = false
 
@@ -187,6 +191,7 @@ struct Doctor: AsyncParsableCommand, HasGlobalOptions {
 
 struct Replay: AsyncParsableCommand, HasGlobalOptions {
     static let configuration = CommandConfiguration(
+        commandName: "replay",
         abstract: "Rebuild the state from the whole journal and check it against the live state.")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print JSON.") var json = false

@@ -15,10 +15,12 @@ import Foundation
 
 struct Staff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "staff",
         abstract: "Staff accounts of the dashboard.", subcommands: [Add.self, List.self, Password.self])
 
     struct Add: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Create a staff account (the first one: --role admin).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Username: 2-32 lowercase letters, digits, '.', '-' or '_'.") var username: String
@@ -40,7 +42,7 @@ struct Staff: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "List staff accounts.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List staff accounts.")
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -56,6 +58,7 @@ struct Staff: AsyncParsableCommand {
 
     struct Password: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "password",
             abstract: "Set a staff member's password (signs them out everywhere).")
         @OptionGroup var global: GlobalOptions
         @Argument var username: String
@@ -73,11 +76,13 @@ struct Staff: AsyncParsableCommand {
 
 struct Tokens: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "tokens",
         abstract: "API tokens for machine clients (Prometheus, Home Assistant, scripts).",
         subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Create a token; its secret is printed once (send it as Authorization: Bearer …).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Token id: 2-32 lowercase letters, digits, '.', '-' or '_'.") var id: String
@@ -96,7 +101,8 @@ struct Tokens: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "List API tokens (never their secrets).")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List API tokens (never their secrets).")
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -114,7 +120,8 @@ struct Tokens: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand, HasGlobalOptions {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token: it stops working at once.")
+        static let configuration = CommandConfiguration(
+            commandName: "revoke", abstract: "Revoke a token: it stops working at once.")
         @OptionGroup var global: GlobalOptions
         @Argument var id: String
 

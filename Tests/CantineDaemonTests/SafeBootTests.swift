@@ -70,7 +70,8 @@ final class RecordingLog: Sendable {
         }
         #expect(
             log.lines == [
-                "relay driven locked entree", "relay driven locked sortie", "config refused; doors stay locked",
+                "relay driven locked entree", "relay driven locked sortie", "relays locked",
+                "config refused; doors stay locked",
             ])
         try? FileManager.default.removeItem(atPath: dir)
     }
@@ -81,7 +82,7 @@ final class RecordingLog: Sendable {
         let (hardware, config) = try SafeBoot.start(configPath: path, environment: [:], logger: log.logger)
         #expect(config.doors.count == 2)
         #expect(hardware.simulatedRelays.values.allSatisfy { $0.active == false && $0.history.isEmpty })
-        #expect(log.lines == ["relay driven locked entree", "relay driven locked sortie"])
+        #expect(log.lines == ["relay driven locked entree", "relay driven locked sortie", "relays locked"])
         try? FileManager.default.removeItem(atPath: dir)
     }
 
