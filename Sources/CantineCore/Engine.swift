@@ -44,6 +44,8 @@ public final class Engine: Sendable {
     let origin: Atomic<Int64>
     /// The last entry's wall time.
     let lastWallMicros: Atomic<Int64>
+    /// The last sequence number applied (mirrors `Inner.lastSeq`, for lock-free reads).
+    let seq: Atomic<Int64>
     let journal: any JournalSink
     let onEffects: @Sendable (JournalEntry, [Effect]) -> Void
 
@@ -59,6 +61,7 @@ public final class Engine: Sendable {
     ) {
         self.site = site
         self.inner = Mutex(Inner(state: state, lastSeq: lastSeq))
+        self.seq = Atomic(lastSeq)
         self.time = time
         self.wallTrusted = Atomic(time.wallSynchronized())
         self.lastWallMicros = Atomic(lastWall.micros)
@@ -157,7 +160,10 @@ public final class Engine: Sendable {
     }
 
     /// Sequence number of the last applied event.
-    public var lastSeq: Int64 { inner.withLock { $0.lastSeq } }
+    /// Read without the lock (the ingest thread asks for every report, the publisher and
+    /// benches poll it): the number is stored once its event is applied. Use `readWithSeq`
+    /// for a state and the number that goes with it.
+    public var lastSeq: Int64 { seq.load(ordering: .acquiring) }
 
     /// The site's time: the wall clock; while the clock is not trusted, never before the last
     /// entry (see `siteTime`).
@@ -195,6 +201,7 @@ public final class Engine: Sendable {
             seq: inner.lastSeq, site: site, wall: wall, monotonicNanos: mono,
             source: source, event: event)
         let effects = Reducer.apply(&inner.state, event, now: entry.wall)
+        seq.store(inner.lastSeq, ordering: .releasing)
         for case .notify(.access(let record)) in effects {
             entry.access = record
         }

@@ -72,6 +72,9 @@ public final class MQTTPublisher: Sendable {
     let work = Mutex(Work())
     let bell: AsyncStream<Void>.Continuation
     let rings: AsyncStream<Void>
+    /// When the summary was last sent, and whether a ring to send it again is due.
+    let summaryTimer = Mutex<(last: ContinuousClock.Instant?, armed: Bool)>((nil, false))
+    static let summaryInterval = Duration.milliseconds(100)
     /// QoS 1 messages handed to libmosquitto and not acknowledged yet, by message id.
     let inflight = Mutex<[Int32: OutboxMessage]>([:])
     /// Whether the outbox may hold messages (then new ones queue behind them).
@@ -234,8 +237,16 @@ public final class MQTTPublisher: Sendable {
 
     /// Sends work as it comes until the stream of rings ends (`finish`).
     public func run() async {
-        for await _ in rings { flush() }
+        for await _ in rings {
+            flush()
+            // A change goes out at once; those that follow within `flushSpacing` go out
+            // together after it. Under a flood (a backlog drained at reconnect) a desk's many
+            // changes then cost one message, and the engine's lock is not taken per report.
+            try? await Task.sleep(for: Self.flushSpacing)
+        }
     }
+
+    static let flushSpacing = Duration.milliseconds(1)
 
     /// Stops the sending task.
     public func finish() { bell.finish() }
@@ -275,7 +286,7 @@ public final class MQTTPublisher: Sendable {
             for (door, label) in doors.sorted(by: { $0.0 < $1.0 }) {
                 if let label { send(state(topics.doorState(door), label, at: now)) }
             }
-            if w.occupancy { publishOccupancy(at: now) }
+            if w.occupancy { publishOccupancySoon(at: now) }
         }
         if w.discovery && !w.connected { publishDiscovery(at: now) }
         if !w.connected {
@@ -415,6 +426,30 @@ public final class MQTTPublisher: Sendable {
         }
         if alarm { alarmEvent("journal", "journal_failing", error) }
         if clockAlarm { alarmEvent("clock", "clock_unsynced", clock) }
+    }
+
+    /// Publishes the summary now, or once `summaryInterval` has passed since the last one: a
+    /// flood of desk changes (a backlog drained at reconnect) would otherwise encode and send
+    /// it for each. The last change always goes out.
+    func publishOccupancySoon(at now: Instant) {
+        let clock = ContinuousClock.now
+        let wait = summaryTimer.withLock { t -> Duration? in
+            if let last = t.last, clock - last < Self.summaryInterval {
+                if t.armed { return nil }
+                t.armed = true
+                return Self.summaryInterval - (clock - last)
+            }
+            t.last = clock
+            return .zero
+        }
+        guard wait != .zero else { return publishOccupancy(at: now) }
+        work.withLock { $0.occupancy = true }  // still to send
+        guard let wait else { return }  // a ring is already due
+        Task { [self] in
+            try? await Task.sleep(for: wait)
+            summaryTimer.withLock { $0.armed = false }
+            bell.yield()
+        }
     }
 
     func publishOccupancy(at now: Instant) {

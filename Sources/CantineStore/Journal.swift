@@ -206,14 +206,17 @@ extension Store {
                         "the journal was compacted through entry \(base): a replay can stop at \(base) at the earliest")
                 }
                 if useSnapshot {
-                    let rows = try Row.fetchAll(
+                    // Newest first, one at a time: each is the whole state (tens of MB on a large site).
+                    let seqs = try Int64.fetchAll(
                         db,
                         sql: """
-                            SELECT seq, site, taken_us, digest, state FROM snapshots
-                            WHERE seq >= ? AND seq <= ? AND site = ? ORDER BY seq DESC
+                            SELECT seq FROM snapshots WHERE seq > ? AND seq <= ? AND site = ? ORDER BY seq DESC
                             """, arguments: [base, through, site.rawValue])
-                    if let readable = rows.lazy.compactMap(Self.snapshot).first(where: { $0.seq > base }) {
-                        return readable
+                    for seq in seqs {
+                        let row = try Row.fetchOne(
+                            db, sql: "SELECT seq, site, taken_us, digest, state FROM snapshots WHERE seq = ?",
+                            arguments: [seq])
+                        if let readable = row.flatMap(Self.snapshot) { return readable }
                     }
                 }
                 guard base > 0 else { return nil }
