@@ -106,7 +106,7 @@ extension Bench {
     }
 
     /// Builds the site: `members` members through the CLI's operations, then door traffic
-    /// (badges of random members, the door opening and closing) and desk reports up to
+    /// (members in at the entrance and out by the exit, the door opening and closing) and desk reports up to
     /// `events` entries, with a snapshot every `snapshot_every` entries as the daemon takes
     /// them; the last one is left `snapshot_every - 1` entries behind the end, the most a
     /// power cut leaves to replay.

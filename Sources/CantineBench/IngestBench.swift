@@ -238,15 +238,26 @@ extension Bench {
             let drainStart = DispatchTime.now().uptimeNanoseconds
             tasks.addTask { try await drainGroup.run() }
             var progress = (seq: runtime.engine.lastSeq, at: drainStart)
+            var drainEnd: UInt64?
             while !runtime.engine.read(allDrained) {
                 usleep(1000)
                 let now = DispatchTime.now().uptimeNanoseconds
                 let seq = runtime.engine.lastSeq
                 if seq != progress.seq { progress = (seq, now) }
-                if now - progress.at > 10_000_000_000 { break }  // stalled: reports were dropped
+                if now - progress.at > 10_000_000_000 {  // stalled: reports were dropped or refused
+                    drainEnd = progress.at
+                    break
+                }
             }
             runtime.journal.flush()
-            let drainSeconds = Double(DispatchTime.now().uptimeNanoseconds - drainStart) / 1e9
+            let drainSeconds = Double((drainEnd ?? DispatchTime.now().uptimeNanoseconds) - drainStart) / 1e9
+            // What was taken in: each node's reports applied, counted from its desk's last seq.
+            let applied = runtime.engine.read { s in
+                drained.map { desk, last in
+                    max(0, min(last, s.desks[desk]?.lastSeq ?? 0) - Int64(backlogSeq - 1))
+                }
+                .reduce(0, +)
+            }
             let drainDropped = drainService.dropped
             await drainGroup.triggerGracefulShutdown()
             _ = try await tasks.next()
@@ -258,7 +269,7 @@ extension Bench {
             _ = subDrain.done.wait(timeout: .now() + 300)
             subDrain.stop()
             let subDrainSeconds = Double(subDrain.end - subDrainStart) / 1e9
-            let drainPerS = Double(backlog) / drainSeconds
+            let drainPerS = Double(applied) / drainSeconds
             let subDrainPerS = Double(subDrain.count) / subDrainSeconds
 
             let ingestPerS = Double(reports) / ingestSeconds

@@ -248,7 +248,7 @@ public enum Reconciler {
     public static func events(_ scope: ReconcileScope, in s: State, now: Instant) -> [Event] {
         guard let layout = s.layout else { return [] }
         let ttl = layout.sensors.presenceTTL
-        let present = s.present.filter { now - $0.value < ttl }
+        let present = Presence(all: s.present, ttl: ttl, now: now)
         // Desk bookings in force now, by desk (cancelled and released ones do not count).
         var active: [DeskID: Booking] = [:]
         var desks: [DeskID] = []
@@ -298,7 +298,7 @@ public enum Reconciler {
     /// when it stays occupied past its booking's end, a walk-in (or a ghost, nobody inside)
     /// when it is occupied a while with no booking, and its sensor's health.
     static func room(
-        _ id: RoomID, present: [MemberID: Instant], ongoing: [Finding], in s: State, layout: SiteLayout,
+        _ id: RoomID, present: Presence, ongoing: [Finding], in s: State, layout: SiteLayout,
         now: Instant
     ) -> [Event] {
         guard let room = s.rooms[id] else { return [] }
@@ -404,7 +404,7 @@ public enum Reconciler {
     }
 
     static func desk(
-        _ id: DeskID, booking: Booking?, present: [MemberID: Instant], ongoing: [Finding], in s: State,
+        _ id: DeskID, booking: Booking?, present: Presence, ongoing: [Finding], in s: State,
         layout: SiteLayout, now: Instant
     ) -> [Event] {
         guard let desk = s.desks[id] else { return [] }
@@ -463,7 +463,7 @@ public enum Reconciler {
     /// Whether `member` came in on the day `window` opens (yesterday evening's badge-in, still
     /// within `presence_hours`, checks nothing in the next morning).
     static func isInside(
-        _ member: MemberID, for window: CheckInWindow, present: [MemberID: Instant], layout: SiteLayout
+        _ member: MemberID, for window: CheckInWindow, present: Presence, layout: SiteLayout
     ) -> Bool {
         guard let since = present[member] else { return false }
         let calendar = SiteCalendar.cached(layout.timeZone)
@@ -488,7 +488,7 @@ public enum Reconciler {
         return f
     }
 
-    static func capacity(present: [MemberID: Instant], in s: State, layout: SiteLayout, now: Instant) -> [Event] {
+    static func capacity(present: Presence, in s: State, layout: SiteLayout, now: Instant) -> [Event] {
         let people = max(present.count, layout.desks.filter { s.desks[$0.id]?.occupancy == .occupied }.count)
         let ongoing = s.findings.values.first { $0.kind == .capacity && $0.endedAt == nil }
         if people > layout.capacity, ongoing == nil {
@@ -575,4 +575,22 @@ extension Reducer {
         s.bookings[c.booking]?.checkedInAt = now
         return [.notify(.bookingsChanged)]
     }
+}
+
+/// The members inside at `now` (badged in within the presence TTL): a view over the state's
+/// map, not a filtered copy. A sensor report reconciles one desk, and copying everyone inside
+/// for it cost tens of µs under the engine's lock, which the door's decisions share.
+struct Presence {
+    let all: [MemberID: Instant]
+    let ttl: Span
+    let now: Instant
+
+    /// When `member` came in, if they still count as inside.
+    subscript(_ member: MemberID) -> Instant? {
+        guard let at = all[member], now - at < ttl else { return nil }
+        return at
+    }
+
+    var isEmpty: Bool { !all.values.contains { now - $0 < ttl } }
+    var count: Int { all.values.reduce(0) { $0 + (now - $1 < ttl ? 1 : 0) } }
 }
