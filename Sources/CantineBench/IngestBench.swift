@@ -362,8 +362,8 @@ final class SubCounter: @unchecked Sendable {
     var count: Int { state.withLock { $0.count } }
     var end: UInt64 { state.withLock { $0.end } }
 
-    /// Stops the process (a persistent session stays at the broker). SIGKILL: the daemon's
-    /// signal handling leaves SIGTERM ignored, and an exec'd child inherits that.
+    /// Stops the process (a persistent session stays at the broker). SIGKILL: SIGTERM was
+    /// seen not to stop it when started from here (an ignored disposition inherited, it seems).
     func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
