@@ -138,15 +138,7 @@ extension Bench {
         var cards: [WiegandFrame] = []
         cards.reserveCapacity(members)
         for n in 0..<members {
-            let id = "m-\(n)"
-            let read = CardRead(format: .h10301, facility: UInt32(n / 65_536 + 1), card: UInt64(n % 65_536))
-            cards.append(try Wiegand.encode(read))
-            _ = try runtime.apply(.addMember(id: id, name: "Member \(n)", email: nil), source: "bench")
-            _ = try runtime.apply(
-                .grantPlan(member: id, kind: .residentMonthly, from: "today", days: 1), source: "bench")
-            _ = try runtime.apply(
-                .enrollBadge(member: id, format: .h10301, facility: read.facility, card: read.card, id: nil, pin: nil),
-                source: "bench")
+            cards.append(try Wiegand.encode(enrollMember(n, in: runtime)))
             try keep()
         }
         // A busy day's door, over and over: members come in at the entrance and leave by the
@@ -223,7 +215,11 @@ extension Bench {
         var healthz: UInt64?
         let deadline = exec + 120_000_000_000
         while healthz == nil && process.isRunning && clock.monotonicNanos() < deadline {
-            if Self.answers(port: port) { healthz = clock.monotonicNanos() } else { usleep(1000) }
+            if LoopbackHTTP.get(port: port, path: "/healthz") != 0 {
+                healthz = clock.monotonicNanos()
+            } else {
+                usleep(1000)
+            }
         }
         // The marks are logged before /healthz can answer; give the log a moment to arrive.
         let all = BootMark.allCases.map(\.rawValue)
@@ -250,27 +246,5 @@ extension Bench {
     static func field(_ key: String, in line: Substring) -> String? {
         guard let range = line.range(of: key + "=") else { return nil }
         return String(line[range.upperBound...].prefix { $0 != " " })
-    }
-
-    /// Whether GET /healthz on 127.0.0.1:`port` gets an HTTP answer.
-    static func answers(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { return false }
-        let request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        guard request.withCString({ write(fd, $0, strlen($0)) }) > 0 else { return false }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let n = read(fd, &buffer, buffer.count)
-        return n >= 12 && String(decoding: buffer.prefix(12), as: UTF8.self).hasPrefix("HTTP/1.1 ")
     }
 }

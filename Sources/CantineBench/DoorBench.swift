@@ -180,16 +180,7 @@ extension Bench {
         var cards: [CardRead] = []
         cards.reserveCapacity(members)
         for n in 0..<members {
-            let id = "m-\(n)"
-            let read = CardRead(format: .h10301, facility: UInt32(n / 65_536 + 1), card: UInt64(n % 65_536))
-            cards.append(read)
-            _ = try runtime.apply(.addMember(id: id, name: "Member \(n)", email: nil), source: "bench")
-            _ = try runtime.apply(
-                .grantPlan(member: id, kind: .residentMonthly, from: "today", days: 1), source: "bench")
-            _ = try runtime.apply(
-                .enrollBadge(
-                    member: id, format: .h10301, facility: read.facility, card: read.card, id: "b-\(n)", pin: nil),
-                source: "bench")
+            cards.append(try enrollMember(n, in: runtime))
             if n % 10_000 == 0 { runtime.journal.flush() }
         }
         runtime.journal.flush()
@@ -247,6 +238,19 @@ extension Bench {
             frames: runs.map(\.frames).reduce(0, +), misdecodes: runs.map(\.misdecodes).reduce(0, +),
             parityGrants: runs.map(\.parityGrants).reduce(0, +), bothEdgeLost: runs.map(\.bothEdgeLost).reduce(0, +),
             decoder: runs)
+    }
+
+    /// Member `m-<n>` with a resident plan from today and an H10301 badge, through the same
+    /// operations as the CLI; returns the badge.
+    static func enrollMember(_ n: Int, in runtime: Site) throws -> CardRead {
+        let id = "m-\(n)"
+        let read = CardRead(format: .h10301, facility: UInt32(n / 65_536 + 1), card: UInt64(n % 65_536))
+        _ = try runtime.apply(.addMember(id: id, name: "Member \(n)", email: nil), source: "bench")
+        _ = try runtime.apply(.grantPlan(member: id, kind: .residentMonthly, from: "today", days: 1), source: "bench")
+        _ = try runtime.apply(
+            .enrollBadge(member: id, format: .h10301, facility: read.facility, card: read.card, id: "b-\(n)", pin: nil),
+            source: "bench")
+        return read
     }
 
     /// `samples` enrolled badges presented one by one at reader timing (1–2 ms between bits,
