@@ -73,6 +73,45 @@ public struct UsageFold: Sendable {
         reindex()
     }
 
+    /// Where a fold stands, without its state: what the site keeps so that a restart resumes
+    /// the fold from the state at `seq` (rebuilt from a snapshot) instead of refolding the
+    /// whole journal.
+    public struct Progress: Codable, Equatable, Sendable {
+        /// The last entry folded.
+        public var seq: Int64
+        var day: LocalDate?
+        var clock: Instant?
+        var quarter: Int
+        var fromStart: Bool
+        var usage: DayUsage?
+        var deskMicros: [DeskID: Int64]
+        var zoneMicros: [ZoneID: [Int64]]
+        var occupiedSince: [DeskID: Instant]
+    }
+
+    /// Where this fold stands (see `init(state:progress:calendar:)`).
+    public var progress: Progress {
+        Progress(
+            seq: seq, day: day, clock: clock, quarter: quarter, fromStart: fromStart, usage: usage,
+            deskMicros: deskMicros, zoneMicros: zoneMicros, occupiedSince: occupiedSince)
+    }
+
+    /// The fold as it stood at `progress`, continuing from `state`: the reducer's state after
+    /// every entry through `progress.seq`.
+    public init(state: State, progress: Progress, calendar: SiteCalendar) {
+        self.init(state: state, seq: progress.seq, calendar: calendar)
+        fromStart = progress.fromStart
+        if let date = progress.day, let clock = progress.clock {
+            open(date, at: clock)  // the day's quarter bounds
+            quarter = progress.quarter
+            usage = progress.usage
+            deskMicros = progress.deskMicros
+            zoneMicros = progress.zoneMicros
+        }
+        occupiedSince = progress.occupiedSince
+        reindex()
+    }
+
     /// Folds one journal entry; returns the days it closed (none, or more than one after a
     /// silent night or a daemon stopped for days).
     public mutating func apply(_ event: Event, seq: Int64, at wall: Instant) -> [DayUsage] {

@@ -266,9 +266,10 @@ public final class Site: Sendable {
             throw SiteError(.failed, "unknown time zone \(settings.timeZone)")
         }
         self.calendar = calendar
-        usage = UsageLedger(store: store, site: settings.site, calendar: calendar)
-
         recovered = try Replay.rebuild(store: store, site: settings.site, useSnapshot: true)
+        usage = UsageLedger(
+            store: store, site: settings.site, calendar: calendar,
+            opened: role == .daemon ? (recovered.state, recovered.lastSeq) : nil)
         let metrics = self.metrics
         let journalLogger = logger
         journal = JournalWriter(
@@ -335,6 +336,10 @@ public final class Site: Sendable {
     public func close() -> Bool {
         engine.flushHeartbeats(force: true)  // the heartbeats held are journaled with the rest
         let ok = journal.close()
+        // Where the usage fold stands, kept at the last entry: the next start goes on from there.
+        do { try usage.finish() } catch {
+            logger.warning("utilisation history not updated", metadata: ["error": "\(error)"])
+        }
         lock.release()
         return ok
     }

@@ -10,31 +10,51 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Folds the journal into days as it grows and stores each day once it closes.
+/// Folds the journal into days as it grows and stores each day once it closes. Where the fold
+/// stands is kept too (`usage_fold`), so a restart goes on from there, not from the journal's
+/// beginning.
 public final class UsageLedger: Sendable {
     let store: Store
     let site: SiteID
     let calendar: SiteCalendar
-    let fold = Mutex<UsageFold?>(nil)
+    let fold: Mutex<UsageFold?>
+    /// The state the site opened with, and its entry: a fold saved there resumes without
+    /// rebuilding it (dropped once the fold runs).
+    let opened: Mutex<(state: State, seq: Int64)?>
+    let how = Mutex<Start?>(nil)
 
-    init(store: Store, site: SiteID, calendar: SiteCalendar) {
+    /// How the fold started, once it has.
+    public enum Start: Equatable, Sendable {
+        /// From its saved progress, on the state the site opened with.
+        case resumed(at: Int64)
+        /// From its saved progress, on a state rebuilt from a snapshot and the entries after it.
+        case rebuilt(at: Int64)
+        /// From the journal's beginning (nothing saved, or saved where the journal no longer goes).
+        case fromBeginning
+    }
+
+    /// How the fold started (nil: not yet).
+    public var started: Start? { how.withLock { $0 } }
+
+    init(store: Store, site: SiteID, calendar: SiteCalendar, opened: (state: State, seq: Int64)? = nil) {
         self.store = store
         self.site = site
         self.calendar = calendar
+        self.fold = Mutex(nil)
+        self.opened = Mutex(opened)
     }
 
-    /// Folds the entries on disk not folded yet, stores the days they close, and returns the
-    /// fold (a copy) for the running day. The first call folds from the journal's beginning
-    /// (its base snapshot once compacted).
+    /// Folds the entries on disk not folded yet, stores the days they close and where the fold
+    /// stands, and returns the fold (a copy) for the running day. The first call resumes the
+    /// fold where it was last saved, or folds from the journal's beginning (its base snapshot
+    /// once compacted).
     @discardableResult
     public func catchUp() throws -> UsageFold {
         try fold.withLock { fold in
-            if fold == nil {
-                let start = try store.replayStart(site: site, useSnapshot: false)
-                fold = UsageFold(state: start?.state ?? State(), seq: start?.seq ?? 0, calendar: calendar)
-            }
+            if fold == nil { fold = try start() }
             var closed: [DayUsage] = []
-            try store.forEachEntry(after: fold!.seq) { entry in
+            let from = fold!.seq
+            try store.forEachEntry(after: from) { entry in
                 closed += fold!.apply(entry.event, seq: entry.seq, at: entry.wall)
                 if closed.count >= 32 {  // a long history is stored as it goes
                     try store.saveUsageDays(closed, site: site)
@@ -42,8 +62,40 @@ public final class UsageLedger: Sendable {
                 }
             }
             try store.saveUsageDays(closed, site: site)
+            if fold!.seq != from { try store.saveUsageProgress(fold!.progress, site: site) }
             return fold!
         }
+    }
+
+    /// Catches up once more if the fold runs (the daemon, at its stop); a tool that never
+    /// looked at the history does not start it.
+    public func finish() throws {
+        guard fold.withLock({ $0 != nil }) else { return }
+        try catchUp()
+    }
+
+    /// The fold to go on with: the saved one on the state rebuilt at its entry, else a new one.
+    func start() throws -> UsageFold {
+        let opened = self.opened.withLock { o in
+            defer { o = nil }
+            return o
+        }
+        if let saved = try store.usageProgress(site: site) {
+            if let opened, opened.seq == saved.seq {
+                how.withLock { $0 = .resumed(at: saved.seq) }
+                return UsageFold(state: opened.state, progress: saved, calendar: calendar)
+            }
+            // The journal may have been compacted past it, or cut short by a restore: start over.
+            if let rebuilt = try? Replay.rebuild(store: store, site: site, useSnapshot: true, through: saved.seq),
+                rebuilt.lastSeq == saved.seq
+            {
+                how.withLock { $0 = .rebuilt(at: saved.seq) }
+                return UsageFold(state: rebuilt.state, progress: saved, calendar: calendar)
+            }
+        }
+        how.withLock { $0 = .fromBeginning }
+        let start = try store.replayStart(site: site, useSnapshot: false)
+        return UsageFold(state: start?.state ?? State(), seq: start?.seq ?? 0, calendar: calendar)
     }
 
     /// The report from `from` through `to` at `now`: stored days, and today as it runs.

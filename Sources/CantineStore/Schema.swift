@@ -294,6 +294,18 @@ extension Store {
             // from their columns.
             try db.execute(sql: "ALTER TABLE sessions ADD COLUMN session BLOB")
         }
+        m.registerMigration("v10") { db in
+            try db.execute(
+                sql: """
+                    -- Where the usage fold stands (CantineCore's UsageFold.Progress as JSON, without
+                    -- its state): a restart rebuilds the state at `seq` and goes on from there.
+                    CREATE TABLE usage_fold (
+                        site TEXT PRIMARY KEY,
+                        seq INTEGER NOT NULL,
+                        progress BLOB NOT NULL
+                    );
+                    """)
+        }
         return m
     }()
 }

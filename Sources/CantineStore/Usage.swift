@@ -1,5 +1,5 @@
 // The floor's use per day (`usage_days`): what the site's usage fold closes, kept through
-// compaction, read back for the utilisation history.
+// compaction, read back for the utilisation history; and where the fold stands (`usage_fold`).
 
 import CantineCore
 import Foundation
@@ -32,6 +32,27 @@ extension Store {
                         WHERE excluded.complete >= usage_days.complete
                         """, arguments: [site.rawValue, day, complete, data])
             }
+        }
+    }
+}
+
+extension Store {
+    /// Where the usage fold stood when last saved; nil if never saved or unreadable (the fold
+    /// then starts over).
+    public func usageProgress(site: SiteID) throws -> UsageFold.Progress? {
+        let data = try pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT progress FROM usage_fold WHERE site = ?", arguments: [site.rawValue])
+        }
+        return data.flatMap { try? JSONDecoder().decode(UsageFold.Progress.self, from: $0) }
+    }
+
+    /// Keeps where the usage fold stands.
+    public func saveUsageProgress(_ progress: UsageFold.Progress, site: SiteID) throws {
+        let data = try JSONEncoder().encode(progress)
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO usage_fold(site, seq, progress) VALUES (?,?,?)",
+                arguments: [site.rawValue, progress.seq, data])
         }
     }
 }

@@ -10,10 +10,14 @@ import Testing
     let t0 = Fixture.t0  // Saturday 2026-11-21 10:00 Paris
     let paris = SiteCalendar(timeZone: "Europe/Paris")!
 
-    func fold(_ site: Site, from state: State? = nil, seq: Int64 = 0, after: Int64 = 0) -> (UsageFold, [DayUsage]) {
+    func fold(_ site: Site, from state: State? = nil, seq: Int64 = 0, after: Int64 = 0, through: Int64 = .max) -> (
+        UsageFold, [DayUsage]
+    ) {
         var fold = UsageFold(state: state ?? site.initial, seq: seq, calendar: paris)
         var closed: [DayUsage] = []
-        for e in site.journal.entries where e.seq > after { closed += fold.apply(e.event, seq: e.seq, at: e.wall) }
+        for e in site.journal.entries where e.seq > after && e.seq <= through {
+            closed += fold.apply(e.event, seq: e.seq, at: e.wall)
+        }
         return (fold, closed)
     }
 
@@ -132,5 +136,36 @@ import Testing
         let resumed = try #require(site.journal.entries.first { $0.seq > cut.seq }?.wall)
         #expect(day.desks["f01"] == Int64((off - resumed).seconds))
         #expect(day.zones["fenetre"]?.reduce(0, +) == Int64((off - resumed).seconds))
+    }
+
+    /// A fold stopped anywhere (its progress saved as JSON, its state rebuilt by replay through
+    /// the same entry) goes on to the same days as one that never stopped: a restart resumes
+    /// the utilisation history instead of refolding the journal.
+    @Test func aFoldResumedFromItsSavedProgressEndsWhereAnUnbrokenOneDoes() throws {
+        let site = Site()
+        try site.book("bk-f02", "bob", desk: "f02", from: t0 + .minutes(60), to: t0 + .minutes(900))
+        site.desk("f01", occupied: false)
+        site.advance(.minutes(12 * 60 + 50))  // 22:50: f01 occupied across midnight
+        site.desk("f01", occupied: true)
+        site.badge("ada")
+        site.keep("f01", occupied: true, minutes: 90)
+        site.keep("f01", occupied: false, minutes: 5)
+        let (whole, wholeClosed) = fold(site)
+        let now = site.time.now()
+        let entries = site.journal.entries
+        #expect(wholeClosed.count == 1 && entries.count > 100)
+        for cut in stride(from: 1, to: entries.count, by: 7).map({ entries[$0].seq }) {
+            let (first, closedBefore) = fold(site, after: 0, through: cut)
+            let saved = try JSONDecoder().decode(
+                UsageFold.Progress.self, from: JSONEncoder().encode(first.progress))
+            #expect(saved.seq == cut)
+            var state = site.initial
+            for e in entries where e.seq <= cut { _ = Reducer.apply(&state, e.event, now: e.wall) }
+            var resumed = UsageFold(state: state, progress: saved, calendar: paris)
+            var closed = closedBefore
+            for e in entries where e.seq > cut { closed += resumed.apply(e.event, seq: e.seq, at: e.wall) }
+            #expect(closed == wholeClosed, "cut at \(cut)")
+            #expect(resumed.running(at: now) == whole.running(at: now), "cut at \(cut)")
+        }
     }
 }

@@ -232,7 +232,7 @@ final class CLISite {
         #expect(ok == 0)
         let lines = out.split(separator: "\n")
         #expect(lines.count == 6 && lines.allSatisfy { $0.hasPrefix("OK ") })
-        #expect(out.contains("integrity ok, schema v9, site paris"))
+        #expect(out.contains("integrity ok, schema v10, site paris"))
 
         try text.replacingOccurrences(of: "Europe/Paris", with: "Mars/Olympus").write(
             toFile: config, atomically: true, encoding: .utf8)

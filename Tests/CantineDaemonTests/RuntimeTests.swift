@@ -229,6 +229,48 @@ func playADay(_ runtime: Site, _ time: ManualTime) async throws {
         runtime.close()
     }
 
+    /// The utilisation fold is kept where it stands: a clean restart goes on from the state the
+    /// site opened with, a start after a cut from a state rebuilt at the fold's last save, and
+    /// either ends on the same days as a fold of the whole journal.
+    @Test func theUtilisationHistoryGoesOnWhereItStoppedAcrossRestarts() async throws {
+        let site = try TestSite()
+        var runtime = try site.open()
+        try await playADay(runtime, site.time)
+        runtime.journal.flush()
+        try runtime.usage.catchUp()
+        #expect(runtime.usage.started == .fromBeginning)
+        #expect(runtime.close())
+
+        runtime = try site.open()
+        let opened = runtime.recovered.lastSeq
+        try runtime.usage.catchUp()
+        #expect(runtime.usage.started == .resumed(at: opened))
+        #expect(runtime.close())  // kept at the last entry again
+
+        // Past midnight, written by a tool that never folds: the saved fold is behind the journal.
+        runtime = try site.open(.tool)
+        site.time.advance(.seconds(86_400))
+        runtime.engine.submit(.deskReported(DeskReport(desk: "f02", occupied: true)), source: "sensor:node-f02")
+        try runtime.snapshot()
+        runtime.engine.submit(.deskReported(DeskReport(desk: "f02", occupied: false)), source: "sensor:node-f02")
+        let saved = try #require(try runtime.store.usageProgress(site: runtime.settings.site).map(\.seq))
+        #expect(runtime.close())
+
+        runtime = try site.open()
+        defer { runtime.close() }
+        runtime.journal.flush()
+        let fold = try runtime.usage.catchUp()
+        #expect(runtime.usage.started == .rebuilt(at: saved))
+        var whole = UsageFold(state: State(), seq: 0, calendar: runtime.calendar)
+        var days: [DayUsage] = []
+        try runtime.store.forEachEntry { days += whole.apply($0.event, seq: $0.seq, at: $0.wall) }
+        let now = site.time.now()
+        #expect(days.count == 1 && days[0].complete)
+        #expect(fold.running(at: now) == whole.running(at: now))
+        let stored = try runtime.store.usageDays(site: runtime.settings.site, from: "2000-01-01", through: "2100-01-01")
+        #expect(stored.first == days.first)
+    }
+
     @Test func aSecondDaemonOnTheSameDatabaseIsRefused() throws {
         let site = try TestSite()
         let first = try site.open()

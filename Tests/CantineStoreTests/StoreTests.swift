@@ -92,7 +92,7 @@ func entry(_ seq: Int64, _ event: Event, at micros: Int64 = 1_795_251_600_000_00
         let dir = TempDir()
         let store = try Store(path: dir.db, mode: .create)
         #expect(try store.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
-        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
+        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"])
         #expect(try store.integrityCheck() == "ok")
     }
 
