@@ -12,6 +12,7 @@ import CantineDemo
 import CantineGPIO
 import CantineProtocol
 import CantineSite
+import CantineStore
 import Foundation
 import Logging
 import Synchronization
@@ -59,8 +60,11 @@ public struct BootBenchResult: Codable, Sendable {
 extension Bench {
     /// Runs the boot bench: seeds the site once, then starts `executable serve` on a fresh copy
     /// of its database `runs` times.
+    /// - Parameter cache: a directory that keeps the seeded site for the next run with the same
+    ///   `members` and `events` (seeding 1M events takes minutes); nil seeds a scratch one.
     public static func boot(
-        members: Int, events: Int, runs: Int, executable: String, directory: String, logger: Logger
+        members: Int, events: Int, runs: Int, executable: String, directory: String, cache: String? = nil,
+        logger: Logger
     ) throws -> BootBenchResult {
         let dir = directory + "/cantine-bench-boot-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -72,15 +76,31 @@ extension Bench {
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
         let config = try Config.parse(text, file: configPath)
 
-        let seedStart = ContinuousClock.now
-        let seeded = try seed(config: config, members: members, events: events, logger: logger)
-        let seedS = seconds(ContinuousClock.now - seedStart)
-        let pristine = dir + "/pristine"
-        try FileManager.default.createDirectory(atPath: pristine, withIntermediateDirectories: true)
-        let files = ["site.db", "site.db-wal", "site.db-shm"].filter {
-            FileManager.default.fileExists(atPath: dir + "/" + $0)
+        let names = ["site.db", "site.db-wal", "site.db-shm"]
+        let pristine = cache.map { "\($0)/site-\(members)-\(events)" } ?? dir + "/pristine"
+        let seededFile = pristine + "/seeded.json"
+        let seeded: SeedFigures
+        if let data = FileManager.default.contents(atPath: seededFile),
+            let kept = try? JSONDecoder().decode(SeedFigures.self, from: data)
+        {
+            seeded = kept
+            for f in names where FileManager.default.fileExists(atPath: pristine + "/" + f) {
+                try FileManager.default.copyItem(atPath: pristine + "/" + f, toPath: dir + "/" + f)
+            }
+        } else {
+            let seedStart = ContinuousClock.now
+            var figures = try seed(config: config, members: members, events: events, logger: logger)
+            figures.seconds = seconds(ContinuousClock.now - seedStart)
+            seeded = figures
+            try? FileManager.default.removeItem(atPath: pristine)
+            try FileManager.default.createDirectory(atPath: pristine, withIntermediateDirectories: true)
+            for f in names where FileManager.default.fileExists(atPath: dir + "/" + f) {
+                try FileManager.default.copyItem(atPath: dir + "/" + f, toPath: pristine + "/" + f)
+            }
+            try JSONEncoder().encode(seeded).write(to: URL(fileURLWithPath: seededFile))
         }
-        for f in files { try FileManager.default.copyItem(atPath: dir + "/" + f, toPath: pristine + "/" + f) }
+        let seedS = seeded.seconds
+        let files = names.filter { FileManager.default.fileExists(atPath: dir + "/" + $0) }
         let size = files.compactMap { try? FileManager.default.attributesOfItem(atPath: dir + "/" + $0)[.size] as? Int }
             .reduce(0, +)
 
@@ -110,9 +130,7 @@ extension Bench {
     /// `events` entries, with a snapshot every `snapshot_every` entries as the daemon takes
     /// them; the last one is left `snapshot_every - 1` entries behind the end, the most a
     /// power cut leaves to replay.
-    static func seed(config: Config, members: Int, events: Int, logger: Logger) throws -> (
-        events: Int64, tail: Int64, snapshotBytes: Int
-    ) {
+    static func seed(config: Config, members: Int, events: Int, logger: Logger) throws -> SeedFigures {
         let every = Int64(config.settings.database.snapshotEvery)
         let line = TimedRelayLine(failSecure: true)
         let relay = RelayDriver(door: "entree", line: line, failSecure: true, deadline: { _, _ in })
@@ -132,7 +150,7 @@ extension Bench {
             else { return }
             lastSnapshot = try runtime.snapshot()
             if lastSnapshot >= lastSnapshotAt {
-                snapshotBytes = try JSONEncoder().encode(runtime.engine.read { $0 }).count
+                snapshotBytes = try SnapshotCoding.encode(runtime.engine.read { $0 }).count
             }
         }
         var cards: [WiegandFrame] = []
@@ -173,7 +191,16 @@ extension Bench {
         }
         runtime.journal.flush()
         _ = try runtime.usage.catchUp()
-        return (runtime.engine.lastSeq, runtime.engine.lastSeq - lastSnapshot, snapshotBytes)
+        return SeedFigures(
+            events: runtime.engine.lastSeq, tail: runtime.engine.lastSeq - lastSnapshot, snapshotBytes: snapshotBytes)
+    }
+
+    /// What the seed built (kept beside a cached site).
+    struct SeedFigures: Codable {
+        var events: Int64
+        var tail: Int64
+        var snapshotBytes: Int
+        var seconds: Double = 0
     }
 
     /// Execs `executable serve --config config`, reads its boot marks, polls /healthz, stops it.

@@ -59,6 +59,8 @@ public enum Daemon {
                 "site": "\(config.site.id)", "journal.last_seq": "\(runtime.engine.lastSeq)",
                 "replay.applied": "\(runtime.recovered.applied)",
                 "replay.snapshot": "\(runtime.recovered.fromSnapshot.map(String.init) ?? "none")",
+                "replay.ms": "\(Int(runtime.recovered.seconds * 1000))",
+                "replay.snapshot_ms": "\(Int(runtime.recovered.snapshotSeconds * 1000))",
             ])
 
         // 3. Services, in dependency order (stopped in reverse).

@@ -13,7 +13,9 @@ public struct ReplayResult: Sendable {
     public var applied: Int64
     /// Snapshot the replay started from, if any.
     public var fromSnapshot: Int64?
+    /// Seconds in all, and of them reading the snapshot.
     public var seconds: Double
+    public var snapshotSeconds: Double = 0
     public var digest: String { StateDigest.of(state) }
 }
 
@@ -34,6 +36,7 @@ public enum Replay {
             after = snap.seq
             fromSnapshot = snap.seq
         }
+        let snapshotRead = ContinuousClock.now - start
         var last = after
         var applied: Int64 = 0
         try store.forEachEntry(after: after, through: through) { entry in
@@ -41,8 +44,9 @@ public enum Replay {
             last = entry.seq
             applied += 1
         }
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return ReplayResult(state: state, lastSeq: last, applied: applied, fromSnapshot: fromSnapshot, seconds: seconds)
+        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+        return ReplayResult(
+            state: state, lastSeq: last, applied: applied, fromSnapshot: fromSnapshot,
+            seconds: seconds(ContinuousClock.now - start), snapshotSeconds: seconds(snapshotRead))
     }
 }

@@ -464,6 +464,8 @@ extension BenchCommand {
         @Option(help: "Events in the journal.") var events = 1_000_000
         @Option(help: "Starts timed, each on the same copy of the database.") var runs = 5
         @Option(help: "Directory for the scratch site.") var dir = NSTemporaryDirectory()
+        @Option(help: "Directory keeping the seeded site for later runs with the same sizes (seeding takes minutes).")
+        var siteCache: String?
         @Flag(help: "Print JSON.") var json = false
 
         mutating func validate() throws {
@@ -481,7 +483,7 @@ extension BenchCommand {
                 ?? CommandLine.arguments[0]
             let r = try Bench.boot(
                 members: members, events: events, runs: runs, executable: executable, directory: dir,
-                logger: global.logger)
+                cache: siteCache, logger: global.logger)
             if json { return try printJSON(r) }
             var rows = [
                 ["members / events", "\(r.members) / \(r.events) (seeded in \(String(format: "%.1f", r.seedS)) s)"],
