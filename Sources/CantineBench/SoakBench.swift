@@ -210,8 +210,8 @@ extension Bench {
     ) async throws -> SoakBenchResult {
         let dir = directory + "/cantine-soak-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let httpPort = Int.random(in: 20_000...60_000)
-        let mqttPort = Int.random(in: 20_000...60_000)
+        let httpPort = MosquittoProcess.freePort()
+        let mqttPort = MosquittoProcess.freePort()
         let mosquitto = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].contains {
             FileManager.default.isExecutableFile(atPath: $0)
         }

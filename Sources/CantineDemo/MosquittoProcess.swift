@@ -24,12 +24,26 @@ public final class MosquittoProcess: Sendable {
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// A loopback port nothing listens on now.
+    /// A loopback port nothing listens on now, below the kernel's ephemeral range: an outgoing
+    /// connection never takes it meanwhile, and a client polling it before its server listens
+    /// never connects to itself (TCP's simultaneous open, which held the port and made a
+    /// daemon's bind fail in `bench boot`).
     public static func freePort() -> Int {
-        var port = Int.random(in: 20_000...60_000)
-        while MosquittoClient.reachable(host: "127.0.0.1", port: port) { port = Int.random(in: 20_000...60_000) }
+        let range = belowEphemeral
+        var port = Int.random(in: range)
+        while MosquittoClient.reachable(host: "127.0.0.1", port: port) { port = Int.random(in: range) }
         return port
     }
+
+    /// 10000 up to the ephemeral range's start (Linux: 32768), or 20000–60000 when the range
+    /// leaves no room below it.
+    static let belowEphemeral: ClosedRange<Int> = {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        guard let low = text.split(whereSeparator: \.isWhitespace).first.flatMap({ Int($0) }), low > 12_000 else {
+            return 20_000...60_000
+        }
+        return 10_000...(low - 1)
+    }()
 
     /// Starts mosquitto with the configuration `conf(port)` (written in `directory`) on `port`,
     /// or, without one, on a free port — another one (five tries) when the port chosen was

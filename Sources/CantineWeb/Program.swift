@@ -41,7 +41,7 @@ func cacheable(
 ) -> Response {
     let etag = "\"\(program.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))).\(tag)\""
     let modified = httpDate(program.modified)
-    var headers: HTTPFields = [
+    let headers: HTTPFields = [
         .contentType: type, .eTag: etag, .lastModified: modified, .cacheControl: "public, max-age=60",
         .accessControlAllowOrigin: "*", .xContentTypeOptions: "nosniff",
     ]

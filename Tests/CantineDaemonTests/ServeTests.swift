@@ -2,6 +2,7 @@
 // daemon refused, kill -9 loses nothing acknowledged, SIGTERM stops cleanly, and the
 // replayed journal equals the live state.
 
+import CantineDemo
 import CantineSite
 import CantineStore
 import Foundation
@@ -139,7 +140,7 @@ final class ServeProcess {
     }
 
     @Test func theDaemonServesTheCLIAndSurvivesKill9() throws {
-        let port = Int.random(in: 20_000...60_000)
+        let port = MosquittoProcess.freePort()
         let site = try CLISite { CLISite.noMQTT($0).replacingOccurrences(of: "port = 8080", with: "port = \(port)") }
         let (config, env) = (site.config, site.env)
         let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -3,6 +3,7 @@
 // `cantine install-service` writes.
 
 import CantineDaemon
+import CantineDemo
 import CantineGPIO
 import CantineMQTT
 import Foundation
@@ -10,7 +11,7 @@ import Testing
 
 @Suite struct SystemdTests {
     @Test func underSystemdTheDaemonSaysReadyPingsTheWatchdogAndSaysStopping() throws {
-        let port = Int.random(in: 20_000...60_000)
+        let port = MosquittoProcess.freePort()
         let site = try CLISite { CLISite.noMQTT($0).replacingOccurrences(of: "port = 8080", with: "port = \(port)") }
         let socket = try NotifySocket()
         let daemon = try ServeProcess(
