@@ -41,6 +41,11 @@ public final class JournalWriter: JournalSink, Sendable {
         /// waits for what is queued (write it now).
         var queuedSince: UInt64?
         var urgent = false
+        /// The writer waits with nothing queued: the next entry must wake it. Otherwise it is
+        /// writing, or lingering until a deadline it keeps itself, and an entry does not wake it
+        /// (a wake per sensor report was a system call under the engine's lock, and a context
+        /// switch for a writer that went back to lingering).
+        var idle = false
     }
 
     let store: Store
@@ -80,11 +85,15 @@ public final class JournalWriter: JournalSink, Sendable {
 
     public func enqueue(_ entries: [JournalEntry], attachment: (any JournalAttachment)?) {
         guard !entries.isEmpty || attachment != nil else { return }
-        queue.withLock { q in
+        let asleep = queue.withLock { q in
             if q.queuedSince == nil { q.queuedSince = Self.monotonic() }
             q.items.append(Item(entries: entries, attachment: attachment))
+            // A full batch ends a linger.
+            guard q.idle || q.items.count == maxBatch else { return false }
+            q.idle = false
+            return true
         }
-        wake.signal()
+        if asleep { wake.signal() }
     }
 
     static func monotonic() -> UInt64 {
@@ -177,6 +186,7 @@ public final class JournalWriter: JournalSink, Sendable {
                 let taken = Array(q.items[..<end])
                 q.items.removeFirst(end)
                 q.writing = !taken.isEmpty
+                q.idle = taken.isEmpty
                 q.queuedSince = q.items.isEmpty ? nil : Self.monotonic()
                 return (taken, q.stopping, nil)
             }
