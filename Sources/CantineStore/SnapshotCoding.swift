@@ -44,12 +44,14 @@ public enum SnapshotCoding {
             let root = reader.at
             let end = try source.validate(root)
             guard end == raw.count else { throw reader.corrupt("\(raw.count - end) bytes after the value") }
-            source.early = try source.fields(of: root).compactMap { field in
+            let early = try source.fields(of: root).compactMap { field in
                 alongside[field.key].map { EarlyField(offset: field.at, decode: $0) }
             }
-            for field in source.early { field.start(on: source) }
-            defer { for field in source.early { field.done.wait() } }  // the bytes outlive every reader
-            return try BinaryDecoder.decode(T.self, from: source, at: root)
+            if early.isEmpty { return try BinaryDecoder.decode(T.self, from: source, at: root) }
+            for field in early { field.start(on: source) }
+            defer { for field in early { field.done.wait() } }  // the bytes outlive every reader
+            // Only the root's own container hands them out: a thread decoding one never waits on itself.
+            return try T(from: BinaryDecoder(source, at: root, early: early))
         }
     }
 }
@@ -488,13 +490,11 @@ struct Cursor {
     }
 }
 
-/// The bytes and the key table a decode reads. Shared by the threads of one decode: nothing
-/// in it changes once they start.
+/// The bytes and the key table a decode reads, unchanged once made: shared by the threads of
+/// one decode (the bytes stay valid until every thread is done).
 final class Source: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
     let keys: [String]
-    /// Fields decoded on other threads (set before they start).
-    var early: [EarlyField] = []
 
     init(bytes: UnsafeRawBufferPointer, keys: [String]) {
         self.bytes = bytes
@@ -567,12 +567,15 @@ final class Source: @unchecked Sendable {
 final class BinaryDecoder: Decoder {
     let source: Source
     let offset: Int
+    /// Fields of this (root) value decoded on other threads.
+    let early: [EarlyField]
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(_ source: Source, at offset: Int) {
+    init(_ source: Source, at offset: Int, early: [EarlyField] = []) {
         self.source = source
         self.offset = offset
+        self.early = early
     }
 
     func mismatch(_ type: Any.Type, _ what: String) -> DecodingError {
@@ -659,11 +662,6 @@ final class BinaryDecoder: Decoder {
 
     /// Decodes a `T` at `offset`: primitives directly, anything else through its own `init(from:)`.
     static func decode<T: Decodable>(_ type: T.Type, from source: Source, at offset: Int) throws -> T {
-        if !source.early.isEmpty, let field = source.early.first(where: { $0.offset == offset }),
-            let value = field.value(as: T.self)
-        {
-            return value
-        }
         let decoder = BinaryDecoder(source, at: offset)
         // Metatype comparisons, not casts: a dynamic cast per value showed in the profile.
         if T.self == String.self { return unsafeBitCast(try decoder.string(), to: T.self) }
@@ -743,7 +741,13 @@ struct KeyedDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try child(key).integer(type) }
     func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try child(key).integer(type) }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try BinaryDecoder.decode(type, from: decoder.source, at: try at(key))
+        let at = try at(key)
+        if !decoder.early.isEmpty, let field = decoder.early.first(where: { $0.offset == at }),
+            let value = field.value(as: T.self)
+        {
+            return value
+        }
+        return try BinaryDecoder.decode(type, from: decoder.source, at: at)
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
