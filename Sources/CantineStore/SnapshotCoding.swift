@@ -36,9 +36,10 @@ public enum SnapshotCoding {
         return try data.withUnsafeBytes { raw in
             var reader = Cursor(bytes: raw, at: magic.count)
             let count = try reader.varint()
-            guard count <= raw.count else { throw reader.corrupt("key table of \(count) entries") }
+            // Each key takes a byte at least: a count past what is left is damage, not a size to reserve.
+            guard count <= raw.count - reader.at else { throw reader.corrupt("key table of \(count) entries") }
             var table: [String] = []
-            table.reserveCapacity(Int(count))
+            table.reserveCapacity(min(Int(count), 1024))
             for _ in 0..<count { table.append(try reader.string()) }
             let source = Source(bytes: raw, keys: table)
             let root = reader.at
@@ -64,6 +65,9 @@ extension SnapshotCoding {
         of: Value.Type, keyedBy: Key.Type, from decoder: any Decoder
     ) throws -> [Key: Value] {
         guard let binary = decoder as? BinaryDecoder else { return try [Key: Value](from: decoder) }
+        // Anything else (nil, a list) is an error, never an empty dictionary: a state without
+        // its members would deny every badge.
+        guard try binary.open().0 == 8 else { throw binary.mismatch([Key: Value].self, "a keyed container") }
         let fields = try binary.source.fields(of: binary.offset)
         var result = [Key: Value](minimumCapacity: fields.count)
         for field in fields {
@@ -631,20 +635,22 @@ final class BinaryDecoder: Decoder {
         return try c.string()
     }
 
+    /// Any number, as JSON reads one: a field that was an integer in an older snapshot reads
+    /// as a Double.
     func double() throws -> Double {
         var (tag, c) = try open()
         switch tag {
+        case 3:
+            let z = try c.varint()
+            return Double(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+        case 4: return Double(try c.varint())
         case 5: return Double(bitPattern: try c.fixed(UInt64.self))
         case 6: return Double(Float(bitPattern: try c.fixed(UInt32.self)))
         default: throw mismatch(Double.self, "a number")
         }
     }
 
-    func float() throws -> Float {
-        var (tag, c) = try open()
-        guard tag == 6 else { throw mismatch(Float.self, "a Float") }
-        return Float(bitPattern: try c.fixed(UInt32.self))
-    }
+    func float() throws -> Float { Float(try double()) }
 
     func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
         var (tag, c) = try open()

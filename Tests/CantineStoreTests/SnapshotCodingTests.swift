@@ -78,6 +78,22 @@ import Testing
         for alongside in ways {
             #expect(try SnapshotCoding.decode(State.self, from: data, alongside: alongside) == state)
         }
+        // A field that is not a dictionary is an error, never an empty one.
+        struct Other: Codable {
+            var members = ["ada"]
+            var credentials: [String: String] = [:]
+            var credentialTokens: [String: String] = [:]
+            var bookings: [String: String] = [:]
+            var sessions: [String: String] = [:]
+            var doors: [String: String] = [:]
+            var desks: [String: String] = [:]
+            var present: [String: String] = [:]
+            var counters = Counters()
+        }
+        #expect(throws: DecodingError.self) {
+            try SnapshotCoding.decode(
+                State.self, from: SnapshotCoding.encode(Other()), alongside: Store.stateAlongside)
+        }
     }
 
     @Test func everyPrimitiveAtItsEdgesComesBackEqual() throws {
@@ -87,6 +103,12 @@ import Testing
         #expect(back == value)
         #expect(
             try SnapshotCoding.decode([Edges].self, from: SnapshotCoding.encode([value, value])) == [value, value])
+    }
+
+    /// As JSON reads them: an integer where a Double is now expected.
+    @Test func anIntegerReadsAsADouble() throws {
+        #expect(try SnapshotCoding.decode([Double].self, from: SnapshotCoding.encode([Int64(-3), 7])) == [-3, 7])
+        #expect(try SnapshotCoding.decode([Float].self, from: SnapshotCoding.encode([UInt8(2)])) == [2])
     }
 
     @Test func aValueThatDoesNotFitItsTypeIsAnErrorNotATruncation() throws {
