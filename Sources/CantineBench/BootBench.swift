@@ -79,6 +79,13 @@ extension Bench {
         let names = ["site.db", "site.db-wal", "site.db-shm"]
         let pristine = cache.map { "\($0)/site-\(members)-\(events)" } ?? dir + "/pristine"
         let seededFile = pristine + "/seeded.json"
+        if let cache {  // before a seed of minutes, not after it
+            do {
+                try FileManager.default.createDirectory(atPath: pristine, withIntermediateDirectories: true)
+            } catch {
+                throw DaemonError("--site-cache \(cache): cannot create \(pristine) there: give a writable directory")
+            }
+        }
         let seeded: SeedFigures
         if let data = FileManager.default.contents(atPath: seededFile),
             let kept = try? JSONDecoder().decode(SeedFigures.self, from: data)

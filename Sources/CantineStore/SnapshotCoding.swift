@@ -123,6 +123,8 @@ final class EarlyField: @unchecked Sendable {  // `result` is written before `do
 enum BinaryValue {
     case null, bool(Bool), signed(Int64), unsigned(UInt64), double(Double), float(Float), string(String)
     case keyed(KeyedBox), unkeyed(UnkeyedBox)
+    /// What an encoder handed out by `superEncoder` holds once its value is encoded.
+    case encoder(BinaryEncoder)
 }
 
 final class KeyedBox {
@@ -243,10 +245,8 @@ struct KeyedEncoding<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func superEncoder(forKey key: Key) -> any Encoder { superEncoder(named: key.stringValue) }
 
     private func superEncoder(named name: String) -> any Encoder {
-        let nested = KeyedBox()
-        box.entries.append((name, .keyed(nested)))
         let encoder = BinaryEncoder()
-        encoder.result = .keyed(nested)
+        box.entries.append((name, .encoder(encoder)))
         return encoder
     }
 }
@@ -290,10 +290,8 @@ struct UnkeyedEncoding: UnkeyedEncodingContainer {
     }
 
     mutating func superEncoder() -> any Encoder {
-        let nested = KeyedBox()
-        box.values.append(.keyed(nested))
         let encoder = BinaryEncoder()
-        encoder.result = .keyed(nested)
+        box.values.append(.encoder(encoder))
         return encoder
     }
 }
@@ -322,15 +320,6 @@ struct SingleEncoding: SingleValueEncodingContainer {
     }
 }
 
-struct IndexKey: CodingKey {
-    var stringValue: String { "\(index)" }
-    var intValue: Int? { index }
-    let index: Int
-    init(_ index: Int) { self.index = index }
-    init?(stringValue: String) { nil }
-    init?(intValue: Int) { index = intValue }
-}
-
 /// Writes the tree: the keys used more than once go to the table.
 struct BinaryWriter {
     var out: [UInt8] = []
@@ -357,12 +346,14 @@ struct BinaryWriter {
                 count(v, into: &uses)
             }
         case .unkeyed(let box): for v in box.values { count(v, into: &uses) }
+        case .encoder(let encoder): count(encoder.result, into: &uses)
         default: break
         }
     }
 
     mutating func value(_ value: BinaryValue) {
         switch value {
+        case .encoder(let encoder): self.value(encoder.result)
         case .null: out.append(0)
         case .bool(let b): out.append(b ? 2 : 1)
         case .signed(let n):
@@ -769,7 +760,8 @@ struct KeyedDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func superDecoder() throws -> any Decoder {
         guard let at = entries.find("super") else {
             throw DecodingError.keyNotFound(
-                IndexKey(0), .init(codingPath: [], debugDescription: "snapshot: no super at byte \(decoder.offset)"))
+                AnyKey("super"), .init(codingPath: [], debugDescription: "snapshot: no super at byte \(decoder.offset)")
+            )
         }
         return BinaryDecoder(decoder.source, at: at)
     }

@@ -105,6 +105,36 @@ import Testing
             try SnapshotCoding.decode([Edges].self, from: SnapshotCoding.encode([value, value])) == [value, value])
     }
 
+    /// A value written through `superEncoder` (keyed, unkeyed or single) reads back through
+    /// `superDecoder`.
+    @Test func superEncodersComeBackEqual() throws {
+        struct Wrapped: Codable, Equatable {
+            var base: String
+            var tags: [Int]
+            var edges: Edges
+            enum CodingKeys: String, CodingKey { case base, tags }
+            init(base: String, tags: [Int], edges: Edges) {
+                (self.base, self.tags, self.edges) = (base, tags, edges)
+            }
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try base.encode(to: c.superEncoder(forKey: .base))
+                try edges.encode(to: c.superEncoder())
+                var list = c.nestedUnkeyedContainer(forKey: .tags)
+                try tags.encode(to: list.superEncoder())
+            }
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                base = try String(from: c.superDecoder(forKey: .base))
+                edges = try Edges(from: c.superDecoder())
+                var list = try c.nestedUnkeyedContainer(forKey: .tags)
+                tags = try [Int](from: list.superDecoder())
+            }
+        }
+        let value = Wrapped(base: "x", tags: [1, -2], edges: Edges())
+        #expect(try SnapshotCoding.decode(Wrapped.self, from: SnapshotCoding.encode(value)) == value)
+    }
+
     /// As JSON reads them: an integer where a Double is now expected.
     @Test func anIntegerReadsAsADouble() throws {
         #expect(try SnapshotCoding.decode([Double].self, from: SnapshotCoding.encode([Int64(-3), 7])) == [-3, 7])
