@@ -226,6 +226,14 @@ public final class DoorInput: Sendable {
     let site: String
     /// The PIN being typed and the badge it will go with.
     let keypad = Mutex<Keypad>(Keypad())
+    /// The card of the frame waiting for its silence, tokenized meanwhile (`prepare`).
+    let prepared = Mutex<Prepared?>(nil)
+
+    struct Prepared {
+        var frame: WiegandFrame
+        var token: CredentialToken
+        var network: CredentialToken?
+    }
 
     struct Keypad {
         var entry = PINEntry()
@@ -248,7 +256,19 @@ public final class DoorInput: Sendable {
         case .noise: metrics.noise.increment()
         case .contact(_, let open, _): contact(open: open)
         case .exitButton: exitButton()
+        case .pending(_, let f): prepare(f)
         }
+    }
+
+    /// A frame waiting for its silence: if it reads as a card, its tokens are computed now,
+    /// while the door waits, and `frame` uses them if that frame is the one that ends. Nothing
+    /// is decided here. The HMAC is the costliest step before the relay (~25 µs with cold
+    /// caches, 1 µs warm): done in the silence, it is off the member's path.
+    public func prepare(_ frame: WiegandFrame) {
+        guard case .card(let read) = WiegandInput.classify(frame, thirtySevenBit: thirtySevenBit) else { return }
+        let next = Prepared(
+            frame: frame, token: tokenizer.token(for: read), network: networkTokenizer?.token(for: read))
+        prepared.withLock { $0 = next }
     }
 
     /// A complete Wiegand frame from the reader (`atNanos`: its last edge, monotonic): a card
@@ -263,10 +283,11 @@ public final class DoorInput: Sendable {
         switch WiegandInput.classify(frame, thirtySevenBit: thirtySevenBit) {
         case .card(let read):
             card = read
-            let token = tokenizer.token(for: read)
+            let ready = prepared.withLock { $0.take() }.flatMap { $0.frame == frame ? $0 : nil }
+            let (token, network) =
+                ready.map { ($0.token, $0.network) } ?? (tokenizer.token(for: read), networkTokenizer?.token(for: read))
             keypad.withLock { $0.badge = (token, nanos) }
-            badge = BadgePresented(
-                door: door, token: token, format: read.format, network: networkTokenizer?.token(for: read))
+            badge = BadgePresented(door: door, token: token, format: read.format, network: network)
         case .invalid(let error):
             // Never a badge number in the journal: the raw bits of a frame that decoded to none.
             let raw = "\(frame.count) bits: 0x\(String(frame.bits, radix: 16))"

@@ -62,11 +62,16 @@ public enum DoorSignal: Sendable, Equatable {
     case noise(DoorID, bits: Int)
     case contact(DoorID, open: Bool, nanos: UInt64)
     case exitButton(DoorID, nanos: UInt64)
+    /// The bits of a frame so far, waiting for the silence that ends it: the frame if no bit
+    /// follows. A door may prepare for it (tokenize the card); only `.frame` is ever decided.
+    case pending(DoorID, WiegandFrame)
 
     /// The door the signal is about.
     public var door: DoorID {
         switch self {
-        case .frame(let door, _, _), .noise(let door, _), .contact(let door, _, _), .exitButton(let door, _): door
+        case .frame(let door, _, _), .noise(let door, _), .contact(let door, _, _), .exitButton(let door, _),
+            .pending(let door, _):
+            door
         }
     }
 }
@@ -89,6 +94,8 @@ public struct DoorEdgeDecoder: EdgeDecoding {
     /// Doors whose contact level must be read: at start, after a lossy batch or a failure.
     var contactUnread: Set<Int>
     var lastExit: [UInt64?]
+    /// Per door: the frame so far last announced by `pending`.
+    var announced: [WiegandFrame?]
 
     /// - Parameter end: when a Wiegand frame is over (`gpio.frame_end`).
     public init(doors: [DoorLines], end: FrameEnd = .adaptive) {
@@ -97,6 +104,7 @@ public struct DoorEdgeDecoder: EdgeDecoding {
         contactOpen = doors.map { _ in nil }
         contactPending = doors.map { _ in nil }
         lastExit = doors.map { _ in nil }
+        announced = doors.map { _ in nil }
         contactUnread = Set(doors.indices.filter { doors[$0].contact != nil })
         for (i, d) in doors.enumerated() {
             roles[d.d0] = (i, .d0)
@@ -190,6 +198,18 @@ public struct DoorEdgeDecoder: EdgeDecoding {
                 contactPending[i] = nil
                 out.append(.contact(doors[i].door, open: pending.open, nanos: pending.since))
             }
+        }
+        return out
+    }
+
+    /// Each door's frame so far, once per change: the reader delivers it before it waits for
+    /// the frame's silence, so the door can tokenize the card meanwhile.
+    public mutating func pending() -> [DoorSignal] {
+        var out: [DoorSignal] = []
+        for i in doors.indices {
+            let frame = decoders[i].frameSoFar
+            if let frame, frame != announced[i] { out.append(.pending(doors[i].door, frame)) }
+            announced[i] = frame
         }
         return out
     }

@@ -28,12 +28,16 @@ public protocol EdgeDecoding: Sendable {
     mutating func handle(_ edges: [GPIOEdge]) -> [Signal]
     /// Completes what is due at `now`.
     mutating func poll(now: UInt64) -> [Signal]
+    /// What will be complete if nothing else comes (a frame waiting for its silence), each
+    /// announced once: for the consumer to prepare, never to act on.
+    mutating func pending() -> [Signal]
 }
 
 extension EdgeDecoding {
     public var linesToRead: [Int] { [] }
     public mutating func take(levels: [Int: Bool], now: UInt64) -> [Signal] { [] }
     public mutating func lostTrack() {}
+    public mutating func pending() -> [Signal] { [] }
 }
 
 /// What a chip's inputs say: about a door, or about a wired desk.
@@ -74,6 +78,8 @@ public struct ChipDecoder: EdgeDecoding {
     public mutating func poll(now: UInt64) -> [InputSignal] {
         doors.poll(now: now).map(InputSignal.door) + desks.poll(now: now).map(InputSignal.desk)
     }
+
+    public mutating func pending() -> [InputSignal] { doors.pending().map(InputSignal.door) }
 }
 
 /// Runs a decoder on its own thread against an `EdgeSource`, delivering signals synchronously
@@ -138,7 +144,7 @@ public final class EdgeReader<Decoder: EdgeDecoding>: Sendable {
                 let deadline = decoder.withLock { $0.deadline }
                 // Due as of when the lines were last seen quiet, not as of now.
                 let (edges, quiet) = try EdgeBatch.take(from: source, until: deadline)
-                let signals = decoder.withLock { d in d.handle(edges) + d.poll(now: quiet) }
+                let signals = decoder.withLock { d in d.handle(edges) + d.poll(now: quiet) + d.pending() }
                 signals.forEach(deliver)
             } catch {
                 if !failing { onError(error) }

@@ -83,6 +83,12 @@ public struct WiegandDecoder: Sendable {
     /// The silence that ends the pending frame, as it stands.
     public var silenceNanos: UInt64 { end.silence(longest: longest) }
 
+    /// The pending frame as it stands: what `poll` will complete if no edge comes (nil while
+    /// idle or shorter than `minimumBits`).
+    public var frameSoFar: WiegandFrame? {
+        count >= Self.minimumBits ? WiegandFrame(bits: bits, count: count) : nil
+    }
+
     /// When the pending frame ends if no edge comes (nil when idle).
     public var deadlineNanos: UInt64? { count > 0 ? lastEdge &+ silenceNanos : nil }
 

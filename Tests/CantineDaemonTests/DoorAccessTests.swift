@@ -56,6 +56,31 @@ func key(_ value: UInt64) -> WiegandFrame { WiegandFrame(bits: value, count: 4) 
         #expect(try runtime.store.accessLog(AccessLogQuery(outcome: "denied.parity", limit: 1)).count == 1)
     }
 
+    /// A frame waiting for its silence is tokenized ahead (`prepare`), never decided: only the
+    /// frame that ends is, with the tokens of that very frame.
+    @Test func aFrameAnnouncedBeforeItsSilenceIsNeverDecidedAndNeverLendsItsToken() async throws {
+        let site = try TestSite()
+        let (runtime, _) = try await open(site)
+        defer { runtime.close() }
+        let entree = DoorInput(door: "entree", runtime: runtime)
+        let seq = runtime.engine.lastSeq
+        entree.handle(.pending("entree", card(1234)))
+        #expect(runtime.engine.lastSeq == seq)  // nothing journaled, nothing decided
+        // Ada's frame was announced, then another card's frame ended: that card is decided.
+        #expect(entree.frame(card(9999))?.entry.access?.reason == .unknownCard)
+        // Announced as it grew, then ended: granted on Ada's token; the preparation is used once.
+        entree.handle(.pending("entree", WiegandFrame(bits: card(1234).bits >> 1, count: 25)))
+        entree.handle(.pending("entree", card(1234)))
+        #expect(entree.frame(card(1234))?.entry.access?.reason == .plan)
+        #expect(entree.prepared.withLock { $0 } == nil)
+        // A key or a bad frame prepares nothing.
+        entree.handle(.pending("entree", WiegandFrame(bits: card(1234).bits ^ 1, count: 26)))
+        entree.handle(.pending("entree", key(5)))
+        #expect(entree.prepared.withLock { $0 } == nil)
+        #expect(entree.frame(WiegandFrame(bits: card(1234).bits ^ 1, count: 26))?.entry.access?.reason == .parity)
+        #expect(runtime.engine.lastSeq > seq)
+    }
+
     @Test func anUnknownCardIsOfferedForEnrollmentThenOpensTheDoor() async throws {
         let site = try TestSite()
         let (runtime, hardware) = try await open(site)

@@ -11,6 +11,7 @@ import Testing
 
 extension DoorSignal {
     var isFrame: Bool { if case .frame = self { true } else { false } }
+    var pendingFrame: WiegandFrame? { if case .pending(_, let f) = self { f } else { nil } }
 }
 
 /// A clock the test moves.
@@ -202,10 +203,16 @@ func arrives(_ semaphore: DispatchSemaphore) -> Bool { semaphore.wait(timeout: .
         let edges = WiegandSignal.edges(frame, d0: 17, d1: 27, start: clock.read() + ms, using: &rng)
         source.inject(edges)
         let last = edges.map(\.nanos).max() ?? 0
-        // Up to just before the gap timeout: nothing yet, the frame may go on (the contact's
-        // level was read at start).
+        // Up to just before the gap timeout: no frame yet, it may go on (the contact's level
+        // was read at start). The frame so far was announced as it grew, each bit count once,
+        // for the door to prepare; the last announced is the whole frame.
         drive(source, clock, to: last + gap - ms)
-        #expect(got.withLock { $0 }.map(\.isFrame) == [false])
+        let before = got.withLock { $0 }
+        #expect(before.filter { $0.pendingFrame == nil }.map(\.isFrame) == [false])
+        let announced = before.compactMap(\.pendingFrame)
+        #expect(announced.map(\.count) == Array(WiegandDecoder.minimumBits...26))
+        #expect(announced.allSatisfy { $0.bits == frame.bits >> UInt64(26 - $0.count) })
+        #expect(announced.last == frame)
         drive(source, clock, to: last + gap + ms)
         guard case .frame(let door, let f, _) = got.withLock({ $0.last }) else {
             Issue.record("no frame delivered")
@@ -262,7 +269,7 @@ func arrives(_ semaphore: DispatchSemaphore) -> Bool { semaphore.wait(timeout: .
         #expect(arrives(delivered))
         reader.stop()
         #expect(errors.withLock { $0 } == ["gpiochip0 went away"])
-        guard case .frame(_, let f, _) = got.withLock({ $0.first }) else {
+        guard case .frame(_, let f, _) = got.withLock({ $0.first(where: \.isFrame) }) else {
             Issue.record("no frame after the chip came back")
             return
         }
