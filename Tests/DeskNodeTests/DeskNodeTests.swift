@@ -1,6 +1,7 @@
-// The node's logic on the host with an injected millisecond tick: the ESP-AT sequence,
-// failures with backoff and reset, reconnects, reports the daemon's decoder reads, presence
-// from the radar, its OUT pin and the PIR, and a tick that wraps.
+// The node's logic on the host with an injected millisecond tick: the module reset at boot,
+// the ESP-AT sequence, slow and busy modules, failures with backoff, resync and reset,
+// reconnects, reports the daemon's decoder reads, the radar's configuration, presence from the
+// radar, its OUT pin and the PIR, the LED's codes, and a tick that wraps.
 import CantineProtocol
 import Testing
 
@@ -21,25 +22,43 @@ struct Wire: ModemPort {
     mutating func pulseReset() { resets += 1 }
 }
 
+/// The LD2410's UART as the node sees it: what the node writes to it.
+struct RadarWire: ByteSink {
+    var out: [UInt8] = []
+    mutating func put(_ byte: UInt8) { out.append(byte) }
+}
+
 /// A node on a bench: its block, its wire, a clock the test moves.
 final class Rig {
     let block: Block
     var node: DeskNode
     var wire = Wire()
+    var radarWire = RadarWire()
     var now: UInt32
 
-    init(_ lines: [String] = Block.standard, start: UInt32 = 1_000) throws {
+    /// `boot`: the first turn pulses the module's EN line, and the module says `ready`.
+    init(_ lines: [String] = Block.standard, start: UInt32 = 1_000, boot: Bool = true) throws {
         block = Block.make(lines)
         // The block outlives the node (it is the rig's).
         let settings = try Provisioning(block: block.buffer)
         now = start
         node = DeskNode(settings: settings, firmware: "1.0.0", now: start)
+        guard boot else { return }
+        tick()
+        #expect(wire.resets == 1 && written() == "")
+        answer("\r\nready\r\n")
     }
 
     /// Moves the clock by `ms` and polls.
     func tick(_ ms: UInt32 = 0) {
         now &+= ms
-        node.poll(at: now, port: &wire)
+        node.poll(at: now, port: &wire, radar: &radarWire)
+    }
+
+    /// What the node wrote to the radar since the last call.
+    func toRadar() -> [UInt8] {
+        defer { radarWire.out = [] }
+        return radarWire.out
     }
 
     /// What the node wrote since the last call.
@@ -81,8 +100,9 @@ final class Rig {
         return (command, payload)
     }
 
-    /// Runs the whole connection sequence, answering OK; returns the birth payload.
-    func connect() {
+    /// Runs the whole connection sequence, answering OK (`refuse`: the broker refuses the
+    /// connection); checks the birth message.
+    func connect(refuse: Bool = false) {
         expect("AT")
         expect("ATE0")
         expect("AT+CWMODE=1")
@@ -90,6 +110,10 @@ final class Rig {
         expect("AT+MQTTCLEAN=0", reply: "\r\nERROR\r\n")
         expect(#"AT+MQTTUSERCFG=0,1,"node-j01","node-j01","s3cret",0,0,"""#)
         expect(#"AT+MQTTCONNCFG=0,60,0,"cantine/paris/nodes/node-j01/status","offline",1,1"#)
+        if refuse {
+            expect(#"AT+MQTTCONN=0,"192.168.1.10",8883,0"#, reply: "\r\nERROR\r\n")
+            return
+        }
         expect(#"AT+MQTTCONN=0,"192.168.1.10",8883,0"#, reply: "+MQTTCONNECTED:0,1,\"h\",\"8883\",\"\",0\r\n\r\nOK\r\n")
         let birth = publish()
         #expect(birth.command == "AT+MQTTPUBRAW=0,\"cantine/paris/nodes/node-j01/status\",6,1,1\r\n")
@@ -108,8 +132,10 @@ final class Rig {
 
 @Suite struct DeskNodeTests {
     @Test func connectsThenReportsWhatTheDaemonDecodes() throws {
-        let rig = try Rig()
-        rig.radar(radarFrame(2, 85))
+        let rig = try Rig(boot: false)
+        rig.radar(radarFrame(2, 85))  // someone there from the first turn
+        rig.tick()
+        rig.answer("\r\nready\r\n")
         rig.connect()
         let first = try rig.report()
         #expect(first == SensorReport(occupied: true, seq: 1, uptimeS: 0, fw: "1.0.0", distanceCm: 85))
@@ -184,12 +210,15 @@ final class Rig {
         #expect(rig.written() == "AT\r\n")  // starts over
         rig.tick(1_999)
         #expect(rig.written() == "")
-        rig.tick(1)  // no answer in 2 s: second failure, 2 s backoff
+        rig.tick(1)  // no answer in 2 s: second failure, 2 s backoff, then a resync
         #expect(rig.node.link.failures == 2 && rig.node.link.backoffMs == 2_000)
+        #expect(rig.node.link.step == .resync && rig.node.light(at: rig.now) == .code(.noModule))
         rig.tick(2_000)
         #expect(rig.written() == "AT\r\n")
-        rig.answer("\r\nERROR\r\n")  // third failure: the reset line is pulsed
-        #expect(rig.wire.resets == 1 && rig.node.link.resets == 1)
+        rig.answer("\r\nERROR\r\n")  // may be a late answer: a resync waits for OK
+        #expect(rig.node.link.failures == 2 && rig.node.link.inFlight)
+        rig.tick(2_000)  // no OK: third failure, the reset line is pulsed
+        #expect(rig.wire.resets == 2 && rig.node.link.resets == 2)
         #expect(rig.node.link.step == .waitReady)
         rig.answer("\r\nready\r\n")  // back at once, no need to wait out the backoff
         rig.connect()
@@ -197,17 +226,24 @@ final class Rig {
     }
 
     @Test func aSilentModuleThatNeverSaysReadyIsProbedAnyway() throws {
-        let rig = try Rig()
-        for _ in 0..<3 {
-            rig.tick(60_000)
-            _ = rig.written()
-            rig.tick(2_000)
-        }
-        #expect(rig.wire.resets == 1)
-        rig.tick(60_000)  // backoff over; waiting for "ready"
-        rig.tick(5_000)  // never came
+        let rig = try Rig(boot: false)
+        rig.tick()
+        #expect(rig.wire.resets == 1 && rig.written() == "" && rig.node.link.step == .waitReady)
+        rig.tick(4_999)
+        rig.tick(1)  // no "ready" in 5 s: probed anyway
         rig.tick()
         #expect(rig.written() == "AT\r\n")
+        for backoff: UInt32 in [1_000, 2_000] {
+            rig.tick(2_000)  // unanswered: resync after the backoff
+            rig.tick(backoff)
+            #expect(rig.written() == "AT\r\n" && rig.node.link.step == .resync)
+        }
+        rig.tick(2_000)  // the third failure resets the module
+        #expect(rig.wire.resets == 2 && rig.node.link.step == .waitReady)
+        rig.tick(4_000)  // backoff over; waiting for "ready"
+        rig.tick(5_000)  // never came
+        rig.tick()
+        #expect(rig.written() == "AT\r\n" && rig.node.light(at: rig.now) == .code(.noModule))
     }
 
     @Test func aDroppedBrokerReconnectsWithoutRejoiningWiFiAndSendsAFreshReport() throws {
@@ -267,10 +303,163 @@ final class Rig {
         let rig = try Rig()
         rig.tick()
         #expect(rig.written() == "AT\r\n")
-        rig.answer(String(repeating: "x", count: 500) + "\r\n\u{0}\u{7}garbage\r\nbusy p...\r\n")
+        rig.answer(String(repeating: "x", count: 500) + "\r\n\u{0}\u{7}garbage\r\n")
         #expect(rig.node.link.step == .probe && rig.node.link.inFlight)
         rig.answer("OK\r\n")
         rig.tick()
         #expect(rig.written() == "ATE0\r\n")
+    }
+
+    @Test func theModuleIsResetAtBootBeforeAnythingIsSent() throws {
+        // Were it caught inside an AT+MQTTPUBRAW data phase by the node's own reset, our first
+        // commands would be published as a report: EN is pulsed first, then "ready" awaited.
+        let rig = try Rig(boot: false)
+        #expect(rig.node.link.step == .start)
+        rig.tick()
+        #expect(rig.wire.resets == 1 && rig.written() == "" && rig.node.link.step == .waitReady)
+        rig.tick(100)
+        #expect(rig.written() == "")
+        rig.answer("\r\nready\r\n")
+        rig.tick()
+        #expect(rig.written() == "AT\r\n" && rig.node.link.resets == 1)
+    }
+
+    @Test func slowMQTTCommandsAreWaitedForLongerThanTheModuleItself() throws {
+        let rig = try Rig()
+        rig.expect("AT")
+        rig.expect("ATE0")
+        rig.expect("AT+CWMODE=1")
+        rig.expect(#"AT+CWJAP="Cantine","pa\"ss\,w""#, reply: "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n")
+        rig.expect("AT+MQTTCLEAN=0", reply: "\r\nERROR\r\n")
+        rig.tick()
+        #expect(rig.written().hasPrefix("AT+MQTTUSERCFG="))
+        rig.tick(9_999)  // ESP-AT answers MQTT commands within 10 s
+        rig.answer("\r\nOK\r\n")
+        rig.expect(#"AT+MQTTCONNCFG=0,60,0,"cantine/paris/nodes/node-j01/status","offline",1,1"#)
+        rig.tick()
+        #expect(rig.written().hasPrefix("AT+MQTTCONN="))
+        rig.tick(12_000)  // a broker 12 s away (TCP retransmissions)
+        #expect(rig.node.link.failures == 0 && rig.node.link.inFlight)
+        rig.answer("+MQTTCONNECTED:0,1,\"h\",\"8883\",\"\",0\r\n\r\nOK\r\n")
+        #expect(rig.publish().payload == Array("online".utf8))
+        #expect(rig.node.link.connections == 1 && rig.node.link.failures == 0)
+        #expect(ESPATLink.timeoutMs(.connect) > 12_000 && ESPATLink.timeoutMs(.userConfig) > 10_000)
+    }
+
+    @Test func busyIsWaitedOutAndTheSameCommandAskedAgain() throws {
+        let rig = try Rig()
+        rig.expect("AT")
+        rig.expect("ATE0", reply: "busy p...\r\n")  // still busy with something: not taken
+        #expect(rig.node.link.step == .echoOff && !rig.node.link.inFlight)
+        rig.tick(600)
+        rig.answer("\r\nOK\r\n")  // the earlier command's late answer: not ATE0's
+        rig.tick(999)
+        #expect(rig.written() == "")  // not a quiet second since that OK yet
+        rig.tick(1)
+        #expect(rig.written() == "ATE0\r\n")  // asked again
+        rig.answer("\r\nOK\r\n")
+        rig.expect("AT+CWMODE=1")
+        #expect(rig.node.link.failures == 0)
+    }
+
+    @Test func aLateAnswerAfterATimeoutIsNeverTakenForTheNextCommand() throws {
+        let rig = try Rig()
+        rig.expect("AT")
+        rig.expect("ATE0")
+        rig.expect("AT+CWMODE=1")
+        rig.expect(#"AT+CWJAP="Cantine","pa\"ss\,w""#, reply: "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n")
+        rig.expect("AT+MQTTCLEAN=0", reply: "\r\nERROR\r\n")
+        rig.tick()
+        #expect(rig.written().hasPrefix("AT+MQTTUSERCFG="))
+        rig.tick(ESPATLink.timeoutMs(.userConfig))  // no answer: a failure, then a resync
+        #expect(rig.node.link.failures == 1 && rig.node.link.step == .resync)
+        rig.tick(1_000)
+        #expect(rig.written() == "AT\r\n")
+        rig.answer("\r\nOK\r\n")  // MQTTUSERCFG's late OK, taken for the resync's
+        rig.tick(100)
+        rig.answer("\r\nOK\r\n")  // the resync's own OK: inside the quiet spell, so ignored
+        rig.tick(499)
+        #expect(rig.written() == "")
+        rig.tick(1)  // quiet for 500 ms: the sequence starts over, in step with the module
+        #expect(rig.written() == "AT\r\n" && rig.node.link.step == .probe)
+        rig.answer("\r\nOK\r\n")
+        rig.expect("ATE0")
+        #expect(rig.node.link.step == .stationMode)
+    }
+
+    @Test func theRadarIsConfiguredAtBootEachStepAcknowledged() throws {
+        let rig = try Rig()
+        rig.radar(radarFrame(0))
+        rig.connect()  // the link and the radar go their own ways
+        let enable: [UInt8] = [0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0xFF, 0x00, 0x01, 0x00, 0x04, 0x03, 0x02, 0x01]
+        #expect(rig.toRadar() == enable)  // sent on the first turn
+        rig.tick(999)
+        #expect(rig.toRadar() == [])
+        rig.tick(1)  // no ACK in 1 s: sent again
+        #expect(rig.toRadar() == enable && rig.node.radarSetup.missedAcks == 1)
+        rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x08, 0x00, 0xFF, 0x01, 0x00, 0x00, 0x01, 0x00, 0x40, 0x00, 4, 3, 2, 1])
+        rig.tick()
+        // Max gate 2 for moving and still targets, no-one duration 5 s (protocol V1.02 §2.2.3).
+        #expect(
+            rig.toRadar() == [
+                0xFD, 0xFC, 0xFB, 0xFA, 0x14, 0x00, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02,
+                0x00, 0x00, 0x00, 0x02, 0x00, 0x05, 0x00, 0x00, 0x00, 0x04, 0x03, 0x02, 0x01,
+            ])
+        rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0x60, 0x01, 0x00, 0x00, 4, 3, 2, 1])
+        rig.tick()
+        #expect(rig.toRadar() == [0xFD, 0xFC, 0xFB, 0xFA, 0x02, 0x00, 0xFE, 0x00, 0x04, 0x03, 0x02, 0x01])
+        rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0xFE, 0x01, 0x00, 0x00, 4, 3, 2, 1])
+        #expect(rig.node.radarSetup.step == .done)
+        rig.tick(5_000)
+        #expect(rig.toRadar() == [])
+        rig.radar(radarFrame(0))
+        #expect(rig.node.light(at: rig.now) == .steady)
+    }
+
+    @Test func aRadarThatNeverAcknowledgesIsNamedOnTheLED() throws {
+        let rig = try Rig()
+        rig.radar(radarFrame(0))
+        rig.connect()
+        for _ in 0..<RadarSetup.attempts { rig.tick(RadarSetup.ackTimeoutMs) }
+        #expect(rig.node.radarSetup.step == .failed && rig.node.radarSetup.missedAcks == 3)
+        rig.tick(10_000)
+        #expect(rig.toRadar().count == 14 * 3)  // three tries of "enable", then nothing
+        rig.radar(radarFrame(0))
+        #expect(rig.node.light(at: rig.now) == .code(.radarNotConfigured))
+        // A step the radar refuses (status 1) still closes configuration mode, then fails.
+        let refused = try Rig()
+        _ = refused.toRadar()
+        refused.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x08, 0x00, 0xFF, 0x01, 0x00, 0x00, 0x01, 0x00, 0x40, 0x00, 4, 3, 2, 1])
+        refused.tick()
+        #expect(refused.toRadar().count == 30)
+        refused.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0x60, 0x01, 0x01, 0x00, 4, 3, 2, 1])
+        refused.tick()
+        #expect(refused.toRadar() == [0xFD, 0xFC, 0xFB, 0xFA, 0x02, 0x00, 0xFE, 0x00, 0x04, 0x03, 0x02, 0x01])
+        refused.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0xFE, 0x01, 0x00, 0x00, 4, 3, 2, 1])
+        #expect(refused.node.radarSetup.step == .failed)
+    }
+
+    @Test func theLEDSaysWhatIsWrong() throws {
+        let rig = try Rig()
+        #expect(rig.node.light(at: rig.now) == .connecting)
+        rig.expect("AT")
+        rig.expect("ATE0")
+        rig.expect("AT+CWMODE=1")
+        rig.expect(#"AT+CWJAP="Cantine","pa\"ss\,w""#, reply: "+CWJAP:1\r\n\r\nFAIL\r\n")
+        #expect(rig.node.light(at: rig.now) == .code(.noWiFi))
+        rig.tick(1_000)
+        rig.connect(refuse: true)
+        #expect(rig.node.light(at: rig.now) == .code(.noBroker))
+        // Connected with the radar silent: its OUT pin stands in, and the LED says so.
+        rig.tick(2_000)
+        rig.connect()
+        #expect(rig.node.light(at: rig.now) == .code(.radarSilent))
+        // Three flashes: lit 200 ms every 400 ms, three times, then 1.6 s dark; a 2.8 s cycle.
+        let three = StatusLight.code(.noModule)
+        let lit = (0..<2_800).filter { three.lit(at: UInt32($0)) }
+        #expect(lit.count == 600 && lit.first == 0 && lit.last == 999 && !three.lit(at: 1_000))
+        #expect(three.lit(at: 2_800) && three.lit(at: 800) && !three.lit(at: 300))
+        #expect(StatusLight.steady.lit(at: 1234) && StatusLight.connecting.lit(at: 400))
+        #expect(!StatusLight.connecting.lit(at: 600))
     }
 }

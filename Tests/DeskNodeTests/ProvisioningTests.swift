@@ -55,13 +55,54 @@ func refusal(_ lines: [String], crc: UInt32? = nil) -> ProvisioningError? {
 
     @Test func readsEverySetting() throws {
         let block = Block.make(Block.standard)
+        defer { withExtendedLifetime(block) {} }  // p reads its values from the block
         let p = try Provisioning(block: block.buffer)
         #expect(text(p, p.site) == "paris" && text(p, p.desk) == "j01" && text(p, p.node) == "node-j01")
         #expect(text(p, p.wifiSSID) == "Cantine" && text(p, p.wifiPassword) == "pa\"ss,w")
         #expect(text(p, p.brokerHost) == "192.168.1.10" && p.brokerPort == 8883)
         #expect(text(p, p.mqttUser) == "node-j01" && text(p, p.mqttPassword) == "s3cret")
         #expect(p.occupyAfterMs == 300 && p.vacateAfterMs == 600 && p.heartbeatMs == 3000 && p.hasPIR)
-        #expect(p.keepaliveS == 60)
+        #expect(p.keepaliveS == 60 && p.radarMaxGate == 2)
+        let far = Block.make(Block.standard + ["radar_max_gate=8"])
+        #expect(try withExtendedLifetime(far) { try Provisioning(block: far.buffer).radarMaxGate } == 8)
+        #expect(refusal(Block.standard + ["radar_max_gate=1"]) == .badValue(line: 15))
+        #expect(refusal(Block.standard + ["radar_max_gate=9"]) == .badValue(line: 15))
+    }
+
+    /// What fits the block but not ESP-AT: a command line of 256 bytes or more (escaping
+    /// doubles `"` `,` `\\`), a topic over 64 bytes. Each limit's edge passes, one more byte is refused.
+    @Test func refusesWhatESPATCannotTakeAtTheEdge() throws {
+        func with(_ changes: [String]) -> [String] {
+            let keys = Set(changes.map { $0.prefix { $0 != "=" } })
+            return Block.standard.filter { !keys.contains($0.prefix { $0 != "=" }) } + changes
+        }
+        // AT+MQTTUSERCFG=0,1,"node-j01","<user>","<password>",0,0,""\r\n: 36 bytes + node 8 + the
+        // escaped user (64 commas: 128) + the escaped password: 255 passes, 256 is refused.
+        let user = "mqtt_user=" + String(repeating: ",", count: 64)
+        let fits = with([user, "mqtt_password=" + String(repeating: "\"", count: 41) + "p"])
+        #expect(refusal(fits) == nil)
+        let fitting = Block.make(fits)  // kept alive while its bytes are read
+        #expect(try withExtendedLifetime(fitting) { try Provisioning(block: fitting.buffer).length(.mqttLogin) } == 255)
+        let over = with([user, "mqtt_password=" + String(repeating: "\"", count: 42)])
+        #expect(refusal(over) == .tooLong(.mqttLogin, bytes: 256))
+        // AT+CWJAP="<ssid>","<password>"\r\n: 16 bytes; a 32-byte SSID, a password of commas.
+        let join = with([
+            "wifi_ssid=" + String(repeating: "s", count: 32), "wifi_password=" + String(repeating: ",", count: 64),
+        ])
+        #expect(refusal(join) == nil)  // 16 + 32 + 128 = 176: the block's own limits keep CWJAP short
+        // cantine/<site>/nodes/<node>/status: 22 bytes + site + node, at most 64.
+        let node42 = with(["site=" + String(repeating: "s", count: 20), "node=" + String(repeating: "n", count: 22)])
+        #expect(refusal(node42) == nil)
+        let node43 = with(["site=" + String(repeating: "s", count: 21), "node=" + String(repeating: "n", count: 22)])
+        #expect(refusal(node43) == .tooLong(.willTopic, bytes: 65))
+        let desk = with(["site=" + String(repeating: "s", count: 32), "desk=" + String(repeating: "d", count: 11)])
+        #expect(refusal(desk) == .tooLong(.reportTopic, bytes: 65))
+        var out: [UInt8] = []
+        ProvisioningError.tooLong(.willTopic, bytes: 65).describe(to: &out)
+        #expect(
+            String(decoding: out, as: UTF8.self)
+                == "provisioning: site and node make the status topic 65 bytes, ESP-AT takes 64: shorten them and rewrite the block"
+        )
     }
 
     @Test func refusesBrokenBlocksNamingTheLine() {

@@ -12,6 +12,9 @@ uint32_t board_millis(void);
 void board_delay_ms(uint32_t ms);
 /// Stops the machine (an emulator exits; hardware sleeps forever).
 void board_halt(void) __attribute__((noreturn));
+/// Reloads the watchdog, started by the board's startup code before anything can hang: a
+/// loop that stops feeding it (a stuck wait, a fault) reboots the board within seconds.
+void board_watchdog_feed(void);
 /// The provisioning block's start and size (placed by the board's linker script).
 extern uint8_t __provisioning_start[];
 extern uint8_t __provisioning_end[];

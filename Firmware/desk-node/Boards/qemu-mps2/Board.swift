@@ -1,7 +1,9 @@
 // The emulated test board (QEMU mps2-an385): CMSDK UART0 is the ESP-AT module, UART1 the
 // LD2410, UART2 a control line from the test harness (pin levels: `0`/`1` OUT, `p`/`P` PIR;
-// `Q` ends the run; the board writes `R` there when it pulses the module's reset), UART3 the
-// console. Used by Firmware/test only; the node logic is the same as on hardware.
+// `Q` ends the run; `F` drills a fault (a Swift trap), `H` a hang (the loop stops); the board
+// writes `R` there when it pulses the module's reset), UART3 the console. The CMSDK watchdog
+// stands in for the RP2040's (startup.c). Used by Firmware/test only; the node logic is the
+// same as on hardware.
 
 import CantineProtocol
 import DeskNode
@@ -26,7 +28,7 @@ struct CMSDKUART {
     }
 }
 
-/// Console lines on UART3.
+/// Console lines on UART3; the radar's configuration on UART1.
 struct UARTConsole: ByteSink {
     let uart: CMSDKUART
     mutating func put(_ byte: UInt8) { uart.write(byte) }
@@ -41,6 +43,8 @@ struct QEMUBoard: Board {
     var out = false
     var pir = false
     var quit = false
+    var fault = false
+    var hang = false
 
     init() {
         modem.enable()
@@ -61,6 +65,8 @@ struct QEMUBoard: Board {
             case UInt8(ascii: "p"): pir = false
             case UInt8(ascii: "P"): pir = true
             case UInt8(ascii: "Q"): quit = true
+            case UInt8(ascii: "F"): fault = true
+            case UInt8(ascii: "H"): hang = true
             default: break
             }
         }
@@ -72,9 +78,11 @@ struct QEMUBoard: Board {
     }
 
     func console() -> UARTConsole { UARTConsole(uart: log) }
+    func radarPort() -> UARTConsole { UARTConsole(uart: radar) }
     mutating func put(_ byte: UInt8) { modem.write(byte) }
     mutating func pulseReset() { control.write(UInt8(ascii: "R")) }
-    mutating func show(connected: Bool) {}
+    mutating func light(_ on: Bool) {}  // the console's `led:` lines say what it shows
+    mutating func feedWatchdog() { board_watchdog_feed() }
 
     mutating func idle() {
         if quit {
@@ -82,9 +90,21 @@ struct QEMUBoard: Board {
             c.put("quit\r\n")
             board_halt()
         }
+        if fault { fatalError("fault drill") }
+        // A wait that never ends, as on a register bit that never comes (the UART's TX-full
+        // flag of a wedged UART, here a bit the CMSDK UART never sets).
+        while hang, mmio_read(0x4000_7004) & 0x8000_0000 == 0 {}
     }
 
-    func halt() -> Never { board_halt() }
+    func halt(showing condition: NodeCondition) -> Never {
+        var c = console()
+        c.put("halt: led code ")
+        c.put(decimal: UInt32(condition.rawValue))
+        c.put(" (")
+        c.put(condition.meaning)
+        c.put(")\r\n")
+        board_halt()
+    }
 }
 
 @_cdecl("swift_main")

@@ -1,6 +1,7 @@
 // Start-up for the emulated board (QEMU's mps2-an385, a Cortex-M3 running this armv6m
-// image): the vector table, .data/.bss set-up, a 1 ms SysTick, semihosting exit. What the
-// RP2040's startup does with its own clocks, in the smallest form QEMU needs.
+// image): the vector table, .data/.bss set-up, a 1 ms SysTick that also stands in for a
+// watchdog (QEMU models none on this board), semihosting exit. What the RP2040's startup
+// does with its own clocks, in the smallest form QEMU needs.
 #include <stdint.h>
 #include "../../Support/mmio.h"
 
@@ -9,7 +10,14 @@ extern void swift_main(void);
 
 static volatile uint32_t ticks;
 
-void SysTick_Handler(void) { ticks++; }
+static void system_reset(void);
+static volatile uint32_t fed_at;
+
+// The millisecond tick, and the watchdog's count (below).
+void SysTick_Handler(void) {
+    ticks++;
+    if (ticks - fed_at > 2000u) system_reset();
+}
 uint32_t board_millis(void) { return ticks; }
 void board_delay_ms(uint32_t ms) {
     uint32_t start = ticks;
@@ -24,7 +32,32 @@ void board_halt(void) {
     for (;;) {}
 }
 
-static void fault(void) { board_halt(); }
+// The watchdog. QEMU models none on mps2-an385 (the CMSDK watchdog's slot at 0x40008000 is
+// an unimplemented device), so the SysTick interrupt stands in for one: when the main loop
+// has not fed it for 2 s, it resets the board (AIRCR SYSRESETREQ), as the RP2040's watchdog
+// does. Unlike the real one it misses a hang with interrupts masked; the node never masks them.
+
+static void system_reset(void) {
+    __asm__ volatile("dsb" ::: "memory");
+    mmio_write(0xE000ED0C, 0x05FA0004u);  // AIRCR: VECTKEY, SYSRESETREQ
+    for (;;) {}
+}
+
+void board_watchdog_feed(void) { fed_at = ticks; }
+
+// UART3, the console: the fault's line, written without the Swift runtime.
+static void console_line(const char *s) {
+    for (; *s; s++) {
+        while (mmio_read(0x40007004) & 1u) {}
+        mmio_write(0x40007000, (uint8_t)*s);
+    }
+}
+
+// A fault (a Swift trap, a bad access): say so, then reboot at once.
+static void fault(void) {
+    console_line("fault: rebooting through the watchdog\r\n");
+    system_reset();
+}
 
 void Reset_Handler(void) {
     for (uint32_t *s = __data_load, *d = __data_start; d < __data_end;) *d++ = *s++;

@@ -1,7 +1,8 @@
 // An RP2040 board (Raspberry Pi Pico or similar) as a desk node. Pins (Hardware/desk-node.md):
 // GP0/GP1 UART0 TX/RX to the ESP-AT module (115200 8N1), GP4/GP5 UART1 TX/RX to the LD2410
 // (256000 8N1), GP6 the LD2410's OUT pin, GP7 the PIR, GP8 the module's EN (reset) line,
-// GP25 the on-board LED (lit while connected). Clocks: 12 MHz from the crystal (startup.c).
+// GP25 the on-board LED (the node's status: steady, slow flash or a count of flashes).
+// Clocks: 12 MHz from the crystal; the watchdog (startup.c) reboots a node whose loop stops.
 // Built by Firmware/build; not run under QEMU (it has no RP2040 model).
 
 import CantineProtocol
@@ -50,6 +51,12 @@ struct NoConsole: ByteSink {
     mutating func put(_ byte: UInt8) {}
 }
 
+/// Bytes to the LD2410 (its configuration at boot).
+struct RadarTX: ByteSink {
+    let uart: PL011
+    mutating func put(_ byte: UInt8) { uart.write(byte) }
+}
+
 struct RP2040Board: Board {
     static let name: StaticString = "rp2040"
     static let outPin: UInt32 = 6
@@ -79,6 +86,7 @@ struct RP2040Board: Board {
     }
 
     func console() -> NoConsole { NoConsole() }
+    func radarPort() -> RadarTX { RadarTX(uart: radar) }
     mutating func put(_ byte: UInt8) { modem.write(byte) }
 
     /// Holds EN low for 20 ms: the module restarts and prints "ready".
@@ -88,11 +96,17 @@ struct RP2040Board: Board {
         SIO.set(Self.modemEnable, true)
     }
 
-    mutating func show(connected: Bool) { SIO.set(Self.led, connected) }
+    mutating func light(_ on: Bool) { SIO.set(Self.led, on) }
+    mutating func feedWatchdog() { board_watchdog_feed() }
     mutating func idle() {}
-    func halt() -> Never {
-        // No usable provisioning: blink nothing, sleep (the LED stays off).
-        board_halt()
+
+    func halt(showing condition: NodeCondition) -> Never {
+        // No usable provisioning: the LED says why, for good (the watchdog is fed: rebooting
+        // would not make the block any better).
+        while true {
+            board_watchdog_feed()
+            SIO.set(Self.led, StatusLight.code(condition).lit(at: board_millis()))
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 // The desk sensor node: an LD2410 mmWave sensor on a UART (its OUT pin when the UART falls
-// silent) and an optional PIR say whether someone is at the desk; the shared hysteresis turns
-// that into occupied / vacant; a report goes out through the ESP-AT link on every change and
-// at least every heartbeat, with a fresh snapshot after every (re)connection. The board's
-// main loop feeds it bytes, pin levels and a wrapping millisecond tick. Pure, no heap.
+// silent), configured at boot (`RadarSetup`), and an optional PIR say whether someone is at
+// the desk; the shared hysteresis turns that into occupied / vacant; a report goes out through
+// the ESP-AT link on every change and at least every heartbeat, with a fresh snapshot after
+// every (re)connection; the LED's pattern says what is wrong (`light`). The board's main loop
+// feeds it bytes, pin levels and a wrapping millisecond tick. Pure, no heap.
 
 import CantineProtocol
 
@@ -14,6 +15,7 @@ public struct DeskNode {
     public let settings: Provisioning
     public private(set) var link: ESPATLink
     public private(set) var radar = LD2410Parser()
+    public private(set) var radarSetup: RadarSetup
     public private(set) var hysteresis: OccupancyHysteresis<UInt32>
 
     var lastTarget: LD2410Target?
@@ -30,6 +32,7 @@ public struct DeskNode {
     public init(settings: Provisioning, firmware: StaticString, now: UInt32) {
         self.settings = settings
         self.link = ESPATLink(settings: settings, firmware: firmware)
+        self.radarSetup = RadarSetup(maxGate: settings.radarMaxGate)
         self.hysteresis = OccupancyHysteresis(occupyAfter: settings.occupyAfterMs, releaseAfter: settings.vacateAfterMs)
         self.lastTick = now
         self.lastReportAt = now
@@ -48,9 +51,13 @@ public struct DeskNode {
 
     /// A byte from the LD2410's UART.
     public mutating func radarByte(_ byte: UInt8, at now: UInt32) {
-        guard case .target(let target) = radar.feed(byte) else { return }
-        lastTarget = target
-        lastFrameAt = now
+        switch radar.feed(byte) {
+        case .target(let target):
+            lastTarget = target
+            lastFrameAt = now
+        case .ack(let command, let status): radarSetup.ack(command: command, status: status)
+        case nil: break
+        }
     }
 
     /// The levels of the LD2410's OUT pin and of the PIR (ignored unless provisioned).
@@ -65,8 +72,10 @@ public struct DeskNode {
         sendIfDue(at: now, port: &port)
     }
 
-    /// Runs the node at `now`: presence, hysteresis, heartbeat, the link's timers.
-    public mutating func poll<Port: ModemPort>(at now: UInt32, port: inout Port) {
+    /// Runs the node at `now`: the radar's configuration, presence, hysteresis, heartbeat,
+    /// the link's timers. `radar` is the LD2410's UART (bytes to it).
+    public mutating func poll<Port: ModemPort, Radar: ByteSink>(at now: UInt32, port: inout Port, radar: inout Radar) {
+        radarSetup.poll(at: now, radar: &radar)
         uptimeMs &+= UInt64(now &- lastTick)
         lastTick = now
         if hysteresis.observe(present(at: now), at: now) { reportDue = true }
@@ -79,6 +88,21 @@ public struct DeskNode {
     public func present(at now: UInt32) -> Bool {
         let radarSays = usingOutPin(at: now) ? outPin : (lastTarget?.present ?? false)
         return radarSays || (settings.hasPIR && pirPin)
+    }
+
+    /// What the LED shows: the link's trouble first, then the radar's.
+    public func light(at now: UInt32) -> StatusLight {
+        if !link.isConnected {
+            switch link.problem {
+            case .noModule: return .code(.noModule)
+            case .noWiFi: return .code(.noWiFi)
+            case .noBroker: return .code(.noBroker)
+            case nil: return .connecting
+            }
+        }
+        if usingOutPin(at: now) { return .code(.radarSilent) }
+        if radarSetup.step == .failed { return .code(.radarNotConfigured) }
+        return .steady
     }
 
     mutating func handle(_ event: LinkEvent, at now: UInt32) {

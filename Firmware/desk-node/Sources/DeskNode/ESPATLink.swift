@@ -1,10 +1,14 @@
-// An MQTT link through an ESP-AT Wi-Fi module on a UART: the AT command sequence that joins
-// Wi-Fi and connects to the broker with the node's last will (`nodes/<node>/status` =
-// `offline`, retained), the birth message (`online`, retained), then AT+MQTTPUBRAW for each
-// report. Every command has a timeout; an ERROR/FAIL or a timeout backs off (1 s, 2 s, 4 s …
-// up to 60 s) and starts over, and every third failure in a row pulses the module's reset
-// line. A dropped broker connection reconnects without rejoining Wi-Fi. Pure: the caller
-// gives it the time (a wrapping millisecond tick) and the port to write to.
+// An MQTT link through an ESP-AT Wi-Fi module on a UART: at boot the module's EN line is
+// pulsed and its `ready` awaited, then the AT command sequence that joins Wi-Fi and connects
+// to the broker with the node's last will (`nodes/<node>/status` = `offline`, retained), the
+// birth message (`online`, retained), then AT+MQTTPUBRAW for each report. Every command has a
+// timeout longer than the module's own; `busy p...` (the module still working on something)
+// is waited out and the command asked again; an ERROR/FAIL or a timeout backs off (1 s, 2 s,
+// 4 s … up to 60 s) and starts over, a timeout first resynchronising on a bare `AT` and a
+// quiet spell (a late answer is never taken for the next command's), and every third failure
+// in a row pulses the module's reset line. A dropped broker connection reconnects without
+// rejoining Wi-Fi. Pure: the caller gives it the time (a wrapping millisecond tick) and the
+// port to write to.
 
 import CantineProtocol
 
@@ -44,19 +48,62 @@ public struct ReportSnapshot: Equatable {
 public struct ESPATLink {
     /// Where the link is in its sequence.
     public enum Step: Equatable {
+        /// Boot: the module's EN line is pulsed before anything is sent. It may be anywhere —
+        /// inside an AT+MQTTPUBRAW data phase, it would publish our first commands as a report.
+        case start
         case waitReady, probe, echoOff, stationMode, joinWiFi, clean, userConfig, connConfig, connect, birth
+        /// After a timeout: a bare `AT` until the module answers OK, then a quiet spell.
+        case resync
         /// Connected, nothing in flight.
         case idle
         /// A report is being published.
         case report
     }
 
+    /// Why the link is not up, for the node's LED (`problem`).
+    public enum Problem: Equatable {
+        /// The module does not answer (not powered, not on its AT UART, wedged).
+        case noModule
+        /// Wi-Fi join fails (SSID, password, range).
+        case noWiFi
+        /// The broker refuses or cannot be reached.
+        case noBroker
+    }
+
+    /// The most a command may take before it is given up: longer than the module's own
+    /// limits (ESP-AT answers MQTT commands within 10 s, except AT+MQTTCONN, which TCP
+    /// retransmissions on a poor network can stretch well beyond).
+    public static func timeoutMs(_ step: Step) -> UInt32 {
+        switch step {
+        case .start, .waitReady: 5_000
+        case .probe, .echoOff, .stationMode, .resync: 2_000
+        case .joinWiFi: 20_000
+        case .clean, .userConfig, .connConfig, .birth, .report: 15_000
+        case .connect: 45_000
+        case .idle: 0
+        }
+    }
+
+    /// After `busy p...` the same command is asked again once the module has been quiet this long.
+    public static let busyWaitMs: UInt32 = 1_000
+    /// After a resync's OK, the module must stay quiet this long before the sequence goes on.
+    public static let settleMs: UInt32 = 500
+    /// `busy` answers in a row to one command before it counts as a failure.
+    public static let busyLimit: UInt32 = 30
+
     enum PublishPhase { case prompt, result }
 
     let settings: Provisioning
     let firmware: StaticString
-    public private(set) var step: Step = .probe
+    public private(set) var step: Step = .start
     public private(set) var inFlight = false
+    /// Why the link is down (nil once connected, and before anything failed).
+    public private(set) var problem: Problem?
+    /// Where the sequence goes on after a resync.
+    var resumeAt: Step = .probe
+    /// Waiting for the module to fall quiet: any line received restarts the wait.
+    var settling = false
+    var busyCount: UInt32 = 0
     var sentAt: UInt32 = 0
     var timeout: UInt32 = 0
     var backingOff = false
@@ -80,6 +127,9 @@ public struct ESPATLink {
         self.firmware = firmware
     }
 
+    /// Connected to the broker (idle or publishing).
+    public var isConnected: Bool { step.isConnectedPhase }
+
     /// Connected and idle: a report can be published now.
     public var isReady: Bool { step == .idle && !backingOff }
 
@@ -101,14 +151,16 @@ public struct ESPATLink {
                 step = .probe
                 return nil
             }
-            return fail(at: now, port: &port)
+            return fail(at: now, timedOut: true, port: &port)
         }
         if backingOff {
             guard now &- backoffStart >= backoffMs else { return nil }
             backingOff = false
+            settling = false
         }
         switch step {
-        case .idle, .report: return nil
+        case .idle: return nil
+        case .report where outgoing == nil: return nil
         default:
             send(at: now, port: &port)
             return nil
@@ -137,11 +189,28 @@ public struct ESPATLink {
                 // The module restarted on its own: everything it knew is gone.
                 return lost(restartAt: .probe, at: now)
             }
+            if line.hasPrefix("busy "), inFlight, step != .waitReady, phase == .prompt {
+                // Still working on an earlier command: this one was not taken. Ask again
+                // once the module has been quiet a while.
+                return busy(at: now, port: &port)
+            }
         }
-        guard inFlight else { return nil }
+        guard inFlight else {
+            // A late answer while backing off or settling: the module is not quiet yet.
+            if settling, input == .line { backoffStart = now }
+            return nil
+        }
         switch step {
         case .report, .birth:
             return publishing(input, at: now, port: &port)
+        case .resync:
+            // Only OK ends it: an ERROR may be the late answer to the command that timed out.
+            guard input == .line, line.isExactly("OK") else { return nil }
+            inFlight = false
+            busyCount = 0
+            step = resumeAt
+            settle(at: now, for: Self.settleMs)
+            return nil
         default:
             guard input == .line else { return nil }
             if line.isExactly("OK") { return advance() }
@@ -173,7 +242,10 @@ public struct ESPATLink {
     @discardableResult
     mutating func advance() -> LinkEvent? {
         inFlight = false
+        busyCount = 0
         switch step {
+        case .start: step = .waitReady
+        case .resync: step = resumeAt
         case .waitReady, .probe: step = .echoOff
         case .echoOff: step = .stationMode
         case .stationMode: step = .joinWiFi
@@ -185,6 +257,7 @@ public struct ESPATLink {
         case .birth:
             step = .idle
             failures = 0
+            problem = nil
             connections &+= 1
             return .connected
         case .report:
@@ -197,24 +270,60 @@ public struct ESPATLink {
         return nil
     }
 
-    mutating func fail<Port: ModemPort>(at now: UInt32, port: inout Port) -> LinkEvent? {
+    /// The command in flight failed (`timedOut`: no answer in time). Backs off; after a
+    /// timeout the module is resynchronised first; every third failure resets it.
+    mutating func fail<Port: ModemPort>(at now: UInt32, timedOut: Bool = false, port: inout Port) -> LinkEvent? {
         let wasReport = step == .report
         let wasConnected = step.isConnectedPhase
+        problem = Self.problem(failing: step)
+        let resume: Step = step == .resync ? resumeAt : wasConnected ? .clean : .probe
         inFlight = false
         outgoing = nil
+        busyCount = 0
         failures &+= 1
         backingOff = true
         backoffStart = now
         backoffMs = Self.backoff(failures: failures)
+        settling = false
         if failures % 3 == 0 {
             port.pulseReset()
             resets &+= 1
             step = .waitReady
+        } else if timedOut {
+            resumeAt = resume
+            step = .resync
         } else {
-            step = wasConnected ? .clean : .probe
+            step = resume
         }
         if wasReport { return .failed }
         return wasConnected ? .disconnected : nil
+    }
+
+    /// `busy p...`: the command is asked again after a quiet `busyWaitMs`; after
+    /// `busyLimit` in a row it counts as timed out.
+    mutating func busy<Port: ModemPort>(at now: UInt32, port: inout Port) -> LinkEvent? {
+        busyCount &+= 1
+        guard busyCount < Self.busyLimit else { return fail(at: now, timedOut: true, port: &port) }
+        inFlight = false
+        settle(at: now, for: Self.busyWaitMs)
+        return nil
+    }
+
+    /// Waits `ms` before the next command, the wait restarting at every line received.
+    mutating func settle(at now: UInt32, for ms: UInt32) {
+        backingOff = true
+        backoffStart = now
+        backoffMs = ms
+        settling = true
+    }
+
+    /// What a failure at `step` says is wrong.
+    static func problem(failing step: Step) -> Problem {
+        switch step {
+        case .start, .waitReady, .probe, .echoOff, .stationMode, .resync: .noModule
+        case .joinWiFi: .noWiFi
+        case .clean, .userConfig, .connConfig, .connect, .birth, .idle, .report: .noBroker
+        }
     }
 
     mutating func lost(restartAt: Step, at now: UInt32) -> LinkEvent? {
@@ -223,6 +332,7 @@ public struct ESPATLink {
         inFlight = false
         outgoing = nil
         step = restartAt
+        if restartAt == .joinWiFi { problem = .noWiFi } else if restartAt == .clean { problem = .noBroker }
         if wasReport { return .failed }
         return wasConnected ? .disconnected : nil
     }
@@ -236,18 +346,21 @@ public struct ESPATLink {
     mutating func send<Port: ModemPort>(at now: UInt32, port: inout Port) {
         inFlight = true
         sentAt = now
-        timeout = 2_000
+        timeout = Self.timeoutMs(step)
         phase = .prompt
         let s = settings
         switch step {
-        case .waitReady:
-            timeout = 5_000
+        case .start:
+            port.pulseReset()
+            resets &+= 1
+            step = .waitReady
             return
-        case .probe: port.put("AT")
+        case .waitReady:
+            return
+        case .probe, .resync: port.put("AT")
         case .echoOff: port.put("ATE0")
         case .stationMode: port.put("AT+CWMODE=1")
         case .joinWiFi:
-            timeout = 20_000
             port.put("AT+CWJAP=")
             quoted(s.bytes(s.wifiSSID), to: &port)
             port.put(",")
@@ -268,19 +381,16 @@ public struct ESPATLink {
             statusTopic(to: &port)
             port.put("\",\"offline\",1,1")
         case .connect:
-            timeout = 10_000
             port.put("AT+MQTTCONN=0,")
             quoted(s.bytes(s.brokerHost), to: &port)
             port.put(",")
             port.put(decimal: UInt32(s.brokerPort))
             port.put(",0")
         case .birth:
-            timeout = 5_000
             port.put("AT+MQTTPUBRAW=0,\"")
             statusTopic(to: &port)
             port.put("\",6,1,1")
         case .report:
-            timeout = 5_000
             var counter = ByteCounter()
             payload(to: &counter)
             port.put("AT+MQTTPUBRAW=0,\"")

@@ -39,6 +39,8 @@ public struct Provisioning {
     public var keepaliveS: UInt16 = 60
     /// A PIR sensor is wired (its level is read as a second presence input).
     public var hasPIR = false
+    /// The LD2410's farthest gate (0.75 m each), set at boot: 2 sees the sitter, not the next desk.
+    public var radarMaxGate: UInt8 = 2
 
     /// Largest block read.
     public static let maxBytes = 1024
@@ -88,6 +90,33 @@ public struct Provisioning {
         guard node.count > 0 else { throw .missing(.node) }
         guard wifiSSID.count > 0 else { throw .missing(.wifiSSID) }
         guard brokerHost.count > 0 else { throw .missing(.brokerHost) }
+        for limit in ATLimit.allCases where length(limit) > limit.maximum {
+            throw .tooLong(limit, bytes: length(limit))
+        }
+    }
+
+    /// The bytes `limit` measures with these settings: the whole AT command line (`\r\n`
+    /// included, each `"` `,` `\` escaped) or the topic.
+    public func length(_ limit: ATLimit) -> Int {
+        switch limit {
+        case .wifiJoin:  // AT+CWJAP="ssid","password"
+            "AT+CWJAP=\"\",\"\"\r\n".utf8.count + escaped(wifiSSID) + escaped(wifiPassword)
+        case .mqttLogin:  // AT+MQTTUSERCFG=0,1,"node","user","password",0,0,""
+            "AT+MQTTUSERCFG=0,1,\"\",\"\",\"\",0,0,\"\"\r\n".utf8.count + escaped(node) + escaped(mqttUser)
+                + escaped(mqttPassword)
+        case .willTopic: "cantine//nodes//status".utf8.count + site.count + node.count
+        case .reportTopic: "cantine//desks//report".utf8.count + site.count + desk.count
+        }
+    }
+
+    /// A value's length once `"`, `,` and `\` are escaped for an AT string parameter.
+    func escaped(_ field: Field) -> Int {
+        var n = field.count
+        for i in field.start..<field.start + field.count {
+            let b = block[i]
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: ",") || b == UInt8(ascii: "\\") { n += 1 }
+        }
+        return n
     }
 
     mutating func assign(_ key: Field, _ value: Field, line: Int) throws(ProvisioningError) {
@@ -129,6 +158,8 @@ public struct Provisioning {
             heartbeatMs = try number(value, in: 1_000...170_000, line: line)
         } else if equals(key, "keepalive_s") {
             keepaliveS = UInt16(try number(value, in: 10...3600, line: line))
+        } else if equals(key, "radar_max_gate") {
+            radarMaxGate = UInt8(try number(value, in: 2...8, line: line))
         } else if equals(key, "pir") {
             hasPIR = try number(value, in: 0...1, line: line) == 1
         } else {
@@ -194,6 +225,28 @@ public func crc32(_ bytes: UnsafeBufferPointer<UInt8>, count: Int) -> UInt32 {
     return ~crc
 }
 
+/// What ESP-AT cannot take: a command line of 256 bytes or more ("the length of the entire AT
+/// command should be less than 256 bytes", its MQTT command notes), and topics over 64 bytes
+/// (older ESP-AT releases cap them there; newer ones take 128).
+public enum ATLimit: CaseIterable, Sendable, Equatable {
+    /// `AT+CWJAP`: wifi_ssid and wifi_password.
+    case wifiJoin
+    /// `AT+MQTTUSERCFG`: node, mqtt_user and mqtt_password.
+    case mqttLogin
+    /// The last will's topic `cantine/<site>/nodes/<node>/status`.
+    case willTopic
+    /// The report topic `cantine/<site>/desks/<desk>/report`.
+    case reportTopic
+
+    /// The most bytes ESP-AT takes.
+    public var maximum: Int {
+        switch self {
+        case .wifiJoin, .mqttLogin: 255
+        case .willTopic, .reportTopic: 64
+        }
+    }
+}
+
 /// A setting every node needs.
 public enum RequiredSetting: Sendable, Equatable {
     case site, desk, node, wifiSSID, brokerHost
@@ -210,6 +263,8 @@ public enum ProvisioningError: Error, Equatable {
     case missing(RequiredSetting)
     case missingCRC
     case badCRC
+    /// Settings that fit the block but not an AT command or topic: `bytes` it would take.
+    case tooLong(ATLimit, bytes: Int)
 
     /// One line for the console, naming what is wrong and how to fix it.
     public func describe<Sink: ByteSink>(to sink: inout Sink) {
@@ -232,6 +287,17 @@ public enum ProvisioningError: Error, Equatable {
             sink.put(": rewrite the block with Firmware/provision")
         case .missingCRC: sink.put("no crc= line: the block is truncated, rewrite it")
         case .badCRC: sink.put("crc mismatch: the block is corrupt, rewrite it")
+        case .tooLong(let limit, let bytes):
+            switch limit {
+            case .wifiJoin: sink.put("wifi_ssid and wifi_password make AT+CWJAP ")
+            case .mqttLogin: sink.put("node, mqtt_user and mqtt_password make AT+MQTTUSERCFG ")
+            case .willTopic: sink.put("site and node make the status topic ")
+            case .reportTopic: sink.put("site and desk make the report topic ")
+            }
+            sink.put(decimal: UInt32(truncatingIfNeeded: bytes))
+            sink.put(" bytes, ESP-AT takes ")
+            sink.put(decimal: UInt32(limit.maximum))
+            sink.put(": shorten them and rewrite the block")
         }
     }
 
