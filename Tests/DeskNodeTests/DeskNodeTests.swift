@@ -100,6 +100,17 @@ final class Rig {
         return (command, payload)
     }
 
+    /// Joins Wi-Fi, answering OK, up to AT+MQTTUSERCFG sent and not answered.
+    func joinUntilLogin(sourceLocation: SourceLocation = #_sourceLocation) {
+        expect("AT")
+        expect("ATE0")
+        expect("AT+CWMODE=1")
+        expect(#"AT+CWJAP="Cantine","pa\"ss\,w""#, reply: "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n")
+        expect("AT+MQTTCLEAN=0", reply: "\r\nERROR\r\n")
+        tick()
+        #expect(written().hasPrefix("AT+MQTTUSERCFG="), sourceLocation: sourceLocation)
+    }
+
     /// Runs the whole connection sequence, answering OK (`refuse`: the broker refuses the
     /// connection); checks the birth message.
     func connect(refuse: Bool = false) {
@@ -326,13 +337,7 @@ final class Rig {
 
     @Test func slowMQTTCommandsAreWaitedForLongerThanTheModuleItself() throws {
         let rig = try Rig()
-        rig.expect("AT")
-        rig.expect("ATE0")
-        rig.expect("AT+CWMODE=1")
-        rig.expect(#"AT+CWJAP="Cantine","pa\"ss\,w""#, reply: "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n")
-        rig.expect("AT+MQTTCLEAN=0", reply: "\r\nERROR\r\n")
-        rig.tick()
-        #expect(rig.written().hasPrefix("AT+MQTTUSERCFG="))
+        rig.joinUntilLogin()
         rig.tick(9_999)  // ESP-AT answers MQTT commands within 10 s
         rig.answer("\r\nOK\r\n")
         rig.expect(#"AT+MQTTCONNCFG=0,60,0,"cantine/paris/nodes/node-j01/status","offline",1,1"#)
@@ -364,13 +369,7 @@ final class Rig {
 
     @Test func aLateAnswerAfterATimeoutIsNeverTakenForTheNextCommand() throws {
         let rig = try Rig()
-        rig.expect("AT")
-        rig.expect("ATE0")
-        rig.expect("AT+CWMODE=1")
-        rig.expect(#"AT+CWJAP="Cantine","pa\"ss\,w""#, reply: "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n")
-        rig.expect("AT+MQTTCLEAN=0", reply: "\r\nERROR\r\n")
-        rig.tick()
-        #expect(rig.written().hasPrefix("AT+MQTTUSERCFG="))
+        rig.joinUntilLogin()
         rig.tick(ESPATLink.timeoutMs(.userConfig))  // no answer: a failure, then a resync
         #expect(rig.node.link.failures == 1 && rig.node.link.step == .resync)
         rig.tick(1_000)
