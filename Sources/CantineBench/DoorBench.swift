@@ -272,7 +272,8 @@ extension Bench {
                 if case .frame = signal { delivered.withLock { $0.append(clock.monotonicNanos()) } }
                 input.handle(signal)
             })
-        reader.start(name: "cantine-bench-reader")
+        // Real-time, as the daemon's readers run when the system allows it (refused: normal).
+        reader.start(name: "cantine-bench-reader", realtimePriority: ReaderPriority.realtime)
         defer { reader.stop() }
         var rng = SplitMix64(seed: 2026)
         var waits: [Double] = []

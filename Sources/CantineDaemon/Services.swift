@@ -24,13 +24,22 @@ struct HeapTrimService: Service {
     }
 }
 
-/// Runs a reader thread per chip of door inputs until shutdown.
+/// Runs a reader thread per chip of door inputs until shutdown, each SCHED_FIFO when the
+/// system allows it (the unit's `LimitRTPRIO`): a frame's decision then preempts everything
+/// but the kernel, on a Pi whose cores are also busy with sensors, the journal and the web.
 struct EdgeReaderService: Service {
     let readers: [(name: String, reader: EdgeReader<ChipDecoder>)]
     let logger: Logger
 
     func run() async throws {
-        for (name, reader) in readers { reader.start(name: name) }
+        for (name, reader) in readers {
+            let refused = reader.start(name: name, realtimePriority: ReaderPriority.realtime)
+            if let refused, refused != 0 {
+                logger.notice(
+                    "door reader at normal priority: real-time scheduling refused",
+                    metadata: ["reader": "\(name)", "errno": "\(refused)", "fix": "LimitRTPRIO=10 in the unit"])
+            }
+        }
         BootMark.doorsReady.log(logger, ["readers": "\(readers.count)"])
         try? await gracefulShutdown()
         for (_, reader) in readers { reader.stop() }

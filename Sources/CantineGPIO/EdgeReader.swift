@@ -82,6 +82,13 @@ public struct ChipDecoder: EdgeDecoding {
     public mutating func pending() -> [InputSignal] { doors.pending().map(InputSignal.door) }
 }
 
+/// The door readers' scheduling.
+public enum ReaderPriority {
+    /// SCHED_FIFO priority of a reader thread: low among real-time priorities (1–99), above
+    /// every normal thread, below the kernel's own (its IRQ threads run at 50).
+    public static let realtime: Int32 = 10
+}
+
 /// Runs a decoder on its own thread against an `EdgeSource`, delivering signals synchronously
 /// on that thread (so a frame reaches the relay without a task hop). Levels the decoder asks
 /// for are read before waiting: at start, after a possibly lossy batch, after a failure.
@@ -112,11 +119,35 @@ public final class EdgeReader<Decoder: EdgeDecoding>: Sendable {
         self.retryNanos = retryNanos
     }
 
-    /// Starts the reader thread.
-    public func start(name: String) {
-        let thread = Thread { [self] in run() }
+    /// Starts the reader thread. With `realtimePriority`, the thread first asks to run
+    /// SCHED_FIFO at that priority, so a badge is decided the moment its frame ends, whatever
+    /// else the daemon is doing; returns 0 once granted, the errno when refused (EPERM: the
+    /// process may not, see the unit's `LimitRTPRIO`), nil when not asked.
+    @discardableResult
+    public func start(name: String, realtimePriority: Int32? = nil) -> Int32? {
+        let scheduled = Mutex<Int32?>(nil)
+        let asked = DispatchSemaphore(value: 0)
+        let thread = Thread { [self] in
+            // The kernel's name for the thread (top, perf, /proc), at most 15 bytes: Foundation
+            // names only its own Thread object.
+            let comm = open("/proc/thread-self/comm", O_WRONLY)
+            if comm >= 0 {
+                _ = Array(name.utf8.prefix(15)).withUnsafeBytes { write(comm, $0.baseAddress, $0.count) }
+                close(comm)
+            }
+            if let priority = realtimePriority {
+                var param = sched_param()
+                param.sched_priority = priority
+                let result = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param)
+                scheduled.withLock { $0 = result }
+            }
+            asked.signal()
+            run()
+        }
         thread.name = name
         thread.start()
+        asked.wait()
+        return scheduled.withLock { $0 }
     }
 
     /// Stops the thread and waits for it.

@@ -188,6 +188,34 @@ func arrives(_ semaphore: DispatchSemaphore) -> Bool { semaphore.wait(timeout: .
         #expect(Set(frames) == ["entree:26:\(a.bits)", "sortie:34:\(b.bits)"])
     }
 
+    /// The reader thread asks for SCHED_FIFO before it reads anything: granted (as root here,
+    /// or with the unit's LimitRTPRIO), the kernel shows the thread real-time; refused, the
+    /// errno says why and the thread reads at normal priority.
+    @Test func theReaderThreadRunsRealTimeWhenTheSystemAllowsIt() throws {
+        let clock = TestClock()
+        let source = twin(clock, for: DoorEdgeDecoder(doors: [front]))
+        let reader = EdgeReader(source: source, decoder: DoorEdgeDecoder(doors: [front])) { _ in }
+        let result = reader.start(name: "test-rt-reader", realtimePriority: ReaderPriority.realtime)
+        defer { reader.stop() }
+        // /proc/self/task/<tid>/stat: field 40 is rt_priority, 41 the policy (1 = SCHED_FIFO).
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        let stat = tasks.compactMap { tid -> [Substring]? in
+            let comm = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)
+            guard comm?.hasPrefix("test-rt-reader") == true,
+                let text = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+                let close = text.lastIndex(of: ")")
+            else { return nil }
+            return text[text.index(after: close)...].split(separator: " ")  // from field 3
+        }.first
+        let fields = try #require(stat)
+        if result == 0 {
+            #expect(fields[40 - 3] == "10" && fields[41 - 3] == "1")
+        } else {
+            #expect(result == EPERM && fields[41 - 3] == "0")
+        }
+        #expect(EdgeReader(source: source, decoder: DoorEdgeDecoder(doors: [front])) { _ in }.start(name: "n") == nil)
+    }
+
     @Test func theReaderThreadDeliversAFrameOnceItsGapHasPassed() throws {
         let clock = TestClock()
         let got = Mutex<[DoorSignal]>([])
