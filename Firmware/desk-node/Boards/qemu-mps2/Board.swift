@@ -1,8 +1,8 @@
 // The emulated test board (QEMU mps2-an385): CMSDK UART0 is the ESP-AT module, UART1 the
 // LD2410, UART2 a control line from the test harness (pin levels: `0`/`1` OUT, `p`/`P` PIR;
 // `Q` ends the run; `F` drills a fault (a Swift trap), `H` a hang (the loop stops); the board
-// writes `R` there when it pulses the module's reset), UART3 the console. The CMSDK watchdog
-// stands in for the RP2040's (startup.c). Used by Firmware/test only; the node logic is the
+// writes `R` there when it pulses the module's reset), UART3 the console. A SysTick count
+// stands in for the RP2040's watchdog (startup.c). Used by Firmware/test only; the node logic is the
 // same as on hardware.
 
 import CantineProtocol

@@ -32,8 +32,9 @@ void board_halt(void) {
     for (;;) {}
 }
 
-// The watchdog. QEMU models none on mps2-an385 (the CMSDK watchdog's slot at 0x40008000 is
-// an unimplemented device), so the SysTick interrupt stands in for one: when the main loop
+// The watchdog. In QEMU 7.2 as Debian ships it, the CMSDK watchdog at 0x40008000 programmed
+// as the TRM says (load, INTEN|RESEN, unlocked) never raised its NMI nor reset the board in
+// our test, so the SysTick interrupt stands in for one: when the main loop
 // has not fed it for 2 s, it resets the board (AIRCR SYSRESETREQ), as the RP2040's watchdog
 // does. Unlike the real one it misses a hang with interrupts masked; the node never masks them.
 

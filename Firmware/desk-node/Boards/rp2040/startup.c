@@ -63,6 +63,7 @@ static void watchdog_start(void) {
     mmio_write(WATCHDOG + CLR + 0x00, 1u << 30);      // CTRL: ENABLE off while setting up
     mmio_write(WATCHDOG + 0x2C, (1u << 9) | 12);      // TICK: enabled, 12 cycles
     mmio_write(PSM + 0x08, 0x1FFFFu & ~0x3u);          // WDSEL: all but ROSC (bit 0), XOSC (bit 1)
+    mmio_write(WATCHDOG + 0x1C, 0);                   // SCRATCH4: no stale bootrom "jump to" after a reboot
     mmio_write(WATCHDOG + 0x04, WATCHDOG_LOAD);       // LOAD
     mmio_write(WATCHDOG + 0x00, (1u << 30) | (7u << 24));  // CTRL: ENABLE, PAUSE_DBG0/DBG1/JTAG
 }

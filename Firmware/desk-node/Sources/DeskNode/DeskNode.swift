@@ -55,6 +55,7 @@ public struct DeskNode {
         case .target(let target):
             lastTarget = target
             lastFrameAt = now
+            radarSetup.sawTarget()
         case .ack(let command, let status): radarSetup.ack(command: command, status: status)
         case nil: break
         }

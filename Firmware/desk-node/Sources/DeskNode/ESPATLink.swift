@@ -90,6 +90,9 @@ public struct ESPATLink {
     public static let settleMs: UInt32 = 500
     /// `busy` answers in a row to one command before it counts as a failure.
     public static let busyLimit: UInt32 = 30
+    /// A quiet spell is restarted by each line for at most this long: a module that never
+    /// falls quiet does not stall the link.
+    public static let maxSettleMs: UInt32 = 5_000
 
     enum PublishPhase { case prompt, result }
 
@@ -101,8 +104,10 @@ public struct ESPATLink {
     public private(set) var problem: Problem?
     /// Where the sequence goes on after a resync.
     var resumeAt: Step = .probe
-    /// Waiting for the module to fall quiet: any line received restarts the wait.
+    /// Waiting for the module to fall quiet: any line received restarts the wait (until
+    /// `maxSettleMs` after `settleStart`).
     var settling = false
+    var settleStart: UInt32 = 0
     var busyCount: UInt32 = 0
     var sentAt: UInt32 = 0
     var timeout: UInt32 = 0
@@ -185,8 +190,9 @@ public struct ESPATLink {
                 step = .probe
                 return nil
             }
-            if line.isExactly("ready") {
-                // The module restarted on its own: everything it knew is gone.
+            if line.isExactly("ready") && step != .start {
+                // The module restarted on its own: everything it knew is gone. (Before the
+                // boot pulse, a `ready` changes nothing: the module is reset anyway.)
                 return lost(restartAt: .probe, at: now)
             }
             if line.hasPrefix("busy "), inFlight, step != .waitReady, phase == .prompt {
@@ -197,7 +203,7 @@ public struct ESPATLink {
         }
         guard inFlight else {
             // A late answer while backing off or settling: the module is not quiet yet.
-            if settling, input == .line { backoffStart = now }
+            if settling, input == .line, now &- settleStart < Self.maxSettleMs { backoffStart = now }
             return nil
         }
         switch step {
@@ -243,6 +249,8 @@ public struct ESPATLink {
     mutating func advance() -> LinkEvent? {
         inFlight = false
         busyCount = 0
+        // What failed before works now: the LED stops naming it.
+        if problem == Self.problem(failing: step) { problem = nil }
         switch step {
         case .start: step = .waitReady
         case .resync: step = resumeAt
@@ -271,7 +279,8 @@ public struct ESPATLink {
     }
 
     /// The command in flight failed (`timedOut`: no answer in time). Backs off; after a
-    /// timeout the module is resynchronised first; every third failure resets it.
+    /// timeout the module is resynchronised first, or reset if it may be inside a publish's
+    /// data phase (a bare `AT` would be published); every third failure resets it.
     mutating func fail<Port: ModemPort>(at now: UInt32, timedOut: Bool = false, port: inout Port) -> LinkEvent? {
         let wasReport = step == .report
         let wasConnected = step.isConnectedPhase
@@ -285,7 +294,8 @@ public struct ESPATLink {
         backoffStart = now
         backoffMs = Self.backoff(failures: failures)
         settling = false
-        if failures % 3 == 0 {
+        let mayBeInDataPhase = timedOut && (step == .birth || step == .report)
+        if failures % 3 == 0 || mayBeInDataPhase {
             port.pulseReset()
             resets &+= 1
             step = .waitReady
@@ -315,6 +325,7 @@ public struct ESPATLink {
         backoffStart = now
         backoffMs = ms
         settling = true
+        settleStart = now
     }
 
     /// What a failure at `step` says is wrong.
@@ -331,6 +342,7 @@ public struct ESPATLink {
         let wasConnected = step.isConnectedPhase
         inFlight = false
         outgoing = nil
+        busyCount = 0
         step = restartAt
         if restartAt == .joinWiFi { problem = .noWiFi } else if restartAt == .clean { problem = .noBroker }
         if wasReport { return .failed }

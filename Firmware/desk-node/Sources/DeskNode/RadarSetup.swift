@@ -3,8 +3,11 @@
 // configuration mode (0x00FF), sets the farthest gate for moving and still targets to the
 // provisioned `radar_max_gate` and the no-one duration (0x0060), and closes configuration
 // mode (0x00FE), each step waiting for its ACK (the command word with 0x0100 set, status 0),
-// asked again when none comes. Frames per the HLK-LD2410 serial protocol V1.02, §2.2. Pure,
-// no heap: bytes out through a ByteSink, ACKs in, a wrapping millisecond tick.
+// asked again when none comes. Configuration mode is always closed once it may have opened
+// (the radar reports nothing while in it), and target frames coming again after the close
+// stand for its ACK. It starts a second after boot, once the radar is up. Frames per the
+// HLK-LD2410 serial protocol V1.02, §2.2. Pure, no heap: bytes out through a ByteSink, ACKs
+// and target frames in, a wrapping millisecond tick.
 
 import CantineProtocol
 
@@ -23,6 +26,8 @@ public struct RadarSetup {
     public static let ackTimeoutMs: UInt32 = 1_000
     /// Tries per command.
     public static let attempts: UInt32 = 3
+    /// From the first poll to the first command: the radar boots with the node.
+    public static let startDelayMs: UInt32 = 1_000
     /// Seconds the radar keeps reporting someone after it last saw them (its factory 5 s);
     /// the node's own hysteresis does the rest.
     public static let holdS: UInt8 = 5
@@ -32,6 +37,7 @@ public struct RadarSetup {
     public private(set) var missedAcks: UInt32 = 0
     let maxGate: UInt8
     var waiting = false
+    var startAt: UInt32?
     var sentAt: UInt32 = 0
     var tries: UInt32 = 0
     /// A step went wrong after configuration mode was opened: it is still closed, then `failed`.
@@ -48,6 +54,11 @@ public struct RadarSetup {
     /// Sends the next command when due, or again when its ACK is late.
     public mutating func poll<Sink: ByteSink>(at now: UInt32, radar: inout Sink) {
         guard !finished else { return }
+        guard let startAt else {
+            startAt = now
+            return
+        }
+        guard now &- startAt >= Self.startDelayMs else { return }
         if waiting {
             guard now &- sentAt >= Self.ackTimeoutMs else { return }
             waiting = false
@@ -66,7 +77,7 @@ public struct RadarSetup {
         waiting = false
         tries = 0
         if status != 0 {
-            giveUp()
+            giveUp(refused: true)
             return
         }
         switch step {
@@ -77,15 +88,24 @@ public struct RadarSetup {
         }
     }
 
-    /// A step failed: with configuration mode open, it is still closed (the radar reports
-    /// nothing while configuring); otherwise there is nothing more to try.
-    mutating func giveUp() {
+    /// A target frame from the radar: while the close of configuration mode waits for its
+    /// ACK, the radar reporting again says it is closed (its ACK was lost).
+    public mutating func sawTarget() {
+        guard step == .end, waiting else { return }
+        waiting = false
+        step = spoiled ? .failed : .done
+    }
+
+    /// A step failed. Unless the radar refused to open configuration mode, it may be open
+    /// (only its ACK lost): it is closed all the same, and the setup ends `failed`.
+    mutating func giveUp(refused: Bool = false) {
         tries = 0
         switch step {
-        case .parameters:
+        case .enable where refused: step = .failed
+        case .enable, .parameters:
             spoiled = true
             step = .end
-        case .enable, .end, .done, .failed: step = .failed
+        case .end, .done, .failed: step = .failed
         }
     }
 
