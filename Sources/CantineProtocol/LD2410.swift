@@ -51,11 +51,31 @@ public struct LD2410Target: Sendable, Equatable {
     }
 }
 
+/// The radar's range settings, as its "read parameters" command (0x0061) returns them.
+public struct LD2410Parameters: Sendable, Equatable {
+    /// The farthest gate the radar has (8).
+    public var gates: UInt8
+    /// The farthest gate for moving and for still targets (0.75 m each).
+    public var movingGate: UInt8
+    public var stillGate: UInt8
+    /// Seconds it keeps reporting someone after it last saw them.
+    public var noOneSeconds: UInt16
+
+    public init(gates: UInt8, movingGate: UInt8, stillGate: UInt8, noOneSeconds: UInt16) {
+        self.gates = gates
+        self.movingGate = movingGate
+        self.stillGate = stillGate
+        self.noOneSeconds = noOneSeconds
+    }
+}
+
 /// A complete, valid frame.
 public enum LD2410Frame: Sendable, Equatable {
     case target(LD2410Target)
     /// A command's acknowledgement: the command word (with 0x0100 set) and its status (0 = success).
     case ack(command: UInt16, status: UInt16)
+    /// The successful acknowledgement of "read parameters" (0x0061), with what it read.
+    case parameters(LD2410Parameters)
 }
 
 /// Byte-at-a-time LD2410 frame parser.
@@ -174,7 +194,17 @@ public struct LD2410Parser: Sendable {
     }
 
     func ack(length: Int) -> LD2410Frame? {
-        .ack(command: word(6), status: word(8))
+        // 0x0161: status, 0xAA, the gate count N, the farthest moving and still gates, N + 1
+        // moving and N + 1 still sensitivities, the no-one duration (protocol V1.02 §2.2.4).
+        if word(6) == 0x0161, word(8) == 0, length >= 10, buffer[10] == 0xAA {
+            let gates = buffer[11]
+            let duration = 14 + 2 * (Int(gates) + 1)
+            guard duration + 2 <= 6 + length else { return nil }
+            return .parameters(
+                LD2410Parameters(
+                    gates: gates, movingGate: buffer[12], stillGate: buffer[13], noOneSeconds: word(duration)))
+        }
+        return .ack(command: word(6), status: word(8))
     }
 
     /// Drops the first `n` bytes held, keeping the rest to look for a header in.

@@ -46,6 +46,26 @@ func parseAll(_ bytes: [UInt8], into parser: inout LD2410Parser) -> [LD2410Frame
         #expect(p.frames == 4 && p.badFrames == 0 && p.droppedBytes == 0)
     }
 
+    /// "Read parameters" (V1.02 §2.2.4): status, 0xAA, N = 8, the farthest moving and still
+    /// gates, 9 + 9 sensitivities, the no-one duration. Refused, it is a plain ACK.
+    @Test func readsTheRadarsSettingsFromItsReply() {
+        var p = LD2410Parser()
+        let sensitivities: [UInt8] = [50, 50, 40, 30, 20, 15, 15, 15, 15] + [0, 0, 40, 40, 30, 30, 20, 20, 20]
+        let body: [UInt8] = [0x61, 0x01, 0x00, 0x00, 0xAA, 0x08, 0x08, 0x06] + sensitivities + [0x05, 0x00]
+        let reply: [UInt8] = [0xFD, 0xFC, 0xFB, 0xFA, 0x1C, 0x00] + body + [0x04, 0x03, 0x02, 0x01]
+        let refused: [UInt8] = [0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0x61, 0x01, 0x01, 0x00, 0x04, 0x03, 0x02, 0x01]
+        let frames = parseAll(reply + refused, into: &p)
+        #expect(
+            frames == [
+                .parameters(LD2410Parameters(gates: 8, movingGate: 8, stillGate: 6, noOneSeconds: 5)),
+                .ack(command: 0x0161, status: 1),
+            ])
+        // A reply cut before its duration (a length that lies) is no frame.
+        var q = LD2410Parser()
+        let short: [UInt8] = [0xFD, 0xFC, 0xFB, 0xFA, 0x0A, 0x00] + body.prefix(10) + [0x04, 0x03, 0x02, 0x01]
+        #expect(parseAll(short, into: &q).isEmpty && q.badFrames == 1)
+    }
+
     @Test func dropsNoiseAndCorruptFramesAndKeepsWhatFollows() {
         var p = LD2410Parser()
         let good = ld2410Frame(state: 1, moving: 50)

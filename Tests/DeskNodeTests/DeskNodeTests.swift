@@ -22,6 +22,13 @@ struct Wire: ModemPort {
     mutating func pulseReset() { resets += 1 }
 }
 
+/// The radar's reply to "read parameters": farthest moving and still gate, no-one duration.
+func radarSettings(_ moving: UInt8, _ still: UInt8, _ seconds: UInt8) -> [UInt8] {
+    let body: [UInt8] =
+        [0x61, 0x01, 0x00, 0x00, 0xAA, 0x08, moving, still] + [UInt8](repeating: 20, count: 18) + [seconds, 0]
+    return [0xFD, 0xFC, 0xFB, 0xFA, UInt8(body.count), 0x00] + body + [0x04, 0x03, 0x02, 0x01]
+}
+
 /// The LD2410's UART as the node sees it: what the node writes to it.
 struct RadarWire: ByteSink {
     var out: [UInt8] = []
@@ -400,6 +407,9 @@ final class Rig {
         #expect(rig.toRadar() == enable && rig.node.radarSetup.missedAcks == 1)
         rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x08, 0x00, 0xFF, 0x01, 0x00, 0x00, 0x01, 0x00, 0x40, 0x00, 4, 3, 2, 1])
         rig.tick()
+        #expect(rig.toRadar() == [0xFD, 0xFC, 0xFB, 0xFA, 0x02, 0x00, 0x61, 0x00, 0x04, 0x03, 0x02, 0x01])
+        rig.radar(radarSettings(8, 8, 5))  // the factory's: written
+        rig.tick()
         // Max gate 2 for moving and still targets, no-one duration 5 s (protocol V1.02 §2.2.3).
         #expect(
             rig.toRadar() == [
@@ -410,7 +420,7 @@ final class Rig {
         rig.tick()
         #expect(rig.toRadar() == [0xFD, 0xFC, 0xFB, 0xFA, 0x02, 0x00, 0xFE, 0x00, 0x04, 0x03, 0x02, 0x01])
         rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0xFE, 0x01, 0x00, 0x00, 4, 3, 2, 1])
-        #expect(rig.node.radarSetup.step == .done)
+        #expect(rig.node.radarSetup.step == .done && rig.node.radarSetup.wrote)
         rig.tick(5_000)
         #expect(rig.toRadar() == [])
         rig.radar(radarFrame(0))
@@ -436,7 +446,9 @@ final class Rig {
         _ = refused.toRadar()
         refused.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x08, 0x00, 0xFF, 0x01, 0x00, 0x00, 0x01, 0x00, 0x40, 0x00, 4, 3, 2, 1])
         refused.tick()
-        #expect(refused.toRadar().count == 30)
+        refused.radar(radarSettings(8, 8, 5))
+        refused.tick()
+        #expect(refused.toRadar().count == 12 + 30)
         refused.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0x60, 0x01, 0x01, 0x00, 4, 3, 2, 1])
         refused.tick()
         #expect(refused.toRadar() == [0xFD, 0xFC, 0xFB, 0xFA, 0x02, 0x00, 0xFE, 0x00, 0x04, 0x03, 0x02, 0x01])
@@ -444,10 +456,33 @@ final class Rig {
         #expect(refused.node.radarSetup.step == .failed)
     }
 
+    @Test func settingsAlreadyInPlaceAreNotWrittenAgain() throws {
+        // The radar keeps them across power cuts: a node rebooting in a loop must not wear it.
+        let rig = try Rig()
+        rig.tick(RadarSetup.startDelayMs)
+        rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x08, 0x00, 0xFF, 0x01, 0x00, 0x00, 0x01, 0x00, 0x40, 0x00, 4, 3, 2, 1])
+        rig.tick()
+        rig.radar(radarSettings(2, 2, 5))
+        rig.tick()
+        #expect(rig.toRadar().suffix(12) == [0xFD, 0xFC, 0xFB, 0xFA, 0x02, 0x00, 0xFE, 0x00, 0x04, 0x03, 0x02, 0x01])
+        rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0xFE, 0x01, 0x00, 0x00, 4, 3, 2, 1])
+        #expect(rig.node.radarSetup.step == .done && !rig.node.radarSetup.wrote)
+        // One setting differs (the still gate): written.
+        let other = try Rig()
+        other.tick(RadarSetup.startDelayMs)
+        other.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x08, 0x00, 0xFF, 0x01, 0x00, 0x00, 0x01, 0x00, 0x40, 0x00, 4, 3, 2, 1])
+        other.tick()
+        other.radar(radarSettings(2, 3, 5))
+        other.tick()
+        #expect(other.toRadar().suffix(30).prefix(8) == [0xFD, 0xFC, 0xFB, 0xFA, 0x14, 0x00, 0x60, 0x00])
+    }
+
     @Test func targetFramesAfterTheCloseStandForItsLostACK() throws {
         let rig = try Rig()
         rig.tick(RadarSetup.startDelayMs)
         rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x08, 0x00, 0xFF, 0x01, 0x00, 0x00, 0x01, 0x00, 0x40, 0x00, 4, 3, 2, 1])
+        rig.tick()
+        rig.radar(radarSettings(8, 8, 5))
         rig.tick()
         rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0x60, 0x01, 0x00, 0x00, 4, 3, 2, 1])
         rig.tick()

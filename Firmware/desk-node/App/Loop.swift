@@ -98,6 +98,7 @@ func runNode<B: Board>(_ board: inout B) -> Never {
             if shownRadar == .done {
                 console.put("radar configured: max gate ")
                 console.put(decimal: UInt32(settings.radarMaxGate))
+                console.put(node.radarSetup.wrote ? ", written" : ", already set")
             } else {
                 console.put("radar not configured: no ACK (is its RX wired?)")
             }

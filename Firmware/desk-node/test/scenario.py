@@ -197,7 +197,9 @@ class Radar(threading.Thread):
     """Sends the current target every 50 ms; None sends nothing (a silent UART). Reads the
     configuration frames the node sends (header FD FC FB FA, length, command word, value,
     footer 04 03 02 01) and acknowledges each (command | 0x0100, status 0), but the first one
-    (`drop_first`: a lost ACK); the enable ACK carries protocol version 1 and buffer size 64."""
+    (`drop_first`: a lost ACK); the enable ACK carries protocol version 1 and buffer size 64.
+    It keeps its settings as the real one does (factory: gates 8/8, 5 s): "read parameters"
+    (0x0061) answers them, "set" (0x0060) changes them."""
 
     def __init__(self, port):
         super().__init__(daemon=True)
@@ -207,6 +209,7 @@ class Radar(threading.Thread):
         self.stop = False
         self.commands = []  # (time, command word, value bytes)
         self.drop_first = True
+        self.settings = (8, 8, 5)  # farthest moving gate, still gate, no-one seconds
         threading.Thread(target=self.listen, daemon=True).start()
 
     def listen(self):
@@ -232,7 +235,15 @@ class Radar(threading.Thread):
                 if self.drop_first:
                     self.drop_first = False
                     continue
-                reply = struct.pack("<HH", word | 0x0100, 0) + (b"\x01\x00\x40\x00" if word == 0x00FF else b"")
+                extra = b""
+                if word == 0x00FF:
+                    extra = b"\x01\x00\x40\x00"
+                elif word == 0x0061:
+                    moving, still, seconds = self.settings
+                    extra = bytes([0xAA, 8, moving, still]) + bytes([20] * 18) + struct.pack("<H", seconds)
+                elif word == 0x0060 and len(body) >= 20:
+                    self.settings = (body[4], body[10], body[16])
+                reply = struct.pack("<HH", word | 0x0100, 0) + extra
                 self.port.send(b"\xfd\xfc\xfb\xfa" + struct.pack("<H", len(reply)) + reply + b"\x04\x03\x02\x01")
 
     def run(self):
@@ -368,11 +379,11 @@ def day(image, tool, workdir):
         again = [next((y[2] for y in cmds[n + 1:] if y[1] == "cmd"), None) == cmds[n][2] for n in busy]
         check("a command answered busy p... is asked again before anything else",
               len(busy) >= 2 and all(again), [(cmds[n][2], ok) for n, ok in zip(busy, again)])
-        check("radar configured at boot: enable again after the lost ACK, max gate 2 and 5 s, end",
-              [c[1] for c in radar.commands[:4]] == [0x00FF, 0x00FF, 0x0060, 0x00FE]
+        check("radar configured at boot: enable again after the lost ACK, read, max gate 2 and 5 s, end",
+              [c[1] for c in radar.commands[:5]] == [0x00FF, 0x00FF, 0x0061, 0x0060, 0x00FE]
               and radar.commands[1][0] - radar.commands[0][0] >= 0.9
-              and radar.commands[2][2] == bytes.fromhex("000002000000010002000000020005000000"),
-              [(hex(c[1]), c[2].hex()) for c in radar.commands[:4]])
+              and radar.commands[3][2] == bytes.fromhex("000002000000010002000000020005000000")
+              and radar.settings == (2, 2, 5), [(hex(c[1]), c[2].hex()) for c in radar.commands[:5]])
         check("birth: status online, QoS 1, retained",
               e and e[2] == ("cantine/paris/nodes/node-j01/status", "online", 1, 1), e and e[2])
         i, e = modem.wait(is_report(occupied=False))
@@ -432,12 +443,20 @@ def day(image, tool, workdir):
         for drill, name in ((b"F", "a fault"), (b"H", "a hang")):
             mark = len(modem.log)
             boots = open(console, errors="replace").read().count("cantine desk-node ")
+            closed = sum(1 for c in radar.commands if c[1] == 0x00FE)
             control.send(drill)
             b, _ = modem.wait(lambda e: e[1] == "pub" and e[2][0].endswith("/status"), start=mark)
             again = open(console, errors="replace").read().count("cantine desk-node ")
             reset = any(e[1] == "reset" for e in modem.log[mark:b or len(modem.log)])
             check(f"{name} reboots the node through the watchdog: module reset, connected again",
                   b is not None and again == boots + 1 and reset, f"boots {boots} -> {again}")
+            deadline = time.monotonic() + WAIT  # the rebooted node's radar set-up, done
+            while sum(1 for c in radar.commands if c[1] == 0x00FE) == closed and time.monotonic() < deadline:
+                time.sleep(0.1)
+        writes = [c for c in radar.commands if c[1] == 0x0060]
+        reads = [c for c in radar.commands if c[1] == 0x0061]
+        check("after two reboots the radar was read three times and written once (its settings kept)",
+              len(writes) == 1 and len(reads) == 3, f"{len(reads)} reads, {len(writes)} writes")
         if len(sys.argv) > 3:
             with open(sys.argv[3], "w") as out:
                 out.writelines(e[2][1] + "\n" for _, e in reports(modem))

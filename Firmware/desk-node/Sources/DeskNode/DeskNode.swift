@@ -57,6 +57,7 @@ public struct DeskNode {
             lastFrameAt = now
             radarSetup.sawTarget()
         case .ack(let command, let status): radarSetup.ack(command: command, status: status)
+        case .parameters(let parameters): radarSetup.read(parameters)
         case nil: break
         }
     }

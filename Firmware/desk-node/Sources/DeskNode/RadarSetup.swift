@@ -1,7 +1,9 @@
 // The LD2410's configuration at boot. At its factory setting the radar sees people ~6 m away
 // (8 gates of 0.75 m), so the next desk would count as present. The node opens the radar's
-// configuration mode (0x00FF), sets the farthest gate for moving and still targets to the
-// provisioned `radar_max_gate` and the no-one duration (0x0060), and closes configuration
+// configuration mode (0x00FF), reads its settings (0x0061) and, only where they differ (the
+// radar keeps them across power cuts: rewriting them at every boot, each watchdog reboot
+// included, would wear its storage), sets the farthest gate for moving and still targets to
+// the provisioned `radar_max_gate` and the no-one duration (0x0060), and closes configuration
 // mode (0x00FE), each step waiting for its ACK (the command word with 0x0100 set, status 0),
 // asked again when none comes. Configuration mode is always closed once it may have opened
 // (the radar reports nothing while in it), and target frames coming again after the close
@@ -14,7 +16,7 @@ import CantineProtocol
 /// Configures the LD2410 once, at boot.
 public struct RadarSetup {
     public enum Step: Equatable {
-        case enable, parameters, end
+        case enable, read, parameters, end
         /// Configured.
         case done
         /// Not configured: no ACK after `attempts` tries, or a step refused. The radar keeps
@@ -35,6 +37,8 @@ public struct RadarSetup {
     public private(set) var step: Step = .enable
     /// ACKs that did not come in time.
     public private(set) var missedAcks: UInt32 = 0
+    /// The settings were written (not already as provisioned).
+    public private(set) var wrote = false
     let maxGate: UInt8
     var waiting = false
     var startAt: UInt32?
@@ -81,11 +85,23 @@ public struct RadarSetup {
             return
         }
         switch step {
-        case .enable: step = .parameters
+        case .enable: step = .read
+        case .read: step = .parameters  // acknowledged without its parameters: written anyway
         case .parameters: step = .end
         case .end: step = spoiled ? .failed : .done
         case .done, .failed: break
         }
+    }
+
+    /// The radar's settings, read: written only if they differ from what is provisioned.
+    public mutating func read(_ parameters: LD2410Parameters) {
+        guard step == .read, waiting else { return }
+        waiting = false
+        tries = 0
+        let set =
+            parameters.movingGate == maxGate && parameters.stillGate == maxGate
+            && parameters.noOneSeconds == UInt16(Self.holdS)
+        step = set ? .end : .parameters
     }
 
     /// A target frame from the radar: while the close of configuration mode waits for its
@@ -102,6 +118,7 @@ public struct RadarSetup {
         tries = 0
         switch step {
         case .enable where refused: step = .failed
+        case .read: step = .parameters  // not read: written anyway
         case .enable, .parameters:
             spoiled = true
             step = .end
@@ -112,6 +129,7 @@ public struct RadarSetup {
     static func command(_ step: Step) -> UInt16 {
         switch step {
         case .enable: 0x00FF
+        case .read: 0x0061
         case .parameters: 0x0060
         case .end: 0x00FE
         case .done, .failed: 0
@@ -139,6 +157,7 @@ public struct RadarSetup {
             radar.put(0x01)  // value 0x0001
             radar.put(0x00)
         case .parameters:
+            wrote = true
             // Parameter words 0 (farthest moving gate), 1 (farthest still gate), 2 (no-one
             // duration, s), each with a 32-bit little-endian value.
             Self.put(0, 0, maxGate, 0, to: &radar)
