@@ -127,6 +127,9 @@ public final class MosquittoClient: @unchecked Sendable {
     let handle: OpaquePointer
     public let settings: MQTTSettings
     let callbacks: Mutex<Callbacks>
+    /// The network thread (`pthread_self()` in its callbacks): a thread cannot join itself,
+    /// so `stop` and `deinit` reached from a callback leave the join to another thread.
+    let networkThread = Atomic<UInt>(0)
     /// Signalled on every connect and disconnect (`wait(connected:timeout:)`).
     let changed = NSCondition()
 
@@ -237,18 +240,33 @@ public final class MosquittoClient: @unchecked Sendable {
         }
     }
 
+    /// The client a callback is for, noting that this is the network thread.
     static func from(_ userdata: UnsafeMutableRawPointer?) -> MosquittoClient? {
-        userdata.map { Unmanaged<MosquittoClient>.fromOpaque($0).takeUnretainedValue() }
+        guard let userdata else { return nil }
+        let client = Unmanaged<MosquittoClient>.fromOpaque(userdata).takeUnretainedValue()
+        client.networkThread.store(UInt(pthread_self()), ordering: .relaxed)
+        return client
     }
+
+    /// True on the network thread, inside one of its callbacks.
+    var onNetworkThread: Bool { networkThread.load(ordering: .relaxed) == UInt(pthread_self()) }
 
     deinit {
         // No callback may reach this object once it goes: later ones find no userdata, one
         // already running finishes before the network thread is joined (a forced stop could
-        // cancel it halfway, with this object's locks and memory in use).
+        // cancel it halfway, with this object's locks and memory in use). The last reference
+        // may go inside a callback (its owner dropped meanwhile, the callback's closure the
+        // last to hold it): the network thread cannot join itself, and destroying the handle
+        // under the callback would free what libmosquitto uses when it returns (an abort seen
+        // in CI), so another thread waits for the loop to end and destroys it.
+        nonisolated(unsafe) let handle = handle
         mosquitto_user_data_set(handle, nil)
         mosquitto_disconnect(handle)
-        mosquitto_loop_stop(handle, false)
-        mosquitto_destroy(handle)
+        let teardown: @Sendable () -> Void = {
+            mosquitto_loop_stop(handle, false)
+            mosquitto_destroy(handle)
+        }
+        if onNetworkThread { Thread(block: teardown).start() } else { teardown() }
     }
 
     func check(_ rc: Int32, _ what: String) throws(MQTTError) {
@@ -409,9 +427,11 @@ public final class MosquittoClient: @unchecked Sendable {
     /// The callbacks are dropped: they often hold what holds this client (the publisher), and
     /// the pair would never be freed, with the handle's sockets (seen in the chaos bench, whose
     /// site restarts its MQTT service after every power cut).
+    /// Called from a callback, the network thread ends once the callback returns and is
+    /// joined when the client goes (a thread cannot join itself).
     public func stop() {
         mosquitto_disconnect(handle)
-        mosquitto_loop_stop(handle, false)
+        if !onNetworkThread { mosquitto_loop_stop(handle, false) }
         callbacks.withLock { c in
             c.connected = false
             c.onConnect = nil

@@ -220,6 +220,16 @@ final class Broker: @unchecked Sendable {
         throw MQTTError("mosquitto did not listen on \(port)")
     }
 
+    /// Waits (up to 10 s) until the broker's log has a line containing `text`; false if not.
+    /// The broker is another process: its log is read until the line appears.
+    func waitForLog(_ text: String) -> Bool {
+        for _ in 0..<1000 {
+            if let log = try? String(contentsOfFile: logPath, encoding: .utf8), log.contains(text) { return true }
+            usleep(10_000)
+        }
+        return false
+    }
+
     /// Stops the broker with SIGTERM (it saves its persistence file) and waits for it.
     func stop() {
         kill(pid, SIGTERM)

@@ -2,19 +2,21 @@
 // and state out, bad payloads, retained and flooding reports, the broker restarted
 // mid-stream with nothing lost and the outbox drained in order, Home Assistant discovery,
 // the ACL, refused credentials, and `offline` on shutdown; two daemons with one client id, and
-// another client overwriting the daemon's retained topics.
+// another client overwriting the daemon's retained topics; a client whose last reference goes
+// inside its own callback.
 
 import CantineConfig
 import CantineCore
-import CantineMQTT
 import CantineSite
 import Foundation
 import GRDB
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @testable import CantineDaemon
+@testable import CantineMQTT
 @testable import CantineStore
 
 /// Runs the MQTT service of `runtime` against `broker` while `body` runs, then shuts it down.
@@ -652,6 +654,62 @@ func withMQTT(
         #expect(watch.payloads(f12).last == "")
         #expect(watch.snapshot.last { $0.topic == f12 }?.payload.isEmpty == true)
         runtime.close()
+    }
+
+    /// A client's owner may go while one of its callbacks runs (a test's collector, a
+    /// service torn down mid-message): the callback then holds the last reference, and the
+    /// owner's `stop()` and the client's `deinit` run on the network thread, which cannot join
+    /// itself. Destroying the handle there freed what libmosquitto used on return (CI aborted
+    /// in the "mosquitto loop" thread); now the loop ends and another thread destroys it.
+    @Test func aClientWhoseLastReferenceGoesInItsOwnCallbackIsTornDownOffItsNetworkThread() throws {
+        final class Holder: Sendable {
+            let owner = Mutex<Owner?>(nil)
+            let calledOnNetworkThread = Mutex<Bool?>(nil)
+        }
+        // Shaped like `Collector`: weak callbacks, and a deinit that stops the client.
+        final class Owner: Sendable {
+            let client: MosquittoClient
+            let freed: DispatchSemaphore
+            init(_ broker: Broker, id: String, holder: Holder, freed: DispatchSemaphore) throws {
+                self.freed = freed
+                client = try MosquittoClient(settings: broker.settings(id))
+                try client.start(
+                    subscriptions: ["cantine-test/drop"],
+                    onMessage: { [weak self] _ in
+                        guard let self else { return }
+                        holder.calledOnNetworkThread.withLock { $0 = self.client.onNetworkThread }
+                        holder.owner.withLock { $0 = nil }  // this callback holds the last reference now
+                    })
+            }
+            deinit {
+                client.stop()
+                freed.signal()
+            }
+        }
+
+        let broker = try Broker()
+        let holder = Holder()
+        let freed = DispatchSemaphore(value: 0)
+        let id = "dropped-\(UUID().uuidString.prefix(8))"
+        weak var weakClient: MosquittoClient?
+        do {
+            let owner = try Owner(broker, id: id, holder: holder, freed: freed)
+            #expect(owner.client.wait(connected: true, timeout: 10))
+            weakClient = owner.client
+            holder.owner.withLock { $0 = owner }
+        }
+
+        let sender = try Collector(broker, topics: [])
+        _ = sender.client.publish("cantine-test/drop", "go")
+        #expect(freed.wait(timeout: .now() + 10) == .success, "the owner went in its client's callback")
+        #expect(holder.calledOnNetworkThread.withLock { $0 } == true)
+        // The client went too, and its connection ended cleanly: the broker logs the DISCONNECT.
+        #expect(broker.waitForLog("Client \(id) disconnected."))
+        #expect(weakClient == nil)
+        // The process is alive and the broker still serves: a round trip through another client.
+        let after = try Collector(broker, topics: ["cantine-test/after"])
+        _ = after.client.publish("cantine-test/after", "ok")
+        #expect(after.blockingWait { $0.count == 1 }.payloads("cantine-test/after") == ["ok"])
     }
 }
 
