@@ -12,9 +12,11 @@ public enum SampleConfig {
     ///   - httpPort: HTTP port.
     ///   - mqttPort: MQTT broker port.
     ///   - desksPerZone: desks in each of the two zones.
+    ///   - examplesCommented: the example zones, doors, rooms and desks written as comments:
+    ///     a daemon started on it drives no line (the Debian package's conffile).
     public static func text(
         databasePath: String, simulated: Bool = false, httpPort: Int = 8080, mqttPort: Int = 1883,
-        desksPerZone: Int = 12, siteID: String? = nil, siteName: String? = nil
+        desksPerZone: Int = 12, siteID: String? = nil, siteName: String? = nil, examplesCommented: Bool = false
     ) -> String {
         var given = [
             Defaults.databasePath.key: databasePath.toml, Defaults.httpPort.key: httpPort.toml,
@@ -23,7 +25,7 @@ public enum SampleConfig {
         if let siteID { given[Defaults.siteID.key] = siteID.toml }
         if let siteName { given[Defaults.siteName.key] = siteName.toml }
         var out = """
-            # Cantine configuration (TOML). Every key is documented in README.md § Configuration;
+            # Cantine configuration (TOML). Every key is documented in docs/configuration.md;
             # a key left out takes the value shown here. Strings may take secrets from the
             # environment: password = "${CANTINE_MQTT_PASSWORD}".
 
@@ -40,7 +42,17 @@ public enum SampleConfig {
             out += (commented ? "# " : "") + "[\(section)]\n"
             for line in lines { out += aligned((line.commented ? "# " : "") + line.line, note: line.note) }
         }
-        return out + examples(desksPerZone: desksPerZone)
+        guard examplesCommented else { return out + examples(desksPerZone: desksPerZone) }
+        // Two desks a zone show the shape; the wiring decides how many there are.
+        let commented = examples(desksPerZone: min(desksPerZone, 2))
+            .split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.isEmpty || $0.hasPrefix("#") ? String($0) : "# " + $0 }
+        return out + """
+
+            # No door, desk or room yet: the daemon drives no line until they are described.
+            # The examples below show how; uncomment and change them to match the wiring
+            # (Hardware/pinout.toml, `cantine hardware check`), then `systemctl restart cantine`.
+            """ + commented.joined(separator: "\n") + "\n"
     }
 
     /// The table's settings grouped by section, in the table's order; list sections left out.

@@ -44,7 +44,7 @@ public enum Doctor {
                 checks.append(
                     Check(
                         name: "database", ok: false,
-                        detail: "\(path): \(integrity): restore a backup (see README § Backups)"))
+                        detail: "\(path): \(integrity): restore a backup (docs/reliability.md, The SD card)"))
             }
             if site != config.site.id {
                 checks.append(

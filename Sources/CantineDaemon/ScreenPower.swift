@@ -3,7 +3,7 @@
 // woken that long before it opens (an evening event keeps it on), through Debian's `cec-ctl`
 // (v4l-utils): `--playback` once to register the adapter, then `--to 0 --standby` or
 // `--to 0 --image-view-on` at each change. A kiosk Pi without the daemon follows
-// `/display/board.json`'s `screen_on` instead (the README's kiosk section).
+// `/display/board.json`'s `screen_on` instead (docs/install.md, "The entrance screen").
 
 import CantineCore
 import CantineSite

@@ -104,9 +104,10 @@ public enum ServiceUnit {
     /// The unit text for `binary`, `config` and the data directory `data`.
     public static func text(binary: String, config: String, data: String, user: String = "cantine") -> String {
         """
-        # Written by `cantine install-service`; edit with `systemctl edit cantine`.
+        # Cantine's unit (`cantine install-service`, the Debian package); override with `systemctl edit cantine`.
         [Unit]
         Description=Cantine: doors, desk sensors, bookings and live occupancy
+        Documentation=man:cantine(1)
         After=network-online.target mosquitto.service
         Wants=network-online.target
 

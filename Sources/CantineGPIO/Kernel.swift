@@ -25,7 +25,7 @@ public struct GPIOKernel: Sendable {
     /// The rule Raspberry Pi OS ships in 99-com.rules, for systems without it.
     public static let udevRulePath = "/etc/udev/rules.d/60-cantine-gpio.rules"
     public static let udevRule = """
-        # Written by `cantine install-service`: the GPIO character devices belong to group gpio
+        # From Cantine (`cantine install-service`, the Debian package): the GPIO character devices belong to group gpio
         # (Raspberry Pi OS does the same in 99-com.rules; plain Debian does not).
         SUBSYSTEM=="gpio", KERNEL=="gpiochip*", GROUP="gpio", MODE="0660"
 

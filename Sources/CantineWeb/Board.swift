@@ -90,7 +90,7 @@ public struct Board: Codable, Equatable, Sendable {
     /// Whether the space is open now (`[access] public_hours`, or a session within the hour).
     public var open: Bool
     /// Whether the entrance TV should be on: open now or within `[display] cec_margin_min`
-    /// (a kiosk Pi without the daemon follows this: the README's kiosk section).
+    /// (a kiosk Pi without the daemon follows this: docs/install.md's entrance screen section).
     public var screenOn: Bool
     /// Closed for the day: when it opens next, `YYYY-MM-DD HH:MM` local (nil otherwise).
     public var opensAt: String?

@@ -2,6 +2,7 @@
 // the access log read from SQLite with filters, and the mosquitto ACL of the site.
 
 import ArgumentParser
+import CantineConfig
 import CantineCore
 import CantineDaemon
 import CantineProtocol
@@ -12,7 +13,30 @@ import Foundation
 struct Doors: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doors",
-        abstract: "Unlock a door remotely (audited).", subcommands: [Unlock.self])
+        abstract: "The doors the config describes; unlock one remotely (audited).",
+        subcommands: [List.self, Unlock.self])
+
+    struct List: ParsableCommand, HasGlobalOptions {
+        static let configuration = CommandConfiguration(
+            commandName: "list",
+            abstract: "The doors the config describes, one per line with their lines (nothing when there are none).",
+            discussion: "Reads the config only: the Debian package starts the daemon once this prints a door.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let doors = try global.loadConfig().doors
+            if output.json { return try printJSON(doors) }
+            for d in doors {
+                let lines =
+                    [("d0", d.d0Line), ("d1", d.d1Line), ("relay", d.relayLine)].map { "\($0) \($1)" }
+                    + [("contact", d.contactLine), ("exit button", d.exitButtonLine)].compactMap { name, line in
+                        line.map { "\(name) \($0)" }
+                    }
+                print("\(d.id)\t\(d.name)\t\(Defaults.direction.or(d.direction))\t\(lines.joined(separator: ", "))")
+            }
+        }
+    }
 
     struct Unlock: AsyncParsableCommand, HasGlobalOptions {
         static let configuration = CommandConfiguration(

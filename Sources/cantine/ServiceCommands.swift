@@ -21,6 +21,8 @@ struct InstallService: ParsableCommand {
     @Option(help: "The system user the daemon runs as (created if missing).") var user = "cantine"
     @Option(help: "Write the files under this directory and run nothing (packaging, a dry run).") var root: String?
     @Flag(help: "Print the unit file and do nothing else.") var print = false
+    @Flag(help: "Print the udev rule that gives the GPIO chips to group gpio, and do nothing else.")
+    var printUdevRule = false
 
     func validate() throws {
         for (name, path) in [("--config", config), ("--data", data)] where !path.hasPrefix("/") {
@@ -35,8 +37,8 @@ struct InstallService: ParsableCommand {
     func run() throws {
         let executable = binary ?? Self.currentExecutable()
         let unit = ServiceUnit.text(binary: executable, config: config, data: data, user: user)
-        if print {
-            Swift.print(unit, terminator: "")
+        if print || printUdevRule {
+            Swift.print(print ? unit : GPIOKernel.udevRule, terminator: "")
             return
         }
         guard FileManager.default.isExecutableFile(atPath: executable), executable.hasPrefix("/") else {

@@ -74,10 +74,23 @@ struct Init: AsyncParsableCommand, HasGlobalOptions {
     @Option(help: "The site's name in a new config.") var name: String?
     @Flag(help: "Use simulated GPIO (no hardware).") var simulated = false
     @Flag(help: "Overwrite an existing config file.") var force = false
+    @Flag(help: "Print the sample config and create nothing.") var print = false
+    @Flag(
+        help:
+            "Write the example zones, doors, rooms and desks as comments: a daemon started on it drives no line (the Debian package's config)."
+    )
+    var noExamples = false
 
     func run() async throws {
         let path = global.configPath
         let fm = FileManager.default
+        if print {
+            Swift.print(
+                SampleConfig.text(
+                    databasePath: database ?? "/var/lib/cantine/cantine.db", simulated: simulated, siteID: site,
+                    siteName: name, examplesCommented: noExamples), terminator: "")
+            return
+        }
         let configURL = URL(fileURLWithPath: path).standardizedFileURL
         if let site, !Slug.isValid(site) || site == "network" {
             throw CLIFailure(message: "--site '\(site)': use 1–64 of a-z 0-9 - _ (and not 'network')")
@@ -92,8 +105,10 @@ struct Init: AsyncParsableCommand, HasGlobalOptions {
             let configDir = configURL.deletingLastPathComponent().path
             do {
                 try fm.createDirectory(atPath: configDir, withIntermediateDirectories: true)
-                try SampleConfig.text(databasePath: dbPath, simulated: simulated, siteID: site, siteName: name).write(
-                    toFile: path, atomically: true, encoding: .utf8)
+                try SampleConfig.text(
+                    databasePath: dbPath, simulated: simulated, siteID: site, siteName: name,
+                    examplesCommented: noExamples
+                ).write(toFile: path, atomically: true, encoding: .utf8)
             } catch {
                 throw CLIFailure(message: "cannot write \(path): \(error.localizedDescription)")
             }
@@ -124,7 +139,7 @@ struct Init: AsyncParsableCommand, HasGlobalOptions {
                 ? "\(dbPath) is ready (schema \(Store.schemaVersion))"
                 : "created \(dbPath) (schema \(Store.schemaVersion))")
         lines.append("next: edit the doors and desks, then `cantine doctor --config \(path)`")
-        print(lines.joined(separator: "\n"))
+        Swift.print(lines.joined(separator: "\n"))
     }
 
     /// A database of another site with nothing but layouts in its journal is renamed

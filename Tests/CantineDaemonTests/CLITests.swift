@@ -285,3 +285,57 @@ extension CLITests {
         #expect(missing.0 != 0 && missing.2.contains("no such readable file"))
     }
 }
+
+extension CLITests {
+    /// The Debian package's /etc/cantine/cantine.toml is `init --print --no-examples`: it loads,
+    /// describes no door (so `doors list` prints nothing and the postinst starts nothing), and
+    /// its commented example, uncommented, is a door again.
+    @Test func thePackagedConfigDescribesNoDoorUntilItsExampleIsUncommented() throws {
+        let dir = NSTemporaryDirectory() + "cantine-pkg-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (printed, sample, _) = try cantine(["init", "--print", "--no-examples", "--database", dir + "/c.db"])
+        #expect(printed == 0)
+        #expect(sample.contains("# No door, desk or room yet: the daemon drives no line"))
+        #expect(!sample.split(separator: "\n").contains("[[doors]]"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/c.db"), "--print creates nothing")
+        let config = dir + "/cantine.toml"
+        try sample.write(toFile: config, atomically: true, encoding: .utf8)
+        let (listed, none, err) = try cantine(["doors", "list", "--config", config])
+        #expect(listed == 0 && none.isEmpty && err.isEmpty)
+        let (_, doctor, _) = try cantine(["doctor", "--config", config])
+        #expect(doctor.contains("valid: site paris, 0 doors, 0 desks, 0 rooms"))
+
+        // The admin uncomments the example doors (their block, up to the rooms).
+        var lines = sample.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let first = try #require(lines.firstIndex(of: "# [[doors]]"))
+        let end = try #require(lines.firstIndex(of: "# [[rooms]]"))
+        for i in first..<end where lines[i].hasPrefix("# ") { lines[i].removeFirst(2) }
+        try lines.joined(separator: "\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let (_, doors, _) = try cantine(["doors", "list", "--config", config])
+        #expect(
+            doors == "entree\tEntrée\tentry\td0 17, d1 27, relay 22, contact 23, exit button 24\n"
+                + "sortie\tSortie (lecteur intérieur)\texit\td0 5, d1 6, relay 13, exit button 19\n")
+    }
+
+    /// The bring-up commands refuse what they cannot do, in one line with the fix; the watch
+    /// runs on the simulated twin and says what each line rests at.
+    @Test func hardwareWatchAndPulseOnTheTwinAndTheirRefusals() throws {
+        let site = try CLISite(edit: CLISite.noMQTT)
+        let env = site.env
+        let (watched, out, _) = try cantine(
+            ["hardware", "watch", "--door", "entree", "--seconds", "0.3"], environment: env)
+        #expect(watched == 0)
+        #expect(
+            out.hasPrefix("watching gpiochip0 (pinctrl-bcm2711): entree: D0 17, D1 27, contact 23, exit button 24\n"))
+        #expect(out.contains("entree D0 (line 17): high at rest") && out.contains("entree contact: closed"))
+        let (unknown, _, unknownErr) = try cantine(["hardware", "watch", "--door", "nope"], environment: env)
+        #expect(
+            unknown == 1 && oneLine(unknownErr)
+                && unknownErr.contains("no door 'nope' in the config (doors: entree, sortie)"))
+        let (noTTY, _, noTTYErr) = try cantine(["hardware", "pulse", "entree"], environment: env)
+        #expect(noTTY == 1 && oneLine(noTTYErr) && noTTYErr.contains("pass --yes to fire the pulse"))
+        let (_, rule, _) = try cantine(["install-service", "--print-udev-rule"])
+        #expect(rule.contains(#"SUBSYSTEM=="gpio", KERNEL=="gpiochip*", GROUP="gpio", MODE="0660""#))
+    }
+}

@@ -71,13 +71,13 @@ import Testing
     }
 }
 
-/// README's configuration table states the defaults of the one table: each row's keys (the
+/// docs/configuration.md's table states the defaults of the one table: each row's keys (the
 /// first full, the rest in its section) against its default column, where the column gives one
 /// plain value per key.
-@Test func theReadmesTableStatesTheTablesDefaults() throws {
+@Test func theConfigurationDocsTableStatesTheTablesDefaults() throws {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+    let readme = try String(contentsOf: root.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
     let defaults = Dictionary(Defaults.all.compactMap { s in s.defaultTOML.map { (s.key, $0) } }) { a, _ in a }
     var compared = 0
     for row in readme.split(separator: "\n") where row.hasPrefix("| `") {
@@ -102,9 +102,9 @@ import Testing
             guard let expected = defaults[key], !value.contains(" ") else { continue }
             var plain = expected.hasPrefix("\"") ? String(expected.dropFirst().dropLast()) : expected
             if plain == "[]" || plain.isEmpty { plain = "none" }
-            #expect(value == plain, "README gives \(key) = \(value), the table \(plain)")
+            #expect(value == plain, "docs/configuration.md gives \(key) = \(value), the table \(plain)")
             compared += 1
         }
     }
-    #expect(compared >= 40, "only \(compared) defaults compared: has README's table changed shape?")
+    #expect(compared >= 40, "only \(compared) defaults compared: has docs/configuration.md's table changed shape?")
 }

@@ -124,8 +124,10 @@ final class TestNetwork: @unchecked Sendable {
     }
 
     /// Waits until `done` holds over `site`'s state.
-    func wait(_ site: String, until done: @escaping @Sendable (State) -> Bool) async -> Bool {
-        await self[site].wait(until: done)
+    func wait(
+        _ site: String, upTo timeout: Duration = .seconds(10), until done: @escaping @Sendable (State) -> Bool
+    ) async -> Bool {
+        await self[site].wait(upTo: timeout, until: done)
     }
 
     /// Enrols a member at `site` with a resident plan and badge `card`.
@@ -287,7 +289,12 @@ extension State {
             let visit = try #require(DoorInput(door: "entree", runtime: net["nantes"]).frame(card(5678)))
             #expect(visit.entry.access?.reason == .visitor)
             try net.brokers["nantes"]!.start()
-            #expect(await net.wait("paris") { ($0.network?.visitsReported["nantes"] ?? 0) == visit.entry.seq })
+            // Through the daemon's reconnect (backoff up to 5 s) and the bridge's: seen to pass
+            // 10 s with the whole suite running on two cores.
+            #expect(
+                await net.wait("paris", upTo: .seconds(30)) {
+                    ($0.network?.visitsReported["nantes"] ?? 0) == visit.entry.seq
+                })
             #expect(visit.entry.seq > first)
         }
     }
