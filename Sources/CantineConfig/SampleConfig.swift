@@ -50,8 +50,9 @@ public enum SampleConfig {
         return out + """
 
             # No door, desk or room yet: the daemon drives no line until they are described.
-            # The examples below show how; uncomment and change them to match the wiring
-            # (Hardware/pinout.toml, `cantine hardware check`), then `systemctl restart cantine`.
+            # The examples below show how; uncomment and change them to match the wiring (or
+            # set [gpio] pinout), then `sudo -u cantine cantine init` and
+            # `systemctl enable --now cantine` (Hardware/BRINGUP.md).
             """ + commented.joined(separator: "\n") + "\n"
     }
 

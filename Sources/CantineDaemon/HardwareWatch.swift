@@ -114,6 +114,14 @@ public enum HardwarePulse {
                 "door \(door): relay_active_low is not set, so the relay's locked level is unknown: set it from the relay module's datasheet first"
             )
         }
+        // A fail-safe lock (a maglock) is locked while its relay is energised: once this command
+        // exits its line is released, the relay drops and the door is open. Only the daemon,
+        // which holds the line for as long as it runs, may pulse it.
+        guard Defaults.failSecure.or(section.failSecure) else {
+            throw CommandError(
+                "door \(door) is fail-safe (fail_secure = false): released when this command exits, its relay would drop and leave it open: test it through the daemon (cantine doors unlock \(door) --reason bring-up)"
+            )
+        }
         var plan = RelayPlan(config)
         plan.doors = plan.doors?.filter { $0.id == door }
         let pulse = Defaults.pulse.or(section.pulseS?.value)

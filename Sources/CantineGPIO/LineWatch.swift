@@ -102,7 +102,12 @@ public struct FrameVerdict: Sendable, Equatable {
         // A frame longer than 64 bits keeps its last 64 only (noise, a floating line).
         let kept = min(frame.count, 64)
         let ones = (0..<kept).filter { frame.bit(frame.count - kept + $0) }.count
-        oneLine = frame.count < WiegandDecoder.minimumBits ? nil : ones == 0 ? .d0 : ones == kept ? .d1 : nil
+        // Only for a frame that reads as nothing: keypad key 0 is 0000 on D0, legitimately.
+        if case .invalid = reading, frame.count >= WiegandDecoder.minimumBits {
+            oneLine = ones == 0 ? .d0 : ones == kept ? .d1 : nil
+        } else {
+            oneLine = nil
+        }
     }
 
     /// In words, with the fix when there is one.
@@ -153,6 +158,9 @@ public struct LineWatch: EdgeDecoding {
     var active: [Int: [(slice: UInt64, edges: Int)]] = [:]
     /// Lines already reported floating (again only after they rest a whole window).
     var floating: Set<Int> = []
+    /// Per door: the slice in which a frame last read as a card or a key. A reader repeating
+    /// its frame while a card is held keeps its lines busy, and is not floating.
+    var readable: [String: UInt64] = [:]
     var unread = true
 
     public init(
@@ -210,17 +218,29 @@ public struct LineWatch: EdgeDecoding {
             if slices.last?.slice == slice { slices[slices.count - 1].edges += 1 } else { slices.append((slice, 1)) }
             slices.removeAll { $0.slice + UInt64(Self.windowSlices) <= slice }
             active[edge.line] = slices
-            if let name = named[edge.line], !floating.contains(edge.line), slices.count >= Self.floatingSlices {
+            let reading = named[edge.line].flatMap { readable[$0.owner] }.map { $0 + UInt64(Self.windowSlices) > slice }
+            if let name = named[edge.line], !floating.contains(edge.line), slices.count >= Self.floatingSlices,
+                reading != true
+            {
                 floating.insert(edge.line)
                 let perSecond = slices.reduce(0) { $0 + $1.edges } * 10 / Self.windowSlices
                 out.append(.floating(name, edgesPerSecond: perSecond))
             }
         }
-        return out + inner.handle(edges).compactMap(event)
+        return out + noting(inner.handle(edges).compactMap(event), at: edges.last?.nanos ?? 0)
     }
 
     public mutating func poll(now: UInt64) -> [WatchEvent] {
-        roll(to: now) + inner.poll(now: now).compactMap(event)
+        roll(to: now) + noting(inner.poll(now: now).compactMap(event), at: now)
+    }
+
+    /// Notes the doors whose frames read as something, at `now`; returns `events`.
+    mutating func noting(_ events: [WatchEvent], at now: UInt64) -> [WatchEvent] {
+        for case .frame(let door, _, let verdict) in events {
+            if case .invalid = verdict.reading { continue }
+            readable["\(door)"] = now / Self.sliceNanos
+        }
+        return events
     }
 
     /// Closes the second when `now` is past it: the rates, and lines that rested again.

@@ -83,8 +83,9 @@ struct Hardware: ParsableCommand {
             abstract: "Fire one unlock pulse on a door's relay, after a confirmation: the first relay test.",
             discussion: """
                 The relay is claimed at its locked level first, driven open for the door's pulse_s, \
-                locked again by its own timer and released. Refused while a daemon runs: unlock \
-                through it instead (`cantine doors unlock DOOR --reason ...`).
+                locked again by its own timer and released; Ctrl-C waits for the lock. Refused while \
+                a daemon runs (unlock through it: `cantine doors unlock DOOR --reason ...`), and for \
+                a fail-safe door (released, its relay would drop and leave it open).
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The door's id.") var door: String
@@ -118,12 +119,18 @@ struct Hardware: ParsableCommand {
                     return
                 }
             }
+            // Ctrl-C, a hang-up or a stop during the pulse must not end the process before the
+            // relay is locked again: where the kernel keeps a released output's level
+            // (persist_gpio_outputs), the strike would stay powered.
+            let held = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP]
+            for sig in held { signal(sig, SIG_IGN) }
             relay.apply(.unlock(pulse))
             print("unlocked: the strike should click open now and lock again in \(Double(pulse.micros) / 1e6) s")
             fflush(nil)
             // The relay's own timer locks it; wait for it, then lock once more before letting go.
             Thread.sleep(forTimeInterval: Double(pulse.micros) / 1e6 + 0.2)
             hardware.lockAll()
+            for sig in held { signal(sig, SIG_DFL) }
             print("locked again; the line is released")
         }
     }

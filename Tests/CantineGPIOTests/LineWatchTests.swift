@@ -52,6 +52,9 @@ import Testing
         // A frame that is merely damaged is not called swapped.
         let damaged = WiegandFrame(bits: try Wiegand.encode(card).bits ^ 0b100, count: 26)
         #expect(FrameVerdict(damaged).swapped == nil)
+        // Keypad key 0 is four 0 bits, all on D0: a key, not a dead D1.
+        let zero = FrameVerdict(WiegandFrame(bits: 0, count: 4))
+        #expect(zero.oneLine == nil && zero.text == "keypad key 0")
     }
 
     @Test func aDataLineLowAtRestAndADeadLineAreNamed() throws {
@@ -68,7 +71,8 @@ import Testing
 
     /// A line nothing drives picks up mains and switching noise: edges all the time, never a
     /// frame's silence. A reader at the slow end of the standard (37 bits 20 ms apart, drifting)
-    /// is busy for 0.74 s, and is not called floating.
+    /// is busy for 0.74 s, and is not called floating — nor when it repeats its frame every
+    /// second while the card is held.
     @Test func aFloatingLineIsNamedAndASlowReaderIsNot() throws {
         var (clock, source, watch, _) = watching()
         var rng = SplitMix64(seed: 4)
@@ -77,20 +81,26 @@ import Testing
             WiegandSignal.edges(
                 slow, d0: 17, d1: 27, start: 1_010_000_000,
                 timing: ReaderTiming(period: 20 * ms, jitter: 2 * ms, drift: 100_000), using: &rng))
-        var events = run(source, clock, &watch, from: 1_000_000_000, to: 3_000_000_000, every: ms)
-        #expect(events.contains { $0.text.contains("H10304 facility 7 card 77, parity ok") })
+        for start in stride(from: 2_000_000_000, through: 5_000_000_000, by: 1_000_000_000) {
+            source.inject(
+                WiegandSignal.edges(
+                    slow, d0: 17, d1: 27, start: UInt64(start),
+                    timing: ReaderTiming(period: 20 * ms, jitter: 2 * ms), using: &rng))
+        }
+        var events = run(source, clock, &watch, from: 1_000_000_000, to: 6_500_000_000, every: ms)
+        #expect(events.filter { $0.text.contains("H10304 facility 7 card 77, parity ok") }.count == 5)
         #expect(!events.contains { if case .floating = $0 { true } else { false } })
 
         // Then D1 floats: a falling and a rising edge at irregular 5–15 ms for three seconds.
-        var t: UInt64 = 3_100_000_000
+        var t: UInt64 = 7_100_000_000
         var noise: [GPIOEdge] = []
-        while t < 6_100_000_000 {
+        while t < 10_100_000_000 {
             noise.append(GPIOEdge(line: 27, rising: false, nanos: t))
             noise.append(GPIOEdge(line: 27, rising: true, nanos: t + 300_000))
             t += UInt64.random(in: 5 * ms...15 * ms, using: &rng)
         }
         source.inject(noise)
-        events = run(source, clock, &watch, from: 3_000_000_000, to: 6_200_000_000, every: ms)
+        events = run(source, clock, &watch, from: 6_500_000_000, to: 10_200_000_000, every: ms)
         let floating = events.filter { if case .floating = $0 { true } else { false } }.map(\.text)
         #expect(floating.count == 1, "named once, not at every edge")
         #expect(floating.first?.hasPrefix("entree D1 (line 27) never rests (") == true)
