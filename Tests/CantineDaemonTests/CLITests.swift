@@ -335,6 +335,12 @@ extension CLITests {
                 && unknownErr.contains("no door 'nope' in the config (doors: entree, sortie)"))
         let (noTTY, _, noTTYErr) = try cantine(["hardware", "pulse", "entree"], environment: env)
         #expect(noTTY == 1 && oneLine(noTTYErr) && noTTYErr.contains("pass --yes to fire the pulse"))
+        // A maglock (fail-safe) would be left open when the command lets its line go.
+        let text = try String(contentsOfFile: site.config, encoding: .utf8)
+        try text.replacingOccurrences(of: "fail_secure = true", with: "fail_secure = false").write(
+            toFile: site.config, atomically: true, encoding: .utf8)
+        let (failSafe, _, failSafeErr) = try cantine(["hardware", "pulse", "entree", "--yes"], environment: env)
+        #expect(failSafe == 1 && oneLine(failSafeErr) && failSafeErr.contains("door entree is fail-safe"))
         let (_, rule, _) = try cantine(["install-service", "--print-udev-rule"])
         #expect(rule.contains(#"SUBSYSTEM=="gpio", KERNEL=="gpiochip*", GROUP="gpio", MODE="0660""#))
     }
