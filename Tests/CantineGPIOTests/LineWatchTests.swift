@@ -108,6 +108,21 @@ import Testing
         #expect(events.contains { $0.text.hasPrefix("edges/s: entree D1 (line 27) ") })
     }
 
+    /// A wired desk sensor on the same chip: its level at start, then a presence once the
+    /// line has held past the debounce.
+    @Test func aWiredDeskShowsItsRestingLevelAndPresence() throws {
+        let clock = TestClock()
+        var watch = LineWatch(doors: [front], desks: [DeskLines(desk: "bar-1", line: 16)])
+        let source = twin(clock, for: watch, kernel: .instant)
+        let resting = watch.take(levels: try source.levels(of: watch.linesToRead), now: clock.read())
+        #expect(resting.map(\.text).contains("bar-1 desk (line 16): low at rest"))
+        #expect(resting.map(\.text).contains("desk bar-1: absent"))
+        source.inject([GPIOEdge(line: 16, rising: true, nanos: 1_100_000_000)])
+        let events = run(source, clock, &watch, from: 1_000_000_000, to: 2_200_000_000, every: ms).map(\.text)
+        #expect(events.contains("desk bar-1: present"))
+        #expect(events.contains("edges/s: bar-1 desk (line 16) 1"))
+    }
+
     /// The watch as `cantine hardware watch` runs it: the daemon's reader thread on the twin,
     /// time moved by the test.
     @Test func theReaderThreadDeliversTheWatchOnSimulatedTime() throws {
