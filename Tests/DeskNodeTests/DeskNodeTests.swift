@@ -26,7 +26,18 @@ struct Wire: ModemPort {
 func radarSettings(_ moving: UInt8, _ still: UInt8, _ seconds: UInt8) -> [UInt8] {
     let body: [UInt8] =
         [0x61, 0x01, 0x00, 0x00, 0xAA, 0x08, moving, still] + [UInt8](repeating: 20, count: 18) + [seconds, 0]
-    return [0xFD, 0xFC, 0xFB, 0xFA, UInt8(body.count), 0x00] + body + [0x04, 0x03, 0x02, 0x01]
+    return radarCommandFrame(body)
+}
+
+/// An LD2410 command-channel frame around `body`: header, length, body, tail.
+func radarCommandFrame(_ body: [UInt8]) -> [UInt8] {
+    [0xFD, 0xFC, 0xFB, 0xFA, UInt8(body.count), 0x00] + body + [0x04, 0x03, 0x02, 0x01]
+}
+
+/// The radar's ACK of `command` (its word with 0x01 after it), `status` 0 for success, then
+/// what the reply carries.
+func radarAck(_ command: UInt8, status: UInt8 = 0, _ extra: [UInt8] = []) -> [UInt8] {
+    radarCommandFrame([command, 0x01, status, 0x00] + extra)
 }
 
 /// The LD2410's UART as the node sees it: what the node writes to it.
@@ -397,7 +408,7 @@ final class Rig {
         let rig = try Rig()
         rig.radar(radarFrame(0))
         rig.connect()  // the link and the radar go their own ways
-        let enable: [UInt8] = [0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0xFF, 0x00, 0x01, 0x00, 0x04, 0x03, 0x02, 0x01]
+        let enable: [UInt8] = radarCommandFrame([0xFF, 0x00, 0x01, 0x00])
         #expect(rig.toRadar() == [])  // the radar boots with the node: a second first
         rig.tick(RadarSetup.startDelayMs)
         #expect(rig.toRadar() == enable)
@@ -405,9 +416,9 @@ final class Rig {
         #expect(rig.toRadar() == [])
         rig.tick(1)  // no ACK in 1 s: sent again
         #expect(rig.toRadar() == enable && rig.node.radarSetup.missedAcks == 1)
-        rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x08, 0x00, 0xFF, 0x01, 0x00, 0x00, 0x01, 0x00, 0x40, 0x00, 4, 3, 2, 1])
+        rig.radar(radarAck(0xFF, [0x01, 0x00, 0x40, 0x00]))
         rig.tick()
-        #expect(rig.toRadar() == [0xFD, 0xFC, 0xFB, 0xFA, 0x02, 0x00, 0x61, 0x00, 0x04, 0x03, 0x02, 0x01])
+        #expect(rig.toRadar() == radarCommandFrame([0x61, 0x00]))
         rig.radar(radarSettings(8, 8, 5))  // the factory's: written
         rig.tick()
         // Max gate 2 for moving and still targets, no-one duration 5 s (protocol V1.02 §2.2.3).
@@ -416,10 +427,10 @@ final class Rig {
                 0xFD, 0xFC, 0xFB, 0xFA, 0x14, 0x00, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02,
                 0x00, 0x00, 0x00, 0x02, 0x00, 0x05, 0x00, 0x00, 0x00, 0x04, 0x03, 0x02, 0x01,
             ])
-        rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0x60, 0x01, 0x00, 0x00, 4, 3, 2, 1])
+        rig.radar(radarAck(0x60))
         rig.tick()
-        #expect(rig.toRadar() == [0xFD, 0xFC, 0xFB, 0xFA, 0x02, 0x00, 0xFE, 0x00, 0x04, 0x03, 0x02, 0x01])
-        rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0xFE, 0x01, 0x00, 0x00, 4, 3, 2, 1])
+        #expect(rig.toRadar() == radarCommandFrame([0xFE, 0x00]))
+        rig.radar(radarAck(0xFE))
         #expect(rig.node.radarSetup.step == .done && rig.node.radarSetup.wrote)
         rig.tick(5_000)
         #expect(rig.toRadar() == [])
@@ -444,15 +455,15 @@ final class Rig {
         let refused = try Rig()
         refused.tick(RadarSetup.startDelayMs)
         _ = refused.toRadar()
-        refused.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x08, 0x00, 0xFF, 0x01, 0x00, 0x00, 0x01, 0x00, 0x40, 0x00, 4, 3, 2, 1])
+        refused.radar(radarAck(0xFF, [0x01, 0x00, 0x40, 0x00]))
         refused.tick()
         refused.radar(radarSettings(8, 8, 5))
         refused.tick()
         #expect(refused.toRadar().count == 12 + 30)
-        refused.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0x60, 0x01, 0x01, 0x00, 4, 3, 2, 1])
+        refused.radar(radarAck(0x60, status: 1))
         refused.tick()
-        #expect(refused.toRadar() == [0xFD, 0xFC, 0xFB, 0xFA, 0x02, 0x00, 0xFE, 0x00, 0x04, 0x03, 0x02, 0x01])
-        refused.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0xFE, 0x01, 0x00, 0x00, 4, 3, 2, 1])
+        #expect(refused.toRadar() == radarCommandFrame([0xFE, 0x00]))
+        refused.radar(radarAck(0xFE))
         #expect(refused.node.radarSetup.step == .failed)
     }
 
@@ -460,17 +471,17 @@ final class Rig {
         // The radar keeps them across power cuts: a node rebooting in a loop must not wear it.
         let rig = try Rig()
         rig.tick(RadarSetup.startDelayMs)
-        rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x08, 0x00, 0xFF, 0x01, 0x00, 0x00, 0x01, 0x00, 0x40, 0x00, 4, 3, 2, 1])
+        rig.radar(radarAck(0xFF, [0x01, 0x00, 0x40, 0x00]))
         rig.tick()
         rig.radar(radarSettings(2, 2, 5))
         rig.tick()
-        #expect(rig.toRadar().suffix(12) == [0xFD, 0xFC, 0xFB, 0xFA, 0x02, 0x00, 0xFE, 0x00, 0x04, 0x03, 0x02, 0x01])
-        rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0xFE, 0x01, 0x00, 0x00, 4, 3, 2, 1])
+        #expect(rig.toRadar().suffix(12) == radarCommandFrame([0xFE, 0x00]))
+        rig.radar(radarAck(0xFE))
         #expect(rig.node.radarSetup.step == .done && !rig.node.radarSetup.wrote)
         // One setting differs (the still gate): written.
         let other = try Rig()
         other.tick(RadarSetup.startDelayMs)
-        other.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x08, 0x00, 0xFF, 0x01, 0x00, 0x00, 0x01, 0x00, 0x40, 0x00, 4, 3, 2, 1])
+        other.radar(radarAck(0xFF, [0x01, 0x00, 0x40, 0x00]))
         other.tick()
         other.radar(radarSettings(2, 3, 5))
         other.tick()
@@ -480,13 +491,13 @@ final class Rig {
     @Test func targetFramesAfterTheCloseStandForItsLostACK() throws {
         let rig = try Rig()
         rig.tick(RadarSetup.startDelayMs)
-        rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x08, 0x00, 0xFF, 0x01, 0x00, 0x00, 0x01, 0x00, 0x40, 0x00, 4, 3, 2, 1])
+        rig.radar(radarAck(0xFF, [0x01, 0x00, 0x40, 0x00]))
         rig.tick()
         rig.radar(radarSettings(8, 8, 5))
         rig.tick()
-        rig.radar([0xFD, 0xFC, 0xFB, 0xFA, 0x04, 0x00, 0x60, 0x01, 0x00, 0x00, 4, 3, 2, 1])
+        rig.radar(radarAck(0x60))
         rig.tick()
-        #expect(rig.toRadar().suffix(12) == [0xFD, 0xFC, 0xFB, 0xFA, 0x02, 0x00, 0xFE, 0x00, 0x04, 0x03, 0x02, 0x01])
+        #expect(rig.toRadar().suffix(12) == radarCommandFrame([0xFE, 0x00]))
         #expect(rig.node.radarSetup.step == .end)
         rig.radar(radarFrame(1, 90))  // reporting again: configuration mode is closed
         #expect(rig.node.radarSetup.step == .done)
