@@ -276,10 +276,16 @@ extension State {
 
             // The bridge is back: the hub's session for Nantes hands over what it missed, and
             // the bridge's session on the Nantes broker the visit made meanwhile.
+            // Through the daemon's reconnect (backoff up to 5 s) and the bridge's: seen to pass
+            // 10 s with the whole suite running on two cores (each wait below and after).
+            let afterRestart = Duration.seconds(30)
             try net.brokers["nantes"]!.restart(extra: net.bridges["nantes"]!)
-            #expect(await net.wait("nantes") { $0.visitor("m-ada@paris")?.record.revoked == true })
-            #expect(await net.wait("nantes") { $0.visitor("m-bob@paris")?.record.credentials.count == 1 })
-            #expect(await net.wait("paris") { $0.network?.visitsReported["nantes"] != nil })
+            #expect(await net.wait("nantes", upTo: afterRestart) { $0.visitor("m-ada@paris")?.record.revoked == true })
+            #expect(
+                await net.wait("nantes", upTo: afterRestart) {
+                    $0.visitor("m-bob@paris")?.record.credentials.count == 1
+                })
+            #expect(await net.wait("paris", upTo: afterRestart) { $0.network?.visitsReported["nantes"] != nil })
             let first = net["paris"].engine.read { $0.network?.visitsReported["nantes"] ?? 0 }
             #expect(net.badge(1234, at: "nantes")?.reason == .revoked)
 
@@ -289,10 +295,8 @@ extension State {
             let visit = try #require(DoorInput(door: "entree", runtime: net["nantes"]).frame(card(5678)))
             #expect(visit.entry.access?.reason == .visitor)
             try net.brokers["nantes"]!.start()
-            // Through the daemon's reconnect (backoff up to 5 s) and the bridge's: seen to pass
-            // 10 s with the whole suite running on two cores.
             #expect(
-                await net.wait("paris", upTo: .seconds(30)) {
+                await net.wait("paris", upTo: afterRestart) {
                     ($0.network?.visitsReported["nantes"] ?? 0) == visit.entry.seq
                 })
             #expect(visit.entry.seq > first)
