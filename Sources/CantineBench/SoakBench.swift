@@ -163,7 +163,9 @@ enum ProcessUsage {
     static func socketNames() -> [String: String] {
         let states = ["01": "ESTABLISHED", "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT", "0A": "LISTEN"]
         func lines(_ file: String) -> [[Substring]] {
-            let text = (try? String(contentsOfFile: "/proc/self/net/" + file, encoding: .utf8)) ?? ""
+            // Read to the end: /proc hands the table out a page at a time.
+            let data = FileHandle(forReadingAtPath: "/proc/self/net/" + file)?.readDataToEndOfFile() ?? Data()
+            let text = String(decoding: data, as: UTF8.self)
             return text.split(separator: "\n").dropFirst().map { $0.split(separator: " ") }
         }
         func port(_ address: Substring) -> String {

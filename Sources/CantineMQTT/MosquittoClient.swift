@@ -1,10 +1,10 @@
-// A libmosquitto client speaking MQTT v5: owns the handle (freed in deinit), runs
-// libmosquitto's own network thread (loop_start), reconnects with capped backoff (1 s → 5 s),
-// sets the last will before connecting, renews its subscriptions in the connect callback and
-// hands messages to Swift through a callback that must not block (see `MessageQueue`). v5 so
-// that the broker says why it dropped us: when another client connects with our client id
-// (reason 0x8E, session taken over), the client backs off instead of taking the session back
-// every second, and says so.
+// A libmosquitto client speaking MQTT v5. Its handle is shared with a network thread of ours
+// (`NetworkLoop`, not libmosquitto's loop_start) and freed when both are done with it. It
+// reconnects with capped backoff (1 s → 5 s), sets the last will before connecting, renews its
+// subscriptions in the connect callback and hands messages to Swift through a callback that
+// must not block (see `MessageQueue`). v5 so that the broker says why it dropped us: when
+// another client connects with our client id (reason 0x8E, session taken over), the client
+// backs off instead of taking the session back every second, and says so.
 
 import CMosquitto
 import Foundation
@@ -101,10 +101,10 @@ public struct InboundMessage: Sendable, Equatable {
     }
 }
 
-/// A libmosquitto client on its own network thread.
-public final class MosquittoClient: @unchecked Sendable {
-    private static let initOnce: Void = { mosquitto_lib_init() }()
-
+/// What a client's network thread shares with it: the libmosquitto handle (destroyed when both
+/// are done with it) and the state its callbacks keep. The callbacks reach this, never the
+/// client, so a client may go at any time, even from inside one of its own callbacks.
+final class MosquittoLink: @unchecked Sendable {
     struct Callbacks {
         var connected = false
         /// Subscriptions of this connection the broker has not acknowledged yet.
@@ -122,16 +122,52 @@ public final class MosquittoClient: @unchecked Sendable {
         var onRefused: (@Sendable (String) -> Void)?
         var onTakenOver: (@Sendable (SessionTakeover) -> Void)?
         var watch: SessionWatch
+
+        /// Forgets the owner's callbacks: they often hold what holds the client (the
+        /// publisher), and the pair would never be freed, with the handle's sockets (seen in
+        /// the chaos bench, whose site restarts its MQTT service after every power cut).
+        mutating func drop() {
+            connected = false
+            onConnect = nil
+            onMessage = nil
+            onPublished = nil
+            onRefused = nil
+            onTakenOver = nil
+        }
     }
 
     let handle: OpaquePointer
-    public let settings: MQTTSettings
     let callbacks: Mutex<Callbacks>
-    /// The network thread (`pthread_self()` in its callbacks): a thread cannot join itself,
-    /// so `stop` and `deinit` reached from a callback leave the join to another thread.
-    let networkThread = Atomic<UInt>(0)
-    /// Signalled on every connect and disconnect (`wait(connected:timeout:)`).
+    /// Signalled on every connect and disconnect (`MosquittoClient.wait(connected:timeout:)`).
     let changed = NSCondition()
+    let loop = NetworkLoop()
+
+    init(_ handle: OpaquePointer, takeoverBackoff: Int) {
+        self.handle = handle
+        callbacks = Mutex(Callbacks(watch: SessionWatch(backoff: takeoverBackoff)))
+    }
+
+    /// The link a callback is for.
+    static func from(_ userdata: UnsafeMutableRawPointer?) -> MosquittoLink? {
+        userdata.map { Unmanaged<MosquittoLink>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    func signalChange() {
+        changed.lock()
+        changed.broadcast()
+        changed.unlock()
+    }
+
+    deinit { mosquitto_destroy(handle) }
+}
+
+/// A libmosquitto client on a network thread of its own (`NetworkLoop`).
+public final class MosquittoClient: @unchecked Sendable {
+    private static let initOnce: Void = { mosquitto_lib_init() }()
+
+    let link: MosquittoLink
+    var handle: OpaquePointer { link.handle }
+    public let settings: MQTTSettings
 
     /// Creates the client; `will` (retained, QoS 1) is what the broker says if we vanish.
     public init(settings: MQTTSettings, will: (topic: String, payload: String)? = nil) throws(MQTTError) {
@@ -139,14 +175,14 @@ public final class MosquittoClient: @unchecked Sendable {
         guard let h = mosquitto_new(settings.clientID, !settings.persistentSession, nil) else {
             throw MQTTError("cannot create MQTT client '\(settings.clientID)': \(String(cString: strerror(errno)))")
         }
-        handle = h
+        link = MosquittoLink(h, takeoverBackoff: settings.takeoverBackoff)
         self.settings = settings
-        callbacks = Mutex(Callbacks(watch: SessionWatch(backoff: settings.takeoverBackoff)))
-        mosquitto_user_data_set(h, Unmanaged.passUnretained(self).toOpaque())
+        mosquitto_user_data_set(h, Unmanaged.passUnretained(link).toOpaque())
+        // Our own thread runs the loop: libmosquitto's locks and its wake-up on publish are on.
+        _ = mosquitto_threaded_set(h, true)
         _ = mosquitto_int_option(h, MOSQ_OPT_PROTOCOL_VERSION, Int32(MQTT_PROTOCOL_V5))
         // Small messages, sent at once: Nagle plus delayed ACKs would hold them ~40 ms each way.
         _ = mosquitto_int_option(h, MOSQ_OPT_TCP_NODELAY, 1)
-        mosquitto_reconnect_delay_set(h, 1, 5, true)
         _ = mosquitto_max_inflight_messages_set(h, UInt32(max(0, settings.maxInflight)))
         if let will {
             try check(
@@ -174,9 +210,9 @@ public final class MosquittoClient: @unchecked Sendable {
             throw MQTTError(.invalid, "MQTT TLS: mqtt.cert_file and mqtt.key_file need mqtt.ca_file (the broker's CA)")
         }
         mosquitto_connect_callback_set(h) { mosq, userdata, rc in
-            guard let client = MosquittoClient.from(userdata) else { return }
+            guard let link = MosquittoLink.from(userdata) else { return }
             if rc == 0 {
-                let (topics, callback) = client.callbacks.withLock { c in
+                let (topics, callback) = link.callbacks.withLock { c in
                     c.connected = true
                     c.watch.connected(at: Date())
                     c.refusal = nil
@@ -184,89 +220,70 @@ public final class MosquittoClient: @unchecked Sendable {
                     return (c.subscriptions.map { ($0, Int32(1)) } + c.watched.map { ($0, Int32(0)) }, c.onConnect)
                 }
                 // Connected: the ordinary backoff again (a takeover lengthened it).
-                mosquitto_reconnect_delay_set(mosq, 1, 5, true)
+                link.loop.connected()
                 // Renewed on every connect: a broker that lost our session has our topics again.
                 for (topic, qos) in topics { mosquitto_subscribe(mosq, nil, topic, qos) }
                 callback?()
-                client.signalChange()
+                link.signalChange()
             } else {
                 // v5 reason codes (0x86 bad user name or password, 0x87 not authorized, …).
                 let text = String(cString: mosquitto_reason_string(rc))
-                let callback = client.callbacks.withLock { c -> (@Sendable (String) -> Void)? in
+                let callback = link.callbacks.withLock { c -> (@Sendable (String) -> Void)? in
                     defer { c.refusal = text }
                     return c.refusal == text ? nil : c.onRefused
                 }
                 callback?(text)
-                client.signalChange()
+                link.signalChange()
             }
         }
         mosquitto_subscribe_callback_set(h) { _, userdata, _, _, _ in
-            guard let client = MosquittoClient.from(userdata) else { return }
-            client.callbacks.withLock { $0.unacknowledged = max(0, $0.unacknowledged - 1) }
-            client.signalChange()
+            guard let link = MosquittoLink.from(userdata) else { return }
+            link.callbacks.withLock { $0.unacknowledged = max(0, $0.unacknowledged - 1) }
+            link.signalChange()
         }
         mosquitto_disconnect_v5_callback_set(h) { mosq, userdata, rc, _ in
-            guard let client = MosquittoClient.from(userdata) else { return }
-            let taken = client.callbacks.withLock { c -> (SessionTakeover, (@Sendable (SessionTakeover) -> Void)?)? in
+            guard let link = MosquittoLink.from(userdata) else { return }
+            let taken = link.callbacks.withLock { c -> (SessionTakeover, (@Sendable (SessionTakeover) -> Void)?)? in
                 c.connected = false
                 return c.watch.disconnected(reason: rc, at: Date()).map { ($0, c.onTakenOver) }
             }
             if let (takeover, callback) = taken {
                 // Read by the network thread before it waits to connect again.
-                mosquitto_reconnect_delay_set(mosq, UInt32(takeover.backoff), UInt32(takeover.backoff), false)
+                link.loop.waitBeforeReconnecting(takeover.backoff)
                 callback?(takeover)
             }
-            client.signalChange()
+            link.signalChange()
         }
         mosquitto_message_callback_set(h) { _, userdata, message in
-            guard let client = MosquittoClient.from(userdata), let m = message?.pointee else { return }
+            guard let link = MosquittoLink.from(userdata), let m = message?.pointee else { return }
             let topic = String(cString: m.topic)
             let payload =
                 m.payloadlen > 0 && m.payload != nil
                 ? Array(UnsafeRawBufferPointer(start: m.payload, count: Int(m.payloadlen))) : []
-            let handler = client.callbacks.withLock { $0.onMessage }
+            let handler = link.callbacks.withLock { $0.onMessage }
             handler?(InboundMessage(topic: topic, payload: payload, retained: m.retain))
         }
         mosquitto_publish_callback_set(h) { _, userdata, mid in
-            guard let client = MosquittoClient.from(userdata) else { return }
-            client.callbacks.withLock { $0.onPublished }?(mid)
+            guard let link = MosquittoLink.from(userdata) else { return }
+            link.callbacks.withLock { $0.onPublished }?(mid)
         }
         if settings.captureErrors {
             mosquitto_log_callback_set(h) { _, userdata, level, text in
-                guard level == MOSQ_LOG_ERR, let client = MosquittoClient.from(userdata), let text else { return }
+                guard level == MOSQ_LOG_ERR, let link = MosquittoLink.from(userdata), let text else { return }
                 let line = String(cString: text)
-                client.callbacks.withLock { $0.lastError = line }
+                link.callbacks.withLock { $0.lastError = line }
             }
         }
     }
 
-    /// The client a callback is for, noting that this is the network thread.
-    static func from(_ userdata: UnsafeMutableRawPointer?) -> MosquittoClient? {
-        guard let userdata else { return nil }
-        let client = Unmanaged<MosquittoClient>.fromOpaque(userdata).takeUnretainedValue()
-        client.networkThread.store(UInt(pthread_self()), ordering: .relaxed)
-        return client
-    }
-
     /// True on the network thread, inside one of its callbacks.
-    var onNetworkThread: Bool { networkThread.load(ordering: .relaxed) == UInt(pthread_self()) }
+    var onNetworkThread: Bool { link.loop.isNetworkThread }
 
     deinit {
-        // No callback may reach this object once it goes: later ones find no userdata, one
-        // already running finishes before the network thread is joined (a forced stop could
-        // cancel it halfway, with this object's locks and memory in use). The last reference
-        // may go inside a callback (its owner dropped meanwhile, the callback's closure the
-        // last to hold it): the network thread cannot join itself, and destroying the handle
-        // under the callback would free what libmosquitto uses when it returns (an abort seen
-        // in CI), so another thread waits for the loop to end and destroys it.
-        nonisolated(unsafe) let handle = handle
-        mosquitto_user_data_set(handle, nil)
-        mosquitto_disconnect(handle)
-        let teardown: @Sendable () -> Void = {
-            mosquitto_loop_stop(handle, false)
-            mosquitto_destroy(handle)
-        }
-        if onNetworkThread { Thread(block: teardown).start() } else { teardown() }
+        // The loop is asked to end and the callbacks dropped; the link (the handle) lives on
+        // with the network thread until its loop ends, which may be at the end of the very
+        // callback where this client's last reference went.
+        end()
     }
 
     func check(_ rc: Int32, _ what: String) throws(MQTTError) {
@@ -276,17 +293,11 @@ public final class MosquittoClient: @unchecked Sendable {
     }
 
     /// True while connected to the broker.
-    public var isConnected: Bool { callbacks.withLock { $0.connected } }
-
-    func signalChange() {
-        changed.lock()
-        changed.broadcast()
-        changed.unlock()
-    }
+    public var isConnected: Bool { link.callbacks.withLock { $0.connected } }
 
     /// True while connected with every subscription acknowledged by the broker: from then on
     /// nothing published on those topics is missed.
-    public var isSubscribed: Bool { callbacks.withLock { $0.connected && $0.unacknowledged == 0 } }
+    public var isSubscribed: Bool { link.callbacks.withLock { $0.connected && $0.unacknowledged == 0 } }
 
     /// Waits until the client is connected with its subscriptions in place (or is no longer
     /// connected); false on timeout.
@@ -298,6 +309,7 @@ public final class MosquittoClient: @unchecked Sendable {
     /// false on timeout.
     public func wait(timeout: Double, until condition: (MosquittoClient) -> Bool) -> Bool {
         let deadline = Date(timeIntervalSinceNow: timeout)
+        let changed = link.changed
         changed.lock()
         defer { changed.unlock() }
         while !condition(self) {
@@ -323,13 +335,13 @@ public final class MosquittoClient: @unchecked Sendable {
 
     /// The last time another client took our session over, if one did (forgotten after 10
     /// minutes connected; see `SessionWatch`).
-    public var takeover: SessionTakeover? { callbacks.withLock { $0.watch.current(at: Date()) } }
+    public var takeover: SessionTakeover? { link.callbacks.withLock { $0.watch.current(at: Date()) } }
 
     /// Why the broker refused the last attempt (bad credentials, not authorised), if it did.
-    public var refusal: String? { callbacks.withLock { $0.refusal } }
+    public var refusal: String? { link.callbacks.withLock { $0.refusal } }
 
     /// The last error libmosquitto reported (a TLS handshake failure, for one).
-    public var lastError: String? { callbacks.withLock { $0.lastError } }
+    public var lastError: String? { link.callbacks.withLock { $0.lastError } }
 
     /// Starts the network thread and connects (retrying in the background while the broker
     /// is down). Callbacks run on the network thread and must not block:
@@ -352,7 +364,7 @@ public final class MosquittoClient: @unchecked Sendable {
         onRefused: (@Sendable (String) -> Void)? = nil,
         onTakenOver: (@Sendable (SessionTakeover) -> Void)? = nil
     ) throws(MQTTError) {
-        callbacks.withLock { c in
+        link.callbacks.withLock { c in
             c.subscriptions = subscriptions
             c.watched = watched
             c.onConnect = onConnect
@@ -373,10 +385,9 @@ public final class MosquittoClient: @unchecked Sendable {
         let rc = mosquitto_connect_bind_v5(
             handle, settings.host, Int32(settings.port), Int32(settings.keepalive), nil, properties)
         mosquitto_property_free_all(&properties)  // libmosquitto kept its own copy
-        // A refused first attempt is retried by the loop thread; only bad arguments are fatal.
+        // A refused first attempt is retried by the network thread; only bad arguments are fatal.
         if rc == MOSQ_ERR_INVAL.rawValue { try check(rc, "connect to \(settings.broker)") }
-        try check(mosquitto_loop_start(handle), "network thread")
-        if rc != MOSQ_ERR_SUCCESS.rawValue { _ = mosquitto_reconnect_async(handle) }
+        link.loop.start(link)
     }
 
     /// `start` on a thread of its own, for async callers: its first connection attempt may
@@ -423,23 +434,22 @@ public final class MosquittoClient: @unchecked Sendable {
         return rc == MOSQ_ERR_SUCCESS.rawValue ? mid : nil
     }
 
-    /// Disconnects cleanly (the broker discards the last will) and stops the network thread.
-    /// The callbacks are dropped: they often hold what holds this client (the publisher), and
-    /// the pair would never be freed, with the handle's sockets (seen in the chaos bench, whose
-    /// site restarts its MQTT service after every power cut).
-    /// Called from a callback, the network thread ends once the callback returns and is
-    /// joined when the client goes (a thread cannot join itself).
+    /// Disconnects cleanly (the broker discards the last will), ends the network thread and
+    /// drops the callbacks (`MosquittoLink.Callbacks.drop`). Waits for the thread to end, up
+    /// to 5 s, unless called from one of its callbacks: it ends once that callback returns.
     public func stop() {
+        end()
+        if !onNetworkThread { link.loop.waitUntilEnded(timeout: 5) }
+    }
+
+    /// Asks the network thread to end, wakes it, and drops the callbacks.
+    private func end() {
+        link.loop.requestStop()
+        // Wakes a loop waiting on the socket: the DISCONNECT is queued through libmosquitto's
+        // socket pair. (Not connected, the loop is in its backoff wait, which the stop cut short.)
         mosquitto_disconnect(handle)
-        if !onNetworkThread { mosquitto_loop_stop(handle, false) }
-        callbacks.withLock { c in
-            c.connected = false
-            c.onConnect = nil
-            c.onMessage = nil
-            c.onPublished = nil
-            c.onRefused = nil
-            c.onTakenOver = nil
-        }
+        link.callbacks.withLock { $0.drop() }
+        link.signalChange()
     }
 
     /// A daemon another client sees on the broker: its site's retained `status` and `health`.

@@ -711,6 +711,92 @@ func withMQTT(
         _ = after.client.publish("cantine-test/after", "ok")
         #expect(after.blockingWait { $0.count == 1 }.payloads("cantine-test/after") == ["ok"])
     }
+
+    /// libmosquitto 2.0.11's own loop missed a disconnect that landed while it reconnected, and
+    /// its loop_stop then waited forever (a chaos run that never ended in CI). Here the broker
+    /// is replaced by a listener whose queue is full, so the client's reconnect hangs in the
+    /// TCP handshake (its SYNs dropped), and the client is stopped right then.
+    @Test func aClientStoppedWhileItReconnectsStops() throws {
+        let broker = try Broker()
+        let client = try MosquittoClient(settings: broker.settings("reconnecting-\(UUID().uuidString.prefix(8))"))
+        try client.start()
+        #expect(client.wait(connected: true, timeout: 10))
+        broker.stop()
+        #expect(client.wait(connected: false, timeout: 10))
+        let tarpit = try Tarpit(port: broker.port)
+        defer { tarpit.close() }
+        // The client's next attempt (after its 1 s backoff) is a SYN nobody answers.
+        var handshaking = false
+        for _ in 0..<1000 where !handshaking {
+            handshaking = Tarpit.synSent(toPort: broker.port)
+            if !handshaking { usleep(10_000) }
+        }
+        #expect(handshaking, "the client tried to connect again")
+        let stopped = DispatchSemaphore(value: 0)
+        Thread {
+            client.stop()
+            stopped.signal()
+        }.start()
+        #expect(stopped.wait(timeout: .now() + 15) == .success, "stop() returned while the client reconnected")
+    }
+
+    @Test func reconnectsBackOffOneTwoFourThenFiveSecondsOrAsATakeoverAsks() {
+        var backoff = Backoff()
+        var waits: [Int] = []
+        for _ in 0..<5 { waits.append(backoff.next()) }
+        #expect(waits == [1, 2, 4, 5, 5])
+        backoff.connected()
+        #expect(backoff.next() == 1)
+        backoff.asked = 30
+        let (takeover, after) = (backoff.next(), backoff.next())
+        #expect(takeover == 30 && after == 4, "a takeover's wait is used once")
+    }
+}
+
+/// A TCP listener whose accept queue is full: the kernel drops further SYNs, so a connect()
+/// to it stays in its handshake (SYN_SENT) for seconds, as to a host that does not answer.
+final class Tarpit {
+    let listener: Int32
+    let queued: Int32
+
+    init(port: Int) throws {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let tcp = Int32(SOCK_STREAM.rawValue)
+        let (listener, queued) = (socket(AF_INET, tcp, 0), socket(AF_INET, tcp, 0))
+        (self.listener, self.queued) = (listener, queued)
+        var one: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, size) }
+        }
+        guard bound == 0, listen(listener, 0) == 0 else { throw POSIXError(.EADDRINUSE) }
+        // One connection fills a queue of 0 (Linux keeps backlog + 1); nobody accepts it.
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(queued, $0, size) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    func close() {
+        Glibc.close(queued)
+        Glibc.close(listener)
+    }
+
+    /// Whether a socket of this machine is in SYN_SENT to `port` on 127.0.0.1 (/proc/net/tcp,
+    /// read to its end: it comes a page at a time, and the sockets of other tests fill pages).
+    static func synSent(toPort port: Int) -> Bool {
+        guard let data = FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() else { return false }
+        let table = String(decoding: data, as: UTF8.self)
+        let remote = String(format: "0100007F:%04X", port)
+        return table.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 3 && fields[2] == remote && fields[3] == "02"
+        }
+    }
 }
 
 /// Home Assistant's free-desk sensors, rendered by Jinja2 (the engine Home Assistant renders
