@@ -7,7 +7,8 @@
 // power cut mid-write, the site reopened from what the disk kept. Throughout, it checks what a
 // door and a journal promise: no relay unlocked but for a grant, no unlock beyond the cap,
 // every door driven locked before anything else at each start, every acknowledged entry there
-// after each restart, replay equal to the live state, descriptors and memory bounded.
+// after each restart, replay equal to the live state, descriptors and memory bounded. A run
+// stuck for two minutes ends with a line naming where (`ChaosWatchdog`).
 
 import CSQLiteFaults
 import CantineConfig
@@ -161,6 +162,32 @@ final class ChaosRelays: Sendable {
     }
 }
 
+/// Says where the chaos run is stuck, instead of letting it hang until CI's own limit: every
+/// step and every fault's start and end note where the run is; nothing noted for `limit`
+/// seconds, and the process ends (status 2) with one line naming that place.
+final class ChaosWatchdog: Sendable {
+    /// Where the run is and since when; nil once it is over.
+    let place = Mutex<(what: String, since: ContinuousClock.Instant)?>(("start", .now))
+
+    init(limit: Duration = .seconds(120), seed: UInt64) {
+        Thread { [self] in
+            while true {
+                Thread.sleep(forTimeInterval: 5)
+                guard let (what, since) = place.withLock({ $0 }) else { return }
+                guard ContinuousClock.now - since > limit else { continue }
+                let line = "chaos: stuck for \(limit) in \(what) (seed \(seed)): a hang, not a slow machine\n"
+                FileHandle.standardError.write(Data(line.utf8))
+                _exit(2)
+            }
+        }.start()
+    }
+
+    func at(_ what: String) { place.withLock { $0 = (what, .now) } }
+
+    /// The run is over: the watchdog ends.
+    func stop() { place.withLock { $0 = nil } }
+}
+
 extension Bench {
     /// Plays a site for `minutes` of real time under faults drawn from `seed`, checking its
     /// promises throughout.
@@ -199,6 +226,8 @@ extension Bench {
         result.seed = seed
         result.mqtt = broker != nil
         var rng = SplitMix64(seed: seed)
+        let watchdog = ChaosWatchdog(seed: seed)
+        defer { watchdog.stop() }
         let time = ManualTime(Instant(Date(timeIntervalSince1970: 1_772_438_400)))  // Monday 2026-03-02 08:00 Paris
         let relays = ChaosRelays()
         let chaos = ChaosLoad(settings: settings, time: time, relays: relays, logger: quiet)
@@ -229,6 +258,7 @@ extension Bench {
         while ContinuousClock.now < end {
             result.steps += 1
             let step = result.steps
+            watchdog.at("step \(step)")
             chaos.step(&rng, &result)
             relays.check()
             for v in relays.takeViolations() { result.violate("step \(step): \(v)") }
@@ -240,6 +270,7 @@ extension Bench {
 
             // The fault under way ends; a new one comes.
             if let c = current, ContinuousClock.now >= c.until {
+                watchdog.at("the end of \(c.fault.rawValue) at step \(step)")
                 switch c.fault {
                 case .brokerRestart:
                     broker = try? MosquittoProcess.start(port: port, directory: dir, conf: conf)
@@ -263,6 +294,7 @@ extension Bench {
                     broker != nil || ($0 != .brokerRestart && $0 != .duplicateClientID)
                 }
                 let fault = kinds[Int(rng.next() % UInt64(kinds.count))]
+                watchdog.at("the start of \(fault.rawValue) at step \(step)")
                 result.faults[fault.rawValue, default: 0] += 1
                 let lasting = after(1_000...5_000, &rng)
                 switch fault {
@@ -298,6 +330,7 @@ extension Bench {
             await pause(.milliseconds(2))
         }
         // The last fault ends, and the site is closed cleanly.
+        watchdog.at("the end of the run")
         cfault_ioerr(0, 0, 0)
         intruder?.stop()
         await chaos.setDiskFull(false)
