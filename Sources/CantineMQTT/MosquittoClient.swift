@@ -123,16 +123,25 @@ final class MosquittoLink: @unchecked Sendable {
         var onTakenOver: (@Sendable (SessionTakeover) -> Void)?
         var watch: SessionWatch
 
+        /// Set by `drop`: a connection made as the client stops does not count as connected.
+        var stopped = false
+
         /// Forgets the owner's callbacks: they often hold what holds the client (the
         /// publisher), and the pair would never be freed, with the handle's sockets (seen in
         /// the chaos bench, whose site restarts its MQTT service after every power cut).
-        mutating func drop() {
-            connected = false
-            onConnect = nil
-            onMessage = nil
-            onPublished = nil
-            onRefused = nil
-            onTakenOver = nil
+        /// Returns them, for the caller to release outside the lock (their owners' deinits
+        /// may take it).
+        mutating func drop() -> Callbacks {
+            defer {
+                stopped = true
+                connected = false
+                onConnect = nil
+                onMessage = nil
+                onPublished = nil
+                onRefused = nil
+                onTakenOver = nil
+            }
+            return self
         }
     }
 
@@ -213,7 +222,7 @@ public final class MosquittoClient: @unchecked Sendable {
             guard let link = MosquittoLink.from(userdata) else { return }
             if rc == 0 {
                 let (topics, callback) = link.callbacks.withLock { c in
-                    c.connected = true
+                    c.connected = !c.stopped
                     c.watch.connected(at: Date())
                     c.refusal = nil
                     c.unacknowledged = c.subscriptions.count + c.watched.count
@@ -364,6 +373,9 @@ public final class MosquittoClient: @unchecked Sendable {
         onRefused: (@Sendable (String) -> Void)? = nil,
         onTakenOver: (@Sendable (SessionTakeover) -> Void)? = nil
     ) throws(MQTTError) {
+        guard !link.loop.isStopping else {
+            throw MQTTError(.invalid, "MQTT client '\(settings.clientID)' was stopped: make a new one to connect again")
+        }
         link.callbacks.withLock { c in
             c.subscriptions = subscriptions
             c.watched = watched
@@ -448,8 +460,8 @@ public final class MosquittoClient: @unchecked Sendable {
         // Wakes a loop waiting on the socket: the DISCONNECT is queued through libmosquitto's
         // socket pair. (Not connected, the loop is in its backoff wait, which the stop cut short.)
         mosquitto_disconnect(handle)
-        link.callbacks.withLock { $0.drop() }
-        link.signalChange()
+        let dropped = link.callbacks.withLock { $0.drop() }
+        withExtendedLifetime(dropped) { link.signalChange() }
     }
 
     /// A daemon another client sees on the broker: its site's retained `status` and `health`.

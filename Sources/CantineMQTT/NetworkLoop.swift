@@ -68,14 +68,20 @@ final class NetworkLoop: @unchecked Sendable {
             // Not connected (lost, refused, never made): wait, then try again.
             guard pause(seconds: condition.withLock { backoff.next() }) else { break }
             _ = mosquitto_reconnect_async(handle)
+            // Stopped meanwhile (its name lookup may block for seconds): the CONNECT is only
+            // queued, so leave without sending it, or this connection would take the session
+            // of the client that replaces this one.
+            if isStopping { return }
         }
         // Leaving: a clean DISCONNECT if still connected (the broker then drops our last
-        // will), given a second to go out.
+        // will), given a second to go out; the loop fails at once when the socket is closed.
         mosquitto_disconnect(handle)
-        for _ in 0..<10 where mosquitto_loop(handle, 100, 1) == MOSQ_ERR_SUCCESS.rawValue {}
+        var steps = 0
+        while steps < 10, mosquitto_loop(handle, 100, 1) == MOSQ_ERR_SUCCESS.rawValue { steps += 1 }
     }
 
-    private var isStopping: Bool { condition.withLock { stopping } }
+    /// Whether the loop was asked to end (a stopped client cannot start again).
+    var isStopping: Bool { condition.withLock { stopping } }
 
     /// Waits `seconds`, or until `stop`; false when stopping.
     private func pause(seconds: Int) -> Bool {

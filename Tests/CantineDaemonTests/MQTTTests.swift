@@ -740,6 +740,13 @@ func withMQTT(
         #expect(stopped.wait(timeout: .now() + 15) == .success, "stop() returned while the client reconnected")
     }
 
+    @Test func aStoppedClientSaysSoWhenStartedAgain() throws {
+        let client = try MosquittoClient(settings: MQTTSettings(host: "127.0.0.1", port: 1, clientID: "stopped"))
+        client.stop()
+        #expect(throws: MQTTError.self) { try client.start() }
+        #expect(!client.isConnected)
+    }
+
     @Test func reconnectsBackOffOneTwoFourThenFiveSecondsOrAsATakeoverAsks() {
         var backoff = Backoff()
         var waits: [Int] = []
