@@ -25,7 +25,9 @@ final class StreamReader: @unchecked Sendable {
 
     init(port: Int, path: String, headers: [String] = []) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        // A frame can wait for seconds under the full suite, where other tests' blocking waits
+        // hold the concurrency pool's two threads (10 s failed once in CI; alone it takes ms).
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
