@@ -37,7 +37,7 @@ final class NetworkLoop: @unchecked Sendable {
     private var stopping = false
     private var running = false
     private var backoff = Backoff()
-    /// The network thread (`pthread_self()`), 0 when none runs: a thread cannot wait for itself.
+    /// The network thread (`pthread_self()`), nil when none runs: a thread cannot wait for itself.
     private var thread: pthread_t?
 
     /// Runs the loop on a new thread until `stop`. `link` is kept alive by that thread: the
