@@ -274,21 +274,14 @@ public enum Reconciler {
             case nil: return []
             }
         }
-        // Findings still in force, by desk and room (one look at them per pass, not per place).
-        var ongoing: [DeskID: [Finding]] = [:]
-        var ongoingInRooms: [RoomID: [Finding]] = [:]
-        let wanted = Set(desks)
-        for f in s.findings.values where f.endedAt == nil {
-            if let d = f.desk, wanted.contains(d) { ongoing[d, default: []].append(f) }
-            if let r = f.room { ongoingInRooms[r, default: []].append(f) }
-        }
         var out: [Event] = []
         for id in desks {
             out += desk(
-                id, booking: active[id], present: present, ongoing: ongoing[id] ?? [], in: s, layout: layout, now: now)
+                id, booking: active[id], present: present, ongoing: s.findings.ongoing(desk: id), in: s, layout: layout,
+                now: now)
         }
         for id in rooms where s.rooms[id] != nil {
-            out += room(id, present: present, ongoing: ongoingInRooms[id] ?? [], in: s, layout: layout, now: now)
+            out += room(id, present: present, ongoing: s.findings.ongoing(room: id), in: s, layout: layout, now: now)
         }
         if scope == .all { out += capacity(present: present, in: s, layout: layout, now: now) }
         return out
@@ -490,7 +483,7 @@ public enum Reconciler {
 
     static func capacity(present: Presence, in s: State, layout: SiteLayout, now: Instant) -> [Event] {
         let people = max(present.count, layout.desks.filter { s.desks[$0.id]?.occupancy == .occupied }.count)
-        let ongoing = s.findings.values.first { $0.kind == .capacity && $0.endedAt == nil }
+        let ongoing = s.findings.ongoingFindings.first { $0.kind == .capacity }
         if people > layout.capacity, ongoing == nil {
             return [
                 .findingRaised(
@@ -531,7 +524,7 @@ extension Booking {
 extension Reducer {
     static func findingRaised(_ s: inout State, _ f: Finding, now: Instant) -> [Effect] {
         guard s.findings[f.id] == nil else { return [] }
-        s.findings = s.findings.filter { $0.value.kept(at: now) }
+        s.findings.prune(at: now)
         s.findings[f.id] = f
         var effects: [Effect] = [.notify(.finding(f.id))]
         if f.kind == .noShow, let b = f.booking, s.bookings[b]?.holds == true {

@@ -258,7 +258,7 @@ public struct State: Codable, Equatable, Sendable {
     public var present: [MemberID: Instant] = [:]
     /// Reconciliation findings: ongoing ones, those over for 30 days, resolved ones for a week
     /// (`Finding.kept(at:)`).
-    public var findings: [FindingID: Finding] = [:]
+    public var findings = Findings()
     public var counters = Counters()
     /// Visitors and other sites of the network (nil for a site that never heard of one, so its
     /// snapshots stay as they were).
@@ -288,7 +288,7 @@ public struct State: Codable, Equatable, Sendable {
         rooms = try c.decodeIfPresent([RoomID: DeskState].self, forKey: .rooms) ?? [:]
         nodes = try c.decodeIfPresent([NodeID: NodeState].self, forKey: .nodes) ?? [:]
         present = try c.decode([MemberID: Instant].self, forKey: .present)
-        findings = try c.decodeIfPresent([FindingID: Finding].self, forKey: .findings) ?? [:]
+        findings = try c.decodeIfPresent(Findings.self, forKey: .findings) ?? Findings()
         counters = try c.decode(Counters.self, forKey: .counters)
         network = try c.decodeIfPresent(NetworkState.self, forKey: .network)
         programRooms = try c.decodeIfPresent([RoomID: ProgramRoom].self, forKey: .programRooms)
