@@ -14,7 +14,7 @@ public struct SiteLayout: Codable, Equatable, Sendable {
     public var capacity: Int
     public var zones: [Zone]
     public var doors: [Door]
-    public var desks: [Desk]
+    public var desks: [Desk] { didSet { deskIndex = Self.index(desks) } }
     public var rooms: [Room]
     /// Opening hours per plan, booking margin, PIN after hours, denied-badge alarm.
     public var access: AccessRules
@@ -22,6 +22,8 @@ public struct SiteLayout: Codable, Equatable, Sendable {
     public var sensors: SensorRules
     /// No-show grace, flapping thresholds.
     public var reconcile: ReconcileRules
+    /// Where each desk is in `desks`: a desk's report looks its desk up by id.
+    private var deskIndex: [DeskID: Int]
 
     public init(
         site: SiteID, name: String, timeZone: String = "Europe/Paris", capacity: Int,
@@ -36,6 +38,7 @@ public struct SiteLayout: Codable, Equatable, Sendable {
         self.zones = zones
         self.doors = doors
         self.desks = desks
+        self.deskIndex = Self.index(desks)
         self.rooms = rooms
         self.access = access
         self.sensors = sensors
@@ -56,6 +59,7 @@ public struct SiteLayout: Codable, Equatable, Sendable {
         zones = try c.decode([Zone].self, forKey: .zones)
         doors = try c.decode([Door].self, forKey: .doors)
         desks = try c.decode([Desk].self, forKey: .desks)
+        deskIndex = Self.index(desks)
         rooms = try c.decode([Room].self, forKey: .rooms)
         access = try c.decodeIfPresent(AccessRules.self, forKey: .access) ?? AccessRules()
         sensors = try c.decodeIfPresent(SensorRules.self, forKey: .sensors) ?? SensorRules()
@@ -63,7 +67,12 @@ public struct SiteLayout: Codable, Equatable, Sendable {
     }
 
     public func door(_ id: DoorID) -> Door? { doors.first { $0.id == id } }
-    public func desk(_ id: DeskID) -> Desk? { desks.first { $0.id == id } }
+    public func desk(_ id: DeskID) -> Desk? { deskIndex[id].map { desks[$0] } }
+
+    /// The first place of each desk id in `desks`.
+    static func index(_ desks: [Desk]) -> [DeskID: Int] {
+        Dictionary(desks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
     public func room(_ id: RoomID) -> Room? { rooms.first { $0.id == id } }
 }
 
