@@ -46,13 +46,21 @@ public struct Topics: Sendable {
 
     /// Whether `topic` is one of the daemon's own retained state topics.
     public func isOwnState(_ topic: String) -> Bool {
-        guard topic.hasPrefix(prefix) else { return false }
-        let parts = topic.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false)
-        switch parts.count {
-        case 1: return parts[0] == "status" || parts[0] == "occupancy" || parts[0] == "health"
-        case 3: return ["desks", "rooms", "doors"].contains(parts[0]) && parts[2] == "state"
+        guard let levels = levels(topic) else { return false }
+        switch levels.count {
+        case 1: return levels[0].is("status") || levels[0].is("occupancy") || levels[0].is("health")
+        case 3:
+            return (levels[0].is("desks") || levels[0].is("rooms") || levels[0].is("doors")) && levels[2].is("state")
         default: return false
         }
+    }
+
+    /// The levels of `topic` under the site's prefix (nil: not under it), split on `/` bytes as
+    /// the broker matches them. Every inbound message is asked about: no String is made.
+    func levels(_ topic: String) -> [Substring.UTF8View]? {
+        let utf8 = topic.utf8
+        guard utf8.starts(with: prefix.utf8) else { return nil }
+        return utf8.dropFirst(prefix.utf8.count).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
     }
 
     /// Home Assistant's birth / last will: `online` means re-send discovery.
@@ -72,14 +80,19 @@ public struct Topics: Sendable {
 
     /// Reads an inbound topic; nil when it is not one the daemon takes in (or ids are not slugs).
     public func parse(_ topic: String) -> Inbound? {
-        guard topic.hasPrefix(prefix) else { return nil }
-        let parts = topic.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 3, Slug.isValid(String(parts[1])) else { return nil }
-        switch (parts[0], parts[2]) {
-        case ("desks", "report"): return .deskReport(DeskID(String(parts[1])))
-        case ("rooms", "report"): return .roomReport(RoomID(String(parts[1])))
-        case ("nodes", "status"): return .nodeStatus(NodeID(String(parts[1])))
-        default: return nil
-        }
+        guard let levels = levels(topic), levels.count == 3 else { return nil }
+        let id = String(Substring(levels[1]))
+        guard Slug.isValid(id) else { return nil }
+        if levels[0].is("desks"), levels[2].is("report") { return .deskReport(DeskID(id)) }
+        if levels[0].is("rooms"), levels[2].is("report") { return .roomReport(RoomID(id)) }
+        if levels[0].is("nodes"), levels[2].is("status") { return .nodeStatus(NodeID(id)) }
+        return nil
+    }
+}
+
+extension Substring.UTF8View {
+    /// Whether these bytes are `name`'s.
+    fileprivate func `is`(_ name: StaticString) -> Bool {
+        name.withUTF8Buffer { elementsEqual($0) }
     }
 }
