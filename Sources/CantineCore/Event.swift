@@ -125,9 +125,9 @@ public enum Event: Equatable, Sendable {
     /// The name of the event in the journal's `kind` column.
     public var kind: String { parts.kind.rawValue }
 
-    /// Encodes the payload (without the kind) as JSON.
+    /// Encodes the payload (without the kind) as JSON (a sensor report's directly: ReportJSON).
     public func encodePayload(with encoder: JSONEncoder) throws -> Data {
-        try encoder.encode(parts.payload)
+        try reportPayload ?? encoder.encode(parts.payload)
     }
 
     /// Decodes an event from its journal kind and JSON payload.

@@ -109,6 +109,37 @@ import Testing
         #expect(try Event.decode(kind: kind.rawValue, payload: payload, with: JSONDecoder()) == event)
     }
 
+    /// Sensor reports are written by hand (ReportJSON): the same JSON object as JSONEncoder's
+    /// and decoded back equal, whatever a node put in its firmware string.
+    @Test func aReportsHandWrittenPayloadIsTheEncodersJSON() throws {
+        var rng = SystemRandomNumberGenerator()
+        let awkward = [
+            "", "1.2.3", "quote\"d", "back\\slash", "sl/ash", "new\nline\ttab\rcr", "\u{0}\u{1}\u{1F}\u{7F}",
+            "Fenêtre", "😀 emoji", "\u{2028}\u{2029}",
+        ]
+        let extremes: [Int64?] = [nil, 0, -1, 1, .max, .min]
+        for i in 0..<2_000 {
+            let seq = i < 200 ? extremes[i % extremes.count] : Int64.random(in: .min ... .max, using: &rng)
+            let fw = i % 3 == 0 ? nil : awkward.randomElement(using: &rng)! + String(i)
+            let rssi = i % 4 == 0 ? nil : Int.random(in: -120...20, using: &rng)
+            let occupied = Bool.random(using: &rng)
+            let uptime = i % 5 == 0 ? nil : Int64.random(in: 0 ... .max, using: &rng)
+            for event in [
+                Event.deskReported(
+                    DeskReport(desk: "f01", occupied: occupied, seq: seq, uptimeS: uptime, fw: fw, rssi: rssi)),
+                .roomReported(
+                    RoomReport(room: "salle-1", occupied: occupied, seq: seq, uptimeS: uptime, fw: fw, rssi: rssi)),
+            ] {
+                let written = try event.encodePayload(with: JSONEncoder())
+                let encoded = try JSONEncoder().encode(event.parts.payload)
+                #expect(try Event.decode(kind: event.kind, payload: written, with: JSONDecoder()) == event)
+                let a = try JSONSerialization.jsonObject(with: written) as? NSDictionary
+                let b = try JSONSerialization.jsonObject(with: encoded) as? NSDictionary
+                #expect(a != nil && a == b, "\(String(decoding: written, as: UTF8.self))")
+            }
+        }
+    }
+
     @Test func anUnknownKindIsRefusedNamingIt() {
         #expect(throws: UnknownEventKind.self) {
             try Event.decode(kind: "door.teleported", payload: Data("{}".utf8), with: JSONDecoder())
