@@ -71,7 +71,7 @@ public enum Daemon {
             TimerService(runtime: runtime),
             InboxService(runtime: runtime, interval: .milliseconds(100)),
             SnapshotService(runtime: runtime, every: Int64(settings.database.snapshotEvery)),
-            HeapTrimService(),
+            MemoryTrimService(logger: logger),
             RetentionService(runtime: runtime),
             UsageService(runtime: runtime),
         ]

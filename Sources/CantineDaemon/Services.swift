@@ -1,5 +1,5 @@
 // The daemon's own long-running services besides the site's (CantineSite/SiteServices.swift):
-// the heap trim, the GPIO reader threads and the live streams' shutdown. Each is a
+// the memory trim, the GPIO reader threads and the live streams' shutdown. Each is a
 // swift-service-lifecycle Service with a single run().
 
 import CMemoryStats
@@ -12,11 +12,18 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Every ten minutes, gives the heap pages freed since back to the system: glibc keeps them
-/// in its arenas otherwise (one per thread that allocated), and the RSS creeps up by the pages
-/// a burst of requests or a snapshot once needed.
-struct HeapTrimService: Service {
+/// Gives memory back: a minute after the start, the code pages only the start ran
+/// (`CodePages`); every ten minutes, the heap pages freed since (glibc keeps them in its arenas
+/// otherwise, one per thread that allocated, and the RSS creeps up by the pages a burst of
+/// requests or a snapshot once needed).
+struct MemoryTrimService: Service {
+    let logger: Logger
+
     func run() async throws {
+        await pause(.seconds(60))
+        guard !Task.isShuttingDownGracefully && !Task.isCancelled else { return }
+        let released = CodePages.release()
+        logger.debug("start's code pages unmapped", metadata: ["text_mb": "\(released >> 20)"])
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await pause(.seconds(600))
             malloc_trim(0)
