@@ -22,9 +22,9 @@ public struct Findings: Codable, Equatable, Sendable, Sequence {
     public subscript(id: FindingID) -> Finding? {
         get { byID[id] }
         set {
-            if let old = byID[id], old.endedAt == nil { index(old, ongoing: false) }
+            if let old = byID[id], old.endedAt == nil { index(old, as: id, ongoing: false) }
             byID[id] = newValue
-            if let newValue, newValue.endedAt == nil { index(newValue, ongoing: true) }
+            if let newValue, newValue.endedAt == nil { index(newValue, as: id, ongoing: true) }
             if let expiry = newValue?.expiry, firstExpiry.map({ expiry < $0 }) ?? true { firstExpiry = expiry }
         }
     }
@@ -42,10 +42,11 @@ public struct Findings: Codable, Equatable, Sendable, Sequence {
     /// The ongoing findings about `room`.
     public func ongoing(room: RoomID) -> [Finding] { ongoingByRoom[room]?.compactMap { byID[$0] } ?? [] }
 
-    private mutating func index(_ f: Finding, ongoing holds: Bool) {
-        if holds { ongoing.insert(f.id) } else { ongoing.remove(f.id) }
-        if let desk = f.desk { Self.file(f.id, under: desk, in: &ongoingByDesk, holds) }
-        if let room = f.room { Self.file(f.id, under: room, in: &ongoingByRoom, holds) }
+    /// Files `f` (held under `id`, its key in `byID`) as ongoing, or takes it out.
+    private mutating func index(_ f: Finding, as id: FindingID, ongoing holds: Bool) {
+        if holds { ongoing.insert(id) } else { ongoing.remove(id) }
+        if let desk = f.desk { Self.file(id, under: desk, in: &ongoingByDesk, holds) }
+        if let room = f.room { Self.file(id, under: room, in: &ongoingByRoom, holds) }
     }
 
     private static func file<Key>(_ id: FindingID, under key: Key, in index: inout [Key: Set<FindingID>], _ holds: Bool)
@@ -65,7 +66,7 @@ public struct Findings: Codable, Equatable, Sendable, Sequence {
 
     init(_ byID: [FindingID: Finding]) {
         self.byID = byID
-        for f in byID.values where f.endedAt == nil { index(f, ongoing: true) }
+        for (id, f) in byID where f.endedAt == nil { index(f, as: id, ongoing: true) }
         firstExpiry = byID.values.lazy.compactMap(\.expiry).min()
     }
 

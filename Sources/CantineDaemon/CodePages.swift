@@ -5,7 +5,8 @@
 // (MADV_DONTNEED on its own r-x mappings): clean pages of the file, still in the page cache;
 // what runs maps back in at its next call (a minor fault, no disk read while the page cache
 // keeps them), what does not stays out. Only the executable mapping: data and relocated pages
-// are never touched.
+// are never touched. Not while a debugger or tracer is attached: its breakpoints and uprobes
+// are private changes to those pages, which MADV_DONTNEED would throw away.
 
 import Foundation
 
@@ -15,7 +16,8 @@ enum CodePages {
     /// bytes of text covered, 0 when nothing was done.
     @discardableResult
     static func release() -> Int {
-        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8), !traced(status),
+            let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
             let maps = FileHandle(forReadingAtPath: "/proc/self/maps")
         else { return 0 }
         defer { try? maps.close() }
@@ -26,6 +28,15 @@ enum CodePages {
             }
         }
         return released
+    }
+
+    /// Whether a `/proc/<pid>/status` text names a tracer (`TracerPid` other than 0); true when
+    /// it cannot tell.
+    static func traced(_ status: String) -> Bool {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("TracerPid:") }),
+            let pid = Int(line.dropFirst("TracerPid:".count).trimmingCharacters(in: .whitespaces))
+        else { return true }
+        return pid != 0
     }
 
     /// The r-x private mappings of the file at `path` in a `/proc/<pid>/maps` text.

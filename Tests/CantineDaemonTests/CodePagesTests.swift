@@ -27,6 +27,12 @@ import Testing
         #expect(CodePages.executableRanges("garbage\n\n-\nr-xp", of: "/usr/bin/cantine").isEmpty)
     }
 
+    @Test func notWhileATracerIsAttached() {
+        #expect(!CodePages.traced("Name:\tcantine\nTracerPid:\t0\nUid:\t0\n"))
+        #expect(CodePages.traced("Name:\tcantine\nTracerPid:\t4242\nUid:\t0\n"))
+        #expect(CodePages.traced("Name:\tcantine\n"), "cannot tell: not released")
+    }
+
     @Test func releasingTheCodeLowersResidentFilePagesAndTheProcessRunsOn() throws {
         let before = try Self.rssFileKB()
         let released = CodePages.release()
