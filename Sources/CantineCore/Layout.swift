@@ -73,6 +73,7 @@ public struct SiteLayout: Codable, Equatable, Sendable {
     static func index(_ desks: [Desk]) -> [DeskID: Int] {
         Dictionary(desks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
+
     public func room(_ id: RoomID) -> Room? { rooms.first { $0.id == id } }
 }
 

@@ -5,6 +5,7 @@
 // JSON allows a choice: `/` is not escaped, control characters other than \n, \r and \t are
 // written \u00XX. Nothing compares payloads by their bytes.
 
+import CantineProtocol
 import Foundation
 
 extension Event {
@@ -13,68 +14,59 @@ extension Event {
         switch self {
         case .deskReported(let r):
             ReportJSON.encode(
-                place: "desk", r.desk.rawValue, r.occupied, r.seq, r.uptimeS, r.fw, r.rssi.map(Int64.init))
+                place: "{\"desk\":", r.desk.rawValue, r.occupied, r.seq, r.uptimeS, r.fw, r.rssi.map(Int64.init))
         case .roomReported(let r):
             ReportJSON.encode(
-                place: "room", r.room.rawValue, r.occupied, r.seq, r.uptimeS, r.fw, r.rssi.map(Int64.init))
+                place: "{\"room\":", r.room.rawValue, r.occupied, r.seq, r.uptimeS, r.fw, r.rssi.map(Int64.init))
         default: nil
         }
     }
 }
 
 enum ReportJSON {
+    /// `place` opens the object with the place's key (`{"desk":`).
     static func encode(
-        place key: StaticString, _ id: String, _ occupied: Bool, _ seq: Int64?, _ uptimeS: Int64?, _ fw: String?,
+        place: StaticString, _ id: String, _ occupied: Bool, _ seq: Int64?, _ uptimeS: Int64?, _ fw: String?,
         _ rssi: Int64?
     ) -> Data {
         var out: [UInt8] = []
         out.reserveCapacity(96 + id.utf8.count + (fw?.utf8.count ?? 0))
-        out.append(UInt8(ascii: "{"))
-        name(key, &out)
+        out.put(place)
         string(id, &out)
-        out.append(UInt8(ascii: ","))
-        name("occupied", &out)
-        out.append(contentsOf: (occupied ? "true" : "false").utf8)
-        if let seq { number("seq", seq, &out) }
-        if let uptimeS { number("uptimeS", uptimeS, &out) }
+        out.put(occupied ? ",\"occupied\":true" : ",\"occupied\":false")
+        if let seq { number(",\"seq\":", seq, &out) }
+        if let uptimeS { number(",\"uptimeS\":", uptimeS, &out) }
         if let fw {
-            out.append(UInt8(ascii: ","))
-            name("fw", &out)
+            out.put(",\"fw\":")
             string(fw, &out)
         }
-        if let rssi { number("rssi", rssi, &out) }
-        out.append(UInt8(ascii: "}"))
+        if let rssi { number(",\"rssi\":", rssi, &out) }
+        out.put("}")
         return Data(out)
     }
 
-    static func name(_ key: StaticString, _ out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        key.withUTF8Buffer { out.append(contentsOf: $0) }
-        out.append(UInt8(ascii: "\""))
-        out.append(UInt8(ascii: ":"))
-    }
-
     static func number(_ key: StaticString, _ value: Int64, _ out: inout [UInt8]) {
-        out.append(UInt8(ascii: ","))
-        name(key, &out)
-        out.append(contentsOf: String(value).utf8)
+        out.put(key)
+        out.put(bytes: String(value).utf8)
     }
 
     /// A JSON string (RFC 8259 § 7): quote, backslash and control characters escaped.
     static func string(_ s: String, _ out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
+        out.put("\"")
         for byte in s.utf8 {
             switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), byte])
-            case 0x0A: out.append(contentsOf: "\\n".utf8)
-            case 0x0D: out.append(contentsOf: "\\r".utf8)
-            case 0x09: out.append(contentsOf: "\\t".utf8)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.put(bytes: [UInt8(ascii: "\\"), byte])
+            case 0x0A: out.put("\\n")
+            case 0x0D: out.put("\\r")
+            case 0x09: out.put("\\t")
             case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: out.append(byte)
+                let hex: StaticString = "0123456789abcdef"
+                out.put("\\u00")
+                out.put(hex.utf8Start[Int(byte >> 4)])
+                out.put(hex.utf8Start[Int(byte & 0xF)])
+            default: out.put(byte)
             }
         }
-        out.append(UInt8(ascii: "\""))
+        out.put("\"")
     }
 }
